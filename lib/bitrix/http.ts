@@ -1,0 +1,84 @@
+import "server-only";
+import { BitrixError } from "@/lib/bitrix/errors";
+import { B24ErrorSchema, B24SuccessSchema, B24V3ErrorSchema } from "@/lib/bitrix/schemas";
+import type { CallResult } from "@/lib/bitrix/contract";
+import { loadEnv } from "@/lib/env";
+
+// The only place that talks HTTP to a portal or an OAuth server (STYLE §5: one wrapper per vendor).
+
+const USER_AGENT = "b24-change-history/1.0";
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** https only, unless BITRIX_ALLOW_HTTP (dev and tests): Bitrix24 itself answers INVALID_REQUEST "Https required". */
+export function assertAllowedUrl(raw: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new BitrixError("INVALID_ENDPOINT", 0, `${what} is not a URL`, undefined, "invalid_request");
+  }
+  const ok = url.protocol === "https:" || (url.protocol === "http:" && loadEnv().BITRIX_ALLOW_HTTP);
+  if (!ok) throw new BitrixError("INVALID_ENDPOINT", 0, `${what} must use https`, undefined, "invalid_request");
+  return url;
+}
+
+/** `https://x/rest/` + `crm.deal.get` → `https://x/rest/crm.deal.get` (never `/rest//…`, CONTRACTS.md SDK note). */
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+}
+
+export interface RawResponse {
+  status: number;
+  data: unknown;
+}
+
+export async function sendJson(
+  url: string,
+  body: unknown,
+  opts: { timeoutMs?: number; signal?: AbortSignal; method?: string; form?: boolean } = {},
+): Promise<RawResponse> {
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": opts.form ? "application/x-www-form-urlencoded" : "application/json",
+        accept: "application/json",
+        "user-agent": USER_AGENT,
+      },
+      body: opts.form ? new URLSearchParams(body as Record<string, string>).toString() : JSON.stringify(body),
+      signal,
+      redirect: "manual",
+    });
+  } catch (e) {
+    const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
+    throw new BitrixError(timedOut ? "TIMEOUT" : "NETWORK_ERROR", 0, timedOut ? "no answer in time" : "connection failed", opts.method, "network");
+  }
+  const text = await res.text();
+  if (!text) return { status: res.status, data: undefined };
+  try {
+    return { status: res.status, data: JSON.parse(text) };
+  } catch {
+    const snippet = text.slice(0, 80).replace(/\s+/g, " ");
+    throw new BitrixError("MALFORMED_RESPONSE", res.status, `not JSON (HTTP ${res.status}): "${snippet}"`, opts.method, "malformed");
+  }
+}
+
+/** Turns a raw answer into a CallResult or the one typed error (v2 and v3 shapes). */
+export function toCallResult<T>(raw: RawResponse, method: string): CallResult<T> {
+  const v2err = B24ErrorSchema.safeParse(raw.data);
+  if (v2err.success) throw new BitrixError(v2err.data.error, raw.status, v2err.data.error_description ?? "", method);
+  const v3err = B24V3ErrorSchema.safeParse(raw.data);
+  if (v3err.success) throw new BitrixError(v3err.data.error.code, raw.status, v3err.data.error.message ?? "", method);
+  if (raw.status >= 300 && raw.status < 400) {
+    throw new BitrixError("PORTAL_MOVED", raw.status, "the portal answered with a redirect (domain change?)", method, "unknown");
+  }
+  const ok = B24SuccessSchema.safeParse(raw.data);
+  if (!ok.success || raw.status >= 400 || !(raw.data && typeof raw.data === "object" && "result" in raw.data)) {
+    const kind = raw.status >= 500 ? "unknown" : "malformed";
+    throw new BitrixError(raw.status >= 500 ? "INTERNAL_SERVER_ERROR" : "MALFORMED_RESPONSE", raw.status, "unexpected response shape", method, kind);
+  }
+  return ok.data as CallResult<T>;
+}

@@ -1,0 +1,7 @@
+// lib/bitrix — the one Bitrix24 client. Everything server-side that talks to a portal or the OAuth server goes here.
+export type * from "@/lib/bitrix/contract";
+export { BitrixError, classifyBitrixCode, isBitrixError } from "@/lib/bitrix/errors";
+export { bitrixFor, callWithToken, isIdempotent } from "@/lib/bitrix/client";
+export { exchangeAuthCode, exchangeRefreshToken, allowedOAuthOrigin } from "@/lib/bitrix/oauth";
+export { bitrixForWebhook, redactWebhook } from "@/lib/bitrix/webhook";
+export { encodePhpQuery } from "@/lib/bitrix/php-query";

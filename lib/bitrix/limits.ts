@@ -1,0 +1,28 @@
+import type { Lane } from "@/lib/bitrix/contract";
+
+// Pure arithmetic of Bitrix24's limits (CONTRACTS.md §5), shared by the Postgres-backed limiter and its tests.
+
+/** Slots of the bucket kept for interactive calls so a backfill cannot starve a user's click. */
+export function laneCapacity(burst: number, lane: Lane): number {
+  const reserve = Math.max(2, Math.floor(burst * 0.1));
+  // One slot of margin below Bitrix24's own bucket: our clock and the portal's see a request at slightly different
+  // instants (network latency), and the portal answers 503 the moment its counter passes the burst.
+  const cap = burst - 1;
+  return lane === "interactive" ? cap : Math.max(1, cap - reserve);
+}
+
+/** Seconds until the bucket has room for one more request in this lane. */
+export function secondsUntilRoom(level: number, burst: number, drainPerSec: number, lane: Lane): number {
+  const over = level + 1 - laneCapacity(burst, lane);
+  return over <= 0 ? 0 : over / drainPerSec;
+}
+
+/** QUERY_LIMIT_EXCEEDED backoff: exponential from 1 s, capped at 30 s, with full jitter on the upper half. */
+export function limitBackoffMs(attempt: number, random = Math.random): number {
+  const ceiling = Math.min(30_000, 1000 * 2 ** attempt);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** Operating time: pause a method when it has used this share of the window's budget (480 s / 10 min). */
+export const OPERATING_LIMIT_S = 480;
+export const OPERATING_PAUSE_AT_S = 460;

@@ -1,0 +1,83 @@
+import "server-only";
+import type { BatchCommands, BatchResult, BitrixClient, CallOptions } from "@/lib/bitrix/contract";
+import { BitrixError } from "@/lib/bitrix/errors";
+import { encodePhpQuery } from "@/lib/bitrix/php-query";
+import { B24BatchResultSchema } from "@/lib/bitrix/schemas";
+
+export const BATCH_MAX = 50;
+export const PAGE_SIZE = 50;
+type Caller = Pick<BitrixClient, "call">;
+
+/**
+ * ≤ 50 commands per request; larger inputs are chunked in order. `$result[key]` references resolve only inside one
+ * request, so a command must not refer to a key of an earlier chunk (callers with references keep ≤ 50).
+ */
+export function batchVia(client: Caller) {
+  return async (cmds: BatchCommands, opts: CallOptions & { halt?: boolean } = {}): Promise<BatchResult> => {
+    const entries = Object.entries(cmds);
+    const out: BatchResult = { result: {}, errors: {}, total: {}, next: {} };
+    for (let i = 0; i < entries.length; i += BATCH_MAX) {
+      const chunk = entries.slice(i, i + BATCH_MAX);
+      const cmd: Record<string, string> = {};
+      for (const [key, [method, params]] of chunk) {
+        if (method.toLowerCase() === "batch") throw new BitrixError("ERROR_BATCH_METHOD_NOT_ALLOWED", 0, "batch cannot be nested", "batch");
+        const q = params ? encodePhpQuery(params) : "";
+        cmd[key] = q ? `${method}?${q}` : method;
+      }
+      const res = await client.call("batch", { halt: opts.halt ? 1 : 0, cmd }, { ...opts, idempotent: opts.idempotent ?? chunk.every(([, [m]]) => /\.(get|list|fields)$/i.test(m)) });
+      const parsed = B24BatchResultSchema.safeParse(res.result);
+      if (!parsed.success) throw new BitrixError("MALFORMED_RESPONSE", 200, "batch answer has no result/result_error maps", "batch", "malformed");
+      Object.assign(out.result, parsed.data.result);
+      Object.assign(out.errors, parsed.data.result_error);
+      Object.assign(out.total, parsed.data.result_total);
+      Object.assign(out.next, parsed.data.result_next);
+      if (opts.halt && Object.keys(parsed.data.result_error).length) break;
+    }
+    return out;
+  };
+}
+
+function pick(result: unknown, itemsKey?: string): Record<string, unknown>[] {
+  const items = itemsKey && result && typeof result === "object" ? (result as Record<string, unknown>)[itemsKey] : result;
+  if (!Array.isArray(items)) throw new BitrixError("MALFORMED_RESPONSE", 200, "list answer is not an array", undefined, "malformed");
+  return items as Record<string, unknown>[];
+}
+
+/** The fast pattern for large sets: order ID ASC, filter >ID, start -1 — no COUNT query (CONTRACTS.md §7). */
+export function listFast(client: Caller) {
+  return function list<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, opts: CallOptions & { idKey?: string; itemsKey?: string } = {}): AsyncIterable<T[]> {
+    const idKey = opts.idKey ?? "ID";
+    return {
+      async *[Symbol.asyncIterator]() {
+        let last = 0;
+        for (;;) {
+          const filter = { ...((params.filter as Record<string, unknown>) ?? {}), [`>${idKey}`]: last };
+          const res = await client.call(method, { ...params, order: { [idKey]: "ASC" }, filter, start: -1 }, opts);
+          const items = pick(res.result, opts.itemsKey);
+          if (items.length) yield items as T[];
+          if (items.length < PAGE_SIZE) return;
+          last = Number(items[items.length - 1]![idKey]);
+          if (!Number.isFinite(last)) throw new BitrixError("MALFORMED_RESPONSE", 200, `list items have no numeric ${idKey}`, method, "malformed");
+        }
+      },
+    };
+  };
+}
+
+/** Classic start/next paging, for methods without an ID order (CONTRACTS.md §7). */
+export function listPaged(client: Caller) {
+  return function paged<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): AsyncIterable<T[]> {
+    return {
+      async *[Symbol.asyncIterator]() {
+        let start = 0;
+        for (;;) {
+          const res = await client.call(method, { ...params, start }, opts);
+          const items = pick(res.result);
+          if (items.length) yield items as T[];
+          if (res.next === undefined || res.next <= start) return;
+          start = res.next;
+        }
+      },
+    };
+  };
+}

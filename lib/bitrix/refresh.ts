@@ -1,0 +1,73 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { BitrixError } from "@/lib/bitrix/errors";
+import { exchangeRefreshToken } from "@/lib/bitrix/oauth";
+import { sleep } from "@/lib/bitrix/limiter";
+import { encryptSecret } from "@/lib/crypto";
+import { getDb } from "@/lib/db";
+import { log } from "@/lib/log";
+import { bumpMetric } from "@/lib/metrics/bump";
+import { markPortalTerminal } from "@/lib/portals/portals";
+import { loadTokens, type TokenSnapshot } from "@/lib/portals/tokens";
+
+// Exactly one refresh per portal at a time across all processes and machines (refresh tokens rotate: a second
+// refresh with the same token fails with invalid_grant, CONTRACTS.md §3.2). A process takes a lease on the TokenSet
+// row with compare-and-swap on `version`; the others wait for the version to move and use the new pair. The lease
+// outlives the refresh request's timeout, so two holders can never send the same refresh token.
+const LEASE_MS = 45_000;
+const WORKER = `${process.pid}-${randomUUID().slice(0, 8)}`;
+
+async function takeLease(portalId: string, seenVersion: number): Promise<boolean> {
+  const n = await getDb().$executeRaw`UPDATE "TokenSet" SET "refreshLockedAt" = clock_timestamp(), "refreshLockedBy" = ${WORKER}
+    WHERE "portalId" = ${portalId} AND version = ${seenVersion}
+      AND ("refreshLockedAt" IS NULL OR "refreshLockedAt" < clock_timestamp() - make_interval(secs => ${LEASE_MS / 1000}))`;
+  return n === 1;
+}
+
+async function persistRotated(portalId: string, seenVersion: number, t: Awaited<ReturnType<typeof exchangeRefreshToken>>) {
+  // Persisted atomically, guarded by the lease, before the failed call is retried.
+  const n = await getDb().$executeRaw`UPDATE "TokenSet" SET "accessTokenEnc" = ${encryptSecret(t.accessToken)},
+      "refreshTokenEnc" = ${encryptSecret(t.refreshToken)}, "expiresAt" = ${t.expiresAt}, scope = ${t.scope.join(",")},
+      version = version + 1, "refreshedAt" = clock_timestamp(), "refreshLockedAt" = NULL, "refreshLockedBy" = NULL,
+      "lastRefreshError" = NULL, "updatedAt" = clock_timestamp()
+    WHERE "portalId" = ${portalId} AND version = ${seenVersion} AND "refreshLockedBy" = ${WORKER}`;
+  if (n !== 1) throw new BitrixError("REFRESH_LOST", 0, "the token row changed while refreshing", "oauth:refresh_token", "unknown");
+}
+
+async function releaseLease(portalId: string, error: string) {
+  await getDb().$executeRaw`UPDATE "TokenSet" SET "refreshLockedAt" = NULL, "refreshLockedBy" = NULL, "lastRefreshError" = ${error}
+    WHERE "portalId" = ${portalId} AND "refreshLockedBy" = ${WORKER}`;
+}
+
+async function doRefresh(portalId: string, current: TokenSnapshot, serverEndpoint: string): Promise<TokenSnapshot> {
+  try {
+    const t = await exchangeRefreshToken(serverEndpoint, current.refreshToken);
+    await persistRotated(portalId, current.version, t);
+    await bumpMetric(portalId, "rest.refreshes");
+    log.info({ portalId, version: current.version + 1 }, "tokens refreshed");
+    return { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, version: current.version + 1 };
+  } catch (e) {
+    await releaseLease(portalId, e instanceof Error ? e.message : String(e));
+    if (e instanceof BitrixError && e.kind === "terminal") {
+      const status = e.code.toUpperCase() === "PAYMENT_REQUIRED" ? "payment_required" : "disabled";
+      await markPortalTerminal(portalId, status, e.code);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Returns tokens newer than `seenVersion`: refreshes them if this process wins the lease, otherwise waits for the
+ * winner's rotated pair. Never sends a refresh token whose version already moved.
+ */
+export async function refreshTokens(portalId: string, seenVersion: number, serverEndpoint: string): Promise<TokenSnapshot> {
+  const deadline = Date.now() + LEASE_MS + 5_000;
+  while (Date.now() < deadline) {
+    const current = await loadTokens(portalId);
+    if (!current) throw new BitrixError("NO_TOKENS", 0, "no stored tokens for this portal (install not finished?)", undefined, "terminal");
+    if (current.version !== seenVersion) return current;
+    if (await takeLease(portalId, seenVersion)) return doRefresh(portalId, current, serverEndpoint);
+    await sleep(50 + Math.random() * 50);
+  }
+  throw new BitrixError("REFRESH_TIMEOUT", 0, "another process holds the refresh lease for too long", "oauth:refresh_token", "unknown");
+}
