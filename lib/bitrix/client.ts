@@ -3,7 +3,7 @@ import type { BitrixClient, CallOptions, CallResult, PortalRef } from "@/lib/bit
 import { BitrixError } from "@/lib/bitrix/errors";
 import { assertAllowedUrl, joinUrl, sendJson, toCallResult } from "@/lib/bitrix/http";
 import { acquireSlot, blockPortal, methodPauseMs, pauseMethod, recordOperating, sleep } from "@/lib/bitrix/limiter";
-import { limitBackoffMs } from "@/lib/bitrix/limits";
+import { limitBackoffMs, limitPolicy } from "@/lib/bitrix/limits";
 import { refreshTokens } from "@/lib/bitrix/refresh";
 import { batchVia, listFast, listPaged } from "@/lib/bitrix/paging";
 import { getDb } from "@/lib/db";
@@ -12,7 +12,6 @@ import { bumpMetric } from "@/lib/metrics/bump";
 import { markPortalTerminal } from "@/lib/portals/portals";
 import { loadTokens, type TokenSnapshot } from "@/lib/portals/tokens";
 
-const MAX_LIMIT_RETRIES = 5;
 const MAX_TRANSIENT_RETRIES = 2;
 const READ_SUFFIX = /\.(get|list|fields|current|admin|info|search|getlist|getfields|getchildren|types)$|^(scope|methods|method\.get|feature\.get|profile|server\.time|events|event\.get|placement\.get|placement\.list|app\.option\.get)$/i;
 
@@ -89,7 +88,7 @@ class PortalClient implements BitrixClient {
     }
     if (e.code === "QUERY_LIMIT_EXCEEDED" || e.code === "OVERLOAD_LIMIT") {
       void bumpMetric(this.portal.id, "rest.limit_hits");
-      if (s.limitRetries >= MAX_LIMIT_RETRIES) {
+      if (s.limitRetries >= limitPolicy.maxRetries) {
         throw new BitrixError(e.code, e.status, `gave up after ${s.limitRetries + 1} attempts: ${e.description}`, method);
       }
       const wait = limitBackoffMs(s.limitRetries);
@@ -99,7 +98,7 @@ class PortalClient implements BitrixClient {
     if (e.code === "OPERATION_TIME_LIMIT") {
       const until = new Date(Date.now() + 60_000);
       await pauseMethod(this.portal.id, method, until);
-      return opts.lane === "interactive" || s.limitRetries >= MAX_LIMIT_RETRIES ? null : 0;
+      return opts.lane === "interactive" || s.limitRetries >= limitPolicy.maxRetries ? null : 0;
     }
     if (e.kind === "terminal") {
       await markPortalTerminal(this.portal.id, e.code.toUpperCase() === "PAYMENT_REQUIRED" ? "payment_required" : "disabled", e.code);

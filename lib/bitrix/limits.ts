@@ -17,9 +17,12 @@ export function secondsUntilRoom(level: number, burst: number, drainPerSec: numb
   return over <= 0 ? 0 : over / drainPerSec;
 }
 
-/** QUERY_LIMIT_EXCEEDED backoff: exponential from 1 s, capped at 30 s, with full jitter on the upper half. */
+/** Tunable retry policy for QUERY_LIMIT_EXCEEDED (operators may shorten or lengthen it). */
+export const limitPolicy = { maxRetries: 5, baseMs: 1000, capMs: 30_000 };
+
+/** QUERY_LIMIT_EXCEEDED backoff: exponential from baseMs, capped, with jitter on the upper half. */
 export function limitBackoffMs(attempt: number, random = Math.random): number {
-  const ceiling = Math.min(30_000, 1000 * 2 ** attempt);
+  const ceiling = Math.min(limitPolicy.capMs, limitPolicy.baseMs * 2 ** attempt);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
