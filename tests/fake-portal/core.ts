@@ -1,0 +1,125 @@
+import { createHash, randomBytes } from "node:crypto";
+import { httpBuildQuery } from "./php";
+import type { CrmRecord, Entity, FakeBitrix, OfflineItem, PortalState } from "./types";
+
+// Shared behaviour of the fake: tokens, event delivery exactly as Bitrix24's queue server does it, CRM writes.
+
+export const hex = (bytes = 16) => randomBytes(bytes).toString("hex");
+
+export function mintTokens(fake: FakeBitrix, portal: PortalState, userId: number) {
+  const access = hex();
+  const refresh = hex();
+  const expiresAtMs = fake.clock.nowMs() + 3600_000;
+  fake.tokens.set(access, { portal, userId, expiresAtMs });
+  fake.refreshTokens.set(refresh, { portal, userId, rotated: false });
+  return { access, refresh, expires: Math.floor(expiresAtMs / 1000) };
+}
+
+export function revokePortalTokens(fake: FakeBitrix, portal: PortalState) {
+  for (const [k, t] of fake.tokens) if (t.portal === portal) fake.tokens.delete(k);
+  for (const [k, t] of fake.refreshTokens) if (t.portal === portal) fake.refreshTokens.delete(k);
+}
+
+/** The body of a token grant (CONTRACTS.md §3.2, key order as documented). */
+export function tokenAnswer(fake: FakeBitrix, portal: PortalState, userId: number) {
+  const t = mintTokens(fake, portal, userId);
+  return {
+    access_token: t.access, client_endpoint: portal.clientEndpoint, domain: new URL(fake.oauthUrl).host, expires: t.expires,
+    expires_in: 3600, member_id: portal.memberId, refresh_token: t.refresh, scope: fake.app.scopes.join(","),
+    server_endpoint: `${fake.oauthUrl}/rest/`, status: portal.app.status, user_id: userId,
+  };
+}
+
+const NO_AUTH = new Set(["ONAPPUNINSTALL", "ONAPPMETHODCONFIRM"]);
+const WITH_REFRESH = new Set(["ONAPPINSTALL", "ONAPPUPDATE", "ONOFFLINEEVENT"]);
+
+/** `auth` of an event (CONTRACTS.md §2): tokens only when a user acted; refresh_token only for some events. */
+export function eventAuth(fake: FakeBitrix, portal: PortalState, event: string, userId: number | null): Record<string, unknown> {
+  const base = { domain: portal.domain, client_endpoint: portal.clientEndpoint, server_endpoint: `${fake.oauthUrl}/rest/`, member_id: portal.memberId, application_token: portal.app.applicationToken };
+  if (NO_AUTH.has(event) || !userId) return base;
+  const t = mintTokens(fake, portal, userId);
+  return {
+    access_token: t.access, expires: String(t.expires), expires_in: "3600", scope: fake.app.scopes.join(","), domain: portal.domain,
+    server_endpoint: base.server_endpoint, status: portal.app.status, client_endpoint: portal.clientEndpoint, member_id: portal.memberId,
+    user_id: String(userId), ...(WITH_REFRESH.has(event) ? { refresh_token: t.refresh } : {}), application_token: portal.app.applicationToken,
+  };
+}
+
+/** POSTs one form-encoded event (fire and forget, never retried — Bitrix24 does not retry). */
+export async function postForm(url: string, body: string): Promise<{ status: number; text: string }> {
+  try {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, signal: AbortSignal.timeout(30_000), redirect: "manual" });
+    return { status: res.status, text: await res.text() };
+  } catch (e) {
+    return { status: 0, text: String(e) };
+  }
+}
+
+export function eventBody(fake: FakeBitrix, portal: PortalState, event: string, data: Record<string, unknown> | null, userId: number | null, handlerId: number): string {
+  return httpBuildQuery({ event, event_handler_id: String(handlerId), data: data ?? undefined, ts: String(fake.clock.nowSec()), auth: eventAuth(fake, portal, event, userId) });
+}
+
+function deliver(fake: FakeBitrix, portal: PortalState, handler: string, body: string) {
+  const f = portal.faults;
+  if (f.dropEvents > 0 && Math.random() < f.dropEvents) {
+    portal.counters.eventsDropped++;
+    return;
+  }
+  const copies = f.duplicateEvents > 0 && Math.random() < f.duplicateEvents ? 2 : 1;
+  for (let i = 0; i < copies; i++) {
+    portal.counters.eventsDelivered++;
+    void postForm(handler, body);
+  }
+}
+
+/** Fires an event to online bindings and the offline queue; nothing is sent before the install is finished. */
+export function fireEvent(fake: FakeBitrix, portal: PortalState, event: string, data: Record<string, unknown> | null, userId: number | null, connector?: string) {
+  if (!portal.app.installed || !portal.app.finished || portal.app.disabled || portal.app.paymentExpired) return;
+  for (const b of portal.bindings.filter((x) => x.event === event)) {
+    if (!b.offline) deliver(fake, portal, b.handler, eventBody(fake, portal, event, data, userId, b.id));
+    else if (b.connector !== (connector ?? "\u0000")) enqueueOffline(fake, portal, event, data, userId, b.connector);
+  }
+}
+
+function enqueueOffline(fake: FakeBitrix, portal: PortalState, event: string, data: Record<string, unknown> | null, userId: number | null, connector: string) {
+  const objectId = String((data?.FIELDS as Record<string, unknown> | undefined)?.ID ?? hex(4));
+  const messageId = createHash("md5").update(`${connector}|${event}|${objectId}`).digest("hex");
+  const item: OfflineItem = { ID: portal.nextOfflineId++, TIMESTAMP_X: fake.clock.iso(), EVENT_NAME: event, EVENT_DATA: data ?? false,
+    EVENT_ADDITIONAL: { user_id: String(userId ?? 0) }, MESSAGE_ID: messageId, PROCESS_ID: null, ERROR: 0, connector };
+  // The queue keeps only the latest state per object (dedup by MESSAGE_ID) unless that entry is already reserved.
+  const i = portal.offline.findIndex((x) => x.MESSAGE_ID === messageId && x.PROCESS_ID === null);
+  if (i >= 0) portal.offline.splice(i, 1);
+  portal.offline.push(item);
+  notifyOffline(fake, portal);
+}
+
+function notifyOffline(fake: FakeBitrix, portal: PortalState) {
+  for (const b of portal.bindings.filter((x) => x.event === "ONOFFLINEEVENT" && !x.offline)) {
+    const now = fake.clock.nowMs();
+    if (now - portal.app.lastOfflineNotifyAt < b.minTimeout * 1000) continue;
+    portal.app.lastOfflineNotifyAt = now;
+    // ONOFFLINEEVENT has `data: []` in the docs: an empty array vanishes on the wire, so there is no data key.
+    deliver(fake, portal, b.handler, eventBody(fake, portal, "ONOFFLINEEVENT", null, 1, b.id));
+  }
+}
+
+const EVENT_NAMES: Record<Entity, string> = { deal: "DEAL", contact: "CONTACT", company: "COMPANY", lead: "LEAD" };
+
+export function crmEventName(entity: Entity, action: "add" | "update" | "delete") {
+  return `ONCRM${EVENT_NAMES[entity]}${action.toUpperCase()}`;
+}
+
+/** A CRM write by a user (REST call or the portal's own UI): stamps DATE_MODIFY/MODIFY_BY_ID and fires the event. */
+export function crmWrite(fake: FakeBitrix, portal: PortalState, entity: Entity, action: "add" | "update" | "delete", id: number | null, fields: CrmRecord, userId: number, connector?: string): number {
+  const store = portal.crm[entity];
+  const now = fake.clock.iso();
+  if (action === "add") {
+    id = portal.nextId[entity]++;
+    store.set(id, { ...fields, ID: String(id), DATE_CREATE: now, DATE_MODIFY: now, CREATED_BY_ID: String(userId), MODIFY_BY_ID: String(userId) });
+  } else if (action === "update") {
+    const prev = store.get(id!)!;
+    store.set(id!, { ...prev, ...fields, ID: String(id), DATE_MODIFY: now, MODIFY_BY_ID: String(userId) });
+  } else store.delete(id!);
+  fireEvent(fake, portal, crmEventName(entity, action), { FIELDS: { ID: String(id) } }, userId, connector);
+  return id!;
+}

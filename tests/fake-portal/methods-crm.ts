@@ -1,0 +1,129 @@
+import { crmWrite } from "./core";
+import { E, RestError } from "./errors";
+import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
+import { ENTITIES, type CrmRecord, type Entity } from "./types";
+
+// crm.{deal,contact,company,lead}.{fields,get,list,add,update,delete}, timeline comments and disk uploads.
+
+function matches(rec: CrmRecord, filter: Record<string, unknown>): boolean {
+  return Object.entries(filter).every(([rawKey, want]) => {
+    const m = /^(>=|<=|!=|>|<|=|!|%)?(.+)$/.exec(rawKey)!;
+    const op = m[1] ?? "=";
+    const have = rec[m[2]!];
+    const num = (v: unknown) => Number(v);
+    const wants = Array.isArray(want) ? want.map(String) : [String(want)];
+    switch (op) {
+      case ">": return num(have) > num(want);
+      case ">=": return num(have) >= num(want);
+      case "<": return num(have) < num(want);
+      case "<=": return num(have) <= num(want);
+      case "!": case "!=": return !wants.includes(String(have ?? ""));
+      case "%": return String(have ?? "").toLowerCase().includes(String(want).toLowerCase());
+      default: return wants.includes(String(have ?? ""));
+    }
+  });
+}
+
+function project(rec: CrmRecord, select: string[]): CrmRecord {
+  if (!select.length || select.includes("*")) {
+    const withUf = select.includes("UF_*");
+    return Object.fromEntries(Object.entries(rec).filter(([k]) => withUf || !k.startsWith("UF_")));
+  }
+  const keys = new Set(["ID", ...select.filter((s) => s !== "UF_*")]);
+  if (select.includes("UF_*")) Object.keys(rec).filter((k) => k.startsWith("UF_")).forEach((k) => keys.add(k));
+  return Object.fromEntries(Object.entries(rec).filter(([k]) => keys.has(k)));
+}
+
+function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
+  const filter = (p.filter ?? p.FILTER ?? {}) as Record<string, unknown>;
+  const order = (p.order ?? p.ORDER ?? { ID: "ASC" }) as Record<string, string>;
+  const raw = p.select ?? p.SELECT ?? [];
+  // A form body gives select[]=ID as {"0": "ID"}; JSON gives an array.
+  const select = (Array.isArray(raw) ? raw : typeof raw === "object" ? Object.values(raw as object) : [raw]).map(String);
+  const start = Number(p.start ?? 0);
+  const desc = String(Object.values(order)[0] ?? "ASC").toUpperCase() === "DESC";
+  const rows: CrmRecord[] = [];
+  const ids = [...ctx.portal.crm[entity].keys()].sort((a, b) => (desc ? b - a : a - b));
+  const limit = start === -1 ? 50 : start + 51;
+  let total = 0;
+  for (const id of ids) {
+    const rec = ctx.portal.crm[entity].get(id)!;
+    if (!matches(rec, filter)) continue;
+    total++;
+    if (rows.length < limit) rows.push(rec);
+    else if (start === -1) break;
+  }
+  if (start === -1) return new ListAnswer(rows.slice(0, 50).map((r) => project(r, select)), 0);
+  const page = rows.slice(start, start + 50).map((r) => project(r, select));
+  return new ListAnswer(page, total, start + 50 < total ? start + 50 : undefined);
+}
+
+function requireRecord(ctx: Ctx, entity: Entity, id: unknown): number {
+  const n = Number(id);
+  if (!Number.isInteger(n) || n <= 0) throw E.arg("ID is not defined or invalid.", "id");
+  if (!ctx.portal.crm[entity].has(n)) throw new RestError(400, "ERROR_NOT_FOUND", "Not found");
+  return n;
+}
+
+function entityMethods(entity: Entity): MethodTable {
+  return {
+    [`crm.${entity}.fields`]: (ctx) => ctx.portal.fields[entity],
+    [`crm.${entity}.get`]: (ctx, p) => ctx.portal.crm[entity].get(requireRecord(ctx, entity, p.id ?? p.ID)),
+    [`crm.${entity}.list`]: (ctx, p) => list(ctx, entity, p),
+    [`crm.${entity}.add`]: (ctx, p) => crmWrite(ctx.fake, ctx.portal, entity, "add", null, (p.fields ?? {}) as CrmRecord, ctx.userId, ctx.connector),
+    [`crm.${entity}.update`]: (ctx, p) => {
+      const id = requireRecord(ctx, entity, p.id ?? p.ID);
+      crmWrite(ctx.fake, ctx.portal, entity, "update", id, (p.fields ?? {}) as CrmRecord, ctx.userId, ctx.connector);
+      return true;
+    },
+    [`crm.${entity}.delete`]: (ctx, p) => {
+      crmWrite(ctx.fake, ctx.portal, entity, "delete", requireRecord(ctx, entity, p.id ?? p.ID), {}, ctx.userId, ctx.connector);
+      return true;
+    },
+  };
+}
+
+const TYPE_IDS: Record<string, Entity> = { "1": "lead", "2": "deal", "3": "contact", "4": "company", lead: "lead", deal: "deal", contact: "contact", company: "company" };
+
+function pairs(files: unknown): { name: string; size: number }[] {
+  return Object.values((files ?? {}) as Record<string, unknown>).map((f) => {
+    const [name, b64] = Object.values(f as Record<string, string>);
+    if (!name || !b64) throw E.arg("FILES must be [name, base64] pairs", "FILES");
+    return { name, size: Buffer.from(b64, "base64").length };
+  });
+}
+
+export const crmMethods: MethodTable = {
+  ...Object.assign({}, ...ENTITIES.map(entityMethods)),
+  "crm.timeline.comment.add": (ctx, p) => {
+    const f = (p.fields ?? {}) as Record<string, unknown>;
+    const entity = TYPE_IDS[String(f.ENTITY_TYPE ?? "").toLowerCase()];
+    if (!entity) throw E.arg("ENTITY_TYPE is invalid", "ENTITY_TYPE");
+    const id = requireRecord(ctx, entity, f.ENTITY_ID);
+    ctx.portal.timeline.push({ ENTITY_TYPE: entity, ENTITY_ID: id, COMMENT: String(f.COMMENT ?? ""), FILES: pairs(f.FILES), AUTHOR_ID: ctx.userId });
+    return ctx.portal.timeline.length;
+  },
+  "disk.storage.getlist": () => [{ ID: "1", NAME: "Shared drive", CODE: null, MODULE_ID: "disk", ENTITY_TYPE: "common", ENTITY_ID: "shared_files_s1", ROOT_OBJECT_ID: "1" }],
+  "disk.folder.uploadfile": (ctx, p) => {
+    if (!p.id) throw E.arg("Required parameter id is empty", "id");
+    const content = p.fileContent as Record<string, string> | undefined;
+    const name = String((p.data as Record<string, unknown> | undefined)?.NAME ?? "file");
+    if (!content) {
+      const token = `disk|${Math.random().toString(36).slice(2)}`;
+      ctx.portal.disk.uploads.set(token, Number(p.id));
+      return { field: "file", uploadUrl: `${ctx.portal.baseUrl}/rest/upload.json?auth=${ctx.token}&token=${encodeURIComponent(token)}&name=${encodeURIComponent(name)}` };
+    }
+    const [fname, b64] = Object.values(content);
+    return storeDiskFile(ctx, Number(p.id), fname ?? name, Buffer.from(b64 ?? "", "base64").length);
+  },
+};
+
+export function storeDiskFile(ctx: Pick<Ctx, "portal" | "fake" | "userId">, folderId: number, name: string, size: number) {
+  const id = ctx.portal.disk.nextId++;
+  const now = ctx.fake.clock.iso();
+  const file = { ID: String(id), NAME: name, CODE: null, STORAGE_ID: "1", TYPE: "file", PARENT_ID: String(folderId), DELETED_TYPE: "0", GLOBAL_CONTENT_VERSION: "1",
+    FILE_ID: String(id), SIZE: String(size), CREATE_TIME: now, UPDATE_TIME: now, DELETE_TIME: null, CREATED_BY: String(ctx.userId), UPDATED_BY: String(ctx.userId),
+    DELETED_BY: "0", DOWNLOAD_URL: `${ctx.portal.baseUrl}/disk/downloadFile/${id}/`, DETAIL_URL: `${ctx.portal.baseUrl}/docs/file/${name}` };
+  ctx.portal.disk.files.set(id, file);
+  return file;
+}

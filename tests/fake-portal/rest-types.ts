@@ -1,0 +1,20 @@
+import type { FakeBitrix, PortalState } from "./types";
+
+export interface Ctx {
+  fake: FakeBitrix;
+  portal: PortalState;
+  userId: number;
+  token: string;
+  isAdmin: boolean;
+  viaWebhook: boolean;
+  connector?: string;
+}
+
+export interface Paged { result: unknown; total?: number; next?: number }
+export type MethodFn = (ctx: Ctx, params: Record<string, unknown>) => unknown;
+export type MethodTable = Record<string, MethodFn>;
+
+/** Marks a list answer so the envelope lifts total/next out of the result (CONTRACTS.md §7). */
+export class ListAnswer implements Paged {
+  constructor(readonly result: unknown, readonly total?: number, readonly next?: number) {}
+}

@@ -1,0 +1,81 @@
+import type { CrmRecord, Entity, FieldDef, FakeUser } from "./types";
+
+// Deterministic CRM content (seeded PRNG) with UF_* fields of the types Bitrix24 portals commonly have.
+
+export function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const f = (type: string, title: string, extra: Partial<FieldDef> = {}): FieldDef => ({
+  type, isRequired: false, isReadOnly: false, isImmutable: false, isMultiple: false, isDynamic: false, title, ...extra,
+});
+const uf = (type: string, label: string, extra: Partial<FieldDef> = {}): FieldDef =>
+  f(type, label.toUpperCase(), { isDynamic: true, listLabel: label, formLabel: label, filterLabel: label, ...extra });
+const ro = { isReadOnly: true };
+
+const COMMON: Record<string, FieldDef> = {
+  ID: f("integer", "ID", ro),
+  ASSIGNED_BY_ID: f("user", "Responsible"),
+  CREATED_BY_ID: f("user", "Created by", ro),
+  MODIFY_BY_ID: f("user", "Modified by", ro),
+  DATE_CREATE: f("datetime", "Created", ro),
+  DATE_MODIFY: f("datetime", "Modified", ro),
+  COMMENTS: f("string", "Comment"),
+};
+
+export const UF_FIELDS: Record<string, FieldDef> = {
+  UF_CRM_TEXT: uf("string", "Note"),
+  UF_CRM_AMOUNT: uf("double", "Score"),
+  UF_CRM_BUDGET: uf("money", "Budget"),
+  UF_CRM_DUE: uf("date", "Due date"),
+  UF_CRM_MEETING: uf("datetime", "Meeting at"),
+  UF_CRM_VIP: uf("boolean", "VIP"),
+  UF_CRM_SOURCE: uf("enumeration", "Lead channel", { items: [{ ID: "41", VALUE: "Website" }, { ID: "42", VALUE: "Partner" }, { ID: "43", VALUE: "Fair" }] }),
+  UF_CRM_TAGS: uf("string", "Tags", { isMultiple: true }),
+  UF_CRM_CONTRACT: uf("file", "Contract"),
+  UF_CRM_PARTNER: uf("crm", "Partner company", { settings: { COMPANY: "Y" } }),
+  UF_CRM_CURATOR: uf("employee", "Curator"),
+};
+
+const STAGES = [{ ID: "NEW", VALUE: "New" }, { ID: "PREPARATION", VALUE: "Preparation" }, { ID: "WON", VALUE: "Won" }, { ID: "LOSE", VALUE: "Lost" }];
+const MULTI = { isMultiple: true, type: "crm_multifield" };
+
+export const FIELDS: Record<Entity, Record<string, FieldDef>> = {
+  deal: { ...COMMON, TITLE: f("string", "Name", { isRequired: true }), STAGE_ID: f("crm_status", "Stage", { items: STAGES }),
+    OPPORTUNITY: f("double", "Amount"), CURRENCY_ID: f("crm_currency", "Currency"), CLOSEDATE: f("date", "Close date"),
+    CONTACT_ID: f("crm_contact", "Contact"), COMPANY_ID: f("crm_company", "Company"), ...UF_FIELDS },
+  contact: { ...COMMON, NAME: f("string", "First name"), LAST_NAME: f("string", "Last name"), POST: f("string", "Position"),
+    PHONE: f("crm_multifield", "Phone", MULTI), EMAIL: f("crm_multifield", "E-mail", MULTI), COMPANY_ID: f("crm_company", "Company"), ...UF_FIELDS },
+  company: { ...COMMON, TITLE: f("string", "Company name", { isRequired: true }), INDUSTRY: f("crm_status", "Industry"),
+    REVENUE: f("double", "Annual revenue"), PHONE: f("crm_multifield", "Phone", MULTI), ...UF_FIELDS },
+  lead: { ...COMMON, TITLE: f("string", "Lead name", { isRequired: true }), NAME: f("string", "First name"), STATUS_ID: f("crm_status", "Status"),
+    OPPORTUNITY: f("double", "Amount"), SOURCE_ID: f("crm_status", "Source"), ...UF_FIELDS },
+};
+
+export function seedUsers(): Map<number, FakeUser> {
+  const people: [string, string, boolean][] = [["Anna", "Admin", true], ["Boris", "Manager", false], ["Clara", "Sales", false], ["Dmitry", "Support", false]];
+  return new Map(people.map(([n, l, a], i) => [i + 1, { ID: String(i + 1), NAME: n, LAST_NAME: l, EMAIL: `${n.toLowerCase()}@example.com`, ADMIN: a, ACTIVE: true }]));
+}
+
+const WORDS = ["Alpha", "Nova", "Orbit", "Vector", "Summit", "Harbor", "Pixel", "Quartz", "Atlas", "Zenith"];
+
+export function seedRecord(entity: Entity, id: number, rand: () => number, isoAt: string): CrmRecord {
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const user = String(1 + Math.floor(rand() * 4));
+  const base: CrmRecord = { ID: String(id), ASSIGNED_BY_ID: user, CREATED_BY_ID: user, MODIFY_BY_ID: user, DATE_CREATE: isoAt, DATE_MODIFY: isoAt, COMMENTS: "",
+    UF_CRM_TEXT: `${pick(WORDS)} note`, UF_CRM_AMOUNT: String(Math.floor(rand() * 100)), UF_CRM_BUDGET: `${Math.floor(rand() * 9000) + 1000}|EUR`,
+    UF_CRM_DUE: "2026-12-31", UF_CRM_MEETING: isoAt, UF_CRM_VIP: rand() < 0.2 ? "1" : "0", UF_CRM_SOURCE: pick(["41", "42", "43"]),
+    UF_CRM_TAGS: [pick(WORDS).toLowerCase()], UF_CRM_CONTRACT: null, UF_CRM_PARTNER: "", UF_CRM_CURATOR: user };
+  const title = `${pick(WORDS)} ${pick(WORDS)} #${id}`;
+  if (entity === "deal") return { ...base, TITLE: title, STAGE_ID: pick(STAGES).ID, OPPORTUNITY: `${Math.floor(rand() * 50000)}.00`, CURRENCY_ID: "EUR", CLOSEDATE: "2026-12-31", CONTACT_ID: String(1 + (id % 20)), COMPANY_ID: String(1 + (id % 10)) };
+  if (entity === "contact") return { ...base, NAME: pick(["Ivan", "Maria", "John", "Olga"]), LAST_NAME: pick(WORDS), POST: "Manager", COMPANY_ID: String(1 + (id % 10)),
+    PHONE: [{ ID: String(id * 10), VALUE_TYPE: "WORK", VALUE: `+4930${100000 + id}`, TYPE_ID: "PHONE" }], EMAIL: [{ ID: String(id * 10 + 1), VALUE_TYPE: "WORK", VALUE: `c${id}@example.com`, TYPE_ID: "EMAIL" }] };
+  if (entity === "company") return { ...base, TITLE: `${pick(WORDS)} GmbH #${id}`, INDUSTRY: "IT", REVENUE: String(Math.floor(rand() * 1e6)), PHONE: [] };
+  return { ...base, TITLE: title, NAME: pick(["Ivan", "Maria"]), STATUS_ID: "NEW", OPPORTUNITY: "0.00", SOURCE_ID: "WEB" };
+}

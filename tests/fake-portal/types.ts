@@ -1,0 +1,109 @@
+import type { FakeClock } from "./clock";
+
+export type Entity = "deal" | "contact" | "company" | "lead";
+export const ENTITIES: Entity[] = ["deal", "contact", "company", "lead"];
+export type CrmRecord = Record<string, unknown>;
+
+/** crm.*.fields description shape (Bitrix24's field metadata). */
+export interface FieldDef {
+  type: string;
+  isRequired: boolean;
+  isReadOnly: boolean;
+  isImmutable: boolean;
+  isMultiple: boolean;
+  isDynamic: boolean;
+  title: string;
+  listLabel?: string;
+  formLabel?: string;
+  filterLabel?: string;
+  items?: { ID: string; VALUE: string }[];
+  settings?: Record<string, unknown>;
+}
+
+export interface FakeUser { ID: string; NAME: string; LAST_NAME: string; EMAIL: string; ADMIN: boolean; ACTIVE: boolean }
+
+export interface EventBinding { id: number; event: string; handler: string; authType: number; offline: boolean; connector: string; minTimeout: number }
+export interface Placement { placement: string; handler: string; title: string; description: string; groupName: string; langAll: Record<string, unknown>; options: Record<string, unknown>; userId: number }
+
+export interface OfflineItem {
+  ID: number;
+  TIMESTAMP_X: string;
+  EVENT_NAME: string;
+  EVENT_DATA: unknown;
+  EVENT_ADDITIONAL: { user_id: string };
+  MESSAGE_ID: string;
+  PROCESS_ID: string | null;
+  ERROR: number;
+  connector: string;
+}
+
+export interface LogEntry { n: number; at: number; method: string; path: string; rest?: string; userId?: number; status: number }
+
+export interface Faults {
+  fail503: number;
+  latencyMs: [number, number];
+  dropEvents: number;
+  duplicateEvents: number;
+  methodErrors: Record<string, string>;
+}
+
+export interface AppState {
+  installed: boolean;
+  finished: boolean;
+  version: number;
+  applicationToken: string;
+  options: Record<string, string>;
+  status: string;
+  license: string;
+  paymentExpired: boolean;
+  disabled: boolean;
+  lastOfflineNotifyAt: number;
+}
+
+export interface PortalState {
+  index: number;
+  memberId: string;
+  port: number;
+  baseUrl: string;
+  domain: string;
+  clientEndpoint: string;
+  users: Map<number, FakeUser>;
+  crm: Record<Entity, Map<number, CrmRecord>>;
+  nextId: Record<Entity, number>;
+  fields: Record<Entity, Record<string, FieldDef>>;
+  app: AppState;
+  bindings: EventBinding[];
+  nextBindingId: number;
+  placements: Placement[];
+  offline: OfflineItem[];
+  nextOfflineId: number;
+  bucket: { burst: number; drain: number; level: number; at: number };
+  operating: Map<string, { seconds: number; resetAt: number }>;
+  operatingLimit: number;
+  methodOverrides: Map<string, { isExisting?: boolean; isAvailable?: boolean; confirm?: "required" | "none" }>;
+  /** `${accessToken}|${method}` → decision */
+  confirmations: Map<string, "pending" | "confirmed" | "denied">;
+  features: Record<string, string>;
+  faults: Faults;
+  webhook: { userId: number; secret: string };
+  disk: { files: Map<number, Record<string, unknown>>; nextId: number; uploads: Map<string, number> };
+  timeline: { ENTITY_TYPE: string; ENTITY_ID: number; COMMENT: string; FILES: { name: string; size: number }[]; AUTHOR_ID: number }[];
+  log: LogEntry[];
+  counters: { rest: Record<string, number>; served503: number; refreshes: number; eventsDelivered: number; eventsDropped: number; logSeq: number };
+}
+
+export interface TokenInfo { portal: PortalState; userId: number; expiresAtMs: number }
+export interface RefreshInfo { portal: PortalState; userId: number; rotated: boolean }
+
+export interface AppRegistration { clientId: string; clientSecret: string; appUrl: string; scopes: string[] }
+
+export interface FakeBitrix {
+  app: AppRegistration;
+  clock: FakeClock;
+  portals: PortalState[];
+  oauthUrl: string;
+  tokens: Map<string, TokenInfo>;
+  refreshTokens: Map<string, RefreshInfo>;
+  codes: Map<string, { portal: PortalState; userId: number; expiresAtMs: number }>;
+  latencyMs: [number, number];
+}
