@@ -72,7 +72,7 @@ function portalHandler(fake: FakeBitrix, portal: PortalState) {
     if (url.pathname.startsWith("/rest/")) return handleRest(fake, portal, req, res, url, body);
     if (url.pathname.startsWith("/oauth/")) return handleOAuth(fake, req, res, url, body);
     if (url.pathname.startsWith("/_fake/")) return handleControl(fake, portal, req.method ?? "GET", url, body, res);
-    return handleUi(req, res, { portal, fake, baseUrl: portal.baseUrl, body } as Parameters<typeof handleUi>[2]);
+    return handleUi(req, res, { portal, fake, baseUrl: portal.baseUrl, body });
   };
 }
 

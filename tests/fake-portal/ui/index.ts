@@ -1,9 +1,105 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FakeBitrix, PortalState } from "../types";
+import { appPageUrl, editAsUser, frameAuth, installUrl, withQuery } from "../lifecycle";
+import { parseStr } from "../php";
+import { ENTITIES, type Entity, type FakeBitrix, type PortalState } from "../types";
+import { PARENT_JS } from "./parent-js";
 
-export interface UiContext { portal: PortalState; fake: FakeBitrix; baseUrl: string }
+// The portal in a browser: home, CRM lists and cards with the app's tabs and widgets, the app's main page and
+// installer — every app frame opened with the real form POST into a named iframe (docs/fake-portal.md).
+export interface UiContext { portal: PortalState; fake: FakeBitrix; baseUrl: string; body?: string }
 
-/** The portal's browser pages (placeholder until the UI lands). */
-export async function handleUi(_req: IncomingMessage, res: ServerResponse, _ctx: UiContext): Promise<void> {
+const esc = (s: unknown) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const jsonForScript = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c");
+const ENTITY_TITLES: Record<Entity, string> = { deal: "Deals", contact: "Contacts", company: "Companies", lead: "Leads" };
+
+function layout(ctx: UiContext, userId: number, title: string, body: string) {
+  const u = ctx.portal.users.get(userId);
+  const nav = ENTITIES.map((e) => `<a href="/crm/${e}/">${ENTITY_TITLES[e]}</a>`).join("");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>
+body{margin:0;font:13px "Helvetica Neue",Arial,sans-serif;background:#eef2f4;color:#333}
+header{background:#2fc6f6;color:#fff;padding:10px 20px;display:flex;gap:20px;align-items:center}header a{color:#fff}
+nav{display:flex;gap:14px}main{padding:16px 20px}.card{background:#fff;border-radius:4px;padding:16px;margin-bottom:12px}
+.tabs{display:flex;gap:4px;margin-bottom:8px}.tabs a{padding:8px 12px;background:#fff;border-radius:4px 4px 0 0;text-decoration:none;color:#2067b0}.tabs a.on{font-weight:bold;color:#333}
+label{display:block;margin:6px 0 2px;color:#828b95}input{padding:6px;border:1px solid #c6cdd3;border-radius:2px;width:320px}
+button,.btn{background:#bbed21;border:0;padding:8px 14px;border-radius:2px;cursor:pointer;color:#535c69;text-decoration:none;display:inline-block}
+table{border-collapse:collapse;background:#fff}td,th{padding:6px 10px;border-bottom:1px solid #eef2f4;text-align:left}</style></head><body>
+<header><strong>Bitrix24</strong> <span>(fake portal ${esc(ctx.portal.domain)})</span><nav><a href="/">Home</a>${nav}<a href="/marketplace/app/">Change History</a></nav>
+<span style="margin-left:auto">User: ${esc(u?.NAME)} ${esc(u?.LAST_NAME)}${u?.ADMIN ? " (admin)" : ""} · <a href="?user=1">admin</a> · <a href="?user=2">non-admin</a></span></header>
+<main>${body}</main></body></html>`;
+}
+
+function frame(ctx: UiContext, userId: number, handler: string, placement: string, options: Record<string, unknown>, lang: string, title: string) {
+  const a = frameAuth(ctx.fake, ctx.portal, userId, placement, options, lang);
+  const action = withQuery(handler, a.query);
+  const inputs = Object.entries(a.form).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join("");
+  const cfg = { handler, lang, domain: ctx.portal.domain, memberId: ctx.portal.memberId, auth: a.form, userId, isAdmin: ctx.portal.users.get(userId)?.ADMIN ?? false,
+    installFinished: ctx.portal.app.finished, appOptions: ctx.portal.app.options, placement, placementOptions: options };
+  return `<h2 id="frame-title">${esc(title)}</h2><p id="opened-path"></p>
+<form id="frame-form" method="POST" target="${esc(a.frameName)}" action="${esc(action)}">${inputs}</form>
+<iframe id="app-frame" name="${esc(a.frameName)}" title="${esc(title)}" style="width:100%;height:600px;border:0;background:#fff"></iframe>
+<script>window.__FRAME__=${jsonForScript(cfg)};</script><script>${PARENT_JS}</script><script>document.getElementById("frame-form").submit();</script>`;
+}
+
+function currentUser(req: IncomingMessage, url: URL, res: ServerResponse, portal: PortalState): number {
+  const fromQuery = Number(url.searchParams.get("user"));
+  if (fromQuery && portal.users.has(fromQuery)) {
+    res.setHeader("set-cookie", `fake_user=${fromQuery}; Path=/; SameSite=Lax`);
+    return fromQuery;
+  }
+  const cookie = /(?:^|;\s*)fake_user=(\d+)/.exec(String(req.headers.cookie ?? ""))?.[1];
+  return cookie && portal.users.has(Number(cookie)) ? Number(cookie) : 1;
+}
+
+function card(ctx: UiContext, entity: Entity, id: number, userId: number, url: URL, lang: string) {
+  const rec = ctx.portal.crm[entity].get(id);
+  if (!rec) return `<div class="card">No ${entity} ${id}</div>`;
+  const code = entity.toUpperCase();
+  const tabs = ctx.portal.placements.filter((p) => p.placement === `CRM_${code}_DETAIL_TAB`);
+  const widgets = ctx.portal.placements.filter((p) => p.placement === `CRM_${code}_DETAIL_TOOLBAR`);
+  const tab = url.searchParams.get("tab");
+  const widget = url.searchParams.get("widget");
+  const tabLinks = [`<a href="?" class="${tab === null ? "on" : ""}">General</a>`, ...tabs.map((p, i) => `<a href="?tab=${i}" class="${tab === String(i) ? "on" : ""}">${esc(p.title || "App")}</a>`)].join("");
+  const toolbar = widgets.map((p, i) => `<a class="btn" href="?widget=${i}">${esc(p.title || "App")}</a>`).join(" ");
+  const fields = Object.entries(ctx.portal.fields[entity]).filter(([k, d]) => !d.isReadOnly && !d.isMultiple && !["crm_multifield", "file"].includes(d.type) && k !== "ID");
+  const form = `<form method="POST" class="card">${fields.map(([k, d]) => `<label for="f-${k}">${esc(d.formLabel ?? d.title)}</label><input id="f-${k}" name="fields[${k}]" value="${esc(rec[k])}">`).join("")}
+<p><button type="submit">Save</button></p></form>`;
+  const selected = tab !== null ? tabs[Number(tab)] : widget !== null ? widgets[Number(widget)] : undefined;
+  const body = selected ? `<div class="card">${frame(ctx, userId, selected.handler, selected.placement, { ID: String(id) }, lang, selected.title || "App")}</div>` : form;
+  return `<h1>${esc(rec.TITLE ?? `${rec.NAME ?? ""} ${rec.LAST_NAME ?? ""}`)}</h1><p>${toolbar}</p><div class="tabs">${tabLinks}</div>${body}`;
+}
+
+function list(ctx: UiContext, entity: Entity) {
+  const rows = [...ctx.portal.crm[entity].values()].slice(0, 50).map((r) => `<tr><td>${esc(r.ID)}</td><td><a href="/crm/${entity}/details/${esc(r.ID)}/">${esc(r.TITLE ?? `${r.NAME} ${r.LAST_NAME}`)}</a></td><td>${esc(r.DATE_MODIFY)}</td></tr>`).join("");
+  return `<h1>${ENTITY_TITLES[entity]}</h1><table><tr><th>ID</th><th>Name</th><th>Modified</th></tr>${rows}</table>`;
+}
+
+export async function handleUi(req: IncomingMessage, res: ServerResponse, ctx: UiContext): Promise<void> {
+  const url = new URL(req.url ?? "/", ctx.baseUrl);
+  const userId = currentUser(req, url, res, ctx.portal);
+  const lang = url.searchParams.get("lang") ?? "en";
+  const html = (title: string, body: string): void => void res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(layout(ctx, userId, title, body));
+  const cardMatch = /^\/crm\/(deal|contact|company|lead)\/details\/(\d+)\/?$/.exec(url.pathname);
+  if (cardMatch && req.method === "POST") {
+    const fields = (parseStr(ctx.body ?? "").fields ?? {}) as Record<string, unknown>;
+    editAsUser(ctx.fake, ctx.portal, cardMatch[1] as Entity, Number(cardMatch[2]), fields, userId);
+    return void res.writeHead(303, { location: url.pathname }).end();
+  }
+  if (cardMatch) return html("CRM card", card(ctx, cardMatch[1] as Entity, Number(cardMatch[2]), userId, url, lang));
+  const listMatch = /^\/crm\/(deal|contact|company|lead)\/?$/.exec(url.pathname);
+  if (listMatch) return html(ENTITY_TITLES[listMatch[1] as Entity], list(ctx, listMatch[1] as Entity));
+  if (url.pathname === "/marketplace/app/") return html("Change History", frame(ctx, userId, appPageUrl(ctx.fake), "DEFAULT", {}, lang, "Change History"));
+  if (url.pathname === "/marketplace/install/") {
+    Object.assign(ctx.portal.app, { installed: true, disabled: false });
+    return html("Installing", frame(ctx, userId, installUrl(ctx.fake), "DEFAULT", {}, lang, "Installing Change History"));
+  }
+  if (url.pathname === "/frame") {
+    const options = JSON.parse(url.searchParams.get("options") ?? "{}") as Record<string, unknown>;
+    return html("App", frame(ctx, userId, url.searchParams.get("handler") ?? appPageUrl(ctx.fake), url.searchParams.get("placement") ?? "DEFAULT", options, lang, "App"));
+  }
+  if (url.pathname === "/") {
+    const a = ctx.portal.app;
+    return html("Bitrix24", `<div class="card"><h1>Fake Bitrix24 portal</h1><p>App installed: ${a.installed ? "yes" : "no"}, install finished: ${a.finished ? "yes" : "no"}, version ${a.version}.</p>
+<p><a class="btn" href="/marketplace/app/">Open Change History</a> <a href="/marketplace/install/">Install again</a> · <a href="/crm/deal/details/1/">Deal #1</a></p></div>`);
+  }
   res.writeHead(404, { "content-type": "text/plain" }).end("Not found");
 }
