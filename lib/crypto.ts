@@ -80,3 +80,16 @@ export function safeEqual(a: string, b: string): boolean {
   }
   return timingSafeEqual(ab, bb);
 }
+
+/** HMAC-signed value for URLs we hand to the browser (e.g. which portal's install report to show). */
+export function signValue(value: string): string {
+  const mac = createHash("sha256").update(`${getKeys().current.id}|${value}|${loadEnv().APP_SECRET}`).digest("base64url").slice(0, 22);
+  return `${value}.${mac}`;
+}
+
+export function verifySigned(signed: string): string | null {
+  const i = signed.lastIndexOf(".");
+  if (i <= 0) return null;
+  const value = signed.slice(0, i);
+  return safeEqual(signValue(value), signed) ? value : null;
+}

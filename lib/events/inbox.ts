@@ -1,0 +1,58 @@
+import "server-only";
+import { getDb } from "@/lib/db";
+import { log } from "@/lib/log";
+import { bumpMetric } from "@/lib/metrics/bump";
+import { dispatchEvent } from "@/lib/events/handlers";
+
+// Workers drain the inbox: claim with FOR UPDATE SKIP LOCKED (no overlap between processes), run the event's
+// handler, retry with exponential backoff, dead-letter after MAX_ATTEMPTS. Rows of portals whose work is stopped
+// (payment required, disabled, uninstalled) wait without spending attempts — no retry storm.
+export const MAX_ATTEMPTS = 6;
+const STALE_MS = 5 * 60_000;
+
+interface Row { id: bigint; portalId: string; event: string; payload: { data?: Record<string, unknown> | null; user_id?: string | null }; attempts: number; receivedAt: Date; portalStatus: string }
+
+async function claim(workerId: string, limit: number): Promise<Row[]> {
+  const db = getDb();
+  await db.$executeRaw`UPDATE "EventInbox" SET status = 'pending', "lockedBy" = NULL WHERE status = 'processing' AND "lockedAt" < now() - make_interval(secs => ${STALE_MS / 1000})`;
+  return db.$queryRaw<Row[]>`
+    WITH c AS (
+      SELECT i.id FROM "EventInbox" i JOIN "Portal" p ON p.id = i."portalId"
+      WHERE i.status = 'pending' AND i."nextAttemptAt" <= now() ORDER BY i.id LIMIT ${limit} FOR UPDATE OF i SKIP LOCKED)
+    UPDATE "EventInbox" e SET status = 'processing', "lockedAt" = now(), "lockedBy" = ${workerId}, attempts = e.attempts + 1
+    FROM c, "Portal" p WHERE e.id = c.id AND p.id = e."portalId"
+    RETURNING e.id, e."portalId", e.event, e.payload, e.attempts, e."receivedAt", p.status::text AS "portalStatus"`;
+}
+
+async function settle(row: Row, error: unknown) {
+  const db = getDb();
+  if (!error) return db.eventInbox.update({ where: { id: row.id }, data: { status: "done", processedAt: new Date(), lockedBy: null, lastError: null } });
+  const message = error instanceof Error ? error.message : String(error);
+  void bumpMetric(row.portalId, "events.failed");
+  if (row.attempts >= MAX_ATTEMPTS) {
+    log.warn({ portalId: row.portalId, event: row.event, err: message }, "event dead-lettered");
+    return db.eventInbox.update({ where: { id: row.id }, data: { status: "dead", lastError: message, lockedBy: null } });
+  }
+  const delayMs = Math.min(3600_000, 5000 * 2 ** (row.attempts - 1)) * (0.75 + Math.random() * 0.5);
+  return db.eventInbox.update({ where: { id: row.id }, data: { status: "pending", lastError: message, lockedBy: null, nextAttemptAt: new Date(Date.now() + delayMs) } });
+}
+
+/** Processes up to `limit` inbox rows; returns how many were handled. */
+export async function processInboxBatch(workerId: string, limit = 20): Promise<number> {
+  const rows = await claim(workerId, limit);
+  for (const row of rows) {
+    if (row.portalStatus !== "active") {
+      await getDb().eventInbox.update({ where: { id: row.id }, data: { status: "pending", attempts: { decrement: 1 }, lockedBy: null, nextAttemptAt: new Date(Date.now() + 10 * 60_000) } });
+      continue;
+    }
+    let error: unknown = null;
+    try {
+      await dispatchEvent({ portalId: row.portalId, event: row.event, data: row.payload.data ?? null, userId: row.payload.user_id ? Number(row.payload.user_id) : null, receivedAt: row.receivedAt });
+    } catch (e) {
+      error = e;
+    }
+    await settle(row, error);
+    if (!error) void bumpMetric(row.portalId, "events.processed");
+  }
+  return rows.length;
+}

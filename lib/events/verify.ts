@@ -1,0 +1,26 @@
+import "server-only";
+import { sha256Hex, safeEqual } from "@/lib/crypto";
+import { getDb } from "@/lib/db";
+import { AppError } from "@/lib/http-errors";
+import { bumpGlobal } from "@/lib/metrics/bump";
+
+// application_token check on every event (CONTRACTS.md §14): look up by member_id, compare in constant time,
+// refuse (and count) unknown portals and mismatches. Fails closed: a portal without a stored token accepts nothing.
+
+export async function verifyApplicationToken(memberId: unknown, token: unknown, route: string) {
+  if (typeof memberId !== "string" || typeof token !== "string" || !memberId || !token) {
+    await bumpGlobal("auth_failures_malformed");
+    throw new AppError(401, "unauthorized", "auth[member_id] and auth[application_token] are required");
+  }
+  const portal = await getDb().portal.findUnique({ where: { memberId }, omit: { applicationTokenHash: false } });
+  if (!portal) {
+    await bumpGlobal("auth_failures_unknown_portal");
+    throw new AppError(401, "unauthorized", "Unknown portal");
+  }
+  if (!portal.applicationTokenHash || !safeEqual(portal.applicationTokenHash, sha256Hex(token))) {
+    await getDb().authFailure.create({ data: { portalId: portal.id, reason: portal.applicationTokenHash ? "application_token_mismatch" : "no_stored_token", route } });
+    throw new AppError(401, "unauthorized", "application_token does not match");
+  }
+  const { applicationTokenHash: _hash, ...rest } = portal;
+  return rest;
+}

@@ -1,0 +1,64 @@
+import "server-only";
+import { Prisma } from "@prisma/client";
+import { getDb } from "@/lib/db";
+
+// The durable job queue: rows claimed with FOR UPDATE SKIP LOCKED, so any number of worker processes share one
+// Postgres without overlap. dedupeKey makes one-off work (lifecycle callbacks, scheduled ticks) run once.
+
+export interface JobRow { id: bigint; portalId: string | null; kind: string; payload: Prisma.JsonValue; attempts: number }
+
+export async function enqueueJob(kind: string, opts: { portalId?: string | null; payload?: object; dedupeKey?: string; runAt?: Date } = {}): Promise<boolean> {
+  try {
+    await getDb().job.create({ data: { kind, portalId: opts.portalId ?? null, payload: (opts.payload ?? {}) as object, dedupeKey: opts.dedupeKey, runAt: opts.runAt ?? new Date() } });
+    return true;
+  } catch (e) {
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") return false; // already queued
+    throw e;
+  }
+}
+
+/** Runs `work` once per dedupeKey across all processes; duplicates wait for (and share) the first one's result. */
+export async function runOnce<T>(dedupeKey: string, portalId: string | null, work: () => Promise<T>, waitMs = 60_000): Promise<T> {
+  const db = getDb();
+  const mine = await enqueueJob("inline", { dedupeKey, portalId, payload: {} });
+  if (mine) {
+    await db.job.update({ where: { dedupeKey }, data: { status: "running", lockedAt: new Date() } });
+    try {
+      const result = await work();
+      await db.job.update({ where: { dedupeKey }, data: { status: "done", result: (result ?? null) as object, finishedAt: new Date() } });
+      return result;
+    } catch (e) {
+      await db.job.update({ where: { dedupeKey }, data: { status: "failed", lastError: e instanceof Error ? e.message : String(e), result: { status: (e as { status?: number }).status ?? 500 }, finishedAt: new Date() } });
+      throw e;
+    }
+  }
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    const row = await db.job.findUnique({ where: { dedupeKey } });
+    if (row?.status === "done") return row.result as T;
+    if (row?.status === "failed") throw Object.assign(new Error(row.lastError ?? "failed"), { status: (row.result as { status?: number } | null)?.status ?? 500, duplicateOf: dedupeKey });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${dedupeKey}`);
+}
+
+export async function claimJobs(workerId: string, limit = 5): Promise<JobRow[]> {
+  return getDb().$queryRaw<JobRow[]>`
+    UPDATE "Job" SET status = 'running', "lockedAt" = now(), "lockedBy" = ${workerId}, attempts = attempts + 1
+    WHERE id IN (SELECT id FROM "Job" WHERE status = 'pending' AND "runAt" <= now() ORDER BY "runAt", id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+    RETURNING id, "portalId", kind, payload, attempts`;
+}
+
+export async function finishJob(id: bigint, outcome: { ok: true; result?: unknown } | { ok: false; error: string; retryInMs?: number }) {
+  const data = outcome.ok
+    ? { status: "done", result: (outcome.result ?? null) as object, finishedAt: new Date(), lockedBy: null }
+    : outcome.retryInMs !== undefined
+      ? { status: "pending", lastError: outcome.error, runAt: new Date(Date.now() + outcome.retryInMs), lockedBy: null }
+      : { status: "dead", lastError: outcome.error, finishedAt: new Date(), lockedBy: null };
+  await getDb().job.update({ where: { id }, data });
+}
+
+/** Jobs whose worker died mid-run go back to the queue. */
+export async function requeueStaleJobs(olderThanMs = 5 * 60_000) {
+  await getDb().$executeRaw`UPDATE "Job" SET status = 'pending', "lockedBy" = NULL WHERE status = 'running' AND kind <> 'inline' AND "lockedAt" < now() - make_interval(secs => ${olderThanMs / 1000})`;
+}

@@ -1,0 +1,24 @@
+import "server-only";
+import { getDb } from "@/lib/db";
+import { drainOffline } from "@/lib/events/offline";
+import { probePortal } from "@/lib/lifecycle/probe-portal";
+import { refreshTokens } from "@/lib/bitrix/refresh";
+import { loadTokens } from "@/lib/portals/tokens";
+import type { JobRow } from "@/lib/jobs/queue";
+
+// Job kind → handler. Refresh tokens live 180 days: a portal idle for 30 days gets one keep-alive refresh.
+const KEEPALIVE_AFTER_MS = 30 * 24 * 3600_000;
+
+async function keepAlive(portalId: string) {
+  const set = await getDb().tokenSet.findUnique({ where: { portalId }, include: { portal: true } });
+  if (!set || set.portal.status !== "active" || (set.refreshedAt && Date.now() - set.refreshedAt.getTime() < KEEPALIVE_AFTER_MS)) return "fresh";
+  const tokens = await loadTokens(portalId);
+  await refreshTokens(portalId, tokens!.version, set.portal.serverEndpoint);
+  return "refreshed";
+}
+
+export const JOB_HANDLERS: Record<string, (job: JobRow) => Promise<unknown>> = {
+  "offline.drain": (job) => drainOffline(job.portalId!),
+  "portal.probe": (job) => probePortal(job.portalId!),
+  "tokens.keepalive": (job) => keepAlive(job.portalId!),
+};

@@ -1,0 +1,63 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { getDb } from "@/lib/db";
+import { log } from "@/lib/log";
+import { processInboxBatch } from "@/lib/events/inbox";
+import { claimJobs, enqueueJob, finishJob, requeueStaleJobs } from "@/lib/jobs/queue";
+import { JOB_HANDLERS } from "@/lib/jobs/registry";
+
+// The worker loop: inbox rows and jobs, claimed with SKIP LOCKED, plus schedules (offline fallback poll, app.info
+// probe, token keep-alive). Schedules are jobs with a dedupe key per period, so N workers enqueue each tick once.
+export const WORKER_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
+const SCHEDULES: { kind: string; everyMs: number; offlineOnly?: boolean }[] = [
+  { kind: "offline.drain", everyMs: 60_000, offlineOnly: true },
+  { kind: "portal.probe", everyMs: 15 * 60_000 },
+  { kind: "tokens.keepalive", everyMs: 24 * 3600_000 },
+];
+
+async function schedule() {
+  const portals = await getDb().portal.findMany({ where: { status: { in: ["active", "payment_required"] } }, select: { id: true, capability: { select: { features: true } } } });
+  for (const s of SCHEDULES) {
+    const slot = Math.floor(Date.now() / s.everyMs);
+    for (const p of portals) {
+      if (s.offlineOnly && (p.capability?.features as Record<string, string> | undefined)?.rest_offline_extended !== "Y") continue;
+      await enqueueJob(s.kind, { portalId: p.id, dedupeKey: `${s.kind}:${p.id}:${slot}` });
+    }
+  }
+}
+
+async function runJobs(): Promise<number> {
+  const jobs = await claimJobs(WORKER_ID, 5);
+  for (const job of jobs) {
+    const handler = JOB_HANDLERS[job.kind];
+    try {
+      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+      await finishJob(job.id, { ok: true, result: await handler(job) });
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      log.warn({ job: job.kind, portalId: job.portalId, err: error }, "job failed");
+      await finishJob(job.id, job.attempts < 5 ? { ok: false, error, retryInMs: 10_000 * 2 ** job.attempts } : { ok: false, error });
+    }
+  }
+  return jobs.length;
+}
+
+export async function runWorker(signal: AbortSignal): Promise<void> {
+  log.info({ worker: WORKER_ID }, "worker started");
+  let lastSchedule = 0;
+  while (!signal.aborted) {
+    try {
+      if (Date.now() - lastSchedule > 30_000) {
+        lastSchedule = Date.now();
+        await requeueStaleJobs();
+        await schedule();
+      }
+      const done = (await processInboxBatch(WORKER_ID)) + (await runJobs());
+      if (!done) await new Promise((r) => setTimeout(r, 300));
+    } catch (e) {
+      log.error({ err: e }, "worker iteration failed");
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  log.info({ worker: WORKER_ID }, "worker stopped");
+}

@@ -1,0 +1,73 @@
+import "server-only";
+import type { BitrixClient } from "@/lib/bitrix";
+import { isBitrixError } from "@/lib/bitrix";
+import { getDb } from "@/lib/db";
+import { AUTH_CONNECTOR, eventHandlerUrl, expectedBindings, placementHandlerUrl, type ExpectedBinding } from "@/lib/lifecycle/registry";
+
+// Reconcile expected vs actual bindings (seed: "verify bindings via event.get", "re-bind missing handlers",
+// "keep old bindings cleanup bounded and safe"). Only bindings pointing at OUR handlers are ever removed.
+
+const OBSOLETE_PER_RUN = 10;
+interface ActualEvent { event: string; handler?: string; offline?: number | string; connector_id?: string }
+interface ActualPlacement { placement: string; handler: string }
+
+export interface ReconcileReport { expected: number; bound: string[]; removed: string[]; failed: { code: string; error: string }[]; missingAfter: string[] }
+
+const keyOf = (b: { code: string; mode: string }) => `${b.mode}:${b.code}`;
+
+async function readActual(client: BitrixClient) {
+  const [events, placements] = await Promise.all([client.call<ActualEvent[]>("event.get", {}, { lane: "interactive" }), client.call<ActualPlacement[]>("placement.get", {}, { lane: "interactive" })]);
+  const keys = new Set<string>();
+  for (const e of events.result) keys.add(`${Number(e.offline) === 1 ? "offline" : "online"}:${e.event.toUpperCase()}`);
+  for (const p of placements.result) if (p.handler === placementHandlerUrl()) keys.add(`placement:${p.placement}`);
+  return { keys, events: events.result, placements: placements.result };
+}
+
+async function bindOne(client: BitrixClient, b: ExpectedBinding) {
+  if (b.kind === "placement") {
+    return client.call("placement.bind", { PLACEMENT: b.code, HANDLER: b.handler, TITLE: b.title, LANG_ALL: { en: { TITLE: "Change history" }, ru: { TITLE: "История изменений" } } }, { lane: "interactive" });
+  }
+  const params: Record<string, unknown> = { event: b.code, event_type: b.mode };
+  if (b.mode === "online") params.handler = b.handler;
+  else params.auth_connector = AUTH_CONNECTOR;
+  if (b.options) params.options = b.options;
+  return client.call("event.bind", params, { lane: "interactive" });
+}
+
+async function removeObsolete(client: BitrixClient, expected: Set<string>, actual: Awaited<ReturnType<typeof readActual>>): Promise<string[]> {
+  const obsolete = actual.events.filter((e) => Number(e.offline) !== 1 && e.handler === eventHandlerUrl() && !expected.has(`online:${e.event.toUpperCase()}`)).slice(0, OBSOLETE_PER_RUN);
+  for (const e of obsolete) await client.call("event.unbind", { event: e.event, handler: e.handler }, { lane: "interactive" });
+  return obsolete.map((e) => `online:${e.event}`);
+}
+
+export async function reconcileBindings(portalId: string, client: BitrixClient, features: Record<string, string>): Promise<ReconcileReport> {
+  const expected = expectedBindings(features);
+  const before = await readActual(client);
+  const report: ReconcileReport = { expected: expected.length, bound: [], removed: [], failed: [], missingAfter: [] };
+  for (const b of expected.filter((x) => !before.keys.has(keyOf(x)))) {
+    try {
+      await bindOne(client, b);
+      report.bound.push(keyOf(b));
+    } catch (e) {
+      // Already bound (a concurrent instance won the race) is success, anything else is recorded.
+      if (isBitrixError(e) && /ALREADY_EXIST/.test(e.code)) continue;
+      report.failed.push({ code: keyOf(b), error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  report.removed = await removeObsolete(client, new Set(expected.map(keyOf)), before);
+  const after = await readActual(client);
+  report.missingAfter = expected.filter((b) => !after.keys.has(keyOf(b))).map(keyOf);
+  await recordBindingState(portalId, expected, after.keys, report);
+  return report;
+}
+
+async function recordBindingState(portalId: string, expected: ExpectedBinding[], actual: Set<string>, report: ReconcileReport) {
+  const db = getDb();
+  await db.$transaction([
+    db.bindingState.deleteMany({ where: { portalId } }),
+    db.bindingState.createMany({
+      data: expected.map((b) => ({ portalId, kind: b.kind, code: b.code, mode: b.mode, handler: b.handler, expected: true, actual: actual.has(keyOf(b)),
+        lastError: report.failed.find((f) => f.code === keyOf(b))?.error ?? null, checkedAt: new Date() })),
+    }),
+  ]);
+}

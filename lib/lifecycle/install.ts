@@ -1,0 +1,66 @@
+import "server-only";
+import { exchangeRefreshToken, isBitrixError, type OAuthTokens } from "@/lib/bitrix";
+import { sha256Hex } from "@/lib/crypto";
+import { getDb } from "@/lib/db";
+import { AppError } from "@/lib/http-errors";
+import { runOnce } from "@/lib/jobs/queue";
+import { audit } from "@/lib/lifecycle/audit";
+import { runLifecycle, type LifecycleKind, type LifecycleOutcome } from "@/lib/lifecycle/run";
+import { saveTokens } from "@/lib/portals/tokens";
+
+// Install, reinstall, update and resume (seed: Install Stage Contract, Reinstall Behavior). The portal's identity
+// comes from the OAuth server's answer to OUR exchange of the received refresh token — never from the POST body
+// alone — and every later REST call goes to the client_endpoint of that answer.
+
+export interface InstallClaim {
+  memberId: string;
+  refreshToken: string;
+  serverEndpoint: string | null;
+  applicationToken: string;
+  source: "installer" | "event" | "update";
+}
+
+export async function confirmIdentity(claim: InstallClaim): Promise<OAuthTokens> {
+  let tokens: OAuthTokens;
+  try {
+    tokens = await exchangeRefreshToken(claim.serverEndpoint, claim.refreshToken);
+  } catch (e) {
+    if (isBitrixError(e) && e.code === "OAUTH_SERVER_NOT_ALLOWED") throw new AppError(400, "oauth_server_not_allowed", "server_endpoint is not an allowed Bitrix24 OAuth server");
+    if (isBitrixError(e) && e.code.toUpperCase() === "PAYMENT_REQUIRED") throw new AppError(402, "payment_required", "The portal's subscription for this app has ended");
+    throw new AppError(401, "install_rejected", "The Bitrix24 OAuth server did not confirm this installation");
+  }
+  if (tokens.memberId !== claim.memberId) throw new AppError(401, "install_rejected", "member_id does not match the OAuth server's answer");
+  return tokens;
+}
+
+async function upsertPortal(tokens: OAuthTokens, claim: InstallClaim): Promise<{ id: string; kind: LifecycleKind }> {
+  const db = getDb();
+  const existing = await db.portal.findUnique({ where: { memberId: tokens.memberId } });
+  const kind: LifecycleKind = !existing ? "install" : existing.status === "uninstalled" ? "reinstall" : claim.source === "update" ? "update" : existing.installStage !== "finished" ? "resume" : "install";
+  const identity = { domain: new URL(tokens.clientEndpoint).host, clientEndpoint: tokens.clientEndpoint, serverEndpoint: tokens.serverEndpoint, applicationTokenHash: sha256Hex(claim.applicationToken) };
+  const portal = await db.portal.upsert({
+    where: { memberId: tokens.memberId },
+    create: { memberId: tokens.memberId, ...identity, licenseStatus: tokens.status },
+    // Reinstall over residue: a CLEAN=0 uninstall left data; the state that would be stale is reset here.
+    update: { ...identity, status: "active", terminalReason: null, uninstalledAt: null, licenseStatus: tokens.status, ...(kind === "reinstall" ? { installStage: "started", installedAt: new Date() } : {}) },
+  });
+  if (kind === "reinstall") await db.$transaction([db.capabilityProfile.deleteMany({ where: { portalId: portal.id } }), db.bindingState.deleteMany({ where: { portalId: portal.id } }),
+    db.pendingCall.updateMany({ where: { portalId: portal.id, status: "pending" }, data: { status: "expired" } }), db.rateBucket.deleteMany({ where: { portalId: portal.id } })]);
+  await saveTokens(portal.id, tokens);
+  await audit(tokens.memberId, portal.id, `${kind}.started`, { source: claim.source });
+  return { id: portal.id, kind };
+}
+
+/** Runs once per received refresh token across all instances (deduplicated in the database). */
+export async function installFromClaim(claim: InstallClaim): Promise<LifecycleOutcome> {
+  return runOnce(`lifecycle:${sha256Hex(claim.refreshToken)}`, null, async () => {
+    const tokens = await confirmIdentity(claim);
+    const { id, kind } = await upsertPortal(tokens, claim);
+    return runLifecycle(id, kind);
+  }).catch((e: unknown) => {
+    if (e instanceof AppError) throw e;
+    const status = (e as { status?: number }).status;
+    if (status && status >= 400 && status < 500) throw new AppError(status, "install_rejected", "The Bitrix24 OAuth server did not confirm this installation");
+    throw e;
+  });
+}

@@ -1,0 +1,23 @@
+import "server-only";
+import { z } from "zod";
+import type { FormObject } from "@/lib/bitrix/form-parser";
+import { signValue } from "@/lib/crypto";
+import { installFromClaim } from "@/lib/lifecycle/install";
+
+// The UI install: Bitrix24 opens the installer URL in an iframe with a form POST (CONTRACTS.md §1.2). After the
+// lifecycle ran, the browser is sent to /install/finish, which calls installFinish() through B24Frame — or shows
+// the problems that block the install (then installFinish is NOT called, so nothing half-works).
+const InstallerFormSchema = z.object({
+  AUTH_ID: z.string().min(1).max(512),
+  REFRESH_ID: z.string().min(1).max(512),
+  member_id: z.string().regex(/^[a-zA-Z0-9]{1,64}$/, "must be a member_id"),
+  APPLICATION_TOKEN: z.string().min(1).max(128),
+  SERVER_ENDPOINT: z.string().max(512).optional(),
+});
+
+export async function installFromInstallerForm(form: FormObject, query: URLSearchParams): Promise<string> {
+  const f = InstallerFormSchema.parse(form);
+  const outcome = await installFromClaim({ memberId: f.member_id, refreshToken: f.REFRESH_ID, serverEndpoint: f.SERVER_ENDPOINT ?? null, applicationToken: f.APPLICATION_TOKEN, source: "installer" });
+  const next = new URLSearchParams({ lang: query.get("LANG") ?? "en", state: outcome.ok ? "ok" : "blocked", p: signValue(outcome.portalId) });
+  return `/install/finish?${next}`;
+}

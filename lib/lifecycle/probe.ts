@@ -1,0 +1,49 @@
+import "server-only";
+import type { BitrixClient } from "@/lib/bitrix";
+import { getDb } from "@/lib/db";
+import { FEATURES, OPTIONAL_METHODS, OPTIONAL_SCOPES, REQUIRED_METHODS, REQUIRED_SCOPES } from "@/lib/lifecycle/registry";
+
+// Capability probe (seed: scope, method.get isExisting/isAvailable, feature.get). Nothing assumes cloud/box parity:
+// a box portal's own methods are found by method.get, never assumed. Missing required items fail fast with a
+// diagnostic an admin can read; missing optional ones only disable what the registry says.
+
+export interface Problem { level: "error" | "warning"; item: string; message: string }
+export interface Capabilities { scopes: string[]; methods: Record<string, { isExisting: boolean; isAvailable: boolean }>; features: Record<string, string>; problems: Problem[] }
+
+export async function probeCapabilities(client: BitrixClient): Promise<Capabilities> {
+  const names = [...Object.keys(REQUIRED_METHODS), ...Object.keys(OPTIONAL_METHODS)];
+  const cmds = Object.fromEntries([
+    ["scope", ["scope", {}]],
+    ...names.map((m, i) => [`m${i}`, ["method.get", { name: m }]]),
+    ...Object.keys(FEATURES).map((f) => [`f_${f}`, ["feature.get", { CODE: f }]]),
+  ]) as Record<string, [string, Record<string, unknown>]>;
+  const res = await client.batch(cmds, { lane: "interactive", idempotent: true });
+  const scopes = Array.isArray(res.result.scope) ? (res.result.scope as string[]) : [];
+  const methods = Object.fromEntries(names.map((m, i) => {
+    const r = (res.result[`m${i}`] ?? {}) as { isExisting?: boolean; isAvailable?: boolean };
+    return [m, { isExisting: Boolean(r.isExisting), isAvailable: Boolean(r.isAvailable) }];
+  }));
+  const features = Object.fromEntries(Object.keys(FEATURES).map((f) => [f, String((res.result[`f_${f}`] as { value?: string } | undefined)?.value ?? "N")]));
+  return { scopes, methods, features, problems: findProblems(scopes, methods, features) };
+}
+
+export function findProblems(scopes: string[], methods: Capabilities["methods"], features: Record<string, string>): Problem[] {
+  const problems: Problem[] = [];
+  for (const s of REQUIRED_SCOPES) if (!scopes.includes(s)) problems.push({ level: "error", item: `scope:${s}`, message: `Scope "${s}" is not granted: grant it in the app settings and reinstall` });
+  for (const [s, what] of Object.entries(OPTIONAL_SCOPES)) if (!scopes.includes(s)) problems.push({ level: "warning", item: `scope:${s}`, message: `Scope "${s}" missing — disabled: ${what}` });
+  for (const [m, what] of Object.entries(REQUIRED_METHODS)) {
+    const c = methods[m];
+    if (!c?.isExisting || !c.isAvailable) problems.push({ level: "error", item: `method:${m}`, message: `${m} is ${c?.isExisting ? "not available" : "missing"} on this portal — needed for: ${what}` });
+  }
+  for (const [m, what] of Object.entries(OPTIONAL_METHODS)) {
+    const c = methods[m];
+    if (!c?.isExisting || !c.isAvailable) problems.push({ level: "warning", item: `method:${m}`, message: `${m} unavailable — disabled: ${what}` });
+  }
+  for (const [f, what] of Object.entries(FEATURES)) if (features[f] !== "Y") problems.push({ level: "warning", item: `feature:${f}`, message: `${f} is off — ${what}` });
+  return problems;
+}
+
+export async function saveCapabilities(portalId: string, c: Capabilities) {
+  const data = { scopes: c.scopes, methods: c.methods, features: c.features, problems: c.problems as unknown as object, fetchedAt: new Date() };
+  await getDb().capabilityProfile.upsert({ where: { portalId }, create: { portalId, ...data }, update: data });
+}

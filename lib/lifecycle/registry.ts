@@ -1,0 +1,61 @@
+import { loadEnv } from "@/lib/env";
+
+// What the app needs from a portal, in ONE place: install, update, reconcile, diagnostics and the admin page all
+// read this registry (seed: "register required event bindings and placements", "binding matrix").
+
+export const REQUIRED_SCOPES = ["crm", "placement", "user_brief"];
+export const OPTIONAL_SCOPES: Record<string, string> = { disk: "Attaching history as a CSV file via Drive (falls back to timeline files)" };
+
+/** method → what stops working without it (shown on the admin page). */
+export const REQUIRED_METHODS: Record<string, string> = {
+  "crm.deal.list": "Backfill of deals", "crm.deal.get": "Change capture for deals", "crm.deal.fields": "Field labels for deals",
+  "crm.contact.list": "Backfill of contacts", "crm.contact.get": "Change capture for contacts",
+  "crm.company.list": "Backfill of companies", "crm.company.get": "Change capture for companies",
+  "crm.lead.list": "Backfill of leads", "crm.lead.get": "Change capture for leads",
+  "event.bind": "Receiving CRM changes", "event.get": "Binding health checks", "placement.bind": "The Change history tabs",
+  "user.get": "Showing who made a change",
+};
+export const OPTIONAL_METHODS: Record<string, string> = {
+  "crm.timeline.comment.add": "Attach history as CSV", "crm.deal.update": "Revert a change", "event.offline.get": "Safe offline event queue",
+  "event.offline.clear": "Safe offline event queue", "event.offline.error": "Safe offline event queue", "disk.folder.uploadfile": "Drive upload of CSV files",
+};
+
+export const FEATURES: Record<string, string> = {
+  rest_offline_extended: "Safe offline queue (event.offline.get clear=0); without it CRM changes arrive as online events",
+  rest_auth_connector: "Loop-free reverts (auth_connector); without it a local loop guard is used",
+};
+
+export const AUTH_CONNECTOR = "change_history";
+export const CRM_ENTITIES = ["deal", "contact", "company", "lead"] as const;
+const CRM_EVENTS = CRM_ENTITIES.flatMap((e) => ["ADD", "UPDATE", "DELETE"].map((a) => `ONCRM${e.toUpperCase()}${a}`));
+
+export interface ExpectedBinding {
+  kind: "event" | "placement";
+  code: string;
+  mode: "online" | "offline" | "placement";
+  handler: string;
+  title?: string;
+  options?: Record<string, unknown>;
+}
+
+export function eventHandlerUrl(): string {
+  return `${loadEnv().APP_URL.replace(/\/$/, "")}/api/bitrix/events`;
+}
+export function placementHandlerUrl(): string {
+  return `${loadEnv().APP_URL.replace(/\/$/, "")}/bitrix/placement`;
+}
+
+/** The binding matrix (docs/lifecycle.md): CRM events offline when the portal allows the safe flow, else online. */
+export function expectedBindings(features: Record<string, string>): ExpectedBinding[] {
+  const offline = features.rest_offline_extended === "Y";
+  const events: ExpectedBinding[] = [
+    ...["ONAPPUPDATE", "ONAPPUNINSTALL", "ONAPPMETHODCONFIRM"].map((code) => ({ kind: "event" as const, code, mode: "online" as const, handler: eventHandlerUrl() })),
+    ...CRM_EVENTS.map((code) => ({ kind: "event" as const, code, mode: offline ? ("offline" as const) : ("online" as const), handler: offline ? "" : eventHandlerUrl() })),
+  ];
+  if (offline) events.push({ kind: "event", code: "ONOFFLINEEVENT", mode: "online", handler: eventHandlerUrl(), options: { minTimeout: 5 } });
+  const placements: ExpectedBinding[] = [
+    ...CRM_ENTITIES.map((e) => ({ kind: "placement" as const, code: `CRM_${e.toUpperCase()}_DETAIL_TAB`, mode: "placement" as const, handler: placementHandlerUrl(), title: "Change history" })),
+    { kind: "placement", code: "CRM_DEAL_DETAIL_TOOLBAR", mode: "placement", handler: placementHandlerUrl(), title: "Change history" },
+  ];
+  return [...events, ...placements];
+}

@@ -1,0 +1,35 @@
+import "server-only";
+import { bitrixFor } from "@/lib/bitrix";
+import { loadEnv } from "@/lib/env";
+import { getDb } from "@/lib/db";
+import { audit } from "@/lib/lifecycle/audit";
+import { reconcileBindings, type ReconcileReport } from "@/lib/lifecycle/bindings";
+import { applyPortalMigrations } from "@/lib/lifecycle/migrations";
+import { probeCapabilities, saveCapabilities, type Problem } from "@/lib/lifecycle/probe";
+
+// The install/update contract of the seed, as resumable stages recorded in Portal.installStage:
+// started → probed → bound → finished (or blocked when a required capability is missing).
+export type LifecycleKind = "install" | "reinstall" | "update" | "resume";
+export interface LifecycleOutcome { portalId: string; kind: LifecycleKind; ok: boolean; problems: Problem[]; bindings?: ReconcileReport; migrations?: string[] }
+
+export async function runLifecycle(portalId: string, kind: LifecycleKind): Promise<LifecycleOutcome> {
+  const db = getDb();
+  const portal = await db.portal.findUniqueOrThrow({ where: { id: portalId } });
+  const client = await bitrixFor(portalId);
+  const caps = await probeCapabilities(client);
+  await saveCapabilities(portalId, caps);
+  const errors = caps.problems.filter((p) => p.level === "error");
+  if (errors.length) {
+    await db.portal.update({ where: { id: portalId }, data: { installStage: "blocked", lastProbeAt: new Date() } });
+    await audit(portal.memberId, portalId, `${kind}.blocked`, { problems: errors });
+    return { portalId, kind, ok: false, problems: caps.problems };
+  }
+  await db.portal.update({ where: { id: portalId }, data: { installStage: "probed", lastProbeAt: new Date() } });
+  const bindings = await reconcileBindings(portalId, client, caps.features);
+  await db.portal.update({ where: { id: portalId }, data: { installStage: "bound" } });
+  const migrations = await applyPortalMigrations(portalId, portal.memberId);
+  const version = loadEnv().BITRIX_APP_VERSION;
+  await db.portal.update({ where: { id: portalId }, data: { installStage: "finished", appVersion: version } });
+  await audit(portal.memberId, portalId, `${kind}.finished`, { version, bound: bindings.bound, missing: bindings.missingAfter, removed: bindings.removed, migrations });
+  return { portalId, kind, ok: bindings.missingAfter.length === 0, problems: caps.problems, bindings, migrations };
+}
