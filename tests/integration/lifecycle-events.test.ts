@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { getDb } from "@/lib/db";
+import { processInboxBatch, MAX_ATTEMPTS } from "@/lib/events/inbox";
+import { drainOffline } from "@/lib/events/offline";
+import { bitrixFor } from "@/lib/bitrix";
+import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
+import * as capture from "@/lib/history/capture";
+import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
+
+let env: Awaited<ReturnType<typeof startAppWithFake>>;
+let portalId: string;
+beforeAll(async () => {
+  env = await startAppWithFake();
+  await env.control("install", { mode: "ui", finish: true });
+  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+});
+afterAll(() => env.stop());
+beforeEach(() => vi.restoreAllMocks());
+
+const post = (body: string) => fetch(`${env.app.url}/api/bitrix/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+const crmEvent = (token: string, id: number, ts = 1736405807, member = env.portal().memberId) =>
+  `event=ONCRMDEALUPDATE&event_handler_id=201&data%5BFIELDS%5D%5BID%5D=${id}&ts=${ts}&auth%5Bdomain%5D=x&auth%5Bmember_id%5D=${member}&auth%5Bapplication_token%5D=${token}`;
+const appToken = () => env.state().app.applicationToken;
+
+describe("online events", () => {
+  it("verifies application_token: wrong or missing ⇒ 401 with no side effect, counted", async () => {
+    const inboxBefore = await getDb().eventInbox.count();
+    expect((await post(crmEvent("0".repeat(32), 1))).status).toBe(401);
+    expect((await post(crmEvent(appToken(), 1, 1, "9".repeat(32)))).status).toBe(401);
+    expect((await post("event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=1&auth%5Bmember_id%5D=x")).status).toBe(400);
+    expect(await getDb().eventInbox.count()).toBe(inboxBefore);
+    expect(await getDb().authFailure.count({ where: { portalId, reason: "application_token_mismatch" } })).toBeGreaterThanOrEqual(1);
+    expect((await getDb().globalCounter.findUnique({ where: { name: "auth_failures_unknown_portal" } }))?.value).toBeGreaterThanOrEqual(1n);
+  });
+
+  it("a duplicated delivery has one effect", async () => {
+    const body = crmEvent(appToken(), 5, 1800000001);
+    const answers = await Promise.all([post(body), post(body), post(body)].map((p) => p.then((r) => r.json())));
+    expect(answers.map((a) => (a as { status: string }).status).sort()).toEqual(["duplicate", "duplicate", "queued"]);
+    expect(await getDb().eventInbox.count({ where: { portalId, payload: { path: ["ts"], equals: "1800000001" } } })).toBe(1);
+  });
+
+  it("processes the inbox with retries and dead-letters after the last attempt", async () => {
+    const spy = vi.spyOn(capture, "onCrmEvent").mockRejectedValue(new Error("boom"));
+    await post(crmEvent(appToken(), 6, 1800000002));
+    const row = await getDb().eventInbox.findFirstOrThrow({ where: { portalId, payload: { path: ["ts"], equals: "1800000002" } } });
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      await getDb().eventInbox.update({ where: { id: row.id }, data: { nextAttemptAt: new Date(0) } });
+      await processInboxBatch("test", 50);
+    }
+    expect(await getDb().eventInbox.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: "dead", attempts: MAX_ATTEMPTS, lastError: "boom" });
+    expect(spy).toHaveBeenCalledWith(expect.objectContaining({ portalId, entityType: "deal", action: "update", entityId: 6 }));
+  });
+});
+
+describe("offline events", () => {
+  it("drains with clear=0 → persist → clear, and a crash between get and clear loses nothing", async () => {
+    for (const id of [1, 2, 3]) await env.control(`crm/deal/${id}`, { fields: { TITLE: `offline ${id}` }, userId: 2 });
+    // A worker reserves a batch and dies before clearing it.
+    const client = await bitrixFor(portalId);
+    const reserved = await client.call<{ process_id: string; events: unknown[] }>("event.offline.get", { clear: 0, limit: 2, auth_connector: AUTH_CONNECTOR });
+    await getDb().offlineClaim.create({ data: { portalId, processId: reserved.result.process_id, eventCount: 2 } });
+    const report = await drainOffline(portalId);
+    expect(report.resumed).toBe(1);
+    expect(env.state().offline.filter((x) => x.connector === AUTH_CONNECTOR)).toHaveLength(0);
+    expect(await getDb().eventInbox.count({ where: { portalId, source: "offline" } })).toBe(3);
+    expect(await getDb().offlineClaim.count({ where: { portalId, status: "claimed" } })).toBe(0);
+  });
+
+  it("our own write with auth_connector raises no offline event", async () => {
+    const client = await bitrixFor(portalId);
+    await client.call("crm.deal.update", { id: 4, fields: { TITLE: "ours" } }, { authConnector: AUTH_CONNECTOR });
+    expect((await drainOffline(portalId)).events).toBe(0);
+  });
+
+  it("ONOFFLINEEVENT triggers a drain (hybrid trigger)", async () => {
+    await env.control("crm/deal/7", { fields: { TITLE: "notify" } });
+    await waitUntil(async () => (await getDb().job.count({ where: { portalId, kind: "offline.drain" } })) > 0);
+  });
+});
+
+describe("terminal states", () => {
+  it("PAYMENT_REQUIRED stops work for the portal, and probing resumes it when the portal pays", async () => {
+    const { probePortal } = await import("@/lib/lifecycle/probe-portal");
+    await env.control("plan", { paymentExpired: true });
+    await expect((await bitrixFor(portalId)).call("user.current")).rejects.toMatchObject({ kind: "terminal" });
+    expect((await getDb().portal.findUniqueOrThrow({ where: { id: portalId } })).status).toBe("payment_required");
+    await expect(bitrixFor(portalId)).rejects.toMatchObject({ kind: "terminal" }); // no retry storm: no calls at all
+    await env.control("plan", { paymentExpired: false });
+    await env.control("tokens/expire");
+    expect(await probePortal(portalId)).toBe("reactivated");
+    expect((await getDb().portal.findUniqueOrThrow({ where: { id: portalId } })).status).toBe("active");
+  });
+
+  it("survives a 503 storm with backoff and records the limit hits", async () => {
+    const { limitPolicy } = await import("@/lib/bitrix/limits");
+    limitPolicy.baseMs = 20;
+    await env.control("faults", { fail503: 0.3 }); // 30 % of answers are 503s; 6 in a row (give-up) has odds of 1 in 1 400
+    await env.control("plan", { burst: 500, drain: 100 });
+    await getDb().portal.update({ where: { id: portalId }, data: { rateBurst: 500, rateDrainPerSec: 100 } });
+    try {
+      const client = await bitrixFor(portalId);
+      for (let i = 0; i < 8; i++) await client.call("crm.deal.get", { id: 1 });
+    } finally {
+      await env.control("faults", { fail503: 0 });
+      await env.control("plan", { burst: 50, drain: 2 });
+      await getDb().portal.update({ where: { id: portalId }, data: { rateBurst: 50, rateDrainPerSec: 2 } });
+      limitPolicy.baseMs = 1000;
+    }
+    const hits = await getDb().metricSample.aggregate({ where: { portalId, name: "rest.limit_hits" }, _sum: { value: true } });
+    expect(hits._sum.value ?? 0).toBeGreaterThan(0);
+  });
+});
