@@ -103,8 +103,9 @@ describe("rate limits", () => {
 
   it("retries QUERY_LIMIT_EXCEEDED with growing delays, then gives up with a clear error", async () => {
     limitPolicy.baseMs = 100;
-    const portal = await portalFor({ burst: 500, drain: 100 });
-    Object.assign(standin.state.bucket, { burst: 500, drain: 100 });
+    // A fast-draining bucket, so the gaps measure our backoff rather than the wait for the bucket to drain.
+    const portal = await portalFor({ burst: 500, drain: 10_000 });
+    Object.assign(standin.state.bucket, { burst: 500, drain: 10_000 });
     const limit = { status: 503, body: { error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" } };
     standin.state.forced.push(limit, limit, limit);
     const from = Date.now();
