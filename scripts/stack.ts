@@ -41,7 +41,8 @@ function devSecret(name: string): string {
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, log: (l: string) => void, tag: string): ChildProcess {
-  const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  // Own process group, so stopping kills npx and everything it started (next-server, tsx's node).
+  const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   for (const stream of [child.stdout!, child.stderr!]) {
     readline.createInterface({ input: stream }).on("line", (l) => log(`[${tag}] ${l}`));
   }
@@ -67,7 +68,7 @@ async function startFake(opts: StackOptions, appUrl: string, secret: string, log
   const args = ["tsx", "tests/fake-portal/main.ts", "--port", String(opts.portalPort), "--oauth-port", String(opts.oauthPort),
     "--app-url", appUrl, "--client-id", DEV_CLIENT_ID, "--client-secret", secret, "--portals", String(opts.portals ?? 1),
     "--deals", String(opts.deals ?? 200), "--latency", opts.latency ?? "100-300"];
-  const child = spawn("npx", args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  const child = spawn("npx", args, { stdio: ["ignore", "pipe", "pipe"], env: process.env, detached: true });
   readline.createInterface({ input: child.stderr! }).on("line", (l) => log(`[fake-bitrix24] ${l}`));
   const lines = readline.createInterface({ input: child.stdout! });
   const [first] = (await Promise.race([
@@ -84,7 +85,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const children: ChildProcess[] = [];
   let embedded: EmbeddedDb | null = null;
   const stop = async () => {
-    for (const c of children.reverse()) if (c.exitCode === null) c.kill("SIGTERM");
+    for (const c of children.reverse()) {
+      if (c.exitCode !== null || !c.pid) continue;
+      try {
+        process.kill(-c.pid, "SIGTERM");
+      } catch {
+        c.kill("SIGTERM");
+      }
+    }
     await Promise.all(children.map((c) => (c.exitCode === null ? once(c, "exit") : null)));
     await embedded?.stop();
   };

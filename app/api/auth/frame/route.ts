@@ -1,0 +1,14 @@
+import { FrameAuthSchema, verifyFrameAuth } from "@/lib/auth/frame-auth";
+import { issueSessionToken, sessionCookie } from "@/lib/auth/session";
+import { toErrorResponse } from "@/lib/http-errors";
+
+// POST /api/auth/frame — renews a session from B24Frame's (refreshed) auth without reloading the page.
+export async function POST(req: Request) {
+  try {
+    const auth = FrameAuthSchema.parse(await req.json().catch(() => ({})));
+    const token = await issueSessionToken(await verifyFrameAuth(auth));
+    return Response.json({ token }, { headers: { "set-cookie": sessionCookie(token), "cache-control": "no-store" } });
+  } catch (error) {
+    return toErrorResponse(error);
+  }
+}

@@ -1,0 +1,46 @@
+import "server-only";
+import { z } from "zod";
+import { callWithToken, isBitrixError } from "@/lib/bitrix";
+import { sha256Hex, safeEqual } from "@/lib/crypto";
+import { getDb } from "@/lib/db";
+import { AppError } from "@/lib/http-errors";
+import type { PortalSession } from "@/lib/auth/session";
+
+// The frame's auth (the placement/app POST, or the same from B24Frame) is verified on the server before a session is
+// issued: the portal must be installed and active, APPLICATION_TOKEN (when present) must match in constant time, and
+// the access token must be accepted by THAT portal's stored client_endpoint — never an endpoint from the request.
+export const FrameAuthSchema = z.object({
+  AUTH_ID: z.string().min(8).max(512),
+  member_id: z.string().regex(/^[a-zA-Z0-9]{1,64}$/, "must be a member_id"),
+  APPLICATION_TOKEN: z.string().min(1).max(128).optional(),
+  DOMAIN: z.string().max(255).optional(),
+  LANG: z.string().max(8).optional(),
+});
+export type FrameAuth = z.infer<typeof FrameAuthSchema>;
+
+interface B24User { ID: string; NAME?: string; LAST_NAME?: string }
+
+export async function verifyFrameAuth(input: FrameAuth): Promise<PortalSession> {
+  const portal = await getDb().portal.findUnique({ where: { memberId: input.member_id }, omit: { applicationTokenHash: false } });
+  if (!portal || portal.status !== "active") throw new AppError(401, "unauthorized", "The app is not installed on this portal");
+  if (input.APPLICATION_TOKEN && (!portal.applicationTokenHash || !safeEqual(portal.applicationTokenHash, sha256Hex(input.APPLICATION_TOKEN)))) {
+    await getDb().authFailure.create({ data: { portalId: portal.id, reason: "frame_application_token_mismatch", route: "frame" } });
+    throw new AppError(401, "unauthorized", "APPLICATION_TOKEN does not match this portal");
+  }
+  let user: B24User;
+  let isAdmin: boolean;
+  try {
+    const res = await callWithToken<{ result: { me: B24User; admin: boolean } }>(portal.clientEndpoint, input.AUTH_ID, "batch", { halt: 1, cmd: { me: "user.current", admin: "user.admin" } });
+    user = res.result.result.me;
+    isAdmin = res.result.result.admin === true;
+    if (!user?.ID) throw new AppError(401, "unauthorized", "The portal did not accept this frame's auth");
+  } catch (e) {
+    if (isBitrixError(e)) throw new AppError(401, "unauthorized", "The portal did not accept this frame's auth");
+    throw e;
+  }
+  return {
+    portalId: portal.id, memberId: portal.memberId, portalOrigin: new URL(portal.clientEndpoint).origin,
+    userId: Number(user.ID), userName: [user.NAME, user.LAST_NAME].filter(Boolean).join(" ") || `#${user.ID}`, isAdmin,
+    lang: input.LANG === "ru" ? "ru" : "en",
+  };
+}

@@ -1,0 +1,42 @@
+import "server-only";
+import { z } from "zod";
+import { readBitrixForm } from "@/lib/bitrix/form-parser";
+import { FrameAuthSchema, verifyFrameAuth } from "@/lib/auth/frame-auth";
+import { issueSessionToken, sessionCookie, type PortalSession } from "@/lib/auth/session";
+import { AppError } from "@/lib/http-errors";
+
+// Bitrix24 opens the app and every placement with a form POST into the iframe (CONTRACTS.md §1.2, §11); App Router
+// pages are GET-only, so the POST is verified here and answered with 303 to the page (window.name survives).
+// The page URL carries the short-lived session token (`st`, as Shopify's `id_token`), because a cross-site iframe may
+// not keep cookies; the cookie is set too for browsers that allow it. Referrer-Policy keeps `st` out of Referers.
+
+const CRM_PLACEMENT = /^CRM_(DEAL|CONTACT|COMPANY|LEAD)_(DETAIL_TAB|DETAIL_TOOLBAR|LIST_MENU)$/;
+const OptionsSchema = z.object({ ID: z.union([z.string(), z.number()]).optional() }).loose();
+
+export function placementTarget(placement: string, rawOptions: string | undefined): string {
+  if (placement === "DEFAULT") return "/admin";
+  const m = CRM_PLACEMENT.exec(placement);
+  if (!m) throw new AppError(400, "unsupported_placement", `This app has no page for placement ${placement.slice(0, 60)}`);
+  let options: z.infer<typeof OptionsSchema>;
+  try {
+    options = OptionsSchema.parse(JSON.parse(rawOptions || "{}"));
+  } catch {
+    throw new AppError(400, "invalid_request", "PLACEMENT_OPTIONS is not valid JSON");
+  }
+  const id = Number(options.ID);
+  if (!Number.isInteger(id) || id <= 0) throw new AppError(400, "invalid_request", "PLACEMENT_OPTIONS.ID must be a record id");
+  const page = m[2] === "DETAIL_TAB" ? "tab" : "widget";
+  return `/placements/${page}?entity=${m[1]!.toLowerCase()}&id=${id}`;
+}
+
+export async function frameHandoff(req: Request, defaultPlacement: "DEFAULT" | null): Promise<Response> {
+  const url = new URL(req.url);
+  const form = await readBitrixForm(req);
+  const auth = FrameAuthSchema.parse({ ...form, DOMAIN: url.searchParams.get("DOMAIN") ?? undefined, LANG: url.searchParams.get("LANG") ?? undefined });
+  const placement = typeof form.PLACEMENT === "string" ? form.PLACEMENT : defaultPlacement ?? "";
+  const target = placementTarget(placement || "DEFAULT", typeof form.PLACEMENT_OPTIONS === "string" ? form.PLACEMENT_OPTIONS : undefined);
+  const session: PortalSession = await verifyFrameAuth(auth);
+  const token = await issueSessionToken(session);
+  const location = `${target}${target.includes("?") ? "&" : "?"}st=${encodeURIComponent(token)}`;
+  return new Response(null, { status: 303, headers: { location, "set-cookie": sessionCookie(token), "referrer-policy": "no-referrer", "cache-control": "no-store" } });
+}

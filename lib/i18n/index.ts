@@ -1,0 +1,45 @@
+// Strings by LANG (Bitrix24 passes LANG in the frame URL): Russian and English; anything else falls back to English.
+const en = {
+  appTitle: "Change History",
+  settingsTitle: "Change History — settings",
+  readOnly: "Only portal administrators can change these settings. You can see the status below.",
+  denied: "This page is for portal administrators.",
+  scopes: "Access (scopes)", granted: "granted", missing: "missing", required: "required", optional: "optional",
+  capabilities: "Capabilities", item: "Item", status: "Status", disables: "Without it",
+  bindings: "Event bindings", expected: "Expected", actual: "Actual", healthy: "healthy", broken: "missing",
+  rebind: "Rebind", rebinding: "Rebinding…", rebound: "Bindings repaired",
+  placements: "Placements", confirmations: "Method confirmations", rerun: "Re-run", noPending: "No method needed an administrator's confirmation.",
+  offline: "Offline queue", queueLag: "Oldest unprocessed event", errors: "Errors", none: "none",
+  authFailures: "Rejected requests (wrong application token)", rateLimit: "REST calls and limit hits, last hour",
+  audit: "Install / update / uninstall log", when: "When", action: "Action",
+  diagnostics: "Run diagnostics", diagnosing: "Running…", report: "Diagnostics report",
+  backfill: "History backfill", processed: "processed",
+  history: "Change history", field: "Field", who: "Who", oldValue: "Old value", newValue: "New value",
+  noChanges: "No changes recorded for this record yet.", record: "Record", sessionExpired: "Your session expired. Reopen the app from Bitrix24.",
+  widgetTitle: "Change history summary", recentChanges: "Recent changes",
+};
+export type Dict = typeof en;
+const ru: Dict = {
+  appTitle: "История изменений",
+  settingsTitle: "История изменений — настройки",
+  readOnly: "Изменять настройки могут только администраторы портала. Ниже показано текущее состояние.",
+  denied: "Эта страница доступна только администраторам портала.",
+  scopes: "Доступ (scope)", granted: "выдан", missing: "нет", required: "обязательный", optional: "необязательный",
+  capabilities: "Возможности", item: "Элемент", status: "Статус", disables: "Без него",
+  bindings: "Подписки на события", expected: "Ожидается", actual: "Фактически", healthy: "в порядке", broken: "нет подписки",
+  rebind: "Переподписать", rebinding: "Переподписываем…", rebound: "Подписки восстановлены",
+  placements: "Встройки", confirmations: "Подтверждения методов", rerun: "Повторить", noPending: "Подтверждение администратора не требовалось.",
+  offline: "Офлайн-очередь", queueLag: "Самое старое необработанное событие", errors: "Ошибки", none: "нет",
+  authFailures: "Отклонённые запросы (неверный application_token)", rateLimit: "Вызовы REST и превышения лимитов за час",
+  audit: "Журнал установки / обновления / удаления", when: "Когда", action: "Действие",
+  diagnostics: "Запустить диагностику", diagnosing: "Проверяем…", report: "Отчёт диагностики",
+  backfill: "Загрузка истории", processed: "обработано",
+  history: "История изменений", field: "Поле", who: "Кто", oldValue: "Было", newValue: "Стало",
+  noChanges: "Изменений этой записи пока нет.", record: "Запись", sessionExpired: "Сессия истекла. Откройте приложение из Битрикс24 заново.",
+  widgetTitle: "Сводка изменений", recentChanges: "Последние изменения",
+};
+
+export const DICTS: Record<string, Dict> = { en, ru };
+export function dict(lang: string | undefined | null): Dict {
+  return DICTS[(lang ?? "en").slice(0, 2).toLowerCase()] ?? en;
+}

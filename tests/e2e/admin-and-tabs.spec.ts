@@ -1,0 +1,77 @@
+import { expect, test, type Page } from "@playwright/test";
+
+// As a person would: the app inside the fake Bitrix24 (portal on 127.0.0.1, app on localhost — cross-site frames).
+const portal = () => process.env.E2E_PORTAL_URL!;
+const app = () => process.env.E2E_APP_URL!;
+const shot = (page: Page, name: string) => page.screenshot({ path: test.info().outputPath(`${name}.png`), fullPage: true });
+
+test("an admin sees the settings page, breaks a binding in the portal and repairs it with Rebind", async ({ page }) => {
+  await page.goto(`${portal()}/marketplace/app/?user=1`);
+  const frame = page.frameLocator("#app-frame");
+  await expect(frame.getByRole("heading", { name: "Change History — settings" })).toBeVisible();
+  await expect(frame.getByRole("heading", { name: "Capabilities" })).toBeVisible();
+  await shot(page, "admin-settings");
+
+  await fetch(`${portal()}/_fake/bindings/delete`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ event: "ONCRMDEALUPDATE" }) });
+  await frame.getByRole("button", { name: "Rebind" }).click();
+  await expect(frame.getByRole("status").first()).toContainText("Bindings repaired: 1");
+  const state = (await (await fetch(`${portal()}/_fake/state`)).json()) as { bindings: { event: string }[] };
+  expect(state.bindings.map((b) => b.event)).toContain("ONCRMDEALUPDATE");
+
+  await frame.getByRole("button", { name: "Run diagnostics" }).click();
+  await expect(frame.getByRole("list", { name: "Diagnostics report" })).toContainText("Bindings verified");
+  await shot(page, "admin-diagnostics");
+});
+
+test("a non-admin gets a clear denied view", async ({ page }) => {
+  await page.goto(`${portal()}/marketplace/app/?user=2`);
+  await expect(page.frameLocator("#app-frame").getByRole("alert")).toHaveText("This page is for portal administrators.");
+  await shot(page, "admin-denied-non-admin");
+  await page.goto(`${portal()}/?user=1`); // back to the admin for the other tests
+});
+
+for (const entity of ["deal", "contact", "company", "lead"]) {
+  test(`the Change history tab opens on a ${entity} card`, async ({ page }) => {
+    await page.goto(`${portal()}/crm/${entity}/details/2/?tab=0`);
+    const frame = page.frameLocator("#app-frame");
+    await expect(frame.getByRole("heading", { name: "Change history" })).toBeVisible();
+    await expect(frame.getByText(`${entity} #2`)).toBeVisible();
+    await shot(page, `tab-${entity}`);
+  });
+}
+
+test("the toolbar widget opens on a deal card, in Russian", async ({ page }) => {
+  await page.goto(`${portal()}/crm/deal/details/3/?widget=0&lang=ru`);
+  await expect(page.frameLocator("#app-frame").getByRole("heading", { name: "Последние изменения" })).toBeVisible();
+  await shot(page, "widget-ru");
+});
+
+test("keeps working when the browser blocks third-party cookies (session in the Authorization header)", async ({ page }) => {
+  await page.goto(`${portal()}/marketplace/app/?user=1`);
+  const frame = page.frameLocator("#app-frame");
+  await expect(frame.getByRole("heading", { name: "Change History — settings" })).toBeVisible();
+  // What a browser that blocks third-party cookies leaves the frame with: no cookie at all.
+  await page.context().clearCookies();
+  expect(await page.context().cookies(app())).toEqual([]);
+  const sent: Record<string, string>[] = [];
+  page.on("request", (r) => { if (r.url().endsWith("/api/admin/rebind")) sent.push(r.headers()); });
+  await frame.getByRole("button", { name: "Rebind" }).click();
+  await expect(frame.getByRole("status").first()).toContainText("Bindings repaired");
+  expect(sent[0]?.authorization).toMatch(/^Bearer /);
+  expect(sent[0]?.cookie).toBeUndefined();
+});
+
+test("app pages may be framed only by their own portal", async ({ request }) => {
+  const auth = (await (await fetch(`${portal()}/_fake/frame-auth`, { method: "POST", body: JSON.stringify({ userId: 1 }) })).json()) as Record<string, string>;
+  const form = new URLSearchParams({ AUTH_ID: auth.AUTH_ID!, member_id: auth.member_id!, APPLICATION_TOKEN: auth.APPLICATION_TOKEN!, PLACEMENT: "DEFAULT", PLACEMENT_OPTIONS: "{}" });
+  const handoff = await request.post(`${app()}/bitrix/app?DOMAIN=x&LANG=en`, { data: form.toString(), headers: { "content-type": "application/x-www-form-urlencoded" }, maxRedirects: 0 });
+  expect(handoff.status()).toBe(303);
+  const cookie = handoff.headers()["set-cookie"] ?? "";
+  expect(cookie).toMatch(/HttpOnly/);
+  expect(cookie).toMatch(/Secure/);
+  expect(cookie).toMatch(/SameSite=None/);
+  expect(cookie).toMatch(/Partitioned/);
+  const page = await request.get(`${app()}${handoff.headers().location}`, { maxRedirects: 0 });
+  expect(page.headers()["content-security-policy"]).toBe(`frame-ancestors ${portal()}`);
+  expect(page.headers()["referrer-policy"]).toBe("no-referrer");
+});
