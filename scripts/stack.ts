@@ -121,7 +121,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // The fake Bitrix24 is optional so the first command brings up whatever exists.
     const fake = existsSync("tests/fake-portal/main.ts") ? await startFake(opts, appUrl, clientSecret, log) : null;
     if (fake) children.push(fake.child);
-    const nextArgs = opts.mode === "dev" ? ["next", "dev", "-p", String(opts.appPort)] : ["next", "start", "-p", String(opts.appPort)];
+    const nextArgs = opts.mode === "dev" ? ["next", "dev", "--webpack", "-p", String(opts.appPort)] : ["next", "start", "-p", String(opts.appPort)];
     const web = run("npx", nextArgs, { ...childEnv, NODE_ENV: opts.mode === "dev" ? "development" : "production" }, log, "app");
     children.push(web);
     await waitForHttp(`${appUrl}/api/health`, 180_000, web);

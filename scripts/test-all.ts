@@ -7,7 +7,7 @@ const steps: [string, string[]][] = [
   ["typecheck", ["tsc", "--noEmit"]],
   ["lint", ["eslint", "."]],
   ["unit + integration", ["vitest", "run"]],
-  ["build", ["next", "build"]],
+  ["build", ["next", "build", "--webpack"]],
   ["e2e", ["playwright", "test"]],
 ];
 const only = process.argv.slice(2);
