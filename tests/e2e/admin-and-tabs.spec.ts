@@ -10,6 +10,9 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
   const frame = page.frameLocator("#app-frame");
   await expect(frame.getByRole("heading", { name: "Change History — settings" })).toBeVisible();
   await expect(frame.getByRole("heading", { name: "Capabilities" })).toBeVisible();
+  // The app drives the real parent protocol through B24Frame: title and height come from the app.
+  await expect(page.locator("#frame-title")).toHaveText("Change History — settings");
+  await expect.poll(() => page.evaluate(() => (window as unknown as { __frameLog?: string[] }).__frameLog ?? [])).toContain("resizeWindow");
   await shot(page, "admin-settings");
 
   await fetch(`${portal()}/_fake/bindings/delete`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ event: "ONCRMDEALUPDATE" }) });
@@ -25,7 +28,7 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
 
 test("a non-admin gets a clear denied view", async ({ page }) => {
   await page.goto(`${portal()}/marketplace/app/?user=2`);
-  await expect(page.frameLocator("#app-frame").getByRole("alert")).toHaveText("This page is for portal administrators.");
+  await expect(page.frameLocator("#app-frame").getByText("This page is for portal administrators.")).toBeVisible();
   await shot(page, "admin-denied-non-admin");
   await page.goto(`${portal()}/?user=1`); // back to the admin for the other tests
 });
@@ -59,6 +62,21 @@ test("keeps working when the browser blocks third-party cookies (session in the 
   await expect(frame.getByRole("status").first()).toContainText("Bindings repaired");
   expect(sent[0]?.authorization).toMatch(/^Bearer /);
   expect(sent[0]?.cookie).toBeUndefined();
+});
+
+test("an expired session is renewed through B24Frame refreshAuth without a visible error", async ({ page }) => {
+  await page.goto(`${portal()}/marketplace/app/?user=1`);
+  const frame = page.frameLocator("#app-frame");
+  await expect(frame.getByRole("button", { name: "Rebind" })).toBeVisible();
+  let first = true;
+  await page.route(`${app()}/api/admin/rebind`, (route) => {
+    if (!first) return route.continue();
+    first = false; // the session token has expired: the app must renew it and retry
+    return route.fulfill({ status: 401, contentType: "application/json", body: JSON.stringify({ error: "unauthorized", message: "expired" }) });
+  });
+  await frame.getByRole("button", { name: "Rebind" }).click();
+  await expect(frame.getByRole("status").first()).toContainText("Bindings repaired");
+  expect(await page.evaluate(() => (window as unknown as { __refreshes?: number }).__refreshes)).toBe(1);
 });
 
 test("app pages may be framed only by their own portal", async ({ request }) => {
