@@ -17,26 +17,28 @@ export async function enqueueJob(kind: string, opts: { portalId?: string | null;
   }
 }
 
-/** Runs `work` once per dedupeKey across all processes; duplicates wait for (and share) the first one's result. */
+/**
+ * Runs `work` once per dedupeKey across all processes; duplicates wait for (and share) the first one's result.
+ * A failed run leaves no row behind (a flood of forged callbacks writes nothing); a duplicate that was waiting on it
+ * then runs the work itself and meets the same refusal.
+ */
 export async function runOnce<T>(dedupeKey: string, portalId: string | null, work: () => Promise<T>, waitMs = 60_000): Promise<T> {
   const db = getDb();
-  const mine = await enqueueJob("inline", { dedupeKey, portalId, payload: {} });
-  if (mine) {
-    await db.job.update({ where: { dedupeKey }, data: { status: "running", lockedAt: new Date() } });
-    try {
-      const result = await work();
-      await db.job.update({ where: { dedupeKey }, data: { status: "done", result: (result ?? null) as object, finishedAt: new Date() } });
-      return result;
-    } catch (e) {
-      await db.job.update({ where: { dedupeKey }, data: { status: "failed", lastError: e instanceof Error ? e.message : String(e), result: { status: (e as { status?: number }).status ?? 500 }, finishedAt: new Date() } });
-      throw e;
-    }
-  }
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
+    if (await enqueueJob("inline", { dedupeKey, portalId, payload: {} })) {
+      await db.job.update({ where: { dedupeKey }, data: { status: "running", lockedAt: new Date() } });
+      try {
+        const result = await work();
+        await db.job.update({ where: { dedupeKey }, data: { status: "done", result: (result ?? null) as object, finishedAt: new Date() } });
+        return result;
+      } catch (e) {
+        await db.job.deleteMany({ where: { dedupeKey } });
+        throw e;
+      }
+    }
     const row = await db.job.findUnique({ where: { dedupeKey } });
     if (row?.status === "done") return row.result as T;
-    if (row?.status === "failed") throw Object.assign(new Error(row.lastError ?? "failed"), { status: (row.result as { status?: number } | null)?.status ?? 500, duplicateOf: dedupeKey });
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${dedupeKey}`);

@@ -57,10 +57,5 @@ export async function installFromClaim(claim: InstallClaim): Promise<LifecycleOu
     const tokens = await confirmIdentity(claim);
     const { id, kind } = await upsertPortal(tokens, claim);
     return runLifecycle(id, kind);
-  }).catch((e: unknown) => {
-    if (e instanceof AppError) throw e;
-    const status = (e as { status?: number }).status;
-    if (status && status >= 400 && status < 500) throw new AppError(status, "install_rejected", "The Bitrix24 OAuth server did not confirm this installation");
-    throw e;
   });
 }
