@@ -5,6 +5,7 @@ import { probePortal } from "@/lib/lifecycle/probe-portal";
 import { refreshTokens } from "@/lib/bitrix/refresh";
 import { loadTokens } from "@/lib/portals/tokens";
 import type { JobRow } from "@/lib/jobs/queue";
+import { runBackfill } from "@/lib/history/backfill";
 
 // Job kind → handler. Refresh tokens live 180 days: a portal idle for 30 days gets one keep-alive refresh.
 const KEEPALIVE_AFTER_MS = 30 * 24 * 3600_000;
@@ -21,4 +22,5 @@ export const JOB_HANDLERS: Record<string, (job: JobRow) => Promise<unknown>> = {
   "offline.drain": (job) => drainOffline(job.portalId!),
   "portal.probe": (job) => probePortal(job.portalId!),
   "tokens.keepalive": (job) => keepAlive(job.portalId!),
+  "history.backfill": (job) => runBackfill(job.portalId!),
 };
