@@ -80,6 +80,25 @@ async function startFake(opts: StackOptions, appUrl: string, secret: string, log
   return { child, info };
 }
 
+/** "Ready to click" includes the history baseline: wait until the app's worker finished the install backfill. */
+async function waitForBackfill(databaseUrl: string, portals: number, log: (l: string) => void) {
+  if (!portals) return;
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ done: number; total: number }>(`SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*)::int AS total FROM "BackfillRun"`);
+      if (rows[0] && rows[0].total >= portals * 4 && rows[0].done === rows[0].total) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    log("[stack] the history backfill is still running; changes made before it finishes have no baseline");
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const children: ChildProcess[] = [];
@@ -133,6 +152,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       });
       if (!res.ok) throw new Error(`installing the app into ${portalUrl} failed: ${res.status} ${await res.text()}`);
     }
+    await waitForBackfill(url, portalUrls.length, log);
     return { appUrl, portalUrls, oauthUrl, env, stop };
   } catch (error) {
     await stop();
