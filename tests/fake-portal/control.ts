@@ -51,7 +51,7 @@ const ROUTES: Record<string, Handler> = {
   "GET /_fake/log": (_f, p, _b, url) => p.log.filter((e) => e.n > Number(url.searchParams.get("since") ?? 0)),
   "GET /_fake/counters": (_f, p) => ({ ...p.counters, bucketLevel: p.bucket.level }),
   "POST /_fake/reset-counters": (_f, p) => {
-    Object.assign(p.counters, { rest: {}, served503: 0, refreshes: 0, eventsDelivered: 0, eventsDropped: 0 });
+    Object.assign(p.counters, { rest: {}, served503: 0, refreshes: 0, refreshAttempts: 0, eventsDelivered: 0, eventsDropped: 0 });
     p.log.length = 0;
     return true;
   },

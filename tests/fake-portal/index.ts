@@ -51,7 +51,7 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
     methodOverrides: new Map(), confirmations: new Map(), features: { rest_offline_extended: "Y", rest_auth_connector: "Y" },
     faults: { fail503: 0, latencyMs: [0, 0], dropEvents: 0, duplicateEvents: 0, methodErrors: {} },
     webhook: { userId: 1, secret: hex(8) }, disk: { files: new Map(), nextId: 1, uploads: new Map() }, timeline: [],
-    log: [], counters: { rest: {}, served503: 0, refreshes: 0, eventsDelivered: 0, eventsDropped: 0, logSeq: 0 },
+    log: [], counters: { rest: {}, served503: 0, refreshes: 0, refreshAttempts: 0, eventsDelivered: 0, eventsDropped: 0, logSeq: 0 },
   };
 }
 
@@ -63,7 +63,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 function portalHandler(fake: FakeBitrix, portal: PortalState) {
   return async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", portal.baseUrl);
+    // nginx in front of Bitrix24 merges slashes (merge_slashes on): the SDK's "/rest//method" reaches "/rest/method".
+    const url = new URL((req.url ?? "/").replace(/^([^?]*)/, (p) => p.replace(/\/{2,}/g, "/")), portal.baseUrl);
     const body = await readBody(req);
     const entry = { n: ++portal.counters.logSeq, at: Date.now(), method: req.method ?? "GET", path: url.pathname, status: 0 } as PortalState["log"][number];
     if (url.pathname.startsWith("/rest/")) entry.rest = url.pathname.replace(/^\/rest\/(api\/|\d+\/[^/]+\/)?/, "").replace(/\.json$/, "");

@@ -17,6 +17,7 @@ function grant(fake: FakeBitrix, p: Record<string, string>): [number, unknown] {
   }
   if (p.grant_type !== "refresh_token") return [400, { error: "invalid_request", error_description: "Unsupported grant_type" }];
   const info = fake.refreshTokens.get(p.refresh_token ?? "");
+  if (info) info.portal.counters.refreshAttempts++; // every attempt with a token we issued, rotated or not
   if (!info || info.rotated || info.portal.app.disabled || !info.portal.app.installed) return [400, { error: "invalid_grant", error_description: "Invalid grant" }];
   if (info.portal.app.paymentExpired) return [402, { error: "PAYMENT_REQUIRED", error_description: "Payment required" }];
   info.rotated = true; // refresh tokens rotate: this one can never be used again

@@ -89,7 +89,7 @@ export interface PortalState {
   disk: { files: Map<number, Record<string, unknown>>; nextId: number; uploads: Map<string, number> };
   timeline: { ENTITY_TYPE: string; ENTITY_ID: number; COMMENT: string; FILES: { name: string; size: number }[]; AUTHOR_ID: number }[];
   log: LogEntry[];
-  counters: { rest: Record<string, number>; served503: number; refreshes: number; eventsDelivered: number; eventsDropped: number; logSeq: number };
+  counters: { rest: Record<string, number>; served503: number; refreshes: number; refreshAttempts: number; eventsDelivered: number; eventsDropped: number; logSeq: number };
 }
 
 export interface TokenInfo { portal: PortalState; userId: number; expiresAtMs: number }

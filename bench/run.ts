@@ -1,0 +1,19 @@
+// `npm run bench` — prints one table; every ratio is measured side by side in the same run. No pass/fail.
+// `npm run bench -- refresh throughput` runs a subset. Figures and how to read them: docs/performance.md.
+import { benchEnv } from "./env";
+import { printTable, type BenchRow } from "./table";
+
+const only = process.argv.slice(2);
+const want = (name: string) => !only.length || only.includes(name);
+const rows: BenchRow[] = [];
+const env = await benchEnv({ deals: 2000 });
+try {
+  const { benchRefresh, benchThroughput } = await import("./client");
+  if (want("refresh")) rows.push(...(await benchRefresh(env)));
+  if (want("throughput")) rows.push(...(await benchThroughput(env, Number(process.env.BENCH_SECONDS ?? 20))));
+} finally {
+  await env.stop();
+}
+console.log("");
+printTable(rows);
+process.exit(0);
