@@ -7,7 +7,8 @@ import { migrationSql } from "../tests/support/test-db";
 import { startFakeBitrix } from "../tests/fake-portal/index";
 
 export async function benchEnv(opts: { deals?: number; latencyMs?: [number, number] } = {}) {
-  let databaseUrl = process.env.DATABASE_URL;
+  const original = process.env.DATABASE_URL;
+  let databaseUrl = original;
   let stopDb = async () => {};
   if (!databaseUrl) {
     const db = await PGlite.create("memory://");
@@ -29,5 +30,10 @@ export async function benchEnv(opts: { deals?: number; latencyMs?: [number, numb
   const portal = fake.fake.portals[0]!;
   const control = (route: string, body: unknown = {}) => fetch(`${portal.baseUrl}/_fake/${route}`, { method: "POST", body: JSON.stringify(body) }).then((r) => r.json()) as Promise<Record<string, string>>;
   await control("install", { mode: "event" }).catch(() => undefined); // marks the app installed (its handler is absent here)
-  return { fake, portal, control, databaseUrl, stop: async () => { await fake.stop(); await stopDb(); } };
+  return { fake, portal, control, databaseUrl, stop: async () => {
+    await fake.stop();
+    await stopDb();
+    if (original === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = original;
+  } };
 }

@@ -14,6 +14,7 @@ try {
 } finally {
   await env.stop();
 }
+if (want("ui")) rows.push(...(await (await import("./ui")).benchUi()));
 console.log("");
 printTable(rows);
 process.exit(0);

@@ -1,0 +1,47 @@
+// Bench (issue 5): the CRM tab's first-load JavaScript (gzip) and its time to first render inside the fake portal,
+// measured in Chromium on the production build. Run: `npm run build && npm run bench -- ui`.
+import { existsSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { chromium } from "@playwright/test";
+import { startStack } from "../scripts/stack";
+import { fmt, percentile, type BenchRow } from "./table";
+
+export async function benchUi(runs = 7): Promise<BenchRow[]> {
+  const stack = await startStack({ mode: "prod", appPort: 3300, portalPort: 4300, oauthPort: 4310, portals: 1, deals: 50, latency: "100-300", ephemeralDb: true, log: () => {} });
+  const browser = await chromium.launch({ executablePath: existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
+  try {
+    const times: number[] = [];
+    let jsGzip = 0;
+    let jsFiles = 0;
+    let lazyGzip = 0;
+    for (let i = 0; i < runs; i++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const bodies: Promise<{ url: string; body: Buffer | null }>[] = [];
+      if (i === 0) page.on("response", (r) => { if (r.url().startsWith(stack.appUrl) && r.request().resourceType() === "script") bodies.push(r.body().then((body) => ({ url: r.url(), body }), () => ({ url: r.url(), body: null }))); });
+      const started = Date.now();
+      await page.goto(`${stack.portalUrls[0]}/crm/deal/details/1/?tab=0`);
+      await page.frameLocator("#app-frame").getByRole("heading", { name: "Change history" }).waitFor();
+      times.push(Date.now() - started);
+      if (i === 0) {
+        await page.waitForLoadState("networkidle");
+        // First-load JS = the scripts the tab's HTML references; later chunks (b24jssdk) load after the first render.
+        const html = await page.frames()[1]!.content();
+        const all = (await Promise.all(bodies)).filter((b) => b.body !== null);
+        const initial = all.filter((b) => html.includes(new URL(b.url).pathname));
+        jsFiles = initial.length;
+        jsGzip = initial.reduce((s, b) => s + gzipSync(b.body!).length, 0);
+        lazyGzip = all.filter((b) => !initial.includes(b)).reduce((s, b) => s + gzipSync(b.body!).length, 0);
+      }
+      await context.close();
+    }
+    times.sort((a, b) => a - b);
+    return [
+      { bench: "5 UI (tab)", metric: "first-load JS, gzip", value: `${fmt(jsGzip / 1024, 1)} KB in ${jsFiles} files`, baseline: "target ≤ 120 KB", note: `+ ${fmt(lazyGzip / 1024, 1)} KB loaded after first render (b24jssdk)` },
+      { bench: "5 UI (tab)", metric: `time to first render p50 / max (${runs} runs)`, value: `${percentile(times, 50)} / ${times.at(-1)} ms`, baseline: "portal REST latency 100–300 ms", note: "portal page → tab heading visible" },
+    ];
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+}
