@@ -1,26 +1,12 @@
 // Playwright global setup for the full-stack specs: the production build of the app, the fake Bitrix24 with two
 // portals (the app installed in both) and a fresh database. The portal runs on 127.0.0.1 and the app on localhost,
 // so every app frame is cross-site, as on a real Bitrix24.
-import pg from "pg";
 import { startStack } from "../../scripts/stack";
-
-async function freshDatabase(adminUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+import { createRealDatabase } from "../support/test-db";
 
 export default async function globalSetup() {
   if (process.env.TEST_DATABASE_URL && !process.env.DATABASE_URL) {
-    process.env.DATABASE_URL = await freshDatabase(process.env.TEST_DATABASE_URL, "b24_e2e");
+    process.env.DATABASE_URL = await createRealDatabase(process.env.TEST_DATABASE_URL, "b24_e2e");
   }
   const stack = await startStack({
     mode: "prod",

@@ -24,7 +24,7 @@ async function applyMigrations(url: string) {
   }
 }
 
-async function createRealDatabase(adminUrl: string, name: string): Promise<string> {
+export async function createRealDatabase(adminUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
