@@ -87,7 +87,7 @@ const TYPE_IDS: Record<string, Entity> = { "1": "lead", "2": "deal", "3": "conta
 
 function pairs(files: unknown): { name: string; size: number }[] {
   return Object.values((files ?? {}) as Record<string, unknown>).map((f) => {
-    const [name, b64] = Object.values(f as Record<string, string>);
+    const [name, b64] = typeof f === "object" && f !== null ? Object.values(f as Record<string, string>) : [];
     if (!name || !b64) throw E.arg("FILES must be [name, base64] pairs", "FILES");
     return { name, size: Buffer.from(b64, "base64").length };
   });

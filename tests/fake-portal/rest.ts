@@ -122,7 +122,7 @@ export async function handleRest(fake: FakeBitrix, portal: PortalState, req: Inc
   const [lo, hi] = portal.faults.latencyMs[1] > 0 ? portal.faults.latencyMs : fake.latencyMs;
   if (hi > 0) await new Promise((r) => setTimeout(r, lo + Math.random() * (hi - lo)));
   try {
-    if (method === "upload") return send(200, await finishUpload(fake, portal, req, url));
+    if (method === "upload") return send(200, { result: await finishUpload(fake, portal, url, body), time: timeBlock(fake, started) });
     const params = readParams(req, url, body);
     if (v3 && !String(req.headers["content-type"] ?? "").includes("json") && body) throw new RestError(400, "BITRIX_REST_V3_EXCEPTION_INVALIDJSONEXCEPTION", "Invalid JSON");
     if (portal.faults.fail503 > 0 && Math.random() < portal.faults.fail503) throw E.limit();
@@ -146,12 +146,14 @@ function logUser(portal: PortalState, userId: number) {
   if (last && last.userId === undefined) last.userId = userId;
 }
 
-async function finishUpload(fake: FakeBitrix, portal: PortalState, req: IncomingMessage, url: URL) {
+/** Step 2 of a Drive upload: the multipart POST to the uploadUrl from step 1 (CONTRACTS.md §12). */
+async function finishUpload(fake: FakeBitrix, portal: PortalState, url: URL, body: string) {
   const token = url.searchParams.get("token") ?? "";
   const folder = portal.disk.uploads.get(token);
   const info = fake.tokens.get(url.searchParams.get("auth") ?? "");
   if (folder === undefined || !info) throw E.invalidToken();
   portal.disk.uploads.delete(token);
-  const size = Number(req.headers["content-length"] ?? 0);
-  return storeDiskFile({ fake, portal, userId: info.userId }, folder, url.searchParams.get("name") ?? "file", size);
+  const part = /filename="([^"]+)"\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(body);
+  if (!part) throw E.arg("No file in the multipart body", "file");
+  return storeDiskFile({ fake, portal, userId: info.userId }, folder, part[1]!, Buffer.byteLength(part[2]!));
 }
