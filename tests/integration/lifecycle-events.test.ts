@@ -67,6 +67,17 @@ describe("offline events", () => {
     expect(await getDb().offlineClaim.count({ where: { portalId, status: "claimed" } })).toBe(0);
   });
 
+  it("several workers drain one portal at once without overlap", async () => {
+    for (let id = 13; id <= 24; id++) await env.control(`crm/deal/${id}`, { fields: { TITLE: `parallel ${id}` } });
+    const before = await getDb().eventInbox.count({ where: { portalId, source: "offline" } });
+    const reports = await Promise.all([drainOffline(portalId, 1), drainOffline(portalId, 1), drainOffline(portalId, 1)]);
+    const taken = reports.reduce((s, r) => s + r.events, 0);
+    const leftover = await drainOffline(portalId);
+    expect(taken + leftover.events).toBe(12); // every event reserved by exactly one worker
+    expect((await getDb().eventInbox.count({ where: { portalId, source: "offline" } })) - before).toBe(12);
+    expect(env.state().offline.filter((x) => x.connector === AUTH_CONNECTOR)).toHaveLength(0);
+  });
+
   it("our own write with auth_connector raises no offline event", async () => {
     const client = await bitrixFor(portalId);
     await client.call("crm.deal.update", { id: 4, fields: { TITLE: "ours" } }, { authConnector: AUTH_CONNECTOR });
