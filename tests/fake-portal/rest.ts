@@ -123,6 +123,10 @@ export async function handleRest(fake: FakeBitrix, portal: PortalState, req: Inc
   if (hi > 0) await new Promise((r) => setTimeout(r, lo + Math.random() * (hi - lo)));
   try {
     if (method === "upload") return send(200, { result: await finishUpload(fake, portal, url, body), time: timeBlock(fake, started) });
+    const scripted = portal.faults.script.shift();
+    if (scripted === "drop") return void req.socket.destroy();
+    if (scripted === "html") return void res.writeHead(502, { "content-type": "text/html" }).end("<html><body>502 Bad Gateway</body></html>");
+    if (scripted) return send(scripted.status, scripted.body);
     const params = readParams(req, url, body);
     if (v3 && !String(req.headers["content-type"] ?? "").includes("json") && body) throw new RestError(400, "BITRIX_REST_V3_EXCEPTION_INVALIDJSONEXCEPTION", "Invalid JSON");
     if (portal.faults.fail503 > 0 && Math.random() < portal.faults.fail503) throw E.limit();

@@ -39,7 +39,12 @@ export interface OfflineItem {
 
 export interface LogEntry { n: number; at: number; method: string; path: string; rest?: string; userId?: number; status: number }
 
+/** A scripted answer for the next REST request: an exact response, a dropped connection, or an HTML error page. */
+export type ScriptedAnswer = { status: number; body: unknown } | "drop" | "html";
+
 export interface Faults {
+  /** consumed one per REST request, before anything else is checked */
+  script: ScriptedAnswer[];
   fail503: number;
   latencyMs: [number, number];
   dropEvents: number;

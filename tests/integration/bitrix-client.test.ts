@@ -5,28 +5,41 @@ import { bitrixFor, BitrixError, bitrixForWebhook, redactWebhook } from "@/lib/b
 import { limitPolicy } from "@/lib/bitrix/limits";
 import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
-import { startStandin } from "../support/bitrix-standin";
+import * as lifecycle from "../fake-portal/lifecycle";
+import { startFakeBitrix, type RunningFake } from "../fake-portal/index";
+import type { PortalState, ScriptedAnswer } from "../fake-portal/types";
 import { createInstalledPortal } from "../support/portal-fixture";
 
+// The one client against the fake Bitrix24 (portal + OAuth server); everything is counted on the server side.
 const run = promisify(execFile);
-let standin: Awaited<ReturnType<typeof startStandin>>;
+let fake: RunningFake;
+let p: PortalState;
 
 beforeAll(async () => {
-  standin = await startStandin({ clientId: process.env.BITRIX_CLIENT_ID!, clientSecret: process.env.BITRIX_CLIENT_SECRET!, items: 10_000 });
-  process.env.BITRIX_OAUTH_URL = standin.url;
-  process.env.BITRIX_OAUTH_ALLOWED = standin.url;
+  fake = await startFakeBitrix({ app: { clientId: process.env.BITRIX_CLIENT_ID!, clientSecret: process.env.BITRIX_CLIENT_SECRET!, appUrl: "http://127.0.0.1:9" }, seed: { deals: 10_000 } });
+  p = fake.fake.portals[0]!;
+  Object.assign(p.app, { installed: true, finished: true });
+  process.env.BITRIX_OAUTH_URL = fake.oauthUrl;
+  process.env.BITRIX_OAUTH_ALLOWED = fake.oauthUrl;
   resetEnvForTests();
 });
-afterAll(() => standin.stop());
+afterAll(() => fake.stop());
 beforeEach(() => {
-  standin.state.forced.length = 0;
-  standin.state.oauthError = null;
-  Object.assign(standin.state.bucket, { burst: 50, drain: 2, level: 0, at: Date.now() });
+  p.faults.script.length = 0;
+  Object.assign(p.app, { disabled: false, paymentExpired: false });
+  Object.assign(p.bucket, { burst: 50, drain: 2, level: 0, at: Date.now() });
   limitPolicy.baseMs = 1000;
 });
 
-const portalFor = (o: { burst?: number; drain?: number; serverEndpoint?: string } = {}) =>
-  createInstalledPortal({ endpoint: standin.url, tokens: standin.issue(), ...o });
+const bucket = (burst: number, drain: number) => Object.assign(p.bucket, { burst, drain, level: 0, at: Date.now() });
+const script = (...answers: ScriptedAnswer[]) => p.faults.script.push(...answers);
+const expireAll = () => { for (const t of fake.fake.tokens.values()) if (t.portal === p) t.expiresAtMs = 0; };
+const callsSince = (from: number, method: string) => p.log.filter((e) => e.at >= from && e.rest === method);
+
+async function portalFor(o: { burst?: number; drain?: number; serverEndpoint?: string } = {}) {
+  const a = lifecycle.frameAuth(fake.fake, p, 1);
+  return createInstalledPortal({ endpoint: p.baseUrl, tokens: { access_token: a.form.AUTH_ID, refresh_token: a.form.REFRESH_ID, expires: Math.floor(Date.now() / 1000) + 3600, scope: "crm" }, serverEndpoint: `${fake.oauthUrl}/rest/`, ...o });
+}
 
 async function children(portalId: string, processes: number, each: number, method: string) {
   const outs = await Promise.all(Array.from({ length: processes }, () =>
@@ -37,32 +50,34 @@ async function children(portalId: string, processes: number, each: number, metho
 describe("token refresh", () => {
   it("20 concurrent calls from 2 processes on an expired token cause exactly one refresh, and all succeed", async () => {
     const portal = await portalFor({ burst: 500, drain: 100 });
-    Object.assign(standin.state.bucket, { burst: 500, drain: 100 });
-    standin.expireAll();
-    const before = standin.state.refreshes;
+    bucket(500, 100);
+    expireAll();
+    const before = p.counters.refreshes;
     const results = await children(portal.id, 2, 10, "user.current");
     expect(results.map((r) => r.ok)).toEqual([10, 10]);
-    expect(standin.state.refreshes - before).toBe(1);
+    expect(p.counters.refreshes - before).toBe(1);
     const versions = await getDb().tokenSet.findUnique({ where: { portalId: portal.id } });
     expect(versions?.version).toBe(1);
   });
 
   it("never sends a rotated refresh token again", async () => {
     const portal = await portalFor({ burst: 500, drain: 100 });
-    Object.assign(standin.state.bucket, { burst: 500, drain: 100 });
+    bucket(500, 100);
     const client = await bitrixFor(portal.id);
+    const [refreshes, attempts] = [p.counters.refreshes, p.counters.refreshAttempts];
     for (let i = 0; i < 3; i++) {
-      standin.expireAll();
+      expireAll();
       await Promise.all(Array.from({ length: 5 }, () => client.call("user.current")));
     }
-    const sent = standin.state.usedRefreshTokens;
-    expect(new Set(sent).size).toBe(sent.length);
+    // every refresh token the OAuth server received was still valid: attempts = successful rotations
+    expect(p.counters.refreshes - refreshes).toBe(3);
+    expect(p.counters.refreshAttempts - attempts).toBe(3);
   });
 
   it("a terminal OAuth answer stops retries and marks the portal", async () => {
     const portal = await portalFor();
-    standin.expireAll();
-    standin.state.oauthError = { status: 400, error: "invalid_grant", error_description: "Invalid grant" };
+    expireAll();
+    p.app.disabled = true; // the app was disabled: the OAuth server answers invalid_grant
     const client = await bitrixFor(portal.id);
     await expect(client.call("user.current")).rejects.toMatchObject({ code: "invalid_grant", kind: "terminal" });
     expect((await getDb().portal.findUnique({ where: { id: portal.id } }))?.status).toBe("disabled");
@@ -71,28 +86,28 @@ describe("token refresh", () => {
 
   it("PAYMENT_REQUIRED marks the portal payment_required", async () => {
     const portal = await portalFor();
-    standin.state.forced.push({ status: 402, body: { error: "PAYMENT_REQUIRED", error_description: "Payment required" } });
+    script({ status: 402, body: { error: "PAYMENT_REQUIRED", error_description: "Payment required" } });
     await expect((await bitrixFor(portal.id)).call("user.current")).rejects.toMatchObject({ kind: "terminal" });
     expect((await getDb().portal.findUnique({ where: { id: portal.id } }))?.status).toBe("payment_required");
   });
 
   it("sends the client secret only to an allowed OAuth server", async () => {
     const portal = await portalFor({ serverEndpoint: "https://evil.example/rest/" });
-    standin.expireAll();
-    const before = standin.state.usedRefreshTokens.length;
+    expireAll();
+    const before = p.counters.refreshAttempts;
     await expect((await bitrixFor(portal.id)).call("user.current")).rejects.toMatchObject({ code: "OAUTH_SERVER_NOT_ALLOWED" });
-    expect(standin.state.usedRefreshTokens.length).toBe(before);
+    expect(p.counters.refreshAttempts).toBe(before);
   });
 });
 
 describe("rate limits", () => {
   it("4 processes hammering one portal stay within burst + drain, counted by the server", async () => {
     const portal = await portalFor({ burst: 10, drain: 5 });
-    Object.assign(standin.state.bucket, { burst: 10, drain: 5, level: 0, at: Date.now() });
+    bucket(10, 5);
     const from = Date.now();
-    const results = await children(portal.id, 4, 12, "crm.deal.get");
+    const results = await children(portal.id, 4, 12, "user.current");
     expect(results.every((r) => r.ok === 12)).toBe(true);
-    const calls = standin.state.calls.filter((c) => c.at >= from && c.method === "crm.deal.get");
+    const calls = callsSince(from, "user.current");
     expect(calls.filter((c) => c.status === 503)).toHaveLength(0);
     // every window [t0, t] holds at most burst + drain·(t - t0) requests
     for (const c of calls) {
@@ -105,16 +120,16 @@ describe("rate limits", () => {
     limitPolicy.baseMs = 100;
     // A fast-draining bucket, so the gaps measure our backoff rather than the wait for the bucket to drain.
     const portal = await portalFor({ burst: 500, drain: 10_000 });
-    Object.assign(standin.state.bucket, { burst: 500, drain: 10_000 });
+    bucket(500, 10_000);
     const limit = { status: 503, body: { error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" } };
-    standin.state.forced.push(limit, limit, limit);
+    script(limit, limit, limit);
     const from = Date.now();
     await expect((await bitrixFor(portal.id)).call("crm.deal.get", { id: 1 })).resolves.toMatchObject({ result: { ID: "1" } });
-    const at = standin.state.calls.filter((c) => c.at >= from).map((c) => c.at);
+    const at = callsSince(from, "crm.deal.get").map((c) => c.at);
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     expect(gaps[1]!).toBeGreaterThan(gaps[0]! * 0.9);
     expect(gaps[2]!).toBeGreaterThan(gaps[0]!);
-    standin.state.forced.push(...Array.from({ length: 10 }, () => limit));
+    script(...Array.from({ length: 10 }, () => limit));
     await expect((await bitrixFor(portal.id)).call("crm.deal.get", { id: 1 })).rejects.toThrow(/gave up after 6 attempts/);
   });
 });
@@ -122,12 +137,12 @@ describe("rate limits", () => {
 describe("batch and lists", () => {
   it("chunks 120 commands into 3 requests and resolves $result references", async () => {
     const portal = await portalFor({ burst: 500, drain: 100 });
-    Object.assign(standin.state.bucket, { burst: 500, drain: 100 });
+    bucket(500, 100);
     const from = Date.now();
     const cmds = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`d${i}`, ["crm.deal.get", { id: i + 1 }] as [string, Record<string, unknown>]]));
     const res = await (await bitrixFor(portal.id)).batch(cmds);
     expect(Object.keys(res.result)).toHaveLength(120);
-    expect(standin.state.calls.filter((c) => c.at >= from && c.method === "batch")).toHaveLength(3);
+    expect(callsSince(from, "batch")).toHaveLength(3);
     const linked = await (await bitrixFor(portal.id)).batch({ first: ["crm.deal.get", { id: 7 }], second: ["crm.deal.get", { id: "$result[first][ID]" }], bad: ["no.such.method", {}] });
     expect(linked.result.second).toMatchObject({ ID: "7" });
     expect(linked.errors.bad).toMatchObject({ error: "ERROR_METHOD_NOT_FOUND" });
@@ -135,7 +150,7 @@ describe("batch and lists", () => {
 
   it("iterates 10 000 items in 50-item pages with the >ID cursor", async () => {
     const portal = await portalFor({ burst: 1000, drain: 500 });
-    Object.assign(standin.state.bucket, { burst: 1000, drain: 500 });
+    bucket(1000, 500);
     const pages: number[] = [];
     const ids = new Set<string>();
     for await (const page of (await bitrixFor(portal.id)).list<{ ID: string }>("crm.deal.list", { select: ["ID"] })) {
@@ -151,28 +166,30 @@ describe("batch and lists", () => {
 describe("failures become clear errors", () => {
   it("an HTML page is a malformed-response error naming the method", async () => {
     const portal = await portalFor();
-    standin.state.forced.push("html");
+    script("html");
     await expect((await bitrixFor(portal.id)).call("crm.deal.add", {})).rejects.toMatchObject({ kind: "malformed", method: "crm.deal.add" });
   });
 
   it("an unknown JSON shape is a malformed-response error", async () => {
     const portal = await portalFor();
-    standin.state.forced.push({ status: 200, body: { hello: "world" } });
+    script({ status: 200, body: { hello: "world" } });
     await expect((await bitrixFor(portal.id)).call("crm.deal.add", {})).rejects.toBeInstanceOf(BitrixError);
   });
 
   it("does not retry a write after a dropped connection, but retries a read", async () => {
     const portal = await portalFor({ burst: 500, drain: 100 });
-    Object.assign(standin.state.bucket, { burst: 500, drain: 100 });
+    bucket(500, 100);
     const client = await bitrixFor(portal.id);
     let from = Date.now();
-    standin.state.forced.push("drop");
+    const deals = p.crm.deal.size;
+    script("drop");
     await expect(client.call("crm.deal.add", { fields: { TITLE: "x" } })).rejects.toMatchObject({ kind: "network" });
-    expect(standin.state.calls.filter((c) => c.at >= from && c.method === "crm.deal.add")).toHaveLength(1);
+    expect(callsSince(from, "crm.deal.add")).toHaveLength(1);
+    expect(p.crm.deal.size).toBe(deals);
     from = Date.now();
-    standin.state.forced.push("drop");
+    script("drop");
     await expect(client.call("crm.deal.get", { id: 3 })).resolves.toMatchObject({ result: { ID: "3" } });
-    expect(standin.state.calls.filter((c) => c.at >= from && c.method === "crm.deal.get")).toHaveLength(2);
+    expect(callsSince(from, "crm.deal.get")).toHaveLength(2);
   });
 
   it("keeps the webhook secret out of every message", () => {
