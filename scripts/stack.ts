@@ -130,7 +130,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const env: Record<string, string> = {
       DATABASE_URL: url, APP_URL: appUrl, BITRIX_CLIENT_ID: DEV_CLIENT_ID, BITRIX_CLIENT_SECRET: clientSecret,
       BITRIX_OAUTH_URL: oauthUrl, BITRIX_OAUTH_ALLOWED: oauthUrl, BITRIX_ALLOW_HTTP: "1",
-      APP_SECRET: devSecret("dev-app-secret"), LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      APP_SECRET: devSecret("dev-app-secret"), LOG_LEVEL: process.env.LOG_LEVEL ?? "info", NEXT_TELEMETRY_DISABLED: "1",
     };
     const childEnv = { ...process.env, ...env };
     const migrate = run("npx", ["prisma", "migrate", "deploy"], childEnv, log, "migrate");
