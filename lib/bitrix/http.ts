@@ -82,3 +82,21 @@ export function toCallResult<T>(raw: RawResponse, method: string): CallResult<T>
   }
   return ok.data as CallResult<T>;
 }
+
+/** multipart/form-data POST (step 2 of a Drive upload to the uploadUrl Bitrix24 handed out, CONTRACTS.md §12). */
+export async function sendMultipart(url: string, field: string, file: { name: string; content: Uint8Array }, method: string): Promise<RawResponse> {
+  const form = new FormData();
+  form.set(field, new Blob([new Uint8Array(file.content)]), file.name);
+  let res: Response;
+  try {
+    res = await fetch(url, { method: "POST", body: form, signal: AbortSignal.timeout(DEFAULT_TIMEOUT_MS), headers: { "user-agent": USER_AGENT } });
+  } catch {
+    throw new BitrixError("NETWORK_ERROR", 0, "upload failed", method, "network");
+  }
+  const text = await res.text();
+  try {
+    return { status: res.status, data: JSON.parse(text) };
+  } catch {
+    throw new BitrixError("MALFORMED_RESPONSE", res.status, "upload answer is not JSON", method, "malformed");
+  }
+}

@@ -11,9 +11,9 @@ const PENDING_TTL_MS = 24 * 3600_000;
 
 export type Deferred<T> = { status: "done"; result: CallResult<T> } | { status: "pending"; pendingId: string };
 
-export async function callOrDefer<T = unknown>(portalId: string, method: string, params: Record<string, unknown>, purpose: string): Promise<Deferred<T>> {
+export async function callOrDefer<T = unknown>(portalId: string, method: string, params: Record<string, unknown>, purpose: string, opts: { authConnector?: string } = {}): Promise<Deferred<T>> {
   try {
-    return { status: "done", result: await (await bitrixFor(portalId)).call<T>(method, params, { lane: "interactive" }) };
+    return { status: "done", result: await (await bitrixFor(portalId)).call<T>(method, params, { lane: "interactive", authConnector: opts.authConnector }) };
   } catch (e) {
     if (!isBitrixError(e) || e.code !== "METHOD_CONFIRM_WAITING") throw e;
     const tokens = await loadTokens(portalId);

@@ -1,0 +1,51 @@
+import "server-only";
+import type { BitrixClient } from "@/lib/bitrix/contract";
+import { BitrixError } from "@/lib/bitrix/errors";
+import { assertAllowedUrl, sendMultipart, toCallResult } from "@/lib/bitrix/http";
+
+// The seed's "one normalized upload abstraction": Bitrix24 takes files in four shapes depending on the target field
+// (CONTRACTS.md §12). Callers say WHERE the file goes; this module picks the payload form.
+export interface FileInput { name: string; content: Uint8Array }
+export type UploadForm = "base64" | "pair" | "fileData" | "disk";
+
+export interface DiskFile { ID: string; NAME: string; SIZE: string; DOWNLOAD_URL?: string }
+
+const b64 = (f: FileInput) => Buffer.from(f.content).toString("base64"); // no data: prefix — Bitrix24 rejects it
+
+/**
+ * The form a target expects: timeline comments and crm.item file fields take [name, base64] pairs; file user fields
+ * of crm.deal/lead/contact/company take {fileData: [name, base64]}; Drive-bound fields take Drive ids (disk-first);
+ * a few methods (documentgenerator templates) take a bare base64 string.
+ */
+export function uploadFormFor(target: { method: string; fieldType?: string }): UploadForm {
+  if (target.fieldType === "disk_file" || target.method.startsWith("tasks.")) return "disk";
+  if (target.method.startsWith("documentgenerator.")) return "base64";
+  if (target.method.startsWith("crm.timeline.") || target.method.startsWith("crm.item.") || target.method.startsWith("log.")) return "pair";
+  if (/^crm\.(deal|lead|contact|company)\.(add|update)$/.test(target.method)) return "fileData";
+  return "pair";
+}
+
+/** The value to put in the target parameter for the in-request forms. */
+export function fileValue(form: Exclude<UploadForm, "disk">, file: FileInput): unknown {
+  switch (form) {
+    case "base64": return b64(file);
+    case "pair": return [file.name, b64(file)];
+    case "fileData": return { fileData: [file.name, b64(file)] };
+  }
+}
+
+/** Disk-first: upload to a Drive folder (direct `fileContent`, or the two-step uploadUrl for large files). */
+export async function uploadToDisk(client: BitrixClient, folderId: number, file: FileInput, opts: { twoStep?: boolean } = {}): Promise<DiskFile> {
+  if (!opts.twoStep) {
+    const res = await client.call<DiskFile>("disk.folder.uploadfile", { id: folderId, data: { NAME: file.name }, fileContent: [file.name, b64(file)], generateUniqueName: true }, { lane: "interactive" });
+    return res.result;
+  }
+  const step1 = await client.call<{ field: string; uploadUrl: string }>("disk.folder.uploadfile", { id: folderId }, { lane: "interactive" });
+  const { field, uploadUrl } = step1.result;
+  if (!field || !uploadUrl) throw new BitrixError("MALFORMED_RESPONSE", 200, "no uploadUrl in the answer", "disk.folder.uploadfile", "malformed");
+  // The upload URL must point at the same portal the client talks to.
+  if (assertAllowedUrl(uploadUrl, "uploadUrl").origin !== new URL(client.portal.clientEndpoint).origin) {
+    throw new BitrixError("INVALID_ENDPOINT", 0, "uploadUrl points away from the portal", "disk.folder.uploadfile", "invalid_request");
+  }
+  return toCallResult<DiskFile>(await sendMultipart(uploadUrl, field, file, "disk.upload"), "disk.upload").result;
+}

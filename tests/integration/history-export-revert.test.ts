@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bitrixFor } from "@/lib/bitrix";
+import { fileValue, uploadFormFor, uploadToDisk } from "@/lib/bitrix/upload";
+import { getDb } from "@/lib/db";
+import { processInboxBatch } from "@/lib/events/inbox";
+import { drainOffline } from "@/lib/events/offline";
+import { runBackfill } from "@/lib/history/backfill";
+import { attachHistoryCsv, toCsv } from "@/lib/history/export";
+import { revertChange } from "@/lib/history/revert";
+import { startAppWithFake } from "../support/lifecycle-env";
+
+let env: Awaited<ReturnType<typeof startAppWithFake>>;
+let portalId: string;
+const settle = async () => { await drainOffline(portalId); while (await processInboxBatch("test", 50)); };
+beforeAll(async () => {
+  env = await startAppWithFake();
+  await env.control("install", { mode: "ui", finish: true });
+  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+  await runBackfill(portalId);
+});
+afterAll(() => env.stop());
+
+const file = { name: "history.csv", content: new TextEncoder().encode("a,b\r\n1,2\r\n") };
+
+describe("one normalized upload module", () => {
+  it("picks the payload form by target", () => {
+    expect(uploadFormFor({ method: "crm.timeline.comment.add" })).toBe("pair");
+    expect(uploadFormFor({ method: "crm.deal.update" })).toBe("fileData");
+    expect(uploadFormFor({ method: "documentgenerator.template.add" })).toBe("base64");
+    expect(uploadFormFor({ method: "crm.deal.update", fieldType: "disk_file" })).toBe("disk");
+    expect(fileValue("base64", file)).toBe(Buffer.from(file.content).toString("base64"));
+    expect(fileValue("pair", file)).toEqual(["history.csv", Buffer.from(file.content).toString("base64")]);
+  });
+
+  it("sends {fileData: [name, base64]} to a CRM file field", async () => {
+    const client = await bitrixFor(portalId);
+    await client.call("crm.deal.update", { id: 2, fields: { UF_CRM_CONTRACT: fileValue("fileData", file) } });
+    expect(env.state().crm.deal.get(2)!.UF_CRM_CONTRACT).toEqual({ fileData: ["history.csv", Buffer.from(file.content).toString("base64")] });
+  });
+
+  it.each([false, true])("uploads to Drive first (two-step: %s)", async (twoStep) => {
+    const uploaded = await uploadToDisk(await bitrixFor(portalId), 1, file, { twoStep });
+    expect(uploaded).toMatchObject({ NAME: "history.csv", SIZE: String(file.content.length) });
+  });
+});
+
+describe("export and revert", () => {
+  it("attaches the history as a CSV file on the record's timeline", async () => {
+    await env.control("crm/deal/9", { fields: { TITLE: "=HYPERLINK(\"x\")", COMMENTS: "a, \"quoted\" note" }, userId: 2 });
+    await settle();
+    const r = await attachHistoryCsv(portalId, "deal", 9, "en");
+    expect(r.rows).toBe(2);
+    const timeline = env.state().timeline.at(-1)!;
+    expect(timeline).toMatchObject({ ENTITY_TYPE: "deal", ENTITY_ID: 9, FILES: [{ name: "history-deal-9.csv" }] });
+    const csv = toCsv(["When", "Field"], [["x", "=HYPERLINK(\"x\")"], ["y", "a, \"quoted\" note"]]);
+    expect(csv.startsWith("\uFEFFWhen,Field\r\n")).toBe(true);
+    expect(csv).toContain(`"'=HYPERLINK(""x"")"`); // formula neutralised and quoted
+    expect(csv).toContain(`"a, ""quoted"" note"`);
+  });
+
+  it.each(["Y", "N"])("reverts a change without the write coming back as a new change (rest_auth_connector=%s)", async (feature) => {
+    await getDb().capabilityProfile.update({ where: { portalId }, data: { features: { rest_offline_extended: "Y", rest_auth_connector: feature } } });
+    const id = feature === "Y" ? 10 : 11;
+    const original = String(env.state().crm.deal.get(id)!.TITLE);
+    await env.control(`crm/deal/${id}`, { fields: { TITLE: "Wrong title" }, userId: 2 });
+    await settle();
+    const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: id, field: "TITLE" } });
+    expect(await revertChange(portalId, change.id, 1)).toEqual({ status: "done" });
+    expect(env.state().crm.deal.get(id)!.TITLE).toBe(original);
+    await settle(); // an echo, if any, arrives and is processed here
+    const changes = await getDb().fieldChange.findMany({ where: { portalId, entityId: id, field: "TITLE" }, orderBy: { id: "asc" } });
+    expect(changes.map((c) => c.source)).toEqual(["event", "revert"]);
+    expect(changes[1]).toMatchObject({ oldValue: "Wrong title", newValue: original, changedById: 1 });
+  });
+});
