@@ -3,7 +3,7 @@ import { getDb } from "@/lib/db";
 import type { HistoryRow } from "@/components/placements/history-table";
 
 // Turns stored changes into what a CRM user reads: the portal's field label, the user's name, values as text.
-interface FieldMeta { title?: string; formLabel?: string; listLabel?: string; items?: { ID: string; VALUE: string }[] }
+interface FieldMeta { title?: string; formLabel?: string; listLabel?: string; isReadOnly?: boolean; items?: { ID: string; VALUE: string }[] }
 
 export function valueText(v: unknown, meta?: FieldMeta): string {
   if (v === null || v === undefined || v === "") return "—";
@@ -26,7 +26,7 @@ export async function presentChanges(portalId: string, entityType: string, chang
     return {
       id: String(c.id), changedAt: c.changedAt.toLocaleString(lang === "ru" ? "ru-RU" : "en-GB", { timeZone: "UTC" }),
       field: f?.formLabel ?? f?.listLabel ?? f?.title ?? c.field, who: c.changedById ? names.get(c.changedById) ?? `#${c.changedById}` : "—",
-      oldValue: valueText(c.oldValue, f), newValue: valueText(c.newValue, f),
+      oldValue: valueText(c.oldValue, f), newValue: valueText(c.newValue, f), revertible: c.field !== "__record__" && !f?.isReadOnly,
     };
   });
 }

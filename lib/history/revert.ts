@@ -7,6 +7,7 @@ import { callOrDefer } from "@/lib/lifecycle/confirm";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
 import type { FieldMetaLite } from "@/lib/history/diff";
 import { getFieldMeta } from "@/lib/history/fields";
+import { resolveUserNames } from "@/lib/history/users";
 
 // Revert a change: write the old value back. With rest_auth_connector the write carries our connector, so Bitrix24
 // raises no offline event for it; either way the snapshot takes the reverted value first, so an echo (portals
@@ -41,5 +42,6 @@ export async function revertChange(portalId: string, changeId: bigint, userId: n
   if (outcome.status === "pending") return { status: "pending" as const, pendingId: outcome.pendingId };
   await db.fieldChange.create({ data: { portalId, entityType: change.entityType, entityId: change.entityId, field: change.field, oldValue: (change.newValue ?? Prisma.JsonNull) as Prisma.InputJsonValue,
     newValue: (change.oldValue ?? Prisma.JsonNull) as Prisma.InputJsonValue, changedById: userId, changedAt: new Date(), source: "revert" } });
+  await resolveUserNames(portalId, [userId], client);
   return { status: "done" as const };
 }

@@ -17,6 +17,8 @@ const en = {
   history: "Change history", field: "Field", who: "Who", oldValue: "Old value", newValue: "New value",
   noChanges: "No changes recorded for this record yet.", record: "Record", sessionExpired: "Your session expired. Reopen the app from Bitrix24.",
   widgetTitle: "Change history summary", recentChanges: "Recent changes",
+  exportCsv: "Attach history as CSV", exported: "Attached to the timeline", revert: "Revert",
+  revertConfirm: "Write the old value back to this record?",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -37,6 +39,8 @@ const ru: Dict = {
   history: "История изменений", field: "Поле", who: "Кто", oldValue: "Было", newValue: "Стало",
   noChanges: "Изменений этой записи пока нет.", record: "Запись", sessionExpired: "Сессия истекла. Откройте приложение из Битрикс24 заново.",
   widgetTitle: "Сводка изменений", recentChanges: "Последние изменения",
+  exportCsv: "Прикрепить историю в CSV", exported: "Прикреплено к таймлайну", revert: "Вернуть",
+  revertConfirm: "Вернуть прежнее значение в запись?",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

@@ -17,4 +17,14 @@ test("a field edited on the portal's deal card appears in the app's Change histo
   await expect(row).toContainText("Name");
   await expect(row).toContainText("Boris Manager");
   await page.screenshot({ path: test.info().outputPath("history-tab-after-edit.png"), fullPage: true });
+
+  // An admin attaches the history as CSV to the timeline, then reverts the edit.
+  await page.goto(`${portal}/crm/deal/details/5/?tab=0&user=1`);
+  const frame = page.frameLocator("#app-frame");
+  await frame.getByRole("button", { name: "Attach history as CSV" }).click();
+  await expect(frame.getByRole("status").first()).toContainText("Attached to the timeline: history-deal-5.csv");
+  page.once("dialog", (d) => void d.accept());
+  await frame.getByRole("row").filter({ hasText: "Edited in the browser" }).getByRole("button", { name: "Revert" }).click();
+  await expect.poll(async () => ((await (await fetch(`${portal}/_fake/crm?entity=deal&id=5`)).json()) as { TITLE: string }).TITLE).not.toBe("Edited in the browser");
+  await page.screenshot({ path: test.info().outputPath("history-tab-after-revert.png"), fullPage: true });
 });

@@ -1,6 +1,7 @@
 import styles from "@/components/admin/admin.module.css";
 import { FrameSetup } from "@/components/frame/frame-setup";
 import { HistoryTable } from "@/components/placements/history-table";
+import { ExportButton } from "@/components/placements/history-actions";
 import { getPageSession } from "@/lib/auth/page-session";
 import { queryHistory } from "@/lib/history/query";
 import { presentChanges } from "@/lib/history/present";
@@ -24,7 +25,8 @@ export default async function HistoryTabPage({ searchParams }: { searchParams: P
       <FrameSetup title={`${t.history} — ${q.entity} #${entityId}`} token={auth.token} />
       <h1 className={styles.title}>{t.history}</h1>
       <p className={styles.muted}>{t.record}: {q.entity} #{entityId}</p>
-      <HistoryTable rows={rows} t={t} />
+      <ExportButton entity={q.entity!} id={entityId} label={t.exportCsv} doneLabel={t.exported} />
+      <HistoryTable rows={rows} t={t} canRevert={auth.session.isAdmin} />
     </main>
   );
 }
