@@ -1,17 +1,10 @@
 "use client";
 import { useState } from "react";
 import { useRouter } from "next/navigation";
-import { sessionFetch } from "@/components/frame/session-fetch";
+import { postJson as post } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 
 interface Step { step: string; ok: boolean; detail: string; repaired?: boolean }
-
-async function post(path: string) {
-  const res = await sessionFetch(path, { method: "POST" });
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok) throw new Error(String(body.message ?? `HTTP ${res.status}`));
-  return body;
-}
 
 export function RebindButton({ label, busyLabel, doneLabel }: { label: string; busyLabel: string; doneLabel: string }) {
   const router = useRouter();

@@ -35,3 +35,11 @@ export async function sessionFetch(input: string, init: RequestInit = {}): Promi
   const fresh = await renewing;
   return fresh ? send(fresh) : res;
 }
+
+/** POST JSON through sessionFetch; a non-2xx answer becomes an Error carrying the server's message. */
+export async function postJson(path: string, body?: object): Promise<Record<string, unknown>> {
+  const res = await sessionFetch(path, { method: "POST", ...(body ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}) });
+  const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!res.ok) throw new Error(String(json.message ?? `HTTP ${res.status}`));
+  return json;
+}

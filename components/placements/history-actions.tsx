@@ -1,15 +1,8 @@
 "use client";
 import { useState } from "react";
 import { useRouter } from "next/navigation";
-import { sessionFetch } from "@/components/frame/session-fetch";
+import { postJson } from "@/components/frame/session-fetch";
 import styles from "@/components/admin/admin.module.css";
-
-async function postJson(path: string, body: object) {
-  const res = await sessionFetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok) throw new Error(String(json.message ?? `HTTP ${res.status}`));
-  return json;
-}
 
 export function ExportButton({ entity, id, label, doneLabel }: { entity: string; id: number; label: string; doneLabel: string }) {
   const [state, setState] = useState<{ busy: boolean; message?: string }>({ busy: false });
