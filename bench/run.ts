@@ -15,6 +15,15 @@ try {
   await env.stop();
 }
 if (want("ui")) rows.push(...(await (await import("./ui")).benchUi()));
+if (want("ingest")) {
+  const { startStack } = await import("../scripts/stack");
+  const stack = await startStack({ mode: "prod", appPort: 3400, portalPort: 4400, oauthPort: 4410, portals: 1, deals: 50, latency: "0-0", ephemeralDb: true, log: () => {} });
+  try {
+    rows.push(...(await (await import("./ingest")).benchIngest(stack, Number(process.env.BENCH_SECONDS ?? 15))));
+  } finally {
+    await stack.stop();
+  }
+}
 console.log("");
 printTable(rows);
 process.exit(0);
