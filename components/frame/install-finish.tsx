@@ -9,7 +9,9 @@ let finishing: Promise<void> | null = null;
 function finishOnce(): Promise<void> {
   finishing ??= import("@bitrix24/b24jssdk").then(async ({ initializeB24Frame }) => {
     const $b24 = await initializeB24Frame();
-    await $b24.installFinish();
+    // After installFinish the portal reloads the frame with install_finished=Y: the install is then already
+    // finished, and calling installFinish again would be refused (JSSDK_FRAME_INSTALL_ALREADY_FINISHED).
+    if ($b24.isInstallMode) await $b24.installFinish();
   });
   return finishing;
 }
