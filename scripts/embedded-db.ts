@@ -19,9 +19,7 @@ export async function startEmbeddedDb(opts: { dataDir?: string; port?: number } 
   const db = await PGlite.create(dataDir);
   const server = new PGLiteSocketServer({ db, port: opts.port ?? EMBEDDED_DB_PORT, host: "127.0.0.1", maxConnections: 100 });
   await server.start();
-  const address = server.getServerConn?.() ?? "";
   const port = opts.port ?? EMBEDDED_DB_PORT;
-  void address;
   return {
     url: embeddedDatabaseUrl(port),
     async stop() {

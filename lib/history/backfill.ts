@@ -65,7 +65,3 @@ export async function runBackfill(portalId: string, budgetMs = 20_000): Promise<
   }
   return { records, complete: true };
 }
-
-export async function getBackfillProgress(portalId: string) {
-  return getDb().backfillRun.findMany({ where: { portalId }, select: { entityType: true, status: true, processed: true, total: true } });
-}
