@@ -63,7 +63,7 @@ class PortalClient implements BitrixClient {
       try {
         const res = await rawCall<T>(this.portal.clientEndpoint, tokens.accessToken, method, params, opts);
         await recordOperating(this.portal.id, method, res.time?.operating, res.time?.operating_reset_at);
-        void bumpMetric(this.portal.id, "rest.calls");
+        bumpMetric(this.portal.id, "rest.calls");
         log.debug({ portalId: this.portal.id, method, ms: Date.now() - started, outcome: "ok" }, "bitrix call");
         return res;
       } catch (e) {
@@ -74,7 +74,7 @@ class PortalClient implements BitrixClient {
         if (e.kind === "auth") refreshed = true;
         else if (e.kind === "limit") limitRetries++;
         else transientRetries++;
-        void bumpMetric(this.portal.id, "rest.retries");
+        bumpMetric(this.portal.id, "rest.retries");
         if (retryIn > 0) await sleep(retryIn, opts.signal);
       }
     }
@@ -87,7 +87,7 @@ class PortalClient implements BitrixClient {
       return 0;
     }
     if (e.code === "QUERY_LIMIT_EXCEEDED" || e.code === "OVERLOAD_LIMIT") {
-      void bumpMetric(this.portal.id, "rest.limit_hits");
+      bumpMetric(this.portal.id, "rest.limit_hits");
       if (s.limitRetries >= limitPolicy.maxRetries) {
         throw new BitrixError(e.code, e.status, `gave up after ${s.limitRetries + 1} attempts: ${e.description}`, method);
       }

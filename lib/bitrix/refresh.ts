@@ -43,7 +43,7 @@ async function doRefresh(portalId: string, current: TokenSnapshot, serverEndpoin
   try {
     const t = await exchangeRefreshToken(serverEndpoint, current.refreshToken);
     await persistRotated(portalId, current.version, t);
-    await bumpMetric(portalId, "rest.refreshes");
+    bumpMetric(portalId, "rest.refreshes");
     log.info({ portalId, version: current.version + 1 }, "tokens refreshed");
     return { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, version: current.version + 1 };
   } catch (e) {

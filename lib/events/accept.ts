@@ -47,7 +47,7 @@ export async function acceptEvent(form: FormObject): Promise<Accepted> {
     return { status: "uninstalled" };
   }
   if (portal.status === "uninstalled") throw new AppError(410, "uninstalled", "The app is uninstalled on this portal");
-  void bumpMetric(portal.id, "events.received");
+  bumpMetric(portal.id, "events.received");
   if (name === "ONOFFLINEEVENT") {
     // A notification only: drain the queue soon, once per few seconds however many notifications arrive.
     await enqueueJob("offline.drain", { portalId: portal.id, dedupeKey: `offline.drain:${portal.id}:${Math.floor(Date.now() / 5000)}` });

@@ -28,7 +28,7 @@ async function settle(row: Row, error: unknown) {
   const db = getDb();
   if (!error) return db.eventInbox.update({ where: { id: row.id }, data: { status: "done", processedAt: new Date(), lockedBy: null, lastError: null } });
   const message = error instanceof Error ? error.message : String(error);
-  void bumpMetric(row.portalId, "events.failed");
+  bumpMetric(row.portalId, "events.failed");
   if (row.attempts >= MAX_ATTEMPTS) {
     log.warn({ portalId: row.portalId, event: row.event, err: message }, "event dead-lettered");
     return db.eventInbox.update({ where: { id: row.id }, data: { status: "dead", lastError: message, lockedBy: null } });
@@ -52,7 +52,7 @@ export async function processInboxBatch(workerId: string, limit = 20): Promise<n
       error = e;
     }
     await settle(row, error);
-    if (!error) void bumpMetric(row.portalId, "events.processed");
+    if (!error) bumpMetric(row.portalId, "events.processed");
   }
   return rows.length;
 }

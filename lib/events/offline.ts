@@ -38,7 +38,7 @@ async function settleBatch(client: BitrixClient, portalId: string, processId: st
   if (failed.length) await client.call("event.offline.error", { process_id: processId, message_id: failed.map((e) => e.MESSAGE_ID), auth_connector: AUTH_CONNECTOR });
   if (ok.length) await client.call("event.offline.clear", { process_id: processId, id: ok.map((e) => Number(e.ID)), auth_connector: AUTH_CONNECTOR }, { idempotent: true });
   await getDb().offlineClaim.update({ where: { portalId_processId: { portalId, processId } }, data: { status: "cleared", clearedAt: new Date(), eventCount: events.length, lastError: failed.length ? `${failed.length} marked as error` : null } });
-  if (failed.length) void bumpMetric(portalId, "offline.errors", failed.length);
+  if (failed.length) bumpMetric(portalId, "offline.errors", failed.length);
   return failed.length;
 }
 

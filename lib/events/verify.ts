@@ -9,12 +9,12 @@ import { bumpGlobal } from "@/lib/metrics/bump";
 
 export async function verifyApplicationToken(memberId: unknown, token: unknown, route: string) {
   if (typeof memberId !== "string" || typeof token !== "string" || !memberId || !token) {
-    await bumpGlobal("auth_failures_malformed");
+    bumpGlobal("auth_failures_malformed");
     throw new AppError(401, "unauthorized", "auth[member_id] and auth[application_token] are required");
   }
   const portal = await getDb().portal.findUnique({ where: { memberId }, omit: { applicationTokenHash: false } });
   if (!portal) {
-    await bumpGlobal("auth_failures_unknown_portal");
+    bumpGlobal("auth_failures_unknown_portal");
     throw new AppError(401, "unauthorized", "Unknown portal");
   }
   if (!portal.applicationTokenHash || !safeEqual(portal.applicationTokenHash, sha256Hex(token))) {

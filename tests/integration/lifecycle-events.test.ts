@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { getDb } from "@/lib/db";
 import { processInboxBatch, MAX_ATTEMPTS } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
+import { flushMetrics } from "@/lib/metrics/bump";
 import { bitrixFor } from "@/lib/bitrix";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
 import * as capture from "@/lib/history/capture";
@@ -30,6 +31,7 @@ describe("online events", () => {
     expect((await post("event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=1&auth%5Bmember_id%5D=x")).status).toBe(400);
     expect(await getDb().eventInbox.count()).toBe(inboxBefore);
     expect(await getDb().authFailure.count({ where: { portalId, reason: "application_token_mismatch" } })).toBeGreaterThanOrEqual(1);
+    await flushMetrics();
     expect((await getDb().globalCounter.findUnique({ where: { name: "auth_failures_unknown_portal" } }))?.value).toBeGreaterThanOrEqual(1n);
   });
 
@@ -118,6 +120,7 @@ describe("terminal states", () => {
       await getDb().portal.update({ where: { id: portalId }, data: { rateBurst: 50, rateDrainPerSec: 2 } });
       limitPolicy.baseMs = 1000;
     }
+    await flushMetrics();
     const hits = await getDb().metricSample.aggregate({ where: { portalId, name: "rest.limit_hits" }, _sum: { value: true } });
     expect(hits._sum.value ?? 0).toBeGreaterThan(0);
   });
