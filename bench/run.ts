@@ -6,6 +6,7 @@ import { printTable, type BenchRow } from "./table";
 const only = process.argv.slice(2);
 const want = (name: string) => !only.length || only.includes(name);
 const rows: BenchRow[] = [];
+if (want("refresh") || want("throughput")) {
 const env = await benchEnv({ deals: 2000 });
 try {
   const { benchRefresh, benchThroughput } = await import("./client");
@@ -13,6 +14,7 @@ try {
   if (want("throughput")) rows.push(...(await benchThroughput(env, Number(process.env.BENCH_SECONDS ?? 20))));
 } finally {
   await env.stop();
+}
 }
 if (want("ui")) rows.push(...(await (await import("./ui")).benchUi()));
 if (want("ingest")) {
