@@ -62,12 +62,13 @@ const ROUTES: Record<string, Handler> = {
 
 export async function handleControl(fake: FakeBitrix, portal: PortalState, method: string, url: URL, body: string, res: ServerResponse) {
   const send = (status: number, payload: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(payload ?? null));
-  const crm = /^\/_fake\/crm\/(deal|contact|company|lead)\/(\d+)$/.exec(url.pathname);
+  const crm = /^\/_fake\/crm\/(deal|contact|company|lead)\/(\d+|new)$/.exec(url.pathname);
   try {
     const parsed = body ? (JSON.parse(body) as Body) : {};
-    if (crm && method === "POST") {
-      editAsUser(fake, portal, crm[1] as Entity, Number(crm[2]), (parsed.fields ?? {}) as Record<string, unknown>, Number(parsed.userId ?? 1));
-      return send(200, portal.crm[crm[1] as Entity].get(Number(crm[2])));
+    if (crm && (method === "POST" || method === "DELETE")) {
+      const entity = crm[1] as Entity;
+      const id = editAsUser(fake, portal, entity, crm[2] === "new" ? null : Number(crm[2]), (parsed.fields ?? {}) as Record<string, unknown>, Number(parsed.userId ?? 1), method === "DELETE" ? "delete" : "update");
+      return send(200, { id, record: portal.crm[entity].get(id) ?? null });
     }
     const route = ROUTES[`${method} ${url.pathname.replace(/\/$/, "")}`];
     if (!route) return send(404, { error: `no control route ${method} ${url.pathname}` });

@@ -96,6 +96,23 @@ describe("REST envelopes", () => {
     await f.control("plan", { operatingLimit: 480 });
   });
 
+  it("applies the documented select masks and the @ (IN) filter of crm.*.list", async () => {
+    const { AUTH_ID } = await f.frame();
+    const list = async (select?: string[]) => ((await f.rest("crm.contact.list", { filter: { "@ID": [2, 1, 99] }, ...(select ? { select } : {}), start: -1 }, AUTH_ID!)).body.result as Record<string, unknown>[]);
+    const star = await list(["*"]);
+    expect(star.map((r) => r.ID)).toEqual(["1", "2"]);
+    // "*": no custom and no multiple fields; "UF_*": custom but not multiple ones; multiple fields only by name.
+    expect(Object.keys(star[0]!).some((k) => k.startsWith("UF_") || k === "PHONE" || k === "EMAIL")).toBe(false);
+    const all = (await list(["*", "UF_*"]))[0]!;
+    expect(all).toHaveProperty("UF_CRM_TEXT");
+    expect(all).not.toHaveProperty("UF_CRM_TAGS");
+    expect(all).not.toHaveProperty("PHONE");
+    expect((await list(["*", "UF_*", "PHONE", "UF_CRM_TAGS"]))[0]).toMatchObject({ PHONE: [expect.objectContaining({ VALUE_TYPE: "WORK" })], UF_CRM_TAGS: expect.any(Array) });
+    const got = (await f.rest("crm.contact.get", { id: 1 }, AUTH_ID!)).body.result as Record<string, unknown>;
+    expect(got).toHaveProperty("PHONE"); // get returns every field
+    expect((await f.rest("crm.contact.list", { filter: { "!@ID": [1] }, select: ["ID"], start: -1 }, AUTH_ID!)).body.result).not.toContainEqual({ ID: "1" });
+  });
+
   it("runs batch with the documented shape, $result references, halt and the 50 limit", async () => {
     const { AUTH_ID } = await f.frame();
     const r = await f.rest("batch", { halt: 0, cmd: { get_user: "user.current", deal: "crm.deal.get?id=5", contact: "crm.contact.get?id=$result[deal][CONTACT_ID]", bad: "nope.method" } }, AUTH_ID!);

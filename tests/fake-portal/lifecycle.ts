@@ -84,9 +84,10 @@ export async function confirmMethod(fake: FakeBitrix, portal: PortalState, metho
   return pending.length;
 }
 
-export function editAsUser(fake: FakeBitrix, portal: PortalState, entity: Entity, id: number, fields: CrmRecord, userId: number) {
-  if (!portal.crm[entity].has(id)) throw new Error(`no ${entity} ${id}`);
-  crmWrite(fake, portal, entity, "update", id, fields, userId);
+/** A user adds (id null), edits or deletes a record in the portal UI: the store changes and the CRM event fires. */
+export function editAsUser(fake: FakeBitrix, portal: PortalState, entity: Entity, id: number | null, fields: CrmRecord, userId: number, action: "add" | "update" | "delete" = "update"): number {
+  if (id !== null && !portal.crm[entity].has(id)) throw new Error(`no ${entity} ${id}`);
+  return crmWrite(fake, portal, entity, id === null ? "add" : action, id, fields, userId);
 }
 
 export { fireEvent };

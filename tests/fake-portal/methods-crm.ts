@@ -1,37 +1,41 @@
 import { crmWrite } from "./core";
 import { E, RestError } from "./errors";
 import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
-import { ENTITIES, type CrmRecord, type Entity } from "./types";
+import { ENTITIES, type CrmRecord, type Entity, type FieldDef } from "./types";
 
 // crm.{deal,contact,company,lead}.{fields,get,list,add,update,delete}, timeline comments and disk uploads.
 
 function matches(rec: CrmRecord, filter: Record<string, unknown>): boolean {
   return Object.entries(filter).every(([rawKey, want]) => {
-    const m = /^(>=|<=|!=|>|<|=|!|%)?(.+)$/.exec(rawKey)!;
+    const m = /^(>=|<=|!=|!@|>|<|=|!|%|@)?(.+)$/.exec(rawKey)!;
     const op = m[1] ?? "=";
     const have = rec[m[2]!];
     const num = (v: unknown) => Number(v);
-    const wants = Array.isArray(want) ? want.map(String) : [String(want)];
+    // A form body gives arrays as {"0": …}; JSON as arrays.
+    const wants = (Array.isArray(want) ? want : want && typeof want === "object" ? Object.values(want) : [want]).map(String);
     switch (op) {
       case ">": return num(have) > num(want);
       case ">=": return num(have) >= num(want);
       case "<": return num(have) < num(want);
       case "<=": return num(have) <= num(want);
-      case "!": case "!=": return !wants.includes(String(have ?? ""));
+      case "!": case "!=": case "!@": return !wants.includes(String(have ?? ""));
       case "%": return String(have ?? "").toLowerCase().includes(String(want).toLowerCase());
-      default: return wants.includes(String(have ?? ""));
+      default: return wants.includes(String(have ?? "")); // "=" and "@" (IN)
     }
   });
 }
 
-function project(rec: CrmRecord, select: string[]): CrmRecord {
-  if (!select.length || select.includes("*")) {
-    const withUf = select.includes("UF_*");
-    return Object.fromEntries(Object.entries(rec).filter(([k]) => withUf || !k.startsWith("UF_")));
-  }
-  const keys = new Set(["ID", ...select.filter((s) => s !== "UF_*")]);
-  if (select.includes("UF_*")) Object.keys(rec).filter((k) => k.startsWith("UF_")).forEach((k) => keys.add(k));
-  return Object.fromEntries(Object.entries(rec).filter(([k]) => keys.has(k)));
+/**
+ * The list `select` masks as Bitrix24 documents them (crm-deal-list.md): "*" is every field except custom (UF_*) and
+ * multiple ones, "UF_*" every custom field except multiple ones; multiple fields (PHONE, EMAIL, multiple UF_*) come
+ * only when named. No select at all means "*" + "UF_*". `get` returns every field.
+ */
+function project(rec: CrmRecord, select: string[], fields: Record<string, FieldDef>): CrmRecord {
+  const masks = select.length ? select : ["*", "UF_*"];
+  const multiple = (k: string) => fields[k]?.isMultiple === true;
+  const keep = (k: string) => k === "ID" || masks.includes(k)
+    || (!multiple(k) && (k.startsWith("UF_") ? masks.includes("UF_*") : masks.includes("*")));
+  return Object.fromEntries(Object.entries(rec).filter(([k]) => keep(k)));
 }
 
 function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
@@ -53,8 +57,8 @@ function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
     if (rows.length < limit) rows.push(rec);
     else if (start === -1) break;
   }
-  if (start === -1) return new ListAnswer(rows.slice(0, 50).map((r) => project(r, select)), 0);
-  const page = rows.slice(start, start + 50).map((r) => project(r, select));
+  if (start === -1) return new ListAnswer(rows.slice(0, 50).map((r) => project(r, select, ctx.portal.fields[entity])), 0);
+  const page = rows.slice(start, start + 50).map((r) => project(r, select, ctx.portal.fields[entity]));
   return new ListAnswer(page, total, start + 50 < total ? start + 50 : undefined);
 }
 
