@@ -2,12 +2,15 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
-import { dispatchEvent } from "@/lib/events/handlers";
+import { dispatchEvents } from "@/lib/events/handlers";
 
-// Workers drain the inbox: claim with FOR UPDATE SKIP LOCKED (no overlap between processes), run the event's
-// handler, retry with exponential backoff, dead-letter after MAX_ATTEMPTS. Rows of portals whose work is stopped
+// Workers drain the inbox: claim a batch with FOR UPDATE SKIP LOCKED (no overlap between processes), hand it to the
+// handlers as a whole (CRM events of one portal and entity become one batched fetch), retry each failed row with
+// exponential backoff, dead-letter after MAX_ATTEMPTS. Rows of portals whose work is stopped
 // (payment required, disabled, uninstalled) wait without spending attempts — no retry storm.
 export const MAX_ATTEMPTS = 6;
+/** Rows per claim: enough that a burst of edits becomes a few batched fetches, small enough to settle quickly. */
+export const CLAIM_LIMIT = 200;
 const STALE_MS = 5 * 60_000;
 
 interface Row { id: bigint; portalId: string; event: string; payload: { data?: Record<string, unknown> | null; user_id?: string | null }; attempts: number; receivedAt: Date; portalStatus: string }
@@ -24,9 +27,8 @@ async function claim(workerId: string, limit: number): Promise<Row[]> {
     RETURNING e.id, e."portalId", e.event, e.payload, e.attempts, e."receivedAt", p.status::text AS "portalStatus"`;
 }
 
-async function settle(row: Row, error: unknown) {
+async function retryOrDeadLetter(row: Row, error: unknown) {
   const db = getDb();
-  if (!error) return db.eventInbox.update({ where: { id: row.id }, data: { status: "done", processedAt: new Date(), lockedBy: null, lastError: null } });
   const message = error instanceof Error ? error.message : String(error);
   bumpMetric(row.portalId, "events.failed");
   if (row.attempts >= MAX_ATTEMPTS) {
@@ -37,22 +39,18 @@ async function settle(row: Row, error: unknown) {
   return db.eventInbox.update({ where: { id: row.id }, data: { status: "pending", lastError: message, lockedBy: null, nextAttemptAt: new Date(Date.now() + delayMs) } });
 }
 
-/** Processes up to `limit` inbox rows; returns how many were handled. */
-export async function processInboxBatch(workerId: string, limit = 20): Promise<number> {
+/** Processes up to `limit` inbox rows; returns how many were claimed. */
+export async function processInboxBatch(workerId: string, limit = CLAIM_LIMIT): Promise<number> {
   const rows = await claim(workerId, limit);
-  for (const row of rows) {
-    if (row.portalStatus !== "active") {
-      await getDb().eventInbox.update({ where: { id: row.id }, data: { status: "pending", attempts: { decrement: 1 }, lockedBy: null, nextAttemptAt: new Date(Date.now() + 10 * 60_000) } });
-      continue;
-    }
-    let error: unknown = null;
-    try {
-      await dispatchEvent({ portalId: row.portalId, event: row.event, data: row.payload.data ?? null, userId: row.payload.user_id ? Number(row.payload.user_id) : null, receivedAt: row.receivedAt });
-    } catch (e) {
-      error = e;
-    }
-    await settle(row, error);
-    if (!error) bumpMetric(row.portalId, "events.processed");
+  const active = rows.filter((r) => r.portalStatus === "active");
+  for (const row of rows.filter((r) => r.portalStatus !== "active")) {
+    await getDb().eventInbox.update({ where: { id: row.id }, data: { status: "pending", attempts: { decrement: 1 }, lockedBy: null, nextAttemptAt: new Date(Date.now() + 10 * 60_000) } });
   }
+  const errors = await dispatchEvents(active.map((row) => ({ portalId: row.portalId, event: row.event, data: row.payload.data ?? null,
+    userId: row.payload.user_id ? Number(row.payload.user_id) : null, receivedAt: row.receivedAt })));
+  const done = active.filter((_, i) => !errors[i]);
+  if (done.length) await getDb().eventInbox.updateMany({ where: { id: { in: done.map((r) => r.id) } }, data: { status: "done", processedAt: new Date(), lockedBy: null, lastError: null } });
+  for (const row of done) bumpMetric(row.portalId, "events.processed");
+  for (const [i, row] of active.entries()) if (errors[i]) await retryOrDeadLetter(row, errors[i]);
   return rows.length;
 }

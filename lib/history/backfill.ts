@@ -3,6 +3,8 @@ import { Prisma } from "@prisma/client";
 import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { enqueueJob } from "@/lib/jobs/queue";
+import { getFieldMeta } from "@/lib/history/fields";
+import { recordSelect } from "@/lib/history/records";
 
 // Backfill: a baseline snapshot of every record, so the first edit already has something to diff against. The fast
 // list pattern inside batch: up to 50 `crm.<entity>.list` commands per request, each continuing after the last ID of
@@ -12,8 +14,8 @@ export const ENTITIES = ["deal", "contact", "company", "lead"] as const;
 export const LISTS_PER_BATCH = 50;
 const PAGE = 50;
 
-function listCommands(entityType: string, lastId: number, lists: number) {
-  const base = (after: string) => [`crm.${entityType}.list`, { order: { ID: "ASC" }, filter: { ">ID": after }, select: ["*", "UF_*"], start: -1 }] as [string, Record<string, unknown>];
+function listCommands(entityType: string, lastId: number, lists: number, select: string[]) {
+  const base = (after: string) => [`crm.${entityType}.list`, { order: { ID: "ASC" }, filter: { ">ID": after }, select, start: -1 }] as [string, Record<string, unknown>];
   return Object.fromEntries(Array.from({ length: lists }, (_, i) => [`l${i}`, base(i === 0 ? String(lastId) : `$result[l${i - 1}][${PAGE - 1}][ID]`)]));
 }
 
@@ -27,7 +29,9 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
     const count = await c.call(`crm.${entityType}.list`, { select: ["ID"], start: 0 }, { lane: "background" });
     await db.backfillRun.update({ where: { portalId_entityType: { portalId, entityType } }, data: { total: count.total ?? null, status: "running" } });
   }
-  const res = await c.batch(listCommands(entityType, run.lastId, LISTS_PER_BATCH), { lane: "background", idempotent: true });
+  // The same select as live capture (lib/history/records.ts), so the first edit diffs against a like-shaped baseline.
+  const select = recordSelect(await getFieldMeta(portalId, entityType, c));
+  const res = await c.batch(listCommands(entityType, run.lastId, LISTS_PER_BATCH, select), { lane: "background", idempotent: true });
   const records: Record<string, unknown>[] = [];
   let done = false;
   let last = run.lastId;

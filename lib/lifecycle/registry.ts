@@ -8,10 +8,10 @@ export const OPTIONAL_SCOPES: Record<string, string> = { disk: "Attaching histor
 
 /** method → what stops working without it (shown on the admin page). */
 export const REQUIRED_METHODS: Record<string, string> = {
-  "crm.deal.list": "Backfill of deals", "crm.deal.get": "Change capture for deals", "crm.deal.fields": "Field labels for deals",
-  "crm.contact.list": "Backfill of contacts", "crm.contact.get": "Change capture for contacts",
-  "crm.company.list": "Backfill of companies", "crm.company.get": "Change capture for companies",
-  "crm.lead.list": "Backfill of leads", "crm.lead.get": "Change capture for leads",
+  "crm.deal.list": "Backfill and change capture of deals", "crm.deal.fields": "Field types and labels of deals",
+  "crm.contact.list": "Backfill and change capture of contacts", "crm.contact.fields": "Field types and labels of contacts",
+  "crm.company.list": "Backfill and change capture of companies", "crm.company.fields": "Field types and labels of companies",
+  "crm.lead.list": "Backfill and change capture of leads", "crm.lead.fields": "Field types and labels of leads",
   "event.bind": "Receiving CRM changes", "event.get": "Binding health checks", "placement.bind": "The Change history tabs",
   "user.get": "Showing who made a change",
 };

@@ -51,6 +51,44 @@ describe("live capture", () => {
     expect(rows.find((r) => r.field === "Name")).toMatchObject({ newValue: "Renamed deal", who: "Boris Manager" });
   });
 
+  it("fetches a burst of edits to 30 records in one batched request", async () => {
+    for (let id = 100; id < 130; id++) await env.control(`crm/deal/${id}`, { fields: { COMMENTS: `burst ${id}` }, userId: 3 });
+    await drainOffline(portalId);
+    await env.control("reset-counters");
+    await processInboxBatch("test");
+    const requests = (env.state().log as { rest?: string }[]).map((e) => e.rest).filter(Boolean);
+    expect(requests).toEqual(["batch", "user.get"]); // one request for the records; the new user's name once
+    expect(env.state().counters.rest).toEqual({ "crm.deal.list": 1, "user.get": 1 }); // 30 ids in one @ID command
+    expect(await getDb().fieldChange.count({ where: { portalId, entityType: "deal", entityId: { gte: 100, lt: 130 }, field: "COMMENTS", changedById: 3 } })).toBe(30);
+    expect(await getDb().eventInbox.count({ where: { portalId, status: { not: "done" } } })).toBe(0);
+  });
+
+  it("keeps a contact's multiple fields in the baseline: a name edit is one change, a phone edit is recorded", async () => {
+    await env.control("crm/contact/3", { fields: { NAME: "Renamed" }, userId: 1 });
+    await drainOffline(portalId);
+    while (await processInboxBatch("test"));
+    expect((await queryHistory(portalId, { entityType: "contact", entityId: 3 })).items.map((c) => c.field)).toEqual(["NAME"]);
+    await env.control("crm/contact/3", { fields: { PHONE: [{ VALUE_TYPE: "WORK", VALUE: "+4930999" }] }, userId: 1 });
+    await drainOffline(portalId);
+    while (await processInboxBatch("test"));
+    const phone = (await queryHistory(portalId, { entityType: "contact", entityId: 3, field: "PHONE" })).items;
+    expect(phone).toHaveLength(1);
+    expect(phone[0]!.newValue).toEqual(["WORK:+4930999"]);
+  });
+
+  it("records a created and a deleted record once each, even when the delete is processed twice", async () => {
+    const added = (await env.control("crm/deal/new", { fields: { TITLE: "Brand new" }, userId: 2 })) as { id?: number };
+    const id = Number(added.id);
+    expect(id).toBeGreaterThan(0);
+    await drainOffline(portalId);
+    while (await processInboxBatch("test"));
+    const { recordDeletion } = await import("@/lib/history/capture");
+    await recordDeletion({ portalId, entityType: "deal", entityId: id, userId: 2, receivedAt: new Date() });
+    await recordDeletion({ portalId, entityType: "deal", entityId: id, userId: 2, receivedAt: new Date() }); // a crash before the inbox row settled
+    const fields = (await queryHistory(portalId, { entityType: "deal", entityId: id })).items.map((c) => [c.field, c.newValue]);
+    expect(fields).toEqual([["__record__", "deleted"], ["__record__", "created"]]);
+  });
+
   it("keyset-paginates and filters by field and by user", async () => {
     for (let i = 0; i < 3; i++) {
       // drained after each edit: the offline queue keeps only the latest state of a record between drains

@@ -43,7 +43,7 @@ describe("online events", () => {
   });
 
   it("processes the inbox with retries and dead-letters after the last attempt", async () => {
-    const spy = vi.spyOn(capture, "onCrmEvent").mockRejectedValue(new Error("boom"));
+    const spy = vi.spyOn(capture, "captureRecords").mockRejectedValue(new Error("boom"));
     await post(crmEvent(appToken(), 6, 1800000002));
     const row = await getDb().eventInbox.findFirstOrThrow({ where: { portalId, payload: { path: ["ts"], equals: "1800000002" } } });
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
@@ -51,7 +51,7 @@ describe("online events", () => {
       await processInboxBatch("test", 50);
     }
     expect(await getDb().eventInbox.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: "dead", attempts: MAX_ATTEMPTS, lastError: "boom" });
-    expect(spy).toHaveBeenCalledWith(expect.objectContaining({ portalId, entityType: "deal", action: "update", entityId: 6 }));
+    expect(spy).toHaveBeenCalledWith(portalId, "deal", [6], expect.anything());
   });
 });
 

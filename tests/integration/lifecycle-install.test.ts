@@ -65,7 +65,7 @@ describe("install", () => {
       const portal = await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } });
       expect(portal.installStage).toBe("blocked");
       const problems = (await getDb().capabilityProfile.findUniqueOrThrow({ where: { portalId: portal.id } })).problems as { level: string; message: string }[];
-      expect(problems.find((p) => p.level === "error")?.message).toMatch(/crm\.deal\.list is missing on this portal — needed for: Backfill of deals/);
+      expect(problems.find((p) => p.level === "error")?.message).toMatch(/crm\.deal\.list is missing on this portal — needed for: Backfill and change capture of deals/);
     } finally {
       await env.control("methods", { name: "crm.deal.list", isExisting: true });
     }
