@@ -1,5 +1,5 @@
 import "server-only";
-import { exchangeRefreshToken, isBitrixError, type OAuthTokens } from "@/lib/bitrix";
+import { callWithToken, exchangeRefreshToken, isBitrixError, type OAuthTokens } from "@/lib/bitrix";
 import { sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
@@ -30,7 +30,24 @@ export async function confirmIdentity(claim: InstallClaim): Promise<OAuthTokens>
     throw new AppError(401, "install_rejected", "The Bitrix24 OAuth server did not confirm this installation");
   }
   if (tokens.memberId !== claim.memberId) throw new AppError(401, "install_rejected", "member_id does not match the OAuth server's answer");
+  if (!(await isPortalAdmin(tokens))) throw new AppError(403, "install_rejected", "Only a portal administrator can install or update the app");
   return tokens;
+}
+
+/**
+ * Only administrators install or update apps, and the app needs admin rights (offline events, placement.bind,
+ * CONTRACTS.md §9–§11). Every user's frame POST carries a REFRESH_ID (§1.2): without this check any user could
+ * "reinstall" the app with their own tokens and an application_token of their choosing, then uninstall it (CLEAN=1).
+ */
+async function isPortalAdmin(tokens: OAuthTokens, attempt = 1): Promise<boolean> {
+  try {
+    return (await callWithToken<boolean>(tokens.clientEndpoint, tokens.accessToken, "user.admin")).result === true;
+  } catch (e) {
+    // A busy portal (our worker may be using its budget during an update) answers QUERY_LIMIT_EXCEEDED: wait, retry.
+    if (isBitrixError(e, "limit") && attempt < 4) return new Promise((r) => setTimeout(r, attempt * 1000)).then(() => isPortalAdmin(tokens, attempt + 1));
+    if (isBitrixError(e)) throw new AppError(401, "install_rejected", "The portal did not confirm the installing user's rights");
+    throw e;
+  }
 }
 
 async function upsertPortal(tokens: OAuthTokens, claim: InstallClaim): Promise<{ id: string; kind: LifecycleKind }> {
