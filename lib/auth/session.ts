@@ -23,12 +23,14 @@ export async function issueSessionToken(s: PortalSession): Promise<string> {
   return encode({ token: { ...s, sub: `${s.portalId}:${s.userId}` }, secret: loadEnv().APP_SECRET, maxAge: SESSION_TTL_S });
 }
 
-export async function readSessionToken(token: string | null | undefined): Promise<PortalSession | null> {
+/** The session a token carries, and when it expires (ms), or null when it is missing, forged or expired. */
+export async function readSessionToken(token: string | null | undefined): Promise<(PortalSession & { expiresAt: number }) | null> {
   if (!token) return null;
   try {
     const t = await decode({ token, secret: loadEnv().APP_SECRET });
     if (!t || typeof t.portalId !== "string" || typeof t.userId !== "number") return null;
-    return { portalId: t.portalId, memberId: String(t.memberId), portalOrigin: String(t.portalOrigin), userId: t.userId, userName: String(t.userName), isAdmin: t.isAdmin === true, lang: t.lang === "ru" ? "ru" : "en" };
+    return { portalId: t.portalId, memberId: String(t.memberId), portalOrigin: String(t.portalOrigin), userId: t.userId, userName: String(t.userName), isAdmin: t.isAdmin === true, lang: t.lang === "ru" ? "ru" : "en",
+      expiresAt: typeof t.exp === "number" ? t.exp * 1000 : Date.now() };
   } catch {
     return null;
   }

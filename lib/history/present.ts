@@ -1,9 +1,23 @@
 import "server-only";
 import { getDb } from "@/lib/db";
-import type { HistoryRow } from "@/components/placements/history-table";
+import { RECORD_FIELD } from "@/lib/history/capture";
+import { dict, type Dict } from "@/lib/i18n";
 
-// Turns stored changes into what a CRM user reads: the portal's field label, the user's name, values as text.
+// Turns stored changes into what a CRM user reads: the portal's field label (UF_* included), the user's name, values
+// as text (enumerations by their label, multiple values joined, record-level changes in the user's language).
 interface FieldMeta { title?: string; formLabel?: string; listLabel?: string; isReadOnly?: boolean; items?: { ID: string; VALUE: string }[] }
+
+export interface HistoryRow {
+  id: string;
+  changedAt: string;
+  changedAtIso: string;
+  field: string;
+  fieldCode: string;
+  who: string;
+  oldValue: string;
+  newValue: string;
+  revertible: boolean;
+}
 
 export function valueText(v: unknown, meta?: FieldMeta): string {
   if (v === null || v === undefined || v === "") return "—";
@@ -13,20 +27,32 @@ export function valueText(v: unknown, meta?: FieldMeta): string {
   return item ? item.VALUE : String(v);
 }
 
-export async function presentChanges(portalId: string, entityType: string, changes: { id: bigint; field: string; oldValue: unknown; newValue: unknown; changedById: number | null; changedAt: Date }[], lang: string): Promise<HistoryRow[]> {
+/** Labels of one entity's fields and of the given users, read once for a page of rows or a filter list. */
+export async function loadLabels(portalId: string, entityType: string, userIds: (number | null)[], t: Dict) {
   const db = getDb();
+  const ids = [...new Set(userIds.filter((x): x is number => x !== null))];
   const [meta, users] = await Promise.all([
     db.crmFieldMeta.findUnique({ where: { portalId_entityType: { portalId, entityType } } }),
-    db.userNameCache.findMany({ where: { portalId, userId: { in: [...new Set(changes.map((c) => c.changedById).filter((x): x is number => x !== null))] } } }),
+    ids.length ? db.userNameCache.findMany({ where: { portalId, userId: { in: ids } } }) : [],
   ]);
   const fields = (meta?.fields ?? {}) as Record<string, FieldMeta>;
   const names = new Map(users.map((u) => [u.userId, u.name]));
-  return changes.map((c) => {
-    const f = fields[c.field];
-    return {
-      id: String(c.id), changedAt: c.changedAt.toLocaleString(lang === "ru" ? "ru-RU" : "en-GB", { timeZone: "UTC" }),
-      field: f?.formLabel ?? f?.listLabel ?? f?.title ?? c.field, who: c.changedById ? names.get(c.changedById) ?? `#${c.changedById}` : "—",
-      oldValue: valueText(c.oldValue, f), newValue: valueText(c.newValue, f), revertible: c.field !== "__record__" && !f?.isReadOnly,
-    };
-  });
+  return {
+    meta: (field: string): FieldMeta | undefined => fields[field],
+    field: (field: string) => (field === RECORD_FIELD ? t.recordField : fields[field]?.formLabel ?? fields[field]?.listLabel ?? fields[field]?.title ?? field),
+    user: (id: number | null) => (id ? names.get(id) ?? `#${id}` : "—"),
+  };
+}
+
+const RECORD_STATES: Record<string, keyof Dict> = { created: "created", deleted: "deleted", exists: "exists" };
+
+export async function presentChanges(portalId: string, entityType: string, changes: { id: bigint; field: string; oldValue: unknown; newValue: unknown; changedById: number | null; changedAt: Date }[], lang: string): Promise<HistoryRow[]> {
+  const t = dict(lang);
+  const labels = await loadLabels(portalId, entityType, changes.map((c) => c.changedById), t);
+  const text = (field: string, v: unknown) => (field === RECORD_FIELD && typeof v === "string" && RECORD_STATES[v] ? t[RECORD_STATES[v]] : valueText(v, labels.meta(field)));
+  return changes.map((c) => ({
+    id: String(c.id), changedAt: c.changedAt.toLocaleString(lang === "ru" ? "ru-RU" : "en-GB", { timeZone: "UTC" }), changedAtIso: c.changedAt.toISOString(),
+    field: labels.field(c.field), fieldCode: c.field, who: labels.user(c.changedById),
+    oldValue: text(c.field, c.oldValue), newValue: text(c.field, c.newValue), revertible: c.field !== RECORD_FIELD && !labels.meta(c.field)?.isReadOnly,
+  }));
 }

@@ -17,14 +17,18 @@ function decodeCursor(cursor: string | undefined): { changedAt: Date; id: bigint
   return { changedAt, id: BigInt(id!) };
 }
 
+const recordWhere = (portalId: string, q: HistoryQuery) => ({
+  portalId, entityType: q.entityType, entityId: q.entityId,
+  ...(q.field ? { field: q.field } : {}),
+  ...(q.userId ? { changedById: q.userId } : {}),
+});
+
 export async function queryHistory(portalId: string, q: HistoryQuery) {
   const limit = Math.min(Math.max(q.limit ?? 50, 1), 200);
   const after = decodeCursor(q.cursor);
   const rows = await getDb().fieldChange.findMany({
     where: {
-      portalId, entityType: q.entityType, entityId: q.entityId,
-      ...(q.field ? { field: q.field } : {}),
-      ...(q.userId ? { changedById: q.userId } : {}),
+      ...recordWhere(portalId, q),
       ...(after ? { OR: [{ changedAt: { lt: after.changedAt } }, { changedAt: after.changedAt, id: { lt: after.id } }] } : {}),
     },
     orderBy: [{ changedAt: "desc" }, { id: "desc" }],
@@ -33,4 +37,19 @@ export async function queryHistory(portalId: string, q: HistoryQuery) {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return { items: page, next: rows.length > limit && last ? encodeCursor(last.changedAt, last.id) : null };
+}
+
+/** How many changes match (the tab shows "N changes" next to its pages). */
+export function countHistory(portalId: string, q: HistoryQuery): Promise<number> {
+  return getDb().fieldChange.count({ where: recordWhere(portalId, q) });
+}
+
+/** The fields and users that occur in one record's history: the options of the tab's filters. */
+export async function historyFacets(portalId: string, entityType: string, entityId: number): Promise<{ fields: string[]; users: number[] }> {
+  const where = { portalId, entityType, entityId };
+  const [fields, users] = await Promise.all([
+    getDb().fieldChange.groupBy({ by: ["field"], where, orderBy: { field: "asc" } }),
+    getDb().fieldChange.groupBy({ by: ["changedById"], where: { ...where, changedById: { not: null } }, orderBy: { changedById: "asc" } }),
+  ]);
+  return { fields: fields.map((f) => f.field), users: users.map((u) => u.changedById!) };
 }

@@ -19,6 +19,10 @@ const en = {
   widgetTitle: "Change history summary", recentChanges: "Recent changes",
   exportCsv: "Attach history as CSV", exported: "Attached to the timeline", revert: "Revert",
   revertConfirm: "Write the old value back to this record?",
+  recordField: "Record", created: "created", deleted: "deleted", exists: "existed",
+  allFields: "All fields", allUsers: "Everyone", apply: "Apply", reset: "Reset", filters: "Filter the history",
+  newest: "Newest", older: "Older", pages: "Pages", changesCount: "changes", reverted: "Reverted", pending: "Waiting for an administrator's confirmation",
+  reconnecting: "Reconnecting to Bitrix24…", timesIn: "Times are shown in UTC until the page has loaded.",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -41,6 +45,10 @@ const ru: Dict = {
   widgetTitle: "Сводка изменений", recentChanges: "Последние изменения",
   exportCsv: "Прикрепить историю в CSV", exported: "Прикреплено к таймлайну", revert: "Вернуть",
   revertConfirm: "Вернуть прежнее значение в запись?",
+  recordField: "Запись", created: "создана", deleted: "удалена", exists: "существовала",
+  allFields: "Все поля", allUsers: "Все сотрудники", apply: "Применить", reset: "Сбросить", filters: "Фильтр истории",
+  newest: "Новые", older: "Старее", pages: "Страницы", changesCount: "изменений", reverted: "Возвращено", pending: "Ждёт подтверждения администратора",
+  reconnecting: "Подключаемся к Битрикс24…", timesIn: "До загрузки страницы время показано в UTC.",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

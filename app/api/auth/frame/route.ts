@@ -1,5 +1,5 @@
 import { FrameAuthSchema, verifyFrameAuth } from "@/lib/auth/frame-auth";
-import { issueSessionToken, sessionCookie } from "@/lib/auth/session";
+import { issueSessionToken, sessionCookie, SESSION_TTL_S } from "@/lib/auth/session";
 import { toErrorResponse } from "@/lib/http-errors";
 
 // POST /api/auth/frame — renews a session from B24Frame's (refreshed) auth without reloading the page.
@@ -7,7 +7,7 @@ export async function POST(req: Request) {
   try {
     const auth = FrameAuthSchema.parse(await req.json().catch(() => ({})));
     const token = await issueSessionToken(await verifyFrameAuth(auth));
-    return Response.json({ token }, { headers: { "set-cookie": sessionCookie(token), "cache-control": "no-store" } });
+    return Response.json({ token, expiresAt: Date.now() + SESSION_TTL_S * 1000 }, { headers: { "set-cookie": sessionCookie(token), "cache-control": "no-store" } });
   } catch (error) {
     return toErrorResponse(error);
   }

@@ -1,0 +1,81 @@
+import "server-only";
+import { html, jsonScript, type Html } from "@/lib/html";
+import type { Dict } from "@/lib/i18n";
+import type { HistoryView } from "@/lib/history/view";
+import type { HistoryRow } from "@/lib/history/present";
+
+// The CRM tab and the toolbar widget as plain server-rendered HTML: the first render needs no JavaScript at all
+// (filters are a GET form, pages are links); /assets/history.js adds the frame (title, height, auth renewal through
+// B24Frame) and the two actions (export, revert). Why not a React page: docs/decisions/009-crm-tab-html-first.md.
+export const ASSET_VERSION = "1";
+
+export interface PageContext {
+  t: Dict;
+  lang: "en" | "ru";
+  title: string;
+  /** the session token: carried in links (`st`) and sent as Bearer by the script */
+  token: string | null;
+  tokenExpiresAt: number | null;
+  canRevert: boolean;
+}
+
+function url(base: string, params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  return `${base}?${q.toString()}`;
+}
+
+export function shell(ctx: PageContext, mode: "tab" | "widget" | "renew", body: Html, config: Record<string, unknown> = {}): string {
+  const strings = { exported: ctx.t.exported, revertConfirm: ctx.t.revertConfirm, reverted: ctx.t.reverted, pending: ctx.t.pending, sessionExpired: ctx.t.sessionExpired };
+  return `<!doctype html>${html`<html lang="${ctx.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${ctx.title}</title><link rel="stylesheet" href="/assets/history.css?v=${ASSET_VERSION}"><script type="module" src="/assets/history.js?v=${ASSET_VERSION}"></script></head>
+<body><main class="page" data-mode="${mode}">${body}</main>${jsonScript("history-config", { token: ctx.token, expiresAt: ctx.tokenExpiresAt, title: ctx.title, lang: ctx.lang, strings, ...config })}</body></html>`.value}`;
+}
+
+function row(r: HistoryRow, t: Dict, canRevert: boolean): Html {
+  return html`<tr><td data-label="${t.when}"><time datetime="${r.changedAtIso}">${r.changedAt}</time></td><td data-label="${t.field}" class="field">${r.field}</td>
+<td data-label="${t.who}">${r.who}</td><td data-label="${t.oldValue}" class="old">${r.oldValue}</td><td data-label="${t.newValue}" class="new">${r.newValue}</td>
+${canRevert ? html`<td class="act">${r.revertible ? html`<button type="button" class="link" data-revert="${r.id}" aria-label="${t.revert}: ${r.field}">${t.revert}</button>` : ""}</td>` : ""}</tr>`;
+}
+
+export function historyTable(rows: HistoryRow[], t: Dict, canRevert: boolean): Html {
+  if (!rows.length) return html`<p class="empty">${t.noChanges}</p>`;
+  return html`<div class="grid-wrap"><table class="grid"><caption class="sr-only">${t.history}</caption><thead><tr><th scope="col">${t.when}</th><th scope="col">${t.field}</th>
+<th scope="col">${t.who}</th><th scope="col">${t.oldValue}</th><th scope="col">${t.newValue}</th>${canRevert ? html`<th scope="col"><span class="sr-only">${t.revert}</span></th>` : ""}</tr></thead>
+<tbody>${rows.map((r) => row(r, t, canRevert))}</tbody></table></div>`;
+}
+
+function filters(v: HistoryView, ctx: PageContext, base: string): Html {
+  const { t } = ctx;
+  const q = v.query;
+  const option = (value: string | number, label: string, selected: boolean) => html`<option value="${value}"${selected ? html` selected` : ""}>${label}</option>`;
+  return html`<form class="filters" method="get" action="${base}" role="search" aria-label="${t.filters}">
+<input type="hidden" name="st" value="${ctx.token ?? ""}"><input type="hidden" name="entity" value="${q.entity}"><input type="hidden" name="id" value="${q.id}">
+<label class="ctl"><span>${t.field}</span><select name="field">${option("", t.allFields, !q.field)}${v.fields.map((f) => option(f.value, f.label, f.value === q.field))}</select></label>
+<label class="ctl"><span>${t.who}</span><select name="user">${option("", t.allUsers, !q.user)}${v.users.map((u) => option(u.value, u.label, u.value === q.user))}</select></label>
+<button type="submit" class="btn btn-light">${t.apply}</button>${q.field || q.user ? html`<a class="reset" data-nav href="${url(base, { st: ctx.token, entity: q.entity, id: q.id })}">${t.reset}</a>` : ""}</form>`;
+}
+
+export function renderHistoryTab(v: HistoryView, ctx: PageContext): string {
+  const { t } = ctx;
+  const q = v.query;
+  const base = "/placements/tab";
+  const keep = { st: ctx.token, entity: q.entity, id: q.id, field: q.field, user: q.user };
+  const pager = q.cursor || v.next ? html`<nav class="pager" aria-label="${t.pages}">${q.cursor ? html`<a data-nav href="${url(base, keep)}">← ${t.newest}</a>` : ""}
+${v.next ? html`<a data-nav rel="next" href="${url(base, { ...keep, cursor: v.next })}">${t.older} →</a>` : ""}</nav>` : "";
+  const body = html`<header class="head"><h1>${t.history}</h1><p class="sub">${t.record}: ${q.entity} #${q.id} · <span data-total>${v.total}</span> ${t.changesCount}</p></header>
+<div class="bar">${filters(v, ctx, base)}<div class="actions"><button type="button" class="btn btn-light" data-export>${t.exportCsv}</button><span class="status" role="status" aria-live="polite"></span></div></div>
+${historyTable(v.rows, t, ctx.canRevert)}${pager}`;
+  return shell(ctx, "tab", body, { entity: q.entity, id: q.id });
+}
+
+export function renderHistoryWidget(v: HistoryView, ctx: PageContext): string {
+  const body = html`<header class="head"><h1>${ctx.t.recentChanges}</h1><p class="sub">${ctx.t.record}: ${v.query.entity} #${v.query.id} · ${v.total} ${ctx.t.changesCount}</p></header>
+${historyTable(v.rows, ctx.t, false)}`;
+  return shell(ctx, "widget", body);
+}
+
+/** No valid session (expired hand-off token): the script renews it through B24Frame and reloads, silently. */
+export function renderRenew(ctx: PageContext): string {
+  return shell(ctx, "renew", html`<p class="notice" role="status" data-renew>${ctx.t.reconnecting}</p>`, { renew: true });
+}
