@@ -47,7 +47,7 @@ export async function runOnce<T>(dedupeKey: string, portalId: string | null, wor
 export async function claimJobs(workerId: string, limit = 5): Promise<JobRow[]> {
   return getDb().$queryRaw<JobRow[]>`
     UPDATE "Job" SET status = 'running', "lockedAt" = now(), "lockedBy" = ${workerId}, attempts = attempts + 1
-    WHERE id IN (SELECT id FROM "Job" WHERE status = 'pending' AND "runAt" <= now() ORDER BY "runAt", id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+    WHERE id IN (SELECT id FROM "Job" WHERE status = 'pending' AND kind <> 'inline' AND "runAt" <= now() ORDER BY "runAt", id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     RETURNING id, "portalId", kind, payload, attempts`;
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
 import { runWorker } from "@/lib/jobs/worker";
+import { claimJobs, runOnce } from "@/lib/jobs/queue";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
@@ -27,5 +28,17 @@ describe("worker", () => {
     }
     expect(await getDb().job.count({ where: { portalId, kind: "portal.probe", status: "done" } })).toBe(1);
     expect(env.state().offline).toHaveLength(0);
+  });
+
+  it("never claims the row of lifecycle work that another instance is running inline", async () => {
+    let claimed: Awaited<ReturnType<typeof claimJobs>> = [];
+    // runOnce's row exists, still pending, for a moment before it is marked running: a worker polling then must skip it.
+    await runOnce(`inline-test-${Date.now()}`, null, async () => {
+      claimed = await claimJobs("other-worker", 50);
+      return "done";
+    });
+    expect(claimed.filter((j) => j.kind === "inline")).toEqual([]);
+    await getDb().job.create({ data: { kind: "inline", dedupeKey: `inline-pending-${Date.now()}`, payload: {} } });
+    expect((await claimJobs("other-worker", 50)).filter((j) => j.kind === "inline")).toEqual([]);
   });
 });
