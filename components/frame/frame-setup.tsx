@@ -11,7 +11,8 @@ export function FrameSetup({ title, token }: { title: string; token: string }) {
     void getB24().then((b24) => {
       if (!b24) return;
       void b24.parent.setTitle(title);
-      const fit = () => void b24.parent.resizeWindow(document.documentElement.scrollWidth, Math.max(200, document.documentElement.scrollHeight));
+      // The body's height, not the document's scrollHeight: that never drops below the frame's current height.
+      const fit = () => void b24.parent.resizeWindow(document.documentElement.scrollWidth, Math.max(200, Math.ceil(document.body.getBoundingClientRect().height)));
       fit();
       observer = new ResizeObserver(fit);
       observer.observe(document.body);

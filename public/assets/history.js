@@ -83,7 +83,9 @@ function fitFrame() {
   void b24().then((f) => {
     if (!f) return;
     void f.parent.setTitle(config.title);
-    const fit = () => void f.parent.resizeWindow(document.documentElement.scrollWidth, Math.max(200, document.documentElement.scrollHeight));
+    // The body's own height: the document's scrollHeight never drops below the frame's current height, so the frame
+    // could grow (page of 50 rows) but never shrink again (a filtered page of 2).
+    const fit = () => void f.parent.resizeWindow(document.documentElement.scrollWidth, Math.max(200, Math.ceil(document.body.getBoundingClientRect().height)));
     fit();
     new ResizeObserver(fit).observe(document.body);
   });
