@@ -1,6 +1,7 @@
 import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
+import { createPool } from "@/lib/db-pool";
 import { loadEnv } from "@/lib/env";
 
 // One Prisma client per process (T3 db.ts). Secrets are omitted by default: only code that needs them opts back in
@@ -9,7 +10,7 @@ import { loadEnv } from "@/lib/env";
 function createClient() {
   const url = loadEnv().DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set: start through `npm run dev` / `npm start`, which provide one");
-  const adapter = new PrismaPg({ connectionString: url, max: 10 });
+  const adapter = new PrismaPg(createPool(url, 10), { disposeExternalPool: true }); // pool: see lib/db-pool.ts
   return new PrismaClient({ adapter, omit: { portal: { applicationTokenHash: true } } });
 }
 
