@@ -2,6 +2,7 @@ import "server-only";
 import { Prisma } from "@prisma/client";
 import { sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
+import { dbRetryDeadline, withDbRetry } from "@/lib/db-retry";
 import { AppError } from "@/lib/http-errors";
 import { enqueueJob } from "@/lib/jobs/queue";
 import { installFromClaim } from "@/lib/lifecycle/install";
@@ -13,6 +14,8 @@ import { verifyApplicationToken } from "@/lib/events/verify";
 
 // POST /api/bitrix/events: parse → verify application_token → resolve the tenant → persist to the inbox → answer
 // fast (Bitrix24 never retries and calls slow handlers less often, CONTRACTS.md §2). Heavy work runs in workers.
+// Because nothing is resent, the database steps ride out a short outage inside the request (lib/db-retry.ts) and
+// answer 503 "database_unavailable" only when it lasts longer.
 
 export type Accepted = { status: "installed" | "updated" | "uninstalled" | "queued" | "duplicate" | "scheduled" };
 
@@ -38,23 +41,31 @@ export async function acceptEvent(form: FormObject): Promise<Accepted> {
   const name = e.event.toUpperCase();
   // Install and update prove themselves by the OAuth exchange of their refresh token (an update may bring a new
   // application_token, which the stored one cannot verify).
-  if (name === "ONAPPINSTALL") return lifecycleEvent(e, "event");
-  if (name === "ONAPPUPDATE") return lifecycleEvent(e, "update");
-  const portal = await verifyApplicationToken(e.auth.member_id, e.auth.application_token, "events");
+  // No retry for these: the OAuth exchange inside rotates the refresh token, so a second run would be refused.
+  const once = { until: 0, unavailable: "The database is unavailable: the installation could not be recorded. Try again later." };
+  if (name === "ONAPPINSTALL") return withDbRetry(() => lifecycleEvent(e, "event"), once);
+  if (name === "ONAPPUPDATE") return withDbRetry(() => lifecycleEvent(e, "update"), once);
+  const retry = { until: dbRetryDeadline(), unavailable: "The database is unavailable: the event was not stored. Try again later." };
+  const portal = await withDbRetry(() => verifyApplicationToken(e.auth.member_id, e.auth.application_token, "events"), retry);
   if (name === "ONAPPUNINSTALL") {
     if (portal.status === "uninstalled") return { status: "duplicate" };
-    await handleUninstall(portal.id, portal.memberId, String(e.data?.CLEAN ?? "0") === "1");
+    await withDbRetry(() => handleUninstall(portal.id, portal.memberId, String(e.data?.CLEAN ?? "0") === "1"), retry);
     return { status: "uninstalled" };
   }
   if (portal.status === "uninstalled") throw new AppError(410, "uninstalled", "The app is uninstalled on this portal");
   bumpMetric(portal.id, "events.received");
   if (name === "ONOFFLINEEVENT") {
     // A notification only: drain the queue soon, once per few seconds however many notifications arrive.
-    await enqueueJob("offline.drain", { portalId: portal.id, dedupeKey: `offline.drain:${portal.id}:${Math.floor(Date.now() / 5000)}` });
+    await withDbRetry(() => enqueueJob("offline.drain", { portalId: portal.id, dedupeKey: `offline.drain:${portal.id}:${Math.floor(Date.now() / 5000)}` }), retry);
     return { status: "scheduled" };
   }
+  return withDbRetry(() => storeInInbox(portal.id, name, e), retry);
+}
+
+/** Idempotent: a retry whose first attempt committed (its answer lost with the connection) reads as a duplicate. */
+async function storeInInbox(portalId: string, name: string, e: IncomingEvent): Promise<Accepted> {
   try {
-    await getDb().eventInbox.create({ data: { portalId: portal.id, event: name, idempotencyKey: idempotencyKey(e), source: "online", payload: { data: (e.data ?? null) as Prisma.InputJsonValue, ts: e.ts ?? null, user_id: e.auth.user_id ?? null } } });
+    await getDb().eventInbox.create({ data: { portalId, event: name, idempotencyKey: idempotencyKey(e), source: "online", payload: { data: (e.data ?? null) as Prisma.InputJsonValue, ts: e.ts ?? null, user_id: e.auth.user_id ?? null } } });
     return { status: "queued" };
   } catch (err) {
     if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") return { status: "duplicate" };
