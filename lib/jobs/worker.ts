@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { processInboxBatch } from "@/lib/events/inbox";
+import { underLease } from "@/lib/jobs/lease";
 import { claimJobs, enqueueJob, finishJob, requeueStaleJobs } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/jobs/registry";
 
@@ -52,7 +53,8 @@ export async function runWorker(signal: AbortSignal): Promise<void> {
         await requeueStaleJobs();
         await schedule();
       }
-      const done = (await processInboxBatch(WORKER_ID)) + (await runJobs());
+      // Leased: what a killed worker held goes back to the queue within LEASE_MS (lib/jobs/lease.ts).
+      const done = await underLease(WORKER_ID, async () => (await processInboxBatch(WORKER_ID)) + (await runJobs()));
       if (!done) await new Promise((r) => setTimeout(r, 300));
     } catch (e) {
       log.error({ err: e }, "worker iteration failed");
