@@ -18,15 +18,21 @@ export async function benchUi(runs = 7): Promise<BenchRow[]> {
       const context = await browser.newContext();
       const page = await context.newPage();
       const bodies: Promise<{ url: string; body: Buffer | null }>[] = [];
-      if (i === 0) page.on("response", (r) => { if (r.url().startsWith(stack.appUrl) && r.request().resourceType() === "script") bodies.push(r.body().then((body) => ({ url: r.url(), body }), () => ({ url: r.url(), body: null }))); });
+      let tabHtml: Promise<string> | null = null;
+      if (i === 0) page.on("response", (r) => {
+        if (!r.url().startsWith(stack.appUrl)) return;
+        if (r.request().resourceType() === "script") bodies.push(r.body().then((body) => ({ url: r.url(), body }), () => ({ url: r.url(), body: null })));
+        if (new URL(r.url()).pathname === "/placements/tab") tabHtml = r.text();
+      });
       const started = Date.now();
       await page.goto(`${stack.portalUrls[0]}/crm/deal/details/1/?tab=0`);
       await page.frameLocator("#app-frame").getByRole("heading", { name: "Change history" }).waitFor();
       times.push(Date.now() - started);
       if (i === 0) {
         await page.waitForLoadState("networkidle");
-        // First-load JS = the scripts the tab's HTML references; later chunks (b24jssdk) load after the first render.
-        const html = await page.frames()[1]!.content();
+        // First-load JS = the scripts the tab's HTML (as served, not the DOM after scripts ran) references; what
+        // loads later (b24jssdk, inserted by history.js after the first render) is counted apart.
+        const html = (await tabHtml) ?? "";
         const all = (await Promise.all(bodies)).filter((b) => b.body !== null);
         const initial = all.filter((b) => html.includes(new URL(b.url).pathname));
         jsFiles = initial.length;
@@ -45,7 +51,7 @@ export async function benchUi(runs = 7): Promise<BenchRow[]> {
     await floorPage.close();
     times.sort((a, b) => a - b);
     return [
-      { bench: "5 UI (tab)", metric: "first-load JS, gzip", value: `${fmt(jsGzip / 1024, 1)} KB in ${jsFiles} files`, baseline: `target ≤ 120 KB; empty App Router page ${fmt(floorGzip / 1024, 1)} KB`, note: `+ ${fmt(lazyGzip / 1024, 1)} KB loaded after first render (b24jssdk)` },
+      { bench: "5 UI (tab)", metric: "first-load JS, gzip", value: `${fmt(jsGzip / 1024, 1)} KB in ${jsFiles} files`, baseline: `target ≤ 120 KB; empty App Router page ${fmt(floorGzip / 1024, 1)} KB`, note: `+ ${fmt(lazyGzip / 1024, 1)} KB loaded after the first render (b24jssdk)` },
       { bench: "5 UI (tab)", metric: `time to first render p50 / max (${runs} runs)`, value: `${percentile(times, 50)} / ${times.at(-1)} ms`, baseline: "portal REST latency 100–300 ms", note: "portal page → tab heading visible" },
     ];
   } finally {
