@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import type { FormObject } from "@/lib/bitrix/form-parser";
 import { signValue } from "@/lib/crypto";
+import { getDb } from "@/lib/db";
 import { installFromClaim } from "@/lib/lifecycle/install";
 
 // The UI install: Bitrix24 opens the installer URL in an iframe with a form POST (CONTRACTS.md §1.2). After the
@@ -18,6 +19,8 @@ const InstallerFormSchema = z.object({
 export async function installFromInstallerForm(form: FormObject, query: URLSearchParams): Promise<string> {
   const f = InstallerFormSchema.parse(form);
   const outcome = await installFromClaim({ memberId: f.member_id, refreshToken: f.REFRESH_ID, serverEndpoint: f.SERVER_ENDPOINT ?? null, applicationToken: f.APPLICATION_TOKEN, source: "installer" });
-  const next = new URLSearchParams({ lang: query.get("LANG") ?? "en", state: outcome.ok ? "ok" : "blocked", p: signValue(outcome.portalId) });
+  // `fa`: the portal's origin, signed, so that only this portal may frame the finish page (proxy.ts).
+  const portal = await getDb().portal.findUniqueOrThrow({ where: { id: outcome.portalId } });
+  const next = new URLSearchParams({ lang: query.get("LANG") ?? "en", state: outcome.ok ? "ok" : "blocked", p: signValue(outcome.portalId), fa: signValue(new URL(portal.clientEndpoint).origin) });
   return `/install/finish?${next}`;
 }
