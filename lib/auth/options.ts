@@ -11,7 +11,9 @@ export function authOptions(): NextAuthOptions {
     secret: loadEnv().APP_SECRET,
     session: { strategy: "jwt", maxAge: SESSION_TTL_S },
     cookies: {
-      sessionToken: { name: "b24_nextauth", options: { httpOnly: true, sameSite: "none", secure: true, path: "/" } },
+      // Partitioned (CHIPS), like lib/auth/session.ts: a SameSite=None cookie a cross-site iframe keeps, never sent
+      // when another top-level site makes the request.
+      sessionToken: { name: "b24_nextauth", options: { httpOnly: true, sameSite: "none", secure: true, partitioned: true, path: "/" } },
     },
     providers: [
       CredentialsProvider({
