@@ -35,12 +35,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+const inPath = (name: string, extra: string[] = []) =>
+  [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), ...extra].map((d) => path.join(d, name)).find((f) => existsSync(f)) ?? null;
+
+/** initdb + pg_ctl: on PATH, or where Debian's packages put them (/usr/lib/postgresql/<major>/bin, not on PATH). */
 function findPgBin(): string | null {
-  const inPath = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
   const debian = existsSync("/usr/lib/postgresql")
     ? readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a)).map((v) => `/usr/lib/postgresql/${v}/bin`)
     : [];
-  return [...inPath, ...debian].find((d) => existsSync(path.join(d, "initdb")) && existsSync(path.join(d, "pg_ctl"))) ?? null;
+  const initdb = inPath("initdb", debian);
+  return initdb && existsSync(path.join(path.dirname(initdb), "pg_ctl")) ? path.dirname(initdb) : null;
 }
 
 function postgresUser(): { uid: number; gid: number } | null {
@@ -63,7 +67,8 @@ async function migrate(url: string) {
 /** `tool` of the PostgreSQL binaries, as the postgres user when we are root (the server refuses to run as root). */
 function pgCommand(bin: string, tool: string, args: string[]): [string, string[]] {
   const exe = path.join(bin, tool);
-  return process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", exe, ...args]] : [exe, args];
+  const runuser = inPath("runuser", ["/usr/sbin", "/sbin"]) ?? "runuser";
+  return process.getuid?.() === 0 ? [runuser, ["-u", "postgres", "--", exe, ...args]] : [exe, args];
 }
 
 async function startPostgres(bin: string): Promise<DedicatedDb> {
