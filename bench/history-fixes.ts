@@ -1,7 +1,6 @@
 // Candidate fixes for lib/history, measured beside the code they would replace (bench/history-query.ts) and never
 // applied to lib/ from here. Each one returns exactly what the original returns (the bench checks that).
 import { getDb } from "@/lib/db";
-import { RECORD_FIELD } from "@/lib/history/capture";
 import { loadLabels, presentChanges, valueText, type HistoryRow } from "@/lib/history/present";
 import { countHistory, encodeCursor, type HistoryQuery } from "@/lib/history/query";
 import { dict, type Dict } from "@/lib/i18n";
@@ -45,6 +44,7 @@ function formatUtc(d: Date, lang: string): string {
   return f.format(d);
 }
 
+const RECORD_FIELD = "__record__"; // the stored pseudo-field of created/deleted records (lib/history)
 const RECORD_STATES: Record<string, keyof Dict> = { created: "created", deleted: "deleted", exists: "exists" };
 type Change = Parameters<typeof presentChanges>[2][number];
 
