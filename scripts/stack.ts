@@ -1,6 +1,7 @@
 // Starts the whole thing on one machine: database (embedded PGlite unless DATABASE_URL is set), migrations, the fake
-// Bitrix24 (portal + OAuth server) in its own process, the Next.js app (web + in-process worker), and installs the
-// app into the fake portal. Used by `npm run dev` and by the Playwright global setup.
+// Bitrix24 (portal + OAuth server) in its own process, the Next.js app (web + in-process worker, or with
+// `worker: "process"` web + a worker process), and installs the app into the fake portal. Used by `npm run dev`, the
+// Playwright global setup and the benchmarks.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,6 +20,10 @@ export interface StackOptions {
   latency?: string;
   /** keep the embedded database in memory (tests) instead of .data/pglite */
   ephemeralDb?: boolean;
+  /** use this (fresh) database instead of DATABASE_URL or the embedded one — each benchmark brings its own */
+  databaseUrl?: string;
+  /** "process": the web process only serves (WORKER_IN_WEB=0) and one `lib/jobs/main.ts` worker process works */
+  worker?: "in-web" | "process";
   log?: (line: string) => void;
 }
 
@@ -27,6 +32,8 @@ export interface Stack {
   portalUrls: string[];
   oauthUrl: string;
   env: Record<string, string>;
+  /** process-group leaders (each started with `detached`), e.g. for sampling memory */
+  pids: { web: number; worker?: number };
   stop(): Promise<void>;
 }
 
@@ -117,7 +124,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   try {
     let url: string;
-    if (opts.ephemeralDb && !process.env.DATABASE_URL) {
+    if (opts.databaseUrl) {
+      url = opts.databaseUrl;
+    } else if (opts.ephemeralDb && !process.env.DATABASE_URL) {
       const { startEmbeddedDb } = await import("./embedded-db");
       embedded = await startEmbeddedDb({ dataDir: "memory://", port: opts.oauthPort + 50 });
       url = embedded.url;
@@ -141,9 +150,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const fake = existsSync("tests/fake-portal/main.ts") ? await startFake(opts, appUrl, clientSecret, log) : null;
     if (fake) children.push(fake.child);
     const nextArgs = opts.mode === "dev" ? ["next", "dev", "--webpack", "-p", String(opts.appPort)] : ["next", "start", "-p", String(opts.appPort)];
-    const web = run("npx", nextArgs, { ...childEnv, NODE_ENV: opts.mode === "dev" ? "development" : "production" }, log, "app");
+    const nodeEnv = opts.mode === "dev" ? "development" : "production";
+    const separate = opts.worker === "process";
+    const web = run("npx", nextArgs, { ...childEnv, NODE_ENV: nodeEnv, ...(separate ? { WORKER_IN_WEB: "0" } : {}) }, log, "app");
     children.push(web);
     await waitForHttp(`${appUrl}/api/health`, 180_000, web);
+    const worker = separate ? run("npx", ["tsx", "--conditions=react-server", "lib/jobs/main.ts"], { ...childEnv, NODE_ENV: nodeEnv }, log, "worker") : null;
+    if (worker) children.push(worker);
 
     const portalUrls = fake?.info.portals.map((p) => p.baseUrl) ?? [];
     for (const portalUrl of portalUrls) {
@@ -153,7 +166,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       if (!res.ok) throw new Error(`installing the app into ${portalUrl} failed: ${res.status} ${await res.text()}`);
     }
     await waitForBackfill(url, portalUrls.length, log);
-    return { appUrl, portalUrls, oauthUrl, env, stop };
+    return { appUrl, portalUrls, oauthUrl, env, pids: { web: web.pid!, worker: worker?.pid }, stop };
   } catch (error) {
     await stop();
     throw error;
