@@ -1,31 +1,43 @@
 // `npm run bench` — prints one table; every ratio is measured side by side in the same run. No pass/fail.
-// `npm run bench -- refresh throughput` runs a subset. Figures and how to read them: docs/performance.md.
-import { benchEnv } from "./env";
+// `npm run bench -- refresh throughput ui ingest memory history` runs a subset. Each bench brings its own database
+// (bench/db.ts); BENCH_DATABASE_URL (an admin postgresql:// URL) adds a real PostgreSQL beside the embedded PGlite.
+// Knobs: BENCH_SECONDS (load per phase), BENCH_DRAIN_SECONDS (ingest's wait for the worker), BENCH_EVENTS (memory).
 import { printTable, type BenchRow } from "./table";
 
+const BENCHES = ["refresh", "throughput", "ui", "ingest", "memory", "history"];
 const only = process.argv.slice(2);
+const unknown = only.filter((n) => !BENCHES.includes(n));
+if (unknown.length) {
+  console.error(`unknown bench ${unknown.join(", ")}; choose from ${BENCHES.join(", ")}`);
+  process.exit(2);
+}
+// The app's own database is never a bench's: a child process that inherits DATABASE_URL would migrate and fill it.
+delete process.env.DATABASE_URL;
 const want = (name: string) => !only.length || only.includes(name);
 const rows: BenchRow[] = [];
+const started = Date.now();
+const timed = async (name: string, work: () => Promise<BenchRow[]>) => {
+  const t = Date.now();
+  rows.push(...(await work()));
+  console.error(`[bench] ${name} took ${Math.round((Date.now() - t) / 1000)} s`);
+};
 if (want("refresh") || want("throughput")) {
-const env = await benchEnv({ deals: 2000 });
-try {
-  const { benchRefresh, benchThroughput } = await import("./client");
-  if (want("refresh")) rows.push(...(await benchRefresh(env)));
-  if (want("throughput")) rows.push(...(await benchThroughput(env, Number(process.env.BENCH_SECONDS ?? 20))));
-} finally {
-  await env.stop();
-}
-}
-if (want("ui")) rows.push(...(await (await import("./ui")).benchUi()));
-if (want("ingest")) {
-  const { startStack } = await import("../scripts/stack");
-  const stack = await startStack({ mode: "prod", appPort: 3400, portalPort: 4400, oauthPort: 4410, portals: 1, deals: 50, latency: "0-0", ephemeralDb: true, log: () => {} });
+  const { benchEnv } = await import("./env");
+  const env = await benchEnv({ deals: 2000 });
   try {
-    rows.push(...(await (await import("./ingest")).benchIngest(stack, Number(process.env.BENCH_SECONDS ?? 15))));
+    const { benchRefresh, benchThroughput } = await import("./client");
+    if (want("refresh")) await timed("refresh", () => benchRefresh(env));
+    if (want("throughput")) await timed("throughput", () => benchThroughput(env, Number(process.env.BENCH_SECONDS ?? 20)));
   } finally {
-    await stack.stop();
+    await env.stop();
   }
 }
+if (want("ui")) await timed("ui", async () => (await import("./ui")).benchUi());
+if (want("ingest")) await timed("ingest", async () => (await import("./ingest")).benchIngest(Number(process.env.BENCH_SECONDS ?? 15)));
+if (want("memory")) await timed("memory", async () => (await import("./memory")).benchMemory(Number(process.env.BENCH_EVENTS ?? 1_000_000)));
+if (want("history")) await timed("history", async () => (await import("./history")).benchHistory()); // knobs: bench/history.ts
+if (want("history")) await timed("history", async () => (await import("./history")).benchHistory());
 console.log("");
 printTable(rows);
+console.log(`\n${rows.length} rows in ${Math.round((Date.now() - started) / 1000)} s${process.env.BENCH_DATABASE_URL ? "" : " (PGlite only; BENCH_DATABASE_URL adds a real PostgreSQL)"}`);
 process.exit(0);

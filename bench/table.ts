@@ -26,3 +26,8 @@ export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
+
+/** 1234567 → "1 234 567" (the way docs/performance.md prints counts) */
+export function int(n: number): string {
+  return Math.round(n).toLocaleString("en-US").replace(/,/g, " ");
+}
