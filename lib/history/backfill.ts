@@ -1,53 +1,70 @@
 import "server-only";
-import { Prisma } from "@prisma/client";
 import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { enqueueJob } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
-import { recordSelect } from "@/lib/history/records";
+import { recordSelect, type CrmRecord } from "@/lib/history/records";
+import { applySnapshots } from "@/lib/history/snapshots";
 
 // Backfill: a baseline snapshot of every record, so the first edit already has something to diff against. The fast
 // list pattern inside batch: up to 50 `crm.<entity>.list` commands per request, each continuing after the last ID of
 // the previous one through `$result[...]` (≈ 2 500 records per request), in the background lane of the shared
-// bucket. The cursor is committed with the snapshots it covers, so a killed backfill resumes where it stopped.
+// bucket. The cursor is committed with the snapshots it covers (compare-and-set on lastId, so two jobs on one portal
+// never double-count or skip), and a killed backfill resumes where it stopped. Run again (after an update, a
+// reinstall, or on demand after missed events), records that changed meanwhile are diffed: those changes are stored
+// with source "backfill".
 export const ENTITIES = ["deal", "contact", "company", "lead"] as const;
 export const LISTS_PER_BATCH = 50;
 const PAGE = 50;
+
+class Superseded extends Error {}
 
 function listCommands(entityType: string, lastId: number, lists: number, select: string[]) {
   const base = (after: string) => [`crm.${entityType}.list`, { order: { ID: "ASC" }, filter: { ">ID": after }, select, start: -1 }] as [string, Record<string, unknown>];
   return Object.fromEntries(Array.from({ length: lists }, (_, i) => [`l${i}`, base(i === 0 ? String(lastId) : `$result[l${i - 1}][${PAGE - 1}][ID]`)]));
 }
 
+/** The records after the cursor in one batch request; `done` when the list ended inside it. */
+function collect(result: Record<string, unknown>, after: number): { records: CrmRecord[]; last: number; done: boolean } {
+  const records: CrmRecord[] = [];
+  let last = after;
+  for (let i = 0; i < LISTS_PER_BATCH; i++) {
+    const page = result[`l${i}`];
+    if (!Array.isArray(page)) return { records, last, done: i === 0 };
+    // A reference that resolved to nothing restarts the list: keep only IDs past the cursor, in order.
+    const fresh = (page as CrmRecord[]).filter((r) => Number(r.ID) > last);
+    records.push(...fresh);
+    if (fresh.length) last = Number(fresh.at(-1)!.ID);
+    if (page.length < PAGE) return { records, last, done: true };
+  }
+  return { records, last, done: false };
+}
+
 /** One batch request for one entity type. Returns whether this entity is complete. */
 export async function runBackfillStep(portalId: string, entityType: string, client?: BitrixClient): Promise<{ done: boolean; records: number }> {
   const db = getDb();
-  const run = await db.backfillRun.upsert({ where: { portalId_entityType: { portalId, entityType } }, create: { portalId, entityType }, update: {} });
+  const key = { portalId_entityType: { portalId, entityType } };
+  const run = await db.backfillRun.upsert({ where: key, create: { portalId, entityType }, update: {} });
   if (run.status === "done") return { done: true, records: 0 };
   const c = client ?? (await bitrixFor(portalId));
   if (run.total === null) {
     const count = await c.call(`crm.${entityType}.list`, { select: ["ID"], start: 0 }, { lane: "background" });
-    await db.backfillRun.update({ where: { portalId_entityType: { portalId, entityType } }, data: { total: count.total ?? null, status: "running" } });
+    await db.backfillRun.update({ where: key, data: { total: count.total ?? null, status: "running" } });
   }
+  const meta = await getFieldMeta(portalId, entityType, c);
   // The same select as live capture (lib/history/records.ts), so the first edit diffs against a like-shaped baseline.
-  const select = recordSelect(await getFieldMeta(portalId, entityType, c));
-  const res = await c.batch(listCommands(entityType, run.lastId, LISTS_PER_BATCH, select), { lane: "background", idempotent: true });
-  const records: Record<string, unknown>[] = [];
-  let done = false;
-  let last = run.lastId;
-  for (let i = 0; i < LISTS_PER_BATCH; i++) {
-    const page = res.result[`l${i}`];
-    if (!Array.isArray(page)) { done = i === 0; break; }
-    // A reference that resolved to nothing restarts the list: keep only IDs past the cursor, in order.
-    const fresh = (page as Record<string, unknown>[]).filter((r) => Number(r.ID) > last);
-    records.push(...fresh);
-    if (fresh.length) last = Number(fresh.at(-1)!.ID);
-    if (page.length < PAGE) { done = true; break; }
+  const res = await c.batch(listCommands(entityType, run.lastId, LISTS_PER_BATCH, recordSelect(meta)), { lane: "background", idempotent: true });
+  const { records, last, done } = collect(res.result, run.lastId);
+  try {
+    await applySnapshots(portalId, entityType, records, meta, { source: "backfill", alsoInTransaction: async (tx) => {
+      const moved = await tx.backfillRun.updateMany({ where: { portalId, entityType, lastId: run.lastId, status: { not: "done" } },
+        data: { lastId: last, processed: { increment: records.length }, heartbeatAt: new Date(), status: done ? "done" : "running", finishedAt: done ? new Date() : null, lastError: null } });
+      if (moved.count !== 1) throw new Superseded(); // another job moved this cursor meanwhile: its write stands
+    } });
+  } catch (e) {
+    if (e instanceof Superseded) return { done: false, records: 0 };
+    throw e;
   }
-  await db.$transaction([
-    db.crmSnapshot.createMany({ data: records.map((r) => ({ portalId, entityType, entityId: Number(r.ID), fields: r as Prisma.InputJsonValue, modifiedAt: r.DATE_MODIFY ? new Date(String(r.DATE_MODIFY)) : null })), skipDuplicates: true }),
-    db.backfillRun.update({ where: { portalId_entityType: { portalId, entityType } }, data: { lastId: last, processed: { increment: records.length }, heartbeatAt: new Date(), status: done ? "done" : "running", finishedAt: done ? new Date() : null } }),
-  ]);
   return { done, records: records.length };
 }
 
@@ -68,4 +85,12 @@ export async function runBackfill(portalId: string, budgetMs = 20_000): Promise<
     }
   }
   return { records, complete: true };
+}
+
+/** A new pass over every record (install, update, reinstall, or an admin's "Run backfill"), in the workers. */
+export async function restartBackfill(portalId: string, reason: string): Promise<void> {
+  const db = getDb();
+  const fresh = { status: "pending", lastId: 0, processed: 0, total: null, startedAt: new Date(), heartbeatAt: null, finishedAt: null, lastError: null };
+  await db.$transaction(ENTITIES.map((entityType) => db.backfillRun.upsert({ where: { portalId_entityType: { portalId, entityType } }, create: { portalId, entityType }, update: fresh })));
+  await enqueueJob("history.backfill", { portalId, dedupeKey: `history.backfill:${portalId}:${reason}:${Date.now()}` });
 }

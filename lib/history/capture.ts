@@ -2,21 +2,17 @@ import "server-only";
 import { Prisma } from "@prisma/client";
 import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
-import { diffRecords, type FieldMetaLite } from "@/lib/history/diff";
 import { getFieldMeta } from "@/lib/history/fields";
-import { fetchRecords, type CrmRecord } from "@/lib/history/records";
+import { fetchRecords } from "@/lib/history/records";
+import { applySnapshots, RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
 
 // Live capture: a CRM event carries only the record's ID; we fetch the record, diff it against the last snapshot and
-// store each changed field with who (MODIFY_BY_ID) and when (DATE_MODIFY). Events are coalesced: all the ids of one
-// portal and entity that a worker claimed are fetched in one batched request (lib/history/records.ts). Coalescing
-// loses nothing — an event says only "record N changed", so even one fetch per event reads the current state, not
-// the state of that event. The snapshot row is locked while diffing, and an older fetched state never overwrites a
-// newer snapshot, so concurrent workers cannot interleave.
+// store each changed field with who (MODIFY_BY_ID) and when (DATE_MODIFY) — lib/history/snapshots.ts. Events are
+// coalesced: all the ids of one portal and entity that a worker claimed are fetched in one batched request
+// (lib/history/records.ts). Coalescing loses nothing — an event says only "record N changed", so even one fetch per
+// event reads the current state, not the state of that event.
 export type CrmEntityType = "deal" | "contact" | "company" | "lead";
-
-/** The pseudo-field of whole-record changes: created / deleted. */
-export const RECORD_FIELD = "__record__";
 
 export interface CrmDeletion {
   portalId: string;
@@ -24,26 +20,6 @@ export interface CrmDeletion {
   entityId: number;
   userId?: number;
   receivedAt: Date;
-}
-
-const json = (v: unknown) => (v ?? Prisma.JsonNull) as Prisma.InputJsonValue;
-
-async function applyRecord(portalId: string, entityType: string, record: CrmRecord, meta: Record<string, FieldMetaLite>, created: boolean): Promise<number> {
-  const entityId = Number(record.ID);
-  const modifiedAt = record.DATE_MODIFY ? new Date(String(record.DATE_MODIFY)) : new Date();
-  const changedById = Number(record.MODIFY_BY_ID) || null;
-  return getDb().$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ fields: CrmRecord; modifiedAt: Date | null }[]>`
-      SELECT fields, "modifiedAt" FROM "CrmSnapshot" WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ${entityId} FOR UPDATE`;
-    const prev = rows[0];
-    if (prev?.modifiedAt && prev.modifiedAt > modifiedAt) return 0; // a newer state is already the baseline
-    const changes = prev ? diffRecords(meta, prev.fields, record) : created ? [{ field: RECORD_FIELD, oldValue: null, newValue: "created" }] : [];
-    if (changes.length) {
-      await tx.fieldChange.createMany({ data: changes.map((c) => ({ portalId, entityType, entityId, field: c.field, oldValue: json(c.oldValue), newValue: json(c.newValue), changedById, changedAt: modifiedAt, source: "event" })) });
-    }
-    await tx.crmSnapshot.upsert({ where: { portalId_entityType_entityId: { portalId, entityType, entityId } }, create: { portalId, entityType, entityId, fields: record as Prisma.InputJsonValue, modifiedAt }, update: { fields: record as Prisma.InputJsonValue, modifiedAt } });
-    return changes.length;
-  });
 }
 
 /**
@@ -55,8 +31,7 @@ export async function captureRecords(portalId: string, entityType: CrmEntityType
   const client = opts.client ?? (await bitrixFor(portalId));
   const meta = await getFieldMeta(portalId, entityType, client);
   const records = await fetchRecords(client, entityType, ids, meta);
-  let changed = 0;
-  for (const record of records.values()) changed += await applyRecord(portalId, entityType, record, meta, opts.created?.has(Number(record.ID)) ?? false);
+  const changed = await applySnapshots(portalId, entityType, [...records.values()], meta, { source: "event", created: opts.created });
   await resolveUserNames(portalId, [...records.values()].map((r) => Number(r.MODIFY_BY_ID)), client);
   return changed;
 }

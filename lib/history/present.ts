@@ -1,6 +1,6 @@
 import "server-only";
 import { getDb } from "@/lib/db";
-import { RECORD_FIELD } from "@/lib/history/capture";
+import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { dict, type Dict } from "@/lib/i18n";
 
 // Turns stored changes into what a CRM user reads: the portal's field label (UF_* included), the user's name, values

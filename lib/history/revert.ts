@@ -7,6 +7,7 @@ import { callOrDefer } from "@/lib/lifecycle/confirm";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
 import type { FieldMetaLite } from "@/lib/history/diff";
 import { getFieldMeta } from "@/lib/history/fields";
+import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
 
 // Revert a change: write the old value back. With rest_auth_connector the write carries our connector, so Bitrix24
@@ -26,7 +27,7 @@ export async function revertChange(portalId: string, changeId: bigint, userId: n
   const db = getDb();
   const change = await db.fieldChange.findFirst({ where: { id: changeId, portalId } });
   if (!change) throw new AppError(404, "not_found", "No such change on this portal");
-  if (change.field === "__record__") throw new AppError(400, "not_revertible", "A deleted record cannot be restored from its history");
+  if (change.field === RECORD_FIELD) throw new AppError(400, "not_revertible", "A deleted record cannot be restored from its history");
   const client = await bitrixFor(portalId);
   const meta = await getFieldMeta(portalId, change.entityType, client);
   if (meta[change.field]?.isReadOnly) throw new AppError(400, "not_revertible", `${change.field} is read-only`);

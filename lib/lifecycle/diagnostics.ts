@@ -2,6 +2,7 @@ import "server-only";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { loadEnv } from "@/lib/env";
+import { restartBackfill } from "@/lib/history/backfill";
 import { audit } from "@/lib/lifecycle/audit";
 import { reconcileBindings } from "@/lib/lifecycle/bindings";
 import { probeCapabilities, saveCapabilities } from "@/lib/lifecycle/probe";
@@ -18,10 +19,14 @@ async function step(name: string, run: () => Promise<Omit<DiagnosticStep, "step"
   }
 }
 
+/** Rebinds what vanished. The CRM events of the gap are lost (Bitrix24 keeps no queue for an absent binding), so a
+ * repaired CRM binding starts a backfill pass, which records what changed meanwhile (source "backfill"). */
 export async function rebindPortal(portalId: string) {
   const client = await bitrixFor(portalId);
   const profile = await getDb().capabilityProfile.findUnique({ where: { portalId } });
-  return reconcileBindings(portalId, client, (profile?.features ?? {}) as Record<string, string>);
+  const report = await reconcileBindings(portalId, client, (profile?.features ?? {}) as Record<string, string>);
+  if (report.bound.some((b) => b.includes(":ONCRM"))) await restartBackfill(portalId, "rebind");
+  return report;
 }
 
 export async function runDiagnostics(portalId: string): Promise<DiagnosticStep[]> {

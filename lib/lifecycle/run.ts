@@ -3,7 +3,7 @@ import { bitrixFor } from "@/lib/bitrix";
 import { loadEnv } from "@/lib/env";
 import { getDb } from "@/lib/db";
 import { audit } from "@/lib/lifecycle/audit";
-import { enqueueJob } from "@/lib/jobs/queue";
+import { restartBackfill } from "@/lib/history/backfill";
 import { reconcileBindings, type ReconcileReport } from "@/lib/lifecycle/bindings";
 import { applyPortalMigrations } from "@/lib/lifecycle/migrations";
 import { probeCapabilities, saveCapabilities, type Problem } from "@/lib/lifecycle/probe";
@@ -29,8 +29,9 @@ export async function runLifecycle(portalId: string, kind: LifecycleKind): Promi
   const bindings = await reconcileBindings(portalId, client, caps.features);
   await db.portal.update({ where: { id: portalId }, data: { installStage: "bound" } });
   const migrations = await applyPortalMigrations(portalId, portal.memberId);
-  // The history needs a baseline of every record: the backfill runs in the workers, resumable, in the background lane.
-  await enqueueJob("history.backfill", { portalId, dedupeKey: `history.backfill:${portalId}:${kind}:${Date.now()}` });
+  // The history needs a baseline of every record, and after an update or a reinstall the events of the gap are lost
+  // (Bitrix24 drops bindings on update): a new pass records what changed meanwhile. Workers, resumable, background.
+  await restartBackfill(portalId, kind);
   const version = loadEnv().BITRIX_APP_VERSION;
   await db.portal.update({ where: { id: portalId }, data: { installStage: "finished", appVersion: version } });
   await audit(portal.memberId, portalId, `${kind}.finished`, { version, bound: bindings.bound, missing: bindings.missingAfter, removed: bindings.removed, migrations });

@@ -103,3 +103,20 @@ describe("live capture", () => {
     expect((await queryHistory(portalId, { entityType: "deal", entityId: 43, field: "COMMENTS" })).items).toEqual([]);
   });
 });
+
+describe("a binding that vanished", () => {
+  it("is repaired by Rebind, and the next backfill pass records what changed in the gap — once, by its author", async () => {
+    const { rebindPortal } = await import("@/lib/lifecycle/diagnostics");
+    await env.control("bindings/delete", { event: "ONCRMDEALUPDATE" }); // the event now goes nowhere
+    await env.control("crm/deal/60", { fields: { TITLE: "Edited in the gap" }, userId: 4 });
+    expect(env.state().offline.filter((e) => e.EVENT_NAME === "ONCRMDEALUPDATE")).toHaveLength(0); // Bitrix24 kept nothing
+    const report = await rebindPortal(portalId);
+    expect(report.bound).toContain("offline:ONCRMDEALUPDATE");
+    expect((await getDb().backfillRun.findMany({ where: { portalId } })).every((r) => r.status === "pending" && r.lastId === 0)).toBe(true);
+    while (!(await runBackfill(portalId)).complete);
+    const changes = await getDb().fieldChange.findMany({ where: { portalId, source: "backfill" } });
+    expect(changes.map((c) => [c.entityType, c.entityId, c.field, c.newValue, c.changedById])).toEqual([["deal", 60, "TITLE", "Edited in the gap", 4]]);
+    await runBackfill(portalId); // done: a finished pass does nothing more
+    expect(await getDb().fieldChange.count({ where: { portalId, source: "backfill" } })).toBe(1);
+  });
+});

@@ -1,0 +1,55 @@
+import "server-only";
+import { Prisma } from "@prisma/client";
+import { getDb } from "@/lib/db";
+import { diffRecords, type FieldMetaLite } from "@/lib/history/diff";
+import type { CrmRecord } from "@/lib/history/records";
+
+// The one place where fetched records meet their snapshots — for live capture (source "event") and for the backfill
+// (source "backfill": a re-run after missed events records what changed meanwhile). In one transaction the
+// snapshot rows are locked in id order (no deadlock between workers), each record is diffed against its snapshot,
+// an older fetched state never overwrites a newer snapshot, and changes and snapshots are written together.
+
+/** The pseudo-field of whole-record changes: created / deleted. */
+export const RECORD_FIELD = "__record__";
+
+const json = (v: unknown) => (v ?? Prisma.JsonNull) as Prisma.InputJsonValue;
+const modifiedAtOf = (r: CrmRecord) => (r.DATE_MODIFY ? new Date(String(r.DATE_MODIFY)) : null);
+
+export interface ApplyOptions {
+  source: "event" | "backfill";
+  /** ids whose event was an add: their first snapshot is recorded as "created" */
+  created?: Set<number>;
+  /** extra writes that must commit with the snapshots (the backfill's cursor); throwing aborts everything */
+  alsoInTransaction?: (tx: Prisma.TransactionClient) => Promise<void>;
+}
+
+export async function applySnapshots(portalId: string, entityType: string, records: CrmRecord[], meta: Record<string, FieldMetaLite>, opts: ApplyOptions): Promise<number> {
+  const ids = records.map((r) => Number(r.ID));
+  return getDb().$transaction(async (tx) => {
+    const rows = ids.length ? await tx.$queryRaw<{ entityId: number; fields: CrmRecord; modifiedAt: Date | null }[]>`
+      SELECT "entityId", fields, "modifiedAt" FROM "CrmSnapshot"
+      WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ANY(${ids}::int[]) ORDER BY "entityId" FOR UPDATE` : [];
+    const prev = new Map(rows.map((r) => [r.entityId, r]));
+    const changes: Prisma.FieldChangeCreateManyInput[] = [];
+    const fresh: Prisma.CrmSnapshotCreateManyInput[] = [];
+    const updated: CrmRecord[] = [];
+    for (const record of records) {
+      const entityId = Number(record.ID);
+      const before = prev.get(entityId);
+      const modifiedAt = modifiedAtOf(record) ?? new Date();
+      if (before?.modifiedAt && before.modifiedAt > modifiedAt) continue; // a newer state is already the baseline
+      const diff = before ? diffRecords(meta, before.fields, record) : opts.created?.has(entityId) ? [{ field: RECORD_FIELD, oldValue: null, newValue: "created" }] : [];
+      const changedById = Number(record.MODIFY_BY_ID) || null;
+      for (const c of diff) changes.push({ portalId, entityType, entityId, field: c.field, oldValue: json(c.oldValue), newValue: json(c.newValue), changedById, changedAt: modifiedAt, source: opts.source });
+      if (!before) fresh.push({ portalId, entityType, entityId, fields: record as Prisma.InputJsonValue, modifiedAt: modifiedAtOf(record) });
+      else if (diff.length || before.modifiedAt?.getTime() !== modifiedAt.getTime()) updated.push(record);
+    }
+    if (changes.length) await tx.fieldChange.createMany({ data: changes });
+    if (fresh.length) await tx.crmSnapshot.createMany({ data: fresh, skipDuplicates: true });
+    for (const record of updated) {
+      await tx.crmSnapshot.update({ where: { portalId_entityType_entityId: { portalId, entityType, entityId: Number(record.ID) } }, data: { fields: record as Prisma.InputJsonValue, modifiedAt: modifiedAtOf(record) } });
+    }
+    await opts.alsoInTransaction?.(tx);
+    return changes.length;
+  }, { timeout: 30_000 });
+}
