@@ -1,15 +1,25 @@
-import { DiagnosticsButton, RebindButton, RerunButton } from "@/components/admin/admin-actions";
+import { DiagnosticsButton, RerunButton } from "@/components/admin/admin-actions";
 import styles from "@/components/admin/admin.module.css";
+import { BindingsCard } from "@/components/admin/bindings-card";
+import { LiveProgress } from "@/components/admin/live-progress";
 import { FrameSetup } from "@/components/frame/frame-setup";
-import { Badge, Card, Progress, Sparkline, Table } from "@/components/ui/ui";
+import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/ui";
 import { loadAdminOverview } from "@/lib/admin/overview";
+import { loadProgress } from "@/lib/admin/progress";
 import { getPageSession } from "@/lib/auth/page-session";
-import { dict } from "@/lib/i18n";
+import { dict, type Dict } from "@/lib/i18n";
+import { eventHandlerUrl } from "@/lib/lifecycle/registry";
 
 export const dynamic = "force-dynamic";
 
 const fmt = (d: Date | null, lang: string) => (d ? d.toLocaleString(lang === "ru" ? "ru-RU" : "en-GB", { timeZone: "UTC" }) + " UTC" : "—");
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const CALL_STATUS: Record<string, { tone: "ok" | "warn" | "bad" | "muted"; text: keyof Dict }> = {
+  pending: { tone: "warn", text: "statusPending" }, done: { tone: "ok", text: "statusDone" }, denied: { tone: "bad", text: "statusDenied" },
+  failed: { tone: "bad", text: "statusFailed" }, expired: { tone: "muted", text: "statusExpired" },
+};
 
+// The app's main page in Bitrix24 (PLACEMENT=DEFAULT), for portal administrators: health, repairs and live work.
 export default async function AdminPage({ searchParams }: { searchParams: Promise<{ st?: string }> }) {
   const auth = await getPageSession((await searchParams).st);
   if (!auth) return <main className={styles.page}><p role="alert">{dict("en").sessionExpired}</p></main>;
@@ -17,61 +27,68 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const t = dict(session.lang);
   if (!session.isAdmin) {
     return (
-      <main className={styles.page}>
+      <main className={`${styles.page} ${styles.deniedBox}`}>
         <FrameSetup title={t.appTitle} token={token} />
         <h1 className={styles.title}>{t.appTitle}</h1>
-        <p role="alert" className={styles.notice}>{t.denied}</p>
+        <p role="alert" className={styles.notice}>{t.denied} {t.deniedHint}</p>
       </main>
     );
   }
-  const o = await loadAdminOverview(session.portalId);
+  const [o, progress] = await Promise.all([loadAdminOverview(session.portalId), loadProgress(session.portalId)]);
   const healthy = o.bindings.filter((b) => b.actual).length;
+  const entities = Object.fromEntries(["deal", "contact", "company", "lead"].map((e, i) => [e, t.entityNames.split("|")[i] ?? e]));
   return (
     <main className={styles.page}>
       <FrameSetup title={t.settingsTitle} token={token} />
       <div className={styles.header}>
         <h1 className={styles.title}>{t.settingsTitle}</h1>
-        <span className={styles.muted}>{o.portal.domain} · v{o.portal.appVersion ?? "?"} · <Badge tone={o.portal.status === "active" ? "ok" : "bad"}>{o.portal.status}</Badge> · {o.portal.installStage}</span>
+        <span className={styles.muted}>{o.portal.domain} · {t.portalVersion} {o.portal.appVersion ?? "?"} · <Badge tone={o.portal.status === "active" ? "ok" : "bad"}>{o.portal.status}</Badge> · {o.portal.installStage}</span>
       </div>
-      <Card title={t.bindings} id="bindings">
-        <p><Badge tone={healthy === o.bindings.length ? "ok" : "bad"}>{healthy} / {o.bindings.length}</Badge> {t.healthy}</p>
-        <Table head={[t.item, t.expected, t.actual]} rows={o.bindings.map((b) => [`${b.code} (${b.mode})`, "✓", <Badge key={b.code} tone={b.actual ? "ok" : "bad"}>{b.actual ? t.healthy : t.broken}</Badge>])} />
-        <RebindButton label={t.rebind} busyLabel={t.rebinding} doneLabel={t.rebound} />
-      </Card>
+      <section aria-label={t.overview} className={styles.tiles}>
+        <Tile label={t.bindingsHealthy} value={`${healthy} / ${o.bindings.length}`} tone={healthy === o.bindings.length ? "ok" : "bad"} href="#bindings" />
+        <Tile label={t.eventsLastHour} value={sum(o.eventsProcessed)} href="#limits"><Sparkline values={o.eventsProcessed} label={t.eventsPerMinute} /></Tile>
+        <Tile label={t.waitingNow} value={progress.queue.waiting} tone={progress.queue.waiting ? "warn" : "ok"} href="#work" />
+        <Tile label={t.rejectedLastHour} value={sum(o.authFailures)} tone={sum(o.authFailures) ? "bad" : "ok"} href="#auth-failures"><Sparkline values={o.authFailures} label={t.authFailures} tone="bad" /></Tile>
+      </section>
+      <BindingsCard bindings={o.bindings} t={t} handler={eventHandlerUrl()} />
       <div className={styles.grid}>
-        <Card title={t.scopes} id="scopes">
-          <Table head={[t.item, t.status]} rows={o.scopes.map((s) => [`${s.scope} (${s.required ? t.required : t.optional})`, <Badge key={s.scope} tone={s.granted ? "ok" : s.required ? "bad" : "warn"}>{s.granted ? t.granted : t.missing}</Badge>])} />
+        <Card title={t.work} id="work">
+          <LiveProgress initial={progress} text={{ backfill: t.backfill, queue: t.queue, processed: t.processed, waiting: t.waiting, failedForGood: t.failedForGood, idle: t.idle, runBackfill: t.runBackfill, backfillQueued: t.backfillQueued, entities }} />
         </Card>
         <Card title={t.rateLimit} id="limits">
-          <div className={styles.chartRow}><Sparkline values={o.restCalls} label="REST calls per minute" /><span>REST</span></div>
-          <div className={styles.chartRow}><Sparkline values={o.limitHits} label="QUERY_LIMIT_EXCEEDED per minute" tone="bad" /><span>503</span></div>
-          <div className={styles.chartRow}><Sparkline values={o.eventsProcessed} label="Events processed per minute" /><span>events</span></div>
-          <Progress value={Math.round(o.bucketLevel)} max={o.portal.burst} label={`bucket (${o.portal.drain}/s)`} />
+          <div className={styles.chartRow}><Sparkline values={o.restCalls} label={t.restCalls} /><span>{t.restCalls}: {sum(o.restCalls)}</span></div>
+          <div className={styles.chartRow}><Sparkline values={o.limitHits} label={t.limitHits} tone="bad" /><span>{t.limitHits}: {sum(o.limitHits)}</span></div>
+          <div className={styles.chartRow}><Sparkline values={o.eventsProcessed} label={t.eventsPerMinute} /><span>{t.eventsPerMinute}: {sum(o.eventsProcessed)}</span></div>
+          <Progress value={Math.round(o.bucketLevel)} max={o.portal.burst} label={`${t.budget} (${o.portal.drain}/s)`} />
         </Card>
         <Card title={t.offline} id="offline">
           <p>{t.queueLag}: {fmt(o.offline.inboxOldestPendingAt ?? o.offline.oldestOpenClaimAt, session.lang)}</p>
           <p>{t.errors}: {o.offline.batchesWithErrors || t.none}</p>
         </Card>
         <Card title={t.authFailures} id="auth-failures">
-          <Sparkline values={o.authFailures} label={t.authFailures} tone="bad" />
+          <div className={styles.chartRow}><Sparkline values={o.authFailures} label={t.authFailures} tone="bad" /><span>{sum(o.authFailures)} · {t.lastHour}</span></div>
         </Card>
-        <Card title={t.backfill} id="backfill">
-          {o.backfill.map((b) => <Progress key={b.entityType} value={b.processed} max={b.total} label={`${b.entityType} — ${b.status}`} />)}
+        <Card title={t.scopes} id="scopes">
+          <Table head={[t.item, t.status]} rows={o.scopes.map((s) => [`${s.scope} (${s.required ? t.required : t.optional})`, <Badge key={s.scope} tone={s.granted ? "ok" : s.required ? "bad" : "warn"}>{s.granted ? t.granted : t.missing}</Badge>])} />
         </Card>
       </div>
       <Card title={t.capabilities} id="capabilities">
-        <Table head={[t.item, t.status, t.disables]} rows={o.capabilities.map((c) => [c.item, <Badge key={c.item} tone={c.ok ? "ok" : c.required ? "bad" : "warn"}>{c.ok ? "✓" : t.missing}</Badge>, c.ok ? "" : c.disables])} />
+        <p className={styles.muted}>{t.checkedAt}: {fmt(o.probedAt, session.lang)}</p>
+        <Table head={[t.item, t.status, t.disables]} rows={o.capabilities.map((c) => [<code key={c.item}>{c.item}</code>, <Badge key={c.item} tone={c.ok ? "ok" : c.required ? "bad" : "warn"}>{c.ok ? "✓" : t.missing}</Badge>, c.ok ? "" : c.disables])} />
       </Card>
       <Card title={t.confirmations} id="confirmations">
         {o.pending.length === 0 ? <p className={styles.muted}>{t.noPending}</p> : (
-          <Table head={[t.item, t.status, t.when, ""]} rows={o.pending.map((p) => [p.method, <Badge key={p.id} tone={p.status === "done" ? "ok" : p.status === "pending" ? "warn" : "bad"}>{p.status}</Badge>, fmt(p.createdAt, session.lang), p.status === "done" ? "" : <RerunButton key={p.id} id={p.id} label={t.rerun} />])} />
+          <Table head={[t.item, t.status, t.when, ""]} rows={o.pending.map((p) => {
+            const st = CALL_STATUS[p.status] ?? { tone: "muted" as const, text: "statusFailed" as const };
+            return [<code key={p.id}>{p.method}</code>, <Badge key={p.id} tone={st.tone}>{t[st.text]}</Badge>, fmt(p.createdAt, session.lang), p.status === "done" ? "" : <RerunButton key={p.id} id={p.id} label={t.rerun} />];
+          })} />
         )}
       </Card>
       <Card title={t.diagnostics} id="diagnostics">
         <DiagnosticsButton label={t.diagnostics} busyLabel={t.diagnosing} reportTitle={t.report} />
       </Card>
       <Card title={t.audit} id="audit">
-        <Table head={[t.when, t.action]} rows={o.audit.map((a) => [fmt(a.createdAt, session.lang), a.action])} />
+        <Table head={[t.when, t.action]} rows={o.audit.map((a) => [fmt(a.createdAt, session.lang), <code key={a.createdAt.toISOString() + a.action}>{a.action}</code>])} />
       </Card>
     </main>
   );

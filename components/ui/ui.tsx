@@ -50,3 +50,15 @@ export function Progress({ value, max, label }: { value: number; max: number | n
     </div>
   );
 }
+
+/** A headline figure with a label (the admin page's overview strip), optionally with a small chart under it. */
+export function Tile({ label, value, tone = "muted", href, children }: { label: string; value: ReactNode; tone?: "ok" | "warn" | "bad" | "muted"; href?: string; children?: ReactNode }) {
+  const body = (
+    <>
+      <span className={`${styles.tileValue} ${styles[`${tone}Text`]}`}>{value}</span>
+      <span className={styles.tileLabel}>{label}</span>
+      {children}
+    </>
+  );
+  return href ? <a className={styles.tile} href={href}>{body}</a> : <div className={styles.tile}>{body}</div>;
+}

@@ -22,7 +22,15 @@ const en = {
   recordField: "Record", created: "created", deleted: "deleted", exists: "existed",
   allFields: "All fields", allUsers: "Everyone", apply: "Apply", reset: "Reset", filters: "Filter the history",
   newest: "Newest", older: "Older", pages: "Pages", changesCount: "changes", reverted: "Reverted", pending: "Waiting for an administrator's confirmation",
-  reconnecting: "Reconnecting to Bitrix24…", timesIn: "Times are shown in UTC until the page has loaded.",
+  reconnecting: "Reconnecting to Bitrix24…",
+  deniedHint: "Ask a Bitrix24 administrator to open it. The Change history tab on CRM cards works for every user.",
+  overview: "Overview", bindingsHealthy: "Bindings in place", eventsLastHour: "Events processed, last hour", waitingNow: "Waiting in the queue",
+  rejectedLastHour: "Rejected requests, last hour", appEvents: "App events", crmEvents: "CRM events", mode: "Mode", handler: "Handler",
+  added: "Added", changed: "Changed", removed: "Deleted", work: "Work in progress", runBackfill: "Run backfill", backfillQueued: "A new backfill pass is queued",
+  queue: "Event queue, last hour", waiting: "waiting", failedForGood: "failed permanently", idle: "Nothing is running.",
+  restCalls: "REST calls per minute", limitHits: "Limit hits (503) per minute", eventsPerMinute: "Events processed per minute", budget: "Request budget in use",
+  statusPending: "waiting for an administrator", statusDone: "confirmed", statusDenied: "denied", statusFailed: "failed", statusExpired: "expired",
+  checkedAt: "Checked", portalVersion: "Version", entityNames: "deal|contact|company|lead", lastHour: "last hour",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -48,7 +56,15 @@ const ru: Dict = {
   recordField: "Запись", created: "создана", deleted: "удалена", exists: "существовала",
   allFields: "Все поля", allUsers: "Все сотрудники", apply: "Применить", reset: "Сбросить", filters: "Фильтр истории",
   newest: "Новые", older: "Старее", pages: "Страницы", changesCount: "изменений", reverted: "Возвращено", pending: "Ждёт подтверждения администратора",
-  reconnecting: "Подключаемся к Битрикс24…", timesIn: "До загрузки страницы время показано в UTC.",
+  reconnecting: "Подключаемся к Битрикс24…",
+  deniedHint: "Попросите администратора Битрикс24 открыть её. Вкладка «История изменений» в карточках CRM доступна всем.",
+  overview: "Обзор", bindingsHealthy: "Подписки на месте", eventsLastHour: "Событий обработано за час", waitingNow: "Ждут в очереди",
+  rejectedLastHour: "Отклонённых запросов за час", appEvents: "События приложения", crmEvents: "События CRM", mode: "Режим", handler: "Обработчик",
+  added: "Создание", changed: "Изменение", removed: "Удаление", work: "Фоновые задачи", runBackfill: "Загрузить заново", backfillQueued: "Новая загрузка поставлена в очередь",
+  queue: "Очередь событий за час", waiting: "ждут", failedForGood: "не обработаны", idle: "Ничего не выполняется.",
+  restCalls: "Вызовов REST в минуту", limitHits: "Превышений лимита (503) в минуту", eventsPerMinute: "Событий обработано в минуту", budget: "Занято из бюджета запросов",
+  statusPending: "ждёт администратора", statusDone: "подтверждён", statusDenied: "отклонён", statusFailed: "ошибка", statusExpired: "истёк",
+  checkedAt: "Проверено", portalVersion: "Версия", entityNames: "сделка|контакт|компания|лид", lastHour: "за час",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

@@ -3,7 +3,15 @@ import { expect, test, type Page } from "@playwright/test";
 // As a person would: the app inside the fake Bitrix24 (portal on 127.0.0.1, app on localhost — cross-site frames).
 const portal = () => process.env.E2E_PORTAL_URL!;
 const app = () => process.env.E2E_APP_URL!;
-const shot = (page: Page, name: string) => page.screenshot({ path: test.info().outputPath(`${name}.png`), fullPage: true });
+// After the app has sized its frame through B24Frame (resizeWindow), so the screenshot shows the whole page.
+const shot = async (page: Page, name: string) => {
+  await page.waitForFunction(() => ((window as unknown as { __frameLog?: string[] }).__frameLog ?? []).includes("resizeWindow"));
+  // A tall cross-site frame renders only where the viewport is: grow the viewport to the page instead of fullPage.
+  const size = page.viewportSize() ?? { width: 1280, height: 900 };
+  await page.setViewportSize({ width: size.width, height: Math.min(8000, await page.evaluate(() => document.documentElement.scrollHeight)) });
+  await page.screenshot({ path: test.info().outputPath(`${name}.png`) });
+  await page.setViewportSize(size);
+};
 
 test("an admin sees the settings page, breaks a binding in the portal and repairs it with Rebind", async ({ page }) => {
   await page.goto(`${portal()}/marketplace/app/?user=1`);
@@ -24,6 +32,25 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
   await frame.getByRole("button", { name: "Run diagnostics" }).click();
   await expect(frame.getByRole("list", { name: "Diagnostics report" })).toContainText("Bindings verified");
   await shot(page, "admin-diagnostics");
+});
+
+test("an admin runs the backfill again and watches it finish", async ({ page }) => {
+  await page.goto(`${portal()}/marketplace/app/?user=1`);
+  const frame = page.frameLocator("#app-frame");
+  await expect(frame.getByText("Nothing is running.")).toBeVisible();
+  const leadLists = async () => ((await (await fetch(`${portal()}/_fake/counters`)).json()) as { rest: Record<string, number> }).rest["crm.lead.list"] ?? 0;
+  const before = await leadLists();
+  await frame.getByRole("button", { name: "Run backfill" }).click();
+  await expect(frame.getByRole("status").filter({ hasText: "A new backfill pass is queued" })).toBeVisible();
+  await expect(frame.getByText("Nothing is running.")).toHaveCount(0); // the new pass shows as running
+  // The bars follow the worker live (no reload) until the pass has read every entity, the last one too.
+  await expect.poll(leadLists, { timeout: 60_000 }).toBeGreaterThan(before);
+  for (const entity of ["deal", "contact", "company", "lead"]) await expect(frame.getByRole("progressbar", { name: `${entity} — done` })).toBeVisible({ timeout: 30_000 });
+  await expect(frame.getByText("Nothing is running.")).toBeVisible({ timeout: 30_000 });
+  await page.reload();
+  await expect(frame.getByRole("progressbar", { name: "lead — done" })).toBeVisible();
+  await expect(frame.getByRole("row").filter({ hasText: "backfill.requested" }).first()).toBeVisible();
+  await shot(page, "admin-backfill-done");
 });
 
 test("a non-admin gets a clear denied view", async ({ page }) => {
