@@ -33,7 +33,7 @@ export interface Stack {
   oauthUrl: string;
   env: Record<string, string>;
   /** process-group leaders (each started with `detached`), e.g. for sampling memory */
-  pids: { web: number; worker?: number };
+  pids: { web: number; worker?: number; fake?: number };
   stop(): Promise<void>;
 }
 
@@ -166,7 +166,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       if (!res.ok) throw new Error(`installing the app into ${portalUrl} failed: ${res.status} ${await res.text()}`);
     }
     await waitForBackfill(url, portalUrls.length, log);
-    return { appUrl, portalUrls, oauthUrl, env, pids: { web: web.pid!, worker: worker?.pid }, stop };
+    return { appUrl, portalUrls, oauthUrl, env, pids: { web: web.pid!, worker: worker?.pid, fake: fake?.child.pid }, stop };
   } catch (error) {
     await stop();
     throw error;
