@@ -3,6 +3,7 @@
 // kept so a table note can say what went wrong instead of a bare count.
 import { startStack, type Stack } from "../scripts/stack";
 import { benchDatabase, freePort, type BenchDb, type DbKind } from "./db";
+import { backendsCpu, groupCpu } from "./rss";
 
 export interface BenchStack extends Stack {
   db: BenchDb;
@@ -58,4 +59,19 @@ export async function withStack<T>(name: string, kind: DbKind, opts: { deals: nu
     else process.env.LOG_LEVEL = previousLevel;
     await db.stop();
   }
+}
+
+/** CPU seconds so far of each part; the database's only on PostgreSQL (PGlite runs inside the bench process). */
+export interface Cpu { web: number; worker: number; db: number; fake: number; bench: number }
+
+export function cpuNow(s: BenchStack): Cpu {
+  const own = process.cpuUsage();
+  return { web: groupCpu(s.pids.web), worker: s.pids.worker ? groupCpu(s.pids.worker) : 0, fake: s.pids.fake ? groupCpu(s.pids.fake) : 0,
+    db: s.db.kind === "PostgreSQL" ? backendsCpu(new URL(s.db.url).pathname.slice(1)) : NaN, bench: (own.user + own.system) / 1e6 };
+}
+
+/** Milliseconds of CPU per item between two readings, part by part. */
+export function cpuPer(a: Cpu, b: Cpu, items: number): Cpu {
+  const per = (k: keyof Cpu) => ((b[k] - a[k]) * 1000) / Math.max(1, items);
+  return { web: per("web"), worker: per("worker"), db: per("db"), fake: per("fake"), bench: per("bench") };
 }

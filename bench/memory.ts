@@ -3,7 +3,7 @@
 // run: web by events received, worker by events processed). A flat line after warm-up means no leak. The fake portal
 // gets limits far above Bitrix24's (this bench measures memory, not limits), and its clock moves 10 minutes every
 // real minute so the operating-time window (480 s per method per 10 min) never pauses the run.
-import { withStack, type BenchStack } from "./app";
+import { cpuNow, cpuPer, withStack, type BenchStack, type Cpu } from "./app";
 import { dbKinds, query } from "./db";
 import { crmEventMix, inboxCounts, inboxProgress, lastInboxId, reconcile } from "./events";
 import { inEqualsProcessed, type Drained } from "./ingest";
@@ -52,6 +52,15 @@ const at = (n: number) => (n >= 1000 ? `${fmt(n / 1000, 0)}k` : String(n));
 const series = (x: Series) => x.points.map((p, i) => (i ? `${at(p.events)} ${fmt(p.low, 0)}–${fmt(p.high, 0)}` : `${at(p.events)} ${fmt(p.mb, 0)}`)).join(", ");
 /** Growth of the floor (lowest RSS of an interval) from the first interval — warm-up — to the last one. */
 const growth = (x: Series) => (x.points.length > 2 ? x.points.at(-1)!.low - x.points[1]!.low : NaN);
+
+const span = (seconds: number) => (seconds < 120 ? `${fmt(seconds, 0)} s` : `${fmt(seconds / 60, 0)} min`);
+
+/** Where the run's time goes: CPU per event of each part, and the duration that alone implies on 2 idle cores. */
+function cpuRow(label: string, events: number, cpu: Cpu, seconds: number): BenchRow {
+  const all = cpu.web + cpu.worker + (Number.isNaN(cpu.db) ? 0 : cpu.db) + cpu.fake + cpu.bench;
+  return { bench: label, metric: "CPU ms per event", value: `web ${fmt(cpu.web, 2)}, worker ${fmt(cpu.worker, 2)}`, baseline: `all parts ${fmt(all, 2)}`,
+    note: `${Number.isNaN(cpu.db) ? "PGlite inside the bench process" : `PostgreSQL ${fmt(cpu.db, 2)}`}, fake portal ${fmt(cpu.fake, 2)}, load generator ${fmt(cpu.bench, 2)}; on 2 otherwise idle cores ${int(events)} events need ≥ ${span((all * events) / 2000)}, this run took ${span(seconds)}` };
+}
 
 function rows(label: string, events: number, web: Series, worker: Series, ev: { ok: number; non2xx: number; errors: number }, c: Drained, t: { ingest: number; total: number }): BenchRow[] {
   const drained = c.pending + c.processing === 0;
@@ -109,6 +118,7 @@ async function memoryOn(s: BenchStack, events: number): Promise<BenchRow[]> {
   const worker = sampler(s.pids.worker!);
   const step = Math.max(1000, Math.ceil(events / 10));
   const marks = workerMarks(s.db.url, afterId, step, worker.mark);
+  const cpu0 = cpuNow(s);
   const started = Date.now();
   const total = { ok: 0, non2xx: 0, errors: 0 };
   const queued = new Set<number>();
@@ -128,8 +138,11 @@ async function memoryOn(s: BenchStack, events: number): Promise<BenchRow[]> {
     await new Promise((r) => setTimeout(r, 3000)); // settle: the last metric flushes, then "end"
     web.stop();
     worker.stop();
+    const cpu = cpuPer(cpu0, cpuNow(s), events);
+    const seconds = (Date.now() - started) / 1000;
     const c = { ...(await inboxCounts(s.db.url, afterId)), waitedMs, ...(await reconcile(s.db.url, afterId, mix, queued)) };
-    return rows(`4 memory (${s.db.kind})`, events, web.series, worker.series, total, c, { ingest, total: (Date.now() - started) / 1000 });
+    const label = `4 memory (${s.db.kind})`;
+    return [...rows(label, events, web.series, worker.series, total, c, { ingest, total: seconds }), cpuRow(label, events, cpu, seconds)];
   } finally {
     clearInterval(clock);
     marks.stop();
