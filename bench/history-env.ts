@@ -8,7 +8,7 @@ import { resetEnvForTests } from "@/lib/env";
 import { flushMetrics } from "@/lib/metrics/bump";
 import { startFakeBitrix } from "../tests/fake-portal/index";
 import { startAppServer } from "../tests/support/app-server";
-import { servePglite } from "../tests/support/pglite-server";
+import { servePglite } from "../scripts/pglite-server";
 import { createRealDatabase, migrationSql } from "../tests/support/test-db";
 
 export interface BenchDb { url: string; kind: "PGlite" | "PostgreSQL"; stop(): Promise<void> }
@@ -36,7 +36,7 @@ async function migrate(url: string) {
 }
 
 /**
- * In-memory PGlite behind tests/support/pglite-server.ts: capture runs a worker process, the app's routes and the
+ * In-memory PGlite behind scripts/pglite-server.ts: capture runs a worker process, the app's routes and the
  * harness on one database at once, and pglite-socket 0.2.x interleaves concurrent connections' messages.
  */
 export async function pgliteDb(): Promise<BenchDb> {

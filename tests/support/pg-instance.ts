@@ -1,7 +1,7 @@
 // A database of its own that a test may stop and restart (the shared test cluster must never be restarted: other
 // test workers use it). A throwaway PostgreSQL cluster (initdb into a temp dir, a free port, run as the `postgres`
 // user when we are root) when the binaries are installed; otherwise PGlite on a file data dir served over the wire
-// protocol (tests/support/pglite-server.ts: safe for concurrent clients), stopped and reopened on the same dir and
+// protocol (scripts/pglite-server.ts: safe for concurrent clients), stopped and reopened on the same dir and
 // port — the same outage as far as a client can tell.
 // CRASH_TEST_DB=pglite forces the fallback (to exercise it on a machine that has PostgreSQL).
 import { execFile, spawnSync } from "node:child_process";
@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { servePglite, type PgliteServer } from "./pglite-server";
+import { servePglite, type PgliteServer } from "../../scripts/pglite-server";
 import { migrationSql } from "./test-db";
 
 const execFileAsync = promisify(execFile);

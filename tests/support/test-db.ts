@@ -40,12 +40,9 @@ export async function createRealDatabase(adminUrl: string, name: string): Promis
 
 async function startPglite(): Promise<string> {
   const { PGlite } = await import("@electric-sql/pglite");
-  const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
-  const db = await PGlite.create("memory://");
-  const server = new PGLiteSocketServer({ db, port: 0, host: "127.0.0.1", maxConnections: 100 });
-  await server.start();
-  const conn = server.getServerConn(); // "127.0.0.1:PORT"
-  return `postgresql://postgres:postgres@${conn}/postgres?sslmode=disable`;
+  const { servePglite } = await import("../../scripts/pglite-server");
+  const server = await servePglite(await PGlite.create("memory://"));
+  return `postgresql://postgres:postgres@127.0.0.1:${server.port}/postgres?sslmode=disable`;
 }
 
 const g = globalThis as unknown as { __testDbUrl?: Promise<string> };
