@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { NextRequest } from "next/server";
 import { verifyFrameAuth } from "@/lib/auth/frame-auth";
-import { issueSessionToken, readSessionToken } from "@/lib/auth/session";
+import { issueSessionToken, readSessionToken, SESSION_COOKIE } from "@/lib/auth/session";
 import { authOptions } from "@/lib/auth/options";
 import { getDb } from "@/lib/db";
 import { startAppWithFake } from "../support/lifecycle-env";
@@ -76,5 +77,31 @@ describe("placement hand-off", () => {
     expect(ok.headers.get("location")).toMatch(/^\/placements\/tab\?entity=contact&id=8061&st=/);
     expect((await send({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, PLACEMENT: "CRM_DEAL_DETAIL_TAB", PLACEMENT_OPTIONS: "{nope" })).status).toBe(400);
     expect((await send({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, PLACEMENT: "TASK_VIEW_TAB", PLACEMENT_OPTIONS: "{}" })).status).toBe(400);
+  });
+});
+
+describe("session edges", () => {
+  it("takes an API session only from the Authorization header: the cookie alone (a cross-site form) is refused", async () => {
+    const f = await frame(1);
+    const token = await issueSessionToken(await verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id! }));
+    const before = env.state(0).log.length;
+    const viaCookie = await post("/api/admin/rebind", null, { headers: { cookie: `${SESSION_COOKIE}=${token}`, "content-type": "text/plain" } });
+    expect(viaCookie.status).toBe(401);
+    expect(env.state(0).log.length).toBe(before); // nothing reached the portal
+    expect((await post("/api/admin/rebind", token)).status).toBe(200);
+  });
+
+  it("an expired session authorises nothing, but still lets its own portal frame the page that renews it", async () => {
+    const f = await frame(1);
+    const s = await verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id! });
+    vi.useFakeTimers({ now: Date.now() - 60 * 60_000, toFake: ["Date"] }); // issued an hour ago: 55 minutes valid
+    const stale = await issueSessionToken(s);
+    vi.useRealTimers();
+    expect(await readSessionToken(stale)).toBeNull();
+    expect((await post("/api/admin/rebind", stale)).status).toBe(401);
+    const { proxy } = await import("@/proxy");
+    const csp = async (st: string) => (await proxy(new NextRequest(`http://app/placements/tab?entity=deal&id=1&st=${encodeURIComponent(st)}`))).headers.get("content-security-policy");
+    expect(await csp(stale)).toBe(`frame-ancestors ${env.portal(0).baseUrl}`);
+    expect(await csp("forged.token.value")).toBe("frame-ancestors 'none'");
   });
 });
