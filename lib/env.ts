@@ -29,6 +29,7 @@ const EnvSchema = z.object({
   BITRIX_WEBHOOK_URL: url.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WORKER_IN_WEB: bool.default(true),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 });
 
 export type Env = Omit<z.infer<typeof EnvSchema>, "BITRIX_OAUTH_ALLOWED"> & {

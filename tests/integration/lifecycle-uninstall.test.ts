@@ -97,8 +97,23 @@ describe("recovery playbook", () => {
     const rebind = report.find((s) => s.step.startsWith("3-4"))!;
     expect(rebind).toMatchObject({ ok: true, repaired: true });
     expect(env.state().bindings.some((b) => b.event === "ONCRMDEALUPDATE")).toBe(true);
-    const metrics = await (await import("@/app/api/metrics/route")).GET();
-    const text = await metrics.text();
+    const { GET } = await import("@/app/api/metrics/route");
+    const text = await (await GET(new Request("http://app/api/metrics"))).text();
     expect(text).toMatch(new RegExp(`b24_bindings\\{portal="${portalId}",state="bound"\\} \\d+`));
+  });
+
+  it("serves /api/metrics only with the METRICS_TOKEN when one is configured", async () => {
+    const { GET } = await import("@/app/api/metrics/route");
+    const { resetEnvForTests } = await import("@/lib/env");
+    process.env.METRICS_TOKEN = "metrics-token-0123456789";
+    resetEnvForTests();
+    try {
+      expect((await GET(new Request("http://app/api/metrics"))).status).toBe(401);
+      expect((await GET(new Request("http://app/api/metrics", { headers: { authorization: "Bearer wrong-token-0123456789" } }))).status).toBe(401);
+      expect((await GET(new Request("http://app/api/metrics", { headers: { authorization: "Bearer metrics-token-0123456789" } }))).status).toBe(200);
+    } finally {
+      delete process.env.METRICS_TOKEN;
+      resetEnvForTests();
+    }
   });
 });
