@@ -4,7 +4,7 @@ import { sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { dbRetryDeadline, withDbRetry } from "@/lib/db-retry";
 import { AppError } from "@/lib/http-errors";
-import { enqueueJob } from "@/lib/jobs/queue";
+import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
 import { installFromClaim } from "@/lib/lifecycle/install";
 import { handleUninstall } from "@/lib/lifecycle/uninstall";
 import { bumpMetric } from "@/lib/metrics/bump";
@@ -55,8 +55,8 @@ export async function acceptEvent(form: FormObject): Promise<Accepted> {
   if (portal.status === "uninstalled") throw new AppError(410, "uninstalled", "The app is uninstalled on this portal");
   bumpMetric(portal.id, "events.received");
   if (name === "ONOFFLINEEVENT") {
-    // A notification only: drain the queue soon, once per few seconds however many notifications arrive.
-    await withDbRetry(() => enqueueJob("offline.drain", { portalId: portal.id, dedupeKey: `offline.drain:${portal.id}:${Math.floor(Date.now() / 5000)}` }), retry);
+    // A notification only: drain the queue soon — one waiting drain however many notifications arrive.
+    await withDbRetry(() => enqueueUnlessWaiting("offline.drain", portal.id), retry);
     return { status: "scheduled" };
   }
   return withDbRetry(() => storeInInbox(portal.id, name, e), retry);

@@ -4,7 +4,8 @@ import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
-import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
+import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
+import { AUTH_CONNECTOR, OFFLINE_NOTIFY_MIN_TIMEOUT_S } from "@/lib/lifecycle/registry";
 
 // The seed's safe offline flow: event.offline.get clear=0 → persist (inbox, deduplicated) → event.offline.clear by
 // process_id and ids → event.offline.error for items we could not take. The claim row is written before anything is
@@ -64,6 +65,17 @@ export async function drainOffline(portalId: string, maxBatches = 20): Promise<D
     report.events += events.length;
   }
   if (report.events) log.info({ portalId, ...report }, "offline queue drained");
+  return report;
+}
+
+/**
+ * Job `offline.drain`. ONOFFLINEEVENT is throttled by minTimeout: an event queued in the quiet window after a
+ * notification brings no notification of its own, so a drain that found events looks again once the window passed —
+ * otherwise such an event would wait for the minute's fallback poll.
+ */
+export async function runOfflineDrain(portalId: string): Promise<DrainReport> {
+  const report = await drainOffline(portalId);
+  if (report.events > 0) await enqueueUnlessWaiting("offline.drain", portalId, new Date(Date.now() + OFFLINE_NOTIFY_MIN_TIMEOUT_S * 1000));
   return report;
 }
 

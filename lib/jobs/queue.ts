@@ -18,6 +18,18 @@ export async function enqueueJob(kind: string, opts: { portalId?: string | null;
 }
 
 /**
+ * Queues `kind` for the portal at `runAt` unless one is already waiting to start by then: a burst of triggers becomes
+ * one run, and a trigger that arrives while a run is under way still gets a run after it (a time-window dedupe key
+ * would drop it until the next scheduled poll). Returns whether a job was queued.
+ */
+export async function enqueueUnlessWaiting(kind: string, portalId: string, runAt = new Date()): Promise<boolean> {
+  const inserted = await getDb().$executeRaw`
+    INSERT INTO "Job" (kind, "portalId", "runAt") SELECT ${kind}, ${portalId}, ${runAt}
+    WHERE NOT EXISTS (SELECT 1 FROM "Job" WHERE kind = ${kind} AND "portalId" = ${portalId} AND status = 'pending' AND "runAt" <= ${runAt})`;
+  return inserted > 0;
+}
+
+/**
  * Runs `work` once per dedupeKey across all processes; duplicates wait for (and share) the first one's result.
  * A failed run leaves no row behind (a flood of forged callbacks writes nothing); a duplicate that was waiting on it
  * then runs the work itself and meets the same refusal.

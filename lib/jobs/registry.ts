@@ -1,6 +1,6 @@
 import "server-only";
 import { getDb } from "@/lib/db";
-import { drainOffline } from "@/lib/events/offline";
+import { runOfflineDrain } from "@/lib/events/offline";
 import { probePortal } from "@/lib/lifecycle/probe-portal";
 import { refreshTokens } from "@/lib/bitrix/refresh";
 import { loadTokens } from "@/lib/portals/tokens";
@@ -19,7 +19,7 @@ async function keepAlive(portalId: string) {
 }
 
 export const JOB_HANDLERS: Record<string, (job: JobRow) => Promise<unknown>> = {
-  "offline.drain": (job) => drainOffline(job.portalId!),
+  "offline.drain": (job) => runOfflineDrain(job.portalId!),
   "portal.probe": (job) => probePortal(job.portalId!),
   "tokens.keepalive": (job) => keepAlive(job.portalId!),
   "history.backfill": (job) => runBackfill(job.portalId!),

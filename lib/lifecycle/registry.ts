@@ -26,6 +26,8 @@ export const FEATURES: Record<string, string> = {
 };
 
 export const AUTH_CONNECTOR = "change_history";
+/** ONOFFLINEEVENT's minTimeout: at most one notification per 5 s however many events are queued. */
+export const OFFLINE_NOTIFY_MIN_TIMEOUT_S = 5;
 export const CRM_ENTITIES = ["deal", "contact", "company", "lead"] as const;
 const CRM_EVENTS = CRM_ENTITIES.flatMap((e) => ["ADD", "UPDATE", "DELETE"].map((a) => `ONCRM${e.toUpperCase()}${a}`));
 
@@ -52,7 +54,7 @@ export function expectedBindings(features: Record<string, string>): ExpectedBind
     ...["ONAPPUPDATE", "ONAPPUNINSTALL", "ONAPPMETHODCONFIRM"].map((code) => ({ kind: "event" as const, code, mode: "online" as const, handler: eventHandlerUrl() })),
     ...CRM_EVENTS.map((code) => ({ kind: "event" as const, code, mode: offline ? ("offline" as const) : ("online" as const), handler: offline ? "" : eventHandlerUrl() })),
   ];
-  if (offline) events.push({ kind: "event", code: "ONOFFLINEEVENT", mode: "online", handler: eventHandlerUrl(), options: { minTimeout: 5 } });
+  if (offline) events.push({ kind: "event", code: "ONOFFLINEEVENT", mode: "online", handler: eventHandlerUrl(), options: { minTimeout: OFFLINE_NOTIFY_MIN_TIMEOUT_S } });
   const placements: ExpectedBinding[] = [
     ...CRM_ENTITIES.map((e) => ({ kind: "placement" as const, code: `CRM_${e.toUpperCase()}_DETAIL_TAB`, mode: "placement" as const, handler: placementHandlerUrl(), title: "Change history" })),
     { kind: "placement", code: "CRM_DEAL_DETAIL_TOOLBAR", mode: "placement", handler: placementHandlerUrl(), title: "Change history" },

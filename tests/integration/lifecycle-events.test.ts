@@ -86,9 +86,30 @@ describe("offline events", () => {
     expect((await drainOffline(portalId)).events).toBe(0);
   });
 
-  it("ONOFFLINEEVENT triggers a drain (hybrid trigger)", async () => {
+  it("ONOFFLINEEVENT triggers a drain (hybrid trigger): one waiting drain per burst, another after a running one", async () => {
+    await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
+    await env.control("clock", { advance: 10 }); // past the binding's minTimeout since the last notification
     await env.control("crm/deal/7", { fields: { TITLE: "notify" } });
     await waitUntil(async () => (await getDb().job.count({ where: { portalId, kind: "offline.drain" } })) > 0);
+    const notify = `event=ONOFFLINEEVENT&event_handler_id=9&ts=1&auth%5Bdomain%5D=x&auth%5Bmember_id%5D=${env.portal().memberId}&auth%5Bapplication_token%5D=${appToken()}`;
+    for (let i = 0; i < 3; i++) expect((await post(notify)).status).toBe(200);
+    expect(await getDb().job.count({ where: { portalId, kind: "offline.drain" } })).toBe(1); // a burst: one drain
+    await getDb().job.updateMany({ where: { portalId, kind: "offline.drain" }, data: { status: "running" } }); // it started
+    expect((await post(notify)).status).toBe(200); // events that arrived during that drain get a drain of their own
+    expect(await getDb().job.count({ where: { portalId, kind: "offline.drain", status: "pending" } })).toBe(1);
+    await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
+  });
+
+  it("a drain that found events looks again after minTimeout: events of the quiet window bring no notification", async () => {
+    const { runOfflineDrain } = await import("@/lib/events/offline");
+    await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
+    expect((await runOfflineDrain(portalId)).events).toBe(0);
+    expect(await getDb().job.count({ where: { portalId, kind: "offline.drain" } })).toBe(0); // nothing found: no follow-up
+    await env.control("crm/deal/8", { fields: { TITLE: "quiet window" } });
+    expect((await runOfflineDrain(portalId)).events).toBe(1);
+    const next = await getDb().job.findFirstOrThrow({ where: { portalId, kind: "offline.drain", status: "pending" } });
+    expect(next.runAt.getTime() - Date.now()).toBeGreaterThan(3000); // after the 5 s window, not at once
+    await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
   });
 });
 
