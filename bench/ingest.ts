@@ -55,7 +55,7 @@ export function inEqualsProcessed(c: Drained): boolean {
 function cpuRow(label: string, ping: Cpu, ev: Cpu, worker: number): BenchRow {
   const db = Number.isNaN(ev.db) ? `bench process (load generator + PGlite) ${fmt(ev.bench, 2)} ms` : `PostgreSQL ${fmt(ev.db, 2)} ms, load generator ${fmt(ev.bench, 2)} ms`;
   return { bench: label, metric: "CPU ms per request, web process", value: fmt(ev.web, 2), baseline: `${fmt(ping.web, 2)} (bare route)`,
-    note: `per event also: worker ${fmt(worker, 2)} ms, ${db}; CPU time depends far less than req/s on what else runs on the machine` };
+    note: `per event also: worker ${fmt(worker, 2)} ms, ${db}; CPU time varies less than req/s with the machine's other load` };
 }
 
 function rows(label: string, bare: LoadResult, ev: LoadResult, c: Drained, processSeconds: number, rest: Rest, s: BenchStack): BenchRow[] {
@@ -72,7 +72,7 @@ function rows(label: string, bare: LoadResult, ev: LoadResult, c: Drained, proce
   return out;
 }
 
-async function ingestOn(s: BenchStack, seconds: number, boundMs: number): Promise<BenchRow[]> {
+export async function ingestOn(s: BenchStack, seconds: number, boundMs: number): Promise<BenchRow[]> {
   const portal = s.portalUrls[0]!;
   const mix = await crmEventMix(portal);
   // Warm-up (JIT, route compilation, pools), not counted: at a few dozen req/s it would be most of a short run.
