@@ -49,3 +49,41 @@ export async function uploadToDisk(client: BitrixClient, folderId: number, file:
   }
   return toCallResult<DiskFile>(await sendMultipart(uploadUrl, field, file, "disk.upload"), "disk.upload").result;
 }
+
+/** Where a file goes; the form follows from it (uploadFormFor). */
+export type FileTarget =
+  | { kind: "timeline"; entityType: string; entityId: number; comment: string }
+  | { kind: "field"; entityType: string; entityId: number; field: string; fieldType: string; multiple?: boolean }
+  | { kind: "method"; method: string; params: Record<string, unknown>; path: [string, ...string[]] };
+
+const TIMELINE_TYPES: Record<string, string> = { lead: "lead", deal: "deal", contact: "contact", company: "company" };
+
+function setPath(params: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
+  const [head, ...rest] = path;
+  return { ...params, [head!]: rest.length ? setPath((params[head!] ?? {}) as Record<string, unknown>, rest, value) : value };
+}
+
+/** Drive-first: into the app's own Drive storage, then referenced by id ("n<ID>") from the field. */
+async function toDrive(client: BitrixClient, file: FileInput): Promise<string> {
+  const storage = await client.call<{ ROOT_OBJECT_ID: string }>("disk.storage.getforapp", {}, { lane: "interactive" });
+  return `n${(await uploadToDisk(client, Number(storage.result.ROOT_OBJECT_ID), file)).ID}`;
+}
+
+/** Puts a file where the target wants it, in the form the target takes. Returns the form used and the answer. */
+export async function attachFile(client: BitrixClient, target: FileTarget, file: FileInput): Promise<{ form: UploadForm; result: unknown }> {
+  const opts = { lane: "interactive" as const };
+  if (target.kind === "timeline") {
+    const form = uploadFormFor({ method: "crm.timeline.comment.add" });
+    const fields = { ENTITY_ID: target.entityId, ENTITY_TYPE: TIMELINE_TYPES[target.entityType] ?? target.entityType, COMMENT: target.comment, FILES: [fileValue(form === "disk" ? "pair" : form, file)] };
+    return { form, result: (await client.call("crm.timeline.comment.add", { fields }, opts)).result };
+  }
+  if (target.kind === "field") {
+    const method = `crm.${target.entityType}.update`;
+    const form = uploadFormFor({ method, fieldType: target.fieldType });
+    const value = form === "disk" ? await toDrive(client, file) : fileValue(form, file);
+    return { form, result: (await client.call(method, { id: target.entityId, fields: { [target.field]: target.multiple ? [value] : value } }, opts)).result };
+  }
+  const form = uploadFormFor({ method: target.method });
+  const value = form === "disk" ? await toDrive(client, file) : fileValue(form, file);
+  return { form, result: (await client.call(target.method, setPath(target.params, target.path, value), opts)).result };
+}

@@ -1,13 +1,14 @@
 import "server-only";
 import { bitrixFor } from "@/lib/bitrix";
-import { fileValue, uploadFormFor } from "@/lib/bitrix/upload";
+import { attachFile, type FileTarget } from "@/lib/bitrix/upload";
+import { AppError } from "@/lib/http-errors";
+import { getFieldMeta } from "@/lib/history/fields";
 import { queryHistory } from "@/lib/history/query";
 import { presentChanges } from "@/lib/history/present";
 import { dict } from "@/lib/i18n";
 
 // "Attach history as CSV": RFC 4180, UTF-8 with a BOM (Excel opens it right), cells that a spreadsheet would run as a
 // formula (= + - @, tab, CR) prefixed with ' — the file leaves our hands and is opened by people.
-const TYPE_IDS: Record<string, string> = { lead: "lead", deal: "deal", contact: "contact", company: "company" };
 
 export function csvCell(v: string): string {
   const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
@@ -32,14 +33,20 @@ export async function buildHistoryCsv(portalId: string, entityType: string, enti
   return { name: `history-${entityType}-${entityId}.csv`, content: new TextEncoder().encode(csv), rows: rows.length };
 }
 
-/** Puts the CSV on the record's timeline (crm.timeline.comment.add takes FILES as [name, base64] pairs). */
-export async function attachHistoryCsv(portalId: string, entityType: string, entityId: number, lang: string) {
+/**
+ * Puts the CSV on the record: on its timeline (a comment with the file, [name, base64]), or — when `field` names one
+ * of the record's file fields — into that field ({fileData} for a CRM file field, Drive-first for a Drive field).
+ * The form is chosen by the one upload module (lib/bitrix/upload.ts) from the target.
+ */
+export async function attachHistoryCsv(portalId: string, entityType: string, entityId: number, lang: string, field?: string) {
   const file = await buildHistoryCsv(portalId, entityType, entityId, lang);
-  const method = "crm.timeline.comment.add";
   const client = await bitrixFor(portalId);
-  const form = uploadFormFor({ method });
-  const res = await client.call<number>(method, {
-    fields: { ENTITY_ID: entityId, ENTITY_TYPE: TYPE_IDS[entityType], COMMENT: dict(lang).history, FILES: [fileValue(form === "disk" ? "pair" : form, file)] },
-  }, { lane: "interactive" });
-  return { commentId: res.result, rows: file.rows, name: file.name };
+  let target: FileTarget = { kind: "timeline", entityType, entityId, comment: dict(lang).history };
+  if (field) {
+    const meta = (await getFieldMeta(portalId, entityType, client))[field];
+    if (!meta || !["file", "disk_file"].includes(meta.type)) throw new AppError(400, "invalid_request", `${field} is not a file field of this ${entityType}`);
+    target = { kind: "field", entityType, entityId, field, fieldType: meta.type, multiple: meta.isMultiple };
+  }
+  const { form, result } = await attachFile(client, target, file);
+  return { attachedTo: field ?? "timeline", form, result, rows: file.rows, name: file.name };
 }

@@ -17,7 +17,7 @@ export const REQUIRED_METHODS: Record<string, string> = {
 };
 export const OPTIONAL_METHODS: Record<string, string> = {
   "crm.timeline.comment.add": "Attach history as CSV", "crm.deal.update": "Revert a change", "event.offline.get": "Safe offline event queue",
-  "event.offline.clear": "Safe offline event queue", "event.offline.error": "Safe offline event queue", "disk.folder.uploadfile": "Drive upload of CSV files",
+  "event.offline.clear": "Safe offline event queue", "event.offline.error": "Safe offline event queue", "disk.folder.uploadfile": "Drive upload of CSV files", "disk.storage.getforapp": "Drive upload of CSV files",
 };
 
 export const FEATURES: Record<string, string> = {

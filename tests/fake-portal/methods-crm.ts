@@ -1,9 +1,10 @@
 import { crmWrite } from "./core";
 import { E, RestError } from "./errors";
 import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
+import { acceptFileFields } from "./methods-files";
 import { ENTITIES, type CrmRecord, type Entity, type FieldDef } from "./types";
 
-// crm.{deal,contact,company,lead}.{fields,get,list,add,update,delete}, timeline comments and disk uploads.
+// crm.{deal,contact,company,lead}.{fields,get,list,add,update,delete} and timeline comments (files: methods-files.ts).
 
 function matches(rec: CrmRecord, filter: Record<string, unknown>): boolean {
   return Object.entries(filter).every(([rawKey, want]) => {
@@ -74,10 +75,10 @@ function entityMethods(entity: Entity): MethodTable {
     [`crm.${entity}.fields`]: (ctx) => ctx.portal.fields[entity],
     [`crm.${entity}.get`]: (ctx, p) => ctx.portal.crm[entity].get(requireRecord(ctx, entity, p.id ?? p.ID)),
     [`crm.${entity}.list`]: (ctx, p) => list(ctx, entity, p),
-    [`crm.${entity}.add`]: (ctx, p) => crmWrite(ctx.fake, ctx.portal, entity, "add", null, (p.fields ?? {}) as CrmRecord, ctx.userId, ctx.connector),
+    [`crm.${entity}.add`]: (ctx, p) => crmWrite(ctx.fake, ctx.portal, entity, "add", null, acceptFileFields(ctx, entity, (p.fields ?? {}) as CrmRecord), ctx.userId, ctx.connector),
     [`crm.${entity}.update`]: (ctx, p) => {
       const id = requireRecord(ctx, entity, p.id ?? p.ID);
-      crmWrite(ctx.fake, ctx.portal, entity, "update", id, (p.fields ?? {}) as CrmRecord, ctx.userId, ctx.connector);
+      crmWrite(ctx.fake, ctx.portal, entity, "update", id, acceptFileFields(ctx, entity, (p.fields ?? {}) as CrmRecord), ctx.userId, ctx.connector);
       return true;
     },
     [`crm.${entity}.delete`]: (ctx, p) => {
@@ -107,27 +108,4 @@ export const crmMethods: MethodTable = {
     ctx.portal.timeline.push({ ENTITY_TYPE: entity, ENTITY_ID: id, COMMENT: String(f.COMMENT ?? ""), FILES: pairs(f.FILES), AUTHOR_ID: ctx.userId });
     return ctx.portal.timeline.length;
   },
-  "disk.storage.getlist": () => [{ ID: "1", NAME: "Shared drive", CODE: null, MODULE_ID: "disk", ENTITY_TYPE: "common", ENTITY_ID: "shared_files_s1", ROOT_OBJECT_ID: "1" }],
-  "disk.folder.uploadfile": (ctx, p) => {
-    if (!p.id) throw E.arg("Required parameter id is empty", "id");
-    const content = p.fileContent as Record<string, string> | undefined;
-    const name = String((p.data as Record<string, unknown> | undefined)?.NAME ?? "file");
-    if (!content) {
-      const token = `disk|${Math.random().toString(36).slice(2)}`;
-      ctx.portal.disk.uploads.set(token, Number(p.id));
-      return { field: "file", uploadUrl: `${ctx.portal.baseUrl}/rest/upload.json?auth=${ctx.token}&token=${encodeURIComponent(token)}&name=${encodeURIComponent(name)}` };
-    }
-    const [fname, b64] = Object.values(content);
-    return storeDiskFile(ctx, Number(p.id), fname ?? name, Buffer.from(b64 ?? "", "base64").length);
-  },
 };
-
-export function storeDiskFile(ctx: Pick<Ctx, "portal" | "fake" | "userId">, folderId: number, name: string, size: number) {
-  const id = ctx.portal.disk.nextId++;
-  const now = ctx.fake.clock.iso();
-  const file = { ID: String(id), NAME: name, CODE: null, STORAGE_ID: "1", TYPE: "file", PARENT_ID: String(folderId), DELETED_TYPE: "0", GLOBAL_CONTENT_VERSION: "1",
-    FILE_ID: String(id), SIZE: String(size), CREATE_TIME: now, UPDATE_TIME: now, DELETE_TIME: null, CREATED_BY: String(ctx.userId), UPDATED_BY: String(ctx.userId),
-    DELETED_BY: "0", DOWNLOAD_URL: `${ctx.portal.baseUrl}/disk/downloadFile/${id}/`, DETAIL_URL: `${ctx.portal.baseUrl}/docs/file/${name}` };
-  ctx.portal.disk.files.set(id, file);
-  return file;
-}

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { E, RestError } from "./errors";
-import { crmMethods, storeDiskFile } from "./methods-crm";
+import { crmMethods } from "./methods-crm";
+import { fileMethods, storeDiskFile } from "./methods-files";
 import { eventMethods } from "./methods-events";
 import { knownMethod, systemMethods } from "./methods-system";
 import { parseStr } from "./php";
@@ -8,7 +9,7 @@ import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
 import type { FakeBitrix, PortalState } from "./types";
 
 // /rest/<method>[.json], /rest/api/<method> (v3), /rest/<user>/<secret>/<method> (webhook), /rest/upload.json.
-export const METHODS: MethodTable = { ...crmMethods, ...eventMethods, ...systemMethods(() => METHODS), batch: () => null };
+export const METHODS: MethodTable = { ...crmMethods, ...fileMethods, ...eventMethods, ...systemMethods(() => METHODS), batch: () => null };
 
 const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "content-type, authorization", "access-control-allow-methods": "GET, POST, OPTIONS" };
 

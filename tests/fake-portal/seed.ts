@@ -41,6 +41,7 @@ export const UF_FIELDS: Record<string, FieldDef> = {
   UF_CRM_CONTRACT: uf("file", "Contract"),
   UF_CRM_PARTNER: uf("crm", "Partner company", { settings: { COMPANY: "Y" } }),
   UF_CRM_CURATOR: uf("employee", "Curator"),
+  UF_CRM_DOCS: uf("disk_file", "Documents", { isMultiple: true }),
 };
 
 const STAGES = [{ ID: "NEW", VALUE: "New" }, { ID: "PREPARATION", VALUE: "Preparation" }, { ID: "WON", VALUE: "Won" }, { ID: "LOSE", VALUE: "Lost" }];
@@ -71,7 +72,7 @@ export function seedRecord(entity: Entity, id: number, rand: () => number, isoAt
   const base: CrmRecord = { ID: String(id), ASSIGNED_BY_ID: user, CREATED_BY_ID: user, MODIFY_BY_ID: user, DATE_CREATE: isoAt, DATE_MODIFY: isoAt, COMMENTS: "",
     UF_CRM_TEXT: `${pick(WORDS)} note`, UF_CRM_AMOUNT: String(Math.floor(rand() * 100)), UF_CRM_BUDGET: `${Math.floor(rand() * 9000) + 1000}|EUR`,
     UF_CRM_DUE: "2026-12-31", UF_CRM_MEETING: isoAt, UF_CRM_VIP: rand() < 0.2 ? "1" : "0", UF_CRM_SOURCE: pick(["41", "42", "43"]),
-    UF_CRM_TAGS: [pick(WORDS).toLowerCase()], UF_CRM_CONTRACT: null, UF_CRM_PARTNER: "", UF_CRM_CURATOR: user };
+    UF_CRM_TAGS: [pick(WORDS).toLowerCase()], UF_CRM_CONTRACT: null, UF_CRM_PARTNER: "", UF_CRM_CURATOR: user, UF_CRM_DOCS: [] };
   const title = `${pick(WORDS)} ${pick(WORDS)} #${id}`;
   if (entity === "deal") return { ...base, TITLE: title, STAGE_ID: pick(STAGES).ID, OPPORTUNITY: `${Math.floor(rand() * 50000)}.00`, CURRENCY_ID: "EUR", CLOSEDATE: "2026-12-31", CONTACT_ID: String(1 + (id % 20)), COMPANY_ID: String(1 + (id % 10)) };
   if (entity === "contact") return { ...base, NAME: pick(["Ivan", "Maria", "John", "Olga"]), LAST_NAME: pick(WORDS), POST: "Manager", COMPANY_ID: String(1 + (id % 10)),

@@ -91,7 +91,7 @@ export interface PortalState {
   features: Record<string, string>;
   faults: Faults;
   webhook: { userId: number; secret: string };
-  disk: { files: Map<number, Record<string, unknown>>; nextId: number; uploads: Map<string, number> };
+  disk: { files: Map<number, Record<string, unknown>>; nextId: number; uploads: Map<string, number>; templates: { id: number; name: string; size: number; bare: boolean }[] };
   timeline: { ENTITY_TYPE: string; ENTITY_ID: number; COMMENT: string; FILES: { name: string; size: number }[]; AUTHOR_ID: number }[];
   log: LogEntry[];
   counters: { rest: Record<string, number>; served503: number; refreshes: number; refreshAttempts: number; eventsDelivered: number; eventsDropped: number; logSeq: number };

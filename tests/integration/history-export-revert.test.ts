@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bitrixFor } from "@/lib/bitrix";
-import { fileValue, uploadFormFor, uploadToDisk } from "@/lib/bitrix/upload";
+import { attachFile, fileValue, uploadFormFor, uploadToDisk } from "@/lib/bitrix/upload";
 import { getDb } from "@/lib/db";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
-import { attachHistoryCsv, toCsv } from "@/lib/history/export";
+import { attachHistoryCsv, buildHistoryCsv, toCsv } from "@/lib/history/export";
 import { revertChange } from "@/lib/history/revert";
 import { startAppWithFake } from "../support/lifecycle-env";
 
@@ -22,7 +22,7 @@ afterAll(() => env.stop());
 
 const file = { name: "history.csv", content: new TextEncoder().encode("a,b\r\n1,2\r\n") };
 
-describe("one normalized upload module", () => {
+describe("one normalized upload module: the CSV export in every form", () => {
   it("picks the payload form by target", () => {
     expect(uploadFormFor({ method: "crm.timeline.comment.add" })).toBe("pair");
     expect(uploadFormFor({ method: "crm.deal.update" })).toBe("fileData");
@@ -32,10 +32,31 @@ describe("one normalized upload module", () => {
     expect(fileValue("pair", file)).toEqual(["history.csv", Buffer.from(file.content).toString("base64")]);
   });
 
-  it("sends {fileData: [name, base64]} to a CRM file field", async () => {
-    const client = await bitrixFor(portalId);
-    await client.call("crm.deal.update", { id: 2, fields: { UF_CRM_CONTRACT: fileValue("fileData", file) } });
-    expect(env.state().crm.deal.get(2)!.UF_CRM_CONTRACT).toEqual({ fileData: ["history.csv", Buffer.from(file.content).toString("base64")] });
+  it("puts the history CSV into a CRM file field as {fileData: [name, base64]}", async () => {
+    const r = await attachHistoryCsv(portalId, "deal", 2, "en", "UF_CRM_CONTRACT");
+    expect(r.form).toBe("fileData");
+    const csv = await buildHistoryCsv(portalId, "deal", 2, "en");
+    expect(env.state().crm.deal.get(2)!.UF_CRM_CONTRACT).toMatchObject({ name: "history-deal-2.csv", size: csv.content.length });
+  });
+
+  it("puts the history CSV into a Drive field Drive-first: uploaded to the app's storage, referenced by id", async () => {
+    const r = await attachHistoryCsv(portalId, "deal", 3, "en", "UF_CRM_DOCS");
+    expect(r.form).toBe("disk");
+    const [driveId] = env.state().crm.deal.get(3)!.UF_CRM_DOCS as string[];
+    expect(env.state().disk.files.get(Number(driveId))).toMatchObject({ NAME: "history-deal-3.csv", PARENT_ID: "2" });
+  });
+
+  it("sends a bare base64 string where the target takes one (document templates)", async () => {
+    const csv = await buildHistoryCsv(portalId, "deal", 2, "en");
+    const r = await attachFile(await bitrixFor(portalId), { kind: "method", method: "documentgenerator.template.add", params: { fields: { name: "History" } }, path: ["fields", "file"] }, csv);
+    expect(r.form).toBe("base64");
+    expect(env.state().disk.templates.at(-1)).toMatchObject({ name: "History", size: csv.content.length, bare: true });
+  });
+
+  it("refuses a field that is not a file field, before any upload", async () => {
+    const before = env.state().log.length;
+    await expect(attachHistoryCsv(portalId, "deal", 2, "en", "UF_CRM_TEXT")).rejects.toMatchObject({ status: 400 });
+    expect(env.state().log.slice(before).filter((e) => e.rest !== "crm.deal.fields")).toEqual([]);
   });
 
   it.each([false, true])("uploads to Drive first (two-step: %s)", async (twoStep) => {
@@ -49,7 +70,7 @@ describe("export and revert", () => {
     await env.control("crm/deal/9", { fields: { TITLE: "=HYPERLINK(\"x\")", COMMENTS: "a, \"quoted\" note" }, userId: 2 });
     await settle();
     const r = await attachHistoryCsv(portalId, "deal", 9, "en");
-    expect(r.rows).toBe(2);
+    expect(r).toMatchObject({ rows: 2, form: "pair", attachedTo: "timeline" });
     const timeline = env.state().timeline.at(-1)!;
     expect(timeline).toMatchObject({ ENTITY_TYPE: "deal", ENTITY_ID: 9, FILES: [{ name: "history-deal-9.csv" }] });
     const csv = toCsv(["When", "Field"], [["x", "=HYPERLINK(\"x\")"], ["y", "a, \"quoted\" note"]]);

@@ -3,14 +3,20 @@ import { requirePortalSession } from "@/lib/auth/session";
 import { attachHistoryCsv } from "@/lib/history/export";
 import { toErrorResponse } from "@/lib/http-errors";
 
-const BodySchema = z.object({ entity: z.enum(["deal", "contact", "company", "lead"]), id: z.coerce.number().int().positive() });
+const BodySchema = z.object({
+  entity: z.enum(["deal", "contact", "company", "lead"]),
+  id: z.coerce.number().int().positive(),
+  /** a file field of the record to put the CSV into, instead of the timeline */
+  field: z.string().regex(/^UF_[A-Z0-9_]{1,60}$/, "must be a UF_ file field").optional(),
+});
 
-// POST /api/history/export — "Attach history as CSV" on the record's timeline (the session's portal only).
+// POST /api/history/export — "Attach history as CSV" to the record's timeline or one of its file fields (the
+// session's portal only).
 export async function POST(req: Request) {
   try {
     const s = await requirePortalSession(req);
     const body = BodySchema.parse(await req.json().catch(() => ({})));
-    return Response.json(await attachHistoryCsv(s.portalId, body.entity, body.id, s.lang));
+    return Response.json(await attachHistoryCsv(s.portalId, body.entity, body.id, s.lang, body.field));
   } catch (error) {
     return toErrorResponse(error);
   }
