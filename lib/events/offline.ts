@@ -14,6 +14,7 @@ import { AUTH_CONNECTOR, OFFLINE_NOTIFY_MIN_TIMEOUT_S } from "@/lib/lifecycle/re
 
 interface OfflineEvent { ID: string; EVENT_NAME: string; EVENT_DATA: unknown; EVENT_ADDITIONAL?: { user_id?: string } | false; MESSAGE_ID: string }
 interface OfflineBatch { process_id: string | null; events: OfflineEvent[] }
+const BATCH = 50;
 export interface DrainReport { batches: number; events: number; errors: number; resumed: number }
 
 async function persist(portalId: string, events: OfflineEvent[]): Promise<{ ok: OfflineEvent[]; failed: OfflineEvent[] }> {
@@ -56,13 +57,17 @@ export async function drainOffline(portalId: string, maxBatches = 20): Promise<D
   const client = await bitrixFor(portalId);
   const report: DrainReport = { batches: 0, events: 0, errors: 0, resumed: await resumeClaims(client, portalId) };
   for (let i = 0; i < maxBatches; i++) {
-    const res = await client.call<OfflineBatch>("event.offline.get", { clear: 0, limit: 50, auth_connector: AUTH_CONNECTOR }, { idempotent: false });
+    const res = await client.call<OfflineBatch>("event.offline.get", { clear: 0, limit: BATCH, auth_connector: AUTH_CONNECTOR }, { idempotent: false });
     const { process_id: processId, events } = res.result;
     if (!processId || !events?.length) break;
     await getDb().offlineClaim.create({ data: { portalId, processId, eventCount: events.length } });
     report.errors += await settleBatch(client, portalId, processId, events);
     report.batches++;
     report.events += events.length;
+    // A batch short of the limit means the queue is empty for now: under a steady trickle, going on would spend the
+    // portal's request budget on near-empty batches while the inbox waits for this worker (the next notification,
+    // or the follow-up drain, picks up what arrives meanwhile).
+    if (events.length < BATCH) break;
   }
   if (report.events) log.info({ portalId, ...report }, "offline queue drained");
   return report;

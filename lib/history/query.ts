@@ -29,7 +29,9 @@ export async function queryHistory(portalId: string, q: HistoryQuery) {
   const rows = await getDb().fieldChange.findMany({
     where: {
       ...recordWhere(portalId, q),
-      ...(after ? { OR: [{ changedAt: { lt: after.changedAt } }, { changedAt: after.changedAt, id: { lt: after.id } }] } : {}),
+      // The OR alone is only a filter: PostgreSQL would read every newer row first. The bound on changedAt lets the
+      // index start at the cursor, so page N costs what page 1 does.
+      ...(after ? { changedAt: { lte: after.changedAt }, OR: [{ changedAt: { lt: after.changedAt } }, { changedAt: after.changedAt, id: { lt: after.id } }] } : {}),
     },
     orderBy: [{ changedAt: "desc" }, { id: "desc" }],
     take: limit + 1,

@@ -15,6 +15,22 @@ export const RECORD_FIELD = "__record__";
 const json = (v: unknown) => (v ?? Prisma.JsonNull) as Prisma.InputJsonValue;
 const modifiedAtOf = (r: CrmRecord) => (r.DATE_MODIFY ? new Date(String(r.DATE_MODIFY)) : null);
 
+/**
+ * New snapshots in one statement from one JSON parameter: a backfill page is 2 500 records, and Prisma's createMany
+ * spends ≈ 5× longer binding a row of parameters per record (1.4 s vs 0.25 s per page on PostgreSQL).
+ */
+async function insertSnapshots(tx: Prisma.TransactionClient, portalId: string, entityType: string, records: CrmRecord[]) {
+  const rows = records.map((r) => {
+    const at = modifiedAtOf(r);
+    return { id: Number(r.ID), fields: r, at: at && !Number.isNaN(at.getTime()) ? at.toISOString().slice(0, -1) : null };
+  });
+  await tx.$executeRaw`
+    INSERT INTO "CrmSnapshot" ("portalId", "entityType", "entityId", fields, "modifiedAt", "updatedAt")
+    SELECT ${portalId}, ${entityType}, (x->>'id')::int, x->'fields', (x->>'at')::timestamp, now() AT TIME ZONE 'UTC'
+    FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS x
+    ON CONFLICT DO NOTHING`;
+}
+
 export interface ApplyOptions {
   source: "event" | "backfill";
   /** ids whose event was an add: their first snapshot is recorded as "created" */
@@ -31,7 +47,7 @@ export async function applySnapshots(portalId: string, entityType: string, recor
       WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ANY(${ids}::int[]) ORDER BY "entityId" FOR UPDATE` : [];
     const prev = new Map(rows.map((r) => [r.entityId, r]));
     const changes: Prisma.FieldChangeCreateManyInput[] = [];
-    const fresh: Prisma.CrmSnapshotCreateManyInput[] = [];
+    const fresh: CrmRecord[] = [];
     const updated: CrmRecord[] = [];
     for (const record of records) {
       const entityId = Number(record.ID);
@@ -41,11 +57,11 @@ export async function applySnapshots(portalId: string, entityType: string, recor
       const diff = before ? diffRecords(meta, before.fields, record) : opts.created?.has(entityId) ? [{ field: RECORD_FIELD, oldValue: null, newValue: "created" }] : [];
       const changedById = Number(record.MODIFY_BY_ID) || null;
       for (const c of diff) changes.push({ portalId, entityType, entityId, field: c.field, oldValue: json(c.oldValue), newValue: json(c.newValue), changedById, changedAt: modifiedAt, source: opts.source });
-      if (!before) fresh.push({ portalId, entityType, entityId, fields: record as Prisma.InputJsonValue, modifiedAt: modifiedAtOf(record) });
+      if (!before) fresh.push(record);
       else if (diff.length || before.modifiedAt?.getTime() !== modifiedAt.getTime()) updated.push(record);
     }
     if (changes.length) await tx.fieldChange.createMany({ data: changes });
-    if (fresh.length) await tx.crmSnapshot.createMany({ data: fresh, skipDuplicates: true });
+    if (fresh.length) await insertSnapshots(tx, portalId, entityType, fresh);
     for (const record of updated) {
       await tx.crmSnapshot.update({ where: { portalId_entityType_entityId: { portalId, entityType, entityId: Number(record.ID) } }, data: { fields: record as Prisma.InputJsonValue, modifiedAt: modifiedAtOf(record) } });
     }

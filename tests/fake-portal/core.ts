@@ -120,6 +120,7 @@ export function crmWrite(fake: FakeBitrix, portal: PortalState, entity: Entity, 
     const prev = store.get(id!)!;
     store.set(id!, { ...prev, ...fields, ID: String(id), DATE_MODIFY: now, MODIFY_BY_ID: String(userId) });
   } else store.delete(id!);
+  if (action !== "update") portal.crmIdsRevision[entity]++;
   fireEvent(fake, portal, crmEventName(entity, action), { FIELDS: { ID: String(id) } }, userId, connector);
   return id!;
 }

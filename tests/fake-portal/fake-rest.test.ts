@@ -113,6 +113,18 @@ describe("REST envelopes", () => {
     expect((await f.rest("crm.contact.list", { filter: { "!@ID": [1] }, select: ["ID"], start: -1 }, AUTH_ID!)).body.result).not.toContainEqual({ ID: "1" });
   });
 
+  it("lists the fast >ID pattern right after adds and deletes", async () => {
+    const { AUTH_ID } = await f.frame();
+    const ids = async (after: number) => ((await f.rest("crm.lead.list", { order: { ID: "ASC" }, filter: { ">ID": after }, select: ["ID"], start: -1 }, AUTH_ID!)).body.result as { ID: string }[]).map((r) => Number(r.ID));
+    const before = await ids(0);
+    const added = (await f.rest("crm.lead.add", { fields: { TITLE: "new lead" } }, AUTH_ID!)).body.result as number;
+    await f.rest("crm.lead.delete", { id: before[0] }, AUTH_ID!);
+    const after = await ids(0);
+    expect(after).toContain(added);
+    expect(after).not.toContain(before[0]);
+    expect(await ids(added - 1)).toEqual([added]);
+  });
+
   it("runs batch with the documented shape, $result references, halt and the 50 limit", async () => {
     const { AUTH_ID } = await f.frame();
     const r = await f.rest("batch", { halt: 0, cmd: { get_user: "user.current", deal: "crm.deal.get?id=5", contact: "crm.contact.get?id=$result[deal][CONTACT_ID]", bad: "nope.method" } }, AUTH_ID!);

@@ -43,7 +43,7 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
     nextId[e] = n + 1;
   }
   return {
-    index, memberId: hex(), port: 0, baseUrl: "", domain: "", clientEndpoint: "", users: seedUsers(), crm, nextId,
+    index, memberId: hex(), port: 0, baseUrl: "", domain: "", clientEndpoint: "", users: seedUsers(), crm, crmIdsRevision: { deal: 0, contact: 0, company: 0, lead: 0 }, nextId,
     fields: structuredClone(FIELDS),
     app: { installed: false, finished: false, version: opts.app.version ?? 1, applicationToken: hex(), options: {}, status: "L", license: "pro", paymentExpired: false, disabled: false, lastOfflineNotifyAt: 0 },
     bindings: [], nextBindingId: 1, placements: [], offline: [], nextOfflineId: 1,

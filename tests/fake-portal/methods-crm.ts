@@ -39,6 +39,31 @@ function project(rec: CrmRecord, select: string[], fields: Record<string, FieldD
   return Object.fromEntries(Object.entries(rec).filter(([k]) => keep(k)));
 }
 
+/** Ids in ascending order, cached per store until an add or a delete (a list of 100 000 records stays O(page)). */
+const sortedIds = new WeakMap<Map<number, CrmRecord>, { revision: number; ids: number[] }>();
+function idsOf(store: Map<number, CrmRecord>, revision: number): number[] {
+  let cached = sortedIds.get(store);
+  if (!cached || cached.revision !== revision) sortedIds.set(store, (cached = { revision, ids: [...store.keys()].sort((a, b) => a - b) }));
+  return cached.ids;
+}
+
+/** The candidate ids in list order: `@ID` names them, `>ID` (the fast export pattern) starts past the cursor. */
+function candidates(store: Map<number, CrmRecord>, revision: number, filter: Record<string, unknown>, desc: boolean): number[] {
+  const inIds = filter["@ID"];
+  if (inIds !== undefined) {
+    const wanted = (Array.isArray(inIds) ? inIds : typeof inIds === "object" && inIds ? Object.values(inIds) : [inIds]).map(Number).filter((id) => store.has(id));
+    return [...new Set(wanted)].sort((a, b) => (desc ? b - a : a - b));
+  }
+  const ids = idsOf(store, revision);
+  if (desc) return [...ids].reverse();
+  const after = filter[">ID"];
+  if (after === undefined || after === "" || Number.isNaN(Number(after))) return ids;
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (ids[mid]! <= Number(after)) lo = mid + 1; else hi = mid; }
+  return ids.slice(lo);
+}
+
 function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
   const filter = (p.filter ?? p.FILTER ?? {}) as Record<string, unknown>;
   const order = (p.order ?? p.ORDER ?? { ID: "ASC" }) as Record<string, string>;
@@ -47,12 +72,12 @@ function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
   const select = (Array.isArray(raw) ? raw : typeof raw === "object" ? Object.values(raw as object) : [raw]).map(String);
   const start = Number(p.start ?? 0);
   const desc = String(Object.values(order)[0] ?? "ASC").toUpperCase() === "DESC";
+  const store = ctx.portal.crm[entity];
   const rows: CrmRecord[] = [];
-  const ids = [...ctx.portal.crm[entity].keys()].sort((a, b) => (desc ? b - a : a - b));
   const limit = start === -1 ? 50 : start + 51;
   let total = 0;
-  for (const id of ids) {
-    const rec = ctx.portal.crm[entity].get(id)!;
+  for (const id of candidates(store, ctx.portal.crmIdsRevision[entity], filter, desc)) {
+    const rec = store.get(id)!;
     if (!matches(rec, filter)) continue;
     total++;
     if (rows.length < limit) rows.push(rec);

@@ -100,6 +100,14 @@ describe("offline events", () => {
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
   });
 
+  it("stops at a batch short of the limit: a trickle does not spend the request budget on empty reads", async () => {
+    await drainOffline(portalId);
+    await env.control("crm/deal/9", { fields: { TITLE: "trickle" } });
+    await env.control("reset-counters");
+    expect((await drainOffline(portalId)).events).toBe(1);
+    expect(env.state().counters.rest["event.offline.get"]).toBe(1); // not a second read that finds nothing
+  });
+
   it("a drain that found events looks again after minTimeout: events of the quiet window bring no notification", async () => {
     const { runOfflineDrain } = await import("@/lib/events/offline");
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
