@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { disconnectDb, getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
-import { runBackfill } from "@/lib/history/backfill";
+import { restartBackfill, runBackfill } from "@/lib/history/backfill";
 import { LEASE_MS } from "@/lib/jobs/lease";
 import { enqueueJob } from "@/lib/jobs/queue";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
@@ -162,6 +162,25 @@ describe("a worker killed with SIGKILL", () => {
     expect(rows.every((r) => r.source === "offline")).toBe(true);
     expect(rows.map((r) => dealOf(r.payload)).sort((a, b) => a - b)).toEqual([...edited.keys()].sort((a, b) => a - b)); // each exactly once
     await expectOneChangePerEdit(offline, edited);
+  }, TEST_MS);
+});
+
+describe("a worker killed with SIGKILL mid-backfill", () => {
+  it("resumes the pass: every record read, none counted twice, no change invented", async () => {
+    await restartBackfill(online, "crash-test"); // a pass over records that all have snapshots already
+    await env.control("faults", { latencyMs: [1500, 1500] }, 0); // each of the pass's requests takes 1.5 s
+    const worker = await startWorker(workerEnv());
+    await eventually("the pass is under way", async () => (await getDb().backfillRun.count({ where: { portalId: online, status: "done" } })) >= 1, 120_000);
+    await worker.kill9();
+    expect((await getDb().backfillRun.findMany({ where: { portalId: online } })).some((r) => r.status !== "done")).toBe(true); // it died mid-pass
+    await env.control("faults", { latencyMs: [0, 0] }, 0);
+    const last = await startWorker(workerEnv());
+    await eventually("the pass completes", async () => (await getDb().backfillRun.count({ where: { portalId: online, status: "done" } })) === 4, RECOVERY_MS);
+    expect(await last.stop(), last.output().slice(-6000)).toBe(0);
+    const runs = await getDb().backfillRun.findMany({ where: { portalId: online } });
+    for (const r of runs) expect(r.processed, r.entityType).toBe(r.total);
+    expect(await getDb().crmSnapshot.count({ where: { portalId: online } })).toBe(runs.reduce((n, r) => n + (r.total ?? 0), 0));
+    expect(await getDb().fieldChange.count({ where: { portalId: online, source: "backfill" } })).toBe(0);
   }, TEST_MS);
 });
 
