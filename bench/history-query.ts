@@ -7,13 +7,12 @@ import { getDb } from "@/lib/db";
 import { presentChanges } from "@/lib/history/present";
 import { loadHistoryView } from "@/lib/history/view";
 import { countHistory, historyFacets, queryHistory, type HistoryQuery } from "@/lib/history/query";
-import { historyFacetsSkipScan, historyViewFixed, presentChangesCachedFormat, queryHistoryBounded } from "./history-fixes";
 import { pgliteDb, progress, realDb, pointAppAt, type BenchDb } from "./history-env";
 import { SEED_FIELDS, TARGET_ID, seedChanges, seedLabels, type Seeded } from "./history-seed";
 import { fmt, percentile } from "./table";
 
 export interface QueryOptions { rows: number; target: number; runs: number }
-export interface Timing { p50: number; p99: number; plan?: string; fixOf?: string; same?: boolean }
+export interface Timing { p50: number; p99: number; plan?: string }
 export type CaseTimings = Record<string, Timing>;
 
 async function timeIt(work: () => Promise<unknown>, runs: number): Promise<Timing> {
@@ -70,9 +69,8 @@ async function cursorAfter(portalId: string, q: HistoryQuery, pages: number): Pr
   return cursor!;
 }
 
-/** One call to time; a fix names the case it would replace and a pair of reads that must give the same result. */
-export interface Case { name: string; work: () => Promise<unknown>; plan?: boolean; fixOf?: string; check?: [() => Promise<unknown>, () => Promise<unknown>] }
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? String(x) : x));
+/** One call to time (with its SQL's EXPLAIN when `plan`). */
+export interface Case { name: string; work: () => Promise<unknown>; plan?: boolean }
 const NAMES = { present: "presentChanges (first page)", facets: "facets (fields and users in the filters)", view: "whole tab view (page + count + facets + labels)" };
 
 interface Setup { s: Seeded; base: HistoryQuery; deep: string; deepName: string; first: Awaited<ReturnType<typeof queryHistory>>; session: Parameters<typeof loadHistoryView>[0] }
@@ -99,27 +97,6 @@ function tabCases({ s, base, deep, deepName, first, session }: Setup): Case[] {
   ];
 }
 
-/** Candidate fixes (bench/history-fixes.ts), each next to the case it would replace. */
-function fixCases({ s, base, deep, deepName, first, session }: Setup): Case[] {
-  const both = (f: typeof presentChanges) => async () => [await f(s.portalId, "deal", first.items, "en"), await f(s.portalId, "deal", first.items, "ru")];
-  const viewNow = async () => {
-    const v = await loadHistoryView(session, { entity: "deal", id: TARGET_ID });
-    return { rows: v.rows, total: v.total, next: v.next, fields: v.fields.map((f) => f.label).sort(), users: v.users.map((u) => u.label).sort() };
-  };
-  const viewFixed = async () => {
-    const v = await historyViewFixed(s.portalId, "deal", TARGET_ID, "en");
-    return { rows: v.rows, total: v.total, next: v.next, fields: [...v.fields].sort(), users: [...v.users].sort() };
-  };
-  return [
-    { name: "fix: cursor also as a range (changedAt ≤ cursor)", plan: true, fixOf: deepName, work: () => queryHistoryBounded(s.portalId, { ...base, cursor: deep }),
-      check: [() => queryHistoryBounded(s.portalId, { ...base, cursor: deep }), () => queryHistory(s.portalId, { ...base, cursor: deep })] },
-    { name: "fix: one cached Intl.DateTimeFormat", fixOf: NAMES.present, work: () => presentChangesCachedFormat(s.portalId, "deal", first.items, "en"), check: [both(presentChangesCachedFormat), both(presentChanges)] },
-    { name: "fix: facets by skip scan (one index probe per value)", fixOf: NAMES.facets, work: () => historyFacetsSkipScan(s.portalId, "deal", TARGET_ID),
-      check: [() => historyFacetsSkipScan(s.portalId, "deal", TARGET_ID), () => historyFacets(s.portalId, "deal", TARGET_ID)] },
-    { name: "fix: whole tab view with the fixes above", fixOf: NAMES.view, work: () => historyViewFixed(s.portalId, "deal", TARGET_ID, "en"), check: [viewFixed, viewNow] },
-  ];
-}
-
 async function measureOn(db: BenchDb, o: QueryOptions): Promise<CaseTimings> {
   const restore = await pointAppAt({ DATABASE_URL: db.url, APP_URL: "http://127.0.0.1:9", BITRIX_OAUTH_URL: "http://127.0.0.1:9" });
   try {
@@ -131,8 +108,8 @@ async function measureOn(db: BenchDb, o: QueryOptions): Promise<CaseTimings> {
     t = performance.now();
     const out: CaseTimings = {};
     const ready = await setup(seeded, o.target);
-    for (const c of [...tabCases(ready), ...fixCases(ready)]) {
-      out[c.name] = { ...(await timeIt(c.work, o.runs)), fixOf: c.fixOf, same: c.check ? json(await c.check[0]()) === json(await c.check[1]()) : undefined };
+    for (const c of tabCases(ready)) {
+      out[c.name] = await timeIt(c.work, o.runs);
       if (c.plan) out[c.name]!.plan = await planOf(db.url, await sqlOf(c.work));
     }
     progress(`query/${db.kind}: ${Object.keys(out).length} cases × ${o.runs} runs in ${fmt((performance.now() - t) / 1000)} s`);

@@ -26,12 +26,7 @@ function queryRows(results: { kind: string; timings: CaseTimings }[], o: { rows:
   for (const name of names) {
     const t = results.map((r) => r.timings[name]!);
     const plans = [...new Set(t.map((x) => x.plan).filter(Boolean))].join(" | ");
-    const fixOf = t[0]!.fixOf;
-    rows.push({
-      bench, metric: `${name}, p50 / p99`, value: both(name),
-      baseline: fixOf ? `now: ${both(fixOf)}` : `target < ${TARGET_MS} ms`,
-      note: [fixOf ? `same result: ${t.every((x) => x.same) ? "yes" : "NO"}` : "", plans ? `plan: ${plans}` : ""].filter(Boolean).join("; "),
-    });
+    rows.push({ bench, metric: `${name}, p50 / p99`, value: both(name), baseline: `target < ${TARGET_MS} ms`, note: plans ? `plan: ${plans}` : "" });
   }
   return rows;
 }

@@ -46,12 +46,26 @@ export function countHistory(portalId: string, q: HistoryQuery): Promise<number>
   return getDb().fieldChange.count({ where: recordWhere(portalId, q) });
 }
 
-/** The fields and users that occur in one record's history: the options of the tab's filters. */
+/**
+ * The fields and users that occur in one record's history: the options of the tab's filters. Read as a skip scan —
+ * one probe of the (…, field) and (…, changedById) indexes per distinct value — instead of grouping every change of
+ * the record (a record with 10 000 changes has a few dozen fields and users).
+ */
 export async function historyFacets(portalId: string, entityType: string, entityId: number): Promise<{ fields: string[]; users: number[] }> {
-  const where = { portalId, entityType, entityId };
+  const db = getDb();
   const [fields, users] = await Promise.all([
-    getDb().fieldChange.groupBy({ by: ["field"], where, orderBy: { field: "asc" } }),
-    getDb().fieldChange.groupBy({ by: ["changedById"], where: { ...where, changedById: { not: null } }, orderBy: { changedById: "asc" } }),
+    db.$queryRaw<{ v: string }[]>`WITH RECURSIVE f(v) AS (
+        (SELECT field FROM "FieldChange" WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ${entityId} ORDER BY field LIMIT 1)
+        UNION ALL
+        SELECT (SELECT c.field FROM "FieldChange" c WHERE c."portalId" = ${portalId} AND c."entityType" = ${entityType} AND c."entityId" = ${entityId} AND c.field > f.v ORDER BY c.field LIMIT 1)
+        FROM f WHERE f.v IS NOT NULL)
+      SELECT v FROM f WHERE v IS NOT NULL`,
+    db.$queryRaw<{ v: number }[]>`WITH RECURSIVE u(v) AS (
+        (SELECT "changedById" FROM "FieldChange" WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ${entityId} AND "changedById" IS NOT NULL ORDER BY "changedById" LIMIT 1)
+        UNION ALL
+        SELECT (SELECT c."changedById" FROM "FieldChange" c WHERE c."portalId" = ${portalId} AND c."entityType" = ${entityType} AND c."entityId" = ${entityId} AND c."changedById" > u.v ORDER BY c."changedById" LIMIT 1)
+        FROM u WHERE u.v IS NOT NULL)
+      SELECT v FROM u WHERE v IS NOT NULL`,
   ]);
-  return { fields: fields.map((f) => f.field), users: users.map((u) => u.changedById!) };
+  return { fields: fields.map((f) => f.v), users: users.map((u) => Number(u.v)) };
 }
