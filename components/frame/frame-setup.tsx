@@ -12,7 +12,8 @@ export function FrameSetup({ title, token }: { title: string; token: string }) {
       if (!b24) return;
       void b24.parent.setTitle(title);
       // The body's height, not the document's scrollHeight: that never drops below the frame's current height.
-      const fit = () => void b24.parent.resizeWindow(document.documentElement.scrollWidth, Math.max(200, Math.ceil(document.body.getBoundingClientRect().height)));
+      // The frame keeps its width (the portal's layout decides it); a scrollWidth would only ever widen it.
+      const fit = () => void b24.parent.resizeWindow(window.innerWidth, Math.max(200, Math.ceil(document.body.getBoundingClientRect().height)));
       fit();
       observer = new ResizeObserver(fit);
       observer.observe(document.body);

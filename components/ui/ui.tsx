@@ -33,7 +33,7 @@ export function Sparkline({ values, label, tone = "accent" }: { values: number[]
   const w = 4;
   const h = 28;
   return (
-    <svg className={styles.spark} width={values.length * (w + 1)} height={h} role="img" aria-label={`${label}: ${values.reduce((a, b) => a + b, 0)} total`}>
+    <svg className={styles.spark} viewBox={`0 0 ${values.length * (w + 1)} ${h}`} preserveAspectRatio="none" style={{ maxWidth: values.length * (w + 1) }} height={h} role="img" aria-label={`${label}: ${values.reduce((a, b) => a + b, 0)} total`}>
       {values.map((v, i) => <rect key={i} x={i * (w + 1)} y={h - (v / max) * h} width={w} height={(v / max) * h || 1} className={tone === "bad" ? styles.barBad : styles.bar} />)}
     </svg>
   );

@@ -85,7 +85,8 @@ function fitFrame() {
     void f.parent.setTitle(config.title);
     // The body's own height: the document's scrollHeight never drops below the frame's current height, so the frame
     // could grow (page of 50 rows) but never shrink again (a filtered page of 2).
-    const fit = () => void f.parent.resizeWindow(document.documentElement.scrollWidth, Math.max(200, Math.ceil(document.body.getBoundingClientRect().height)));
+    // The frame keeps its width (the portal's layout decides it); a scrollWidth would only ever widen it.
+    const fit = () => void f.parent.resizeWindow(window.innerWidth, Math.max(200, Math.ceil(document.body.getBoundingClientRect().height)));
     fit();
     new ResizeObserver(fit).observe(document.body);
   });

@@ -1,17 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { app, portal, shot } from "./support";
 
 // As a person would: the app inside the fake Bitrix24 (portal on 127.0.0.1, app on localhost — cross-site frames).
-const portal = () => process.env.E2E_PORTAL_URL!;
-const app = () => process.env.E2E_APP_URL!;
-// After the app has sized its frame through B24Frame (resizeWindow), so the screenshot shows the whole page.
-const shot = async (page: Page, name: string) => {
-  await page.waitForFunction(() => ((window as unknown as { __frameLog?: string[] }).__frameLog ?? []).includes("resizeWindow"));
-  // A tall cross-site frame renders only where the viewport is: grow the viewport to the page instead of fullPage.
-  const size = page.viewportSize() ?? { width: 1280, height: 900 };
-  await page.setViewportSize({ width: size.width, height: Math.min(8000, await page.evaluate(() => document.documentElement.scrollHeight)) });
-  await page.screenshot({ path: test.info().outputPath(`${name}.png`) });
-  await page.setViewportSize(size);
-};
 
 test("an admin sees the settings page, breaks a binding in the portal and repairs it with Rebind", async ({ page }) => {
   await page.goto(`${portal()}/marketplace/app/?user=1`);
@@ -51,6 +41,19 @@ test("an admin runs the backfill again and watches it finish", async ({ page }) 
   await expect(frame.getByRole("progressbar", { name: "lead — done" })).toBeVisible();
   await expect(frame.getByRole("row").filter({ hasText: "backfill.requested" }).first()).toBeVisible();
   await shot(page, "admin-backfill-done");
+});
+
+test("the settings page speaks the portal's language (LANG=ru) and fits a narrow frame", async ({ page }) => {
+  await page.setViewportSize({ width: 560, height: 900 });
+  await page.goto(`${portal()}/marketplace/app/?user=1&lang=ru`);
+  const frame = page.frameLocator("#app-frame");
+  await expect(frame.getByRole("heading", { name: "История изменений — настройки" })).toBeVisible();
+  await expect(frame.getByRole("button", { name: "Переподписать" })).toBeVisible();
+  await expect(frame.getByRole("heading", { name: "События CRM" })).toBeVisible();
+  expect(await frame.locator("body").evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true); // no sideways scrolling
+  await shot(page, "admin-ru-narrow");
+  // The app sized its frame's height only: the frame still fits the portal's page.
+  expect(await page.locator("#app-frame").evaluate((el) => el.getBoundingClientRect().right)).toBeLessThanOrEqual(560);
 });
 
 test("a non-admin gets a clear denied view", async ({ page }) => {

@@ -1,18 +1,8 @@
 import { expect, test, type Page } from "@playwright/test";
+import { app, portal, shot } from "./support";
 
 // The Change history tab as a CRM user works with it: pages of 50, filters by field and by user (with the keyboard),
 // no cookies needed, an expired session renewed silently through B24Frame, and a narrow frame.
-const portal = () => process.env.E2E_PORTAL_URL!;
-const app = () => process.env.E2E_APP_URL!;
-// After the app has sized its frame through B24Frame (resizeWindow), so the screenshot shows the whole page.
-const shot = async (page: Page, name: string) => {
-  await page.waitForFunction(() => ((window as unknown as { __frameLog?: string[] }).__frameLog ?? []).includes("resizeWindow"));
-  // A tall cross-site frame renders only where the viewport is: grow the viewport to the page instead of fullPage.
-  const size = page.viewportSize() ?? { width: 1280, height: 900 };
-  await page.setViewportSize({ width: size.width, height: Math.min(8000, await page.evaluate(() => document.documentElement.scrollHeight)) });
-  await page.screenshot({ path: test.info().outputPath(`${name}.png`) });
-  await page.setViewportSize(size);
-};
 const DEAL = 9;
 const ROUNDS = 4;
 

@@ -10,9 +10,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import pg from "pg";
 import { servePglite, type PgliteServer } from "../../scripts/pglite-server";
-import { migrationSql } from "./test-db";
+import { applyMigrations } from "./test-db";
 
 const execFileAsync = promisify(execFile);
 
@@ -54,15 +53,6 @@ function postgresUser(): { uid: number; gid: number } | null {
   return r.status === 0 && uid && gid ? { uid: Number(uid), gid: Number(gid) } : null;
 }
 
-async function migrate(url: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const sql of migrationSql()) await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** `tool` of the PostgreSQL binaries, as the postgres user when we are root (the server refuses to run as root). */
 function pgCommand(bin: string, tool: string, args: string[]): [string, string[]] {
@@ -98,7 +88,7 @@ async function startPostgres(bin: string): Promise<DedicatedDb> {
       destroy: async () => { process.removeListener("exit", onExit); onExit(); },
     };
     await db.start();
-    await migrate(db.url);
+    await applyMigrations(db.url);
     return db;
   } catch (e) {
     process.removeListener("exit", onExit);
@@ -122,7 +112,7 @@ async function startPgliteOnDisk(): Promise<DedicatedDb> {
     destroy: async () => { await db.stop(); process.removeListener("exit", onExit); onExit(); },
   };
   await db.start();
-  await migrate(db.url);
+  await applyMigrations(db.url);
   return db;
 }
 

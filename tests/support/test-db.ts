@@ -14,7 +14,7 @@ export function migrationSql(): string[] {
     .map((d) => readFileSync(path.join(MIGRATIONS, d, "migration.sql"), "utf8"));
 }
 
-async function applyMigrations(url: string) {
+export async function applyMigrations(url: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
