@@ -6,18 +6,17 @@ import { dispatchEvents } from "@/lib/events/handlers";
 
 // Workers drain the inbox: claim a batch with FOR UPDATE SKIP LOCKED (no overlap between processes), hand it to the
 // handlers as a whole (CRM events of one portal and entity become one batched fetch), retry each failed row with
-// exponential backoff, dead-letter after MAX_ATTEMPTS. Rows of portals whose work is stopped
+// exponential backoff, dead-letter after MAX_ATTEMPTS. Rows of a worker that died go back through its lease
+// (lib/jobs/lease.ts). Rows of portals whose work is stopped
 // (payment required, disabled, uninstalled) wait without spending attempts — no retry storm.
 export const MAX_ATTEMPTS = 6;
 /** Rows per claim: enough that a burst of edits becomes a few batched fetches, small enough to settle quickly. */
 export const CLAIM_LIMIT = 200;
-const STALE_MS = 5 * 60_000;
 
 interface Row { id: bigint; portalId: string; event: string; payload: { data?: Record<string, unknown> | null; user_id?: string | null }; attempts: number; receivedAt: Date; portalStatus: string }
 
 async function claim(workerId: string, limit: number): Promise<Row[]> {
   const db = getDb();
-  await db.$executeRaw`UPDATE "EventInbox" SET status = 'pending', "lockedBy" = NULL WHERE status = 'processing' AND "lockedAt" < now() - make_interval(secs => ${STALE_MS / 1000})`;
   return db.$queryRaw<Row[]>`
     WITH c AS (
       SELECT i.id FROM "EventInbox" i JOIN "Portal" p ON p.id = i."portalId"

@@ -72,7 +72,7 @@ export async function finishJob(id: bigint, outcome: { ok: true; result?: unknow
   await getDb().job.update({ where: { id }, data });
 }
 
-/** Jobs whose worker died mid-run go back to the queue. */
-export async function requeueStaleJobs(olderThanMs = 5 * 60_000) {
+/** Jobs whose worker died mid-run (their lease was not renewed, lib/jobs/lease.ts) go back to the queue. */
+export async function requeueStaleJobs(olderThanMs: number) {
   await getDb().$executeRaw`UPDATE "Job" SET status = 'pending', "lockedBy" = NULL WHERE status = 'running' AND kind <> 'inline' AND "lockedAt" < now() - make_interval(secs => ${olderThanMs / 1000})`;
 }

@@ -4,7 +4,7 @@ import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { underLease } from "@/lib/jobs/lease";
-import { claimJobs, enqueueJob, finishJob, requeueStaleJobs } from "@/lib/jobs/queue";
+import { claimJobs, enqueueJob, finishJob } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/jobs/registry";
 
 // The worker loop: inbox rows and jobs, claimed with SKIP LOCKED, plus schedules (offline fallback poll, app.info
@@ -50,7 +50,6 @@ export async function runWorker(signal: AbortSignal): Promise<void> {
     try {
       if (Date.now() - lastSchedule > 30_000) {
         lastSchedule = Date.now();
-        await requeueStaleJobs();
         await schedule();
       }
       // Leased: what a killed worker held goes back to the queue within LEASE_MS (lib/jobs/lease.ts).
