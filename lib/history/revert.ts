@@ -3,7 +3,7 @@ import { Prisma } from "@prisma/client";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
-import { callOrDefer } from "@/lib/lifecycle/confirm";
+import { callOrDefer, type RunnerFor } from "@/lib/lifecycle/confirm";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
 import type { FieldMetaLite } from "@/lib/history/diff";
 import { getFieldMeta } from "@/lib/history/fields";
@@ -13,7 +13,8 @@ import { resolveUserNames } from "@/lib/history/users";
 // Revert a change: write the old value back. With rest_auth_connector the write carries our connector, so Bitrix24
 // raises no offline event for it; either way the snapshot takes the reverted value first, so an echo (portals
 // without the feature) diffs to nothing — no loop — and the revert itself is recorded once, as source "revert".
-// Methods that need an admin's confirmation go through the pending-call flow (callOrDefer).
+// Methods that need an admin's confirmation go through the pending-call flow (callOrDefer), and on confirmation the
+// whole revert runs again (revertRunner).
 
 /** Stored values are normalised (lib/history/diff.ts); Bitrix24 wants its own spelling back. */
 export function toWireValue(meta: FieldMetaLite | undefined, v: unknown): unknown {
@@ -23,7 +24,30 @@ export function toWireValue(meta: FieldMetaLite | undefined, v: unknown): unknow
   return String(v);
 }
 
-export async function revertChange(portalId: string, changeId: bigint, userId: number) {
+/** Sets one field of a record's snapshot; returns how to put it back (only if nobody changed it meanwhile). */
+async function setSnapshotField(portalId: string, entityType: string, entityId: number, field: string, value: unknown): Promise<() => Promise<void>> {
+  const db = getDb();
+  const key = { portalId_entityType_entityId: { portalId, entityType, entityId } };
+  const lockRow = (tx: Prisma.TransactionClient) => tx.$queryRaw<{ fields: Record<string, unknown> }[]>`
+    SELECT fields FROM "CrmSnapshot" WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ${entityId} FOR UPDATE`;
+  const before = await db.$transaction(async (tx) => {
+    const [row] = await lockRow(tx);
+    if (row) await tx.crmSnapshot.update({ where: key, data: { fields: { ...row.fields, [field]: value } as Prisma.InputJsonValue } });
+    return row ? { had: field in row.fields, value: row.fields[field] } : null;
+  });
+  return async () => {
+    if (!before) return;
+    await db.$transaction(async (tx) => {
+      const [row] = await lockRow(tx);
+      if (!row || JSON.stringify(row.fields[field]) !== JSON.stringify(value)) return;
+      const fields = { ...row.fields, [field]: before.value };
+      if (!before.had) delete fields[field];
+      await tx.crmSnapshot.update({ where: key, data: { fields: fields as Prisma.InputJsonValue } });
+    });
+  };
+}
+
+export async function revertChange(portalId: string, changeId: bigint, userId: number, opts: { alreadyPending?: boolean } = {}) {
   const db = getDb();
   const change = await db.fieldChange.findFirst({ where: { id: changeId, portalId } });
   if (!change) throw new AppError(404, "not_found", "No such change on this portal");
@@ -34,15 +58,30 @@ export async function revertChange(portalId: string, changeId: bigint, userId: n
   const value = toWireValue(meta[change.field], change.oldValue);
   const features = ((await db.capabilityProfile.findUnique({ where: { portalId } }))?.features ?? {}) as Record<string, string>;
   const connector = features.rest_auth_connector === "Y" ? AUTH_CONNECTOR : undefined;
-  await db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ fields: Record<string, unknown> }[]>`
-      SELECT fields FROM "CrmSnapshot" WHERE "portalId" = ${portalId} AND "entityType" = ${change.entityType} AND "entityId" = ${change.entityId} FOR UPDATE`;
-    if (rows[0]) await tx.crmSnapshot.update({ where: { portalId_entityType_entityId: { portalId, entityType: change.entityType, entityId: change.entityId } }, data: { fields: { ...rows[0].fields, [change.field]: value } as Prisma.InputJsonValue } });
-  });
-  const outcome = await callOrDefer(portalId, `crm.${change.entityType}.update`, { id: change.entityId, fields: { [change.field]: value } }, `revert:${changeId}`, { authConnector: connector });
-  if (outcome.status === "pending") return { status: "pending" as const, pendingId: outcome.pendingId };
+  // The snapshot takes the value before the write, so an echo event (portals without rest_auth_connector) diffs to
+  // nothing; a write that fails or waits for an admin's confirmation puts the snapshot back (revertRunner runs the
+  // whole revert again once it is confirmed). No REST call inside a transaction: PGlite has one session.
+  const restore = await setSnapshotField(portalId, change.entityType, change.entityId, change.field, value);
+  let outcome: Awaited<ReturnType<typeof callOrDefer>>;
+  try {
+    outcome = await callOrDefer(portalId, `crm.${change.entityType}.update`, { id: change.entityId, fields: { [change.field]: value } }, `revert:${changeId}:${userId}`,
+      { authConnector: connector, alreadyPending: opts.alreadyPending });
+  } catch (e) {
+    await restore();
+    throw e;
+  }
+  if (outcome.status === "pending") {
+    await restore();
+    return { status: "pending" as const, pendingId: outcome.pendingId };
+  }
   await db.fieldChange.create({ data: { portalId, entityType: change.entityType, entityId: change.entityId, field: change.field, oldValue: (change.newValue ?? Prisma.JsonNull) as Prisma.InputJsonValue,
     newValue: (change.oldValue ?? Prisma.JsonNull) as Prisma.InputJsonValue, changedById: userId, changedAt: new Date(), source: "revert" } });
   await resolveUserNames(portalId, [userId], client);
   return { status: "done" as const };
 }
+
+/** A confirmed revert runs again as a whole (lock, write, snapshot, record), not as a bare repeat of its write. */
+export const revertRunner: RunnerFor = (purpose) => {
+  const m = /^revert:(\d+):(\d+)$/.exec(purpose ?? "");
+  return m ? async (call) => (await revertChange(call.portalId, BigInt(m[1]!), Number(m[2]), { alreadyPending: true })).status : undefined;
+};

@@ -7,7 +7,7 @@ import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
 import { attachHistoryCsv, buildHistoryCsv, toCsv } from "@/lib/history/export";
 import { revertChange } from "@/lib/history/revert";
-import { startAppWithFake } from "../support/lifecycle-env";
+import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
@@ -93,4 +93,32 @@ describe("export and revert", () => {
     expect(changes.map((c) => c.source)).toEqual(["event", "revert"]);
     expect(changes[1]).toMatchObject({ oldValue: "Wrong title", newValue: original, changedById: 1 });
   });
+
+  it.each([true, false])("a revert that needs an admin's confirmation changes nothing until confirmed (confirmed: %s)", async (confirmed) => {
+    const id = confirmed ? 12 : 13;
+    await env.control(`crm/deal/${id}`, { fields: { COMMENTS: "needs a revert" }, userId: 2 });
+    await settle();
+    const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: id, field: "COMMENTS" } });
+    await env.control("methods", { name: "crm.deal.update", confirm: "required" });
+    await env.control("tokens/expire"); // a confirmation is bound to its access token: the next case needs a new one
+    try {
+      const outcome = await revertChange(portalId, change.id, 1);
+      expect(outcome.status).toBe("pending");
+      expect(env.state().crm.deal.get(id)!.COMMENTS).toBe("needs a revert"); // not written yet
+      const snapshot = await getDb().crmSnapshot.findUniqueOrThrow({ where: { portalId_entityType_entityId: { portalId, entityType: "deal", entityId: id } } });
+      expect((snapshot.fields as Record<string, unknown>).COMMENTS).toBe("needs a revert"); // nor assumed written
+      await env.control("confirm", { method: "crm.deal.update", confirmed }); // the admin answers: ONAPPMETHODCONFIRM
+      await waitUntil(async () => (await getDb().eventInbox.count({ where: { portalId, event: "ONAPPMETHODCONFIRM", status: "pending" } })) > 0 || (await getDb().pendingCall.count({ where: { portalId, status: "pending" } })) === 0);
+      await settle();
+      const call = await getDb().pendingCall.findUniqueOrThrow({ where: { id: (outcome as { pendingId: string }).pendingId } });
+      expect(call.status).toBe(confirmed ? "done" : "denied");
+      expect(env.state().crm.deal.get(id)!.COMMENTS).toBe(confirmed ? change.oldValue ?? "" : "needs a revert");
+      await settle(); // an echo, if any
+      const sources = (await getDb().fieldChange.findMany({ where: { portalId, entityId: id, field: "COMMENTS" }, orderBy: { id: "asc" } })).map((c) => c.source);
+      expect(sources).toEqual(confirmed ? ["event", "revert"] : ["event"]);
+    } finally {
+      await env.control("methods", { name: "crm.deal.update", confirm: "none" });
+    }
+  });
 });
+
