@@ -24,10 +24,18 @@ export async function benchUi(runs = 7): Promise<BenchRow[]> {
         if (r.request().resourceType() === "script") bodies.push(r.body().then((body) => ({ url: r.url(), body }), () => ({ url: r.url(), body: null })));
         if (new URL(r.url()).pathname === "/placements/tab") tabHtml = r.text();
       });
-      const started = Date.now();
       await page.goto(`${stack.portalUrls[0]}/crm/deal/details/1/?tab=0`);
       await page.frameLocator("#app-frame").getByRole("heading", { name: "Change history" }).waitFor();
-      times.push(Date.now() - started);
+      // The frame's first contentful paint, from the portal page's navigation start (both clocks are absolute via
+      // timeOrigin): what a user sees, not when a polling locator noticed it.
+      const topOrigin = await page.evaluate(() => performance.timeOrigin);
+      const frame = page.frames().find((f) => f.url().includes("/placements/tab"))!;
+      // A string, not a function: tsx's helpers (__name) do not exist inside the page.
+      const fcp = (await frame.evaluate(`new Promise((resolve) => (function poll() {
+        const e = performance.getEntriesByName("first-contentful-paint")[0];
+        e ? resolve(performance.timeOrigin + e.startTime) : setTimeout(poll, 20);
+      })())`)) as number;
+      times.push(Math.round(fcp - topOrigin));
       if (i === 0) {
         await page.waitForLoadState("networkidle");
         // First-load JS = the scripts the tab's HTML (as served, not the DOM after scripts ran) references; what
@@ -52,7 +60,7 @@ export async function benchUi(runs = 7): Promise<BenchRow[]> {
     times.sort((a, b) => a - b);
     return [
       { bench: "5 UI (tab)", metric: "first-load JS, gzip", value: `${fmt(jsGzip / 1024, 1)} KB in ${jsFiles} files`, baseline: `target ≤ 120 KB; empty App Router page ${fmt(floorGzip / 1024, 1)} KB`, note: `+ ${fmt(lazyGzip / 1024, 1)} KB loaded after the first render (b24jssdk)` },
-      { bench: "5 UI (tab)", metric: `time to first render p50 / max (${runs} runs)`, value: `${percentile(times, 50)} / ${times.at(-1)} ms`, baseline: "portal REST latency 100–300 ms", note: "portal page → tab heading visible" },
+      { bench: "5 UI (tab)", metric: `time to first render p50 / max (${runs} runs)`, value: `${percentile(times, 50)} / ${times.at(-1)} ms`, baseline: "portal REST latency 100–300 ms", note: "portal page navigation → the tab frame's first contentful paint" },
     ];
   } finally {
     await browser.close();
