@@ -53,7 +53,7 @@ export async function benchDatabase(name: string, kind: DbKind, opts: { migrate?
     const url = await createRealDatabase(admin, dbName);
     db = { kind, url, stop: () => adminQuery(admin, `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`) };
   } else {
-    const embedded = await startEmbeddedDb({ dataDir: "memory://", port: await freePort() });
+    const embedded = await startEmbeddedDb({ dataDir: "memory://", port: 0 });
     db = { kind, url: embedded.url, stop: embedded.stop };
   }
   if (opts.migrate) {

@@ -35,7 +35,7 @@ export async function waitProcessed(url: string, afterId: bigint, boundMs: numbe
 
 // Known signatures of non-2xx answers, so the table names the cause rather than a count.
 const CAUSES: [RegExp, string][] = [
-  [/bind message supplies \d+ parameters|unnamed prepared statement/i, "cause: the PGlite socket server runs the protocol messages of concurrent connections interleaved in its one session (electric-sql/pglite#1046), so one query binds another's statement (500) or silently gets no rows (401 Unknown portal)"],
+  [/bind message supplies \d+ parameters|unnamed prepared statement/i, "cause: the PGlite wire server ran concurrent connections' protocol messages interleaved in its one session (pglite-socket 0.2.x, electric-sql/pglite#1046; scripts/pglite-server.ts avoids it), so a query bound another's statement (500) or silently got no rows (401 Unknown portal, events answered 200 but never stored)"],
   [/database_unavailable/, "cause: the database was unreachable longer than the request's retry window (503)"],
 ];
 
