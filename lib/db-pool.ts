@@ -10,7 +10,9 @@ import pg from "pg";
 const GRACE_MS = 1000;
 
 export function createPool(connectionString: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max });
+  // Sessions in UTC: Prisma stores TIMESTAMP columns as UTC, and raw SQL compares them with now(); in a server whose
+  // TimeZone is not UTC those comparisons would be off by the offset.
+  const pool = new pg.Pool({ connectionString, max, options: "-c TimeZone=UTC" });
   const checkedOut = new WeakSet<pg.PoolClient>();
   pool.on("acquire", (client) => checkedOut.add(client));
   pool.on("release", (_err, client) => checkedOut.delete(client));
