@@ -3,7 +3,7 @@ const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   // pino and pg are server-only Node packages; keep them out of the bundler.
-  serverExternalPackages: ["pino", "pg", "@prisma/adapter-pg", "@electric-sql/pglite", "@electric-sql/pglite-socket"],
+  serverExternalPackages: ["pino", "pg", "@prisma/adapter-pg", "@electric-sql/pglite"],
   typedRoutes: false,
 };
 

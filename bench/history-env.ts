@@ -37,7 +37,7 @@ async function migrate(url: string) {
 
 /**
  * In-memory PGlite behind scripts/pglite-server.ts: capture runs a worker process, the app's routes and the
- * harness on one database at once, and pglite-socket 0.2.x interleaves concurrent connections' messages.
+ * harness on one database at once, which needs a wire server that keeps each connection's messages together.
  */
 export async function pgliteDb(): Promise<BenchDb> {
   const server = await servePglite(await PGlite.create("memory://"));
