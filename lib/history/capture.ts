@@ -31,9 +31,9 @@ export async function captureRecords(portalId: string, entityType: CrmEntityType
   const client = opts.client ?? (await bitrixFor(portalId));
   const meta = await getFieldMeta(portalId, entityType, client);
   const records = await fetchRecords(client, entityType, ids, meta);
-  const changed = await applySnapshots(portalId, entityType, [...records.values()], meta, { source: "event", created: opts.created });
+  // Names first: a change must never be visible before its author's name is (the tab would show "#<id>").
   await resolveUserNames(portalId, [...records.values()].map((r) => Number(r.MODIFY_BY_ID)), client);
-  return changed;
+  return applySnapshots(portalId, entityType, [...records.values()], meta, { source: "event", created: opts.created });
 }
 
 /** A delete event: recorded once, and the snapshot goes (a later edit of the same id would have no baseline). */

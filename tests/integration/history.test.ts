@@ -63,6 +63,20 @@ describe("live capture", () => {
     expect(await getDb().eventInbox.count({ where: { portalId, status: { not: "done" } } })).toBe(0);
   });
 
+  it("stores no change before its author's name is known: a failing user.get defers the capture, the retry shows the name", async () => {
+    await env.control("faults", { methodErrors: { "user.get": "INTERNAL_SERVER_ERROR" } });
+    await env.control("crm/deal/200", { fields: { COMMENTS: "by a new user" }, userId: 4 });
+    await drainOffline(portalId);
+    await processInboxBatch("test");
+    const where = { portalId, entityType: "deal", entityId: 200, field: "COMMENTS" };
+    expect(await getDb().fieldChange.count({ where })).toBe(0); // not shown as "#4" in the meantime
+    await env.control("faults", { methodErrors: {} });
+    await getDb().eventInbox.updateMany({ where: { portalId, status: { not: "done" } }, data: { nextAttemptAt: new Date(0) } });
+    while (await processInboxBatch("test"));
+    const rows = await presentChanges(portalId, "deal", (await queryHistory(portalId, { entityType: "deal", entityId: 200, field: "COMMENTS" })).items, "en");
+    expect(rows).toMatchObject([{ newValue: "by a new user", who: "Dmitry Support" }]);
+  });
+
   it("keeps a contact's multiple fields in the baseline: a name edit is one change, a phone edit is recorded", async () => {
     await env.control("crm/contact/3", { fields: { NAME: "Renamed" }, userId: 1 });
     await drainOffline(portalId);
