@@ -4,7 +4,7 @@ import { getDb } from "@/lib/db";
 import { enqueueJob } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
 import { recordSelect, type CrmRecord } from "@/lib/history/records";
-import { applySnapshots } from "@/lib/history/snapshots";
+import { applySnapshots, insertFirstSnapshots } from "@/lib/history/snapshots";
 
 // Backfill: a baseline snapshot of every record, so the first edit already has something to diff against. The fast
 // list pattern inside batch: up to 50 `crm.<entity>.list` commands per request, each continuing after the last ID of
@@ -55,8 +55,9 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
   // The same select as live capture (lib/history/records.ts), so the first edit diffs against a like-shaped baseline.
   const res = await c.batch(listCommands(entityType, run.lastId, LISTS_PER_BATCH, recordSelect(meta)), { lane: "background", idempotent: true });
   const { records, last, done } = collect(res.result, run.lastId);
+  const first = await insertFirstSnapshots(portalId, entityType, records); // a first install: nearly all of them
   try {
-    await applySnapshots(portalId, entityType, records, meta, { source: "backfill", alsoInTransaction: async (tx) => {
+    await applySnapshots(portalId, entityType, records.filter((r) => !first.has(Number(r.ID))), meta, { source: "backfill", alsoInTransaction: async (tx) => {
       const moved = await tx.backfillRun.updateMany({ where: { portalId, entityType, lastId: run.lastId, status: { not: "done" } },
         data: { lastId: last, processed: { increment: records.length }, heartbeatAt: new Date(), status: done ? "done" : "running", finishedAt: done ? new Date() : null, lastError: null } });
       if (moved.count !== 1) throw new Superseded(); // another job moved this cursor meanwhile: its write stands
