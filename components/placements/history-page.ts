@@ -1,6 +1,6 @@
 import "server-only";
 import { html, jsonScript, type Html } from "@/lib/html";
-import type { Dict } from "@/lib/i18n";
+import { plural, type Dict } from "@/lib/i18n";
 import type { HistoryView } from "@/lib/history/view";
 import type { HistoryRow } from "@/lib/history/present";
 
@@ -63,14 +63,14 @@ export function renderHistoryTab(v: HistoryView, ctx: PageContext): string {
   const keep = { st: ctx.token, entity: q.entity, id: q.id, field: q.field, user: q.user };
   const pager = q.cursor || v.next ? html`<nav class="pager" aria-label="${t.pages}">${q.cursor ? html`<a data-nav href="${url(base, keep)}">← ${t.newest}</a>` : ""}
 ${v.next ? html`<a data-nav rel="next" href="${url(base, { ...keep, cursor: v.next })}">${t.older} →</a>` : ""}</nav>` : "";
-  const body = html`<header class="head"><h1>${t.history}</h1><p class="sub">${t.record}: ${q.entity} #${q.id} · <span data-total>${v.total}</span> ${t.changesCount}</p></header>
+  const body = html`<header class="head"><h1>${t.history}</h1><p class="sub">${t.record}: ${q.entity} #${q.id} · <span data-total>${v.total}</span> ${plural(ctx.lang, v.total, t.changesCount)}</p></header>
 <div class="bar">${filters(v, ctx, base)}<div class="actions"><button type="button" class="btn btn-light" data-export>${t.exportCsv}</button><span class="status" role="status" aria-live="polite"></span></div></div>
 ${historyTable(v.rows, t, ctx.canRevert)}${pager}`;
   return shell(ctx, "tab", body, { entity: q.entity, id: q.id });
 }
 
 export function renderHistoryWidget(v: HistoryView, ctx: PageContext): string {
-  const body = html`<header class="head"><h1>${ctx.t.recentChanges}</h1><p class="sub">${ctx.t.record}: ${v.query.entity} #${v.query.id} · ${v.total} ${ctx.t.changesCount}</p></header>
+  const body = html`<header class="head"><h1>${ctx.t.recentChanges}</h1><p class="sub">${ctx.t.record}: ${v.query.entity} #${v.query.id} · ${v.total} ${plural(ctx.lang, v.total, ctx.t.changesCount)}</p></header>
 ${historyTable(v.rows, ctx.t, false)}`;
   return shell(ctx, "widget", body);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dict, DICTS } from "@/lib/i18n";
+import { dict, DICTS, plural } from "@/lib/i18n";
 
 describe("i18n", () => {
   it("has every English string in Russian", () => {
@@ -10,5 +10,11 @@ describe("i18n", () => {
     expect(dict("de").history).toBe("Change history");
     expect(dict("ru").history).toBe("История изменений");
     expect(dict(undefined).history).toBe("Change history");
+  });
+  it("counts in each language's plural forms", () => {
+    const en = (n: number) => plural("en", n, DICTS.en!.changesCount);
+    const ru = (n: number) => plural("ru", n, DICTS.ru!.changesCount);
+    expect([en(0), en(1), en(2)]).toEqual(["changes", "change", "changes"]);
+    expect([ru(1), ru(3), ru(5), ru(21), ru(11)]).toEqual(["изменение", "изменения", "изменений", "изменение", "изменений"]);
   });
 });

@@ -21,7 +21,7 @@ const en = {
   revertConfirm: "Write the old value back to this record?",
   recordField: "Record", created: "created", deleted: "deleted", exists: "existed",
   allFields: "All fields", allUsers: "Everyone", apply: "Apply", reset: "Reset", filters: "Filter the history",
-  newest: "Newest", older: "Older", pages: "Pages", changesCount: "changes", reverted: "Reverted", pending: "Waiting for an administrator's confirmation",
+  newest: "Newest", older: "Older", pages: "Pages", changesCount: "change|changes", reverted: "Reverted", pending: "Waiting for an administrator's confirmation",
   reconnecting: "Reconnecting to Bitrix24…",
   deniedHint: "Ask a Bitrix24 administrator to open it. The Change history tab on CRM cards works for every user.",
   overview: "Overview", bindingsHealthy: "Bindings in place", eventsLastHour: "Events processed, last hour", waitingNow: "Waiting in the queue",
@@ -55,7 +55,7 @@ const ru: Dict = {
   revertConfirm: "Вернуть прежнее значение в запись?",
   recordField: "Запись", created: "создана", deleted: "удалена", exists: "существовала",
   allFields: "Все поля", allUsers: "Все сотрудники", apply: "Применить", reset: "Сбросить", filters: "Фильтр истории",
-  newest: "Новые", older: "Старее", pages: "Страницы", changesCount: "изменений", reverted: "Возвращено", pending: "Ждёт подтверждения администратора",
+  newest: "Новые", older: "Старее", pages: "Страницы", changesCount: "изменение|изменения|изменений", reverted: "Возвращено", pending: "Ждёт подтверждения администратора",
   reconnecting: "Подключаемся к Битрикс24…",
   deniedHint: "Попросите администратора Битрикс24 открыть её. Вкладка «История изменений» в карточках CRM доступна всем.",
   overview: "Обзор", bindingsHealthy: "Подписки на месте", eventsLastHour: "Событий обработано за час", waitingNow: "Ждут в очереди",
@@ -70,4 +70,13 @@ const ru: Dict = {
 export const DICTS: Record<string, Dict> = { en, ru };
 export function dict(lang: string | undefined | null): Dict {
   return DICTS[(lang ?? "en").slice(0, 2).toLowerCase()] ?? en;
+}
+
+/** Plural forms, "|"-separated in CLDR category order: English one|other, Russian one|few|many ("1 change"). */
+const PLURAL_ORDER: Record<string, Intl.LDMLPluralRule[]> = { en: ["one", "other"], ru: ["one", "few", "many"] };
+export function plural(lang: string, n: number, forms: string): string {
+  const list = forms.split("|");
+  const code = PLURAL_ORDER[lang] ? lang : "en";
+  const i = PLURAL_ORDER[code]!.indexOf(new Intl.PluralRules(code).select(n));
+  return list[i >= 0 ? i : list.length - 1]!;
 }

@@ -37,7 +37,7 @@ describe("the Change history tab", () => {
   it("shows the session portal's changes of the record, 50 a page, with the portal's labels", async () => {
     const page = await get("tab", session(a.id, false), { entity: "deal", id: 7 });
     expect(page).toMatchObject({ status: 200, type: "text/html; charset=utf-8" });
-    expect(page.body).toContain("<span data-total>61</span>");
+    expect(page.body).toContain("<span data-total>61</span> changes");
     expect(page.body.match(/<tr>/g)).toHaveLength(51); // header + 50 rows
     expect(page.body).toContain(">Amount<");
     expect(page.body).not.toContain("portal B secret");
@@ -50,7 +50,7 @@ describe("the Change history tab", () => {
 
   it("filters by field and by user, and offers only the fields and users of this record", async () => {
     const byField = await get("tab", session(a.id, true), { entity: "deal", id: 7, field: "TITLE" });
-    expect(byField.body).toContain("<span data-total>20</span>");
+    expect(byField.body).toContain("<span data-total>20</span> changes");
     expect(byField.body).toContain(`<option value="TITLE" selected>Name</option>`);
     expect(byField.body).toContain("data-revert");
     const byUser = await get("tab", session(a.id, true), { entity: "deal", id: 7, user: 2 });
