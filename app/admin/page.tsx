@@ -7,7 +7,7 @@ import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/u
 import { loadAdminOverview } from "@/lib/admin/overview";
 import { loadProgress } from "@/lib/admin/progress";
 import { getPageSession } from "@/lib/auth/page-session";
-import { dict, type Dict } from "@/lib/i18n";
+import { dict, entityLabels, type Dict } from "@/lib/i18n";
 import { eventHandlerUrl } from "@/lib/lifecycle/registry";
 
 export const dynamic = "force-dynamic";
@@ -36,7 +36,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   }
   const [o, progress] = await Promise.all([loadAdminOverview(session.portalId), loadProgress(session.portalId)]);
   const healthy = o.bindings.filter((b) => b.actual).length;
-  const entities = Object.fromEntries(["deal", "contact", "company", "lead"].map((e, i) => [e, t.entityNames.split("|")[i] ?? e]));
+  const entities = entityLabels(t);
   return (
     <main className={styles.page}>
       <FrameSetup title={t.settingsTitle} token={token} />

@@ -1,7 +1,7 @@
 import { Badge, Card, Table } from "@/components/ui/ui";
 import { RebindButton } from "@/components/admin/admin-actions";
 import type { AdminOverview } from "@/lib/admin/overview";
-import type { Dict } from "@/lib/i18n";
+import { entityLabels, type Dict } from "@/lib/i18n";
 import styles from "./admin.module.css";
 
 // Event bindings and placements, expected vs actual (event.get / placement.get), as Bitrix24 admins think of them:
@@ -19,7 +19,7 @@ function state(b: Binding | undefined, t: Dict) {
 export function BindingsCard({ bindings, t, handler }: { bindings: Binding[]; t: Dict; handler: string }) {
   const byCode = new Map(bindings.map((b) => [b.code, b]));
   const healthy = bindings.filter((b) => b.actual).length;
-  const entityNames = t.entityNames.split("|");
+  const names = entityLabels(t);
   const others = bindings.filter((b) => !/^ONCRM/.test(b.code));
   return (
     <Card title={t.bindings} id="bindings">
@@ -28,7 +28,7 @@ export function BindingsCard({ bindings, t, handler }: { bindings: Binding[]; t:
         <RebindButton label={t.rebind} busyLabel={t.rebinding} doneLabel={t.rebound} />
       </div>
       <h3 className={styles.subTitle}>{t.crmEvents}</h3>
-      <Table head={[t.item, t.added, t.changed, t.removed]} rows={ENTITIES.map((e, i) => [entityNames[i] ?? e, ...ACTIONS.map((a) => state(byCode.get(`ONCRM${e}${a}`), t))])} />
+      <Table head={[t.item, t.added, t.changed, t.removed]} rows={ENTITIES.map((e) => [names[e.toLowerCase()]!, ...ACTIONS.map((a) => state(byCode.get(`ONCRM${e}${a}`), t))])} />
       <h3 className={styles.subTitle}>{t.appEvents} · {t.placements}</h3>
       <Table head={[t.item, t.mode, t.actual]} rows={others.map((b) => [<code key={b.code}>{b.code}</code>, b.mode, state(b, t)])} />
     </Card>

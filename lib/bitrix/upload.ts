@@ -56,8 +56,6 @@ export type FileTarget =
   | { kind: "field"; entityType: string; entityId: number; field: string; fieldType: string; multiple?: boolean }
   | { kind: "method"; method: string; params: Record<string, unknown>; path: [string, ...string[]] };
 
-const TIMELINE_TYPES: Record<string, string> = { lead: "lead", deal: "deal", contact: "contact", company: "company" };
-
 function setPath(params: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
   const [head, ...rest] = path;
   return { ...params, [head!]: rest.length ? setPath((params[head!] ?? {}) as Record<string, unknown>, rest, value) : value };
@@ -74,7 +72,7 @@ export async function attachFile(client: BitrixClient, target: FileTarget, file:
   const opts = { lane: "interactive" as const };
   if (target.kind === "timeline") {
     const form = uploadFormFor({ method: "crm.timeline.comment.add" });
-    const fields = { ENTITY_ID: target.entityId, ENTITY_TYPE: TIMELINE_TYPES[target.entityType] ?? target.entityType, COMMENT: target.comment, FILES: [fileValue(form === "disk" ? "pair" : form, file)] };
+    const fields = { ENTITY_ID: target.entityId, ENTITY_TYPE: target.entityType, COMMENT: target.comment, FILES: [fileValue(form === "disk" ? "pair" : form, file)] };
     return { form, result: (await client.call("crm.timeline.comment.add", { fields }, opts)).result };
   }
   if (target.kind === "field") {

@@ -1,4 +1,5 @@
 import "server-only";
+import { Prisma } from "@prisma/client";
 import { getDb } from "@/lib/db";
 
 // The tab's query: newest first, keyset-paginated on (changedAt, id) so page N costs the same as page 1, filterable by
@@ -52,20 +53,18 @@ export function countHistory(portalId: string, q: HistoryQuery): Promise<number>
  * the record (a record with 10 000 changes has a few dozen fields and users).
  */
 export async function historyFacets(portalId: string, entityType: string, entityId: number): Promise<{ fields: string[]; users: number[] }> {
-  const db = getDb();
-  const [fields, users] = await Promise.all([
-    db.$queryRaw<{ v: string }[]>`WITH RECURSIVE f(v) AS (
-        (SELECT field FROM "FieldChange" WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ${entityId} ORDER BY field LIMIT 1)
-        UNION ALL
-        SELECT (SELECT c.field FROM "FieldChange" c WHERE c."portalId" = ${portalId} AND c."entityType" = ${entityType} AND c."entityId" = ${entityId} AND c.field > f.v ORDER BY c.field LIMIT 1)
-        FROM f WHERE f.v IS NOT NULL)
-      SELECT v FROM f WHERE v IS NOT NULL`,
-    db.$queryRaw<{ v: number }[]>`WITH RECURSIVE u(v) AS (
-        (SELECT "changedById" FROM "FieldChange" WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ${entityId} AND "changedById" IS NOT NULL ORDER BY "changedById" LIMIT 1)
-        UNION ALL
-        SELECT (SELECT c."changedById" FROM "FieldChange" c WHERE c."portalId" = ${portalId} AND c."entityType" = ${entityType} AND c."entityId" = ${entityId} AND c."changedById" > u.v ORDER BY c."changedById" LIMIT 1)
-        FROM u WHERE u.v IS NOT NULL)
-      SELECT v FROM u WHERE v IS NOT NULL`,
-  ]);
-  return { fields: fields.map((f) => f.v), users: users.map((u) => Number(u.v)) };
+  const [fields, users] = await Promise.all([distinctOnRecord<string>("field", portalId, entityType, entityId), distinctOnRecord<number>("changedById", portalId, entityType, entityId)]);
+  return { fields, users: users.map(Number) };
+}
+
+/** The distinct non-null values of one column among a record's changes, ascending: a recursive CTE, a probe each. */
+async function distinctOnRecord<T>(column: "field" | "changedById", portalId: string, entityType: string, entityId: number): Promise<T[]> {
+  const col = Prisma.raw(`"${column}"`);
+  const onRecord = Prisma.sql`"portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ${entityId} AND ${col} IS NOT NULL`;
+  const rows = await getDb().$queryRaw<{ v: T }[]>`WITH RECURSIVE d(v) AS (
+      (SELECT ${col} FROM "FieldChange" WHERE ${onRecord} ORDER BY ${col} LIMIT 1)
+      UNION ALL
+      SELECT (SELECT ${col} FROM "FieldChange" WHERE ${onRecord} AND ${col} > d.v ORDER BY ${col} LIMIT 1) FROM d WHERE d.v IS NOT NULL)
+    SELECT v FROM d WHERE v IS NOT NULL`;
+  return rows.map((r) => r.v);
 }

@@ -80,3 +80,9 @@ export function plural(lang: string, n: number, forms: string): string {
   const i = PLURAL_ORDER[code]!.indexOf(new Intl.PluralRules(code).select(n));
   return list[i >= 0 ? i : list.length - 1]!;
 }
+
+/** The CRM entity types by their names in this language (`entityNames`): deal, contact, company, lead. */
+export function entityLabels(t: Dict): Record<string, string> {
+  const names = t.entityNames.split("|");
+  return Object.fromEntries(["deal", "contact", "company", "lead"].map((e, i) => [e, names[i] ?? e]));
+}

@@ -1,7 +1,7 @@
 // `npm run worker`: a worker process alone, for scale-out (any number of them share one Postgres).
 import { loadEnv } from "@/lib/env";
 import { disconnectDb } from "@/lib/db";
-import { runWorker } from "@/lib/jobs/worker";
+import { runWorker } from "@/lib/jobs/run-worker";
 import { flushMetrics } from "@/lib/metrics/bump";
 
 loadEnv();

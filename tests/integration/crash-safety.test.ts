@@ -13,7 +13,7 @@ import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
 import { eventBody } from "../fake-portal/core";
 import { startAppWithFake } from "../support/lifecycle-env";
 import { startDedicatedDb, type DedicatedDb } from "../support/pg-instance";
-import { killAllWorkers, startWorker, workerEnv } from "../support/worker-process";
+import { killAllWorkers, startWorker, workerEnv } from "../support/spawn-worker";
 
 type Env = Awaited<ReturnType<typeof startAppWithFake>>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

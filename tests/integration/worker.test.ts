@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
-import { runWorker } from "@/lib/jobs/worker";
+import { runWorker } from "@/lib/jobs/run-worker";
 import { claimJobs, runOnce } from "@/lib/jobs/queue";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 

@@ -9,7 +9,7 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 
 export interface WorkerProcess {
-  /** WORKER_ID of lib/jobs/worker.ts: what its claimed rows carry in "lockedBy". */
+  /** WORKER_ID of lib/jobs/run-worker.ts: what its claimed rows carry in "lockedBy". */
   id: string;
   /** pid of the node process running the worker loop. */
   pid: number;
