@@ -48,19 +48,39 @@ export function classifyBitrixCode(code: string): BitrixErrorKind {
   return "unknown";
 }
 
+// The classic CRM methods (crm.deal.get/update/delete, …) throw RestException without a code, so the wire error is
+// `{"error":"","error_description":"Not found"}` with HTTP 400 — also per command inside batch `result_error`
+// (b24restdocs api-reference/crm/deals/crm-deal-get.md and crm-deal-update.md "Possible Error Codes": "Empty value").
+// Such an error is classified by its description; the code we give it is derived, the description kept as sent.
+const EMPTY_CODE_DESCRIPTIONS: [RegExp, string][] = [
+  [/^not found\b/i, "NOT_FOUND"],
+  [/^access denied\b/i, "ACCESS_DENIED"],
+];
+/** The code of an error Bitrix24 sent with an empty `error` (anything unrecognised is a rejected request). */
+export const EMPTY_CODE_FALLBACK = "ERROR_WITHOUT_CODE";
+
+export function codeForEmptyError(description: string): string {
+  const text = description.trim();
+  return EMPTY_CODE_DESCRIPTIONS.find(([re]) => re.test(text))?.[1] ?? EMPTY_CODE_FALLBACK;
+}
+
 /** The one typed error for everything that goes wrong talking to Bitrix24 or its OAuth server. */
 export class BitrixError extends Error {
   readonly kind: BitrixErrorKind;
+  readonly code: string;
   constructor(
-    readonly code: string,
+    code: string,
     readonly status: number,
     readonly description: string,
     readonly method?: string,
     kind?: BitrixErrorKind,
   ) {
-    super(`${method ? `${method}: ` : ""}${code}${description ? ` — ${description}` : ""}${status ? ` (HTTP ${status})` : ""}`);
+    const derived = code.trim() ? code : codeForEmptyError(description);
+    const where = method ? `${method}: ` : "";
+    super(`${where}${derived}${description ? ` — ${description}` : ""}${status ? ` (HTTP ${status})` : ""}`);
     this.name = "BitrixError";
-    this.kind = kind ?? classifyBitrixCode(code);
+    this.code = derived;
+    this.kind = kind ?? (derived === EMPTY_CODE_FALLBACK ? "invalid_request" : classifyBitrixCode(derived));
   }
 
   get isExpiredToken(): boolean {
@@ -70,4 +90,17 @@ export class BitrixError extends Error {
 
 export function isBitrixError(e: unknown, kind?: BitrixErrorKind): e is BitrixError {
   return e instanceof BitrixError && (kind === undefined || e.kind === kind);
+}
+
+/**
+ * The record (or other object) a method was asked about does not exist: `NOT_FOUND`, `ERROR_NOT_FOUND`, the CRM's
+ * empty-code "Not found", … — but not `ERROR_METHOD_NOT_FOUND`, which says the method itself is missing.
+ */
+export function isNotFound(e: unknown): e is BitrixError {
+  return isBitrixError(e, "not_found") && e.code.toUpperCase() !== "ERROR_METHOD_NOT_FOUND";
+}
+
+/** The caller may not do this: `ACCESS_DENIED`, the CRM's empty-code "Access denied.", a missing scope, … */
+export function isAccessDenied(e: unknown): e is BitrixError {
+  return isBitrixError(e, "access_denied");
 }

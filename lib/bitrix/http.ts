@@ -3,6 +3,9 @@ import { BitrixError } from "@/lib/bitrix/errors";
 import { B24ErrorSchema, B24SuccessSchema, B24V3ErrorSchema } from "@/lib/bitrix/schemas";
 import type { CallResult } from "@/lib/bitrix/contract";
 import { loadEnv } from "@/lib/env";
+import { z } from "zod";
+
+const EmptyCodeErrorSchema = z.object({ error: z.literal(""), error_description: z.string() });
 
 // The only place that talks HTTP to a portal or an OAuth server (STYLE §5: one wrapper per vendor).
 
@@ -70,6 +73,10 @@ export async function sendJson(
 export function toCallResult<T>(raw: RawResponse, method: string): CallResult<T> {
   const v2err = B24ErrorSchema.safeParse(raw.data);
   if (v2err.success) throw new BitrixError(v2err.data.error, raw.status, v2err.data.error_description ?? "", method);
+  // The CRM's classic methods answer `{"error":"","error_description":"Not found"}` (HTTP 400, crm-deal-get.md):
+  // an error without a code, which BitrixError names from its description — not a malformed answer.
+  const noCode = EmptyCodeErrorSchema.safeParse(raw.data);
+  if (noCode.success) throw new BitrixError("", raw.status, noCode.data.error_description, method);
   const v3err = B24V3ErrorSchema.safeParse(raw.data);
   if (v3err.success) throw new BitrixError(v3err.data.error.code, raw.status, v3err.data.error.message ?? "", method);
   if (raw.status >= 300 && raw.status < 400) {

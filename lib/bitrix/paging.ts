@@ -25,16 +25,35 @@ export function batchVia(client: Caller) {
         cmd[key] = q ? `${method}?${q}` : method;
       }
       const res = await client.call("batch", { halt: opts.halt ? 1 : 0, cmd }, { ...opts, idempotent: opts.idempotent ?? chunk.every(([, [m]]) => /\.(get|list|fields)$/i.test(m)) });
-      const parsed = B24BatchResultSchema.safeParse(res.result);
+      const parsed = B24BatchResultSchema.safeParse(withErrorObjects(res.result));
       if (!parsed.success) throw new BitrixError("MALFORMED_RESPONSE", 200, "batch answer has no result/result_error maps", "batch", "malformed");
       Object.assign(out.result, parsed.data.result);
-      Object.assign(out.errors, parsed.data.result_error);
+      for (const [key, e] of Object.entries(parsed.data.result_error)) {
+        // An empty code (the CRM's "Not found" / "Access denied.") becomes the code BitrixError derives from the text.
+        const code = new BitrixError(e.error, 0, e.error_description).code;
+        out.errors[key] = { error: code, error_description: e.error_description };
+      }
       Object.assign(out.total, parsed.data.result_total);
       Object.assign(out.next, parsed.data.result_next);
       if (opts.halt && Object.keys(parsed.data.result_error).length) break;
     }
     return out;
   };
+}
+
+/**
+ * `result_error[key]` is `{error, error_description}` (batch.md); a bare string is read as the description of an error
+ * without a code — the form the CRM's code-less RestException takes when something flattens it (defensive: the docs
+ * show only objects).
+ */
+function withErrorObjects(result: unknown): unknown {
+  if (!result || typeof result !== "object" || !("result_error" in result)) return result;
+  const errors = (result as { result_error: unknown }).result_error;
+  if (!errors || typeof errors !== "object" || Array.isArray(errors)) return result;
+  const fixed = Object.fromEntries(
+    Object.entries(errors).map(([k, v]) => [k, typeof v === "string" ? { error: "", error_description: v } : v]),
+  );
+  return { ...result, result_error: fixed };
 }
 
 function pick(result: unknown, itemsKey?: string): Record<string, unknown>[] {
