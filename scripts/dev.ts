@@ -1,5 +1,6 @@
 // `npm run dev`: everything on embedded defaults — database, fake Bitrix24 with the app installed and a seeded CRM,
 // the app (web + worker). Ctrl+C stops it all.
+import { DatabaseConnectError } from "@/lib/db-check";
 import { startStack } from "./stack";
 
 const stack = await startStack({
@@ -8,6 +9,11 @@ const stack = await startStack({
   portalPort: 4000,
   oauthPort: 4001,
   deals: Number(process.env.SEED_DEALS ?? 500),
+}).catch((error: unknown) => {
+  // a DATABASE_URL that does not connect: its one clear line (host, database, cause), not a stack trace
+  if (!(error instanceof DatabaseConnectError)) throw error;
+  console.error(`[dev] ${error.message}`);
+  process.exit(1);
 });
 console.log(`
   Ready.

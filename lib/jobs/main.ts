@@ -1,10 +1,21 @@
 // `npm run worker`: a worker process alone, for scale-out (any number of them share one Postgres).
 import { loadEnv } from "@/lib/env";
 import { disconnectDb } from "@/lib/db";
+import { checkDatabase, DatabaseConnectError } from "@/lib/db-check";
 import { runWorker } from "@/lib/jobs/run-worker";
 import { flushMetrics } from "@/lib/metrics/bump";
 
-loadEnv();
+const env = loadEnv();
+// A database that cannot be reached at start is a configuration error: one clear line and exit 1, not a worker
+// logging the same connection failure every two seconds for ever (lib/db-check.ts).
+try {
+  if (!env.DATABASE_URL) throw new DatabaseConnectError("DATABASE_URL is not set: start workers with `npm run worker`");
+  await checkDatabase(env.DATABASE_URL);
+} catch (error) {
+  if (!(error instanceof DatabaseConnectError)) throw error;
+  console.error(`[worker] ${error.message}`);
+  process.exit(1);
+}
 const stop = new AbortController();
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => stop.abort());
 await runWorker(stop.signal);
