@@ -139,22 +139,29 @@ describe("terminal states", () => {
   it("survives a 503 storm with backoff and records the limit hits", async () => {
     const { limitPolicy } = await import("@/lib/bitrix/limits");
     limitPolicy.baseMs = 20;
-    // Three 503s for certain, then 20 % of answers are 503s (6 in a row, a give-up, has odds of 1 in 15 600).
+    // A scripted storm, the same on every run: each of 8 calls meets a run of 503s (up to 5 in a row, one short of
+    // the give-up) before its answer — 3 + 1 + 5 + 0 + 2 + 4 + 1 + 3 = 19 limit hits.
     const limit = { status: 503, body: { error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" } };
-    await env.control("faults", { fail503: 0.2, script: [limit, limit, limit] });
+    const storm = [3, 1, 5, 0, 2, 4, 1, 3];
     await env.control("plan", { burst: 500, drain: 100 });
     await getDb().portal.update({ where: { id: portalId }, data: { rateBurst: 500, rateDrainPerSec: 100 } });
+    await flushMetrics(); // hits of earlier tests are counted before ours
+    const before = await getDb().metricSample.aggregate({ where: { portalId, name: "rest.limit_hits" }, _sum: { value: true } });
     try {
       const client = await bitrixFor(portalId);
-      for (let i = 0; i < 8; i++) await client.call("crm.deal.get", { id: 1 });
+      for (const run of storm) {
+        await env.control("faults", { script: Array.from({ length: run }, () => limit) });
+        await expect(client.call("crm.deal.get", { id: 1 })).resolves.toMatchObject({ result: { ID: "1" } });
+        expect(env.state().faults.script).toHaveLength(0); // every scripted 503 was met, none left for later tests
+      }
     } finally {
-      await env.control("faults", { fail503: 0 });
+      await env.control("faults", { script: [] });
       await env.control("plan", { burst: 50, drain: 2 });
       await getDb().portal.update({ where: { id: portalId }, data: { rateBurst: 50, rateDrainPerSec: 2 } });
       limitPolicy.baseMs = 1000;
     }
     await flushMetrics();
     const hits = await getDb().metricSample.aggregate({ where: { portalId, name: "rest.limit_hits" }, _sum: { value: true } });
-    expect(hits._sum.value ?? 0).toBeGreaterThanOrEqual(3);
+    expect((hits._sum.value ?? 0) - (before._sum.value ?? 0)).toBe(storm.reduce((a, b) => a + b, 0));
   });
 });
