@@ -1,4 +1,5 @@
 import { AppError } from "@/lib/http-errors";
+import { readBodyLimited } from "@/lib/http/read-body";
 
 // The one parser for bodies Bitrix24 pushes (events, installer and placement POSTs): application/x-www-form-urlencoded
 // with PHP bracket keys, every leaf a string (CONTRACTS.md §0). It runs BEFORE application_token is verified, so it
@@ -64,10 +65,8 @@ export async function readBitrixForm(req: Request): Promise<FormObject> {
   if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
     throw new AppError(415, "unsupported_media_type", "Expected application/x-www-form-urlencoded");
   }
-  const declared = Number(req.headers.get("content-length") ?? 0);
-  if (declared > FORM_LIMITS.maxBytes) throw new AppError(413, "body_too_large", "Form body is too large");
-  const bytes = new Uint8Array(await req.arrayBuffer());
-  if (bytes.length > FORM_LIMITS.maxBytes) throw new AppError(413, "body_too_large", "Form body is too large");
+  // Read while streaming and cut at the limit: a chunked body has no Content-Length to check first.
+  const bytes = await readBodyLimited(req, FORM_LIMITS.maxBytes);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);

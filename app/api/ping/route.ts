@@ -1,9 +1,18 @@
-// A bare route: no database, no parsing. Liveness probe, and the baseline the ingestion benchmark compares to.
+import { FORM_LIMITS } from "@/lib/bitrix/form-parser";
+import { readBodyLimited } from "@/lib/http/read-body";
+import { toErrorResponse } from "@/lib/http-errors";
+
+// A bare route: no database, no parsing. Liveness probe, and the baseline the ingestion benchmark compares to (so it
+// reads a body as the event route does, cut at the same limit).
 export function GET() {
   return new Response("ok");
 }
 
 export async function POST(req: Request) {
-  await req.arrayBuffer();
-  return new Response("ok");
+  try {
+    await readBodyLimited(req, FORM_LIMITS.maxBytes);
+    return new Response("ok");
+  } catch (error) {
+    return toErrorResponse(error);
+  }
 }

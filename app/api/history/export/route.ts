@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { requirePortalSession } from "@/lib/auth/session";
 import { attachHistoryCsv } from "@/lib/history/export";
+import { readJsonBody } from "@/lib/http/read-body";
 import { toErrorResponse } from "@/lib/http-errors";
 
 const BodySchema = z.object({
@@ -15,7 +16,7 @@ const BodySchema = z.object({
 export async function POST(req: Request) {
   try {
     const s = await requirePortalSession(req);
-    const body = BodySchema.parse(await req.json().catch(() => ({})));
+    const body = BodySchema.parse(await readJsonBody(req));
     return Response.json(await attachHistoryCsv(s.portalId, body.entity, body.id, s.lang, body.field));
   } catch (error) {
     return toErrorResponse(error);

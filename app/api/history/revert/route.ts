@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { requirePortalAdmin } from "@/lib/auth/session";
 import { revertChange } from "@/lib/history/revert";
+import { readJsonBody } from "@/lib/http/read-body";
 import { toErrorResponse } from "@/lib/http-errors";
 
 const BodySchema = z.object({ changeId: z.string().regex(/^\d{1,18}$/, "must be a change id") });
@@ -10,7 +11,7 @@ const BodySchema = z.object({ changeId: z.string().regex(/^\d{1,18}$/, "must be 
 export async function POST(req: Request) {
   try {
     const s = await requirePortalAdmin(req);
-    const { changeId } = BodySchema.parse(await req.json().catch(() => ({})));
+    const { changeId } = BodySchema.parse(await readJsonBody(req));
     return Response.json(await revertChange(s.portalId, BigInt(changeId), s.userId));
   } catch (error) {
     return toErrorResponse(error);
