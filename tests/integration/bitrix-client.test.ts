@@ -1,5 +1,6 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bitrixFor, BitrixError, bitrixForWebhook, redactWebhook } from "@/lib/bitrix";
 import { limitPolicy } from "@/lib/bitrix/limits";
@@ -11,7 +12,7 @@ import type { PortalState, ScriptedAnswer } from "../fake-portal/types";
 import { createInstalledPortal } from "../support/portal-fixture";
 
 // The one client against the fake Bitrix24 (portal + OAuth server); everything is counted on the server side.
-const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, "../..");
 let fake: RunningFake;
 let p: PortalState;
 
@@ -34,17 +35,39 @@ beforeEach(() => {
 const bucket = (burst: number, drain: number) => Object.assign(p.bucket, { burst, drain, level: 0, at: Date.now() });
 const script = (...answers: ScriptedAnswer[]) => p.faults.script.push(...answers);
 const expireAll = () => { for (const t of fake.fake.tokens.values()) if (t.portal === p) t.expiresAtMs = 0; };
-const callsSince = (from: number, method: string) => p.log.filter((e) => e.at >= from && e.rest === method);
+/** The fake's request log position: requests are told apart by their sequence number, not by a clock reading. */
+const mark = () => p.counters.logSeq;
+const callsSince = (from: number, method: string) => p.log.filter((e) => e.n > from && e.rest === method);
 
 async function portalFor(o: { burst?: number; drain?: number; serverEndpoint?: string } = {}) {
   const a = lifecycle.frameAuth(fake.fake, p, 1);
   return createInstalledPortal({ endpoint: p.baseUrl, tokens: { access_token: a.form.AUTH_ID, refresh_token: a.form.REFRESH_ID, expires: Math.floor(Date.now() / 1000) + 3600, scope: "crm" }, serverEndpoint: `${fake.oauthUrl}/rest/`, ...o });
 }
 
+/** One child process (tests/support/bitrix-child.ts): `ready` once its client is built, its stdout when it exits. */
+function child(portalId: string, each: number, method: string) {
+  const args = ["--conditions=react-server", "tests/support/bitrix-child.ts", portalId, String(each), method];
+  const proc = spawn(path.join(ROOT, "node_modules/.bin/tsx"), args, { cwd: ROOT, env: process.env,
+    stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  const exited = once(proc, "exit").then(([code]) => ({ code: code as number | null, out }));
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (/^ready$/m.test(out)) resolve();
+    });
+    void exited.then(({ code }) => reject(new Error(`child exited (${code}) before it was ready: ${out}`)));
+  });
+  return { ready, exited, go: () => proc.stdin.end("go\n") };
+}
+
+/** `processes` children of `each` calls, released together once all are ready: a barrier, not a start-up race. */
 async function children(portalId: string, processes: number, each: number, method: string) {
-  const outs = await Promise.all(Array.from({ length: processes }, () =>
-    run("npx", ["tsx", "--conditions=react-server", "tests/support/bitrix-child.ts", portalId, String(each), method], { env: process.env, timeout: 120_000 })));
-  return outs.map((o) => JSON.parse(o.stdout.trim().split("\n").at(-1)!) as { ok: number; failed: string[] });
+  const kids = Array.from({ length: processes }, () => child(portalId, each, method));
+  await Promise.all(kids.map((k) => k.ready));
+  for (const k of kids) k.go();
+  const outs = await Promise.all(kids.map((k) => k.exited));
+  return outs.map((o) => JSON.parse(o.out.trim().split("\n").at(-1)!) as { ok: number; failed: string[] });
 }
 
 describe("token refresh", () => {
@@ -102,11 +125,13 @@ describe("token refresh", () => {
 
 describe("rate limits", () => {
   it("4 processes hammering one portal stay within burst + drain, counted by the server", async () => {
-    // A slow drain (2/s): the background lane's 3 spare slots then absorb 1.5 s of scheduling jitter between a
-    // slot taken in the database and the request's arrival — the server counts arrivals, and this machine is shared.
+    // The 4 processes start their calls together (a barrier in children()), so 32 calls meet a 10-call burst at
+    // once, whatever each process's start-up took. A slow drain (2/s): the background lane's 3 spare slots then
+    // absorb 1.5 s of scheduling jitter between a slot taken in the database and the request's arrival — the server
+    // counts arrivals, and this machine is shared.
     const portal = await portalFor({ burst: 10, drain: 2 });
     bucket(10, 2);
-    const from = Date.now();
+    const from = mark();
     const results = await children(portal.id, 4, 8, "user.current");
     expect(results.every((r) => r.ok === 8)).toBe(true);
     const calls = callsSince(from, "user.current");
@@ -125,12 +150,14 @@ describe("rate limits", () => {
     bucket(500, 10_000);
     const limit = { status: 503, body: { error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" } };
     script(limit, limit, limit);
-    const from = Date.now();
+    const from = mark();
     await expect((await bitrixFor(portal.id)).call("crm.deal.get", { id: 1 })).resolves.toMatchObject({ result: { ID: "1" } });
     const at = callsSince(from, "crm.deal.get").map((c) => c.at);
+    expect(at).toHaveLength(4); // three 503s, then the answer
+    // Retry k waits at least half its ceiling, baseMs·2^k / 2 (lib/bitrix/limits.ts): 50, 100, 200 ms. Lower bounds
+    // only — a slow machine lengthens a gap, never shortens it (2 ms for clock rounding) — and they grow.
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    expect(gaps[1]!).toBeGreaterThan(gaps[0]! * 0.9);
-    expect(gaps[2]!).toBeGreaterThan(gaps[0]!);
+    gaps.forEach((gap, k) => expect(gap, `gap before retry ${k + 1}`).toBeGreaterThanOrEqual(50 * 2 ** k - 2));
     script(...Array.from({ length: 10 }, () => limit));
     await expect((await bitrixFor(portal.id)).call("crm.deal.get", { id: 1 })).rejects.toThrow(/gave up after 6 attempts/);
   });
@@ -140,7 +167,7 @@ describe("batch and lists", () => {
   it("chunks 120 commands into 3 requests and resolves $result references", async () => {
     const portal = await portalFor({ burst: 500, drain: 100 });
     bucket(500, 100);
-    const from = Date.now();
+    const from = mark();
     const cmds = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`d${i}`, ["crm.deal.get", { id: i + 1 }] as [string, Record<string, unknown>]]));
     const res = await (await bitrixFor(portal.id)).batch(cmds);
     expect(Object.keys(res.result)).toHaveLength(120);
@@ -182,13 +209,13 @@ describe("failures become clear errors", () => {
     const portal = await portalFor({ burst: 500, drain: 100 });
     bucket(500, 100);
     const client = await bitrixFor(portal.id);
-    let from = Date.now();
+    let from = mark();
     const deals = p.crm.deal.size;
     script("drop");
     await expect(client.call("crm.deal.add", { fields: { TITLE: "x" } })).rejects.toMatchObject({ kind: "network" });
     expect(callsSince(from, "crm.deal.add")).toHaveLength(1);
     expect(p.crm.deal.size).toBe(deals);
-    from = Date.now();
+    from = mark();
     script("drop");
     await expect(client.call("crm.deal.get", { id: 3 })).resolves.toMatchObject({ result: { ID: "3" } });
     expect(callsSince(from, "crm.deal.get")).toHaveLength(2);
