@@ -10,9 +10,12 @@ import { dict } from "@/lib/i18n";
 // "Attach history as CSV": RFC 4180, UTF-8 with a BOM (Excel opens it right), cells that a spreadsheet would run as a
 // formula (= + - @, tab, CR) prefixed with ' — the file leaves our hands and is opened by people.
 
+// Every cell is quoted, and a formula start is neutralized (prefixed with ') at the cell's start AND after every `;`
+// and `,`: Excel in locales whose list separator is `;` (Russian, German...) splits a line on `;` before it looks
+// at quotes, so `"x;=1+1"` would run `=1+1` there. Quotes and blanks between the separator and the formula count too.
+const FORMULA_START = /(^|[;,])(["\s]*)([=+\-@\t\r])/g;
 export function csvCell(v: string): string {
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  return `"${v.replace(FORMULA_START, "$1$2'$3").replace(/"/g, '""')}"`;
 }
 
 export function toCsv(header: string[], rows: string[][]): string {

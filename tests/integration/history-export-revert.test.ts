@@ -74,7 +74,7 @@ describe("export and revert", () => {
     const timeline = env.state().timeline.at(-1)!;
     expect(timeline).toMatchObject({ ENTITY_TYPE: "deal", ENTITY_ID: 9, FILES: [{ name: "history-deal-9.csv" }] });
     const csv = toCsv(["When", "Field"], [["x", "=HYPERLINK(\"x\")"], ["y", "a, \"quoted\" note"]]);
-    expect(csv.startsWith("\uFEFFWhen,Field\r\n")).toBe(true);
+    expect(csv.startsWith('\uFEFF"When","Field"\r\n')).toBe(true); // every cell quoted (lib/history/export.test.ts)
     expect(csv).toContain(`"'=HYPERLINK(""x"")"`); // formula neutralised and quoted
     expect(csv).toContain(`"a, ""quoted"" note"`);
   });
