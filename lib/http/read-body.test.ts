@@ -28,14 +28,16 @@ describe("readBodyLimited", () => {
 
   it("stops pulling a chunked body at the limit and cancels its stream", async () => {
     const body = chunked(10_000, 1024);
-    await expect(readBodyLimited(post(body.stream), 4096)).rejects.toMatchObject({ status: 413, code: "body_too_large" });
+    const read = readBodyLimited(post(body.stream), 4096);
+    await expect(read).rejects.toMatchObject({ status: 413, code: "body_too_large" });
     expect(body.pulled()).toBeLessThan(10);
     expect(body.cancelled()).toBe(true);
   });
 
   it("refuses a declared Content-Length over the limit without reading", async () => {
     const body = chunked(10_000, 1024);
-    await expect(readBodyLimited(post(body.stream, { "content-length": "999999" }), 4096)).rejects.toMatchObject({ status: 413 });
+    const read = readBodyLimited(post(body.stream, { "content-length": "999999" }), 4096);
+    await expect(read).rejects.toMatchObject({ status: 413 });
     expect(body.pulled()).toBeLessThanOrEqual(1);
   });
 

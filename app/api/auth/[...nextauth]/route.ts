@@ -4,8 +4,9 @@ import { authOptions } from "@/lib/auth/options";
 import { JSON_MAX_BYTES, readBodyLimited } from "@/lib/http/read-body";
 import { toErrorResponse } from "@/lib/http-errors";
 
-// next-auth's own endpoints (the bitrix-frame credentials provider); the iframe flow uses /bitrix/* and /api/auth/frame.
-// next-auth reads a POST body whole: it gets the body read here first, under the limit every route has.
+// next-auth's own endpoints (the bitrix-frame credentials provider); the iframe flow uses /bitrix/* and
+// /api/auth/frame. next-auth reads a POST body whole: it gets the body read here first, under the limit of every
+// route.
 const handler = async (req: NextRequest, ctx: { params: Promise<{ nextauth: string[] }> }) => {
   let body: Uint8Array<ArrayBuffer> | undefined;
   try {
@@ -13,6 +14,7 @@ const handler = async (req: NextRequest, ctx: { params: Promise<{ nextauth: stri
   } catch (error) {
     return toErrorResponse(error);
   }
-  return NextAuth(authOptions())(body ? new NextRequest(req.url, { method: req.method, headers: req.headers, body }) : req, ctx);
+  const limited = body ? new NextRequest(req.url, { method: req.method, headers: req.headers, body }) : req;
+  return NextAuth(authOptions())(limited, ctx);
 };
 export { handler as GET, handler as POST };
