@@ -78,7 +78,8 @@ interface Setup { s: Seeded; base: HistoryQuery; deep: string; deepName: string;
 async function setup(s: Seeded, target: number): Promise<Setup> {
   const base: HistoryQuery = { entityType: "deal", entityId: TARGET_ID };
   const deepPages = Math.max(1, Math.floor((target * 0.8) / 50));
-  const session = { portalId: s.portalId, memberId: "bench", portalOrigin: "https://bench-history.bitrix24.test", userId: 1, userName: "User 1", isAdmin: true, lang: "en" as const };
+  const session = { portalId: s.portalId, memberId: "bench", portalOrigin: "https://bench-history.bitrix24.test", userId: 1, userName: "User 1", isAdmin: true, lang: "en" as const,
+    userToken: "bench", record: null, installedAt: 0 };
   return { s, base, deep: await cursorAfter(s.portalId, base, deepPages), deepName: `deep page via cursor (after ${deepPages * 50})`, first: await queryHistory(s.portalId, base), session };
 }
 

@@ -7,6 +7,7 @@ import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/u
 import { loadAdminOverview } from "@/lib/admin/overview";
 import { loadProgress } from "@/lib/admin/progress";
 import { getPageSession } from "@/lib/auth/page-session";
+import { isStillAdmin } from "@/lib/auth/user-rights";
 import { dict, entityLabels, type Dict } from "@/lib/i18n";
 import { eventHandlerUrl } from "@/lib/lifecycle/registry";
 
@@ -25,7 +26,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   if (!auth) return <main className={styles.page}><p role="alert">{dict("en").sessionExpired}</p></main>;
   const { session, token } = auth;
   const t = dict(session.lang);
-  if (!session.isAdmin) {
+  // The admin flag is from sign-in; Bitrix24 is asked again (user.admin, ≤ 30 s old) before admin data is shown.
+  if (!session.isAdmin || !(await isStillAdmin(session, false).catch(() => false))) {
     return (
       <main className={`${styles.page} ${styles.deniedBox}`}>
         <FrameSetup title={t.appTitle} token={token} />

@@ -26,7 +26,7 @@ function url(base: string, params: Record<string, string | number | undefined | 
 }
 
 export function shell(ctx: PageContext, mode: "tab" | "widget" | "renew", body: Html, config: Record<string, unknown> = {}): string {
-  const strings = { exported: ctx.t.exported, revertConfirm: ctx.t.revertConfirm, reverted: ctx.t.reverted, pending: ctx.t.pending, sessionExpired: ctx.t.sessionExpired };
+  const strings = { exported: ctx.t.exported, revertConfirm: ctx.t.revertConfirm, overwriteConfirm: ctx.t.overwriteConfirm, reverted: ctx.t.reverted, pending: ctx.t.pending, sessionExpired: ctx.t.sessionExpired };
   return `<!doctype html>${html`<html lang="${ctx.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${ctx.title}</title><link rel="stylesheet" href="/assets/history.css?v=${ASSET_VERSION}"><script type="module" src="/assets/history.js?v=${ASSET_VERSION}"></script></head>
 <body><main class="page" data-mode="${mode}">${body}</main>${jsonScript("history-config", { token: ctx.token, expiresAt: ctx.tokenExpiresAt, title: ctx.title, lang: ctx.lang, strings, ...config })}</body></html>`.value}`;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { readBitrixForm } from "@/lib/bitrix/form-parser";
 import { FrameAuthSchema, verifyFrameAuth } from "@/lib/auth/frame-auth";
 import { issueSessionToken, sessionCookie, type PortalSession } from "@/lib/auth/session";
+import { clientAddress } from "@/lib/auth/verify-limit";
 import { AppError } from "@/lib/http-errors";
 
 // Bitrix24 opens the app and every placement with a form POST into the iframe (CONTRACTS.md §1.2, §11); App Router
@@ -13,8 +14,8 @@ import { AppError } from "@/lib/http-errors";
 const CRM_PLACEMENT = /^CRM_(DEAL|CONTACT|COMPANY|LEAD)_(DETAIL_TAB|DETAIL_TOOLBAR|LIST_MENU)$/;
 const OptionsSchema = z.object({ ID: z.union([z.string(), z.number()]).optional() }).loose();
 
-export function placementTarget(placement: string, rawOptions: string | undefined): string {
-  if (placement === "DEFAULT") return "/admin";
+export function placementTarget(placement: string, rawOptions: string | undefined): { path: string; record: PortalSession["record"] } {
+  if (placement === "DEFAULT") return { path: "/admin", record: null };
   const m = CRM_PLACEMENT.exec(placement);
   if (!m) throw new AppError(400, "unsupported_placement", `This app has no page for placement ${placement.slice(0, 60)}`);
   let options: z.infer<typeof OptionsSchema>;
@@ -26,7 +27,8 @@ export function placementTarget(placement: string, rawOptions: string | undefine
   const id = Number(options.ID);
   if (!Number.isInteger(id) || id <= 0) throw new AppError(400, "invalid_request", "PLACEMENT_OPTIONS.ID must be a record id");
   const page = m[2] === "DETAIL_TAB" ? "tab" : "widget";
-  return `/placements/${page}?entity=${m[1]!.toLowerCase()}&id=${id}`;
+  const entity = m[1]!.toLowerCase();
+  return { path: `/placements/${page}?entity=${entity}&id=${id}`, record: { entity, id } };
 }
 
 export async function frameHandoff(req: Request, defaultPlacement: "DEFAULT" | null): Promise<Response> {
@@ -35,8 +37,8 @@ export async function frameHandoff(req: Request, defaultPlacement: "DEFAULT" | n
   const auth = FrameAuthSchema.parse({ ...form, DOMAIN: url.searchParams.get("DOMAIN") ?? undefined, LANG: url.searchParams.get("LANG") ?? undefined });
   const placement = typeof form.PLACEMENT === "string" ? form.PLACEMENT : defaultPlacement ?? "";
   const target = placementTarget(placement || "DEFAULT", typeof form.PLACEMENT_OPTIONS === "string" ? form.PLACEMENT_OPTIONS : undefined);
-  const session: PortalSession = await verifyFrameAuth(auth);
-  const token = await issueSessionToken(session);
-  const location = `${target}${target.includes("?") ? "&" : "?"}st=${encodeURIComponent(token)}`;
+  const session: PortalSession = await verifyFrameAuth(auth, target.record, clientAddress(req.headers));
+  const token = await issueSessionToken(session, auth.AUTH_EXPIRES ? Date.now() + auth.AUTH_EXPIRES * 1000 : undefined);
+  const location = `${target.path}${target.path.includes("?") ? "&" : "?"}st=${encodeURIComponent(token)}`;
   return new Response(null, { status: 303, headers: { location, "set-cookie": sessionCookie(token), "referrer-policy": "no-referrer", "cache-control": "no-store" } });
 }

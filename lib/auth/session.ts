@@ -1,6 +1,8 @@
 import "server-only";
 import { decode, encode } from "next-auth/jwt";
 import { loadEnv } from "@/lib/env";
+import { isStillAdmin } from "@/lib/auth/user-rights";
+import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
 
 // The session is a next-auth JWT (same secret and format as lib/auth/options.ts). Inside a cross-site iframe the
@@ -14,6 +16,15 @@ export interface PortalSession {
   userName: string;
   isAdmin: boolean;
   lang: "en" | "ru";
+  /**
+   * The user's own access token (the frame's AUTH_ID), inside the encrypted session: every read of a record and
+   * every write on a user's behalf is made with it, so Bitrix24 enforces the user's own rights (lib/auth/user-rights.ts).
+   */
+  userToken: string;
+  /** The record the portal opened the frame for (a CRM tab or widget); null for the app's main page. */
+  record: { entity: string; id: number } | null;
+  /** The portal's install time when the session was issued: a session from before an uninstall + reinstall is void. */
+  installedAt: number;
 }
 
 export const SESSION_COOKIE = "b24_session";
@@ -24,8 +35,9 @@ export const SESSION_TTL_S = 55 * 60; // shorter than the frame's AUTH_EXPIRES (
  */
 const FRAMING_TTL_S = 12 * 3600;
 
-export async function issueSessionToken(s: PortalSession): Promise<string> {
-  const validUntil = Date.now() + SESSION_TTL_S * 1000;
+/** `authExpiresAt`: when the frame's AUTH_ID expires (ms); the session never outlives the token it carries. */
+export async function issueSessionToken(s: PortalSession, authExpiresAt?: number): Promise<string> {
+  const validUntil = Math.min(Date.now() + SESSION_TTL_S * 1000, authExpiresAt ?? Infinity);
   return encode({ token: { ...s, sub: `${s.portalId}:${s.userId}`, validUntil }, secret: loadEnv().APP_SECRET, maxAge: FRAMING_TTL_S });
 }
 
@@ -33,7 +45,8 @@ async function decodeToken(token: string | null | undefined) {
   if (!token) return null;
   try {
     const t = await decode({ token, secret: loadEnv().APP_SECRET });
-    return t && typeof t.portalId === "string" && typeof t.userId === "number" && typeof t.validUntil === "number" ? t : null;
+    return t && typeof t.portalId === "string" && typeof t.userId === "number" && typeof t.validUntil === "number"
+      && typeof t.userToken === "string" ? t : null;
   } catch {
     return null;
   }
@@ -43,8 +56,14 @@ async function decodeToken(token: string | null | undefined) {
 export async function readSessionToken(token: string | null | undefined): Promise<(PortalSession & { expiresAt: number }) | null> {
   const t = await decodeToken(token);
   if (!t || (t.validUntil as number) < Date.now()) return null;
-  return { portalId: String(t.portalId), memberId: String(t.memberId), portalOrigin: String(t.portalOrigin), userId: Number(t.userId), userName: String(t.userName),
-    isAdmin: t.isAdmin === true, lang: t.lang === "ru" ? "ru" : "en", expiresAt: t.validUntil as number };
+  const record = t.record as { entity?: unknown; id?: unknown } | null | undefined;
+  return {
+    portalId: String(t.portalId), memberId: String(t.memberId), portalOrigin: String(t.portalOrigin),
+    userId: Number(t.userId), userName: String(t.userName), isAdmin: t.isAdmin === true,
+    lang: t.lang === "ru" ? "ru" : "en", userToken: String(t.userToken),
+    record: record && typeof record.entity === "string" ? { entity: record.entity, id: Number(record.id) } : null,
+    installedAt: Number(t.installedAt), expiresAt: t.validUntil as number,
+  };
 }
 
 /** The portal origin of an authentic session token, expired or not (see FRAMING_TTL_S): for CSP only. */
@@ -66,14 +85,33 @@ export function tokenFromRequest(req: Request): string | null {
   return /^Bearer\s+(.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? null;
 }
 
-export async function requirePortalSession(req: Request): Promise<PortalSession> {
-  const s = await readSessionToken(tokenFromRequest(req));
-  if (!s) throw new AppError(401, "unauthorized", "Session missing or expired: reopen the app from Bitrix24");
+const EXPIRED = "Session missing or expired: reopen the app from Bitrix24";
+
+/**
+ * A session is only as good as what granted it: the portal must still have the app installed — the same install
+ * (an uninstall and reinstall voids every older session) — when the session is used, not only when it was issued.
+ */
+export async function checkSessionPortal<S extends PortalSession>(s: S | null): Promise<S | null> {
+  if (!s) return null;
+  const portal = await getDb().portal.findUnique({ where: { id: s.portalId }, select: { status: true, installedAt: true } });
+  if (!portal || portal.status !== "active" || portal.installedAt.getTime() !== s.installedAt) return null;
   return s;
 }
 
-export async function requirePortalAdmin(req: Request): Promise<PortalSession> {
+export async function requirePortalSession(req: Request): Promise<PortalSession> {
+  const s = await checkSessionPortal(await readSessionToken(tokenFromRequest(req)));
+  if (!s) throw new AppError(401, "unauthorized", EXPIRED);
+  return s;
+}
+
+/**
+ * Admin actions re-check the user's admin rights with their own token (`user.admin`): a demoted admin loses them at
+ * once, not when the session expires. Reads (`fresh: false`) may use an answer up to 30 s old.
+ */
+export async function requirePortalAdmin(req: Request, opts: { fresh?: boolean } = {}): Promise<PortalSession> {
   const s = await requirePortalSession(req);
-  if (!s.isAdmin) throw new AppError(403, "forbidden", "Only portal administrators can do this");
+  if (!s.isAdmin || !(await isStillAdmin(s, opts.fresh ?? req.method !== "GET"))) {
+    throw new AppError(403, "forbidden", "Only portal administrators can do this");
+  }
   return s;
 }

@@ -50,6 +50,12 @@ export interface BatchResult {
   next: Record<string, number>;
 }
 
+/** What a single call needs: the app's client (bitrixFor) or a user's own token (lib/auth/user-rights.ts). */
+export interface BitrixCaller {
+  readonly portal: PortalRef;
+  call<T = unknown>(method: string, params?: Record<string, unknown>, opts?: CallOptions): Promise<CallResult<T>>;
+}
+
 export interface BitrixClient {
   readonly portal: PortalRef;
   call<T = unknown>(method: string, params?: Record<string, unknown>, opts?: CallOptions): Promise<CallResult<T>>;

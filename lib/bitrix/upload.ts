@@ -1,5 +1,5 @@
 import "server-only";
-import type { BitrixClient } from "@/lib/bitrix/contract";
+import type { BitrixCaller as BitrixClient } from "@/lib/bitrix/contract";
 import { BitrixError } from "@/lib/bitrix/errors";
 import { assertAllowedUrl, sendMultipart, toCallResult } from "@/lib/bitrix/http";
 
@@ -53,7 +53,9 @@ export async function uploadToDisk(client: BitrixClient, folderId: number, file:
 /** Where a file goes; the form follows from it (uploadFormFor). */
 export type FileTarget =
   | { kind: "timeline"; entityType: string; entityId: number; comment: string }
-  | { kind: "field"; entityType: string; entityId: number; field: string; fieldType: string; multiple?: boolean }
+  | { kind: "field"; entityType: string; entityId: number; field: string; fieldType: string; multiple?: boolean;
+      /** a multiple field's current values, kept: Bitrix24 replaces a multiple field's whole set on update */
+      keep?: unknown[] }
   | { kind: "method"; method: string; params: Record<string, unknown>; path: [string, ...string[]] };
 
 function setPath(params: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
@@ -79,7 +81,8 @@ export async function attachFile(client: BitrixClient, target: FileTarget, file:
     const method = `crm.${target.entityType}.update`;
     const form = uploadFormFor({ method, fieldType: target.fieldType });
     const value = form === "disk" ? await toDrive(client, file) : fileValue(form, file);
-    return { form, result: (await client.call(method, { id: target.entityId, fields: { [target.field]: target.multiple ? [value] : value } }, opts)).result };
+    const fieldValue = target.multiple ? [...(target.keep ?? []), value] : value;
+    return { form, result: (await client.call(method, { id: target.entityId, fields: { [target.field]: fieldValue } }, opts)).result };
   }
   const form = uploadFormFor({ method: target.method });
   const value = form === "disk" ? await toDrive(client, file) : fileValue(form, file);

@@ -18,7 +18,6 @@ export interface CrmDeletion {
   portalId: string;
   entityType: CrmEntityType;
   entityId: number;
-  userId?: number;
   receivedAt: Date;
 }
 
@@ -36,6 +35,13 @@ export async function captureRecords(portalId: string, entityType: CrmEntityType
   return applySnapshots(portalId, entityType, [...records.values()], meta, { source: "event", created: opts.created });
 }
 
+/** The ids among `ids` that the portal still has (read with the app's token, which sees every record). */
+export async function existingRecords(portalId: string, entityType: CrmEntityType, ids: number[]): Promise<Set<number>> {
+  const client = await bitrixFor(portalId);
+  const meta = await getFieldMeta(portalId, entityType, client);
+  return new Set((await fetchRecords(client, entityType, ids, meta)).keys());
+}
+
 /** A delete event: recorded once, and the snapshot goes (a later edit of the same id would have no baseline). */
 export async function recordDeletion(input: CrmDeletion): Promise<void> {
   const { portalId, entityType, entityId } = input;
@@ -43,7 +49,7 @@ export async function recordDeletion(input: CrmDeletion): Promise<void> {
   const snapshot = await db.crmSnapshot.findUnique({ where: { portalId_entityType_entityId: { portalId, entityType, entityId } }, select: { entityId: true } });
   if (!snapshot && (await db.fieldChange.count({ where: { portalId, entityType, entityId, field: RECORD_FIELD, newValue: { equals: "deleted" } } }))) return; // a replayed delete
   await db.$transaction([
-    db.fieldChange.create({ data: { portalId, entityType, entityId, field: RECORD_FIELD, oldValue: snapshot ? "exists" : Prisma.JsonNull, newValue: "deleted", changedById: input.userId ?? null, changedAt: input.receivedAt } }),
+    db.fieldChange.create({ data: { portalId, entityType, entityId, field: RECORD_FIELD, oldValue: snapshot ? "exists" : Prisma.JsonNull, newValue: "deleted", changedById: null, changedAt: input.receivedAt } }),
     db.crmSnapshot.deleteMany({ where: { portalId, entityType, entityId } }),
   ]);
 }

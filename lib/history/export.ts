@@ -1,7 +1,10 @@
 import "server-only";
-import { bitrixFor } from "@/lib/bitrix";
+import type { PortalSession } from "@/lib/auth/session";
+import { requireRecordAccess, userCaller } from "@/lib/auth/user-rights";
+import { bitrixFor, isAccessDenied } from "@/lib/bitrix";
 import { attachFile, type FileTarget } from "@/lib/bitrix/upload";
 import { AppError } from "@/lib/http-errors";
+import { asList } from "@/lib/history/diff";
 import { getFieldMeta } from "@/lib/history/fields";
 import { queryHistory } from "@/lib/history/query";
 import { presentChanges } from "@/lib/history/present";
@@ -36,20 +39,40 @@ export async function buildHistoryCsv(portalId: string, entityType: string, enti
   return { name: `history-${entityType}-${entityId}.csv`, content: new TextEncoder().encode(csv), rows: rows.length };
 }
 
+/** A multiple file field's current values in the form that keeps them on update (Bitrix24 replaces the whole set). */
+export function keepValues(fieldType: string, current: unknown): unknown[] {
+  return asList(current).map((v) => {
+    if (fieldType === "disk_file") return v; // attached-object ids, passed back as they are
+    const id = typeof v === "object" && v !== null ? (v as Record<string, unknown>).id ?? (v as Record<string, unknown>).ID : v;
+    return { id: Number(id) };
+  }).filter((v) => !(typeof v === "object" && v !== null && "id" in v && !Number.isInteger((v as { id: number }).id)));
+}
+
 /**
  * Puts the CSV on the record: on its timeline (a comment with the file, [name, base64]), or — when `field` names one
  * of the record's file fields — into that field ({fileData} for a CRM file field, Drive-first for a Drive field).
- * The form is chosen by the one upload module (lib/bitrix/upload.ts) from the target.
+ * Only on a record the user may read, and written with the user's own token: Bitrix24 applies their role to the write.
+ * A multiple file field gets the CSV added to the files it has. The form is chosen by lib/bitrix/upload.ts.
  */
-export async function attachHistoryCsv(portalId: string, entityType: string, entityId: number, lang: string, field?: string) {
-  const file = await buildHistoryCsv(portalId, entityType, entityId, lang);
-  const client = await bitrixFor(portalId);
+export async function attachHistoryCsv(session: PortalSession, entityType: string, entityId: number, field?: string) {
+  const { portalId, lang } = session;
+  await requireRecordAccess(session, entityType, entityId);
+  const caller = await userCaller(session);
   let target: FileTarget = { kind: "timeline", entityType, entityId, comment: dict(lang).history };
   if (field) {
-    const meta = (await getFieldMeta(portalId, entityType, client))[field];
+    const meta = (await getFieldMeta(portalId, entityType, await bitrixFor(portalId)))[field];
     if (!meta || !["file", "disk_file"].includes(meta.type)) throw new AppError(400, "invalid_request", `${field} is not a file field of this ${entityType}`);
-    target = { kind: "field", entityType, entityId, field, fieldType: meta.type, multiple: meta.isMultiple };
+    const keep = meta.isMultiple
+      ? keepValues(meta.type, (await caller.call<Record<string, unknown>>(`crm.${entityType}.get`, { id: entityId })).result?.[field])
+      : undefined;
+    target = { kind: "field", entityType, entityId, field, fieldType: meta.type, multiple: meta.isMultiple, keep };
   }
-  const { form, result } = await attachFile(client, target, file);
-  return { attachedTo: field ?? "timeline", form, result, rows: file.rows, name: file.name };
+  const file = await buildHistoryCsv(portalId, entityType, entityId, lang);
+  try {
+    const { form, result } = await attachFile(caller, target, file);
+    return { attachedTo: field ?? "timeline", form, result, rows: file.rows, name: file.name };
+  } catch (e) {
+    if (isAccessDenied(e)) throw new AppError(403, "forbidden", "Bitrix24 does not let you change this record");
+    throw e;
+  }
 }

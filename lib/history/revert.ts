@@ -1,11 +1,15 @@
 import "server-only";
 import { Prisma } from "@prisma/client";
-import { bitrixFor } from "@/lib/bitrix";
+import type { PortalSession } from "@/lib/auth/session";
+import { callAsUser, requireRecordAccess } from "@/lib/auth/user-rights";
+import { bitrixFor, isAccessDenied } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
 import { callOrDefer, type RunnerFor } from "@/lib/lifecycle/confirm";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
-import type { FieldMetaLite } from "@/lib/history/diff";
+import { normalise, type FieldMetaLite } from "@/lib/history/diff";
+import { valueText } from "@/lib/history/present";
+import { dict } from "@/lib/i18n";
 import { getFieldMeta } from "@/lib/history/fields";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
@@ -47,27 +51,63 @@ async function setSnapshotField(portalId: string, entityType: string, entityId: 
   };
 }
 
-export async function revertChange(portalId: string, changeId: bigint, userId: number, opts: { alreadyPending?: boolean } = {}) {
+/** Who asks for a revert: an admin (written with the app's token, as today) or a user (written with their own). */
+export interface RevertActor {
+  userId: number;
+  /** the user's session: their own token writes, so Bitrix24 applies their role; absent on a confirmed re-run */
+  session?: PortalSession;
+}
+
+export interface RevertOptions {
+  alreadyPending?: boolean;
+  /** write even though the field no longer holds the change's new value */
+  overwrite?: boolean;
+}
+
+/** The record as Bitrix24 has it now, read with the writer's rights. */
+async function readCurrent(portalId: string, entityType: string, entityId: number, session: PortalSession | undefined) {
+  const params = { id: entityId };
+  const res = session && !session.isAdmin
+    ? await callAsUser<Record<string, unknown>>(session, `crm.${entityType}.get`, params)
+    : await (await bitrixFor(portalId)).call<Record<string, unknown>>(`crm.${entityType}.get`, params, { lane: "interactive" });
+  return res.result ?? {};
+}
+
+export async function revertChange(portalId: string, changeId: bigint, actor: RevertActor, opts: RevertOptions = {}) {
   const db = getDb();
+  const { userId, session } = actor;
   const change = await db.fieldChange.findFirst({ where: { id: changeId, portalId } });
   if (!change) throw new AppError(404, "not_found", "No such change on this portal");
+  if (session) await requireRecordAccess(session, change.entityType, change.entityId);
   if (change.field === RECORD_FIELD) throw new AppError(400, "not_revertible", "A deleted record cannot be restored from its history");
   const client = await bitrixFor(portalId);
   const meta = await getFieldMeta(portalId, change.entityType, client);
-  if (meta[change.field]?.isReadOnly) throw new AppError(400, "not_revertible", `${change.field} is read-only`);
-  const value = toWireValue(meta[change.field], change.oldValue);
+  const fieldMeta = meta[change.field];
+  if (fieldMeta?.isReadOnly) throw new AppError(400, "not_revertible", `${change.field} is read-only`);
+  // Only a field that still holds what this change wrote is put back; anything else would silently undo a later edit.
+  const current = normalise(fieldMeta, (await readCurrent(portalId, change.entityType, change.entityId, session))[change.field]);
+  if (!opts.overwrite && JSON.stringify(current ?? null) !== JSON.stringify(change.newValue ?? null)) {
+    const shown = valueText(current);
+    throw new AppError(409, "conflict", `${dict(session?.lang ?? "en").revertConflict} ${shown}`, { currentValue: current ?? null, currentText: shown });
+  }
+  const value = toWireValue(fieldMeta, change.oldValue);
   const features = ((await db.capabilityProfile.findUnique({ where: { portalId } }))?.features ?? {}) as Record<string, string>;
   const connector = features.rest_auth_connector === "Y" ? AUTH_CONNECTOR : undefined;
   // The snapshot takes the value before the write, so an echo event (portals without rest_auth_connector) diffs to
   // nothing; a write that fails or waits for an admin's confirmation puts the snapshot back (revertRunner runs the
   // whole revert again once it is confirmed). No REST call inside a transaction: PGlite has one session.
   const restore = await setSnapshotField(portalId, change.entityType, change.entityId, change.field, value);
+  const method = `crm.${change.entityType}.update`;
+  const params = { id: change.entityId, fields: { [change.field]: value } };
   let outcome: Awaited<ReturnType<typeof callOrDefer>>;
   try {
-    outcome = await callOrDefer(portalId, `crm.${change.entityType}.update`, { id: change.entityId, fields: { [change.field]: value } }, `revert:${changeId}:${userId}`,
-      { authConnector: connector, alreadyPending: opts.alreadyPending });
+    // A user's revert is written with their own token: Bitrix24 refuses what their role does not allow.
+    outcome = session && !session.isAdmin
+      ? { status: "done", result: await callAsUser(session, method, params, { authConnector: connector }) }
+      : await callOrDefer(portalId, method, params, `revert:${changeId}:${userId}`, { authConnector: connector, alreadyPending: opts.alreadyPending });
   } catch (e) {
     await restore();
+    if (isAccessDenied(e)) throw new AppError(403, "forbidden", "Bitrix24 does not let you edit this field of this record");
     throw e;
   }
   if (outcome.status === "pending") {
@@ -83,5 +123,5 @@ export async function revertChange(portalId: string, changeId: bigint, userId: n
 /** A confirmed revert runs again as a whole (lock, write, snapshot, record), not as a bare repeat of its write. */
 export const revertRunner: RunnerFor = (purpose) => {
   const m = /^revert:(\d+):(\d+)$/.exec(purpose ?? "");
-  return m ? async (call) => (await revertChange(call.portalId, BigInt(m[1]!), Number(m[2]), { alreadyPending: true })).status : undefined;
+  return m ? async (call) => (await revertChange(call.portalId, BigInt(m[1]!), { userId: Number(m[2]) }, { alreadyPending: true })).status : undefined;
 };

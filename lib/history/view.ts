@@ -7,9 +7,12 @@ import { countHistory, historyFacets, queryHistory } from "@/lib/history/query";
 
 // What the CRM tab and the toolbar widget show, read for the session's portal only: one page of a record's changes,
 // the filter options (fields and users that occur in its history, with the portal's labels) and the paging cursor.
+export const HistoryEntitySchema = z.enum(["deal", "contact", "company", "lead"], { error: "must be deal, contact, company or lead" });
+export const RecordIdSchema = z.coerce.number({ error: "must be a record id" }).int().positive().max(2 ** 31 - 1);
+
 export const HistoryViewQuerySchema = z.object({
-  entity: z.enum(["deal", "contact", "company", "lead"], { error: "must be deal, contact, company or lead" }),
-  id: z.coerce.number().int().positive().max(2 ** 31 - 1),
+  entity: HistoryEntitySchema,
+  id: RecordIdSchema,
   field: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "must be a field code").optional(),
   user: z.coerce.number().int().positive().max(2 ** 31 - 1).optional(),
   cursor: z.string().max(200).optional(),

@@ -6,6 +6,7 @@ import { refreshTokens } from "@/lib/bitrix/refresh";
 import { loadTokens } from "@/lib/portals/tokens";
 import type { JobRow } from "@/lib/jobs/queue";
 import { runBackfill } from "@/lib/history/backfill";
+import { handleUninstallClaim } from "@/lib/lifecycle/uninstall";
 
 // Job kind → handler. Refresh tokens live 180 days: a portal idle for 30 days gets one keep-alive refresh.
 const KEEPALIVE_AFTER_MS = 30 * 24 * 3600_000;
@@ -23,4 +24,10 @@ export const JOB_HANDLERS: Record<string, (job: JobRow) => Promise<unknown>> = {
   "portal.probe": (job) => probePortal(job.portalId!),
   "tokens.keepalive": (job) => keepAlive(job.portalId!),
   "history.backfill": (job) => runBackfill(job.portalId!),
+  "lifecycle.uninstall": async (job) => {
+    const portal = await getDb().portal.findUnique({ where: { id: job.portalId! } });
+    if (!portal || portal.status === "uninstalled") return "gone";
+    const { clean, attempt } = (job.payload ?? {}) as { clean?: boolean; attempt?: number };
+    return handleUninstallClaim(portal.id, portal.memberId, clean === true, attempt ?? 1);
+  },
 };

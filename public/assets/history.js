@@ -42,7 +42,7 @@ function renew() {
     await f.auth.refreshAuth();
     const auth = f.auth.getAuthData();
     if (!auth) return null;
-    const res = await fetch("/api/auth/frame", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ AUTH_ID: auth.access_token, member_id: auth.member_id, LANG: f.getLang() }) });
+    const res = await fetch("/api/auth/frame", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ AUTH_ID: auth.access_token, member_id: auth.member_id, LANG: f.getLang(), entity: config.entity, id: config.id }) });
     if (!res.ok) return null;
     const body = /** @type {{ token: string, expiresAt: number }} */ (await res.json());
     token = body.token;
@@ -69,7 +69,7 @@ async function post(path, body) {
     if (fresh) res = await send(fresh);
   }
   const json = /** @type {Record<string, unknown>} */ (await res.json().catch(() => ({})));
-  if (!res.ok) throw new Error(String(json.message ?? `HTTP ${res.status}`));
+  if (!res.ok) throw Object.assign(new Error(String(json.message ?? `HTTP ${res.status}`)), { status: res.status, body: json });
   return json;
 }
 
@@ -120,8 +120,14 @@ function enhance() {
     }
     const revert = /** @type {HTMLButtonElement | null} */ (target.closest("button[data-revert]"));
     if (revert && status && window.confirm(config.strings.revertConfirm)) {
-      post("/api/history/revert", { changeId: revert.dataset.revert })
-        .then((r) => (r.status === "pending" ? void (status.textContent = config.strings.pending ?? "") : location.replace(withToken(location.href))), (err) => { status.textContent = String(err.message); });
+      /** @param {boolean} overwrite */
+      const send = (overwrite) => post("/api/history/revert", { changeId: revert.dataset.revert, overwrite })
+        .then((r) => (r.status === "pending" ? void (status.textContent = config.strings.pending ?? "") : location.replace(withToken(location.href))), (err) => {
+          status.textContent = String(err.message);
+          // 409: the field changed since; the message shows its current value — overwrite only when asked to.
+          if (err.status === 409 && !overwrite && window.confirm(`${String(err.message)}\n\n${config.strings.overwriteConfirm ?? ""}`)) void send(true);
+        });
+      void send(false);
     }
   });
 }

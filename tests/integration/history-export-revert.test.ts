@@ -7,16 +7,20 @@ import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
 import { attachHistoryCsv, buildHistoryCsv, toCsv } from "@/lib/history/export";
 import { revertChange } from "@/lib/history/revert";
+import type { PortalSession } from "@/lib/auth/session";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
+import { frameSession } from "../support/sessions";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
+let admin: PortalSession;
 const settle = async () => { await drainOffline(portalId); while (await processInboxBatch("test", 50)); };
 beforeAll(async () => {
   env = await startAppWithFake();
   await env.control("install", { mode: "ui", finish: true });
   portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
   await runBackfill(portalId);
+  admin = (await frameSession(env.control, 1)).session;
 });
 afterAll(() => env.stop());
 
@@ -33,14 +37,14 @@ describe("one normalized upload module: the CSV export in every form", () => {
   });
 
   it("puts the history CSV into a CRM file field as {fileData: [name, base64]}", async () => {
-    const r = await attachHistoryCsv(portalId, "deal", 2, "en", "UF_CRM_CONTRACT");
+    const r = await attachHistoryCsv(admin, "deal", 2, "UF_CRM_CONTRACT");
     expect(r.form).toBe("fileData");
     const csv = await buildHistoryCsv(portalId, "deal", 2, "en");
     expect(env.state().crm.deal.get(2)!.UF_CRM_CONTRACT).toMatchObject({ name: "history-deal-2.csv", size: csv.content.length });
   });
 
   it("puts the history CSV into a Drive field Drive-first: uploaded to the app's storage, referenced by id", async () => {
-    const r = await attachHistoryCsv(portalId, "deal", 3, "en", "UF_CRM_DOCS");
+    const r = await attachHistoryCsv(admin, "deal", 3, "UF_CRM_DOCS");
     expect(r.form).toBe("disk");
     const [driveId] = env.state().crm.deal.get(3)!.UF_CRM_DOCS as string[];
     expect(env.state().disk.files.get(Number(driveId))).toMatchObject({ NAME: "history-deal-3.csv", PARENT_ID: "2" });
@@ -55,7 +59,7 @@ describe("one normalized upload module: the CSV export in every form", () => {
 
   it("refuses a field that is not a file field, before any upload", async () => {
     const before = env.state().log.length;
-    await expect(attachHistoryCsv(portalId, "deal", 2, "en", "UF_CRM_TEXT")).rejects.toMatchObject({ status: 400 });
+    await expect(attachHistoryCsv(admin, "deal", 2, "UF_CRM_TEXT")).rejects.toMatchObject({ status: 400 });
     expect(env.state().log.slice(before).filter((e) => e.rest !== "crm.deal.fields")).toEqual([]);
   });
 
@@ -69,7 +73,7 @@ describe("export and revert", () => {
   it("attaches the history as a CSV file on the record's timeline", async () => {
     await env.control("crm/deal/9", { fields: { TITLE: "=HYPERLINK(\"x\")", COMMENTS: "a, \"quoted\" note" }, userId: 2 });
     await settle();
-    const r = await attachHistoryCsv(portalId, "deal", 9, "en");
+    const r = await attachHistoryCsv(admin, "deal", 9);
     expect(r).toMatchObject({ rows: 2, form: "pair", attachedTo: "timeline" });
     const timeline = env.state().timeline.at(-1)!;
     expect(timeline).toMatchObject({ ENTITY_TYPE: "deal", ENTITY_ID: 9, FILES: [{ name: "history-deal-9.csv" }] });
@@ -86,7 +90,7 @@ describe("export and revert", () => {
     await env.control(`crm/deal/${id}`, { fields: { TITLE: "Wrong title" }, userId: 2 });
     await settle();
     const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: id, field: "TITLE" } });
-    expect(await revertChange(portalId, change.id, 1)).toEqual({ status: "done" });
+    expect(await revertChange(portalId, change.id, { userId: 1, session: admin })).toEqual({ status: "done" });
     expect(env.state().crm.deal.get(id)!.TITLE).toBe(original);
     await settle(); // an echo, if any, arrives and is processed here
     const changes = await getDb().fieldChange.findMany({ where: { portalId, entityId: id, field: "TITLE" }, orderBy: { id: "asc" } });
@@ -102,7 +106,7 @@ describe("export and revert", () => {
     await env.control("methods", { name: "crm.deal.update", confirm: "required" });
     await env.control("tokens/expire"); // a confirmation is bound to its access token: the next case needs a new one
     try {
-      const outcome = await revertChange(portalId, change.id, 1);
+      const outcome = await revertChange(portalId, change.id, { userId: 1, session: admin });
       expect(outcome.status).toBe("pending");
       expect(env.state().crm.deal.get(id)!.COMMENTS).toBe("needs a revert"); // not written yet
       const snapshot = await getDb().crmSnapshot.findUniqueOrThrow({ where: { portalId_entityType_entityId: { portalId, entityType: "deal", entityId: id } } });

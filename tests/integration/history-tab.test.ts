@@ -1,4 +1,5 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "@prisma/client";
 import { issueSessionToken, type PortalSession } from "@/lib/auth/session";
 import { getDb } from "@/lib/db";
@@ -7,9 +8,12 @@ import { createInstalledPortal } from "../support/portal-fixture";
 // The CRM tab and widget as a browser gets them (GET, server-rendered HTML): the session's portal only, filters,
 // pages, escaping, admin-only actions, and a silent renewal page instead of an error when the session is gone.
 const tokens = { access_token: "a".repeat(32), refresh_token: "r".repeat(32), expires: Math.floor(Date.now() / 1000) + 3600, scope: "crm" };
-let a: { id: string };
-let b: { id: string };
-const session = (portalId: string, isAdmin: boolean): PortalSession => ({ portalId, memberId: "m", portalOrigin: "http://127.0.0.1:1", userId: 1, userName: "Anna", isAdmin, lang: "en" });
+let a: { id: string; installedAt: Date };
+let b: { id: string; installedAt: Date };
+// Portal A answers every user's read of a record (its rights are tested in user-rights.test.ts against the fake).
+let stub: Server;
+const session = (portalId: string, isAdmin: boolean): PortalSession => ({ portalId, memberId: "m", portalOrigin: "http://127.0.0.1:1", userId: 1, userName: "Anna", isAdmin, lang: "en",
+  userToken: "u".repeat(32), record: null, installedAt: (portalId === a.id ? a : b).installedAt.getTime() });
 
 async function get(path: string, s: PortalSession | null, query: Record<string, string | number> = {}) {
   const { GET } = await import(`@/app/placements/${path}/route`) as { GET: (r: Request) => Promise<Response> };
@@ -24,8 +28,11 @@ const change = (portalId: string, i: number, extra: Partial<Prisma.FieldChangeCr
   changedById: 1 + (i % 2), changedAt: new Date(Date.UTC(2026, 0, 1, 0, i)), ...extra,
 });
 
+afterAll(() => stub.close());
 beforeAll(async () => {
-  a = await createInstalledPortal({ endpoint: "http://127.0.0.1:1", tokens });
+  stub = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ result: { ID: "7" } })));
+  await new Promise<void>((r) => stub.listen(0, "127.0.0.1", r));
+  a = await createInstalledPortal({ endpoint: `http://127.0.0.1:${(stub.address() as { port: number }).port}`, tokens });
   b = await createInstalledPortal({ endpoint: "http://127.0.0.1:2", tokens });
   await getDb().fieldChange.createMany({ data: [...Array.from({ length: 60 }, (_, i) => change(a.id, i)), change(b.id, 99, { newValue: "portal B secret" }),
     change(a.id, 100, { field: "COMMENTS", newValue: `<script>alert("x")</script>` })] });
@@ -41,7 +48,7 @@ describe("the Change history tab", () => {
     expect(page.body.match(/<tr>/g)).toHaveLength(51); // header + 50 rows
     expect(page.body).toContain(">Amount<");
     expect(page.body).not.toContain("portal B secret");
-    expect(page.body).not.toContain("data-revert"); // not an admin
+    expect(page.body).toContain("data-revert"); // anyone may try: the write goes with their own rights
     const older = /href="([^"]*cursor=[^"]*)"/.exec(page.body)![1]!.replace(/&amp;/g, "&");
     const second = await get("tab", session(a.id, false), Object.fromEntries(new URL(older, "http://app").searchParams) as Record<string, string>);
     expect(second.body.match(/<tr>/g)).toHaveLength(12); // header + the remaining 11

@@ -100,8 +100,8 @@ describe("live capture", () => {
     await drainOffline(portalId);
     while (await processInboxBatch("test"));
     const { recordDeletion } = await import("@/lib/history/capture");
-    await recordDeletion({ portalId, entityType: "deal", entityId: id, userId: 2, receivedAt: new Date() });
-    await recordDeletion({ portalId, entityType: "deal", entityId: id, userId: 2, receivedAt: new Date() }); // a crash before the inbox row settled
+    await recordDeletion({ portalId, entityType: "deal", entityId: id, receivedAt: new Date() });
+    await recordDeletion({ portalId, entityType: "deal", entityId: id, receivedAt: new Date() }); // a crash before the inbox row settled
     const fields = (await queryHistory(portalId, { entityType: "deal", entityId: id })).items.map((c) => [c.field, c.newValue]);
     expect(fields).toEqual([["__record__", "deleted"], ["__record__", "created"]]);
   });

@@ -1,5 +1,6 @@
 import "server-only";
-import { captureRecords, recordDeletion, type CrmEntityType } from "@/lib/history/capture";
+import { captureRecords, existingRecords, recordDeletion, type CrmEntityType } from "@/lib/history/capture";
+import { getDb } from "@/lib/db";
 import type { InboxEvent } from "@/lib/events/handlers/types";
 
 // ONCRM{DEAL,CONTACT,COMPANY,LEAD}{ADD,UPDATE,DELETE}: only the ID arrives (CONTRACTS.md §2.7); the history module
@@ -20,6 +21,18 @@ function parse(e: InboxEvent, index: number): Parsed | null {
   return { index, entityType: entity!.toLowerCase() as CrmEntityType, action: action!.toLowerCase() as Parsed["action"], id };
 }
 
+/**
+ * An update event says only "record N changed": a fetch that began after it arrived has read that change. Updates
+ * of the same records still waiting in the inbox are settled by this fetch, so a flood of (forged or real) update
+ * events for a record costs one read, not one per event — the portal's REST budget is spent per record, not per event.
+ */
+async function coalesceWaitingUpdates(portalId: string, entityType: CrmEntityType, ids: number[], startedAt: Date) {
+  const event = `ONCRM${entityType.toUpperCase()}UPDATE`;
+  await getDb().$executeRaw`UPDATE "EventInbox" SET status = 'done', "processedAt" = now() AT TIME ZONE 'UTC', "lastError" = 'coalesced'
+    WHERE "portalId" = ${portalId} AND status = 'pending' AND event = ${event} AND "receivedAt" < ${startedAt}
+      AND payload->'data'->'FIELDS'->>'ID' = ANY(${ids.map(String)}::text[])`;
+}
+
 /** Handles CRM events together; returns each event's error (null = done). A failed fetch fails its whole group. */
 export async function handleCrmEvents(events: InboxEvent[]): Promise<unknown[]> {
   const errors: unknown[] = events.map(() => null);
@@ -33,18 +46,32 @@ export async function handleCrmEvents(events: InboxEvent[]): Promise<unknown[]> 
     const { portalId } = events[group[0]!.index]!;
     const created = new Set(group.filter((p) => p.action === "add").map((p) => p.id));
     try {
+      const startedAt = new Date();
       await captureRecords(portalId, group[0]!.entityType, group.map((p) => p.id), { created });
+      await coalesceWaitingUpdates(portalId, group[0]!.entityType, group.map((p) => p.id), startedAt);
     } catch (e) {
       for (const p of group) errors[p.index] = e;
     }
   }
   // Deletes after the fetches: an update and a delete of one record in the same batch read as "gone", then "deleted".
+  // A delete event is a claim, not a fact: anyone holding the application_token can post one. It is recorded only
+  // when the portal confirms the record is gone (one batched read per portal and entity), and with no author — the
+  // event's auth[user_id] is the sender's word; a deleted record has no MODIFY_BY_ID left to ask for.
+  const deletes = new Map<string, Parsed[]>();
   for (const p of parsed.filter((x) => x.action === "delete")) {
-    const e = events[p.index]!;
+    const key = `${events[p.index]!.portalId}|${p.entityType}`;
+    deletes.set(key, [...(deletes.get(key) ?? []), p]);
+  }
+  for (const group of deletes.values()) {
+    const { portalId } = events[group[0]!.index]!;
     try {
-      await recordDeletion({ portalId: e.portalId, entityType: p.entityType, entityId: p.id, userId: e.userId ?? undefined, receivedAt: e.receivedAt });
+      const alive = await existingRecords(portalId, group[0]!.entityType, group.map((p) => p.id));
+      for (const p of group) {
+        if (alive.has(p.id)) continue; // forged (or restored): nothing to record
+        await recordDeletion({ portalId, entityType: p.entityType, entityId: p.id, receivedAt: events[p.index]!.receivedAt });
+      }
     } catch (err) {
-      errors[p.index] = err;
+      for (const p of group) errors[p.index] = err;
     }
   }
   return errors;

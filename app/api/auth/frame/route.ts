@@ -1,14 +1,24 @@
 import { FrameAuthSchema, verifyFrameAuth } from "@/lib/auth/frame-auth";
-import { issueSessionToken, sessionCookie, SESSION_TTL_S } from "@/lib/auth/session";
+import { issueSessionToken, readSessionToken, sessionCookie } from "@/lib/auth/session";
+import { requireRecordAccess } from "@/lib/auth/user-rights";
 import { readJsonBody } from "@/lib/http/read-body";
+import { clientAddress } from "@/lib/auth/verify-limit";
 import { toErrorResponse } from "@/lib/http-errors";
+import { HistoryEntitySchema, RecordIdSchema } from "@/lib/history/view";
+
+// A renewal names the record its page shows: the new session is bound to it, once Bitrix24 lets the user read it.
+const RenewSchema = FrameAuthSchema.extend({ entity: HistoryEntitySchema.optional(), id: RecordIdSchema.optional() });
 
 // POST /api/auth/frame — renews a session from B24Frame's (refreshed) auth without reloading the page.
 export async function POST(req: Request) {
   try {
-    const auth = FrameAuthSchema.parse(await readJsonBody(req));
-    const token = await issueSessionToken(await verifyFrameAuth(auth));
-    return Response.json({ token, expiresAt: Date.now() + SESSION_TTL_S * 1000 }, { headers: { "set-cookie": sessionCookie(token), "cache-control": "no-store" } });
+    const body = RenewSchema.parse(await readJsonBody(req));
+    const record = body.entity && body.id ? { entity: body.entity, id: body.id } : null;
+    const session = await verifyFrameAuth(body, record, clientAddress(req.headers));
+    if (record) await requireRecordAccess(session, record.entity, record.id);
+    const token = await issueSessionToken(session, body.AUTH_EXPIRES ? Date.now() + body.AUTH_EXPIRES * 1000 : undefined);
+    const expiresAt = (await readSessionToken(token))?.expiresAt ?? Date.now();
+    return Response.json({ token, expiresAt }, { headers: { "set-cookie": sessionCookie(token), "cache-control": "no-store" } });
   } catch (error) {
     return toErrorResponse(error);
   }

@@ -1,23 +1,24 @@
 import { z } from "zod";
 import { requirePortalSession } from "@/lib/auth/session";
 import { attachHistoryCsv } from "@/lib/history/export";
+import { HistoryEntitySchema, RecordIdSchema } from "@/lib/history/view";
 import { readJsonBody } from "@/lib/http/read-body";
 import { toErrorResponse } from "@/lib/http-errors";
 
 const BodySchema = z.object({
-  entity: z.enum(["deal", "contact", "company", "lead"]),
-  id: z.coerce.number().int().positive(),
+  entity: HistoryEntitySchema,
+  id: RecordIdSchema,
   /** a file field of the record to put the CSV into, instead of the timeline */
   field: z.string().regex(/^UF_[A-Z0-9_]{1,60}$/, "must be a UF_ file field").optional(),
 });
 
-// POST /api/history/export — "Attach history as CSV" to the record's timeline or one of its file fields (the
-// session's portal only).
+// POST /api/history/export — "Attach history as CSV" to the record's timeline or one of its file fields: a record the
+// user may read, written with the user's own token (lib/history/export.ts).
 export async function POST(req: Request) {
   try {
     const s = await requirePortalSession(req);
     const body = BodySchema.parse(await readJsonBody(req));
-    return Response.json(await attachHistoryCsv(s.portalId, body.entity, body.id, s.lang, body.field));
+    return Response.json(await attachHistoryCsv(s, body.entity, body.id, body.field));
   } catch (error) {
     return toErrorResponse(error);
   }

@@ -1,18 +1,23 @@
 import { z } from "zod";
-import { requirePortalAdmin } from "@/lib/auth/session";
+import { requirePortalSession } from "@/lib/auth/session";
 import { revertChange } from "@/lib/history/revert";
 import { readJsonBody } from "@/lib/http/read-body";
 import { toErrorResponse } from "@/lib/http-errors";
 
-const BodySchema = z.object({ changeId: z.string().regex(/^\d{1,18}$/, "must be a change id") });
+const BodySchema = z.object({
+  changeId: z.string().regex(/^\d{1,18}$/, "must be a change id"),
+  /** write even though the field has changed since (the 409 answer shows its current value) */
+  overwrite: z.boolean().optional(),
+});
 
-// POST /api/history/revert — writes the old value back. Admins only: the write uses the app's (admin) token, which
-// would otherwise let any user change fields their own Bitrix24 role does not allow.
+// POST /api/history/revert — writes the old value back, for a user who may read the record: an employee's revert is
+// written with their own token (Bitrix24 applies their role), an admin's with the app's token (confirmations).
+// 409 when the field no longer holds the change's new value, unless `overwrite`.
 export async function POST(req: Request) {
   try {
-    const s = await requirePortalAdmin(req);
-    const { changeId } = BodySchema.parse(await readJsonBody(req));
-    return Response.json(await revertChange(s.portalId, BigInt(changeId), s.userId));
+    const s = await requirePortalSession(req);
+    const { changeId, overwrite } = BodySchema.parse(await readJsonBody(req));
+    return Response.json(await revertChange(s.portalId, BigInt(changeId), { userId: s.userId, session: s }, { overwrite }));
   } catch (error) {
     return toErrorResponse(error);
   }
