@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { offlineNotifyDue, queueOfflineItem } from "./offline-queue";
 import { httpBuildQuery } from "./php";
 import type { CrmRecord, Entity, FakeBitrix, OfflineItem, PortalState } from "./types";
 
@@ -86,20 +87,17 @@ function enqueueOffline(fake: FakeBitrix, portal: PortalState, event: string, da
   const messageId = createHash("md5").update(`${connector}|${event}|${objectId}`).digest("hex");
   const item: OfflineItem = { ID: portal.nextOfflineId++, TIMESTAMP_X: fake.clock.iso(), EVENT_NAME: event, EVENT_DATA: data ?? false,
     EVENT_ADDITIONAL: { user_id: String(userId ?? 0) }, MESSAGE_ID: messageId, PROCESS_ID: null, ERROR: 0, connector };
-  // The queue keeps only the latest state per object (dedup by MESSAGE_ID) unless that entry is already reserved.
-  const i = portal.offline.findIndex((x) => x.MESSAGE_ID === messageId && x.PROCESS_ID === null);
-  if (i >= 0) portal.offline.splice(i, 1);
-  portal.offline.push(item);
-  notifyOffline(fake, portal);
+  // The queue keeps only the latest state per object, merging into an error row too (offline-queue.ts).
+  queueOfflineItem(portal, item);
+  notifyOffline(fake, portal, userId);
 }
 
-function notifyOffline(fake: FakeBitrix, portal: PortalState) {
+function notifyOffline(fake: FakeBitrix, portal: PortalState, userId: number | null) {
   for (const b of portal.bindings.filter((x) => x.event === "ONOFFLINEEVENT" && !x.offline)) {
-    const now = fake.clock.nowMs();
-    if (now - portal.app.lastOfflineNotifyAt < b.minTimeout * 1000) continue;
-    portal.app.lastOfflineNotifyAt = now;
-    // ONOFFLINEEVENT has `data: []` in the docs: an empty array vanishes on the wire, so there is no data key.
-    deliver(fake, portal, b.handler, eventBody(fake, portal, "ONOFFLINEEVENT", null, 1, b.id));
+    if (!offlineNotifyDue(portal, b, fake.clock.nowMs())) continue;
+    // ONOFFLINEEVENT has `data: []` in the docs: an empty array vanishes on the wire, so there is no data key. It is
+    // sent like any event: with the acting user's tokens (auth_type 0), none when no user acted (robot, workflow).
+    deliver(fake, portal, b.handler, eventBody(fake, portal, "ONOFFLINEEVENT", null, userId, b.id));
   }
 }
 

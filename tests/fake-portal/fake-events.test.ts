@@ -118,6 +118,103 @@ describe("offline queue", () => {
   });
 });
 
+describe("offline error rows, as core keeps them (eventoffline.php)", () => {
+  type Batch = { process_id: string | null; events: { ID: string; MESSAGE_ID: string; EVENT_DATA: unknown }[] };
+  const get = async (params: Record<string, unknown>) =>
+    (await f.rest("event.offline.get", { clear: 0, ...params }, admin)).body.result as Batch;
+  const markError = (b: Batch) =>
+    f.rest("event.offline.error", { process_id: b.process_id, message_id: [b.events[0]!.MESSAGE_ID] }, admin);
+
+  it("a later event for an object marked as error merges into the error row: only error=1 returns it", async () => {
+    await f.rest("event.bind", { event: "ONCRMDEALUPDATE", event_type: "offline" }, admin);
+    await f.control("crm/deal/7", { fields: { TITLE: "first" } });
+    const taken = await get({});
+    await markError(taken);
+    await f.control("crm/deal/7", { fields: { TITLE: "second" } });
+    expect((await get({})).events).toEqual([]);
+    const errors = await get({ error: 1 });
+    expect(errors.events).toHaveLength(1);
+    expect(errors.events[0]!.ID).toBe(taken.events[0]!.ID); // merged: the same row, not a new one
+    // a reserved batch of error rows is re-read only with error=1 again (event.php eventOfflineGet)
+    expect((await get({ process_id: errors.process_id })).events).toEqual([]);
+    expect((await get({ process_id: errors.process_id, error: 1 })).events).toHaveLength(1);
+    // marking an error row again changes nothing: it stays reserved by its process
+    await markError(errors);
+    expect((await get({ error: 1 })).events).toEqual([]);
+    expect((await get({ process_id: errors.process_id, error: 1 })).events).toHaveLength(1);
+  });
+
+  it("marking an error drops a newer unreserved event for the same object (the error row stands for it)", async () => {
+    await f.rest("event.bind", { event: "ONCRMDEALUPDATE", event_type: "offline" }, admin);
+    await f.control("crm/deal/8", { fields: { TITLE: "first" } });
+    const taken = await get({});
+    await f.control("crm/deal/8", { fields: { TITLE: "second" } }); // a new row: the first one is reserved
+    await markError(taken);
+    expect((await get({})).events).toEqual([]);
+    expect((await get({ error: 1 })).events).toHaveLength(1);
+  });
+});
+
+describe("binding twice", () => {
+  it("answers ERROR_CORE 'Unable to set … handler: Handler already binded' for events and placements", async () => {
+    const bind = { event: "ONCRMDEALUPDATE", handler: handler() };
+    expect((await f.rest("event.bind", bind, admin)).status).toBe(200);
+    const refused = (what: string) => ({
+      status: 400,
+      body: { error: "ERROR_CORE", error_description: `Unable to set ${what} handler: Handler already binded` },
+    });
+    expect(await f.rest("event.bind", bind, admin)).toEqual(refused("event"));
+    const place = { PLACEMENT: "CRM_DEAL_DETAIL_TAB", HANDLER: `${f.app.url}/bitrix/placement` };
+    expect((await f.rest("placement.bind", place, admin)).status).toBe(200);
+    expect(await f.rest("placement.bind", place, admin)).toEqual(refused("placement"));
+  });
+});
+
+describe("events no user acted for", () => {
+  const auth = (r: { body: Record<string, unknown> }) => r.body.auth as Record<string, string>;
+
+  it("a robot's edit (no user) sends only domain, member_id, application_token and endpoints", async () => {
+    await f.rest("event.bind", { event: "ONCRMDEALUPDATE", handler: handler() }, admin);
+    await f.control("crm/deal/5", { fields: { TITLE: "by a robot" }, userId: 0 });
+    await f.waitFor(() => eventsNamed("ONCRMDEALUPDATE").length === 1);
+    expect(Object.keys(auth(eventsNamed("ONCRMDEALUPDATE")[0]!)).sort())
+      .toEqual(["application_token", "client_endpoint", "domain", "member_id", "server_endpoint"]);
+  });
+
+  it("ONOFFLINEEVENT carries the acting user's tokens, or none when no user acted", async () => {
+    await f.rest("event.bind", { event: "ONOFFLINEEVENT", handler: handler(), options: { minTimeout: 1 } }, admin);
+    await f.rest("event.bind", { event: "ONCRMDEALUPDATE", event_type: "offline" }, admin);
+    await f.control("crm/deal/5", { fields: { TITLE: "by Boris" }, userId: 2 });
+    await f.waitFor(() => eventsNamed("ONOFFLINEEVENT").length === 1);
+    expect(auth(eventsNamed("ONOFFLINEEVENT")[0]!)).toMatchObject({ user_id: "2" });
+    expect(auth(eventsNamed("ONOFFLINEEVENT")[0]!).refresh_token).toBeTruthy();
+    await f.control("clock", { advance: 2 });
+    await f.control("crm/deal/5", { fields: { TITLE: "by a robot" }, userId: 0 });
+    await f.waitFor(() => eventsNamed("ONOFFLINEEVENT").length === 2);
+    expect(auth(eventsNamed("ONOFFLINEEVENT")[1]!).access_token).toBeUndefined();
+  });
+
+  it("throttles ONOFFLINEEVENT per binding by its own minTimeout", async () => {
+    const notify = (tail: string, minTimeout: number) =>
+      f.rest("event.bind", { event: "ONOFFLINEEVENT", handler: `${handler()}${tail}`, options: { minTimeout } }, admin);
+    await notify("?a", 30);
+    await notify("?b", 60);
+    await f.rest("event.bind", { event: "ONCRMDEALUPDATE", event_type: "offline" }, admin);
+    await f.control("reset-counters");
+    const delivered = async () =>
+      ((await f.control("counters", {}, "GET")) as { eventsDelivered: number }).eventsDelivered;
+    await f.control("crm/deal/5", { fields: { TITLE: "1" } });
+    await f.control("crm/deal/6", { fields: { TITLE: "2" } });
+    expect(await delivered()).toBe(2); // one per binding, however many events
+    await f.control("clock", { advance: 31 });
+    await f.control("crm/deal/7", { fields: { TITLE: "3" } });
+    expect(await delivered()).toBe(3); // ?a's window passed, ?b's has not
+    await f.control("clock", { advance: 30 });
+    await f.control("crm/deal/8", { fields: { TITLE: "4" } });
+    expect(await delivered()).toBe(5);
+  });
+});
+
 describe("method confirmation", () => {
   it("waits, then fires ONAPPMETHODCONFIRM and allows only that token", async () => {
     await f.rest("event.bind", { event: "ONAPPMETHODCONFIRM", handler: handler() }, admin);

@@ -1,6 +1,7 @@
 import { E, RestError } from "./errors";
 import { hex } from "./core";
 import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
+import { markOfflineErrors } from "./offline-queue";
 import type { OfflineItem } from "./types";
 
 // event.* and placement.* (CONTRACTS.md §9, §10, §11). App context only; binding offline/unbinding needs an admin.
@@ -41,7 +42,9 @@ export const eventMethods: MethodTable = {
     if (!offline) validHandler(handler);
     const connector = String(p.auth_connector ?? "");
     if (ctx.portal.bindings.some((b) => b.event === event && b.handler === handler && b.offline === offline && b.connector === connector)) {
-      throw new RestError(400, "ERROR_HANDLER_ALREADY_EXIST", "Handler already binded");
+      // EventTable::add refuses a duplicate and core wraps its message (modules/rest/lib/api/event.php eventBind;
+      // b24restdocs ru event-bind.md error table): ERROR_CORE, not a dedicated code.
+      throw new RestError(400, "ERROR_CORE", "Unable to set event handler: Handler already binded");
     }
     const options = (p.options ?? {}) as Record<string, unknown>;
     ctx.portal.bindings.push({ id: ctx.portal.nextBindingId++, event, handler, authType: Number(p.auth_type ?? 0), offline, connector, minTimeout: Number(options.minTimeout ?? 1) });
@@ -67,10 +70,14 @@ export const eventMethods: MethodTable = {
     const limit = Math.max(1, Math.min(1000, Number(p.limit ?? 50)));
     const mine = ctx.portal.offline.filter((x) => x.connector === connector);
     let batch: OfflineItem[];
-    if (p.process_id) batch = mine.filter((x) => x.PROCESS_ID === String(p.process_id));
+    // `=ERROR` is part of the filter also when a batch is re-read by process_id (event.php eventOfflineGet): a
+    // reserved batch of error rows comes back only with error=1 again.
+    const wantErrors = String(p.error ?? "0") === "1";
+    const sameError = (x: OfflineItem) => (wantErrors ? x.ERROR === 1 : x.ERROR === 0);
+    if (p.process_id) batch = mine.filter((x) => x.PROCESS_ID === String(p.process_id) && sameError(x));
     else {
-      const wantErrors = String(p.error ?? "0") === "1";
-      batch = offlineFilter(mine.filter((x) => x.PROCESS_ID === null && (wantErrors ? x.ERROR === 1 : x.ERROR === 0)), (p.filter ?? {}) as Record<string, unknown>).slice(0, limit);
+      const free = mine.filter((x) => x.PROCESS_ID === null && sameError(x));
+      batch = offlineFilter(free, (p.filter ?? {}) as Record<string, unknown>).slice(0, limit);
     }
     if (clear) {
       ctx.portal.offline = ctx.portal.offline.filter((x) => !batch.includes(x));
@@ -94,9 +101,7 @@ export const eventMethods: MethodTable = {
     adminOnly(ctx);
     if (!p.process_id) throw E.arg("PROCESS_ID is empty", "process_id");
     const msgs = Object.values((p.message_id ?? {}) as Record<string, unknown>).map(String);
-    for (const x of ctx.portal.offline) {
-      if (x.PROCESS_ID === String(p.process_id) && msgs.includes(x.MESSAGE_ID)) { x.ERROR = 1; x.PROCESS_ID = null; }
-    }
+    markOfflineErrors(ctx.portal, String(p.process_id), String(p.auth_connector ?? ""), msgs);
     return true;
   },
   "event.offline.list": (ctx, p) => {
@@ -113,7 +118,10 @@ export const eventMethods: MethodTable = {
     if (!handler) throw E.arg("Argument 'HANDLER' is null or empty", "HANDLER");
     if (!/^(CRM_|LEFT_MENU|REST_APP_URI|TASK_|USER_PROFILE)/.test(placement)) throw new RestError(400, "ERROR_PLACEMENT_NOT_FOUND", "Placement not found");
     validHandler(handler);
-    if (ctx.portal.placements.some((x) => x.placement === placement && x.handler === handler)) throw new RestError(400, "ERROR_PLACEMENT_HANDLER_ALREADY_EXISTS", "Handler already binded");
+    // PlacementTable::checkFields "Handler already binded", wrapped by core (modules/rest/lib/api/placement.php bind).
+    if (ctx.portal.placements.some((x) => x.placement === placement && x.handler === handler)) {
+      throw new RestError(400, "ERROR_CORE", "Unable to set placement handler: Handler already binded");
+    }
     ctx.portal.placements.push({ placement, handler, title: String(p.TITLE ?? ""), description: String(p.DESCRIPTION ?? ""), groupName: String(p.GROUP_NAME ?? ""),
       langAll: (p.LANG_ALL ?? {}) as Record<string, unknown>, options: (p.OPTIONS ?? {}) as Record<string, unknown>, userId: Number(p.USER_ID ?? 0) });
     return true;
