@@ -3,7 +3,9 @@
 // user when we are root) when the binaries are installed; otherwise PGlite on a file data dir served over the wire
 // protocol (scripts/pglite-server.ts: safe for concurrent clients), stopped and reopened on the same dir and
 // port — the same outage as far as a client can tell.
-// CRASH_TEST_DB=pglite forces the fallback (to exercise it on a machine that has PostgreSQL).
+// CRASH_TEST_DB=pglite forces the fallback (to exercise it on a machine that has PostgreSQL). Under CI (CI=true) there
+// is no silent fallback: a PostgreSQL that is missing or does not start fails the suite with the reason, as the
+// crash tests are meant to prove the app against a real server there.
 import { execFile, spawnSync } from "node:child_process";
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -116,15 +118,27 @@ async function startPgliteOnDisk(): Promise<DedicatedDb> {
   return db;
 }
 
-/** A migrated database on its own server, restartable by the test. */
-export async function startDedicatedDb(): Promise<DedicatedDb> {
-  const bin = process.env.CRASH_TEST_DB === "pglite" ? null : findPgBin();
-  if (bin) {
-    try {
-      return await startPostgres(bin);
-    } catch (e) {
-      console.warn(`[pg-instance] PostgreSQL at ${bin} could not be started (${String(e).slice(0, 300)}); using PGlite`);
-    }
+const isCi = () => /^(1|true|yes)$/i.test(process.env.CI ?? "");
+
+/**
+ * A migrated database on its own server, restartable by the test. `pgBin` (the folder of initdb and pg_ctl; null:
+ * none) and `ci` default to what this machine has and whether CI=true.
+ */
+export async function startDedicatedDb(opts: { pgBin?: string | null; ci?: boolean } = {}): Promise<DedicatedDb> {
+  if (process.env.CRASH_TEST_DB === "pglite") return startPgliteOnDisk();
+  const ci = opts.ci ?? isCi();
+  const bin = opts.pgBin === undefined ? findPgBin() : opts.pgBin;
+  const fallback = "under CI the crash-safety suite needs a PostgreSQL of its own (CRASH_TEST_DB=pglite: PGlite)";
+  if (!bin) {
+    if (ci) throw new Error(`[pg-instance] no initdb/pg_ctl on PATH or in /usr/lib/postgresql/*/bin: ${fallback}`);
+    return startPgliteOnDisk();
+  }
+  try {
+    return await startPostgres(bin);
+  } catch (e) {
+    const why = `PostgreSQL at ${bin} could not be started (${String(e).slice(0, 300)})`;
+    if (ci) throw new Error(`[pg-instance] ${why}: ${fallback}`, { cause: e });
+    console.warn(`[pg-instance] ${why}; using PGlite`);
   }
   return startPgliteOnDisk();
 }
