@@ -12,7 +12,9 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,
-  retries: process.env.CI ? 1 : 0,
+  // No retries anywhere, CI included: a test that passes on its second try is a failure we would stop seeing
+  // (docs/dev/working-together.md, "Tests that cannot lie"); scripts/test-all.ts counts any flaky pass as failed.
+  retries: 0,
   reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
   outputDir: "test-results",
   use: {
