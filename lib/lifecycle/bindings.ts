@@ -15,6 +15,18 @@ export interface ReconcileReport { expected: number; bound: string[]; removed: s
 
 const keyOf = (b: { code: string; mode: string }) => `${b.mode}:${b.code}`;
 
+/**
+ * A second bind of the same handler answers ERROR_CORE "Unable to set event handler: Handler already binded"
+ * (placement: "Unable to set placement handler: …"), and a bind racing another one "…: Process of binding the
+ * handler has already started" (core modules/rest/lib/api/event.php eventBind, placement.php bind): the binding is
+ * there. The after-check (`missingAfter`) still reads event.get / placement.get to confirm it.
+ */
+function isAlreadyBound(e: unknown): boolean {
+  if (!isBitrixError(e)) return false;
+  if (/ALREADY_EXIST/.test(e.code)) return true;
+  return e.code === "ERROR_CORE" && /already binded|binding the handler has already started/i.test(e.description);
+}
+
 async function readActual(client: BitrixClient) {
   const [events, placements] = await Promise.all([client.call<ActualEvent[]>("event.get", {}, { lane: "interactive" }), client.call<ActualPlacement[]>("placement.get", {}, { lane: "interactive" })]);
   const keys = new Set<string>();
@@ -50,7 +62,7 @@ export async function reconcileBindings(portalId: string, client: BitrixClient, 
       report.bound.push(keyOf(b));
     } catch (e) {
       // Already bound (a concurrent instance won the race) is success, anything else is recorded.
-      if (isBitrixError(e) && /ALREADY_EXIST/.test(e.code)) continue;
+      if (isAlreadyBound(e)) continue;
       report.failed.push({ code: keyOf(b), error: e instanceof Error ? e.message : String(e) });
     }
   }
