@@ -1,8 +1,9 @@
 import "server-only";
 import { z } from "zod";
 import { readBitrixForm } from "@/lib/bitrix/form-parser";
-import { FrameAuthSchema, verifyFrameAuth } from "@/lib/auth/frame-auth";
-import { issueSessionToken, sessionCookie, type PortalSession } from "@/lib/auth/session";
+import { FrameAuthSchema } from "@/lib/auth/frame-auth";
+import { signInWithFrame } from "@/lib/auth/options";
+import { sessionCookie, type PortalSession } from "@/lib/auth/session";
 import { clientAddress } from "@/lib/auth/verify-limit";
 import { AppError } from "@/lib/http-errors";
 
@@ -37,8 +38,7 @@ export async function frameHandoff(req: Request, defaultPlacement: "DEFAULT" | n
   const auth = FrameAuthSchema.parse({ ...form, DOMAIN: url.searchParams.get("DOMAIN") ?? undefined, LANG: url.searchParams.get("LANG") ?? undefined });
   const placement = typeof form.PLACEMENT === "string" ? form.PLACEMENT : defaultPlacement ?? "";
   const target = placementTarget(placement || "DEFAULT", typeof form.PLACEMENT_OPTIONS === "string" ? form.PLACEMENT_OPTIONS : undefined);
-  const session: PortalSession = await verifyFrameAuth(auth, target.record, clientAddress(req.headers));
-  const token = await issueSessionToken(session, auth.AUTH_EXPIRES ? Date.now() + auth.AUTH_EXPIRES * 1000 : undefined);
+  const { token } = await signInWithFrame({ ...auth, record: target.record, client: clientAddress(req.headers) });
   const location = `${target.path}${target.path.includes("?") ? "&" : "?"}st=${encodeURIComponent(token)}`;
   return new Response(null, { status: 303, headers: { location, "set-cookie": sessionCookie(token), "referrer-policy": "no-referrer", "cache-control": "no-store" } });
 }

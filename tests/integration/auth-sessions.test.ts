@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { NextRequest } from "next/server";
 import { verifyFrameAuth } from "@/lib/auth/frame-auth";
 import { issueSessionToken, readSessionToken, SESSION_COOKIE } from "@/lib/auth/session";
-import { authOptions } from "@/lib/auth/options";
+import { decode } from "next-auth/jwt";
+import { signInWithFrame } from "@/lib/auth/options";
 import { getDb } from "@/lib/db";
 import { startAppWithFake } from "../support/lifecycle-env";
 
@@ -25,8 +26,11 @@ describe("frame credentials", () => {
     const s = await verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: f.APPLICATION_TOKEN, LANG: "ru" });
     expect(s).toMatchObject({ userId: 1, userName: "Anna Admin", isAdmin: true, lang: "ru", portalOrigin: env.portal(0).baseUrl });
     expect(await readSessionToken(await issueSessionToken(s))).toEqual({ ...s, expiresAt: expect.any(Number) });
-    const user = await authOptions().providers[0]!.options!.authorize!({ AUTH_ID: f.AUTH_ID, member_id: f.member_id }, {} as never);
-    expect(user).toMatchObject({ userId: 1, isAdmin: true });
+    // The sign-in runs through next-auth: its credentials provider and jwt callback; its decoder reads the token.
+    const signedIn = await signInWithFrame({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, record: { entity: "deal", id: 3 } });
+    expect(signedIn.session).toMatchObject({ userId: 1, isAdmin: true, record: { entity: "deal", id: 3 } });
+    expect(await decode({ token: signedIn.token, secret: process.env.APP_SECRET! })).toMatchObject({ sub: `${s.portalId}:1`, userId: 1, name: "Anna Admin" });
+    await expect(signInWithFrame({ AUTH_ID: "x".repeat(32), member_id: f.member_id! })).rejects.toMatchObject({ status: 401 });
   });
 
   it.each([

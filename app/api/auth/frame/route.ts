@@ -1,5 +1,6 @@
-import { FrameAuthSchema, verifyFrameAuth } from "@/lib/auth/frame-auth";
-import { issueSessionToken, readSessionToken, sessionCookie } from "@/lib/auth/session";
+import { FrameAuthSchema } from "@/lib/auth/frame-auth";
+import { signInWithFrame } from "@/lib/auth/options";
+import { sessionCookie } from "@/lib/auth/session";
 import { requireRecordAccess } from "@/lib/auth/user-rights";
 import { readJsonBody } from "@/lib/http/read-body";
 import { clientAddress } from "@/lib/auth/verify-limit";
@@ -14,10 +15,8 @@ export async function POST(req: Request) {
   try {
     const body = RenewSchema.parse(await readJsonBody(req));
     const record = body.entity && body.id ? { entity: body.entity, id: body.id } : null;
-    const session = await verifyFrameAuth(body, record, clientAddress(req.headers));
+    const { session, token, expiresAt } = await signInWithFrame({ ...body, record, client: clientAddress(req.headers) });
     if (record) await requireRecordAccess(session, record.entity, record.id);
-    const token = await issueSessionToken(session, body.AUTH_EXPIRES ? Date.now() + body.AUTH_EXPIRES * 1000 : undefined);
-    const expiresAt = (await readSessionToken(token))?.expiresAt ?? Date.now();
     return Response.json({ token, expiresAt }, { headers: { "set-cookie": sessionCookie(token), "cache-control": "no-store" } });
   } catch (error) {
     return toErrorResponse(error);
