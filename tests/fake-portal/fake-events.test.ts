@@ -45,8 +45,13 @@ describe("events as Bitrix24 sends them", () => {
       const token = (await g.frame(1)).AUTH_ID!;
       await g.rest("event.bind", { event: "ONCRMDEALUPDATE", handler: `${g.app.url}/e` }, token);
       await g.control("crm/deal/1", { fields: { TITLE: "x" } });
-      await new Promise((r) => setTimeout(r, 200));
-      expect(g.app.received.filter((r) => r.body.event === "ONCRMDEALUPDATE")).toHaveLength(0);
+      // A later event as the marker, not a wait: once deal 2's update (after the finish) has arrived, deal 1's
+      // (before it) would have too, had it been sent.
+      await g.control("install-finish");
+      await g.control("crm/deal/2", { fields: { TITLE: "y" } });
+      const updates = () => g.app.received.filter((r) => r.body.event === "ONCRMDEALUPDATE");
+      await g.waitFor(() => updates().length > 0);
+      expect(updates().map((r) => (r.body.data as { FIELDS: { ID: string } }).FIELDS.ID)).toEqual(["2"]);
       expect(g.app.received[0]!.body).toMatchObject({ PLACEMENT: "DEFAULT", member_id: g.portal.memberId });
     } finally {
       await g.stop();
@@ -110,7 +115,10 @@ describe("offline queue", () => {
     await f.rest("crm.deal.add", { fields: { TITLE: "a" } }, admin);
     await f.rest("crm.deal.add", { fields: { TITLE: "b" } }, admin);
     await f.waitFor(() => eventsNamed("ONOFFLINEEVENT").length === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    // A later online event as the marker: sent after the second add, it arrives after any notification of it would.
+    await f.rest("event.bind", { event: "ONCRMDEALUPDATE", handler: handler() }, admin);
+    await f.rest("crm.deal.update", { id: 1, fields: { TITLE: "marker" } }, admin);
+    await f.waitFor(() => eventsNamed("ONCRMDEALUPDATE").length === 1);
     const notes = eventsNamed("ONOFFLINEEVENT");
     expect(notes).toHaveLength(1);
     expect("data" in notes[0]!.body).toBe(false);
