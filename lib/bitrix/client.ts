@@ -61,7 +61,7 @@ class PortalClient implements BitrixClient {
       await acquireSlot(this.portal.id, lane, opts.signal);
       const tokens = await this.currentTokens();
       try {
-        const res = await rawCall<T>(this.portal.clientEndpoint, tokens.accessToken, method, params, opts);
+        const res = await rawCall<T>(tokens.clientEndpoint, tokens.accessToken, method, params, opts);
         await recordOperating(this.portal.id, method, res.time?.operating, res.time?.operating_reset_at);
         bumpMetric(this.portal.id, "rest.calls");
         log.debug({ portalId: this.portal.id, method, ms: Date.now() - started, outcome: "ok" }, "bitrix call");
@@ -71,7 +71,7 @@ class PortalClient implements BitrixClient {
         const retryIn = await this.handleError(e, method, opts, { refreshed, limitRetries, transientRetries }, tokens);
         log.info({ portalId: this.portal.id, method, code: e.code, ms: Date.now() - started, retryIn }, "bitrix call failed");
         if (retryIn === null) throw e;
-        if (e.kind === "auth") refreshed = true;
+        if (e.kind === "auth" || e.code === "PORTAL_MOVED") refreshed = true;
         else if (e.kind === "limit") limitRetries++;
         else transientRetries++;
         bumpMetric(this.portal.id, "rest.retries");
@@ -82,7 +82,8 @@ class PortalClient implements BitrixClient {
 
   /** Decides what an error means: ms to wait before retrying, or null to give up (after side effects). */
   private async handleError(e: BitrixError, method: string, opts: CallOptions, s: { refreshed: boolean; limitRetries: number; transientRetries: number }, tokens: TokenSnapshot): Promise<number | null> {
-    if (e.kind === "auth" && !s.refreshed) {
+    // A moved portal's old address answers 302; the OAuth server's refresh answer names the new one (refresh.ts).
+    if ((e.kind === "auth" || e.code === "PORTAL_MOVED") && !s.refreshed) {
       this.tokens = await refreshTokens(this.portal.id, tokens.version, this.portal.serverEndpoint);
       return 0;
     }

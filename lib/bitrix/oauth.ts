@@ -45,8 +45,30 @@ async function grant(serverEndpoint: string | null | undefined, params: Record<s
   };
 }
 
+// Answers of a server that does not know this token or this app: another regional server may (the token is not
+// spent by a refusal). Anything else (PAYMENT_REQUIRED, a malformed answer) is that server's word and is final.
+const NOT_HERE = new Set(["invalid_grant", "invalid_client", "wrong_client", "invalid_token", "NO_AUTH_FOUND"]);
+
+/**
+ * Without a server_endpoint — Bitrix24's core installer and frame forms carry none (docs/lifecycle.md) — the token
+ * is offered to the configured servers of BITRIX_OAUTH_ALLOWED in order: never to a host a request names.
+ */
+async function grantAnywhere(params: Record<string, string>): Promise<OAuthTokens> {
+  let last: unknown;
+  for (const origin of loadEnv().BITRIX_OAUTH_ALLOWED) {
+    try {
+      return await grant(origin, params);
+    } catch (e) {
+      if (!(e instanceof BitrixError) || !(NOT_HERE.has(e.code) || e.kind === "network")) throw e;
+      last = e;
+    }
+  }
+  throw last ?? new BitrixError("OAUTH_SERVER_NOT_ALLOWED", 0, "BITRIX_OAUTH_ALLOWED is empty", undefined, "terminal");
+}
+
 export function exchangeRefreshToken(serverEndpoint: string | null | undefined, refreshToken: string): Promise<OAuthTokens> {
-  return grant(serverEndpoint, { grant_type: "refresh_token", refresh_token: refreshToken });
+  const params = { grant_type: "refresh_token", refresh_token: refreshToken };
+  return serverEndpoint ? grant(serverEndpoint, params) : grantAnywhere(params);
 }
 
 export function exchangeAuthCode(serverEndpoint: string | null | undefined, code: string): Promise<OAuthTokens> {

@@ -1,6 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import type { OAuthTokens } from "@/lib/bitrix/contract";
 import { BitrixError } from "@/lib/bitrix/errors";
+import { assertAllowedUrl } from "@/lib/bitrix/http";
 import { exchangeRefreshToken } from "@/lib/bitrix/oauth";
 import { sleep } from "@/lib/bitrix/limiter";
 import { encryptSecret } from "@/lib/crypto";
@@ -24,7 +26,26 @@ async function takeLease(portalId: string, seenVersion: number): Promise<boolean
   return n === 1;
 }
 
-async function persistRotated(portalId: string, seenVersion: number, t: Awaited<ReturnType<typeof exchangeRefreshToken>>) {
+/**
+ * A portal can change its address (CONTRACTS.md §4.6): the OAuth server's answer to OUR refresh names the current
+ * client_endpoint, so it is stored with every refresh — only from that answer, only for the same member_id, and only
+ * an address the client accepts (https unless BITRIX_ALLOW_HTTP). Event bodies also name an address: never used.
+ */
+async function persistAddress(portalId: string, t: OAuthTokens): Promise<string | null> {
+  try {
+    assertAllowedUrl(t.clientEndpoint, "client_endpoint");
+  } catch {
+    log.warn({ portalId }, "refresh answer named an unusable client_endpoint; keeping the stored one");
+    return null;
+  }
+  const n = await getDb().$executeRaw`UPDATE "Portal" SET "clientEndpoint" = ${t.clientEndpoint},
+      domain = ${new URL(t.clientEndpoint).host}, "updatedAt" = clock_timestamp()
+    WHERE id = ${portalId} AND "memberId" = ${t.memberId} AND "clientEndpoint" IS DISTINCT FROM ${t.clientEndpoint}`;
+  if (n === 1) log.info({ portalId, clientEndpoint: t.clientEndpoint }, "portal address changed");
+  return n === 1 ? t.clientEndpoint : null;
+}
+
+async function persistRotated(portalId: string, seenVersion: number, t: OAuthTokens) {
   // Persisted atomically, guarded by the lease, before the failed call is retried.
   const n = await getDb().$executeRaw`UPDATE "TokenSet" SET "accessTokenEnc" = ${encryptSecret(t.accessToken)},
       "refreshTokenEnc" = ${encryptSecret(t.refreshToken)}, "expiresAt" = ${t.expiresAt}, scope = ${t.scope.join(",")},
@@ -42,10 +63,13 @@ async function releaseLease(portalId: string, error: string) {
 async function doRefresh(portalId: string, current: TokenSnapshot, serverEndpoint: string): Promise<TokenSnapshot> {
   try {
     const t = await exchangeRefreshToken(serverEndpoint, current.refreshToken);
+    // The address first: a process that sees the new version then also reads the new address (loadTokens).
+    const moved = await persistAddress(portalId, t);
     await persistRotated(portalId, current.version, t);
     bumpMetric(portalId, "rest.refreshes");
     log.info({ portalId, version: current.version + 1 }, "tokens refreshed");
-    return { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, version: current.version + 1 };
+    const clientEndpoint = moved ?? current.clientEndpoint;
+    return { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, version: current.version + 1, clientEndpoint };
   } catch (e) {
     await releaseLease(portalId, e instanceof Error ? e.message : String(e));
     if (e instanceof BitrixError && e.kind === "terminal") {

@@ -4,7 +4,7 @@ import { getDb } from "@/lib/db";
 import { dbRetryDeadline, withDbRetry } from "@/lib/db-retry";
 import { AppError } from "@/lib/http-errors";
 import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
-import { installFromClaim } from "@/lib/lifecycle/install";
+import { installFromClaim, updateWithStoredTokens } from "@/lib/lifecycle/install";
 import { handleUninstall } from "@/lib/lifecycle/uninstall";
 import { bumpMetric } from "@/lib/metrics/bump";
 import type { FormObject } from "@/lib/bitrix/form-parser";
@@ -43,7 +43,8 @@ export async function acceptEvent(form: FormObject): Promise<Accepted> {
   // No retry for these: the OAuth exchange inside rotates the refresh token, so a second run would be refused.
   const once = { until: 0, unavailable: "The database is unavailable: the installation could not be recorded. Try again later." };
   if (name === "ONAPPINSTALL") return withDbRetry(() => lifecycleEvent(e, "event"), once);
-  if (name === "ONAPPUPDATE") return withDbRetry(() => lifecycleEvent(e, "update"), once);
+  // An ONAPPUPDATE with no user behind it carries no tokens: verified below by application_token instead.
+  if (name === "ONAPPUPDATE" && e.auth.refresh_token) return withDbRetry(() => lifecycleEvent(e, "update"), once);
   const retry = { until: dbRetryDeadline(), unavailable: "The database is unavailable: the event was not stored. Try again later." };
   const portal = await withDbRetry(() => verifyApplicationToken(e.auth.member_id, e.auth.application_token, "events"), retry);
   if (name === "ONAPPUNINSTALL") {
@@ -52,6 +53,10 @@ export async function acceptEvent(form: FormObject): Promise<Accepted> {
     return { status: "uninstalled" };
   }
   if (portal.status === "uninstalled") throw new AppError(410, "uninstalled", "The app is uninstalled on this portal");
+  if (name === "ONAPPUPDATE") {
+    await withDbRetry(() => updateWithStoredTokens(portal.id, portal.memberId, String(e.data?.VERSION ?? "")), retry);
+    return { status: "updated" };
+  }
   bumpMetric(portal.id, "events.received");
   if (name === "ONOFFLINEEVENT") {
     // A notification only: drain the queue soon — one waiting drain however many notifications arrive.

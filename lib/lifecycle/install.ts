@@ -1,5 +1,5 @@
 import "server-only";
-import { callWithToken, exchangeRefreshToken, isBitrixError, type OAuthTokens } from "@/lib/bitrix";
+import { bitrixFor, callWithToken, exchangeRefreshToken, isBitrixError, type OAuthTokens } from "@/lib/bitrix";
 import { sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
@@ -16,7 +16,8 @@ export interface InstallClaim {
   memberId: string;
   refreshToken: string;
   serverEndpoint: string | null;
-  applicationToken: string;
+  /** null from Bitrix24's core installer form, which carries none: ONAPPINSTALL brings it (docs/lifecycle.md) */
+  applicationToken: string | null;
   source: "installer" | "event" | "update";
 }
 
@@ -54,7 +55,10 @@ async function upsertPortal(tokens: OAuthTokens, claim: InstallClaim): Promise<{
   const db = getDb();
   const existing = await db.portal.findUnique({ where: { memberId: tokens.memberId } });
   const kind: LifecycleKind = !existing ? "install" : existing.status === "uninstalled" ? "reinstall" : claim.source === "update" ? "update" : existing.installStage !== "finished" ? "resume" : "install";
-  const identity = { domain: new URL(tokens.clientEndpoint).host, clientEndpoint: tokens.clientEndpoint, serverEndpoint: tokens.serverEndpoint, applicationTokenHash: sha256Hex(claim.applicationToken) };
+  // A form without APPLICATION_TOKEN keeps the stored hash, except the one of a removed installation.
+  const hash = claim.applicationToken ? sha256Hex(claim.applicationToken) : !existing || kind === "reinstall" ? null : undefined;
+  const identity = { domain: new URL(tokens.clientEndpoint).host, clientEndpoint: tokens.clientEndpoint, serverEndpoint: tokens.serverEndpoint,
+    ...(hash === undefined ? {} : { applicationTokenHash: hash }) };
   const portal = await db.portal.upsert({
     where: { memberId: tokens.memberId },
     create: { memberId: tokens.memberId, ...identity, licenseStatus: tokens.status },
@@ -68,11 +72,47 @@ async function upsertPortal(tokens: OAuthTokens, claim: InstallClaim): Promise<{
   return { id: portal.id, kind };
 }
 
+/**
+ * ONAPPINSTALL for a portal the core installer form installed (or is installing) without an application_token:
+ * the install work is that form's; what the event adds is the token (and fresh tokens). Null when it is a real
+ * install (new portal, reinstall, or a token already known), which then runs the whole lifecycle.
+ */
+async function acceptInstallToken(tokens: OAuthTokens, claim: InstallClaim): Promise<LifecycleOutcome | null> {
+  if (claim.source !== "event" || !claim.applicationToken) return null;
+  const db = getDb();
+  const p = await db.portal.findUnique({ where: { memberId: tokens.memberId }, omit: { applicationTokenHash: false } });
+  if (!p || p.status !== "active" || p.applicationTokenHash) return null;
+  await db.portal.update({ where: { id: p.id }, data: { applicationTokenHash: sha256Hex(claim.applicationToken) } });
+  await saveTokens(p.id, tokens);
+  await audit(tokens.memberId, p.id, "install.token_received", { source: claim.source, stage: p.installStage });
+  return { portalId: p.id, kind: "install", ok: p.installStage === "finished", problems: [] };
+}
+
 /** Runs once per received refresh token across all instances (deduplicated in the database). */
 export async function installFromClaim(claim: InstallClaim): Promise<LifecycleOutcome> {
   return runOnce(`lifecycle:${sha256Hex(claim.refreshToken)}`, null, async () => {
     const tokens = await confirmIdentity(claim);
+    const tokenOnly = await acceptInstallToken(tokens, claim);
+    if (tokenOnly) return tokenOnly;
     const { id, kind } = await upsertPortal(tokens, claim);
     return runLifecycle(id, kind);
+  });
+}
+
+/**
+ * ONAPPUPDATE without user tokens in `auth` (no user behind the update): the caller verified its application_token;
+ * it runs with the stored tokens. Never refused for the missing refresh_token — Bitrix24 does not resend it, and
+ * the update removed our event handlers (b24restdocs event-bind.md), which only this run binds again. A frame may
+ * show the application_token to any user, so the portal confirms the version (app.info) and each version runs once:
+ * a forged or repeated event can only repeat what already ran.
+ */
+export async function updateWithStoredTokens(portalId: string, memberId: string, version: string): Promise<LifecycleOutcome> {
+  const info = await (await bitrixFor(portalId)).call<{ VERSION?: unknown }>("app.info");
+  if (!version || String(info.result.VERSION ?? "") !== version) {
+    throw new AppError(401, "update_unconfirmed", "The portal does not report this app version as installed");
+  }
+  return runOnce(`lifecycle:update:${portalId}:${version}`, portalId, async () => {
+    await audit(memberId, portalId, "update.started", { source: "update", tokens: "stored", version });
+    return runLifecycle(portalId, "update");
   });
 }

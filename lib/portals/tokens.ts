@@ -10,6 +10,8 @@ export interface TokenSnapshot {
   refreshToken: string;
   expiresAt: Date;
   version: number;
+  /** the portal's REST address as of these tokens: a portal that moved gets its new one with the next refresh */
+  clientEndpoint: string;
 }
 
 export async function saveTokens(portalId: string, t: OAuthTokens): Promise<void> {
@@ -30,13 +32,14 @@ export async function saveTokens(portalId: string, t: OAuthTokens): Promise<void
 }
 
 export async function loadTokens(portalId: string): Promise<TokenSnapshot | null> {
-  const row = await getDb().tokenSet.findUnique({ where: { portalId } });
+  const row = await getDb().tokenSet.findUnique({ where: { portalId }, include: { portal: { select: { clientEndpoint: true } } } });
   if (!row) return null;
   return {
     accessToken: decryptSecret(row.accessTokenEnc),
     refreshToken: decryptSecret(row.refreshTokenEnc),
     expiresAt: row.expiresAt,
     version: row.version,
+    clientEndpoint: row.portal.clientEndpoint,
   };
 }
 

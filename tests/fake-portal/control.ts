@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
-import { revokePortalTokens } from "./core";
-import { confirmMethod, editAsUser, frameAuth, install, uninstall, update } from "./lifecycle";
+import { movePortal, revokePortalTokens } from "./core";
+import { confirmMethod, editAsUser, frameAuth, install, sendInstallEvent, uninstall, update, type InstallOptions } from "./lifecycle";
 import type { Entity, FakeBitrix, PortalState } from "./types";
 
 // The control and inspection API for tests and demos (docs/fake-portal.md): /_fake/* on each portal's listener.
@@ -15,14 +15,19 @@ function state(fake: FakeBitrix, p: PortalState) {
 
 const ROUTES: Record<string, Handler> = {
   "GET /_fake/state": (f, p) => state(f, p),
-  "POST /_fake/install": (f, p, b) => install(f, p, b.mode === "event" ? "event" : "ui", Boolean(b.finish)),
-  "POST /_fake/install-finish": (_f, p) => { p.app.finished = true; return true; },
+  "POST /_fake/install": (f, p, b) => install(f, p, b.mode === "event" ? "event" : "ui", Boolean(b.finish),
+    { rich: b.rich === undefined ? undefined : Boolean(b.rich), onAppInstall: b.onAppInstall as InstallOptions["onAppInstall"] }),
+  "POST /_fake/install-finish": async (f, p) => { p.app.finished = true; await sendInstallEvent(f, p); return true; },
   "POST /_fake/uninstall": (f, p, b) => uninstall(f, p, Boolean(b.clean)),
-  "POST /_fake/update": (f, p, b) => update(f, p, Number(b.version ?? p.app.version + 1)),
+  "POST /_fake/update": (f, p, b) => update(f, p, Number(b.version ?? p.app.version + 1), b.userId === null ? null : Number(b.userId ?? 1)),
+  // A token helper for tests: the richer form (a superset of the core's) unless `form: "core"`.
   "POST /_fake/frame-auth": (f, p, b) => {
-    const a = frameAuth(f, p, Number(b.userId ?? 1), String(b.placement ?? "DEFAULT"), (b.options ?? {}) as Record<string, unknown>, String(b.lang ?? "en"));
+    const a = frameAuth(f, p, Number(b.userId ?? 1), String(b.placement ?? "DEFAULT"), (b.options ?? {}) as Record<string, unknown>, String(b.lang ?? "en"),
+      b.form !== "core");
     return { ...a.query, ...a.form, frameName: a.frameName };
   },
+  "POST /_fake/forms": (f, _p, b) => { f.richForms = Boolean(b.rich); return { rich: f.richForms }; },
+  "POST /_fake/move": (_f, p, b) => movePortal(p, b.host === undefined ? undefined : String(b.host)),
   "POST /_fake/tokens/expire": (f, p) => { for (const t of f.tokens.values()) if (t.portal === p) t.expiresAtMs = 0; return true; },
   "POST /_fake/revoke": (f, p) => { p.app.disabled = true; revokePortalTokens(f, p); return true; },
   "POST /_fake/plan": (_f, p, b) => {

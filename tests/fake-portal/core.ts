@@ -21,6 +21,27 @@ export function revokePortalTokens(fake: FakeBitrix, portal: PortalState) {
   for (const [k, t] of fake.refreshTokens) if (t.portal === portal) fake.refreshTokens.delete(k);
 }
 
+/**
+ * The portal changes its address (a renamed portal or a custom domain). The old address answers REST calls with a
+ * 302 to the new one (b24restdocs settings/how-to-call-rest-api/change-domen.md; b24phpsdk src/Core/Core.php follows
+ * it), and token grants name the new client_endpoint (tokenAnswer). Loopback only: `localhost:<port>` and
+ * `127.0.0.1:<port>` reach the same listener, so the default toggles between the two.
+ */
+export function movePortal(portal: PortalState, host?: string) {
+  const next = host ?? (portal.domain.startsWith("localhost:") ? `127.0.0.1:${portal.port}` : `localhost:${portal.port}`);
+  if (next === portal.domain) return { domain: portal.domain, clientEndpoint: portal.clientEndpoint, formerHosts: portal.formerHosts ?? [] };
+  portal.formerHosts = [...(portal.formerHosts ?? []).filter((h) => h !== next), portal.domain];
+  portal.domain = next;
+  portal.clientEndpoint = `http://${next}/rest/`;
+  return { domain: portal.domain, clientEndpoint: portal.clientEndpoint, formerHosts: portal.formerHosts };
+}
+
+/** Where a REST request to a former address of the portal is sent (null: it reached the current one). */
+export function movedLocation(portal: PortalState, host: string | undefined, pathAndQuery: string): string | null {
+  if (!host || !portal.formerHosts?.includes(host)) return null;
+  return `http://${portal.domain}${pathAndQuery}`;
+}
+
 /** The body of a token grant (CONTRACTS.md §3.2, key order as documented). */
 export function tokenAnswer(fake: FakeBitrix, portal: PortalState, userId: number) {
   const t = mintTokens(fake, portal, userId);

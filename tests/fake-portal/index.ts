@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { FakeClock } from "./clock";
 import { handleControl } from "./control";
-import { hex } from "./core";
+import { hex, movedLocation } from "./core";
 import { handleOAuth } from "./oauth";
 import { handleRest } from "./rest";
 import { FIELDS, prng, seedRecord, seedUsers } from "./seed";
@@ -70,6 +70,8 @@ function portalHandler(fake: FakeBitrix, portal: PortalState) {
     if (url.pathname.startsWith("/rest/")) entry.rest = url.pathname.replace(/^\/rest\/(api\/|\d+\/[^/]+\/)?/, "").replace(/\.json$/, "");
     if (!url.pathname.startsWith("/_fake/")) portal.log.push(entry);
     res.on("finish", () => { entry.status = res.statusCode; });
+    const moved = url.pathname.startsWith("/rest/") ? movedLocation(portal, req.headers.host, req.url ?? "/") : null;
+    if (moved) return void res.writeHead(302, { location: moved }).end(); // a former address (core.ts movePortal)
     if (url.pathname.startsWith("/rest/")) return handleRest(fake, portal, req, res, url, body);
     if (url.pathname.startsWith("/oauth/")) return handleOAuth(fake, req, res, url, body);
     if (url.pathname.startsWith("/_fake/")) return handleControl(fake, portal, req.method ?? "GET", url, body, res);

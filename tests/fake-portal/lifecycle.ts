@@ -7,17 +7,26 @@ import type { CrmRecord, Entity, FakeBitrix, PortalState } from "./types";
 export const installUrl = (fake: FakeBitrix) => `${fake.app.appUrl}/api/bitrix/install`;
 export const appPageUrl = (fake: FakeBitrix) => `${fake.app.appUrl}/bitrix/app`;
 
-/** The form fields + query a portal page POSTs into an app iframe (CONTRACTS.md §1.2, §11). */
-export function frameAuth(fake: FakeBitrix, portal: PortalState, userId: number, placement = "DEFAULT", options: Record<string, unknown> = {}, lang = "en") {
+/**
+ * The form fields + query a portal page POSTs into an app iframe (CONTRACTS.md §1.2, §11). Bitrix24's core posts
+ * AUTH_ID, AUTH_EXPIRES, REFRESH_ID, member_id, status, PLACEMENT and PLACEMENT_OPTIONS only when not empty
+ * (bitrix-core-business modules/rest/install/components/bitrix/app.layout/templates/.default/template.php; the same
+ * body is b24phpsdk's capture in tests/Unit/Application/Requests/Placement/PlacementRequestTest.php). Only newer docs
+ * pages (b24restdocs settings/oauth/simple-way.md) add SERVER_ENDPOINT, APPLICATION_TOKEN, APPLICATION_SCOPE: `rich`.
+ */
+type FrameForm = { AUTH_ID: string; AUTH_EXPIRES: string; REFRESH_ID: string; member_id: string; status: string; PLACEMENT: string }
+  & Record<string, string>;
+
+export function frameAuth(fake: FakeBitrix, portal: PortalState, userId: number, placement = "DEFAULT", options: Record<string, unknown> = {},
+  lang = "en", rich = fake.richForms ?? false) {
   const t = mintTokens(fake, portal, userId);
   const appSid = Math.random().toString(16).slice(2).padEnd(32, "0").slice(0, 32);
-  return {
-    query: { DOMAIN: portal.domain, PROTOCOL: "0", LANG: lang, APP_SID: appSid },
-    form: { AUTH_ID: t.access, AUTH_EXPIRES: "3600", REFRESH_ID: t.refresh, SERVER_ENDPOINT: `${fake.oauthUrl}/rest/`, APPLICATION_TOKEN: portal.app.applicationToken,
-      APPLICATION_SCOPE: fake.app.scopes.join(","), member_id: portal.memberId, status: portal.app.status, PLACEMENT: placement,
-      PLACEMENT_OPTIONS: JSON.stringify(options).replace(/\//g, "\\/") },
-    frameName: `${portal.domain}|0|${appSid}`,
-  };
+  const serverSide: Record<string, string> = rich ? { SERVER_ENDPOINT: `${fake.oauthUrl}/rest/`, APPLICATION_TOKEN: portal.app.applicationToken, APPLICATION_SCOPE: fake.app.scopes.join(",") } : {};
+  const form: FrameForm = { AUTH_ID: t.access, AUTH_EXPIRES: "3600", REFRESH_ID: t.refresh, ...serverSide, member_id: portal.memberId,
+    status: portal.app.status, PLACEMENT: placement };
+  // Json::encode escapes "/" as "\/"; the rich form keeps the key even when empty, as the fake always did.
+  if (rich || Object.keys(options).length) form.PLACEMENT_OPTIONS = JSON.stringify(options).replace(/\//g, "\\/");
+  return { query: { DOMAIN: portal.domain, PROTOCOL: "0", LANG: lang, APP_SID: appSid }, form, frameName: `${portal.domain}|0|${appSid}` };
 }
 
 export function withQuery(url: string, query: Record<string, string>) {
@@ -26,20 +35,44 @@ export function withQuery(url: string, query: Record<string, string>) {
   return u.toString();
 }
 
-export async function install(fake: FakeBitrix, portal: PortalState, mode: "event" | "ui", finish: boolean) {
+export interface InstallOptions {
+  /** post the richer installer form (SERVER_ENDPOINT, APPLICATION_TOKEN, APPLICATION_SCOPE) */
+  rich?: boolean;
+  /** when ONAPPINSTALL reaches the install handler relative to the installer form: default after it */
+  onAppInstall?: "before" | "after" | "none";
+}
+
+export async function install(fake: FakeBitrix, portal: PortalState, mode: "event" | "ui", finish: boolean, opts: InstallOptions = {}) {
   portal.app.installed = true;
   portal.app.disabled = false;
+  portal.app.installEventSent = false;
   if (mode === "event") {
     portal.app.finished = true;
-    const body = httpBuildQuery({ event: "ONAPPINSTALL", data: { VERSION: String(portal.app.version), ACTIVE: "Y", INSTALLED: "Y", LANGUAGE_ID: "en" },
-      ts: String(fake.clock.nowSec()), auth: eventAuthForInstall(fake, portal) });
-    return postForm(installUrl(fake), body);
+    return sendInstallEvent(fake, portal);
   }
   portal.app.finished = false;
-  const f = frameAuth(fake, portal, 1);
+  const when = opts.onAppInstall ?? "after";
+  const before = when === "before" ? await sendInstallEvent(fake, portal) : null;
+  const f = frameAuth(fake, portal, 1, "DEFAULT", {}, "en", opts.rich ?? fake.richForms ?? false);
   const r = await postForm(withQuery(installUrl(fake), f.query), new URLSearchParams(f.form).toString());
   if (finish) portal.app.finished = true;
-  return r;
+  const after = when === "after" ? await sendInstallEvent(fake, portal) : null;
+  return { ...r, installEvent: before ?? after };
+}
+
+/**
+ * ONAPPINSTALL, "triggered immediately after the successful installation" with the application_token "which is
+ * important to save", to the handler set in the version card (b24restdocs api-reference/common/events/
+ * on-app-install.md); `data[INSTALLED]=N` while the app is "not fully installed" (same page). Also for apps with an
+ * installer page: the core form carries no application_token, this event does. Once per installation; the installer
+ * flow sends it after the installer form (or at installFinish in the browser).
+ */
+export async function sendInstallEvent(fake: FakeBitrix, portal: PortalState) {
+  if (portal.app.installEventSent) return null;
+  portal.app.installEventSent = true;
+  const data = { VERSION: String(portal.app.version), ACTIVE: "Y", INSTALLED: portal.app.finished ? "Y" : "N", LANGUAGE_ID: "en" };
+  const body = httpBuildQuery({ event: "ONAPPINSTALL", data, ts: String(fake.clock.nowSec()), auth: eventAuthForInstall(fake, portal) });
+  return postForm(installUrl(fake), body);
 }
 
 function eventAuthForInstall(fake: FakeBitrix, portal: PortalState) {
@@ -51,7 +84,7 @@ export async function uninstall(fake: FakeBitrix, portal: PortalState, clean: bo
   const handlers = portal.bindings.filter((b) => b.event === "ONAPPUNINSTALL" && !b.offline);
   const deliveries = handlers.map((b) => postForm(b.handler, eventBody(fake, portal, "ONAPPUNINSTALL", { LANGUAGE_ID: "en", CLEAN: clean ? "1" : "0" }, null, b.id)));
   // What Bitrix24 removes on uninstall: event handlers, widgets; app data only with CLEAN (CONTRACTS.md §2.1).
-  Object.assign(portal.app, { installed: false, finished: false });
+  Object.assign(portal.app, { installed: false, finished: false, installEventSent: false });
   portal.bindings = [];
   portal.placements = [];
   portal.offline = [];
@@ -60,13 +93,19 @@ export async function uninstall(fake: FakeBitrix, portal: PortalState, clean: bo
   return Promise.all(deliveries);
 }
 
-export async function update(fake: FakeBitrix, portal: PortalState, version: number) {
+/**
+ * A new app version. "When an application is deleted or updated, its actions will be removed. Therefore, they must
+ * be set from scratch in the installer of each version" (b24restdocs api-reference/events/event-bind.md): the event
+ * handlers go, ONAPPUPDATE goes to the handler bound before. `userId: null` is an update with no user behind it:
+ * `auth` then carries no tokens at all (core.ts eventAuth), only application_token and the addresses.
+ */
+export async function update(fake: FakeBitrix, portal: PortalState, version: number, userId: number | null = 1) {
   const previous = portal.app.version;
   portal.app.version = version;
   const handlers = portal.bindings.filter((b) => b.event === "ONAPPUPDATE" && !b.offline);
-  // "When an application is deleted or updated, its actions will be removed" (CONTRACTS.md §9): the app must rebind.
   portal.bindings = [];
-  return Promise.all(handlers.map((b) => postForm(b.handler, eventBody(fake, portal, "ONAPPUPDATE", { VERSION: String(version), PREVIOUS_VERSION: String(previous), LANGUAGE_ID: "en" }, 1, b.id))));
+  const data = { VERSION: String(version), PREVIOUS_VERSION: String(previous), LANGUAGE_ID: "en" };
+  return Promise.all(handlers.map((b) => postForm(b.handler, eventBody(fake, portal, "ONAPPUPDATE", data, userId, b.id))));
 }
 
 export async function confirmMethod(fake: FakeBitrix, portal: PortalState, method: string, confirmed: boolean) {

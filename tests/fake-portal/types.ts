@@ -20,7 +20,7 @@ export interface FieldDef {
   settings?: Record<string, unknown>;
 }
 
-export interface FakeUser { ID: string; NAME: string; LAST_NAME: string; EMAIL: string; ADMIN: boolean; ACTIVE: boolean }
+export interface FakeUser { ID: string; NAME: string; LAST_NAME: string; EMAIL: string; ADMIN: boolean; ACTIVE: boolean; extranet?: boolean }
 
 export interface EventBinding { id: number; event: string; handler: string; authType: number; offline: boolean; connector: string; minTimeout: number }
 export interface Placement { placement: string; handler: string; title: string; description: string; groupName: string; langAll: Record<string, unknown>; options: Record<string, unknown>; userId: number }
@@ -63,6 +63,8 @@ export interface AppState {
   paymentExpired: boolean;
   disabled: boolean;
   lastOfflineNotifyAt: number;
+  /** ONAPPINSTALL goes out once per installation (lifecycle.ts sendInstallEvent) */
+  installEventSent?: boolean;
 }
 
 export interface PortalState {
@@ -72,6 +74,8 @@ export interface PortalState {
   baseUrl: string;
   domain: string;
   clientEndpoint: string;
+  /** hosts this portal answered at before it moved (`POST /_fake/move`): their REST requests get a 302 */
+  formerHosts?: string[];
   users: Map<number, FakeUser>;
   crm: Record<Entity, Map<number, CrmRecord>>;
   /** bumped on every add and delete: lets crm.*.list cache the sorted ids of a store */
@@ -113,4 +117,6 @@ export interface FakeBitrix {
   refreshTokens: Map<string, RefreshInfo>;
   codes: Map<string, { portal: PortalState; userId: number; expiresAtMs: number }>;
   latencyMs: [number, number];
+  /** frames and the installer post the richer form of newer docs pages instead of the core's (lifecycle.ts) */
+  richForms?: boolean;
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "@/lib/db";
 import { processInboxBatch, MAX_ATTEMPTS } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
@@ -120,6 +120,73 @@ describe("offline events", () => {
     expect((await runOfflineDrain(portalId)).events).toBe(1);
     expect(await later()).toBe(1); // after the 5 s window, not at once
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
+  });
+});
+
+describe("ONAPPUPDATE with no user behind it", () => {
+  it("is verified by application_token and binds everything again with the stored tokens", async () => {
+    const answers = (await env.control("update", { version: 2, userId: null })) as unknown as { status: number; text: string }[];
+    expect(answers.map((a) => [a.status, JSON.parse(a.text)])).toEqual([[200, { status: "updated" }]]);
+    const bound = env.state().bindings.map((b) => b.event);
+    expect(bound).toEqual(expect.arrayContaining(["ONCRMDEALUPDATE", "ONAPPUPDATE", "ONAPPUNINSTALL"]));
+    const audits = await getDb().auditLog.findMany({ where: { portalId, action: { in: ["update.started", "update.finished"] } } });
+    expect(audits.map((a) => a.action).sort()).toEqual(["update.finished", "update.started"]);
+  });
+
+  it("refuses one the portal does not confirm: a version that is not installed, or a wrong token", async () => {
+    const body = (token: string, version: string) => `event=ONAPPUPDATE&data%5BVERSION%5D=${version}&data%5BPREVIOUS_VERSION%5D=1&ts=1` +
+      `&auth%5Bmember_id%5D=${env.portal().memberId}&auth%5Bapplication_token%5D=${token}`;
+    const before = await getDb().auditLog.count({ where: { portalId, action: "update.started" } });
+    expect((await post(body(appToken(), "7"))).status).toBe(401);
+    expect((await post(body("0".repeat(32), "2"))).status).toBe(401);
+    // A repeat of the real one (same version) does not run the update again.
+    expect((await post(body(appToken(), "2"))).status).toBe(200);
+    expect(await getDb().auditLog.count({ where: { portalId, action: "update.started" } })).toBe(before);
+  });
+});
+
+describe("a portal that changes its address", () => {
+  const row = () => getDb().portal.findUniqueOrThrow({ where: { id: portalId } });
+  const first = () => new URL(env.portal().clientEndpoint).host; // the address the fake started with
+  afterEach(async () => {
+    await env.control("move", { host: first() });
+    await (await bitrixFor(portalId)).call("crm.deal.get", { id: 1 }); // the app follows it back
+    expect((await row()).clientEndpoint).toBe(env.portal().clientEndpoint);
+  });
+
+  it("takes the new address from the OAuth server's refresh answer, never from an event body", async () => {
+    const old = (await row()).clientEndpoint;
+    const moved = (await env.control("move")) as { clientEndpoint: string; domain: string };
+    try {
+      expect(moved.clientEndpoint).not.toBe(old);
+      // An event names the new address in auth[client_endpoint]: an unverified body, so nothing changes.
+      const named = `${crmEvent(appToken(), 3, 1800000100)}&auth%5Bclient_endpoint%5D=${encodeURIComponent(moved.clientEndpoint)}`;
+      expect((await post(named)).status).toBe(200);
+      expect((await row()).clientEndpoint).toBe(old);
+
+      // The old address answers 302; the refresh that follows names the new one, which is stored and used.
+      await env.control("reset-counters");
+      const deal = await (await bitrixFor(portalId)).call<{ ID: string }>("crm.deal.get", { id: 1 });
+      expect(deal.result.ID).toBe("1");
+      expect(await row()).toMatchObject({ clientEndpoint: moved.clientEndpoint, domain: moved.domain });
+      expect(env.state().counters.refreshes).toBe(1);
+      // Later calls go straight to the new address: no redirect, no refresh.
+      await env.control("reset-counters");
+      await (await bitrixFor(portalId)).call("crm.deal.get", { id: 2 });
+      expect(env.state().log.map((e) => e.status)).toEqual([200]);
+      expect(env.state().counters.refreshes).toBe(0);
+    } finally {
+      await env.control("reset-counters");
+    }
+  });
+
+  it("stores the address of every refresh, also one ahead of expiry", async () => {
+    const moved = (await env.control("move")) as { clientEndpoint: string };
+    await getDb().tokenSet.update({ where: { portalId }, data: { expiresAt: new Date(0) } });
+    await env.control("reset-counters");
+    await (await bitrixFor(portalId)).call("crm.deal.get", { id: 1 });
+    expect((await row()).clientEndpoint).toBe(moved.clientEndpoint);
+    expect(env.state().log.map((e) => e.status)).toEqual([200]); // refreshed first: no trip to the old address
   });
 });
 

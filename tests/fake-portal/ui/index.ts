@@ -89,7 +89,8 @@ export async function handleUi(req: IncomingMessage, res: ServerResponse, ctx: U
   if (listMatch) return html(ENTITY_TITLES[listMatch[1] as Entity], list(ctx, listMatch[1] as Entity));
   if (url.pathname === "/marketplace/app/") return html("Change History", frame(ctx, userId, appPageUrl(ctx.fake), "DEFAULT", {}, lang, "Change History"));
   if (url.pathname === "/marketplace/install/") {
-    Object.assign(ctx.portal.app, { installed: true, disabled: false });
+    // A new installation: its ONAPPINSTALL goes out at installFinish (lifecycle.ts sendInstallEvent).
+    Object.assign(ctx.portal.app, { installed: true, disabled: false, installEventSent: false });
     return html("Installing", frame(ctx, userId, installUrl(ctx.fake), "DEFAULT", {}, lang, "Installing Change History"));
   }
   if (url.pathname === "/frame") {
