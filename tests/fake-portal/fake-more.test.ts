@@ -78,3 +78,26 @@ describe("methods the app needs", () => {
     await f.control("faults", { duplicateEvents: 0, latencyMs: [0, 0] });
   });
 });
+
+describe("user.get as Bitrix24 answers it (user-get.md)", () => {
+  type Users = { status: number; body: { result: Record<string, unknown>[]; total?: number; next?: number } };
+  const users = async (params: Record<string, unknown>, token = admin) =>
+    (await f.rest("user.get", params, token)) as Users;
+
+  it("pages by 50 (total/next), returns dismissed users unless ACTIVE is set, no EMAIL under user_brief", async () => {
+    const first = await users({});
+    expect(first.body.result).toHaveLength(50);
+    expect(first.body).toMatchObject({ total: 62, next: 50 });
+    const second = await users({ start: 50 });
+    expect(second.body.result.map((u) => u.ID)).toContain("61");
+    expect(second.body.next).toBeUndefined();
+    expect(first.body.result.every((u) => !("EMAIL" in u))).toBe(true);
+    expect((await users({ FILTER: { ID: [61, 2] } })).body.result.map((u) => u.ID)).toEqual(["2", "61"]);
+    expect((await users({ FILTER: { ID: [61, 2], ACTIVE: true } })).body.result.map((u) => u.ID)).toEqual(["2"]);
+  });
+
+  it("hides extranet users from a non-admin intranet caller", async () => {
+    expect((await users({ ID: [62] })).body.result).toMatchObject([{ ID: "62", USER_TYPE: "extranet" }]);
+    expect((await users({ ID: [62] }, (await f.frame(2)).AUTH_ID!)).body.result).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 import { E } from "./errors";
-import type { Ctx, MethodTable } from "./rest-types";
+import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
+import type { FakeUser } from "./types";
 
 // app.info, scope, method.get, feature.get, users, profile, app options (CONTRACTS.md §8).
 const scopeOf = (method: string) => method.split(".")[0] === "crm" ? "crm" : method.startsWith("placement") ? "placement" : method.startsWith("disk") ? "disk" : method.startsWith("user") ? "user_brief" : null;
@@ -12,8 +13,34 @@ export function knownMethod(ctx: Ctx, name: string, table: MethodTable) {
   return { isExisting: exists, isAvailable: available };
 }
 
-const userOut = (u: { ID: string; NAME: string; LAST_NAME: string; EMAIL: string; ACTIVE: boolean }) =>
-  ({ ID: u.ID, ACTIVE: u.ACTIVE, NAME: u.NAME, LAST_NAME: u.LAST_NAME, EMAIL: u.EMAIL, PERSONAL_GENDER: "", UF_DEPARTMENT: [1] });
+// `user_brief` gives "user information without contact details" (b24restdocs api-reference/user/index.md): no EMAIL
+// unless the app also has the `user` scope.
+const userOut = (ctx: Ctx, u: FakeUser) => ({
+  ID: u.ID, ACTIVE: u.ACTIVE, NAME: u.NAME, LAST_NAME: u.LAST_NAME,
+  ...(ctx.fake.app.scopes.includes("user") ? { EMAIL: u.EMAIL } : {}),
+  PERSONAL_GENDER: "", UF_DEPARTMENT: u.extranet ? [] : [1], USER_TYPE: u.extranet ? "extranet" : "employee",
+});
+const USER_PAGE = 50;
+
+/**
+ * user.get (api-reference/user/user-get.md; core rest/classes/general/rest_user.php userGet): the filter is FILTER, or
+ * the top-level keys when FILTER is absent; an array value is IN. Pages are always 50 (`start` = offset; total/next).
+ * No ACTIVE filter → dismissed users are returned too; `ACTIVE: true` excludes them. Extranet users are hidden from
+ * an intranet caller who is not an admin (core: CExtranet::getMyGroupsUsersSimple — the fake has no groups).
+ */
+function userGet(ctx: Ctx, p: Record<string, unknown>) {
+  const filter = (p.FILTER ?? p.filter ?? p) as Record<string, unknown>;
+  const raw = filter.ID ?? filter.id ?? filter["@ID"];
+  const list = raw === undefined || raw === null ? [] : typeof raw === "object" ? Object.values(raw) : [raw];
+  const ids = list.map(Number);
+  const active = filter.ACTIVE;
+  const all = [...ctx.portal.users.values()].filter((u) => (!ids.length || ids.includes(Number(u.ID)))
+    && (active === undefined || String(active) === "" || u.ACTIVE === ["true", "Y", "1"].includes(String(active)))
+    && (ctx.isAdmin || !u.extranet));
+  const start = Math.max(0, Number(p.start ?? 0)) || 0;
+  const next = start + USER_PAGE < all.length ? start + USER_PAGE : undefined;
+  return new ListAnswer(all.slice(start, start + USER_PAGE).map((u) => userOut(ctx, u)), all.length, next);
+}
 
 export const systemMethods = (table: () => MethodTable): MethodTable => ({
   "app.info": (ctx) => {
@@ -28,13 +55,9 @@ export const systemMethods = (table: () => MethodTable): MethodTable => ({
     if (!p.CODE) throw Object.assign(E.arg("CODE can't be empty"), { error: "CODE_EMPTY" });
     return { value: ctx.portal.features[String(p.CODE)] ?? "N" };
   },
-  "user.current": (ctx) => userOut(ctx.portal.users.get(ctx.userId)!),
+  "user.current": (ctx) => userOut(ctx, ctx.portal.users.get(ctx.userId)!),
   "user.admin": (ctx) => ctx.portal.users.get(ctx.userId)!.ADMIN,
-  "user.get": (ctx, p) => {
-    const filter = (p.FILTER ?? p.filter ?? {}) as Record<string, unknown>;
-    const ids = [p.ID ?? p.id ?? filter.ID].flat().filter((x) => x !== undefined).map(Number);
-    return [...ctx.portal.users.values()].filter((u) => !ids.length || ids.includes(Number(u.ID))).map(userOut);
-  },
+  "user.get": userGet,
   profile: (ctx) => {
     const u = ctx.portal.users.get(ctx.userId)!;
     return { ID: u.ID, ADMIN: u.ADMIN, NAME: u.NAME, LAST_NAME: u.LAST_NAME, PERSONAL_GENDER: "", TIME_ZONE: "", TIME_ZONE_OFFSET: 0 };

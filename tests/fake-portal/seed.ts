@@ -61,7 +61,15 @@ export const FIELDS: Record<Entity, Record<string, FieldDef>> = {
 
 export function seedUsers(): Map<number, FakeUser> {
   const people: [string, string, boolean][] = [["Anna", "Admin", true], ["Boris", "Manager", false], ["Clara", "Sales", false], ["Dmitry", "Support", false]];
-  return new Map(people.map(([n, l, a], i) => [i + 1, { ID: String(i + 1), NAME: n, LAST_NAME: l, EMAIL: `${n.toLowerCase()}@example.com`, ADMIN: a, ACTIVE: true }]));
+  const user = (id: number, NAME: string, LAST_NAME: string, EMAIL: string, more: Partial<FakeUser> = {}): FakeUser =>
+    ({ ID: String(id), NAME, LAST_NAME, EMAIL, ADMIN: false, ACTIVE: true, ...more });
+  const users = people.map(([n, l, a], i) => user(i + 1, n, l, `${n.toLowerCase()}@example.com`, { ADMIN: a }));
+  // More than one user.get page (50) of staff, a dismissed user and an extranet user: authors of old changes
+  // include both (user-get.md: `ACTIVE` true excludes dismissed users; `USER_TYPE` extranet).
+  for (let id = 5; id <= 60; id++) users.push(user(id, "Staff", `No. ${id}`, `staff${id}@example.com`));
+  users.push(user(61, "Ivan", "Dismissed", "ivan@example.com", { ACTIVE: false }));
+  users.push(user(62, "Eve", "Partner", "eve@partner.example", { extranet: true }));
+  return new Map(users.map((u) => [Number(u.ID), u]));
 }
 
 const WORDS = ["Alpha", "Nova", "Orbit", "Vector", "Summit", "Harbor", "Pixel", "Quartz", "Atlas", "Zenith"];

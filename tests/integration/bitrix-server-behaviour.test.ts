@@ -7,6 +7,7 @@ import { processInboxBatch } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
 import { queryHistory } from "@/lib/history/query";
+import { resolveUserNames } from "@/lib/history/users";
 import { reconcileBindings } from "@/lib/lifecycle/bindings";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
 import { startAppWithFake } from "../support/lifecycle-env";
@@ -39,7 +40,7 @@ describe("offline items marked as error", () => {
     expect(first.errors).toBeGreaterThan(0);
     const queue = () => env.state().offline.filter((x) => x.connector === AUTH_CONNECTOR);
     expect(queue().filter((x) => x.ERROR === 1)).toHaveLength(1);
-    // A later edit of the same record: core merges it into the error row, which a plain event.offline.get never returns.
+    // A later edit of the same record: core merges it into the error row, which plain event.offline.get never returns.
     await env.control("crm/deal/11", { fields: { TITLE: "second" }, userId: 2 });
     expect(await titlesOf(11)).toEqual(["second"]);
     expect(queue()).toEqual([]);
@@ -76,6 +77,18 @@ describe("binding twice", () => {
     expect(report.failed).toEqual([]);
     expect(report.missingAfter).toEqual([]);
     expect(await getDb().bindingState.count({ where: { portalId, lastError: { not: null } } })).toBe(0);
+  });
+});
+
+describe("authors' names", () => {
+  it("every author gets a name, beyond user.get's page of 50, dismissed and extranet users included", async () => {
+    const ids = Array.from({ length: 62 }, (_, i) => i + 1);
+    await resolveUserNames(portalId, ids, await bitrixFor(portalId));
+    const where = { portalId, userId: { in: ids } };
+    const rows = await getDb().userNameCache.findMany({ where, orderBy: { userId: "asc" } });
+    expect(rows.map((r) => r.userId)).toEqual(ids);
+    expect(rows.find((r) => r.userId === 61)!.name).toBe("Ivan Dismissed");
+    expect(rows.find((r) => r.userId === 62)!.name).toBe("Eve Partner");
   });
 });
 
