@@ -7,7 +7,7 @@ import { AUTH_CONNECTOR, eventHandlerUrl, expectedBindings, placementHandlerUrl,
 // Reconcile expected vs actual bindings (seed: "verify bindings via event.get", "re-bind missing handlers",
 // "keep old bindings cleanup bounded and safe"). Only bindings pointing at OUR handlers are ever removed.
 
-const OBSOLETE_PER_RUN = 10;
+const OBSOLETE_PER_RUN = 25;
 interface ActualEvent { event: string; handler?: string; offline?: number | string; connector_id?: string }
 interface ActualPlacement { placement: string; handler: string }
 
@@ -30,7 +30,12 @@ function isAlreadyBound(e: unknown): boolean {
 async function readActual(client: BitrixClient) {
   const [events, placements] = await Promise.all([client.call<ActualEvent[]>("event.get", {}, { lane: "interactive" }), client.call<ActualPlacement[]>("placement.get", {}, { lane: "interactive" })]);
   const keys = new Set<string>();
-  for (const e of events.result) keys.add(`${Number(e.offline) === 1 ? "offline" : "online"}:${e.event.toUpperCase()}`);
+  // A binding counts only when it reaches us: an online handler or a placement at another address (APP_URL changed
+  // since it was bound) delivers nowhere, and an offline binding under another connector fills a queue we never read.
+  for (const e of events.result) {
+    if (Number(e.offline) === 1 ? !isOurConnector(e) : e.handler !== eventHandlerUrl()) continue;
+    keys.add(`${Number(e.offline) === 1 ? "offline" : "online"}:${e.event.toUpperCase()}`);
+  }
   for (const p of placements.result) if (p.handler === placementHandlerUrl()) keys.add(`placement:${p.placement}`);
   return { keys, events: events.result, placements: placements.result };
 }
@@ -46,10 +51,33 @@ async function bindOne(client: BitrixClient, b: ExpectedBinding) {
   return client.call("event.bind", params, { lane: "interactive" });
 }
 
+const isOurConnector = (e: ActualEvent) => !e.connector_id || e.connector_id === AUTH_CONNECTOR;
+
+/**
+ * Bounded cleanup of what no longer serves us (event.get and placement.get list only this app's bindings): online
+ * handlers at an old address or for events we no longer use, offline bindings we no longer use, placements whose
+ * handler is at an old address. Runs after the new bindings are in place, so nothing is left unbound in between.
+ */
 async function removeObsolete(client: BitrixClient, expected: Set<string>, actual: Awaited<ReturnType<typeof readActual>>): Promise<string[]> {
-  const obsolete = actual.events.filter((e) => Number(e.offline) !== 1 && e.handler === eventHandlerUrl() && !expected.has(`online:${e.event.toUpperCase()}`)).slice(0, OBSOLETE_PER_RUN);
-  for (const e of obsolete) await client.call("event.unbind", { event: e.event, handler: e.handler }, { lane: "interactive" });
-  return obsolete.map((e) => `online:${e.event}`);
+  const removed: string[] = [];
+  const budget = () => removed.length < OBSOLETE_PER_RUN;
+  for (const e of actual.events) {
+    if (!budget()) break;
+    const offline = Number(e.offline) === 1;
+    const key = `${offline ? "offline" : "online"}:${e.event.toUpperCase()}`;
+    if (offline && (expected.has(key) && isOurConnector(e))) continue;
+    if (!offline && e.handler === eventHandlerUrl() && expected.has(key)) continue;
+    const params = offline ? { event: e.event, event_type: "offline", auth_connector: e.connector_id ?? "" } : { event: e.event, handler: e.handler };
+    await client.call("event.unbind", params, { lane: "interactive" });
+    removed.push(offline ? key : `${key} ${e.handler ?? ""}`);
+  }
+  for (const p of actual.placements) {
+    if (!budget()) break;
+    if (p.handler === placementHandlerUrl()) continue;
+    await client.call("placement.unbind", { PLACEMENT: p.placement, HANDLER: p.handler }, { lane: "interactive" });
+    removed.push(`placement:${p.placement} ${p.handler}`);
+  }
+  return removed;
 }
 
 export async function reconcileBindings(portalId: string, client: BitrixClient, features: Record<string, string>): Promise<ReconcileReport> {
