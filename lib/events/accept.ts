@@ -5,7 +5,7 @@ import { dbRetryDeadline, withDbRetry } from "@/lib/db-retry";
 import { AppError } from "@/lib/http-errors";
 import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
 import { installFromClaim, updateWithStoredTokens } from "@/lib/lifecycle/install";
-import { handleUninstall } from "@/lib/lifecycle/uninstall";
+import { handleUninstallClaim } from "@/lib/lifecycle/uninstall";
 import { bumpMetric } from "@/lib/metrics/bump";
 import type { FormObject } from "@/lib/bitrix/form-parser";
 import { IncomingEventSchema, type IncomingEvent } from "@/lib/events/schema";
@@ -16,7 +16,7 @@ import { verifyApplicationToken } from "@/lib/events/verify";
 // Because nothing is resent, the database steps ride out a short outage inside the request (lib/db-retry.ts) and
 // answer 503 "database_unavailable" only when it lasts longer.
 
-export type Accepted = { status: "installed" | "updated" | "uninstalled" | "queued" | "duplicate" | "scheduled" };
+export type Accepted = { status: "installed" | "updated" | "uninstalled" | "refuted" | "unconfirmed" | "queued" | "duplicate" | "scheduled" };
 
 function canonical(v: unknown): string {
   if (v === undefined || v === null) return "";
@@ -49,8 +49,9 @@ export async function acceptEvent(form: FormObject): Promise<Accepted> {
   const portal = await withDbRetry(() => verifyApplicationToken(e.auth.member_id, e.auth.application_token, "events"), retry);
   if (name === "ONAPPUNINSTALL") {
     if (portal.status === "uninstalled") return { status: "duplicate" };
-    await withDbRetry(() => handleUninstall(portal.id, portal.memberId, String(e.data?.CLEAN ?? "0") === "1"), retry);
-    return { status: "uninstalled" };
+    // application_token alone proves nothing here (any employee's frame may carry it): the OAuth server confirms.
+    const outcome = await handleUninstallClaim(portal.id, portal.memberId, String(e.data?.CLEAN ?? "0") === "1");
+    return { status: outcome };
   }
   if (portal.status === "uninstalled") throw new AppError(410, "uninstalled", "The app is uninstalled on this portal");
   if (name === "ONAPPUPDATE") {

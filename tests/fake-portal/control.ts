@@ -45,6 +45,14 @@ const ROUTES: Record<string, Handler> = {
     p.methodOverrides.set(name, { ...p.methodOverrides.get(name), ...(b as object) });
     return p.methodOverrides.get(name);
   },
+  "POST /_fake/rights": (_f, p, b) => {
+    const key = `${Number(b.userId)}:${String(b.entity)}:${Number(b.id)}`;
+    for (const [flag, set] of [["read", p.rights.denyRead], ["write", p.rights.denyWrite]] as const) {
+      if (b[flag] === false) set.add(key);
+      else if (b[flag] === true) set.delete(key);
+    }
+    return { denyRead: [...p.rights.denyRead], denyWrite: [...p.rights.denyWrite] };
+  },
   "POST /_fake/features": (_f, p, b) => { p.features[String(b.code)] = String(b.value); return p.features; },
   "POST /_fake/confirm": (f, p, b) => confirmMethod(f, p, String(b.method), Boolean(b.confirmed)),
   "POST /_fake/bindings/delete": (_f, p, b) => {

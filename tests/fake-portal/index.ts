@@ -49,6 +49,7 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
     bindings: [], nextBindingId: 1, placements: [], offline: [], nextOfflineId: 1,
     bucket: { burst: 50, drain: 2, level: 0, at: Date.now() }, operating: new Map(), operatingLimit: 480,
     methodOverrides: new Map(), confirmations: new Map(), features: { rest_offline_extended: "Y", rest_auth_connector: "Y" },
+    rights: { denyRead: new Set(), denyWrite: new Set() },
     faults: { script: [], fail503: 0, latencyMs: [0, 0], dropEvents: 0, duplicateEvents: 0, methodErrors: {} },
     webhook: { userId: 1, secret: hex(8) }, disk: { files: new Map(), nextId: 1, uploads: new Map(), templates: [] }, timeline: [],
     log: [], counters: { rest: {}, served503: 0, refreshes: 0, refreshAttempts: 0, eventsDelivered: 0, eventsDropped: 0, logSeq: 0 },

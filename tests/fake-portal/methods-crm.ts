@@ -78,7 +78,7 @@ function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
   let total = 0;
   for (const id of candidates(store, ctx.portal.crmIdsRevision[entity], filter, desc)) {
     const rec = store.get(id)!;
-    if (!matches(rec, filter)) continue;
+    if (!matches(rec, filter) || !mayRead(ctx, entity, id)) continue;
     total++;
     if (rows.length < limit) rows.push(rec);
     else if (start === -1) break;
@@ -88,12 +88,24 @@ function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
   return new ListAnswer(page, total, start + 50 < total ? start + 50 : undefined);
 }
 
-function requireRecord(ctx: Ctx, entity: Entity, id: unknown): number {
+/**
+ * The legacy crm.<entity>.get/update/delete answer a missing record with an EMPTY error code and HTTP 400:
+ * `{"error":"","error_description":"Not found"}` (b24restdocs crm/deals/crm-deal-get.md, crm-deal-update.md), and a
+ * record the user's CRM role does not let them read or change the same way with "Access denied." (core
+ * crm/classes/general/restservice.php: CCrmRestProxyBase collects its errors into one RestException without a code).
+ */
+function requireRecord(ctx: Ctx, entity: Entity, id: unknown, need: "read" | "write" = "read"): number {
   const n = Number(id);
   if (!Number.isInteger(n) || n <= 0) throw E.arg("ID is not defined or invalid.", "id");
-  if (!ctx.portal.crm[entity].has(n)) throw new RestError(400, "ERROR_NOT_FOUND", "Not found");
+  if (!ctx.portal.crm[entity].has(n)) throw new RestError(400, "", "Not found");
+  if (!mayRead(ctx, entity, n) || (need === "write" && ctx.portal.rights.denyWrite.has(`${ctx.userId}:${entity}:${n}`))) {
+    throw new RestError(400, "", "Access denied.");
+  }
   return n;
 }
+
+/** A list shows a user only the records their role lets them read (Bitrix24 filters by permissions, never errors). */
+const mayRead = (ctx: Ctx, entity: Entity, id: number) => !ctx.portal.rights.denyRead.has(`${ctx.userId}:${entity}:${id}`);
 
 function entityMethods(entity: Entity): MethodTable {
   return {
@@ -102,12 +114,13 @@ function entityMethods(entity: Entity): MethodTable {
     [`crm.${entity}.list`]: (ctx, p) => list(ctx, entity, p),
     [`crm.${entity}.add`]: (ctx, p) => crmWrite(ctx.fake, ctx.portal, entity, "add", null, acceptFileFields(ctx, entity, (p.fields ?? {}) as CrmRecord), ctx.userId, ctx.connector),
     [`crm.${entity}.update`]: (ctx, p) => {
-      const id = requireRecord(ctx, entity, p.id ?? p.ID);
-      crmWrite(ctx.fake, ctx.portal, entity, "update", id, acceptFileFields(ctx, entity, (p.fields ?? {}) as CrmRecord), ctx.userId, ctx.connector);
+      const id = requireRecord(ctx, entity, p.id ?? p.ID, "write");
+      const fields = acceptFileFields(ctx, entity, (p.fields ?? {}) as CrmRecord, ctx.portal.crm[entity].get(id));
+      crmWrite(ctx.fake, ctx.portal, entity, "update", id, fields, ctx.userId, ctx.connector);
       return true;
     },
     [`crm.${entity}.delete`]: (ctx, p) => {
-      crmWrite(ctx.fake, ctx.portal, entity, "delete", requireRecord(ctx, entity, p.id ?? p.ID), {}, ctx.userId, ctx.connector);
+      crmWrite(ctx.fake, ctx.portal, entity, "delete", requireRecord(ctx, entity, p.id ?? p.ID, "write"), {}, ctx.userId, ctx.connector);
       return true;
     },
   };
@@ -129,7 +142,7 @@ export const crmMethods: MethodTable = {
     const f = (p.fields ?? {}) as Record<string, unknown>;
     const entity = TYPE_IDS[String(f.ENTITY_TYPE ?? "").toLowerCase()];
     if (!entity) throw E.arg("ENTITY_TYPE is invalid", "ENTITY_TYPE");
-    const id = requireRecord(ctx, entity, f.ENTITY_ID);
+    const id = requireRecord(ctx, entity, f.ENTITY_ID); // a comment needs the right to read the record
     ctx.portal.timeline.push({ ENTITY_TYPE: entity, ENTITY_ID: id, COMMENT: String(f.COMMENT ?? ""), FILES: pairs(f.FILES), AUTHOR_ID: ctx.userId });
     return ctx.portal.timeline.length;
   },

@@ -32,13 +32,29 @@ function driveId(ctx: Ctx, field: string, v: unknown) {
   return m[1]!;
 }
 
+/**
+ * A value that keeps a file the field already has: `{id: N}` for a CRM file field, the attached id itself for a Drive
+ * field. A multiple field's update REPLACES its whole set — values not passed back are dropped — as Bitrix24 does for
+ * every multiple field ("pass the ID of the current value", b24restdocs crm/universal/user-defined-fields/
+ * user-field.md; core crm restservice internalizes a file value with only an `id` as "keep this file").
+ */
+function kept(def: { type: string }, current: unknown[], v: unknown): unknown {
+  if (def.type === "file") {
+    const id = (v as { id?: unknown } | null)?.id;
+    if (id === undefined || (v as { fileData?: unknown }).fileData) return undefined;
+    return current.find((c) => String((c as { id?: unknown })?.id) === String(id));
+  }
+  return current.find((c) => String(c) === String(v));
+}
+
 /** File values of a CRM write, checked and stored as Bitrix24 does; other fields pass through. */
-export function acceptFileFields(ctx: Ctx, entity: Entity, fields: CrmRecord): CrmRecord {
+export function acceptFileFields(ctx: Ctx, entity: Entity, fields: CrmRecord, before?: CrmRecord): CrmRecord {
   const out: CrmRecord = { ...fields };
   for (const [k, v] of Object.entries(fields)) {
     const def = ctx.portal.fields[entity][k];
     if (!def || v === "" || v === null || (def.type !== "file" && def.type !== "disk_file")) continue;
-    const values = asList(v).map((x) => (def.type === "file" ? fileDescriptor(ctx, k, x) : driveId(ctx, k, x)));
+    const current = asList(before?.[k] ?? []);
+    const values = asList(v).map((x) => kept(def, current, x) ?? (def.type === "file" ? fileDescriptor(ctx, k, x) : driveId(ctx, k, x)));
     out[k] = def.isMultiple ? values : values[0];
   }
   return out;

@@ -96,6 +96,12 @@ export interface PortalState {
   confirmations: Map<string, "pending" | "confirmed" | "denied">;
   features: Record<string, string>;
   faults: Faults;
+  /**
+   * CRM access rights per user (Bitrix24's CRM roles, reduced to what the app must respect): keys
+   * `${userId}:${entity}:${id}`; a denied read hides the record from that user's get/list/timeline, a denied write
+   * refuses their update/delete. Empty unless a test denies something (POST /_fake/rights).
+   */
+  rights: { denyRead: Set<string>; denyWrite: Set<string> };
   webhook: { userId: number; secret: string };
   disk: { files: Map<number, Record<string, unknown>>; nextId: number; uploads: Map<string, number>; templates: { id: number; name: string; size: number; bare: boolean }[] };
   timeline: { ENTITY_TYPE: string; ENTITY_ID: number; COMMENT: string; FILES: { name: string; size: number }[]; AUTHOR_ID: number }[];
