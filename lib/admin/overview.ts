@@ -1,6 +1,7 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import { offlineHealth } from "@/lib/events/offline";
+import { authFailuresPerMinute } from "@/lib/metrics/auth-failures";
 import { FEATURES, OPTIONAL_METHODS, OPTIONAL_SCOPES, REQUIRED_METHODS, REQUIRED_SCOPES } from "@/lib/lifecycle/registry";
 
 // Everything the admin page shows, read from the database (every query scoped by the session's portal).
@@ -24,7 +25,7 @@ export async function loadAdminOverview(portalId: string) {
     db.capabilityProfile.findUnique({ where: { portalId } }),
     db.bindingState.findMany({ where: { portalId }, orderBy: [{ kind: "asc" }, { code: "asc" }] }),
     db.pendingCall.findMany({ where: { portalId }, orderBy: { createdAt: "desc" }, take: 20 }),
-    db.authFailure.findMany({ where: { portalId, createdAt: { gte: since } }, select: { createdAt: true } }),
+    authFailuresPerMinute(portalId, since),
     db.metricSample.findMany({ where: { portalId, minute: { gte: since } } }),
     db.auditLog.findMany({ where: { portalId }, orderBy: { createdAt: "desc" }, take: 15 }),
     db.backfillRun.findMany({ where: { portalId } }),
@@ -46,7 +47,7 @@ export async function loadAdminOverview(portalId: string) {
     probedAt: profile?.fetchedAt ?? null,
     bindings: bindings.map((b) => ({ kind: b.kind, code: b.code, mode: b.mode, actual: b.actual, lastError: b.lastError, checkedAt: b.checkedAt })),
     pending: pending.map((p) => ({ id: p.id, method: p.method, status: p.status, purpose: p.purpose, createdAt: p.createdAt, error: p.error })),
-    authFailures: perMinute(failures.map((f) => ({ minute: new Date(Math.floor(f.createdAt.getTime() / 60_000) * 60_000), value: 1 }))),
+    authFailures: perMinute(failures),
     restCalls: series("rest.calls"),
     limitHits: series("rest.limit_hits"),
     eventsProcessed: series("events.processed"),

@@ -4,6 +4,8 @@ import { callWithToken, isBitrixError } from "@/lib/bitrix";
 import { sha256Hex, safeEqual } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
+import { limitFrameVerify } from "@/lib/auth/verify-limit";
+import { recordAuthFailure } from "@/lib/metrics/auth-failures";
 import type { PortalSession } from "@/lib/auth/session";
 
 // The frame's auth (the placement/app POST, or the same from B24Frame) is verified on the server before a session is
@@ -20,11 +22,19 @@ export type FrameAuth = z.infer<typeof FrameAuthSchema>;
 
 interface B24User { ID: string; NAME?: string; LAST_NAME?: string }
 
-export async function verifyFrameAuth(input: FrameAuth): Promise<PortalSession> {
+/**
+ * `record`: the CRM record the portal opened this frame for (a tab or widget), bound into the session.
+ * `client`: the request's address (`clientAddress(req)`): verifications are rate-limited per portal and client.
+ */
+export async function verifyFrameAuth(input: FrameAuth, record: PortalSession["record"] = null, client = "unknown") {
+  return limitFrameVerify(input.member_id, client, () => verifyOnce(input, record));
+}
+
+async function verifyOnce(input: FrameAuth, record: PortalSession["record"]): Promise<PortalSession> {
   const portal = await getDb().portal.findUnique({ where: { memberId: input.member_id }, omit: { applicationTokenHash: false } });
   if (!portal || portal.status !== "active") throw new AppError(401, "unauthorized", "The app is not installed on this portal");
   if (input.APPLICATION_TOKEN && (!portal.applicationTokenHash || !safeEqual(portal.applicationTokenHash, sha256Hex(input.APPLICATION_TOKEN)))) {
-    await getDb().authFailure.create({ data: { portalId: portal.id, reason: "frame_application_token_mismatch", route: "frame" } });
+    await recordAuthFailure(portal.id, "frame_application_token_mismatch", "frame");
     throw new AppError(401, "unauthorized", "APPLICATION_TOKEN does not match this portal");
   }
   let user: B24User;

@@ -7,9 +7,12 @@ import { dispatchEvents } from "@/lib/events/handlers";
 // Workers drain the inbox: claim a batch with FOR UPDATE SKIP LOCKED (no overlap between processes), hand it to the
 // handlers as a whole (CRM events of one portal and entity become one batched fetch), retry each failed row with
 // exponential backoff, dead-letter after MAX_ATTEMPTS. Rows of a worker that died go back through its lease
-// (lib/jobs/lease.ts). Rows of portals whose work is stopped
-// (payment required, disabled, uninstalled) wait without spending attempts — no retry storm.
+// (lib/jobs/lease.ts). Rows of portals whose work is paused (payment required, disabled) wait without spending
+// attempts — no retry storm — for up to MAX_PAUSED_WAIT_MS, then settle as dead. Rows of an uninstalled portal
+// settle at once: its tokens are gone, nothing can process them, and a reinstall catches up by a backfill pass.
+// Nothing in the inbox waits forever.
 export const MAX_ATTEMPTS = 6;
+export const MAX_PAUSED_WAIT_MS = 7 * 24 * 3600_000;
 /** Rows per claim: enough that a burst of edits becomes a few batched fetches, small enough to settle quickly. */
 export const CLAIM_LIMIT = 200;
 
@@ -38,13 +41,24 @@ async function retryOrDeadLetter(row: Row, error: unknown) {
   return db.eventInbox.update({ where: { id: row.id }, data: { status: "pending", lastError: message, lockedBy: null, nextAttemptAt: new Date(Date.now() + delayMs) } });
 }
 
+async function settleStopped(row: Row) {
+  const db = getDb();
+  const uninstalled = row.portalStatus === "uninstalled";
+  if (uninstalled || Date.now() - row.receivedAt.getTime() > MAX_PAUSED_WAIT_MS) {
+    const lastError = uninstalled ? "portal uninstalled" : `portal ${row.portalStatus} for too long`;
+    const data = { status: "dead" as const, lastError, lockedBy: null, processedAt: new Date() };
+    return db.eventInbox.update({ where: { id: row.id }, data });
+  }
+  const later = new Date(Date.now() + 10 * 60_000);
+  const data = { status: "pending" as const, attempts: { decrement: 1 }, lockedBy: null, nextAttemptAt: later };
+  return db.eventInbox.update({ where: { id: row.id }, data });
+}
+
 /** Processes up to `limit` inbox rows; returns how many were claimed. */
 export async function processInboxBatch(workerId: string, limit = CLAIM_LIMIT): Promise<number> {
   const rows = await claim(workerId, limit);
   const active = rows.filter((r) => r.portalStatus === "active");
-  for (const row of rows.filter((r) => r.portalStatus !== "active")) {
-    await getDb().eventInbox.update({ where: { id: row.id }, data: { status: "pending", attempts: { decrement: 1 }, lockedBy: null, nextAttemptAt: new Date(Date.now() + 10 * 60_000) } });
-  }
+  for (const row of rows.filter((r) => r.portalStatus !== "active")) await settleStopped(row);
   const errors = await dispatchEvents(active.map((row) => ({ portalId: row.portalId, event: row.event, data: row.payload.data ?? null,
     userId: row.payload.user_id ? Number(row.payload.user_id) : null, receivedAt: row.receivedAt })));
   const done = active.filter((_, i) => !errors[i]);

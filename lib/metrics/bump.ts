@@ -2,6 +2,7 @@ import "server-only";
 import { Prisma } from "@prisma/client";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
+import { flushAuthFailures } from "@/lib/metrics/auth-failures";
 
 // Per-portal, per-minute counters the admin page charts and /api/metrics exports. Counting is in memory and flushed
 // once a second in one statement: an upsert per event would make every request of every process wait on the same
@@ -57,4 +58,5 @@ export async function flushMetrics(): Promise<void> {
   } catch (err) {
     log.debug({ err, rows: rows.length }, "metrics not recorded");
   }
+  await flushAuthFailures();
 }

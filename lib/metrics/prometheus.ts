@@ -11,7 +11,7 @@ export async function renderMetrics(): Promise<string> {
   const hour = new Date(Date.now() - 3600_000);
   const [bindings, failures, inbox, samples, globals, portals, claims] = await Promise.all([
     db.bindingState.groupBy({ by: ["portalId", "actual"], where: { expected: true }, _count: true }),
-    db.authFailure.groupBy({ by: ["portalId"], _count: true }),
+    db.authFailure.groupBy({ by: ["portalId"], _sum: { count: true } }),
     db.eventInbox.groupBy({ by: ["portalId", "status"], _count: true, _min: { receivedAt: true } }),
     db.metricSample.groupBy({ by: ["portalId", "name"], where: { minute: { gte: hour } }, _sum: { value: true } }),
     db.globalCounter.findMany(),
@@ -20,7 +20,9 @@ export async function renderMetrics(): Promise<string> {
   ]);
   const out = ["# TYPE b24_portals gauge", ...portals.map((p) => line("b24_portals", { status: p.status }, p._count))];
   out.push("# TYPE b24_bindings gauge", ...bindings.map((b) => line("b24_bindings", { portal: b.portalId, state: b.actual ? "bound" : "missing" }, b._count)));
-  out.push("# TYPE b24_auth_failures_total counter", ...failures.map((f) => line("b24_auth_failures_total", { portal: f.portalId }, f._count)));
+  // Refusals kept for the retention window (lib/metrics/auth-failures.ts): old minutes are pruned, so a gauge.
+  const refused = failures.map((f) => line("b24_auth_failures", { portal: f.portalId }, f._sum.count ?? 0));
+  out.push("# TYPE b24_auth_failures gauge", ...refused);
   out.push(...globals.map((g) => line("b24_global_total", { name: g.name }, g.value)));
   out.push("# TYPE b24_inbox_events gauge", ...inbox.map((i) => line("b24_inbox_events", { portal: i.portalId, status: i.status }, i._count)));
   const now = Date.now();
