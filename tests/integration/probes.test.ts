@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { POST as events } from "@/app/api/bitrix/events/route";
 import { POST as frameRoute } from "@/app/api/auth/frame/route";
+import { loadAdminOverview } from "@/lib/admin/overview";
 import { LIMITS } from "@/lib/auth/verify-limit";
 import { getDb } from "@/lib/db";
 import { MAX_PAUSED_WAIT_MS, processInboxBatch } from "@/lib/events/inbox";
@@ -44,6 +45,9 @@ describe("forged events", () => {
     expect(sum(after) - sum(before)).toBe(1_500);
     expect(after.length - before.length).toBeLessThanOrEqual(2); // one row a minute (the run may cross a minute)
     expect(after.every((r) => r.reason === "application_token_mismatch" && r.route === "events")).toBe(true);
+    // The admin page's chart of the last hour still shows every refusal.
+    const chart = (await loadAdminOverview(portalId)).authFailures;
+    expect(chart.reduce((n, v) => n + v, 0)).toBe(sum(after));
   });
 
   it("answers a customer's member_id and an unknown one the same", async () => {
