@@ -1,5 +1,5 @@
 import "server-only";
-import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
+import { BitrixError, bitrixFor, type BatchResult, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { enqueueJob } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
@@ -24,13 +24,22 @@ function listCommands(entityType: string, lastId: number, lists: number, select:
   return Object.fromEntries(Array.from({ length: lists }, (_, i) => [`l${i}`, base(i === 0 ? String(lastId) : `$result[l${i - 1}][${PAGE - 1}][ID]`)]));
 }
 
-/** The records after the cursor in one batch request; `done` when the list ended inside it. */
-function collect(result: Record<string, unknown>, after: number): { records: CrmRecord[]; last: number; done: boolean } {
+/**
+ * The records after the cursor in one batch request; `done` only when a list page came back short. A command that
+ * failed inside the (successful) batch is never read as the end of the list: the first one throws (the step is
+ * retried, the cursor stays), a later one ends this step at the last record read (the next step continues there).
+ */
+function collect(res: BatchResult, entityType: string, after: number): { records: CrmRecord[]; last: number; done: boolean } {
   const records: CrmRecord[] = [];
   let last = after;
   for (let i = 0; i < LISTS_PER_BATCH; i++) {
-    const page = result[`l${i}`];
-    if (!Array.isArray(page)) return { records, last, done: i === 0 };
+    const page = res.result[`l${i}`];
+    if (!Array.isArray(page)) {
+      if (i > 0) return { records, last, done: false };
+      const failed = res.errors[`l${i}`];
+      throw new BitrixError(failed?.error || "MALFORMED_RESPONSE", 0, failed?.error_description ?? "the list command returned no page", `crm.${entityType}.list`,
+        failed ? undefined : "malformed");
+    }
     // A reference that resolved to nothing restarts the list: keep only IDs past the cursor, in order.
     const fresh = (page as CrmRecord[]).filter((r) => Number(r.ID) > last);
     records.push(...fresh);
@@ -54,7 +63,7 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
   const meta = await getFieldMeta(portalId, entityType, c);
   // The same select as live capture (lib/history/records.ts), so the first edit diffs against a like-shaped baseline.
   const res = await c.batch(listCommands(entityType, run.lastId, LISTS_PER_BATCH, recordSelect(meta)), { lane: "background", idempotent: true });
-  const { records, last, done } = collect(res.result, run.lastId);
+  const { records, last, done } = collect(res, entityType, run.lastId);
   const first = await insertFirstSnapshots(portalId, entityType, records); // a first install: nearly all of them
   try {
     await applySnapshots(portalId, entityType, records.filter((r) => !first.has(Number(r.ID))), meta, { source: "backfill", alsoInTransaction: async (tx) => {

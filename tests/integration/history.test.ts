@@ -22,6 +22,15 @@ describe("backfill", () => {
   it("snapshots every record with batched list commands and resumes after a crash without duplicates or gaps", async () => {
     const first = await runBackfillStep(portalId, "deal");
     expect(first).toEqual({ done: false, records: 2500 }); // 50 lists × 50 records in one request
+    // A list command that fails inside a successful batch is not "the end of the list": the step fails, the cursor
+    // stays, the entity is not marked done (it used to be, and the remaining 500 deals never got a baseline).
+    await env.control("faults", { methodErrors: { "crm.deal.list": "INTERNAL_SERVER_ERROR" } });
+    try {
+      await expect(runBackfillStep(portalId, "deal")).rejects.toMatchObject({ code: "INTERNAL_SERVER_ERROR" });
+    } finally {
+      await env.control("faults", { methodErrors: {} });
+    }
+    expect(await getDb().backfillRun.findUniqueOrThrow({ where: { portalId_entityType: { portalId, entityType: "deal" } } })).toMatchObject({ lastId: 2500, status: "running" });
     // The worker dies after fetching the next range but before committing it: the cursor must not move.
     const spy = vi.spyOn(getDb(), "$transaction").mockRejectedValueOnce(new Error("killed"));
     await expect(runBackfillStep(portalId, "deal")).rejects.toThrow("killed");
