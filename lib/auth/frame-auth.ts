@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { callWithToken, isBitrixError } from "@/lib/bitrix";
+import { acquireSlot } from "@/lib/bitrix/limiter";
 import { sha256Hex, safeEqual } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
@@ -15,10 +16,15 @@ export const FrameAuthSchema = z.object({
   AUTH_ID: z.string().min(8).max(512),
   member_id: z.string().regex(/^[a-zA-Z0-9]{1,64}$/, "must be a member_id"),
   APPLICATION_TOKEN: z.string().min(1).max(128).optional(),
+  /** seconds the AUTH_ID stays valid (the core form's AUTH_EXPIRES); the session never outlives it */
+  AUTH_EXPIRES: z.coerce.number().int().positive().max(86_400).optional(),
   DOMAIN: z.string().max(255).optional(),
   LANG: z.string().max(8).optional(),
 });
 export type FrameAuth = z.infer<typeof FrameAuthSchema>;
+
+/** One answer for every refusal: it must not tell an installed portal's member_id from an unknown one. */
+const REFUSED = "The portal did not accept this frame's auth: reopen the app from Bitrix24";
 
 interface B24User { ID: string; NAME?: string; LAST_NAME?: string }
 
@@ -32,25 +38,28 @@ export async function verifyFrameAuth(input: FrameAuth, record: PortalSession["r
 
 async function verifyOnce(input: FrameAuth, record: PortalSession["record"]): Promise<PortalSession> {
   const portal = await getDb().portal.findUnique({ where: { memberId: input.member_id }, omit: { applicationTokenHash: false } });
-  if (!portal || portal.status !== "active") throw new AppError(401, "unauthorized", "The app is not installed on this portal");
+  if (!portal || portal.status !== "active") throw new AppError(401, "unauthorized", REFUSED);
   if (input.APPLICATION_TOKEN && (!portal.applicationTokenHash || !safeEqual(portal.applicationTokenHash, sha256Hex(input.APPLICATION_TOKEN)))) {
     await recordAuthFailure(portal.id, "frame_application_token_mismatch", "frame");
-    throw new AppError(401, "unauthorized", "APPLICATION_TOKEN does not match this portal");
+    throw new AppError(401, "unauthorized", REFUSED);
   }
   let user: B24User;
   let isAdmin: boolean;
   try {
+    await acquireSlot(portal.id, "interactive"); // the user's token draws from the portal's one budget too
     const res = await callWithToken<{ result: { me: B24User; admin: boolean } }>(portal.clientEndpoint, input.AUTH_ID, "batch", { halt: 1, cmd: { me: "user.current", admin: "user.admin" } });
     user = res.result.result.me;
     isAdmin = res.result.result.admin === true;
-    if (!user?.ID) throw new AppError(401, "unauthorized", "The portal did not accept this frame's auth");
+    if (!user?.ID) throw new AppError(401, "unauthorized", REFUSED);
   } catch (e) {
-    if (isBitrixError(e)) throw new AppError(401, "unauthorized", "The portal did not accept this frame's auth");
+    if (isBitrixError(e, "limit")) throw new AppError(503, "portal_busy", "Bitrix24 asks us to slow down: try again in a moment");
+    if (isBitrixError(e)) throw new AppError(401, "unauthorized", REFUSED);
     throw e;
   }
   return {
     portalId: portal.id, memberId: portal.memberId, portalOrigin: new URL(portal.clientEndpoint).origin,
     userId: Number(user.ID), userName: [user.NAME, user.LAST_NAME].filter(Boolean).join(" ") || `#${user.ID}`, isAdmin,
     lang: input.LANG === "ru" ? "ru" : "en",
+    userToken: input.AUTH_ID, record, installedAt: portal.installedAt.getTime(),
   };
 }

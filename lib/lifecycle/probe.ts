@@ -1,5 +1,5 @@
 import "server-only";
-import type { BitrixClient } from "@/lib/bitrix";
+import { BitrixError, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { FEATURES, OPTIONAL_METHODS, OPTIONAL_SCOPES, REQUIRED_METHODS, REQUIRED_SCOPES } from "@/lib/lifecycle/registry";
 
@@ -18,6 +18,10 @@ export async function probeCapabilities(client: BitrixClient): Promise<Capabilit
     ...Object.keys(FEATURES).map((f) => [`f_${f}`, ["feature.get", { CODE: f }]]),
   ]) as Record<string, [string, Record<string, unknown>]>;
   const res = await client.batch(cmds, { lane: "interactive", idempotent: true });
+  // A failed `scope` or `method.get` command is not "nothing granted": the probe fails rather than report problems
+  // that are not there. A failed `feature.get` reads as "off" (portals without the feature, box editions, answer so).
+  const failed = Object.entries(res.errors).find(([key]) => !key.startsWith("f_"));
+  if (failed) throw new BitrixError(failed[1].error || "ERROR_WITHOUT_CODE", 0, failed[1].error_description, failed[0] === "scope" ? "scope" : "method.get");
   const scopes = Array.isArray(res.result.scope) ? (res.result.scope as string[]) : [];
   const methods = Object.fromEntries(names.map((m, i) => {
     const r = (res.result[`m${i}`] ?? {}) as { isExisting?: boolean; isAvailable?: boolean };
