@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { movePortal, revokePortalTokens } from "./core";
+import { armHold, releaseHold } from "./holds";
 import { confirmMethod, editAsUser, frameAuth, install, sendInstallEvent, uninstall, update, type InstallOptions } from "./lifecycle";
 import type { Entity, FakeBitrix, PortalState } from "./types";
 
@@ -40,6 +41,8 @@ const ROUTES: Record<string, Handler> = {
     return { bucket: p.bucket, license: p.app.license, paymentExpired: p.app.paymentExpired };
   },
   "POST /_fake/faults": (_f, p, b) => Object.assign(p.faults, b),
+  "POST /_fake/hold": (_f, p, b) => armHold(p, String(b.method), b.contains === undefined ? undefined : String(b.contains)),
+  "POST /_fake/release": (_f, p, b) => releaseHold(p, String(b.method), b.outcome === "drop" ? "drop" : "run"),
   "POST /_fake/methods": (_f, p, b) => {
     const name = String(b.name).toLowerCase();
     p.methodOverrides.set(name, { ...p.methodOverrides.get(name), ...(b as object) });

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { E, RestError } from "./errors";
 import { crmMethods } from "./methods-crm";
 import { fileMethods, storeDiskFile } from "./methods-files";
+import { heldCall } from "./holds";
 import { eventMethods } from "./methods-events";
 import { knownMethod, systemMethods } from "./methods-system";
 import { parseStr } from "./php";
@@ -119,6 +120,8 @@ export async function handleRest(fake: FakeBitrix, portal: PortalState, req: Inc
   const v3 = url.pathname.startsWith("/rest/api/");
   const hook = /^\/rest\/(\d+)\/([^/]+)\/(.+)$/.exec(url.pathname);
   const method = (v3 ? url.pathname.slice("/rest/api/".length) : hook ? hook[3]! : url.pathname.slice("/rest/".length)).replace(/\.json$/, "").toLowerCase();
+  const held = heldCall(portal, method, `${url.search} ${body}`, () => readParams(req, url, body)); // holds.ts
+  if (held && (await held) === "drop") return void req.socket.destroy();
   const started = fake.clock.nowMs();
   const [lo, hi] = portal.faults.latencyMs[1] > 0 ? portal.faults.latencyMs : fake.latencyMs;
   if (hi > 0) await new Promise((r) => setTimeout(r, lo + Math.random() * (hi - lo)));
