@@ -1,7 +1,9 @@
 import { crmWrite } from "./core";
 import { E, RestError } from "./errors";
 import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
+import { localFields } from "./directories";
 import { acceptFileFields } from "./methods-files";
+import { statusMethods } from "./methods-status";
 import { ENTITIES, type CrmRecord, type Entity, type FieldDef } from "./types";
 
 // crm.{deal,contact,company,lead}.{fields,get,list,add,update,delete} and timeline comments (files: methods-files.ts).
@@ -109,7 +111,8 @@ const mayRead = (ctx: Ctx, entity: Entity, id: number) => !ctx.portal.rights.den
 
 function entityMethods(entity: Entity): MethodTable {
   return {
-    [`crm.${entity}.fields`]: (ctx) => ctx.portal.fields[entity],
+    // in the portal's language: a Russian portal titles its fields in Russian (directories.ts)
+    [`crm.${entity}.fields`]: (ctx) => localFields(ctx.portal.fields[entity], entity, ctx.portal.lang ?? "en"),
     [`crm.${entity}.get`]: (ctx, p) => ctx.portal.crm[entity].get(requireRecord(ctx, entity, p.id ?? p.ID)),
     [`crm.${entity}.list`]: (ctx, p) => list(ctx, entity, p),
     [`crm.${entity}.add`]: (ctx, p) => crmWrite(ctx.fake, ctx.portal, entity, "add", null, acceptFileFields(ctx, entity, (p.fields ?? {}) as CrmRecord), ctx.userId, ctx.connector),
@@ -138,6 +141,7 @@ function pairs(files: unknown): { name: string; size: number }[] {
 
 export const crmMethods: MethodTable = {
   ...Object.assign({}, ...ENTITIES.map(entityMethods)),
+  ...statusMethods, // crm.status.list / crm.status.add / crm.category.list
   "crm.timeline.comment.add": (ctx, p) => {
     const f = (p.fields ?? {}) as Record<string, unknown>;
     const entity = TYPE_IDS[String(f.ENTITY_TYPE ?? "").toLowerCase()];

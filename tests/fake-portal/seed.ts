@@ -18,6 +18,12 @@ const f = (type: string, title: string, extra: Partial<FieldDef> = {}): FieldDef
 const uf = (type: string, label: string, extra: Partial<FieldDef> = {}): FieldDef =>
   f(type, label.toUpperCase(), { isDynamic: true, listLabel: label, formLabel: label, filterLabel: label, ...extra });
 const ro = { isReadOnly: true };
+/**
+ * A directory field (stage, status, source, industry...) as crm.<entity>.fields describes it: type crm_status with
+ * the directory's `statusType` and NO `items` (b24restdocs crm/deals/crm-deal-fields.md: `"type": "crm_status",
+ * "statusType": "DEAL_STAGE"`); the values' names come from crm.status.list (methods-status.ts).
+ */
+const status = (title: string, statusType: string) => f("crm_status", title, { statusType });
 
 const COMMON: Record<string, FieldDef> = {
   ID: f("integer", "ID", ro),
@@ -44,19 +50,22 @@ export const UF_FIELDS: Record<string, FieldDef> = {
   UF_CRM_DOCS: uf("disk_file", "Documents", { isMultiple: true }),
 };
 
-const STAGES = [{ ID: "NEW", VALUE: "New" }, { ID: "PREPARATION", VALUE: "Preparation" }, { ID: "WON", VALUE: "Won" }, { ID: "LOSE", VALUE: "Lost" }];
+const STAGES = [{ ID: "NEW" }, { ID: "PREPARATION" }, { ID: "WON" }, { ID: "LOSE" }];
+/** Every deal of funnel 1 (id divisible by 10) has its stage there: `C1:<stage>` (ENTITY_ID DEAL_STAGE_1). */
+export const FUNNEL_1_EVERY = 10;
 const MULTI = { isMultiple: true, type: "crm_multifield" };
 
 export const FIELDS: Record<Entity, Record<string, FieldDef>> = {
-  deal: { ...COMMON, TITLE: f("string", "Name", { isRequired: true }), STAGE_ID: f("crm_status", "Stage", { items: STAGES }),
+  deal: { ...COMMON, TITLE: f("string", "Name", { isRequired: true }), STAGE_ID: status("Stage", "DEAL_STAGE"),
+    CATEGORY_ID: f("crm_category", "Sales Funnel", { isImmutable: true }),
     OPPORTUNITY: f("double", "Amount"), CURRENCY_ID: f("crm_currency", "Currency"), CLOSEDATE: f("date", "Close date"),
     CONTACT_ID: f("crm_contact", "Contact"), COMPANY_ID: f("crm_company", "Company"), ...UF_FIELDS },
   contact: { ...COMMON, NAME: f("string", "First name"), LAST_NAME: f("string", "Last name"), POST: f("string", "Position"),
     PHONE: f("crm_multifield", "Phone", MULTI), EMAIL: f("crm_multifield", "E-mail", MULTI), COMPANY_ID: f("crm_company", "Company"), ...UF_FIELDS },
-  company: { ...COMMON, TITLE: f("string", "Company name", { isRequired: true }), INDUSTRY: f("crm_status", "Industry"),
+  company: { ...COMMON, TITLE: f("string", "Company name", { isRequired: true }), INDUSTRY: status("Industry", "INDUSTRY"),
     REVENUE: f("double", "Annual revenue"), PHONE: f("crm_multifield", "Phone", MULTI), ...UF_FIELDS },
-  lead: { ...COMMON, TITLE: f("string", "Lead name", { isRequired: true }), NAME: f("string", "First name"), STATUS_ID: f("crm_status", "Status"),
-    OPPORTUNITY: f("double", "Amount"), SOURCE_ID: f("crm_status", "Source"), ...UF_FIELDS },
+  lead: { ...COMMON, TITLE: f("string", "Lead name", { isRequired: true }), NAME: f("string", "First name"), STATUS_ID: status("Status", "STATUS"),
+    OPPORTUNITY: f("double", "Amount"), SOURCE_ID: status("Source", "SOURCE"), ...UF_FIELDS },
 };
 
 export function seedUsers(): Map<number, FakeUser> {
@@ -72,6 +81,9 @@ export function seedUsers(): Map<number, FakeUser> {
   return new Map(users.map((u) => [Number(u.ID), u]));
 }
 
+const dealStage = (id: number, stage: string) =>
+  (id % FUNNEL_1_EVERY === 0 ? { CATEGORY_ID: "1", STAGE_ID: `C1:${stage}` } : { CATEGORY_ID: "0", STAGE_ID: stage });
+
 const WORDS = ["Alpha", "Nova", "Orbit", "Vector", "Summit", "Harbor", "Pixel", "Quartz", "Atlas", "Zenith"];
 
 export function seedRecord(entity: Entity, id: number, rand: () => number, isoAt: string): CrmRecord {
@@ -82,7 +94,7 @@ export function seedRecord(entity: Entity, id: number, rand: () => number, isoAt
     UF_CRM_DUE: "2026-12-31", UF_CRM_MEETING: isoAt, UF_CRM_VIP: rand() < 0.2 ? "1" : "0", UF_CRM_SOURCE: pick(["41", "42", "43"]),
     UF_CRM_TAGS: [pick(WORDS).toLowerCase()], UF_CRM_CONTRACT: null, UF_CRM_PARTNER: "", UF_CRM_CURATOR: user, UF_CRM_DOCS: [] };
   const title = `${pick(WORDS)} ${pick(WORDS)} #${id}`;
-  if (entity === "deal") return { ...base, TITLE: title, STAGE_ID: pick(STAGES).ID, OPPORTUNITY: `${Math.floor(rand() * 50000)}.00`, CURRENCY_ID: "EUR", CLOSEDATE: "2026-12-31", CONTACT_ID: String(1 + (id % 20)), COMPANY_ID: String(1 + (id % 10)) };
+  if (entity === "deal") return { ...base, TITLE: title, ...dealStage(id, pick(STAGES).ID), OPPORTUNITY: `${Math.floor(rand() * 50000)}.00`, CURRENCY_ID: "EUR", CLOSEDATE: "2026-12-31", CONTACT_ID: String(1 + (id % 20)), COMPANY_ID: String(1 + (id % 10)) };
   if (entity === "contact") return { ...base, NAME: pick(["Ivan", "Maria", "John", "Olga"]), LAST_NAME: pick(WORDS), POST: "Manager", COMPANY_ID: String(1 + (id % 10)),
     PHONE: [{ ID: String(id * 10), VALUE_TYPE: "WORK", VALUE: `+4930${100000 + id}`, TYPE_ID: "PHONE" }], EMAIL: [{ ID: String(id * 10 + 1), VALUE_TYPE: "WORK", VALUE: `c${id}@example.com`, TYPE_ID: "EMAIL" }] };
   if (entity === "company") return { ...base, TITLE: `${pick(WORDS)} GmbH #${id}`, INDUSTRY: "IT", REVENUE: String(Math.floor(rand() * 1e6)), PHONE: [] };

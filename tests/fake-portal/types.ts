@@ -1,4 +1,5 @@
 import type { FakeClock } from "./clock";
+import type { PortalLang, StatusRow } from "./directories";
 
 export type Entity = "deal" | "contact" | "company" | "lead";
 export const ENTITIES: Entity[] = ["deal", "contact", "company", "lead"];
@@ -18,6 +19,8 @@ export interface FieldDef {
   filterLabel?: string;
   items?: { ID: string; VALUE: string }[];
   settings?: Record<string, unknown>;
+  /** crm_status fields: the crm.status.list ENTITY_ID of their values (crm-deal-fields.md) */
+  statusType?: string;
 }
 
 export interface FakeUser { ID: string; NAME: string; LAST_NAME: string; EMAIL: string; ADMIN: boolean; ACTIVE: boolean; extranet?: boolean }
@@ -102,6 +105,10 @@ export interface PortalState {
    * refuses their update/delete. Empty unless a test denies something (POST /_fake/rights).
    */
   rights: { denyRead: Set<string>; denyWrite: Set<string> };
+  /** the portal's language: field titles, list values and directory names come in it (directories.ts); "en" if unset */
+  lang?: PortalLang;
+  /** crm.status.list rows, seeded on first use (methods-status.ts) */
+  statuses?: StatusRow[];
   webhook: { userId: number; secret: string };
   disk: { files: Map<number, Record<string, unknown>>; nextId: number; uploads: Map<string, number>; templates: { id: number; name: string; size: number; bare: boolean }[] };
   timeline: { ENTITY_TYPE: string; ENTITY_ID: number; COMMENT: string; FILES: { name: string; size: number }[]; AUTHOR_ID: number }[];
