@@ -7,7 +7,7 @@ import type { HistoryRow } from "@/lib/history/present";
 // The CRM tab and the toolbar widget as plain server-rendered HTML: the first render needs no JavaScript at all
 // (filters are a GET form, pages are links); /assets/history.js adds the frame (title, height, auth renewal through
 // B24Frame) and the two actions (export, revert). Why not a React page: docs/decisions/009-crm-tab-html-first.md.
-export const ASSET_VERSION = "1";
+export const ASSET_VERSION = "2";
 
 export interface PageContext {
   t: Dict;

@@ -25,7 +25,8 @@ export function toCsv(header: string[], rows: string[][]): string {
   return `\uFEFF${[header, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n")}\r\n`;
 }
 
-export async function buildHistoryCsv(portalId: string, entityType: string, entityId: number, lang: string): Promise<{ name: string; content: Uint8Array; rows: number }> {
+export async function buildHistoryCsv(portalId: string, entityType: string, entityId: number, lang: string,
+  timeZone?: string): Promise<{ name: string; content: Uint8Array; rows: number }> {
   const t = dict(lang);
   const all = [];
   let cursor: string | undefined;
@@ -34,7 +35,7 @@ export async function buildHistoryCsv(portalId: string, entityType: string, enti
     all.push(...page.items);
     cursor = page.next ?? undefined;
   } while (cursor && all.length < 50_000);
-  const rows = await presentChanges(portalId, entityType, all, lang);
+  const rows = await presentChanges(portalId, entityType, all, lang, timeZone); // times in the exporting user's zone
   const csv = toCsv([t.when, t.field, t.who, t.oldValue, t.newValue], rows.map((r) => [r.changedAt, r.field, r.who, r.oldValue, r.newValue]));
   return { name: `history-${entityType}-${entityId}.csv`, content: new TextEncoder().encode(csv), rows: rows.length };
 }
@@ -54,7 +55,8 @@ export function keepValues(fieldType: string, current: unknown): unknown[] {
  * Only on a record the user may read, and written with the user's own token: Bitrix24 applies their role to the write.
  * A multiple file field gets the CSV added to the files it has. The form is chosen by lib/bitrix/upload.ts.
  */
-export async function attachHistoryCsv(session: PortalSession, entityType: string, entityId: number, field?: string) {
+export async function attachHistoryCsv(session: PortalSession, entityType: string, entityId: number, field?: string,
+  timeZone?: string) {
   const { portalId, lang } = session;
   await requireRecordAccess(session, entityType, entityId);
   const caller = await userCaller(session);
@@ -67,7 +69,7 @@ export async function attachHistoryCsv(session: PortalSession, entityType: strin
       : undefined;
     target = { kind: "field", entityType, entityId, field, fieldType: meta.type, multiple: meta.isMultiple, keep };
   }
-  const file = await buildHistoryCsv(portalId, entityType, entityId, lang);
+  const file = await buildHistoryCsv(portalId, entityType, entityId, lang, timeZone);
   try {
     const { form, result } = await attachFile(caller, target, file);
     return { attachedTo: field ?? "timeline", form, result, rows: file.rows, name: file.name };

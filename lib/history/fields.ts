@@ -4,13 +4,60 @@ import { getDb } from "@/lib/db";
 import type { FieldMetaLite } from "@/lib/history/diff";
 
 // crm.<entity>.fields cached per portal for an hour: types drive the diff, labels (UF_* included) the display.
+// Directory fields come without their values' names: a stage, status or source is `type: crm_status` with a
+// `statusType` and no `items` (b24restdocs crm/deals/crm-deal-fields.md), its names are crm.status.list rows of that
+// ENTITY_ID (crm/status/crm-status-list.md; a deal's stages are DEAL_STAGE for funnel 0 and DEAL_STAGE_<n> for
+// funnel n, ids `C<n>:WON` — tutorials/crm/how-to-get-lists/how-to-get-stages-with-semantics.md), a funnel
+// (`crm_category`) is a crm.category.list entry (crm/universal/category/crm-category-list.md). They are read with the
+// fields and cached with them as `items`, the shape enumerations already have, in the portal's language.
 const TTL_MS = 3600_000;
+const ENTITY_TYPE_IDS: Record<string, number> = { lead: 1, deal: 2, contact: 3, company: 4 };
+
+export interface ValueItem { ID: string; VALUE: string }
+type FieldWithItems = FieldMetaLite & { statusType?: string; items?: ValueItem[] };
+interface B24Status { ENTITY_ID: string; STATUS_ID: string; NAME: string }
+interface B24Category { id: number | string; name: string }
 
 export async function getFieldMeta(portalId: string, entityType: string, client: BitrixClient): Promise<Record<string, FieldMetaLite>> {
   const cached = await getDb().crmFieldMeta.findUnique({ where: { portalId_entityType: { portalId, entityType } } });
   if (cached && Date.now() - cached.fetchedAt.getTime() < TTL_MS) return cached.fields as unknown as Record<string, FieldMetaLite>;
-  const res = await client.call<Record<string, FieldMetaLite>>(`crm.${entityType}.fields`, {}, { lane: "background" });
-  const fields = res.result as object;
-  await getDb().crmFieldMeta.upsert({ where: { portalId_entityType: { portalId, entityType } }, create: { portalId, entityType, fields }, update: { fields, fetchedAt: new Date() } });
-  return res.result;
+  return refreshFieldMeta(portalId, entityType, client);
+}
+
+/** Reads the fields and their directories again (the TTL ran out, or a change shows a code the cache lacks). */
+export async function refreshFieldMeta(portalId: string, entityType: string, client: BitrixClient): Promise<Record<string, FieldMetaLite>> {
+  const res = await client.call<Record<string, FieldWithItems>>(`crm.${entityType}.fields`, {}, { lane: "background" });
+  const fields = await withDirectoryItems(res.result, entityType, client);
+  const data = fields as object;
+  await getDb().crmFieldMeta.upsert({
+    where: { portalId_entityType: { portalId, entityType } },
+    create: { portalId, entityType, fields: data },
+    update: { fields: data, fetchedAt: new Date() },
+  });
+  return fields;
+}
+
+/** A statusType's rows: DEAL_STAGE stands for every funnel's stages, their ids are unique across funnels. */
+const ofType = (statusType: string) => (entityId: string) =>
+  entityId === statusType || (statusType === "DEAL_STAGE" && /^DEAL_STAGE_\d+$/.test(entityId));
+
+async function withDirectoryItems(fields: Record<string, FieldWithItems>, entityType: string, client: BitrixClient) {
+  const entries = Object.entries(fields);
+  const needsStatuses = entries.some(([, f]) => f.type === "crm_status" && f.statusType);
+  const needsCategories = entries.some(([, f]) => f.type === "crm_category") && ENTITY_TYPE_IDS[entityType];
+  if (!needsStatuses && !needsCategories) return fields;
+  const statuses: B24Status[] = [];
+  // One list for every directory; the whole list comes in one answer, `next` is followed should a portal page it.
+  if (needsStatuses) for await (const page of client.listPaged<B24Status>("crm.status.list", { order: { SORT: "ASC" } }, { lane: "background" })) statuses.push(...page);
+  const categories = needsCategories
+    ? (await client.call<{ categories?: B24Category[] }>("crm.category.list", { entityTypeId: ENTITY_TYPE_IDS[entityType] }, { lane: "background" })).result.categories ?? []
+    : [];
+  return Object.fromEntries(entries.map(([code, f]) => {
+    if (f.type === "crm_status" && f.statusType) {
+      const mine = ofType(f.statusType);
+      return [code, { ...f, items: statuses.filter((s) => mine(s.ENTITY_ID)).map((s) => ({ ID: s.STATUS_ID, VALUE: s.NAME })) }];
+    }
+    if (f.type === "crm_category" && needsCategories) return [code, { ...f, items: categories.map((c) => ({ ID: String(c.id), VALUE: c.name })) }];
+    return [code, f];
+  }));
 }

@@ -1,11 +1,16 @@
 import "server-only";
+import { z } from "zod";
+import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
+import { refreshFieldMeta, type ValueItem } from "@/lib/history/fields";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { dict, type Dict } from "@/lib/i18n";
+import { log } from "@/lib/log";
 
 // Turns stored changes into what a CRM user reads: the portal's field label (UF_* included), the user's name, values
-// as text (enumerations by their label, multiple values joined, record-level changes in the user's language).
-interface FieldMeta { title?: string; formLabel?: string; listLabel?: string; isReadOnly?: boolean; items?: { ID: string; VALUE: string }[] }
+// as text (enumerations, stages, statuses and funnels by their name in the portal's language, multiple values
+// joined, record-level changes in the user's language), times in the user's time zone.
+interface FieldMeta { type?: string; title?: string; formLabel?: string; listLabel?: string; isReadOnly?: boolean; items?: ValueItem[] }
 
 export interface HistoryRow {
   id: string;
@@ -19,6 +24,28 @@ export interface HistoryRow {
   revertible: boolean;
 }
 
+export interface ChangeToPresent {
+  id: bigint;
+  field: string;
+  oldValue: unknown;
+  newValue: unknown;
+  changedById: number | null;
+  changedAt: Date;
+  /** when we recorded it: a code unknown to labels read before that is new to the portal, not deleted from it */
+  createdAt?: Date;
+}
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** The user's IANA time zone, as the tab's script reads it from the browser (Intl) and passes it as `tz`. */
+export const TimeZoneSchema = z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin");
+
 export function valueText(v: unknown, meta?: FieldMeta): string {
   if (v === null || v === undefined || v === "") return "—";
   if (Array.isArray(v)) return v.map((x) => valueText(x, meta)).join(", ");
@@ -26,6 +53,9 @@ export function valueText(v: unknown, meta?: FieldMeta): string {
   const item = meta?.items?.find((i) => i.ID === String(v));
   return item ? item.VALUE : String(v);
 }
+
+/** Fields whose values are codes named by a portal directory (crm.status.list, crm.category.list). */
+const DIRECTORY_TYPES = new Set(["crm_status", "crm_category"]);
 
 /** Labels of one entity's fields and of the given users, read once for a page of rows or a filter list. */
 export async function loadLabels(portalId: string, entityType: string, userIds: (number | null)[], t: Dict) {
@@ -37,30 +67,72 @@ export async function loadLabels(portalId: string, entityType: string, userIds: 
   ]);
   const fields = (meta?.fields ?? {}) as Record<string, FieldMeta>;
   const names = new Map(users.map((u) => [u.userId, u.name]));
+  const label = (f: string) => fields[f]?.formLabel ?? fields[f]?.listLabel ?? fields[f]?.title ?? f;
   return {
+    fetchedAt: meta?.fetchedAt ?? null,
     meta: (field: string): FieldMeta | undefined => fields[field],
-    field: (field: string) => (field === RECORD_FIELD ? t.recordField : fields[field]?.formLabel ?? fields[field]?.listLabel ?? fields[field]?.title ?? field),
+    field: (field: string) => (field === RECORD_FIELD ? t.recordField : label(field)),
     user: (id: number | null) => (id ? names.get(id) ?? `#${id}` : "—"),
   };
 }
 
+type Labels = Awaited<ReturnType<typeof loadLabels>>;
+
+/** A stage, status or funnel code these labels cannot name, in a change recorded after they were read. */
+function hasNewCode(labels: Labels, changes: ChangeToPresent[]): boolean {
+  const known = (meta: FieldMeta, v: unknown) => v === null || v === undefined || v === "" || meta.items?.some((i) => i.ID === String(v));
+  return changes.some((c) => {
+    const meta = labels.meta(c.field);
+    if (!meta?.type || !DIRECTORY_TYPES.has(meta.type)) return false;
+    if (labels.fetchedAt && (c.createdAt ?? c.changedAt) <= labels.fetchedAt) return false; // deleted since: stays a code
+    return !known(meta, c.oldValue) || !known(meta, c.newValue);
+  });
+}
+
+/**
+ * The labels, read again from the portal once when a change shows a code they lack (an admin added a stage or a
+ * funnel since they were cached). A failure leaves the codes as they are: the history is still worth showing.
+ */
+async function labelsFor(portalId: string, entityType: string, changes: ChangeToPresent[], t: Dict): Promise<Labels> {
+  const userIds = changes.map((c) => c.changedById);
+  const labels = await loadLabels(portalId, entityType, userIds, t);
+  if (!hasNewCode(labels, changes)) return labels;
+  try {
+    await refreshFieldMeta(portalId, entityType, await bitrixFor(portalId));
+  } catch (error) {
+    log.warn({ portalId, entityType, err: error }, "could not refresh field labels; codes are shown as they are");
+    return labels;
+  }
+  return loadLabels(portalId, entityType, userIds, t);
+}
+
 const RECORD_STATES: Record<string, keyof Dict> = { created: "created", deleted: "deleted", exists: "exists" };
-// One formatter per locale: toLocaleString builds a new one per call (≈ 0.17 ms — 8 ms a page, seconds for an export).
+// One formatter per locale and zone: toLocaleString builds one per call (≈ 0.17 ms — 8 ms a page, seconds for an
+// export). Without the user's zone the time is UTC and says so.
 const DATE_FORMATS = new Map<string, Intl.DateTimeFormat>();
-const formatDate = (d: Date, lang: string) => {
+const formatDate = (d: Date, lang: string, timeZone: string | undefined) => {
   const locale = lang === "ru" ? "ru-RU" : "en-GB";
-  let f = DATE_FORMATS.get(locale);
-  if (!f) DATE_FORMATS.set(locale, (f = new Intl.DateTimeFormat(locale, { timeZone: "UTC", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })));
+  const key = `${locale}|${timeZone ?? ""}`;
+  let f = DATE_FORMATS.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { timeZone: timeZone ?? "UTC", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", ...(timeZone ? {} : { timeZoneName: "short" }) });
+    DATE_FORMATS.set(key, f);
+  }
   return f.format(d);
 };
 
-export async function presentChanges(portalId: string, entityType: string, changes: { id: bigint; field: string; oldValue: unknown; newValue: unknown; changedById: number | null; changedAt: Date }[], lang: string): Promise<HistoryRow[]> {
+/** `timeZone`: the user's IANA zone (TimeZoneSchema-checked); without it times are shown in UTC, marked as such. */
+export async function presentChanges(portalId: string, entityType: string, changes: ChangeToPresent[], lang: string,
+  timeZone?: string): Promise<HistoryRow[]> {
   const t = dict(lang);
-  const labels = await loadLabels(portalId, entityType, changes.map((c) => c.changedById), t);
-  const text = (field: string, v: unknown) => (field === RECORD_FIELD && typeof v === "string" && RECORD_STATES[v] ? t[RECORD_STATES[v]] : valueText(v, labels.meta(field)));
+  const labels = await labelsFor(portalId, entityType, changes, t);
+  const text = (field: string, v: unknown) =>
+    field === RECORD_FIELD && typeof v === "string" && RECORD_STATES[v] ? t[RECORD_STATES[v]] : valueText(v, labels.meta(field));
   return changes.map((c) => ({
-    id: String(c.id), changedAt: formatDate(c.changedAt, lang), changedAtIso: c.changedAt.toISOString(),
+    id: String(c.id), changedAt: formatDate(c.changedAt, lang, timeZone), changedAtIso: c.changedAt.toISOString(),
     field: labels.field(c.field), fieldCode: c.field, who: labels.user(c.changedById),
-    oldValue: text(c.field, c.oldValue), newValue: text(c.field, c.newValue), revertible: c.field !== RECORD_FIELD && !labels.meta(c.field)?.isReadOnly,
+    oldValue: text(c.field, c.oldValue), newValue: text(c.field, c.newValue),
+    revertible: c.field !== RECORD_FIELD && !labels.meta(c.field)?.isReadOnly,
   }));
 }

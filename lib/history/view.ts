@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import type { PortalSession } from "@/lib/auth/session";
 import { dict } from "@/lib/i18n";
-import { loadLabels, presentChanges, type HistoryRow } from "@/lib/history/present";
+import { loadLabels, presentChanges, TimeZoneSchema, type HistoryRow } from "@/lib/history/present";
 import { countHistory, historyFacets, queryHistory } from "@/lib/history/query";
 
 // What the CRM tab and the toolbar widget show, read for the session's portal only: one page of a record's changes,
@@ -16,6 +16,8 @@ export const HistoryViewQuerySchema = z.object({
   field: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "must be a field code").optional(),
   user: z.coerce.number().int().positive().max(2 ** 31 - 1).optional(),
   cursor: z.string().max(200).optional(),
+  /** the user's time zone (the tab's script adds the browser's); times are UTC without it */
+  tz: TimeZoneSchema.optional(),
 });
 export type HistoryViewQuery = z.infer<typeof HistoryViewQuerySchema>;
 
@@ -32,7 +34,7 @@ export async function loadHistoryView(session: PortalSession, query: HistoryView
   const q = { entityType: query.entity, entityId: query.id, field: query.field, userId: query.user, cursor: query.cursor, limit };
   const [page, total, facets] = await Promise.all([queryHistory(session.portalId, q), countHistory(session.portalId, q), historyFacets(session.portalId, query.entity, query.id)]);
   const [rows, labels] = await Promise.all([
-    presentChanges(session.portalId, query.entity, page.items, session.lang),
+    presentChanges(session.portalId, query.entity, page.items, session.lang, query.tz),
     loadLabels(session.portalId, query.entity, facets.users, dict(session.lang)),
   ]);
   return {

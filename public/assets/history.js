@@ -5,7 +5,12 @@
 // `st` in links, so nothing depends on third-party cookies; an expired session is renewed before it is used.
 
 /** @typedef {{ token: string | null, expiresAt: number | null, title: string, lang: string, entity?: string, id?: number, renew?: boolean, strings: Record<string, string> }} Config */
-/** @typedef {{ parent: { setTitle(t: string): Promise<unknown>, resizeWindow(w: number, h: number): Promise<unknown> }, auth: { refreshAuth(): Promise<unknown>, getAuthData(): false | { access_token: string, member_id: string } }, getLang(): string }} Frame */
+/**
+ * @typedef {{ placement: { isDefault: boolean },
+ *   parent: { setTitle(t: string): Promise<unknown>, resizeWindow(w: number, h: number): Promise<unknown> },
+ *   auth: { refreshAuth(): Promise<unknown>, getAuthData(): false | { access_token: string, member_id: string } },
+ *   getLang(): string }} Frame
+ */
 
 const config = /** @type {Config} */ (JSON.parse(document.getElementById("history-config")?.textContent ?? "{}"));
 let token = config.token;
@@ -52,10 +57,14 @@ function renew() {
   return renewing;
 }
 
+/** The user's time zone: the server writes times in it (`tz`), and the CSV export too. */
+const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+
 /** @param {string} href */
 function withToken(href) {
   const url = new URL(href, location.href);
   if (token) url.searchParams.set("st", token);
+  if (timeZone) url.searchParams.set("tz", timeZone);
   return url.toString();
 }
 
@@ -82,7 +91,10 @@ async function navigate(href) {
 function fitFrame() {
   void b24().then((f) => {
     if (!f) return;
-    void f.parent.setTitle(config.title);
+    // Bitrix24 refuses setTitle (and setScroll, reloadWindow) outside the app's main page (core
+    // components/bitrix/app.layout): a CRM tab or widget is a placement, where the SDK would only wait out its
+    // isSafely timer. Asked on the main page alone, and a refusal is no error.
+    if (f.placement.isDefault) f.parent.setTitle(config.title).catch(() => undefined);
     // The body's own height: the document's scrollHeight never drops below the frame's current height, so the frame
     // could grow (page of 50 rows) but never shrink again (a filtered page of 2).
     // The frame keeps its width (the portal's layout decides it); a scrollWidth would only ever widen it.
@@ -114,7 +126,7 @@ function enhance() {
     const exportButton = /** @type {HTMLButtonElement | null} */ (target.closest("button[data-export]"));
     if (exportButton && status) {
       exportButton.disabled = true;
-      post("/api/history/export", { entity: config.entity, id: config.id })
+      post("/api/history/export", { entity: config.entity, id: config.id, tz: timeZone })
         .then((r) => { status.textContent = `${config.strings.exported}: ${String(r.name)}`; }, (err) => { status.textContent = String(err.message); })
         .finally(() => { exportButton.disabled = false; });
     }

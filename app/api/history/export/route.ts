@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { requirePortalSession } from "@/lib/auth/session";
 import { attachHistoryCsv } from "@/lib/history/export";
+import { TimeZoneSchema } from "@/lib/history/present";
 import { HistoryEntitySchema, RecordIdSchema } from "@/lib/history/view";
 import { readJsonBody } from "@/lib/http/read-body";
 import { toErrorResponse } from "@/lib/http-errors";
@@ -10,6 +11,8 @@ const BodySchema = z.object({
   id: RecordIdSchema,
   /** a file field of the record to put the CSV into, instead of the timeline */
   field: z.string().regex(/^UF_[A-Z0-9_]{1,60}$/, "must be a UF_ file field").optional(),
+  /** the user's time zone for the file's times (the tab's script sends the browser's) */
+  tz: TimeZoneSchema.optional(),
 });
 
 // POST /api/history/export — "Attach history as CSV" to the record's timeline or one of its file fields: a record the
@@ -18,7 +21,7 @@ export async function POST(req: Request) {
   try {
     const s = await requirePortalSession(req);
     const body = BodySchema.parse(await readJsonBody(req));
-    return Response.json(await attachHistoryCsv(s, body.entity, body.id, body.field));
+    return Response.json(await attachHistoryCsv(s, body.entity, body.id, body.field, body.tz));
   } catch (error) {
     return toErrorResponse(error);
   }
