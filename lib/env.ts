@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WORKER_IN_WEB: bool.default(true),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  // The Bitrix24 Market asks for request logs of at least 3 days: a shorter window is a configuration error.
+  REST_LOG_DAYS: z.coerce.number().int("must be a whole number of days").min(3, "must be at least 3 (days)").default(3),
 });
 
 export type Env = Omit<z.infer<typeof EnvSchema>, "BITRIX_OAUTH_ALLOWED"> & {

@@ -5,6 +5,7 @@ import { assertAllowedUrl, joinUrl, sendJson, toCallResult } from "@/lib/bitrix/
 import { acquireSlot, blockPortal, methodPauseMs, pauseMethod, recordOperating, sleep } from "@/lib/bitrix/limiter";
 import { limitBackoffMs, limitPolicy } from "@/lib/bitrix/limits";
 import { refreshTokens } from "@/lib/bitrix/refresh";
+import type { RestLogContext } from "@/lib/bitrix/rest-log";
 import { batchVia, listFast, listPaged } from "@/lib/bitrix/paging";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
@@ -26,11 +27,15 @@ export function endpointFor(clientEndpoint: string, method: string, version: 2 |
 }
 
 /** One raw call with a given token (no refresh, no limiter) — shared by the portal client and callWithToken. */
-export async function rawCall<T>(clientEndpoint: string, token: string | null, method: string, params: Record<string, unknown>, opts: CallOptions = {}): Promise<CallResult<T>> {
+export async function rawCall<T>(
+  clientEndpoint: string, token: string | null, method: string, params: Record<string, unknown>, opts: CallOptions = {},
+  logAs: RestLogContext = { lane: opts.lane }, // what the REST log records about the caller (lib/bitrix/rest-log.ts)
+): Promise<CallResult<T>> {
   if (method.toLowerCase() === "batch" && Array.isArray(params.cmd)) throw new BitrixError("ERROR_BATCH_METHOD_NOT_ALLOWED", 0, "nested batch", method);
   const body = token ? { ...params, auth: token } : { ...params };
   if (opts.authConnector) Object.assign(body, { auth_connector: opts.authConnector });
-  const raw = await sendJson(endpointFor(clientEndpoint, method, opts.version), body, { signal: opts.signal, method });
+  const url = endpointFor(clientEndpoint, method, opts.version);
+  const raw = await sendJson(url, body, { signal: opts.signal, method, log: logAs });
   return toCallResult<T>(raw, method);
 }
 
@@ -61,7 +66,8 @@ class PortalClient implements BitrixClient {
       await acquireSlot(this.portal.id, lane, opts.signal);
       const tokens = await this.currentTokens();
       try {
-        const res = await rawCall<T>(tokens.clientEndpoint, tokens.accessToken, method, params, opts);
+        const logAs = { portalId: this.portal.id, lane };
+        const res = await rawCall<T>(tokens.clientEndpoint, tokens.accessToken, method, params, opts, logAs);
         await recordOperating(this.portal.id, method, res.time?.operating, res.time?.operating_reset_at);
         bumpMetric(this.portal.id, "rest.calls");
         log.debug({ portalId: this.portal.id, method, ms: Date.now() - started, outcome: "ok" }, "bitrix call");

@@ -2,6 +2,7 @@ import "server-only";
 import { BitrixError } from "@/lib/bitrix/errors";
 import { B24ErrorSchema, B24SuccessSchema, B24V3ErrorSchema } from "@/lib/bitrix/schemas";
 import type { CallResult } from "@/lib/bitrix/contract";
+import { recordRestCall, type RestLogContext } from "@/lib/bitrix/rest-log";
 import { loadEnv } from "@/lib/env";
 import { z } from "zod";
 
@@ -38,8 +39,13 @@ export interface RawResponse {
 export async function sendJson(
   url: string,
   body: unknown,
-  opts: { timeoutMs?: number; signal?: AbortSignal; method?: string; form?: boolean } = {},
+  opts: { timeoutMs?: number; signal?: AbortSignal; method?: string; form?: boolean; log?: RestLogContext } = {},
 ): Promise<RawResponse> {
+  const startedAt = Date.now();
+  const method = opts.method ?? "(unnamed)";
+  // Every request and its answer go to the REST log (lib/bitrix/rest-log.ts), redacted there.
+  const logged = (status: number, answer: unknown, errorCode?: string) =>
+    recordRestCall({ ...opts.log, url, method, params: body, startedAt, status, answer, errorCode });
   const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   let res: Response;
@@ -57,13 +63,20 @@ export async function sendJson(
     });
   } catch (e) {
     const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
+    logged(0, undefined, timedOut ? "TIMEOUT" : "NETWORK_ERROR");
     throw new BitrixError(timedOut ? "TIMEOUT" : "NETWORK_ERROR", 0, timedOut ? "no answer in time" : "connection failed", opts.method, "network");
   }
   const text = await res.text();
-  if (!text) return { status: res.status, data: undefined };
+  if (!text) {
+    logged(res.status, undefined);
+    return { status: res.status, data: undefined };
+  }
   try {
-    return { status: res.status, data: JSON.parse(text) };
+    const data: unknown = JSON.parse(text);
+    logged(res.status, data);
+    return { status: res.status, data };
   } catch {
+    logged(res.status, text, "MALFORMED_RESPONSE");
     const snippet = text.slice(0, 80).replace(/\s+/g, " ");
     throw new BitrixError("MALFORMED_RESPONSE", res.status, `not JSON (HTTP ${res.status}): "${snippet}"`, opts.method, "malformed");
   }
@@ -92,18 +105,27 @@ export function toCallResult<T>(raw: RawResponse, method: string): CallResult<T>
 
 /** multipart/form-data POST (step 2 of a Drive upload to the uploadUrl Bitrix24 handed out, CONTRACTS.md §12). */
 export async function sendMultipart(url: string, field: string, file: { name: string; content: Uint8Array }, method: string): Promise<RawResponse> {
+  const startedAt = Date.now();
+  // The log keeps the upload address's host only; the file is logged as its name and size.
+  const params = { [field]: { name: file.name, bytes: file.content.byteLength } };
+  const logged = (status: number, answer: unknown, errorCode?: string) =>
+    recordRestCall({ url, method, params, startedAt, status, answer, errorCode });
   const form = new FormData();
   form.set(field, new Blob([new Uint8Array(file.content)]), file.name);
   let res: Response;
   try {
     res = await fetch(url, { method: "POST", body: form, signal: AbortSignal.timeout(DEFAULT_TIMEOUT_MS), headers: { "user-agent": USER_AGENT } });
   } catch {
+    logged(0, undefined, "NETWORK_ERROR");
     throw new BitrixError("NETWORK_ERROR", 0, "upload failed", method, "network");
   }
   const text = await res.text();
   try {
-    return { status: res.status, data: JSON.parse(text) };
+    const data: unknown = JSON.parse(text);
+    logged(res.status, data);
+    return { status: res.status, data };
   } catch {
+    logged(res.status, text, "MALFORMED_RESPONSE");
     throw new BitrixError("MALFORMED_RESPONSE", res.status, "upload answer is not JSON", method, "malformed");
   }
 }

@@ -22,7 +22,10 @@ async function grant(serverEndpoint: string | null | undefined, params: Record<s
   const origin = allowedOAuthOrigin(serverEndpoint);
   const body = { ...params, client_id: env.BITRIX_CLIENT_ID, client_secret: env.BITRIX_CLIENT_SECRET };
   // Form POST, as the official JS SDK does (the docs show GET with the secret in the query string, which ends up in logs).
-  const raw = await sendJson(joinUrl(origin, "/oauth/token/"), body, { form: true, method: `oauth:${params.grant_type}`, timeoutMs: 20_000 });
+  const raw = await sendJson(joinUrl(origin, "/oauth/token/"), body, {
+    form: true, method: `oauth:${params.grant_type}`, timeoutMs: 20_000,
+    log: { lane: "oauth" }, // the REST log redacts the secret and the tokens (lib/bitrix/redact.ts)
+  });
   const err = B24ErrorSchema.safeParse(raw.data);
   if (err.success) throw new BitrixError(err.data.error, raw.status, err.data.error_description ?? "", `oauth:${params.grant_type}`);
   const ok = B24OAuthTokenSchema.safeParse(raw.data);

@@ -3,6 +3,7 @@ import { getDb } from "@/lib/db";
 import { runOfflineDrain } from "@/lib/events/offline";
 import { probePortal } from "@/lib/lifecycle/probe-portal";
 import { refreshTokens } from "@/lib/bitrix/refresh";
+import { pruneRestLog } from "@/lib/bitrix/rest-log";
 import { loadTokens } from "@/lib/portals/tokens";
 import type { JobRow } from "@/lib/jobs/queue";
 import { runBackfill } from "@/lib/history/backfill";
@@ -24,6 +25,7 @@ export const JOB_HANDLERS: Record<string, (job: JobRow) => Promise<unknown>> = {
   "portal.probe": (job) => probePortal(job.portalId!),
   "tokens.keepalive": (job) => keepAlive(job.portalId!),
   "history.backfill": (job) => runBackfill(job.portalId!),
+  "restlog.prune": () => pruneRestLog(),
   "lifecycle.uninstall": async (job) => {
     const portal = await getDb().portal.findUnique({ where: { id: job.portalId! } });
     if (!portal || portal.status === "uninstalled") return "gone";

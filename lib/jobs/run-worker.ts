@@ -1,5 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import { flushRestLog } from "@/lib/bitrix/rest-log";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { processInboxBatch } from "@/lib/events/inbox";
@@ -8,13 +9,16 @@ import { claimJobs, enqueueJob, finishJob } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/jobs/registry";
 
 // The worker loop: inbox rows and jobs, claimed with SKIP LOCKED, plus schedules (offline fallback poll, app.info
-// probe, token keep-alive). Schedules are jobs with a dedupe key per period, so N workers enqueue each tick once.
+// probe, token keep-alive, REST log pruning). Schedules are jobs with a dedupe key per period, so N workers enqueue
+// each tick once.
 export const WORKER_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
 const SCHEDULES: { kind: string; everyMs: number; offlineOnly?: boolean }[] = [
   { kind: "offline.drain", everyMs: 60_000, offlineOnly: true },
   { kind: "portal.probe", everyMs: 15 * 60_000 },
   { kind: "tokens.keepalive", everyMs: 24 * 3600_000 },
 ];
+/** Schedules of the whole installation, not of a portal. */
+const GLOBAL_SCHEDULES: { kind: string; everyMs: number }[] = [{ kind: "restlog.prune", everyMs: 3600_000 }];
 
 async function schedule() {
   const portals = await getDb().portal.findMany({ where: { status: { in: ["active", "payment_required"] } }, select: { id: true, capability: { select: { features: true } } } });
@@ -24,6 +28,9 @@ async function schedule() {
       if (s.offlineOnly && (p.capability?.features as Record<string, string> | undefined)?.rest_offline_extended !== "Y") continue;
       await enqueueJob(s.kind, { portalId: p.id, dedupeKey: `${s.kind}:${p.id}:${slot}` });
     }
+  }
+  for (const s of GLOBAL_SCHEDULES) {
+    await enqueueJob(s.kind, { dedupeKey: `${s.kind}:${Math.floor(Date.now() / s.everyMs)}` });
   }
 }
 
@@ -60,5 +67,6 @@ export async function runWorker(signal: AbortSignal): Promise<void> {
       await new Promise((r) => setTimeout(r, 2000));
     }
   }
+  await flushRestLog(); // the REST log's last second (lib/bitrix/rest-log.ts)
   log.info({ worker: WORKER_ID }, "worker stopped");
 }
