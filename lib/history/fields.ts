@@ -48,16 +48,22 @@ async function withDirectoryItems(fields: Record<string, FieldWithItems>, entity
   if (!needsStatuses && !needsCategories) return fields;
   const statuses: B24Status[] = [];
   // One list for every directory; the whole list comes in one answer, `next` is followed should a portal page it.
-  if (needsStatuses) for await (const page of client.listPaged<B24Status>("crm.status.list", { order: { SORT: "ASC" } }, { lane: "background" })) statuses.push(...page);
-  const categories = needsCategories
-    ? (await client.call<{ categories?: B24Category[] }>("crm.category.list", { entityTypeId: ENTITY_TYPE_IDS[entityType] }, { lane: "background" })).result.categories ?? []
-    : [];
+  if (needsStatuses) {
+    const pages = client.listPaged<B24Status>("crm.status.list", { order: { SORT: "ASC" } }, { lane: "background" });
+    for await (const page of pages) statuses.push(...page);
+  }
+  const categoryList = needsCategories
+    ? await client.call<{ categories?: B24Category[] }>("crm.category.list", { entityTypeId: needsCategories }, { lane: "background" })
+    : null;
+  const categories = categoryList?.result.categories ?? [];
   return Object.fromEntries(entries.map(([code, f]) => {
     if (f.type === "crm_status" && f.statusType) {
       const mine = ofType(f.statusType);
       return [code, { ...f, items: statuses.filter((s) => mine(s.ENTITY_ID)).map((s) => ({ ID: s.STATUS_ID, VALUE: s.NAME })) }];
     }
-    if (f.type === "crm_category" && needsCategories) return [code, { ...f, items: categories.map((c) => ({ ID: String(c.id), VALUE: c.name })) }];
+    if (f.type === "crm_category" && categoryList) {
+      return [code, { ...f, items: categories.map((c) => ({ ID: String(c.id), VALUE: c.name })) }];
+    }
     return [code, f];
   }));
 }

@@ -80,7 +80,8 @@ type Labels = Awaited<ReturnType<typeof loadLabels>>;
 
 /** A stage, status or funnel code these labels cannot name, in a change recorded after they were read. */
 function hasNewCode(labels: Labels, changes: ChangeToPresent[]): boolean {
-  const known = (meta: FieldMeta, v: unknown) => v === null || v === undefined || v === "" || meta.items?.some((i) => i.ID === String(v));
+  const known = (meta: FieldMeta, v: unknown) =>
+    v === null || v === undefined || v === "" || meta.items?.some((i) => i.ID === String(v));
   return changes.some((c) => {
     const meta = labels.meta(c.field);
     if (!meta?.type || !DIRECTORY_TYPES.has(meta.type)) return false;
