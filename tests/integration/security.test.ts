@@ -7,6 +7,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { readSessionToken } from "@/lib/auth/session";
 import { bitrixFor } from "@/lib/bitrix";
+import { flushRestLog } from "@/lib/bitrix/rest-log";
 import { decryptSecret, resetKeysForTests, sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
@@ -76,7 +77,10 @@ async function footprint(i: number) {
   const client = new pg.Client({ connectionString: await testDatabaseUrl() });
   await client.connect();
   try {
-    const { rows: tables } = await client.query<{ table_name: string }>(`SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'portalId' ORDER BY 1`);
+    // The REST log mirrors `requests` (each row is a request the portal received), so it is counted there.
+    const { rows: tables } = await client.query<{ table_name: string }>(`SELECT table_name
+      FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'portalId'
+      AND table_name <> 'RestLog' ORDER BY 1`);
     const out: string[] = [];
     for (const { table_name: t } of tables) out.push(...(await client.query<{ r: string }>(`SELECT row_to_json(x)::text AS r FROM "${t}" x WHERE "portalId" = $1 ORDER BY 1`, [portals[i]!.id])).rows.map((r) => `${t} ${r.r}`));
     out.push(...(await client.query<{ r: string }>(`SELECT row_to_json(x)::text AS r FROM "Portal" x WHERE id = $1`, [portals[i]!.id])).rows.map((r) => r.r));
@@ -129,6 +133,13 @@ const ATTACKS: Record<string, Attack> = {
   "/api/admin/backfill": { access: "admin", request: (o) => ({ body: own(o) }), crossStatus: 200, proof: "write" },
   "/api/admin/progress": { access: "admin", request: (o) => ({ method: "GET", query: `?portalId=${own(o).portalId}&member_id=${own(o).member_id}` }), crossStatus: 200, proof: "content" },
   "/api/admin/pending/[id]": { access: "admin", request: (o) => ({ params: { id: o.pendingId } }), crossStatus: 404, proof: "rest" },
+  "/api/admin/rest-log": {
+    access: "admin", crossStatus: 200, proof: "content",
+    // The marked call of the beforeAll below, on a page of its own whatever other tests called meanwhile.
+    request: (o) => ({
+      method: "GET", query: `?method=crm.deal.list&portalId=${own(o).portalId}&member_id=${own(o).member_id}`,
+    }),
+  },
   // Any session may revert: the write goes with the user's own rights (employee-frame.test.ts shows the refusals).
   "/api/history/revert": { access: "session", request: (o) => ({ body: { changeId: o.changeId, overwrite: true } }), crossStatus: 404, proof: "rest" },
   "/api/history/export": { access: "session", request: (o) => ({ body: { entity: "deal", id: o.recordId, ...own(o) } }), crossStatus: 200, proof: "rest" },
@@ -165,7 +176,9 @@ describe("sessions: missing, forged, non-admin and cross-portal", () => {
       const pending = await getDb().pendingCall.create({ data: { portalId: p.id, method: "crm.deal.get", params: { id: 1 }, tokenHash: "x", expiresAt: new Date(Date.now() + 3600_000) } });
       const change = await getDb().fieldChange.create({ data: { portalId: p.id, entityType: "deal", entityId: 3 + i, field: "TITLE", oldValue: `private-old-${i}`, newValue: `private-new-${i}`, changedById: 2, changedAt: new Date() } });
       objects[i] = { portal: i, pendingId: pending.id, changeId: String(change.id), recordId: 3 + i };
+      await (await bitrixFor(p.id)).call("crm.deal.list", { filter: { TITLE: `private-new-${i}` } }); // REST log mark
     }
+    await flushRestLog();
     [tokens.adminA, tokens.userA] = [await sessionFor(A, 1), await sessionFor(A, 2)];
     const claims = (await readSessionToken(tokens.adminA))!;
     tokens.otherSecret = await encode({ token: { ...claims, sub: "x" }, secret: "a-different-app-secret-0123456789abcdef", maxAge: 600 });
