@@ -2,6 +2,7 @@ import { DiagnosticsButton, RerunButton } from "@/components/admin/admin-actions
 import styles from "@/components/admin/admin.module.css";
 import { BindingsCard } from "@/components/admin/bindings-card";
 import { LiveProgress } from "@/components/admin/live-progress";
+import { RestLogCard } from "@/components/admin/rest-log";
 import { FrameSetup } from "@/components/frame/frame-setup";
 import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/ui";
 import { loadAdminOverview } from "@/lib/admin/overview";
@@ -89,6 +90,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
       <Card title={t.diagnostics} id="diagnostics">
         <DiagnosticsButton label={t.diagnostics} busyLabel={t.diagnosing} reportTitle={t.report} />
       </Card>
+      <RestLogCard lang={session.lang} />
       <Card title={t.audit} id="audit">
         <Table head={[t.when, t.action]} rows={o.audit.map((a) => [fmt(a.createdAt, session.lang), <code key={a.createdAt.toISOString() + a.action}>{a.action}</code>])} />
       </Card>
