@@ -47,6 +47,9 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         <h1 className={styles.title}>{t.settingsTitle}</h1>
         <span className={styles.muted}>{o.portal.domain} · {t.portalVersion} {o.portal.appVersion ?? "?"} · <Badge tone={o.portal.status === "active" ? "ok" : "bad"}>{o.portal.status}</Badge> · {o.portal.installStage}</span>
       </div>
+      {o.alerts.map((a) => <p key={a.code} role="alert" className={styles.notice}>{t.configAlert}: {a.message}</p>)}
+      {o.portal.status === "needs_reauth" && <p role="alert" className={styles.notice}>{t.needsReauth}</p>}
+      {o.portal.tokensProblem && <p role="alert" className={styles.notice}>{t.tokensOwnerNotAdmin}</p>}
       <section aria-label={t.overview} className={styles.tiles}>
         <Tile label={t.bindingsHealthy} value={`${healthy} / ${o.bindings.length}`} tone={healthy === o.bindings.length ? "ok" : "bad"} href="#bindings" />
         <Tile label={t.eventsLastHour} value={sum(o.eventsProcessed)} href="#limits"><Sparkline values={o.eventsProcessed} label={t.eventsPerMinute} /></Tile>

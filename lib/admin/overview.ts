@@ -2,6 +2,7 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import { offlineHealth } from "@/lib/events/offline";
 import { authFailuresPerMinute } from "@/lib/metrics/auth-failures";
+import { listAppAlerts } from "@/lib/portals/alerts";
 import { FEATURES, OPTIONAL_METHODS, OPTIONAL_SCOPES, REQUIRED_METHODS, REQUIRED_SCOPES } from "@/lib/lifecycle/registry";
 
 // Everything the admin page shows, read from the database (every query scoped by the session's portal).
@@ -38,7 +39,9 @@ export async function loadAdminOverview(portalId: string) {
   const methods = (profile?.methods ?? {}) as Record<string, { isExisting: boolean; isAvailable: boolean }>;
   const features = (profile?.features ?? {}) as Record<string, string>;
   return {
-    portal: { domain: portal.domain, status: portal.status, installStage: portal.installStage, appVersion: portal.appVersion, burst: portal.rateBurst, drain: portal.rateDrainPerSec },
+    portal: { domain: portal.domain, status: portal.status, installStage: portal.installStage, appVersion: portal.appVersion, burst: portal.rateBurst, drain: portal.rateDrainPerSec,
+      terminalReason: portal.terminalReason, tokensProblem: portal.tokensProblem },
+    alerts: await listAppAlerts(),
     scopes: [...REQUIRED_SCOPES.map((s) => ({ scope: s, required: true, granted: scopes.includes(s) })), ...Object.keys(OPTIONAL_SCOPES).map((s) => ({ scope: s, required: false, granted: scopes.includes(s) }))],
     capabilities: [
       ...Object.entries({ ...REQUIRED_METHODS, ...OPTIONAL_METHODS }).map(([m, disables]) => ({ item: m, required: m in REQUIRED_METHODS, ok: Boolean(methods[m]?.isExisting && methods[m]?.isAvailable), disables })),

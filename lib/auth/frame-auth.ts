@@ -23,6 +23,8 @@ export const FrameAuthSchema = z.object({
 });
 export type FrameAuth = z.infer<typeof FrameAuthSchema>;
 
+export const SIGN_IN_STATUSES = new Set(["active", "needs_reauth"]);
+
 /** One answer for every refusal: it must not tell an installed portal's member_id from an unknown one. */
 const REFUSED = "The portal did not accept this frame's auth: reopen the app from Bitrix24";
 
@@ -38,7 +40,8 @@ export async function verifyFrameAuth(input: FrameAuth, record: PortalSession["r
 
 async function verifyOnce(input: FrameAuth, record: PortalSession["record"]): Promise<PortalSession> {
   const portal = await getDb().portal.findUnique({ where: { memberId: input.member_id }, omit: { applicationTokenHash: false } });
-  if (!portal || portal.status !== "active") throw new AppError(401, "unauthorized", REFUSED);
+  // A portal waiting for re-authorization still signs its users in: an admin's visit is what re-arms it.
+  if (!portal || !SIGN_IN_STATUSES.has(portal.status)) throw new AppError(401, "unauthorized", REFUSED);
   if (input.APPLICATION_TOKEN && (!portal.applicationTokenHash || !safeEqual(portal.applicationTokenHash, sha256Hex(input.APPLICATION_TOKEN)))) {
     await recordAuthFailure(portal.id, "frame_application_token_mismatch", "frame");
     throw new AppError(401, "unauthorized", REFUSED);

@@ -6,6 +6,7 @@ import { signInWithFrame } from "@/lib/auth/options";
 import { sessionCookie, type PortalSession } from "@/lib/auth/session";
 import { clientAddress } from "@/lib/auth/verify-limit";
 import { AppError } from "@/lib/http-errors";
+import { rearmFromAdminFrame } from "@/lib/lifecycle/rearm";
 
 // Bitrix24 opens the app and every placement with a form POST into the iframe (CONTRACTS.md §1.2, §11); App Router
 // pages are GET-only, so the POST is verified here and answered with 303 to the page (window.name survives).
@@ -38,7 +39,9 @@ export async function frameHandoff(req: Request, defaultPlacement: "DEFAULT" | n
   const auth = FrameAuthSchema.parse({ ...form, DOMAIN: url.searchParams.get("DOMAIN") ?? undefined, LANG: url.searchParams.get("LANG") ?? undefined });
   const placement = typeof form.PLACEMENT === "string" ? form.PLACEMENT : defaultPlacement ?? "";
   const target = placementTarget(placement || "DEFAULT", typeof form.PLACEMENT_OPTIONS === "string" ? form.PLACEMENT_OPTIONS : undefined);
-  const { token } = await signInWithFrame({ ...auth, record: target.record, client: clientAddress(req.headers) });
+  const { token, session } = await signInWithFrame({ ...auth, record: target.record, client: clientAddress(req.headers) });
+  // An admin's frame brings a REFRESH_ID: it re-arms a portal whose own tokens were refused or lost admin rights.
+  if (session.isAdmin) await rearmFromAdminFrame(session.portalId, typeof form.REFRESH_ID === "string" ? form.REFRESH_ID : undefined);
   const location = `${target.path}${target.path.includes("?") ? "&" : "?"}st=${encodeURIComponent(token)}`;
   return new Response(null, { status: 303, headers: { location, "set-cookie": sessionCookie(token), "referrer-policy": "no-referrer", "cache-control": "no-store" } });
 }

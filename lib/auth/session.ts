@@ -94,7 +94,7 @@ const EXPIRED = "Session missing or expired: reopen the app from Bitrix24";
 export async function checkSessionPortal<S extends PortalSession>(s: S | null): Promise<S | null> {
   if (!s) return null;
   const portal = await getDb().portal.findUnique({ where: { id: s.portalId }, select: { status: true, installedAt: true } });
-  if (!portal || portal.status !== "active" || portal.installedAt.getTime() !== s.installedAt) return null;
+  if (!portal || !["active", "needs_reauth"].includes(portal.status) || portal.installedAt.getTime() !== s.installedAt) return null;
   return s;
 }
 

@@ -45,7 +45,7 @@ const keyOf = (s: PortalSession, what: string) => `${s.portalId}|${s.userId}|${s
 export async function callAsUser<T>(s: PortalSession, method: string, params: Record<string, unknown> = {},
   opts: { authConnector?: string } = {}): Promise<CallResult<T>> {
   const portal = await getDb().portal.findUnique({ where: { id: s.portalId }, select: { clientEndpoint: true, status: true } });
-  if (!portal || portal.status !== "active") throw new AppError(401, "unauthorized", "The app is not installed on this portal");
+  if (!portal || !["active", "needs_reauth"].includes(portal.status)) throw new AppError(401, "unauthorized", "The app is not installed on this portal");
   for (let attempt = 0; ; attempt++) {
     await acquireSlot(s.portalId, "interactive");
     try {

@@ -10,10 +10,12 @@ import { batchVia, listFast, listPaged } from "@/lib/bitrix/paging";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
-import { markPortalTerminal } from "@/lib/portals/portals";
+import { flagTokensProblem, markPortalTerminal } from "@/lib/portals/portals";
 import { loadTokens, type TokenSnapshot } from "@/lib/portals/tokens";
 
 const MAX_TRANSIENT_RETRIES = 2;
+/** Methods Bitrix24 lets only an admin's token call (event.offline.*, event.bind/unbind, placement.*). */
+const ADMIN_METHODS = /^(event\.(offline\.|bind|unbind)|placement\.(bind|unbind|get))/i;
 const READ_SUFFIX = /\.(get|list|fields|current|admin|info|search|getlist|getfields|getchildren|types)$|^(scope|methods|method\.get|feature\.get|profile|server\.time|events|event\.get|placement\.get|placement\.list|app\.option\.get)$/i;
 
 /** Reads and idempotent calls may be retried after a timeout; a write may have succeeded (crm.*.add) — never blindly. */
@@ -111,6 +113,9 @@ class PortalClient implements BitrixClient {
       await markPortalTerminal(this.portal.id, e.code.toUpperCase() === "PAYMENT_REQUIRED" ? "payment_required" : "disabled", e.code);
       return null;
     }
+    // Methods only an admin's token may call, refused: the admin whose tokens we hold lost admin rights. Reads still
+    // work; the admin page says so, and the next admin to open the app re-arms it (lib/portals/rearm.ts).
+    if (e.kind === "access_denied" && ADMIN_METHODS.test(method)) await flagTokensProblem(this.portal.id, "token_owner_not_admin");
     const transient = e.kind === "network" || e.code === "INTERNAL_SERVER_ERROR";
     if (transient && isIdempotent(method, opts) && s.transientRetries < MAX_TRANSIENT_RETRIES) return 500 * 2 ** s.transientRetries;
     return null;

@@ -76,6 +76,8 @@ export type BitrixErrorKind =
   | "limit"
   | "confirmation"
   | "terminal"
+  /** our own configuration is wrong (client id/secret, OAuth allow-list): an app-wide alert, no portal's fault */
+  | "config"
   | "not_found"
   | "access_denied"
   | "invalid_request"

@@ -13,7 +13,7 @@ describe("error classification is by code, not status", () => {
     ["expired_token", "auth"], ["invalid_token", "auth"], ["NO_AUTH_FOUND", "auth"],
     ["QUERY_LIMIT_EXCEEDED", "limit"], ["OPERATION_TIME_LIMIT", "limit"],
     ["METHOD_CONFIRM_WAITING", "confirmation"], ["METHOD_CONFIRM_DENIED", "confirmation"],
-    ["PAYMENT_REQUIRED", "terminal"], ["invalid_grant", "terminal"], ["wrong_client", "terminal"],
+    ["PAYMENT_REQUIRED", "terminal"], ["invalid_grant", "terminal"], ["wrong_client", "config"],
     ["ERROR_METHOD_NOT_FOUND", "not_found"], ["ACCESS_DENIED", "access_denied"], ["insufficient_scope", "access_denied"],
     ["INVALID_REQUEST", "invalid_request"], ["BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION", "access_denied"],
     ["SOMETHING_NEW", "unknown"],

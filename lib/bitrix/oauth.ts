@@ -12,7 +12,7 @@ export function allowedOAuthOrigin(serverEndpoint: string | undefined | null): s
   const raw = serverEndpoint || loadEnv().BITRIX_OAUTH_URL;
   const url = assertAllowedUrl(raw, "server_endpoint");
   if (!loadEnv().BITRIX_OAUTH_ALLOWED.includes(url.origin)) {
-    throw new BitrixError("OAUTH_SERVER_NOT_ALLOWED", 0, `${url.origin} is not in BITRIX_OAUTH_ALLOWED`, undefined, "terminal");
+    throw new BitrixError("OAUTH_SERVER_NOT_ALLOWED", 0, `${url.origin} is not in BITRIX_OAUTH_ALLOWED`, undefined, "config");
   }
   return url.origin;
 }
@@ -66,7 +66,7 @@ async function grantAnywhere(params: Record<string, string>): Promise<OAuthToken
       last = e;
     }
   }
-  throw last ?? new BitrixError("OAUTH_SERVER_NOT_ALLOWED", 0, "BITRIX_OAUTH_ALLOWED is empty", undefined, "terminal");
+  throw last ?? new BitrixError("OAUTH_SERVER_NOT_ALLOWED", 0, "BITRIX_OAUTH_ALLOWED is empty", undefined, "config");
 }
 
 export function exchangeRefreshToken(serverEndpoint: string | null | undefined, refreshToken: string): Promise<OAuthTokens> {

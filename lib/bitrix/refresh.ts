@@ -9,6 +9,7 @@ import { encryptSecret } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
+import { clearAppAlerts, raiseAppAlert } from "@/lib/portals/alerts";
 import { markPortalTerminal } from "@/lib/portals/portals";
 import { loadTokens, type TokenSnapshot } from "@/lib/portals/tokens";
 
@@ -67,12 +68,18 @@ async function doRefresh(portalId: string, current: TokenSnapshot, serverEndpoin
     const moved = await persistAddress(portalId, t);
     await persistRotated(portalId, current.version, t);
     bumpMetric(portalId, "rest.refreshes");
+    await clearAppAlerts();
     log.info({ portalId, version: current.version + 1 }, "tokens refreshed");
     const clientEndpoint = moved ?? current.clientEndpoint;
     return { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, version: current.version + 1, clientEndpoint };
   } catch (e) {
     await releaseLease(portalId, e instanceof Error ? e.message : String(e));
-    if (e instanceof BitrixError && e.kind === "terminal") {
+    if (e instanceof BitrixError && e.kind === "config") await raiseAppAlert(e.code, portalId); // ours, not the tenant's
+    else if (e instanceof BitrixError && e.code.toUpperCase() === "INVALID_GRANT") {
+      // Our refresh token is refused — after an answer lost on the way back (the server rotated it, we never saw the
+      // new one), or after 180 days unused. The next admin to open the app brings a REFRESH_ID that re-arms it.
+      await markPortalTerminal(portalId, "needs_reauth", e.code);
+    } else if (e instanceof BitrixError && e.kind === "terminal") {
       const status = e.code.toUpperCase() === "PAYMENT_REQUIRED" ? "payment_required" : "disabled";
       await markPortalTerminal(portalId, status, e.code);
     }

@@ -23,7 +23,10 @@ export async function renderMetrics(): Promise<string> {
   // Refusals kept for the retention window (lib/metrics/auth-failures.ts): old minutes are pruned, so a gauge.
   const refused = failures.map((f) => line("b24_auth_failures", { portal: f.portalId }, f._sum.count ?? 0));
   out.push("# TYPE b24_auth_failures gauge", ...refused);
-  out.push(...globals.map((g) => line("b24_global_total", { name: g.name }, g.value)));
+  const alerts = globals.filter((g) => g.name.startsWith("alert:"));
+  out.push(...globals.filter((g) => !alerts.includes(g)).map((g) => line("b24_global_total", { name: g.name }, g.value)));
+  // App-wide configuration alerts (lib/portals/alerts.ts): present while raised, gone once a grant succeeds.
+  out.push("# TYPE b24_config_alert gauge", ...alerts.map((g) => line("b24_config_alert", { code: g.name.slice("alert:".length) }, g.value)));
   out.push("# TYPE b24_inbox_events gauge", ...inbox.map((i) => line("b24_inbox_events", { portal: i.portalId, status: i.status }, i._count)));
   const now = Date.now();
   out.push("# TYPE b24_inbox_lag_seconds gauge", ...inbox.filter((i) => i.status === "pending" && i._min.receivedAt).map((i) => line("b24_inbox_lag_seconds", { portal: i.portalId }, Math.round((now - i._min.receivedAt!.getTime()) / 1000))));

@@ -12,7 +12,7 @@ export function mintTokens(fake: FakeBitrix, portal: PortalState, userId: number
   const refresh = hex();
   const expiresAtMs = fake.clock.nowMs() + 3600_000;
   fake.tokens.set(access, { portal, userId, expiresAtMs });
-  fake.refreshTokens.set(refresh, { portal, userId, rotated: false });
+  fake.refreshTokens.set(refresh, { portal, userId, rotated: false, issuedAtMs: fake.clock.nowMs() });
   return { access, refresh, expires: Math.floor(expiresAtMs / 1000) };
 }
 

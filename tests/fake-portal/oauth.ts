@@ -5,6 +5,7 @@ import { handleRest } from "./rest";
 import type { FakeBitrix } from "./types";
 
 // oauth.bitrix.info: /oauth/token/ (GET query or POST form), /oauth/authorize/, and /rest/app.info (CONTRACTS.md §3).
+export const REFRESH_TOKEN_LIFETIME_MS = 180 * 24 * 3600_000;
 const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 
 function grant(fake: FakeBitrix, p: Record<string, string>): [number, unknown] {
@@ -19,6 +20,9 @@ function grant(fake: FakeBitrix, p: Record<string, string>): [number, unknown] {
   const info = fake.refreshTokens.get(p.refresh_token ?? "");
   if (info) info.portal.counters.refreshAttempts++; // every attempt with a token we issued, rotated or not
   if (!info || info.rotated || info.portal.app.disabled || !info.portal.app.installed) return [400, { error: "invalid_grant", error_description: "Invalid grant" }];
+  // "The refresh_token is valid for 180 days" (b24restdocs settings/oauth/index.md): an unused one dies, by the fake's
+  // clock, with the same answer as a spent one.
+  if (fake.clock.nowMs() - info.issuedAtMs > REFRESH_TOKEN_LIFETIME_MS) return [400, { error: "invalid_grant", error_description: "Refresh token expired" }];
   if (info.portal.app.paymentExpired) return [402, { error: "PAYMENT_REQUIRED", error_description: "Payment required" }];
   info.rotated = true; // refresh tokens rotate: this one can never be used again
   info.portal.counters.refreshes++;

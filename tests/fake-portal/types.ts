@@ -117,7 +117,7 @@ export interface PortalState {
 }
 
 export interface TokenInfo { portal: PortalState; userId: number; expiresAtMs: number }
-export interface RefreshInfo { portal: PortalState; userId: number; rotated: boolean }
+export interface RefreshInfo { portal: PortalState; userId: number; rotated: boolean; issuedAtMs: number }
 
 export interface AppRegistration { clientId: string; clientSecret: string; appUrl: string; scopes: string[] }
 

@@ -83,7 +83,7 @@ describe("uninstall and reinstall", () => {
     const { id: portalId } = (await portalRow())!;
     await env.control("revoke");
     expect(await probePortal(portalId)).toBe("terminal");
-    expect(await portalRow()).toMatchObject({ status: "disabled" });
+    expect(await portalRow()).toMatchObject({ status: "needs_reauth" }); // invalid_grant: an admin's visit or a reinstall
     expect(await getDb().auditLog.count({ where: { portalId, action: "probe.access_lost" } })).toBe(1);
   });
 });
