@@ -3,14 +3,21 @@
 // exactly once, every offline event entered the inbox once and left the portal's queue, no accepted event is lost.
 // The whole file runs on a database server of its own (tests/support/pg-instance.ts): it is restarted, and it serves
 // several processes at once, which the per-worker PGlite of tests/support/test-db.ts cannot do reliably.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// Every crash lands at a known step, never inside a time window: the fake holds the call the process is making
+// (POST /_fake/hold) and the process is killed once the call shows in the fake's log; the database refuses to let
+// rows go; requests sent during the outage are known to be waiting for the database (they logged their first retry).
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { disconnectDb, getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
+import { log } from "@/lib/log";
 import { restartBackfill, runBackfill } from "@/lib/history/backfill";
 import { LEASE_MS } from "@/lib/jobs/lease";
 import { enqueueJob } from "@/lib/jobs/queue";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
 import { eventBody } from "../fake-portal/core";
+import type { HoldOutcome } from "../fake-portal/holds";
+import type { LogEntry } from "../fake-portal/types";
 import { startAppWithFake } from "../support/lifecycle-env";
 import { startDedicatedDb, type DedicatedDb } from "../support/pg-instance";
 import { killAllWorkers, startWorker, workerEnv } from "../support/spawn-worker";
@@ -46,16 +53,25 @@ async function expectOneChangePerEdit(portalId: string, edited: Map<number, stri
   for (const [id, title] of edited) expect(changes.filter((c) => c.entityId === id && c.field === "TITLE").map((c) => c.newValue)).toEqual([title]);
 }
 
-/** The database refuses every acknowledgement ('processing' → 'done') meanwhile: effects land, acks do not. */
-async function withAcknowledgementsRefused(work: () => Promise<void>) {
+/**
+ * While `work` runs the database keeps inbox rows above `afterId` in 'processing' once a worker claimed them: their
+ * effects land, but neither the acknowledgement ('done') nor a put-back of the lease goes through.
+ */
+async function withRowsPinned(afterId: bigint, work: () => Promise<void>) {
   const db = getDb();
-  await db.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION crash_test_refuse_ack() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN IF NEW.status = 'done' AND OLD.status <> 'done' THEN RAISE EXCEPTION 'acknowledgement refused by the crash test'; END IF; RETURN NEW; END $$`);
-  await db.$executeRawUnsafe(`CREATE TRIGGER crash_test_refuse_ack BEFORE UPDATE ON "EventInbox" FOR EACH ROW EXECUTE FUNCTION crash_test_refuse_ack()`);
+  await db.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION crash_test_pin() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF OLD.id > ${afterId} AND OLD.status = 'processing' AND NEW.status <> 'processing' THEN
+        RAISE EXCEPTION 'row % pinned in processing by the crash test', OLD.id;
+      END IF;
+      RETURN NEW;
+    END $$`);
+  await db.$executeRawUnsafe(`CREATE TRIGGER crash_test_pin BEFORE UPDATE ON "EventInbox" FOR EACH ROW
+    EXECUTE FUNCTION crash_test_pin()`);
   try {
     await work();
   } finally {
-    await db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS crash_test_refuse_ack ON "EventInbox"`);
+    await db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS crash_test_pin ON "EventInbox"`);
   }
 }
 
@@ -94,6 +110,31 @@ afterAll(async () => {
   await db?.destroy();
 }, 120_000);
 
+const fakeLog = async (portal: number, since = 0) =>
+  (await env.control(`log?since=${since}`, {}, portal, "GET")) as unknown as LogEntry[];
+
+/**
+ * Holds portal #`portal`'s next call of `method` (tests/fake-portal/holds.ts). `arrived` waits until the call shows in
+ * the fake's log, unanswered; `release` lets it go ("drop": it never ran; "run": the portal runs it, for a caller that
+ * may be dead), checks that the call seen was the one held, and returns its parameters.
+ */
+async function holdNext(portal: number, method: string, contains?: string) {
+  const since = (await fakeLog(portal)).at(-1)?.n ?? 0;
+  await env.control("hold", { method, contains }, portal);
+  let seen: LogEntry | undefined;
+  return {
+    async arrived() {
+      const unanswered = async () => (await fakeLog(portal, since)).find((e) => e.rest === method && e.status === 0);
+      seen = await eventually(`${method} reaches portal #${portal} and is held`, unanswered, 120_000);
+    },
+    async release(outcome: HoldOutcome) {
+      const released = await env.control("release", { method, outcome }, portal);
+      expect(released).toMatchObject({ held: true, logN: seen?.n });
+      return released.params as Record<string, unknown>;
+    },
+  };
+}
+
 describe("a worker killed with SIGKILL", () => {
   const edit = async (portal: number, ids: number[], round: number, edited: Map<number, string>) => {
     for (const id of ids) {
@@ -104,63 +145,87 @@ describe("a worker killed with SIGKILL", () => {
 
   it("inbox: rows held by a killed worker are processed again, and every edit is recorded exactly once", async () => {
     const edited = new Map<number, string>();
-    const arrived = () => eventually("the online events are in the inbox", async () => (await getDb().eventInbox.count({ where: { portalId: online } })) === edited.size);
-    await env.control("faults", { latencyMs: [800, 800] }, 0); // every REST call of the batch takes 0.8 s
+    const inbox = (where = {}) => getDb().eventInbox.count({ where: { portalId: online, ...where } });
+    const arrived = () => eventually("the online events are in the inbox", async () => (await inbox()) === edited.size);
+    // Rounds 1 and 2: the kill lands after the worker claimed the rows, while it reads the records from the portal.
     for (const round of [1, 2]) {
       await edit(0, range(round * 20 - 19, 15), round, edited);
       await arrived();
+      const read = await holdNext(0, "batch", "crm.deal.list?filter[@ID]"); // capture's batched read of the deals
       const worker = await startWorker(workerEnv());
-      await eventually("the worker claims the new rows", async () => (await processingBy(online, worker.id)) > 0);
+      await read.arrived();
       await worker.kill9();
+      await read.release("drop");
       expect(await processingBy(online, worker.id)).toBeGreaterThan(0); // it died holding them
     }
     // Round 3: the kill lands after the changes are committed but before the rows are acknowledged.
-    await env.control("faults", { latencyMs: [0, 0] }, 0);
     const round3 = range(41, 15);
-    await withAcknowledgementsRefused(async () => {
+    const lastId = (await getDb().eventInbox.findFirstOrThrow({ orderBy: { id: "desc" }, select: { id: true } })).id;
+    await withRowsPinned(lastId, async () => {
       await edit(0, round3, 3, edited);
       await arrived();
       const worker = await startWorker(workerEnv());
-      await eventually("changes stored while their rows are unacknowledged", () => getDb().fieldChange.count({ where: { portalId: online, entityId: { in: round3 } } }));
+      const changes = () => getDb().fieldChange.count({ where: { portalId: online, entityId: { in: round3 } } });
+      const stored = async () => (await changes()) === round3.length;
+      await eventually("round 3's changes stored while their rows cannot be acknowledged", stored, 120_000);
       await worker.kill9();
-      expect(await processingBy(online, worker.id)).toBeGreaterThan(0);
+      const pinned = { portalId: online, id: { gt: lastId }, status: "processing" as const, lockedBy: worker.id };
+      expect(await getDb().eventInbox.count({ where: pinned })).toBe(round3.length); // it died holding them
     });
     const last = await startWorker(workerEnv());
-    await eventually("every row done", async () => (await getDb().eventInbox.count({ where: { portalId: online, status: { not: "done" } } })) === 0, RECOVERY_MS);
+    await eventually("every row done", async () => (await inbox({ status: { not: "done" } })) === 0, RECOVERY_MS);
     expect(await last.stop(), last.output().slice(-6000)).toBe(0);
     const rows = await getDb().eventInbox.findMany({ where: { portalId: online }, select: { payload: true } });
     expect(rows.map((r) => dealOf(r.payload)).sort((a, b) => a - b)).toEqual([...edited.keys()].sort((a, b) => a - b));
     await expectOneChangePerEdit(online, edited);
   }, TEST_MS);
 
-  it("offline: a worker killed between event.offline.get and event.offline.clear loses and doubles nothing", async () => {
+  it("offline: workers killed before event.offline.clear reached the portal, and after it ran there, lose and double "
+    + "nothing", async () => {
     const edited = new Map<number, string>();
     const queue = () => env.state(1).offline.filter((x) => x.connector === AUTH_CONNECTOR);
-    await env.control("faults", { latencyMs: [1500, 1500] }, 1);
-    let killedMidDrain = 0;
-    for (let round = 1; round <= 4 && killedMidDrain < 2; round++) {
-      await edit(1, range(100 + round * 20, 20), round, edited);
-      await eventually("the edits are queued", () => queue().filter((x) => x.PROCESS_ID === null).length >= 20);
-      const seen = (await getDb().offlineClaim.findMany({ where: { portalId: offline }, select: { processId: true } })).map((c) => c.processId);
+    const queued = (n: number) =>
+      eventually("the edits are queued", () => queue().filter((x) => x.PROCESS_ID === null).length === n);
+    const claimOf = (processId: string) =>
+      getDb().offlineClaim.findUniqueOrThrow({ where: { portalId_processId: { portalId: offline, processId } } });
+    const drainBy = async () => {
       const worker = await startWorker(workerEnv());
       await enqueueJob("offline.drain", { portalId: offline }); // as ONOFFLINEEVENT does
-      const claim = await eventually("a batch is reserved (get with clear=0 answered)", () =>
-        getDb().offlineClaim.findFirst({ where: { portalId: offline, status: "claimed", processId: { notIn: seen } } }), 120_000);
-      await worker.kill9();
-      const after = await getDb().offlineClaim.findUniqueOrThrow({ where: { id: claim.id } });
-      if (after.status === "claimed" && queue().some((x) => x.PROCESS_ID === claim.processId)) killedMidDrain++; // not cleared yet
-    }
-    expect(killedMidDrain).toBe(2);
-    await env.control("faults", { latencyMs: [0, 0] }, 1);
-    const last = await startWorker(workerEnv());
-    await enqueueJob("offline.drain", { portalId: offline });
+      return worker;
+    };
+
+    // Round 1: a batch is reserved (get clear=0), claimed and stored in the inbox; its clear never reaches the portal.
+    await edit(1, range(121, 20), 1, edited);
+    await queued(20);
+    const clear1 = await holdNext(1, "event.offline.clear");
+    const w1 = await drainBy();
+    await clear1.arrived();
+    await w1.kill9();
+    const batch = String((await clear1.release("drop")).process_id);
+    expect(await claimOf(batch)).toMatchObject({ status: "claimed", eventCount: 20 });
+    expect(queue().filter((x) => x.PROCESS_ID === batch)).toHaveLength(20); // still reserved in the portal
+
+    // Round 2: the next worker resumes that batch by its process_id; the portal runs its clear, the answer is lost.
+    await edit(1, range(141, 20), 2, edited);
+    await queued(20);
+    const clear2 = await holdNext(1, "event.offline.clear");
+    const w2 = await drainBy();
+    await clear2.arrived();
+    await w2.kill9();
+    expect((await clear2.release("run")).process_id).toBe(batch);
+    await eventually("the portal ran the clear", () => !queue().some((x) => x.PROCESS_ID === batch));
+    expect(await claimOf(batch)).toMatchObject({ status: "claimed" }); // the app never learnt it
+
+    const last = await drainBy();
     await eventually("the portal's queue is empty", () => queue().length === 0, RECOVERY_MS);
-    await eventually("every offline event processed", async () => (await getDb().eventInbox.count({ where: { portalId: offline, status: { not: "done" } } })) === 0, RECOVERY_MS);
+    const notDone = () => getDb().eventInbox.count({ where: { portalId: offline, status: { not: "done" } } });
+    await eventually("every offline event processed", async () => (await notDone()) === 0, RECOVERY_MS);
     expect(await last.stop(), last.output().slice(-6000)).toBe(0);
     expect(await getDb().offlineClaim.count({ where: { portalId: offline, status: { not: "cleared" } } })).toBe(0);
     const rows = await getDb().eventInbox.findMany({ where: { portalId: offline }, select: { payload: true, source: true } });
     expect(rows.every((r) => r.source === "offline")).toBe(true);
-    expect(rows.map((r) => dealOf(r.payload)).sort((a, b) => a - b)).toEqual([...edited.keys()].sort((a, b) => a - b)); // each exactly once
+    const deals = rows.map((r) => dealOf(r.payload)).sort((a, b) => a - b);
+    expect(deals).toEqual([...edited.keys()].sort((a, b) => a - b)); // each exactly once
     await expectOneChangePerEdit(offline, edited);
   }, TEST_MS);
 });
@@ -168,14 +233,18 @@ describe("a worker killed with SIGKILL", () => {
 describe("a worker killed with SIGKILL mid-backfill", () => {
   it("resumes the pass: every record read, none counted twice, no change invented", async () => {
     await restartBackfill(online, "crash-test"); // a pass over records that all have snapshots already
-    await env.control("faults", { latencyMs: [1500, 1500] }, 0); // each of the pass's requests takes 1.5 s
+    const contacts = await holdNext(0, "crm.contact.list"); // the pass's first call after the deals are done
     const worker = await startWorker(workerEnv());
-    await eventually("the pass is under way", async () => (await getDb().backfillRun.count({ where: { portalId: online, status: "done" } })) >= 1, 120_000);
+    await contacts.arrived();
     await worker.kill9();
-    expect((await getDb().backfillRun.findMany({ where: { portalId: online } })).some((r) => r.status !== "done")).toBe(true); // it died mid-pass
-    await env.control("faults", { latencyMs: [0, 0] }, 0);
+    await contacts.release("drop");
+    const readRuns = () => getDb().backfillRun.findMany({ where: { portalId: online } });
+    const status = async () => Object.fromEntries((await readRuns()).map((r) => [r.entityType, r.status]));
+    const midPass = { deal: "done", contact: "pending", company: "pending", lead: "pending" };
+    expect(await status()).toEqual(midPass);
     const last = await startWorker(workerEnv());
-    await eventually("the pass completes", async () => (await getDb().backfillRun.count({ where: { portalId: online, status: "done" } })) === 4, RECOVERY_MS);
+    const complete = async () => Object.values(await status()).every((s) => s === "done");
+    await eventually("the pass completes", complete, RECOVERY_MS);
     expect(await last.stop(), last.output().slice(-6000)).toBe(0);
     const runs = await getDb().backfillRun.findMany({ where: { portalId: online } });
     for (const r of runs) expect(r.processed, r.entityType).toBe(r.total);
@@ -183,6 +252,27 @@ describe("a worker killed with SIGKILL mid-backfill", () => {
     expect(await getDb().fieldChange.count({ where: { portalId: online, source: "backfill" } })).toBe(0);
   }, TEST_MS);
 });
+
+/**
+ * Pins a worker inside its snapshot transaction: this test's own session locks the rows of `ids` that the worker's
+ * `SELECT … FOR UPDATE` (lib/history/snapshots.ts) needs; `queued` waits until another session waits for them. A real
+ * server only: PGlite serves one session at a time, where the worker would wait before its transaction, not inside.
+ */
+async function lockSnapshots(portalId: string, ids: number[]) {
+  const client = new pg.Client({ connectionString: db.url });
+  client.on("error", () => undefined); // the server stops under it
+  await client.connect();
+  await client.query("BEGIN");
+  await client.query(`SELECT 1 FROM "CrmSnapshot" WHERE "portalId" = $1 AND "entityType" = 'deal'
+    AND "entityId" = ANY($2::int[]) FOR UPDATE`, [portalId, ids]);
+  // Asked from another session: inside a transaction pg_stat_activity is a snapshot taken at its first read.
+  const waiting = async () => (await getDb().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity
+    WHERE wait_event_type = 'Lock' AND query LIKE '%"CrmSnapshot"%FOR UPDATE%'`)[0]!.n > 0;
+  return {
+    queued: () => eventually("the worker waits for the locked snapshots inside its transaction", waiting),
+    end: () => client.end().catch(() => undefined),
+  };
+}
 
 describe("a database restart under load", () => {
   beforeAll(() => env.control("faults", { dropEvents: 1 }, 2)); // the test delivers each event itself, to see every answer
@@ -198,31 +288,47 @@ describe("a database restart under load", () => {
   };
 
   it("answers every event 2xx through the restart and the worker, never restarted, processes each exactly once", async () => {
-    await env.control("faults", { latencyMs: [200, 200] }, 2); // batches are in flight when the database goes away
+    const warn = vi.spyOn(log, "warn");
+    const firstRetry = ([o, msg]: unknown[]) =>
+      msg === "database unavailable, retrying" && (o as { attempt?: number }).attempt === 1;
+    const retrying = () => warn.mock.calls.filter(firstRetry).length;
     const worker = await startWorker(workerEnv());
-    const answers: Awaited<ReturnType<typeof deliver>>[] = [];
-    let next = 1;
-    let stop = false;
-    const poster = async () => { while (!stop && next < 1000) { answers.push(await deliver(next++)); await sleep(50); } };
-    const posting = Promise.all([poster(), poster(), poster()]);
-    await eventually("the worker records changes", async () => (await getDb().fieldChange.count({ where: { portalId: loaded } })) >= 5);
-    const downAt = Date.now();
-    await db.stop();
-    await sleep(1500);
-    await db.start();
-    const upAt = Date.now();
-    await eventually("events are posted after the restart", () => answers.filter((a) => a.start > upAt).length >= 20);
-    stop = true;
-    await posting;
-    expect(answers.filter((a) => a.status < 200 || a.status >= 300)).toEqual([]);
-    expect(answers.filter((a) => a.start < upAt && a.end > downAt).length).toBeGreaterThan(0); // some waited the outage out
-    await eventually("every accepted event processed", async () => (await getDb().eventInbox.count({ where: { portalId: loaded, status: "done" } })) === answers.length, RECOVERY_MS);
-    expect(worker.alive()).toBe(true); // it recovered by itself
-    // A clean exit also proves no pool connection leaked in the outage (lib/db-pool.ts): $disconnect waits for all.
-    expect(await worker.stop(), worker.output().slice(-6000)).toBe(0);
-    const rows = await getDb().eventInbox.findMany({ where: { portalId: loaded }, select: { payload: true } });
-    expect(rows.map((r) => dealOf(r.payload)).sort((a, b) => a - b)).toEqual(answers.map((a) => a.id).sort((a, b) => a - b));
-    await expectOneChangePerEdit(loaded, new Map(answers.map((a) => [a.id, `load ${a.id}`])));
+    try {
+      // Before the outage: 10 events accepted, and the worker's batch for them stopped at a known step.
+      const read = await holdNext(2, "batch", "crm.deal.list?filter[@ID]"); // the worker's read of the edited deals
+      const before = await Promise.all(range(1, 10).map(deliver));
+      await read.arrived();
+      if (db.kind === "postgres") {
+        const lock = await lockSnapshots(loaded, range(1, 10));
+        await read.release("run");
+        await lock.queued(); // the worker is inside its transaction when the server goes away
+        await db.stop();
+        await lock.end();
+      } else {
+        await db.stop();
+        await read.release("run"); // PGlite: the worker goes on from its read into a database that is gone
+      }
+      // During: 10 events posted while the server is down, each known to be waiting for it (its first retry logged).
+      warn.mockClear();
+      const waiting = range(11, 10).map(deliver);
+      await eventually("each request sent in the outage waits for the database", () => retrying() >= 10);
+      await db.start();
+      const during = await Promise.all(waiting);
+      // After: 10 more, into a server that came back.
+      const after = await Promise.all(range(21, 10).map(deliver));
+      const answers = [...before, ...during, ...after];
+      expect(answers.filter((a) => a.status < 200 || a.status >= 300)).toEqual([]);
+      const done = () => getDb().eventInbox.count({ where: { portalId: loaded, status: "done" } });
+      await eventually("every accepted event processed", async () => (await done()) === answers.length, RECOVERY_MS);
+      expect(worker.alive()).toBe(true); // it recovered by itself
+      // A clean exit also proves no pool connection leaked in the outage (lib/db-pool.ts): $disconnect waits for all.
+      expect(await worker.stop(), worker.output().slice(-6000)).toBe(0);
+      const rows = await getDb().eventInbox.findMany({ where: { portalId: loaded }, select: { payload: true } });
+      expect(rows.map((r) => dealOf(r.payload)).sort((a, b) => a - b)).toEqual(range(1, 30));
+      await expectOneChangePerEdit(loaded, new Map(answers.map((a) => [a.id, `load ${a.id}`])));
+    } finally {
+      warn.mockRestore();
+    }
   }, TEST_MS);
 
   it("answers 503 with a clear message when the database stays down", async () => {
