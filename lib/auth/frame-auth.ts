@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
-import { callWithToken, isBitrixError } from "@/lib/bitrix";
-import { acquireSlot } from "@/lib/bitrix/limiter";
+import { isBitrixError } from "@/lib/bitrix";
+import { callLimited } from "@/lib/auth/user-rights";
 import { sha256Hex, safeEqual } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
@@ -49,8 +49,9 @@ async function verifyOnce(input: FrameAuth, record: PortalSession["record"]): Pr
   let user: B24User;
   let isAdmin: boolean;
   try {
-    await acquireSlot(portal.id, "interactive"); // the user's token draws from the portal's one budget too
-    const res = await callWithToken<{ result: { me: B24User; admin: boolean } }>(portal.clientEndpoint, input.AUTH_ID, "batch", { halt: 1, cmd: { me: "user.current", admin: "user.admin" } });
+    // The user's token draws from the portal's one budget too.
+    const res = await callLimited<{ result: { me: B24User; admin: boolean } }>(portal.id, portal.clientEndpoint, input.AUTH_ID, "batch",
+      { halt: 1, cmd: { me: "user.current", admin: "user.admin" } });
     user = res.result.result.me;
     isAdmin = res.result.result.admin === true;
     if (!user?.ID) throw new AppError(401, "unauthorized", REFUSED);

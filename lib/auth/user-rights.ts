@@ -46,15 +46,27 @@ export async function callAsUser<T>(s: PortalSession, method: string, params: Re
   opts: { authConnector?: string } = {}): Promise<CallResult<T>> {
   const portal = await getDb().portal.findUnique({ where: { id: s.portalId }, select: { clientEndpoint: true, status: true } });
   if (!portal || !["active", "needs_reauth"].includes(portal.status)) throw new AppError(401, "unauthorized", "The app is not installed on this portal");
+  try {
+    return await callLimited<T>(s.portalId, portal.clientEndpoint, s.userToken, method, params, opts);
+  } catch (e) {
+    if (isBitrixError(e, "auth")) throw new AppError(401, "unauthorized", "Your Bitrix24 sign-in expired: reopen the app");
+    throw e;
+  }
+}
+
+/**
+ * A call with a token we do not store (a user's), to an endpoint from our database, drawn from the portal's shared
+ * budget like the app's own calls (lib/bitrix/limiter.ts); QUERY_LIMIT_EXCEEDED is waited out with them.
+ */
+export async function callLimited<T>(portalId: string, clientEndpoint: string, token: string, method: string,
+  params: Record<string, unknown> = {}, opts: { authConnector?: string } = {}): Promise<CallResult<T>> {
   for (let attempt = 0; ; attempt++) {
-    await acquireSlot(s.portalId, "interactive");
+    await acquireSlot(portalId, "interactive");
     try {
-      return await callWithToken<T>(portal.clientEndpoint, s.userToken, method, params, { lane: "interactive", ...opts });
+      return await callWithToken<T>(clientEndpoint, token, method, params, { lane: "interactive", ...opts });
     } catch (e) {
-      if (isBitrixError(e, "auth")) throw new AppError(401, "unauthorized", "Your Bitrix24 sign-in expired: reopen the app");
-      // The user's calls share the portal's budget with the app's own (lib/bitrix/limiter.ts): wait it out with them.
       if (isBitrixError(e) && e.code === "QUERY_LIMIT_EXCEEDED" && attempt < limitPolicy.maxRetries) {
-        await blockPortal(s.portalId, new Date(Date.now() + limitBackoffMs(attempt)));
+        await blockPortal(portalId, new Date(Date.now() + limitBackoffMs(attempt)));
         continue;
       }
       throw e;

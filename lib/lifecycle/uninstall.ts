@@ -20,8 +20,18 @@ import { loadTokens } from "@/lib/portals/tokens";
 
 export type UninstallOutcome = "uninstalled" | "refuted" | "unconfirmed";
 
-/** Codes by which the OAuth server refuses a revoked app's refresh token (docs/bitrix24.md, "OAuth errors"). */
-const REVOKED = new Set(["INVALID_GRANT", "INVALID_CLIENT", "WRONG_CLIENT", "APPLICATION_NOT_FOUND", "APP_DISABLED", "PORTAL_DELETED", "NO_TOKENS"]);
+/** Codes by which the OAuth server refuses a revoked app's refresh token (docs/lifecycle.md, "Uninstall"). */
+const REVOKED = new Set(["INVALID_GRANT", "APPLICATION_NOT_FOUND", "APP_DISABLED", "PORTAL_DELETED", "NO_TOKENS"]);
+/**
+ * `invalid_client` means "bad client id/secret OR app not installed" (the OAuth server's docs): it confirms an
+ * uninstall only while our credentials are proven good — another portal's refresh succeeded in the last day.
+ */
+const AMBIGUOUS = new Set(["INVALID_CLIENT", "WRONG_CLIENT"]);
+
+async function credentialsProvenRecently(portalId: string): Promise<boolean> {
+  const since = new Date(Date.now() - 24 * 3600_000);
+  return (await getDb().tokenSet.count({ where: { portalId: { not: portalId }, refreshedAt: { gte: since }, lastRefreshError: null } })) > 0;
+}
 
 async function confirmByOAuth(portalId: string): Promise<"confirmed" | "refuted" | "unknown"> {
   const portal = await getDb().portal.findUnique({ where: { id: portalId }, select: { serverEndpoint: true } });
@@ -32,6 +42,7 @@ async function confirmByOAuth(portalId: string): Promise<"confirmed" | "refuted"
     return "refuted";
   } catch (e) {
     if (isBitrixError(e) && REVOKED.has(e.code.toUpperCase())) return "confirmed";
+    if (isBitrixError(e) && AMBIGUOUS.has(e.code.toUpperCase()) && (await credentialsProvenRecently(portalId))) return "confirmed";
     log.warn({ portalId, err: e instanceof Error ? e.message : String(e) }, "uninstall: the OAuth server gave no answer");
     return "unknown";
   }
