@@ -36,7 +36,8 @@ export async function servePlacementPage(req: Request, mode: "tab" | "widget"): 
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     if (e.status === 401) return new Response(renderRenew({ ...ctx, token: null }), { status: 401, headers: HTML_HEADERS });
-    return new Response(shell(ctx, mode, html`<p class="notice" role="alert">${e.message}</p>`), { status: e.status, headers: HTML_HEADERS });
+    const text = e.status === 403 ? t.recordDenied : e.status === 404 ? t.recordMissing : e.message;
+    return new Response(shell(ctx, mode, html`<p class="notice" role="alert">${text}</p>`), { status: e.status, headers: HTML_HEADERS });
   }
   if (mode === "widget") return new Response(renderHistoryWidget(await loadHistoryView(session, parsed.data, 5), ctx), { headers: HTML_HEADERS });
   ctx.title = `${t.history} — ${parsed.data.entity} #${parsed.data.id}`;

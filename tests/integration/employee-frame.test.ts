@@ -121,6 +121,13 @@ describe("a record's history is as private as the record", () => {
     expect(adminView.status).toBe(200);
   });
 
+  it("an out-of-range record id is a 400 naming the field, not a 500", async () => {
+    const { token } = await frameSession(env.control, 1);
+    const res = await api("/api/history/export", token, { entity: "deal", id: 99_999_999_999 });
+    expect(res).toMatchObject({ status: 400, body: { error: "invalid_request" } });
+    expect(String(res.body.message)).toContain("id");
+  });
+
   it("a session opened for one record does not serve another (changing id in the tab's address)", async () => {
     const { token } = await frameSession(env.control, EMPLOYEE, { entity: "deal", id: 4 });
     expect((await page("tab", token, "deal", 4)).status).toBe(200);
