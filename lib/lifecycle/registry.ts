@@ -29,7 +29,14 @@ export const AUTH_CONNECTOR = "change_history";
 /** ONOFFLINEEVENT's minTimeout: at most one notification per 5 s however many events are queued. */
 export const OFFLINE_NOTIFY_MIN_TIMEOUT_S = 5;
 export const CRM_ENTITIES = ["deal", "contact", "company", "lead"] as const;
-const CRM_EVENTS = CRM_ENTITIES.flatMap((e) => ["ADD", "UPDATE", "DELETE"].map((a) => `ONCRM${e.toUpperCase()}${a}`));
+/**
+ * A deal moved to another funnel raises ONLY ONCRMDEALMOVETOCATEGORY, never ONCRMDEALUPDATE (b24restdocs
+ * crm/deals/events/index.md): without it a funnel move, and the stage it lands on, would go unrecorded.
+ */
+const CRM_EVENTS = [
+  ...CRM_ENTITIES.flatMap((e) => ["ADD", "UPDATE", "DELETE"].map((a) => `ONCRM${e.toUpperCase()}${a}`)),
+  "ONCRMDEALMOVETOCATEGORY",
+];
 
 export interface ExpectedBinding {
   kind: "event" | "placement";

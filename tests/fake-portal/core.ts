@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { dealMove, moveEventData } from "./deal-moves";
 import { offlineNotifyDue, queueOfflineItem } from "./offline-queue";
 import { httpBuildQuery } from "./php";
 import type { CrmRecord, Entity, FakeBitrix, OfflineItem, PortalState } from "./types";
@@ -132,14 +133,18 @@ export function crmEventName(entity: Entity, action: "add" | "update" | "delete"
 export function crmWrite(fake: FakeBitrix, portal: PortalState, entity: Entity, action: "add" | "update" | "delete", id: number | null, fields: CrmRecord, userId: number, connector?: string): number {
   const store = portal.crm[entity];
   const now = fake.clock.iso();
+  let moved: CrmRecord | null = null; // a deal's funnel change (deal-moves.ts)
   if (action === "add") {
     id = portal.nextId[entity]++;
     store.set(id, { ...fields, ID: String(id), DATE_CREATE: now, DATE_MODIFY: now, CREATED_BY_ID: String(userId), MODIFY_BY_ID: String(userId) });
   } else if (action === "update") {
     const prev = store.get(id!)!;
+    moved = entity === "deal" ? dealMove(portal, prev, fields) : null;
+    if (moved) fields = moved;
     store.set(id!, { ...prev, ...fields, ID: String(id), DATE_MODIFY: now, MODIFY_BY_ID: String(userId) });
   } else store.delete(id!);
   if (action !== "update") portal.crmIdsRevision[entity]++;
-  fireEvent(fake, portal, crmEventName(entity, action), { FIELDS: { ID: String(id) } }, userId, connector);
+  if (moved) fireEvent(fake, portal, "ONCRMDEALMOVETOCATEGORY", moveEventData(id!, moved), userId, connector);
+  else fireEvent(fake, portal, crmEventName(entity, action), { FIELDS: { ID: String(id) } }, userId, connector);
   return id!;
 }

@@ -6,7 +6,9 @@ import type { InboxEvent } from "@/lib/events/handlers/types";
 // ONCRM{DEAL,CONTACT,COMPANY,LEAD}{ADD,UPDATE,DELETE}: only the ID arrives (CONTRACTS.md §2.7); the history module
 // fetches the records. A claimed batch is handled together: the adds and updates of one portal and entity become ONE
 // batched fetch, however many events they are (1 000 edits a minute fit in a few requests under the 2 req/s budget).
-const CRM_EVENT = /^ONCRM(DEAL|CONTACT|COMPANY|LEAD)(ADD|UPDATE|DELETE)$/;
+// ONCRMDEALMOVETOCATEGORY (a deal moved to another funnel, which raises no ONCRMDEALUPDATE — b24restdocs
+// crm/deals/events/index.md) is an update of that deal: its CATEGORY_ID and STAGE_ID are read with the record.
+const CRM_EVENT = /^ONCRM(?:(DEAL|CONTACT|COMPANY|LEAD)(ADD|UPDATE|DELETE)|(DEAL)MOVETOCATEGORY)$/;
 
 export function isCrmEvent(name: string): boolean {
   return CRM_EVENT.test(name);
@@ -15,10 +17,11 @@ export function isCrmEvent(name: string): boolean {
 interface Parsed { index: number; entityType: CrmEntityType; action: "add" | "update" | "delete"; id: number }
 
 function parse(e: InboxEvent, index: number): Parsed | null {
-  const [, entity, action] = CRM_EVENT.exec(e.event)!;
+  const [, entity, action, moved] = CRM_EVENT.exec(e.event)!;
   const id = Number((e.data?.FIELDS as Record<string, unknown> | undefined)?.ID);
   if (!Number.isInteger(id) || id <= 0) return null; // nothing to fetch; the event is still acknowledged
-  return { index, entityType: entity!.toLowerCase() as CrmEntityType, action: action!.toLowerCase() as Parsed["action"], id };
+  const verb = moved ? "update" : (action!.toLowerCase() as Parsed["action"]);
+  return { index, entityType: (entity ?? moved)!.toLowerCase() as CrmEntityType, action: verb, id };
 }
 
 /**
@@ -27,9 +30,10 @@ function parse(e: InboxEvent, index: number): Parsed | null {
  * events for a record costs one read, not one per event — the portal's REST budget is spent per record, not per event.
  */
 async function coalesceWaitingUpdates(portalId: string, entityType: CrmEntityType, ids: number[], startedAt: Date) {
-  const event = `ONCRM${entityType.toUpperCase()}UPDATE`;
+  const events = [`ONCRM${entityType.toUpperCase()}UPDATE`, `ONCRM${entityType.toUpperCase()}MOVETOCATEGORY`];
   await getDb().$executeRaw`UPDATE "EventInbox" SET status = 'done', "processedAt" = now() AT TIME ZONE 'UTC', "lastError" = 'coalesced'
-    WHERE "portalId" = ${portalId} AND status = 'pending' AND event = ${event} AND "receivedAt" < ${startedAt}
+    WHERE "portalId" = ${portalId} AND status = 'pending' AND event = ANY(${events}::text[])
+      AND "receivedAt" < ${startedAt}
       AND payload->'data'->'FIELDS'->>'ID' = ANY(${ids.map(String)}::text[])`;
 }
 
