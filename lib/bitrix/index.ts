@@ -2,6 +2,6 @@
 export type * from "@/lib/bitrix/contract";
 export { BitrixError, classifyBitrixCode, isBitrixError } from "@/lib/bitrix/errors";
 export { bitrixFor, callWithToken, isIdempotent } from "@/lib/bitrix/client";
-export { exchangeAuthCode, exchangeRefreshToken, allowedOAuthOrigin } from "@/lib/bitrix/oauth";
+export { exchangeRefreshToken, allowedOAuthOrigin } from "@/lib/bitrix/oauth";
 export { encodePhpQuery } from "@/lib/bitrix/php-query";
 export { isAccessDenied, isNotFound } from "@/lib/bitrix/errors";

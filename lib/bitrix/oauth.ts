@@ -73,7 +73,3 @@ export function exchangeRefreshToken(serverEndpoint: string | null | undefined, 
   const params = { grant_type: "refresh_token", refresh_token: refreshToken };
   return serverEndpoint ? grant(serverEndpoint, params) : grantAnywhere(params);
 }
-
-export function exchangeAuthCode(serverEndpoint: string | null | undefined, code: string): Promise<OAuthTokens> {
-  return grant(serverEndpoint, { grant_type: "authorization_code", code });
-}

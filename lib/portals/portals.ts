@@ -1,23 +1,7 @@
 import "server-only";
 import type { PortalStatus } from "@prisma/client";
 import { getDb } from "@/lib/db";
-import { AppError } from "@/lib/http-errors";
 import { log } from "@/lib/log";
-
-export async function getPortalById(id: string) {
-  return getDb().portal.findUnique({ where: { id } });
-}
-
-export async function getPortalByMemberId(memberId: string) {
-  return getDb().portal.findUnique({ where: { memberId } });
-}
-
-export async function requireActivePortal(id: string) {
-  const portal = await getPortalById(id);
-  if (!portal) throw new AppError(404, "portal_not_found", "Unknown portal");
-  if (portal.status !== "active") throw new AppError(409, `portal_${portal.status}`, `The app is ${portal.status} on this portal`);
-  return portal;
-}
 
 /**
  * Stops all work for a portal after a terminal answer (PAYMENT_REQUIRED, revoked/disabled app, invalid_grant) so
