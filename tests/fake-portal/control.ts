@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { movePortal, revokePortalTokens } from "./core";
+import { handleItemControl } from "./control-items";
 import { armHold, releaseHold } from "./holds";
 import { confirmMethod, editAsUser, frameAuth, install, sendInstallEvent, uninstall, update, type InstallOptions } from "./lifecycle";
 import type { Entity, FakeBitrix, PortalState } from "./types";
@@ -86,6 +87,8 @@ export async function handleControl(fake: FakeBitrix, portal: PortalState, metho
       const id = editAsUser(fake, portal, entity, crm[2] === "new" ? null : Number(crm[2]), (parsed.fields ?? {}) as Record<string, unknown>, Number(parsed.userId ?? 1), method === "DELETE" ? "delete" : "update");
       return send(200, { id, record: portal.crm[entity].get(id) ?? null });
     }
+    const items = handleItemControl(fake, portal, method, url, parsed); // control-items.ts
+    if (items) return send(200, items.value);
     const route = ROUTES[`${method} ${url.pathname.replace(/\/$/, "")}`];
     if (!route) return send(404, { error: `no control route ${method} ${url.pathname}` });
     send(200, await route(fake, portal, parsed, url));

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { dealMove, moveEventData } from "./deal-moves";
+import { recordLegacyStageChange } from "./items-store";
 import { offlineNotifyDue, queueOfflineItem } from "./offline-queue";
 import { httpBuildQuery } from "./php";
 import type { CrmRecord, Entity, FakeBitrix, OfflineItem, PortalState } from "./types";
@@ -105,8 +106,9 @@ export function fireEvent(fake: FakeBitrix, portal: PortalState, event: string, 
 }
 
 function enqueueOffline(fake: FakeBitrix, portal: PortalState, event: string, data: Record<string, unknown> | null, userId: number | null, connector: string) {
-  const objectId = String((data?.FIELDS as Record<string, unknown> | undefined)?.ID ?? hex(4));
-  const messageId = createHash("md5").update(`${connector}|${event}|${objectId}`).digest("hex");
+  // MESSAGE_ID is md5(EVENT_NAME|json(EVENT_DATA)) (core modules/rest/lib/eventoffline.php getMessageId): one row per
+  // object and event, and per ENTITY_TYPE_ID for ONCRMDYNAMICITEM* (item 5 of two types are two objects)
+  const messageId = createHash("md5").update(`${event}|${JSON.stringify(data ?? false)}`).digest("hex");
   const item: OfflineItem = { ID: portal.nextOfflineId++, TIMESTAMP_X: fake.clock.iso(), EVENT_NAME: event, EVENT_DATA: data ?? false,
     EVENT_ADDITIONAL: { user_id: String(userId ?? 0) }, MESSAGE_ID: messageId, PROCESS_ID: null, ERROR: 0, connector };
   // The queue keeps only the latest state per object, merging into an error row too (offline-queue.ts).
@@ -134,6 +136,7 @@ export function crmWrite(fake: FakeBitrix, portal: PortalState, entity: Entity, 
   const store = portal.crm[entity];
   const now = fake.clock.iso();
   let moved: CrmRecord | null = null; // a deal's funnel change (deal-moves.ts)
+  const before = id === null ? undefined : store.get(id); // for the stage history (items-store.ts)
   if (action === "add") {
     id = portal.nextId[entity]++;
     store.set(id, { ...fields, ID: String(id), DATE_CREATE: now, DATE_MODIFY: now, CREATED_BY_ID: String(userId), MODIFY_BY_ID: String(userId) });
@@ -144,6 +147,7 @@ export function crmWrite(fake: FakeBitrix, portal: PortalState, entity: Entity, 
     store.set(id!, { ...prev, ...fields, ID: String(id), DATE_MODIFY: now, MODIFY_BY_ID: String(userId) });
   } else store.delete(id!);
   if (action !== "update") portal.crmIdsRevision[entity]++;
+  recordLegacyStageChange(fake, portal, entity, id!, before, store.get(id!));
   if (moved) fireEvent(fake, portal, "ONCRMDEALMOVETOCATEGORY", moveEventData(id!, moved), userId, connector);
   else fireEvent(fake, portal, crmEventName(entity, action), { FIELDS: { ID: String(id) } }, userId, connector);
   return id!;

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { FakeClock } from "./clock";
 import { handleControl } from "./control";
 import { hex, movedLocation } from "./core";
+import { seedItems } from "./items-store";
 import { handleOAuth } from "./oauth";
 import { handleRest } from "./rest";
 import { FIELDS, prng, seedRecord, seedUsers } from "./seed";
@@ -42,7 +43,7 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
     for (let id = 1; id <= n; id++) crm[e].set(id, seedRecord(e, id, rand, at));
     nextId[e] = n + 1;
   }
-  return {
+  const portal: PortalState = {
     index, memberId: hex(), port: 0, baseUrl: "", domain: "", clientEndpoint: "", users: seedUsers(), crm, crmIdsRevision: { deal: 0, contact: 0, company: 0, lead: 0 }, nextId,
     fields: structuredClone(FIELDS),
     app: { installed: false, finished: false, version: opts.app.version ?? 1, applicationToken: hex(), options: {}, status: "L", license: "pro", paymentExpired: false, disabled: false, lastOfflineNotifyAt: 0 },
@@ -53,7 +54,10 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
     faults: { script: [], fail503: 0, latencyMs: [0, 0], dropEvents: 0, duplicateEvents: 0, methodErrors: {} },
     webhook: { userId: 1, secret: hex(8) }, disk: { files: new Map(), nextId: 1, uploads: new Map(), templates: [] }, timeline: [],
     log: [], counters: { rest: {}, served503: 0, refreshes: 0, refreshAttempts: 0, eventsDelivered: 0, eventsDropped: 0, logSeq: 0 },
+    items: undefined as unknown as PortalState["items"],
   };
+  seedItems(fake, portal); // quotes, invoices, the "Projects" smart process, product rows, stage history
+  return portal;
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

@@ -4,13 +4,16 @@ import { crmMethods } from "./methods-crm";
 import { fileMethods, storeDiskFile } from "./methods-files";
 import { heldCall } from "./holds";
 import { eventMethods } from "./methods-events";
+import { itemMethods } from "./methods-items";
 import { knownMethod, systemMethods } from "./methods-system";
 import { parseStr } from "./php";
 import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
 import type { FakeBitrix, PortalState } from "./types";
 
 // /rest/<method>[.json], /rest/api/<method> (v3), /rest/<user>/<secret>/<method> (webhook), /rest/upload.json.
-export const METHODS: MethodTable = { ...crmMethods, ...fileMethods, ...eventMethods, ...systemMethods(() => METHODS), batch: () => null };
+// methods-items.ts comes after crmMethods and eventMethods: it extends crm.category.list and placement.list.
+export const METHODS: MethodTable = { ...crmMethods, ...fileMethods, ...eventMethods, ...itemMethods,
+  ...systemMethods(() => METHODS), batch: () => null };
 
 const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "content-type, authorization", "access-control-allow-methods": "GET, POST, OPTIONS" };
 

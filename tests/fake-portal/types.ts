@@ -110,10 +110,75 @@ export interface PortalState {
   /** crm.status.list rows, seeded on first use (methods-status.ts) */
   statuses?: StatusRow[];
   webhook: { userId: number; secret: string };
+  /** crm.item.* beyond the legacy entities, smart process types, product rows, stage history (items-store.ts) */
+  items: ItemsState;
   disk: { files: Map<number, Record<string, unknown>>; nextId: number; uploads: Map<string, number>; templates: { id: number; name: string; size: number; bare: boolean }[] };
   timeline: { ENTITY_TYPE: string; ENTITY_ID: number; COMMENT: string; FILES: { name: string; size: number }[]; AUTHOR_ID: number }[];
   log: LogEntry[];
   counters: { rest: Record<string, number>; served503: number; refreshes: number; refreshAttempts: number; eventsDelivered: number; eventsDropped: number; logSeq: number };
+}
+
+/** A smart process type as crm.type.list answers it (crm/data-types.md#type), flags "Y" / "N". */
+export interface CrmType {
+  id: number;
+  title: string;
+  code: string;
+  entityTypeId: number;
+  createdBy: number;
+  updatedBy: number;
+  createdTime: string;
+  updatedTime: string;
+  flags: Record<string, "Y" | "N">;
+}
+
+/** The records of one entity type the legacy crm.<entity>.* methods do not serve: quotes, new invoices, SPAs. */
+export interface ItemStore {
+  fields: Record<string, FieldDef>;
+  records: Map<number, CrmRecord>;
+  nextId: number;
+  /** funnels (crm.category.list) of types with funnels; the first is the default */
+  categories: { id: number; name: string }[];
+}
+
+/** crm.item.productrow.* (crm/data-types.md#crm_item_product_row) */
+export interface ProductRow {
+  id: number;
+  ownerId: number;
+  ownerType: string;
+  productId: number;
+  productName: string;
+  price: number;
+  quantity: number;
+  discountTypeId: number;
+  discountRate: number;
+  discountSum: number;
+  taxRate: number | null;
+  taxIncluded: "Y" | "N";
+  measureCode: number;
+  measureName: string;
+  sort: number;
+}
+
+/** One crm.stagehistory.list record (api-reference/crm/crm-stage-history-list.md), with its entity type. */
+export interface StageHistoryRow {
+  entityTypeId: number;
+  ID: number;
+  TYPE_ID: 1 | 2 | 3 | 5;
+  OWNER_ID: number;
+  CREATED_TIME: string;
+  CATEGORY_ID: number | null;
+  SEMANTIC_ID: "P" | "S" | "F";
+  STAGE_ID: string;
+}
+
+export interface ItemsState {
+  types: CrmType[];
+  nextTypeId: number;
+  stores: Map<number, ItemStore>;
+  productRows: ProductRow[];
+  nextProductRowId: number;
+  stageHistory: StageHistoryRow[];
+  nextStageHistoryId: number;
 }
 
 export interface TokenInfo { portal: PortalState; userId: number; expiresAtMs: number }
