@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffRecords, normalise } from "@/lib/history/diff";
+import { diffMultiItems, diffRecords, normalise, sameValue } from "@/lib/history/diff";
 
 const meta = {
   TITLE: { type: "string" }, OPPORTUNITY: { type: "double" }, UF_CRM_BUDGET: { type: "money" }, CLOSEDATE: { type: "date" },
@@ -35,5 +35,44 @@ describe("diffRecords by field type", () => {
   it("reports normalised old and new values", () => {
     expect(d("OPPORTUNITY", "100.00", "250.5")).toEqual([{ field: "OPPORTUNITY", oldValue: 100, newValue: 250.5 }]);
     expect(normalise({ type: "string", isMultiple: true }, ["b", "a"])).toEqual(["a", "b"]);
+  });
+});
+
+describe("multiple fields (PHONE, EMAIL, WEB, IM): item by item, with type and ID", () => {
+  const phone = (ID: string | undefined, VALUE: string, VALUE_TYPE = "WORK") =>
+    ({ ...(ID ? { ID } : {}), VALUE_TYPE, VALUE, TYPE_ID: "PHONE" });
+
+  it("stores old and new items as {VALUE_TYPE, VALUE, ID}, in a stable order", () => {
+    const before = [phone("2", "+49 30 2"), phone("1", "+49 30 1")];
+    const after = [phone("1", "+49 30 1"), phone("2", "+49 30 9", "MOBILE")];
+    expect(diffRecords(meta, { PHONE: before }, { PHONE: after })).toEqual([{ field: "PHONE",
+      oldValue: [{ VALUE_TYPE: "WORK", VALUE: "+49 30 1", ID: "1" }, { VALUE_TYPE: "WORK", VALUE: "+49 30 2", ID: "2" }],
+      newValue: [{ VALUE_TYPE: "MOBILE", VALUE: "+49 30 9", ID: "2" }, { VALUE_TYPE: "WORK", VALUE: "+49 30 1", ID: "1" }],
+    }]);
+    expect(normalise(meta.PHONE, { 0: phone("1", "+1") })).toEqual([{ VALUE_TYPE: "WORK", VALUE: "+1", ID: "1" }]);
+    expect(normalise(meta.PHONE, [])).toBeNull();
+  });
+
+  it("pairs items by ID: a changed value or type is one change, not a removal and an addition", () => {
+    expect(diffMultiItems([phone("1", "+1"), phone("2", "+2")], [phone("1", "+1"), phone("2", "+3", "HOME")])).toEqual({
+      added: [], removed: [],
+      changed: [{ from: { VALUE_TYPE: "WORK", VALUE: "+2", ID: "2" }, to: { VALUE_TYPE: "HOME", VALUE: "+3", ID: "2" } }],
+    });
+  });
+
+  it("reads added and removed items, and pairs the rest by value (a value saved again under a new ID is no change)", () => {
+    expect(diffMultiItems([phone("1", "+1"), phone("2", "+2")], [phone("9", "+1"), phone("3", "+4", "FAX")])).toEqual({
+      added: [{ VALUE_TYPE: "FAX", VALUE: "+4", ID: "3" }], removed: [{ VALUE_TYPE: "WORK", VALUE: "+2", ID: "2" }],
+      changed: [],
+    });
+    expect(diffMultiItems(null, [phone("3", "+4")]).added).toHaveLength(1);
+  });
+
+  it("reads the \"TYPE:VALUE\" strings of changes stored before, compared with items by type and value", () => {
+    expect(normalise(meta.PHONE, ["WORK:+49:30"])).toEqual([{ VALUE_TYPE: "WORK", VALUE: "+49:30" }]);
+    expect(sameValue(meta.PHONE, ["WORK:+1"], [phone("7", "+1")])).toBe(true);
+    expect(sameValue(meta.PHONE, ["WORK:+1"], [phone("7", "+1", "HOME")])).toBe(false);
+    expect(diffMultiItems(["WORK:+1", "HOME:+2"], ["WORK:+1"])).toEqual({
+      added: [], removed: [{ VALUE_TYPE: "HOME", VALUE: "+2" }], changed: [] });
   });
 });

@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
+import { diffMultiItems, multiItems, type MultiItem } from "@/lib/history/diff";
 import { refreshFieldMeta, type ValueItem } from "@/lib/history/fields";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { dict, type Dict } from "@/lib/i18n";
@@ -49,9 +50,32 @@ export const TimeZoneSchema = z.string().max(64).refine(isTimeZone, "must be an 
 export function valueText(v: unknown, meta?: FieldMeta): string {
   if (v === null || v === undefined || v === "") return "—";
   if (Array.isArray(v)) return v.map((x) => valueText(x, meta)).join(", ");
-  if (typeof v === "object") return String((v as Record<string, unknown>).VALUE ?? (v as Record<string, unknown>).name ?? JSON.stringify(v));
+  const o = v as Record<string, unknown>;
+  if (typeof v === "object" && o.VALUE_TYPE !== undefined) return `${String(o.VALUE)} (${String(o.VALUE_TYPE)})`;
+  if (typeof v === "object") return String(o.VALUE ?? o.name ?? JSON.stringify(v));
   const item = meta?.items?.find((i) => i.ID === String(v));
   return item ? item.VALUE : String(v);
+}
+
+/** Items as stored since they are diffed one by one; older changes hold "TYPE:VALUE" strings, shown as they were. */
+const isItemList = (v: unknown) =>
+  v === null || v === undefined || (Array.isArray(v) && v.every((x) => typeof x === "object"));
+
+/**
+ * A multiple field's change (PHONE, EMAIL, WEB, IM): the items before, and what happened to them one by one —
+ * "phone +49 30 1 → +49 30 2 (WORK)", "+ phone +49 30 1234 (WORK)", "− e-mail a@b.de (HOME)".
+ */
+export function multifieldText(label: string, before: unknown, after: unknown): { oldValue: string; newValue: string } {
+  const { added, removed, changed } = diffMultiItems(before, after);
+  const item = (i: MultiItem) => `${i.VALUE} (${i.VALUE_TYPE})`;
+  const lines = [
+    ...changed.map(({ from, to }) => (from.VALUE_TYPE === to.VALUE_TYPE
+      ? `${label} ${from.VALUE} → ${to.VALUE} (${to.VALUE_TYPE})` : `${label} ${item(from)} → ${item(to)}`)),
+    ...added.map((i) => `+ ${label} ${item(i)}`),
+    ...removed.map((i) => `− ${label} ${item(i)}`),
+  ];
+  const list = (v: unknown) => valueText(multiItems(v).length ? multiItems(v) : null);
+  return { oldValue: list(before), newValue: lines.length ? lines.join("; ") : list(after) };
 }
 
 /** Fields whose values are codes named by a portal directory (crm.status.list, crm.category.list). */
@@ -130,10 +154,17 @@ export async function presentChanges(portalId: string, entityType: string, chang
   const labels = await labelsFor(portalId, entityType, changes, t);
   const text = (field: string, v: unknown) =>
     field === RECORD_FIELD && typeof v === "string" && RECORD_STATES[v] ? t[RECORD_STATES[v]] : valueText(v, labels.meta(field));
+  const values = (c: ChangeToPresent) => {
+    const meta = labels.meta(c.field);
+    if (meta?.type !== "crm_multifield" || !isItemList(c.oldValue) || !isItemList(c.newValue)) {
+      return { oldValue: text(c.field, c.oldValue), newValue: text(c.field, c.newValue) };
+    }
+    return multifieldText(labels.field(c.field).toLocaleLowerCase(lang), c.oldValue, c.newValue);
+  };
   return changes.map((c) => ({
     id: String(c.id), changedAt: formatDate(c.changedAt, lang, timeZone), changedAtIso: c.changedAt.toISOString(),
     field: labels.field(c.field), fieldCode: c.field, who: labels.user(c.changedById),
-    oldValue: text(c.field, c.oldValue), newValue: text(c.field, c.newValue),
+    ...values(c),
     revertible: c.field !== RECORD_FIELD && !labels.meta(c.field)?.isReadOnly,
   }));
 }

@@ -7,7 +7,7 @@ import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
 import { callOrDefer, type RunnerFor } from "@/lib/lifecycle/confirm";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
-import { normalise, type FieldMetaLite } from "@/lib/history/diff";
+import { multiItems, multiKey, normalise, sameValue, type FieldMetaLite, type MultiItem } from "@/lib/history/diff";
 import { valueText } from "@/lib/history/present";
 import { dict } from "@/lib/i18n";
 import { getFieldMeta } from "@/lib/history/fields";
@@ -20,8 +20,34 @@ import { resolveUserNames } from "@/lib/history/users";
 // Methods that need an admin's confirmation go through the pending-call flow (callOrDefer), and on confirmation the
 // whole revert runs again (revertRunner).
 
+/**
+ * A multiple field put back to `target` from what the record holds now, in Bitrix24's update form (b24restdocs
+ * crm/contacts/crm-contact-update.md "Working with Multiple Fields"): an item named by ID is overwritten, `{ID,
+ * VALUE: ""}` deletes it, an item without ID is added, and items not named stay. Items still there (by ID, else by
+ * type and value) are kept or overwritten; a target item gone since is added anew (its old ID no longer exists).
+ */
+function multifieldWire(target: unknown, current: unknown): Record<string, string>[] {
+  const have = multiItems(current).filter((i) => i.ID !== undefined);
+  const out: Record<string, string>[] = [];
+  const unmatched: MultiItem[] = [];
+  for (const want of multiItems(target)) {
+    const i = have.findIndex((h) => want.ID !== undefined && h.ID === want.ID);
+    if (i < 0) unmatched.push(want);
+    else if (multiKey(have.splice(i, 1)[0]!) !== multiKey(want)) {
+      out.push({ ID: want.ID!, VALUE_TYPE: want.VALUE_TYPE, VALUE: want.VALUE });
+    }
+  }
+  for (const want of unmatched) {
+    const i = have.findIndex((h) => multiKey(h) === multiKey(want));
+    if (i >= 0) have.splice(i, 1);
+    else out.push({ VALUE_TYPE: want.VALUE_TYPE, VALUE: want.VALUE });
+  }
+  return [...out, ...have.map((h) => ({ ID: h.ID!, VALUE: "" }))];
+}
+
 /** Stored values are normalised (lib/history/diff.ts); Bitrix24 wants its own spelling back. */
-export function toWireValue(meta: FieldMetaLite | undefined, v: unknown): unknown {
+export function toWireValue(meta: FieldMetaLite | undefined, v: unknown, current?: unknown): unknown {
+  if (meta?.type === "crm_multifield") return multifieldWire(v, current);
   if (v === null || v === undefined) return "";
   if (meta?.type === "boolean") return v === true ? "Y" : v === false ? "N" : v;
   if (Array.isArray(v) || typeof v === "object") return v;
@@ -85,18 +111,21 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   const fieldMeta = meta[change.field];
   if (fieldMeta?.isReadOnly) throw new AppError(400, "not_revertible", `${change.field} is read-only`);
   // Only a field that still holds what this change wrote is put back; anything else would silently undo a later edit.
-  const current = normalise(fieldMeta, (await readCurrent(portalId, change.entityType, change.entityId, session))[change.field]);
-  if (!opts.overwrite && JSON.stringify(current ?? null) !== JSON.stringify(change.newValue ?? null)) {
+  const currentRaw = (await readCurrent(portalId, change.entityType, change.entityId, session))[change.field];
+  const current = normalise(fieldMeta, currentRaw);
+  if (!opts.overwrite && !sameValue(fieldMeta, current, change.newValue)) {
     const shown = valueText(current);
     throw new AppError(409, "conflict", `${dict(session?.lang ?? "en").revertConflict} ${shown}`, { currentValue: current ?? null, currentText: shown });
   }
-  const value = toWireValue(fieldMeta, change.oldValue);
+  const value = toWireValue(fieldMeta, change.oldValue, currentRaw);
   const features = ((await db.capabilityProfile.findUnique({ where: { portalId } }))?.features ?? {}) as Record<string, string>;
   const connector = features.rest_auth_connector === "Y" ? AUTH_CONNECTOR : undefined;
   // The snapshot takes the value before the write, so an echo event (portals without rest_auth_connector) diffs to
   // nothing; a write that fails or waits for an admin's confirmation puts the snapshot back (revertRunner runs the
   // whole revert again once it is confirmed). No REST call inside a transaction: PGlite has one session.
-  const restore = await setSnapshotField(portalId, change.entityType, change.entityId, change.field, value);
+  // a multiple field's write names only the items it touches: the snapshot takes the whole list it leaves
+  const expected = fieldMeta?.type === "crm_multifield" ? change.oldValue : value;
+  const restore = await setSnapshotField(portalId, change.entityType, change.entityId, change.field, expected);
   const method = `crm.${change.entityType}.update`;
   const params = { id: change.entityId, fields: { [change.field]: value } };
   let outcome: Awaited<ReturnType<typeof callOrDefer>>;

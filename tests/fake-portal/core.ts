@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { dealMove, moveEventData } from "./deal-moves";
+import { writeMultifields } from "./multifield";
 import { recordLegacyStageChange } from "./items-store";
 import { offlineNotifyDue, queueOfflineItem } from "./offline-queue";
 import { httpBuildQuery } from "./php";
@@ -139,11 +140,12 @@ export function crmWrite(fake: FakeBitrix, portal: PortalState, entity: Entity, 
   const before = id === null ? undefined : store.get(id); // for the stage history (items-store.ts)
   if (action === "add") {
     id = portal.nextId[entity]++;
+    fields = writeMultifields(portal, portal.fields[entity], null, fields);
     store.set(id, { ...fields, ID: String(id), DATE_CREATE: now, DATE_MODIFY: now, CREATED_BY_ID: String(userId), MODIFY_BY_ID: String(userId) });
   } else if (action === "update") {
     const prev = store.get(id!)!;
     moved = entity === "deal" ? dealMove(portal, prev, fields) : null;
-    if (moved) fields = moved;
+    fields = writeMultifields(portal, portal.fields[entity], prev, moved ?? fields);
     store.set(id!, { ...prev, ...fields, ID: String(id), DATE_MODIFY: now, MODIFY_BY_ID: String(userId) });
   } else store.delete(id!);
   if (action !== "update") portal.crmIdsRevision[entity]++;
