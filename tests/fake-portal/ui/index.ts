@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { appPageUrl, editAsUser, frameAuth, installUrl, withQuery } from "../lifecycle";
 import { parseStr } from "../php";
 import { ENTITIES, type Entity, type FakeBitrix, type PortalState } from "../types";
+import { dealMoveSection, itemCard, itemList, itemNav, itemPost, productRowsSection } from "./items";
 import { PARENT_JS } from "./parent-js";
 
 // The portal in a browser: home, CRM lists and cards with the app's tabs and widgets, the app's main page and
@@ -14,7 +15,7 @@ const ENTITY_TITLES: Record<Entity, string> = { deal: "Deals", contact: "Contact
 
 function layout(ctx: UiContext, userId: number, title: string, body: string) {
   const u = ctx.portal.users.get(userId);
-  const nav = ENTITIES.map((e) => `<a href="/crm/${e}/">${ENTITY_TITLES[e]}</a>`).join("");
+  const nav = ENTITIES.map((e) => `<a href="/crm/${e}/">${ENTITY_TITLES[e]}</a>`).join("") + itemNav(ctx.portal);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>
 body{margin:0;font:13px "Helvetica Neue",Arial,sans-serif;background:#eef2f4;color:#333}
 header{background:#2fc6f6;color:#fff;padding:10px 20px;display:flex;gap:20px;align-items:center}header a{color:#fff}
@@ -64,7 +65,12 @@ function card(ctx: UiContext, entity: Entity, id: number, userId: number, url: U
   const form = `<form method="POST" class="card">${fields.map(([k, d]) => `<label for="f-${k}">${esc(d.formLabel ?? d.title)}</label><input id="f-${k}" name="fields[${k}]" value="${esc(rec[k])}">`).join("")}
 <p><button type="submit">Save</button></p></form>`;
   const selected = tab !== null ? tabs[Number(tab)] : widget !== null ? widgets[Number(widget)] : undefined;
-  const body = selected ? `<div class="card">${frame(ctx, userId, selected.handler, selected.placement, { ID: String(id) }, lang, selected.title || "App")}</div>` : form;
+  // a deal card also moves the deal to another funnel; deals and leads show their product rows (ui/items.ts)
+  const extras = (entity === "deal" ? dealMoveSection(ctx.portal, id) : "")
+    + (entity === "deal" || entity === "lead"
+      ? productRowsSection(ctx.portal, entity === "deal" ? 2 : 1, id, url.pathname) : "");
+  const opened = selected && frame(ctx, userId, selected.handler, selected.placement, { ID: String(id) }, lang, selected.title || "App");
+  const body = opened ? `<div class="card">${opened}</div>` : form + extras;
   return `<h1>${esc(rec.TITLE ?? `${rec.NAME ?? ""} ${rec.LAST_NAME ?? ""}`)}</h1><p>${toolbar}</p><div class="tabs">${tabLinks}</div>${body}`;
 }
 
@@ -78,6 +84,17 @@ export async function handleUi(req: IncomingMessage, res: ServerResponse, ctx: U
   const userId = currentUser(req, url, res, ctx.portal);
   const lang = url.searchParams.get("lang") ?? "en";
   const html = (title: string, body: string): void => void res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(layout(ctx, userId, title, body));
+  const itemRedirect = req.method === "POST" && itemPost(ctx.portal, ctx.fake, url.pathname, ctx.body ?? "", userId);
+  if (itemRedirect) return void res.writeHead(303, { location: itemRedirect }).end();
+  const typeCard = /^\/crm\/type\/(\d+)\/details\/(\d+)\/?$/.exec(url.pathname);
+  if (typeCard) {
+    const frameIn = (handler: string, placement: string, options: Record<string, unknown>, title: string) =>
+      frame(ctx, userId, handler, placement, options, lang, title);
+    const [t, id] = [Number(typeCard[1]), Number(typeCard[2])];
+    return html("CRM card", itemCard(ctx.portal, ctx.fake.clock, t, id, url, frameIn));
+  }
+  const typeList = /^\/crm\/type\/(\d+)\/?$/.exec(url.pathname);
+  if (typeList) return html("CRM", itemList(ctx.portal, Number(typeList[1])));
   const cardMatch = /^\/crm\/(deal|contact|company|lead)\/details\/(\d+)\/?$/.exec(url.pathname);
   if (cardMatch && req.method === "POST") {
     const fields = (parseStr(ctx.body ?? "").fields ?? {}) as Record<string, unknown>;
