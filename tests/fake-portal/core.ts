@@ -84,9 +84,25 @@ export function eventBody(fake: FakeBitrix, portal: PortalState, event: string, 
   return httpBuildQuery({ event, event_handler_id: String(handlerId), data: data ?? undefined, ts: String(fake.clock.nowSec()), auth: eventAuth(fake, portal, event, userId) });
 }
 
+/** Online deliveries per portal since it started: the k-th is the one `faults.dropEvents` may drop. */
+const deliveries = new WeakMap<PortalState, number>();
+
+/**
+ * `faults.dropEvents` is the share of online deliveries lost, chosen deterministically so a test is not left to
+ * chance: the k-th delivery is dropped when ⌊k·share⌋ > ⌊(k−1)·share⌋ (1 drops all, 0.5 every 2nd, 0.25 every 4th).
+ * Bitrix24 never resends an online event whose delivery failed ("will log the failure but will not resend the
+ * event", b24restdocs api-reference/events/index.md), so a dropped delivery is lost for good.
+ */
+function dropsNext(portal: PortalState): boolean {
+  const share = portal.faults.dropEvents;
+  const k = (deliveries.get(portal) ?? 0) + 1;
+  deliveries.set(portal, k);
+  return share > 0 && Math.floor(k * share + 1e-9) > Math.floor((k - 1) * share + 1e-9);
+}
+
 function deliver(fake: FakeBitrix, portal: PortalState, handler: string, body: string) {
   const f = portal.faults;
-  if (f.dropEvents > 0 && Math.random() < f.dropEvents) {
+  if (dropsNext(portal)) {
     portal.counters.eventsDropped++;
     return;
   }

@@ -13,7 +13,11 @@ function matches(rec: CrmRecord, filter: Record<string, unknown>): boolean {
     const m = /^(>=|<=|!=|!@|>|<|=|!|%|@)?(.+)$/.exec(rawKey)!;
     const op = m[1] ?? "=";
     const have = rec[m[2]!];
-    const num = (v: unknown) => Number(v);
+    // Date fields compare as instants: `>=DATE_MODIFY` with an ISO 8601 value and any offset (b24restdocs
+    // api-reference/crm/deals/crm-deal-list.md filter prefixes; dates as in api-reference/data-types.md).
+    const isDate = (v: unknown) =>
+      typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v));
+    const num = (v: unknown) => (isDate(have) && isDate(v) ? Date.parse(String(v)) : Number(v));
     // A form body gives arrays as {"0": …}; JSON as arrays.
     const wants = (Array.isArray(want) ? want : want && typeof want === "object" ? Object.values(want) : [want]).map(String);
     switch (op) {
