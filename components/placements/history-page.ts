@@ -32,8 +32,17 @@ export function shell(ctx: PageContext, mode: "tab" | "widget" | "renew", body: 
 <body><main class="page" data-mode="${mode}">${body}</main>${jsonScript("history-config", { token: ctx.token, expiresAt: ctx.tokenExpiresAt, title: ctx.title, lang: ctx.lang, strings, ...config })}</body></html>`.value}`;
 }
 
+/** A merged change says so instead of passing for one edit (docs/history.md "Merged edits"). */
+function when(r: HistoryRow, t: Dict): Html {
+  const at = html`<time datetime="${r.changedAtIso}">${r.changedAt}</time>`;
+  if (!r.mergedFrom) return at;
+  const fill: Record<string, string> = { from: r.mergedFrom, to: r.changedAt, who: r.who };
+  const text = t.mergedBetween.replace(/\{(from|to|who)\}/g, (_, k: string) => fill[k]!);
+  return html`${at}<br><small class="merged" data-merged-from="${r.mergedFromIso ?? ""}">${text}</small>`;
+}
+
 function row(r: HistoryRow, t: Dict, canRevert: boolean): Html {
-  return html`<tr><td data-label="${t.when}"><time datetime="${r.changedAtIso}">${r.changedAt}</time></td><td data-label="${t.field}" class="field">${r.field}</td>
+  return html`<tr><td data-label="${t.when}">${when(r, t)}</td><td data-label="${t.field}" class="field">${r.field}</td>
 <td data-label="${t.who}">${r.who}</td><td data-label="${t.oldValue}" class="old">${r.oldValue}</td><td data-label="${t.newValue}" class="new">${r.newValue}</td>
 ${canRevert ? html`<td class="act">${r.revertible ? html`<button type="button" class="link" data-revert="${r.id}" aria-label="${t.revert}: ${r.field}">${t.revert}</button>` : ""}</td>` : ""}</tr>`;
 }

@@ -16,7 +16,10 @@ export const MAX_PAUSED_WAIT_MS = 7 * 24 * 3600_000;
 /** Rows per claim: enough that a burst of edits becomes a few batched fetches, small enough to settle quickly. */
 export const CLAIM_LIMIT = 200;
 
-interface Row { id: bigint; portalId: string; event: string; payload: { data?: Record<string, unknown> | null; user_id?: string | null }; attempts: number; receivedAt: Date; portalStatus: string }
+interface Row {
+  id: bigint; portalId: string; event: string; attempts: number; receivedAt: Date; portalStatus: string; source: string;
+  payload: { data?: Record<string, unknown> | null; user_id?: string | null; ts?: string | null };
+}
 
 async function claim(workerId: string, limit: number): Promise<Row[]> {
   const db = getDb();
@@ -26,7 +29,8 @@ async function claim(workerId: string, limit: number): Promise<Row[]> {
       WHERE i.status = 'pending' AND i."nextAttemptAt" <= now() ORDER BY i.id LIMIT ${limit} FOR UPDATE OF i SKIP LOCKED)
     UPDATE "EventInbox" e SET status = 'processing', "lockedAt" = now(), "lockedBy" = ${workerId}, attempts = e.attempts + 1
     FROM c, "Portal" p WHERE e.id = c.id AND p.id = e."portalId"
-    RETURNING e.id, e."portalId", e.event, e.payload, e.attempts, e."receivedAt", p.status::text AS "portalStatus"`;
+    RETURNING e.id, e."portalId", e.event, e.payload, e.attempts, e."receivedAt", p.status::text AS "portalStatus",
+      e.source`;
 }
 
 async function retryOrDeadLetter(row: Row, error: unknown) {
@@ -60,7 +64,8 @@ export async function processInboxBatch(workerId: string, limit = CLAIM_LIMIT): 
   const active = rows.filter((r) => r.portalStatus === "active");
   for (const row of rows.filter((r) => r.portalStatus !== "active")) await settleStopped(row);
   const errors = await dispatchEvents(active.map((row) => ({ portalId: row.portalId, event: row.event, data: row.payload.data ?? null,
-    userId: row.payload.user_id ? Number(row.payload.user_id) : null, receivedAt: row.receivedAt })));
+    userId: row.payload.user_id ? Number(row.payload.user_id) : null, receivedAt: row.receivedAt, source: row.source,
+    ts: row.payload.ts ?? null })));
   const done = active.filter((_, i) => !errors[i]);
   if (done.length) await getDb().eventInbox.updateMany({ where: { id: { in: done.map((r) => r.id) } }, data: { status: "done", processedAt: new Date(), lockedBy: null, lastError: null } });
   for (const row of done) bumpMetric(row.portalId, "events.processed");

@@ -3,6 +3,7 @@ import { Prisma } from "@prisma/client";
 import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { getFieldMeta } from "@/lib/history/fields";
+import type { ReadTrigger } from "@/lib/history/merged";
 import { fetchRecords } from "@/lib/history/records";
 import { applySnapshots, RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
@@ -26,13 +27,15 @@ export interface CrmDeletion {
  * add (their first snapshot is recorded as "created"). Ids deleted meanwhile are skipped: their delete event records
  * that. Returns the number of changes stored.
  */
-export async function captureRecords(portalId: string, entityType: CrmEntityType, ids: number[], opts: { created?: Set<number>; client?: BitrixClient } = {}): Promise<number> {
+export async function captureRecords(portalId: string, entityType: CrmEntityType, ids: number[],
+  opts: { created?: Set<number>; triggers?: Map<number, ReadTrigger>; client?: BitrixClient } = {}): Promise<number> {
   const client = opts.client ?? (await bitrixFor(portalId));
   const meta = await getFieldMeta(portalId, entityType, client);
   const records = await fetchRecords(client, entityType, ids, meta);
   // Names first: a change must never be visible before its author's name is (the tab would show "#<id>").
   await resolveUserNames(portalId, [...records.values()].map((r) => Number(r.MODIFY_BY_ID)), client);
-  return applySnapshots(portalId, entityType, [...records.values()], meta, { source: "event", created: opts.created });
+  return applySnapshots(portalId, entityType, [...records.values()], meta, { source: "event", created: opts.created,
+    triggers: opts.triggers });
 }
 
 /** The ids among `ids` that the portal still has (read with the app's token, which sees every record). */

@@ -23,6 +23,9 @@ export interface HistoryRow {
   oldValue: string;
   newValue: string;
   revertible: boolean;
+  /** a merged change (docs/history.md "Merged edits"): when the interval its edits fall in began; null: one edit */
+  mergedFrom: string | null;
+  mergedFromIso: string | null;
 }
 
 export interface ChangeToPresent {
@@ -32,6 +35,8 @@ export interface ChangeToPresent {
   newValue: unknown;
   changedById: number | null;
   changedAt: Date;
+  /** set when one read stood for what may be several edits, made after this instant (lib/history/merged.ts) */
+  mergedFrom?: Date | null;
   /** when we recorded it: a code unknown to labels read before that is new to the portal, not deleted from it */
   createdAt?: Date;
 }
@@ -166,5 +171,7 @@ export async function presentChanges(portalId: string, entityType: string, chang
     field: labels.field(c.field), fieldCode: c.field, who: labels.user(c.changedById),
     ...values(c),
     revertible: c.field !== RECORD_FIELD && !labels.meta(c.field)?.isReadOnly,
+    mergedFrom: c.mergedFrom ? formatDate(c.mergedFrom, lang, timeZone) : null,
+    mergedFromIso: c.mergedFrom?.toISOString() ?? null,
   }));
 }

@@ -2,12 +2,14 @@ import "server-only";
 import { Prisma } from "@prisma/client";
 import { getDb, getPool } from "@/lib/db";
 import { diffRecords, type FieldMetaLite } from "@/lib/history/diff";
+import { mergedFrom, type ChangeSource, type ReadTrigger } from "@/lib/history/merged";
 import type { CrmRecord } from "@/lib/history/records";
 
-// The one place where fetched records meet their snapshots — for live capture (source "event") and for the backfill
-// (source "backfill": a re-run after missed events records what changed meanwhile). In one transaction the
-// snapshot rows are locked in id order (no deadlock between workers), each record is diffed against its snapshot,
-// an older fetched state never overwrites a newer snapshot, and changes and snapshots are written together.
+// The one place where fetched records meet their snapshots — for live capture (source "event"), the backfill
+// (source "backfill": a re-run after missed events records what changed meanwhile) and the reconciliation sweep
+// (source "reconciled", reconcile.ts); a read that may stand for several edits says so (merged.ts). In one
+// transaction the snapshot rows are locked in id order (no deadlock between workers), each record is diffed
+// against its snapshot, an older fetched state never overwrites a newer snapshot, and changes and snapshots are written together.
 
 /** The pseudo-field of whole-record changes: created / deleted. */
 export const RECORD_FIELD = "__record__";
@@ -51,7 +53,10 @@ export async function insertFirstSnapshots(portalId: string, entityType: string,
 }
 
 export interface ApplyOptions {
-  source: "event" | "backfill";
+  /** "event": live capture; "backfill" and "reconciled": passes that find what changed meanwhile (reconcile.ts) */
+  source: ChangeSource;
+  /** live capture: what made it read each record — whether the read may stand for several edits (merged.ts) */
+  triggers?: Map<number, ReadTrigger>;
   /** ids whose event was an add: their first snapshot is recorded as "created" */
   created?: Set<number>;
   /** extra writes that must commit with the snapshots (the backfill's cursor); throwing aborts everything */
@@ -75,7 +80,11 @@ export async function applySnapshots(portalId: string, entityType: string, recor
       if (before?.modifiedAt && before.modifiedAt > modifiedAt) continue; // a newer state is already the baseline
       const diff = before ? diffRecords(meta, before.fields, record) : opts.created?.has(entityId) ? [{ field: RECORD_FIELD, oldValue: null, newValue: "created" }] : [];
       const changedById = Number(record.MODIFY_BY_ID) || null;
-      for (const c of diff) changes.push({ portalId, entityType, entityId, field: c.field, oldValue: json(c.oldValue), newValue: json(c.newValue), changedById, changedAt: modifiedAt, source: opts.source });
+      const merged = mergedFrom(opts.source, before?.modifiedAt ?? null, modifiedAt, opts.triggers?.get(entityId));
+      for (const c of diff) {
+        changes.push({ portalId, entityType, entityId, field: c.field, oldValue: json(c.oldValue),
+          newValue: json(c.newValue), changedById, changedAt: modifiedAt, source: opts.source, mergedFrom: merged });
+      }
       if (!before) fresh.push(record);
       else if (diff.length || before.modifiedAt?.getTime() !== modifiedAt.getTime()) updated.push(record);
     }

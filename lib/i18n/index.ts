@@ -38,6 +38,7 @@ const en = {
   restCalls: "REST calls per minute", limitHits: "Limit hits (503) per minute", eventsPerMinute: "Events processed per minute", budget: "Request budget in use",
   statusPending: "waiting for an administrator", statusDone: "confirmed", statusDenied: "denied", statusFailed: "failed", statusExpired: "expired",
   checkedAt: "Checked", portalVersion: "Version", entityNames: "deal|contact|company|lead", lastHour: "last hour",
+  mergedBetween: "changed between {from} and {to}; last edited by {who}",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -79,6 +80,7 @@ const ru: Dict = {
   restCalls: "Вызовов REST в минуту", limitHits: "Превышений лимита (503) в минуту", eventsPerMinute: "Событий обработано в минуту", budget: "Занято из бюджета запросов",
   statusPending: "ждёт администратора", statusDone: "подтверждён", statusDenied: "отклонён", statusFailed: "ошибка", statusExpired: "истёк",
   checkedAt: "Проверено", portalVersion: "Версия", entityNames: "сделка|контакт|компания|лид", lastHour: "за час",
+  mergedBetween: "изменено между {from} и {to}; последнее изменение: {who}",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

@@ -1,6 +1,7 @@
 import "server-only";
 import { captureRecords, existingRecords, recordDeletion, type CrmEntityType } from "@/lib/history/capture";
 import { getDb } from "@/lib/db";
+import type { ReadTrigger } from "@/lib/history/merged";
 import type { InboxEvent } from "@/lib/events/handlers/types";
 
 // ONCRM{DEAL,CONTACT,COMPANY,LEAD}{ADD,UPDATE,DELETE}: only the ID arrives (CONTRACTS.md §2.7); the history module
@@ -37,6 +38,19 @@ async function coalesceWaitingUpdates(portalId: string, entityType: CrmEntityTyp
       AND payload->'data'->'FIELDS'->>'ID' = ANY(${ids.map(String)}::text[])`;
 }
 
+/** Per record, the events one read settles: whether it may stand for several edits (lib/history/merged.ts). */
+function readTriggers(events: (readonly [number, InboxEvent])[]): Map<number, ReadTrigger> {
+  const out = new Map<number, ReadTrigger>();
+  for (const [id, e] of events) {
+    const t = out.get(id) ?? { events: 0, offline: false, lastEventAt: null };
+    const ts = e.source !== "offline" && e.ts ? new Date(Number(e.ts) * 1000) : null;
+    const valid = ts && !Number.isNaN(ts.getTime()) ? ts : null;
+    out.set(id, { events: t.events + 1, offline: t.offline || e.source === "offline",
+      lastEventAt: valid && (!t.lastEventAt || valid > t.lastEventAt) ? valid : t.lastEventAt });
+  }
+  return out;
+}
+
 /** Handles CRM events together; returns each event's error (null = done). A failed fetch fails its whole group. */
 export async function handleCrmEvents(events: InboxEvent[]): Promise<unknown[]> {
   const errors: unknown[] = events.map(() => null);
@@ -49,9 +63,10 @@ export async function handleCrmEvents(events: InboxEvent[]): Promise<unknown[]> 
   for (const group of groups.values()) {
     const { portalId } = events[group[0]!.index]!;
     const created = new Set(group.filter((p) => p.action === "add").map((p) => p.id));
+    const triggers = readTriggers(group.map((p) => [p.id, events[p.index]!] as const));
     try {
       const startedAt = new Date();
-      await captureRecords(portalId, group[0]!.entityType, group.map((p) => p.id), { created });
+      await captureRecords(portalId, group[0]!.entityType, group.map((p) => p.id), { created, triggers });
       await coalesceWaitingUpdates(portalId, group[0]!.entityType, group.map((p) => p.id), startedAt);
     } catch (e) {
       for (const p of group) errors[p.index] = e;
