@@ -29,7 +29,8 @@ function listCommands(entityType: string, lastId: number, lists: number, select:
  * failed inside the (successful) batch is never read as the end of the list: the first one throws (the step is
  * retried, the cursor stays), a later one ends this step at the last record read (the next step continues there).
  */
-function collect(res: BatchResult, entityType: string, after: number): { records: CrmRecord[]; last: number; done: boolean } {
+export function collect(res: BatchResult, entityType: string, after: number):
+  { records: CrmRecord[]; last: number; done: boolean } {
   const records: CrmRecord[] = [];
   let last = after;
   for (let i = 0; i < LISTS_PER_BATCH; i++) {

@@ -7,6 +7,7 @@ import { pruneRestLog } from "@/lib/bitrix/rest-log";
 import { loadTokens } from "@/lib/portals/tokens";
 import type { JobRow } from "@/lib/jobs/queue";
 import { runBackfill } from "@/lib/history/backfill";
+import { runReconcile } from "@/lib/history/reconcile";
 import { handleUninstallClaim } from "@/lib/lifecycle/uninstall";
 
 // Job kind → handler. Refresh tokens live 180 days: a portal idle for 30 days gets one keep-alive refresh.
@@ -25,6 +26,7 @@ export const JOB_HANDLERS: Record<string, (job: JobRow) => Promise<unknown>> = {
   "portal.probe": (job) => probePortal(job.portalId!),
   "tokens.keepalive": (job) => keepAlive(job.portalId!),
   "history.backfill": (job) => runBackfill(job.portalId!),
+  "history.reconcile": (job) => runReconcile(job.portalId!),
   "restlog.prune": () => pruneRestLog(),
   "lifecycle.uninstall": async (job) => {
     const portal = await getDb().portal.findUnique({ where: { id: job.portalId! } });

@@ -9,22 +9,30 @@ import { claimJobs, enqueueJob, finishJob } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/jobs/registry";
 
 // The worker loop: inbox rows and jobs, claimed with SKIP LOCKED, plus schedules (offline fallback poll, app.info
-// probe, token keep-alive, REST log pruning). Schedules are jobs with a dedupe key per period, so N workers enqueue
-// each tick once.
+// probe, token keep-alive, reconciliation sweep, REST log pruning). Schedules are jobs with a dedupe key per period,
+// so N workers enqueue each tick once.
 export const WORKER_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
-const SCHEDULES: { kind: string; everyMs: number; offlineOnly?: boolean }[] = [
+interface ScheduledPortal { id: string; reconcileEveryMin: number; capability: { features: unknown } | null }
+type Schedule = { kind: string; everyMs: number; offlineOnly?: boolean; everyMsOf?: (p: ScheduledPortal) => number };
+const SCHEDULES: Schedule[] = [
   { kind: "offline.drain", everyMs: 60_000, offlineOnly: true },
   { kind: "portal.probe", everyMs: 15 * 60_000 },
   { kind: "tokens.keepalive", everyMs: 24 * 3600_000 },
+  // the reconciliation sweep (lib/history/reconcile.ts), at each portal's own period; 0 minutes: off
+  { kind: "history.reconcile", everyMs: 15 * 60_000, everyMsOf: (p) => p.reconcileEveryMin * 60_000 },
 ];
 /** Schedules of the whole installation, not of a portal. */
 const GLOBAL_SCHEDULES: { kind: string; everyMs: number }[] = [{ kind: "restlog.prune", everyMs: 3600_000 }];
 
 async function schedule() {
-  const portals = await getDb().portal.findMany({ where: { status: { in: ["active", "payment_required"] } }, select: { id: true, capability: { select: { features: true } } } });
+  const portals: ScheduledPortal[] = await getDb().portal.findMany({
+    where: { status: { in: ["active", "payment_required"] } },
+    select: { id: true, reconcileEveryMin: true, capability: { select: { features: true } } } });
   for (const s of SCHEDULES) {
-    const slot = Math.floor(Date.now() / s.everyMs);
     for (const p of portals) {
+      const everyMs = s.everyMsOf?.(p) ?? s.everyMs;
+      if (everyMs <= 0) continue;
+      const slot = Math.floor(Date.now() / everyMs);
       if (s.offlineOnly && (p.capability?.features as Record<string, string> | undefined)?.rest_offline_extended !== "Y") continue;
       await enqueueJob(s.kind, { portalId: p.id, dedupeKey: `${s.kind}:${p.id}:${slot}` });
     }
