@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { boxHost, boxRefuses, makeBox, type BoxOptions } from "./box";
 import { FakeClock } from "./clock";
 import { handleControl } from "./control";
 import { hex, movedLocation } from "./core";
@@ -21,6 +22,8 @@ export interface FakeOptions {
   app: { clientId: string; clientSecret: string; appUrl: string; version?: number; scopes?: string[] };
   seed?: Partial<Record<"deals" | "contacts" | "companies" | "leads", number>>;
   latencyMs?: [number, number];
+  /** every portal is a self-hosted Bitrix24 (box.ts) */
+  box?: true | BoxOptions;
 }
 
 export interface RunningFake {
@@ -77,6 +80,7 @@ function portalHandler(fake: FakeBitrix, portal: PortalState) {
     res.on("finish", () => { entry.status = res.statusCode; });
     const moved = url.pathname.startsWith("/rest/") ? movedLocation(portal, req.headers.host, req.url ?? "/") : null;
     if (moved) return void res.writeHead(302, { location: moved }).end(); // a former address (core.ts movePortal)
+    if (boxRefuses(portal, url.pathname, res)) return;
     if (url.pathname.startsWith("/rest/")) return handleRest(fake, portal, req, res, url, body);
     if (url.pathname.startsWith("/oauth/")) return handleOAuth(fake, req, res, url, body);
     if (url.pathname.startsWith("/_fake/")) return handleControl(fake, portal, req.method ?? "GET", url, body, res);
@@ -105,7 +109,8 @@ export async function startFakeBitrix(opts: FakeOptions): Promise<RunningFake> {
     const server = createServer(portalHandler(fake, portal));
     servers.push(server);
     portal.port = await listen(server, opts.port ? opts.port + i * 2 : 0);
-    portal.domain = `127.0.0.1:${portal.port}`;
+    portal.domain = opts.box ? boxHost(portal.port) : `127.0.0.1:${portal.port}`;
+    if (opts.box) makeBox(portal, opts.box);
     portal.baseUrl = `http://${portal.domain}`;
     portal.clientEndpoint = `${portal.baseUrl}/rest/`;
     fake.portals.push(portal);

@@ -1,14 +1,17 @@
+import { boxHasMethod, boxLicense, boxMethods, boxOf, boxScopes, customScopeOf, unansweredFeature } from "./box";
 import { E } from "./errors";
 import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
 import type { FakeUser } from "./types";
 
-// app.info, scope, method.get, feature.get, users, profile, app options (CONTRACTS.md §8).
+// app.info, scope, methods, method.get, feature.get, users, profile, app options (CONTRACTS.md §8); what a box
+// answers instead (box.ts).
 const scopeOf = (method: string) => method.split(".")[0] === "crm" ? "crm" : method.startsWith("placement") ? "placement" : method.startsWith("disk") ? "disk" : method.startsWith("user") ? "user_brief" : null;
 
 export function knownMethod(ctx: Ctx, name: string, table: MethodTable) {
   const o = ctx.portal.methodOverrides.get(name);
-  const exists = o?.isExisting ?? name in table;
-  const scope = scopeOf(name);
+  const exists = o?.isExisting ?? (name in table && boxHasMethod(ctx.portal, name));
+  const custom = customScopeOf(name);
+  const scope = custom === undefined ? scopeOf(name) : custom;
   const available = exists && (o?.isAvailable ?? (scope === null || ctx.fake.app.scopes.includes(scope)));
   return { isExisting: exists, isAvailable: available };
 }
@@ -21,6 +24,31 @@ const userOut = (ctx: Ctx, u: FakeUser) => ({
   PERSONAL_GENDER: "", UF_DEPARTMENT: u.extranet ? [] : [1], USER_TYPE: u.extranet ? "extranet" : "employee",
 });
 const USER_PAGE = 50;
+const ALL_SCOPES = ["crm", "placement", "user", "user_brief", "disk", "department", "entity", "im", "task", "log"];
+
+/**
+ * methods (deprecated, b24restdocs common/system/methods.md; core rest_provider.php methodsList): no parameters →
+ * the methods of the app's scopes and the global scope, `full` → every method, `scope` → that scope's.
+ */
+function methodsList(ctx: Ctx, p: Record<string, unknown>, table: MethodTable) {
+  const names = Object.keys(table).filter((n) => n !== "batch" && knownMethod(ctx, n, table).isExisting);
+  if (p.scope !== undefined && String(p.scope) !== "") {
+    return names.filter((n) => (customScopeOf(n) === undefined ? scopeOf(n) : customScopeOf(n)) === String(p.scope));
+  }
+  if (["1", "true", "Y"].includes(String(p.full))) return names;
+  return names.filter((n) => knownMethod(ctx, n, table).isAvailable);
+}
+
+/** app.info (core rest_provider.php appInfo): a box answers LICENSE `<lang>_selfhosted` and no LICENSE_TYPE/FAMILY. */
+function appInfo(ctx: Ctx) {
+  const a = ctx.portal.app;
+  const license = boxLicense(ctx.portal)
+    ?? { LICENSE: `en_${a.license}`, LICENSE_TYPE: a.license, LICENSE_FAMILY: a.license.replace(/\d+$/, "") };
+  if (ctx.viaWebhook) return { SCOPE: ctx.fake.app.scopes, LICENSE: license.LICENSE };
+  return { ID: 5, CODE: "local.changehistory", VERSION: a.version, STATUS: a.status, INSTALLED: a.finished,
+    PAYMENT_EXPIRED: a.paymentExpired ? "Y" : "N", DAYS: null, LANGUAGE_ID: boxOf(ctx.portal)?.lang ?? "en",
+    ...license };
+}
 
 /**
  * user.get (api-reference/user/user-get.md; core rest/classes/general/rest_user.php userGet): the filter is FILTER, or
@@ -43,18 +71,15 @@ function userGet(ctx: Ctx, p: Record<string, unknown>) {
 }
 
 export const systemMethods = (table: () => MethodTable): MethodTable => ({
-  "app.info": (ctx) => {
-    if (ctx.viaWebhook) return { SCOPE: ctx.fake.app.scopes, LICENSE: ctx.portal.app.license };
-    const a = ctx.portal.app;
-    return { ID: 5, CODE: "local.changehistory", VERSION: a.version, STATUS: a.status, INSTALLED: a.finished, PAYMENT_EXPIRED: a.paymentExpired ? "Y" : "N",
-      DAYS: null, LANGUAGE_ID: "en", LICENSE: `en_${a.license}`, LICENSE_TYPE: a.license, LICENSE_FAMILY: a.license.replace(/\d+$/, "") };
-  },
-  scope: (ctx, p) => (p.full ? ["crm", "placement", "user", "user_brief", "disk", "department", "entity", "im", "task", "log"] : ctx.fake.app.scopes),
+  "app.info": appInfo,
+  scope: (ctx, p) => boxScopes(ctx.portal, p.full ? ALL_SCOPES : ctx.fake.app.scopes, Boolean(p.full)),
+  methods: (ctx, p) => methodsList(ctx, p, table()),
   "method.get": (ctx, p) => knownMethod(ctx, String(p.name ?? "").toLowerCase(), table()),
   "feature.get": (ctx, p) => {
     if (!p.CODE) throw Object.assign(E.arg("CODE can't be empty"), { error: "CODE_EMPTY" });
-    return { value: ctx.portal.features[String(p.CODE)] ?? "N" };
+    return { value: ctx.portal.features[String(p.CODE)] ?? unansweredFeature(ctx.portal) };
   },
+  ...boxMethods,
   "user.current": (ctx) => userOut(ctx, ctx.portal.users.get(ctx.userId)!),
   "user.admin": (ctx) => ctx.portal.users.get(ctx.userId)!.ADMIN,
   "user.get": userGet,
