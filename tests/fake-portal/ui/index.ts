@@ -15,7 +15,8 @@ const ENTITY_TITLES: Record<Entity, string> = { deal: "Deals", contact: "Contact
 
 function layout(ctx: UiContext, userId: number, title: string, body: string) {
   const u = ctx.portal.users.get(userId);
-  const nav = ENTITIES.map((e) => `<a href="/crm/${e}/">${ENTITY_TITLES[e]}</a>`).join("") + itemNav(ctx.portal);
+  const nav = ENTITIES.map((e) => `<a href="/crm/${e}/">${ENTITY_TITLES[e]}</a>`).join("")
+    + itemNav(ctx.portal); // SPAs, quotes, invoices (ui/items.ts)
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>
 body{margin:0;font:13px "Helvetica Neue",Arial,sans-serif;background:#eef2f4;color:#333}
 header{background:#2fc6f6;color:#fff;padding:10px 20px;display:flex;gap:20px;align-items:center}header a{color:#fff}
@@ -69,7 +70,8 @@ function card(ctx: UiContext, entity: Entity, id: number, userId: number, url: U
   const extras = (entity === "deal" ? dealMoveSection(ctx.portal, id) : "")
     + (entity === "deal" || entity === "lead"
       ? productRowsSection(ctx.portal, entity === "deal" ? 2 : 1, id, url.pathname) : "");
-  const opened = selected && frame(ctx, userId, selected.handler, selected.placement, { ID: String(id) }, lang, selected.title || "App");
+  const opened = selected
+    && frame(ctx, userId, selected.handler, selected.placement, { ID: String(id) }, lang, selected.title || "App");
   const body = opened ? `<div class="card">${opened}</div>` : form + extras;
   return `<h1>${esc(rec.TITLE ?? `${rec.NAME ?? ""} ${rec.LAST_NAME ?? ""}`)}</h1><p>${toolbar}</p><div class="tabs">${tabLinks}</div>${body}`;
 }
