@@ -38,6 +38,7 @@ export async function loadAdminOverview(portalId: string) {
   const scopes = (profile?.scopes ?? []) as string[];
   const methods = (profile?.methods ?? {}) as Record<string, { isExisting: boolean; isAvailable: boolean }>;
   const features = (profile?.features ?? {}) as Record<string, string>;
+  const problems = (profile?.problems ?? []) as { item?: string; message?: string }[];
   return {
     portal: { domain: portal.domain, status: portal.status, installStage: portal.installStage, appVersion: portal.appVersion, burst: portal.rateBurst, drain: portal.rateDrainPerSec,
       terminalReason: portal.terminalReason, tokensProblem: portal.tokensProblem },
@@ -45,7 +46,9 @@ export async function loadAdminOverview(portalId: string) {
     scopes: [...REQUIRED_SCOPES.map((s) => ({ scope: s, required: true, granted: scopes.includes(s) })), ...Object.keys(OPTIONAL_SCOPES).map((s) => ({ scope: s, required: false, granted: scopes.includes(s) }))],
     capabilities: [
       ...Object.entries({ ...REQUIRED_METHODS, ...OPTIONAL_METHODS }).map(([m, disables]) => ({ item: m, required: m in REQUIRED_METHODS, ok: Boolean(methods[m]?.isExisting && methods[m]?.isAvailable), disables })),
-      ...Object.entries(FEATURES).map(([f, disables]) => ({ item: f, required: false, ok: features[f] === "Y", disables })),
+      // The probe's message says why a feature is off (a self-hosted portal answers `<lang>_selfhosted`).
+      ...Object.entries(FEATURES).map(([f, disables]) => ({ item: f, required: false, ok: features[f] === "Y",
+        disables: problems.find((p) => p.item === `feature:${f}`)?.message ?? disables })),
     ],
     probedAt: profile?.fetchedAt ?? null,
     bindings: bindings.map((b) => ({ kind: b.kind, code: b.code, mode: b.mode, actual: b.actual, lastError: b.lastError, checkedAt: b.checkedAt })),

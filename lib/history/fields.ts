@@ -2,6 +2,7 @@ import "server-only";
 import type { BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import type { FieldMetaLite } from "@/lib/history/diff";
+import { portalLacks } from "@/lib/lifecycle/probe";
 
 // crm.<entity>.fields cached per portal for an hour: types drive the diff, labels (UF_* included) the display.
 // Directory fields come without their values' names: a stage, status or source is `type: crm_status` with a
@@ -27,7 +28,7 @@ export async function getFieldMeta(portalId: string, entityType: string, client:
 /** Reads the fields and their directories again (the TTL ran out, or a change shows a code the cache lacks). */
 export async function refreshFieldMeta(portalId: string, entityType: string, client: BitrixClient): Promise<Record<string, FieldMetaLite>> {
   const res = await client.call<Record<string, FieldWithItems>>(`crm.${entityType}.fields`, {}, { lane: "background" });
-  const fields = await withDirectoryItems(res.result, entityType, client);
+  const fields = await withDirectoryItems(res.result, entityType, client, portalId);
   const data = fields as object;
   await getDb().crmFieldMeta.upsert({
     where: { portalId_entityType: { portalId, entityType } },
@@ -41,10 +42,13 @@ export async function refreshFieldMeta(portalId: string, entityType: string, cli
 const ofType = (statusType: string) => (entityId: string) =>
   entityId === statusType || (statusType === "DEAL_STAGE" && /^DEAL_STAGE_\d+$/.test(entityId));
 
-async function withDirectoryItems(fields: Record<string, FieldWithItems>, entityType: string, client: BitrixClient) {
+async function withDirectoryItems(fields: Record<string, FieldWithItems>, entityType: string, client: BitrixClient,
+  portalId: string) {
   const entries = Object.entries(fields);
   const needsStatuses = entries.some(([, f]) => f.type === "crm_status" && f.statusType);
-  const needsCategories = entries.some(([, f]) => f.type === "crm_category") && ENTITY_TYPE_IDS[entityType];
+  // A box whose crm module predates crm.category.list (the probe found it missing) is not asked: ids are shown.
+  const needsCategories = entries.some(([, f]) => f.type === "crm_category") && ENTITY_TYPE_IDS[entityType]
+    && !(await portalLacks(portalId, "crm.category.list"));
   if (!needsStatuses && !needsCategories) return fields;
   const statuses: B24Status[] = [];
   // One list for every directory; the whole list comes in one answer, `next` is followed should a portal page it.

@@ -8,6 +8,12 @@ import { FEATURES, OPTIONAL_METHODS, OPTIONAL_SCOPES, REQUIRED_METHODS, REQUIRED
 // diagnostic an admin can read; missing optional ones only disable what the registry says.
 
 export interface Problem { level: "error" | "warning"; item: string; message: string }
+/**
+ * A self-hosted Bitrix24 answers feature.get with `<lang>_selfhosted` when none of its modules answers for the code
+ * (core modules/rest/classes/general/rest_provider.php getFeature): not "Y", so the feature is treated as off.
+ */
+const SELF_HOSTED = /^[a-z]{2}_selfhosted$/;
+
 export interface Capabilities { scopes: string[]; methods: Record<string, { isExisting: boolean; isAvailable: boolean }>; features: Record<string, string>; problems: Problem[] }
 
 export async function probeCapabilities(client: BitrixClient): Promise<Capabilities> {
@@ -43,8 +49,20 @@ export function findProblems(scopes: string[], methods: Capabilities["methods"],
     const c = methods[m];
     if (!c?.isExisting || !c.isAvailable) problems.push({ level: "warning", item: `method:${m}`, message: `${m} unavailable — disabled: ${what}` });
   }
-  for (const [f, what] of Object.entries(FEATURES)) if (features[f] !== "Y") problems.push({ level: "warning", item: `feature:${f}`, message: `${f} is off — ${what}` });
+  for (const [f, what] of Object.entries(FEATURES)) {
+    if (features[f] === "Y") continue;
+    const why = SELF_HOSTED.test(features[f] ?? "")
+      ? `not offered by this self-hosted Bitrix24 (feature.get answered "${features[f]}")` : "off";
+    problems.push({ level: "warning", item: `feature:${f}`, message: `${f} is ${why} — ${what}` });
+  }
   return problems;
+}
+
+/** True only when the last probe found `method` absent on the portal (a box without the module or its version). */
+export async function portalLacks(portalId: string, method: string): Promise<boolean> {
+  const profile = await getDb().capabilityProfile.findUnique({ where: { portalId }, select: { methods: true } });
+  const entry = (profile?.methods as Capabilities["methods"] | undefined)?.[method];
+  return entry?.isExisting === false;
 }
 
 export async function saveCapabilities(portalId: string, c: Capabilities) {

@@ -18,6 +18,9 @@ export const REQUIRED_METHODS: Record<string, string> = {
 export const OPTIONAL_METHODS: Record<string, string> = {
   "crm.timeline.comment.add": "Attach history as CSV", "crm.deal.update": "Revert a change", "event.offline.get": "Safe offline event queue",
   "event.offline.clear": "Safe offline event queue", "event.offline.error": "Safe offline event queue", "disk.folder.uploadfile": "Drive upload of CSV files", "disk.storage.getforapp": "Drive upload of CSV files",
+  // A self-hosted portal's crm module may predate the universal crm.category.* methods (b24restdocs
+  // settings/cloud-and-on-premise/on-premise/versions.md): funnels then show as their ids.
+  "crm.category.list": "Funnel names in the history (shown as ids)",
 };
 
 export const FEATURES: Record<string, string> = {
