@@ -44,7 +44,8 @@ function listParams(entityType: string, since: string, after: string, select: st
 
 function listCommands(entityType: string, since: string, lastId: number, select: string[]) {
   const ref = (i: number) => (i === 0 ? String(lastId) : `$result[l${i - 1}][${PAGE - 1}][ID]`);
-  const lists = Array.from({ length: LISTS_PER_BATCH }, (_, i) => [`l${i}`, listParams(entityType, since, ref(i), select)]);
+  const lists = Array.from({ length: LISTS_PER_BATCH },
+    (_, i) => [`l${i}`, listParams(entityType, since, ref(i), select)]);
   return Object.fromEntries(lists) as Record<string, Command>;
 }
 

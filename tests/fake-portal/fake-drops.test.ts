@@ -34,11 +34,13 @@ describe("dropped deliveries", () => {
 
 describe("list filters on dates", () => {
   it("compares >=DATE_MODIFY as instants, across offsets", async () => {
-    const edited = (await f.control("crm/deal/50", { fields: { TITLE: "recent" }, userId: 2 })) as { record: { DATE_MODIFY: string } };
+    const edit = await f.control("crm/deal/50", { fields: { TITLE: "recent" }, userId: 2 });
+    const edited = edit as { record: { DATE_MODIFY: string } };
     const at = Date.parse(edited.record.DATE_MODIFY);
     const utc = (ms: number) => new Date(ms).toISOString().replace(".000Z", "+00:00");
     const list = async (since: string) => {
-      const res = await f.rest("crm.deal.list", { filter: { ">=DATE_MODIFY": since, ">ID": 40 }, select: ["ID"], start: -1 }, admin);
+      const filter = { ">=DATE_MODIFY": since, ">ID": 40 };
+      const res = await f.rest("crm.deal.list", { filter, select: ["ID"], start: -1 }, admin);
       return (res.body.result as { ID: string }[]).map((r) => Number(r.ID));
     };
     expect(await list(utc(at))).toEqual([50]); // the same instant, written in UTC: >= holds

@@ -78,7 +78,8 @@ describe("reconciliation", () => {
     const [amount] = await changesOf(ONLINE, 8);
     expect(amount).toMatchObject({ field: "OPPORTUNITY", newValue: 777, source: "reconciled", changedById: 3 });
     expect(amount!.changedAt.getTime()).toBe(Date.parse(String(record(ONLINE, 8).DATE_MODIFY)));
-    expect(await changesOf(ONLINE, added)).toMatchObject([{ field: RECORD_FIELD, newValue: "created", source: "reconciled" }]);
+    expect(await changesOf(ONLINE, added))
+      .toMatchObject([{ field: RECORD_FIELD, newValue: "created", source: "reconciled" }]);
     // A sweep finds what changed since the snapshot, not how often: the change says so.
     expect(title!.mergedFrom?.getTime()).toBe(Date.parse("2026-01-01T00:00:00Z"));
 
@@ -89,8 +90,8 @@ describe("reconciliation", () => {
       headers: { "content-type": "application/x-www-form-urlencoded" } });
     expect(res.status).toBe(200);
     await settle();
-    expect(await getDb().eventInbox.count({ where: { portalId: ids[ONLINE], status: "done", event: "ONCRMDEALUPDATE" } }))
-      .toBe(1);
+    const late = { portalId: ids[ONLINE], status: "done" as const, event: "ONCRMDEALUPDATE" };
+    expect(await getDb().eventInbox.count({ where: late })).toBe(1);
     expect(await changesOf(ONLINE, 7)).toHaveLength(1);
 
     // The watermark moved: the next sweep lists only what changed since — deal 9 — and records it once.
@@ -112,7 +113,8 @@ describe("reconciliation", () => {
     const stop = new AbortController();
     const worker = runWorker(stop.signal);
     try {
-      await waitUntil(async () => (await getDb().job.count({ where: { portalId: ids[ONLINE], kind: "history.reconcile" } })) > 0);
+      const where = { portalId: ids[ONLINE], kind: "history.reconcile" };
+      await waitUntil(async () => (await getDb().job.count({ where })) > 0);
     } finally {
       stop.abort();
       await worker;
@@ -126,7 +128,7 @@ describe("reconciliation", () => {
 });
 
 describe("merged edits", () => {
-  it("two edits by two users collapsed in the offline queue show as one change: the interval and the last editor", async () => {
+  it("two edits by two users collapsed in the offline queue: one change, its interval and last editor", async () => {
     await env.control("crm/deal/5", { fields: { TITLE: "First, alone" }, userId: 2 }, OFFLINE);
     await drainOffline(ids[OFFLINE]!);
     await settle();
@@ -140,7 +142,8 @@ describe("merged edits", () => {
     await settle();
 
     const page = await queryHistory(ids[OFFLINE]!, { entityType: "deal", entityId: 5 });
-    const latest = page.items.filter((c) => c.changedAt.getTime() === Date.parse(String(record(OFFLINE, 5).DATE_MODIFY)));
+    const now = Date.parse(String(record(OFFLINE, 5).DATE_MODIFY));
+    const latest = page.items.filter((c) => c.changedAt.getTime() === now);
     expect(latest.map((c) => [c.field, c.changedById]).sort()).toEqual([["OPPORTUNITY", 3], ["TITLE", 3]]);
     expect(latest.every((c) => c.mergedFrom?.getTime() === Date.parse(first))).toBe(true);
     const rows = await presentChanges(ids[OFFLINE]!, "deal", latest, "en", "Europe/Moscow");
@@ -148,14 +151,17 @@ describe("merged edits", () => {
     expect(title).toMatchObject({ oldValue: "First, alone", newValue: "Third", who: nameOf(OFFLINE, 3) });
     expect(title.mergedFromIso).toBe(new Date(first).toISOString());
     const table = historyTable(rows, dict("en"), false).value;
-    expect(table).toContain(`changed between ${title.mergedFrom} and ${title.changedAt}; last edited by ${nameOf(OFFLINE, 3)}`);
+    const said = `changed between ${title.mergedFrom} and ${title.changedAt}; last edited by ${nameOf(OFFLINE, 3)}`;
+    expect(table).toContain(said);
     const ru = await presentChanges(ids[OFFLINE]!, "deal", latest, "ru", "Europe/Moscow");
-    expect(historyTable(ru, dict("ru"), false).value).toContain(`изменено между ${ru[0]!.mergedFrom} и ${ru[0]!.changedAt}`);
+    const russian = `изменено между ${ru[0]!.mergedFrom} и ${ru[0]!.changedAt}`;
+    expect(historyTable(ru, dict("ru"), false).value).toContain(russian);
   });
 
   it("one online event for one edit is one edit; two events settled by one read are merged", async () => {
     await getDb().portal.update({ where: { id: ids[ONLINE] }, data: { reconcileEveryMin: 15 } });
-    const inbox = (n: number) => async () => (await getDb().eventInbox.count({ where: { portalId: ids[ONLINE], status: "pending" } })) === n;
+    const pending = { portalId: ids[ONLINE], status: "pending" as const };
+    const inbox = (n: number) => async () => (await getDb().eventInbox.count({ where: pending })) === n;
     await env.control("crm/deal/20", { fields: { TITLE: "One edit" }, userId: 2 }, ONLINE);
     await waitUntil(inbox(1));
     await settle();
