@@ -46,8 +46,10 @@ describe("multiple fields (PHONE, EMAIL, WEB, IM): item by item, with type and I
     const before = [phone("2", "+49 30 2"), phone("1", "+49 30 1")];
     const after = [phone("1", "+49 30 1"), phone("2", "+49 30 9", "MOBILE")];
     expect(diffRecords(meta, { PHONE: before }, { PHONE: after })).toEqual([{ field: "PHONE",
-      oldValue: [{ VALUE_TYPE: "WORK", VALUE: "+49 30 1", ID: "1" }, { VALUE_TYPE: "WORK", VALUE: "+49 30 2", ID: "2" }],
-      newValue: [{ VALUE_TYPE: "MOBILE", VALUE: "+49 30 9", ID: "2" }, { VALUE_TYPE: "WORK", VALUE: "+49 30 1", ID: "1" }],
+      oldValue: [{ VALUE_TYPE: "WORK", VALUE: "+49 30 1", ID: "1" },
+        { VALUE_TYPE: "WORK", VALUE: "+49 30 2", ID: "2" }],
+      newValue: [{ VALUE_TYPE: "MOBILE", VALUE: "+49 30 9", ID: "2" },
+        { VALUE_TYPE: "WORK", VALUE: "+49 30 1", ID: "1" }],
     }]);
     expect(normalise(meta.PHONE, { 0: phone("1", "+1") })).toEqual([{ VALUE_TYPE: "WORK", VALUE: "+1", ID: "1" }]);
     expect(normalise(meta.PHONE, [])).toBeNull();
@@ -56,11 +58,12 @@ describe("multiple fields (PHONE, EMAIL, WEB, IM): item by item, with type and I
   it("pairs items by ID: a changed value or type is one change, not a removal and an addition", () => {
     expect(diffMultiItems([phone("1", "+1"), phone("2", "+2")], [phone("1", "+1"), phone("2", "+3", "HOME")])).toEqual({
       added: [], removed: [],
-      changed: [{ from: { VALUE_TYPE: "WORK", VALUE: "+2", ID: "2" }, to: { VALUE_TYPE: "HOME", VALUE: "+3", ID: "2" } }],
+      changed: [{ from: { VALUE_TYPE: "WORK", VALUE: "+2", ID: "2" },
+        to: { VALUE_TYPE: "HOME", VALUE: "+3", ID: "2" } }],
     });
   });
 
-  it("reads added and removed items, and pairs the rest by value (a value saved again under a new ID is no change)", () => {
+  it("reads added and removed items, pairs the rest by value (a value saved again under a new ID is none)", () => {
     expect(diffMultiItems([phone("1", "+1"), phone("2", "+2")], [phone("9", "+1"), phone("3", "+4", "FAX")])).toEqual({
       added: [{ VALUE_TYPE: "FAX", VALUE: "+4", ID: "3" }], removed: [{ VALUE_TYPE: "WORK", VALUE: "+2", ID: "2" }],
       changed: [],

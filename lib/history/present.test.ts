@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { multifieldText, valueText } from "@/lib/history/present";
 
-const item = (ID: string | undefined, VALUE: string, VALUE_TYPE = "WORK") => ({ ...(ID ? { ID } : {}), VALUE_TYPE, VALUE });
+const item = (ID: string | undefined, VALUE: string, VALUE_TYPE = "WORK") =>
+  ({ ...(ID ? { ID } : {}), VALUE_TYPE, VALUE });
 
 describe("multiple fields as a CRM user reads them", () => {
   it("says what happened to each item: changed, added, removed, with its type", () => {

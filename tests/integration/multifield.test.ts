@@ -41,7 +41,7 @@ async function changesOf(id: number, field: string) {
 }
 
 describe("the fake writes multiple fields as Bitrix24 does", () => {
-  it("overwrites by ID, deletes by ID with an empty VALUE, adds an item without ID, keeps what is not named", async () => {
+  it("overwrites by ID, deletes by ID with an empty VALUE, adds one without ID, keeps what is not named", async () => {
     await edit(1, { PHONE: [{ VALUE_TYPE: "MOBILE", VALUE: "+49 170 1" }] });
     const [kept, added] = contact(1).PHONE as Record<string, string>[];
     expect(kept).toMatchObject({ ID: "10", VALUE_TYPE: "WORK" });
@@ -80,7 +80,8 @@ describe("multiple fields in the history", () => {
     const phone = await changesOf(4, "PHONE");
     const mail = await changesOf(4, "EMAIL");
     expect(phone.rows.map((r) => r.newValue)).toEqual(["+ phone +49 30 1234 (HOME)"]);
-    expect(mail.rows.map((r) => [r.oldValue, r.newValue])).toEqual([[`${email.VALUE} (WORK)`, `− e-mail ${email.VALUE} (WORK)`]]);
+    expect(mail.rows.map((r) => [r.oldValue, r.newValue]))
+      .toEqual([[`${email.VALUE} (WORK)`, `− e-mail ${email.VALUE} (WORK)`]]);
 
     await revertChange(portalId, phone.items[0]!.id, { userId: 1, session: admin });
     await revertChange(portalId, mail.items[0]!.id, { userId: 1, session: admin });
@@ -95,7 +96,8 @@ describe("multiple fields in the history", () => {
     const current = (contact(5).PHONE as Record<string, string>[])[0]!;
     const legacy = await getDb().fieldChange.create({ data: { portalId, entityType: "contact", entityId: 5,
       field: "PHONE", oldValue: ["WORK:+49 30 5"] as Prisma.InputJsonValue,
-      newValue: [`WORK:${current.VALUE}`] as Prisma.InputJsonValue, changedById: 2, changedAt: new Date(), source: "event" } });
+      newValue: [`WORK:${current.VALUE}`] as Prisma.InputJsonValue, changedById: 2, changedAt: new Date(),
+      source: "event" } });
     const { rows } = await changesOf(5, "PHONE");
     expect(rows).toMatchObject([{ oldValue: "WORK:+49 30 5", newValue: `WORK:${current.VALUE}` }]);
     expect(await revertChange(portalId, legacy.id, { userId: 1, session: admin })).toEqual({ status: "done" });
