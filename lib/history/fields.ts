@@ -47,7 +47,8 @@ async function withDirectoryItems(fields: Record<string, FieldWithItems>, entity
   const entries = Object.entries(fields);
   const needsStatuses = entries.some(([, f]) => f.type === "crm_status" && f.statusType);
   // A box whose crm module predates crm.category.list (the probe found it missing) is not asked: ids are shown.
-  const needsCategories = entries.some(([, f]) => f.type === "crm_category") && ENTITY_TYPE_IDS[entityType]
+  const entityTypeId = ENTITY_TYPE_IDS[entityType];
+  const needsCategories = entries.some(([, f]) => f.type === "crm_category") && entityTypeId !== undefined
     && !(await portalLacks(portalId, "crm.category.list"));
   if (!needsStatuses && !needsCategories) return fields;
   const statuses: B24Status[] = [];
@@ -57,7 +58,7 @@ async function withDirectoryItems(fields: Record<string, FieldWithItems>, entity
     for await (const page of pages) statuses.push(...page);
   }
   const categoryList = needsCategories
-    ? await client.call<{ categories?: B24Category[] }>("crm.category.list", { entityTypeId: needsCategories }, { lane: "background" })
+    ? await client.call<{ categories?: B24Category[] }>("crm.category.list", { entityTypeId }, { lane: "background" })
     : null;
   const categories = categoryList?.result.categories ?? [];
   return Object.fromEntries(entries.map(([code, f]) => {
