@@ -2,7 +2,7 @@
 // the same value in another spelling ("100" vs "100.00", "Y" vs "1", two ISO forms of one instant, a set in another
 // order) is not a change. Unit-tested exhaustively in diff.test.ts.
 
-export interface FieldMetaLite { type: string; isMultiple?: boolean; isReadOnly?: boolean }
+export interface FieldMetaLite { type: string; isMultiple?: boolean; isReadOnly?: boolean; isImmutable?: boolean }
 export interface FieldDiff { field: string; oldValue: unknown; newValue: unknown }
 
 /**

@@ -11,7 +11,7 @@ import { log } from "@/lib/log";
 // Turns stored changes into what a CRM user reads: the portal's field label (UF_* included), the user's name, values
 // as text (enumerations, stages, statuses and funnels by their name in the portal's language, multiple values
 // joined, record-level changes in the user's language), times in the user's time zone.
-interface FieldMeta { type?: string; title?: string; formLabel?: string; listLabel?: string; isReadOnly?: boolean; items?: ValueItem[] }
+interface FieldMeta { type?: string; title?: string; formLabel?: string; listLabel?: string; isReadOnly?: boolean; isImmutable?: boolean; items?: ValueItem[] }
 
 export interface HistoryRow {
   id: string;
@@ -170,7 +170,7 @@ export async function presentChanges(portalId: string, entityType: string, chang
     id: String(c.id), changedAt: formatDate(c.changedAt, lang, timeZone), changedAtIso: c.changedAt.toISOString(),
     field: labels.field(c.field), fieldCode: c.field, who: labels.user(c.changedById),
     ...values(c),
-    revertible: c.field !== RECORD_FIELD && !labels.meta(c.field)?.isReadOnly,
+    revertible: c.field !== RECORD_FIELD && !labels.meta(c.field)?.isReadOnly && !labels.meta(c.field)?.isImmutable,
     mergedFrom: c.mergedFrom ? formatDate(c.mergedFrom, lang, timeZone) : null,
     mergedFromIso: c.mergedFrom?.toISOString() ?? null,
   }));

@@ -110,6 +110,8 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   const meta = await getFieldMeta(portalId, change.entityType, client);
   const fieldMeta = meta[change.field];
   if (fieldMeta?.isReadOnly) throw new AppError(400, "not_revertible", `${change.field} is read-only`);
+  // An immutable field (a deal's funnel, CATEGORY_ID) cannot be written by crm.<entity>.update (crm-deal-fields.md).
+  if (fieldMeta?.isImmutable) throw new AppError(400, "not_revertible", `${change.field} cannot be changed by an update`);
   // Only a field that still holds what this change wrote is put back; anything else would silently undo a later edit.
   const currentRaw = (await readCurrent(portalId, change.entityType, change.entityId, session))[change.field];
   const current = normalise(fieldMeta, currentRaw);

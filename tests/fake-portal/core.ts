@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { dealMove, moveEventData } from "./deal-moves";
-import { writeMultifields } from "./multifield";
 import { recordLegacyStageChange } from "./items-store";
+import { writeMultifields } from "./multifield";
 import { offlineNotifyDue, queueOfflineItem } from "./offline-queue";
 import { httpBuildQuery } from "./php";
 import type { CrmRecord, Entity, FakeBitrix, OfflineItem, PortalState } from "./types";

@@ -57,6 +57,11 @@ describe("a deal moved to another funnel", () => {
     expect(byField).toEqual({ CATEGORY_ID: ["0", "1"], STAGE_ID: [stage, "C1:NEW"] });
     const funnel = rows.find((r) => r.fieldCode === "CATEGORY_ID");
     expect(funnel).toMatchObject({ oldValue: "General", newValue: "Wholesale", who: "Boris Manager" });
+    // CATEGORY_ID is immutable for crm.deal.update (crm-deal-fields.md): no revert is offered, and none is written.
+    expect(funnel?.revertible).toBe(false);
+    const { revertChange } = await import("@/lib/history/revert");
+    const change = (await queryHistory(ids[0]!, { entityType: "deal", entityId: 7, field: "CATEGORY_ID" })).items[0]!;
+    await expect(revertChange(ids[0]!, change.id, { userId: 1 })).rejects.toMatchObject({ status: 400, code: "not_revertible" });
   });
 
   it("online: delivered as ONCRMDEALMOVETOCATEGORY only, recorded as CATEGORY_ID and STAGE_ID", async () => {
