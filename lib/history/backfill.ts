@@ -3,6 +3,7 @@ import { BitrixError, bitrixFor, type BatchResult, type BitrixClient } from "@/l
 import { getDb } from "@/lib/db";
 import { enqueueJob } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
+import { attachFirstProductRows } from "@/lib/history/product-rows";
 import { recordSelect, type CrmRecord } from "@/lib/history/records";
 import { applySnapshots, insertFirstSnapshots } from "@/lib/history/snapshots";
 
@@ -65,6 +66,7 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
   // The same select as live capture (lib/history/records.ts), so the first edit diffs against a like-shaped baseline.
   const res = await c.batch(listCommands(entityType, run.lastId, LISTS_PER_BATCH, recordSelect(meta)), { lane: "background", idempotent: true });
   const { records, last, done } = collect(res, entityType, run.lastId);
+  await attachFirstProductRows(portalId, entityType, records, c); // a deal's or lead's first snapshot holds its rows
   const first = await insertFirstSnapshots(portalId, entityType, records); // a first install: nearly all of them
   try {
     await applySnapshots(portalId, entityType, records.filter((r) => !first.has(Number(r.ID))), meta, { source: "backfill", alsoInTransaction: async (tx) => {

@@ -4,6 +4,7 @@ import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { getFieldMeta } from "@/lib/history/fields";
 import type { ReadTrigger } from "@/lib/history/merged";
+import { attachProductRows } from "@/lib/history/product-rows";
 import { fetchRecords } from "@/lib/history/records";
 import { applySnapshots, RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
@@ -32,6 +33,7 @@ export async function captureRecords(portalId: string, entityType: CrmEntityType
   const client = opts.client ?? (await bitrixFor(portalId));
   const meta = await getFieldMeta(portalId, entityType, client);
   const records = await fetchRecords(client, entityType, ids, meta);
+  await attachProductRows(client, entityType, [...records.values()]); // deals and leads: their rows are diffed too
   // Names first: a change must never be visible before its author's name is (the tab would show "#<id>").
   await resolveUserNames(portalId, [...records.values()].map((r) => Number(r.MODIFY_BY_ID)), client);
   return applySnapshots(portalId, entityType, [...records.values()], meta, { source: "event", created: opts.created,

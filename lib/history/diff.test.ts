@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffMultiItems, diffRecords, normalise, sameValue } from "@/lib/history/diff";
+import { diffMultiItems, diffProductRows, diffRecords, normalise, PRODUCTS_FIELD, sameValue } from "@/lib/history/diff";
 
 const meta = {
   TITLE: { type: "string" }, OPPORTUNITY: { type: "double" }, UF_CRM_BUDGET: { type: "money" }, CLOSEDATE: { type: "date" },
@@ -77,5 +77,36 @@ describe("multiple fields (PHONE, EMAIL, WEB, IM): item by item, with type and I
     expect(sameValue(meta.PHONE, ["WORK:+1"], [phone("7", "+1", "HOME")])).toBe(false);
     expect(diffMultiItems(["WORK:+1", "HOME:+2"], ["WORK:+1"])).toEqual({
       added: [], removed: [{ VALUE_TYPE: "HOME", VALUE: "+2" }], changed: [] });
+  });
+});
+
+describe("product rows (PRODUCTS_FIELD)", () => {
+  const row = (id: number, quantity: number | string, price: number | string = 10) =>
+    ({ id, productId: 100 + id, productName: `P${id}`, price, quantity, discountRate: 0, discountSum: 0,
+      taxRate: null, measure: "pcs" });
+  const rows = (before: unknown, after: unknown) =>
+    diffRecords({}, { [PRODUCTS_FIELD]: before }, { [PRODUCTS_FIELD]: after });
+
+  it("a quantity change is one change of the field, with the rows before and after", () => {
+    const out = rows([row(1, 1), row(2, 2)], [row(2, 2), row(1, 3)]);
+    expect(out).toEqual([
+      { field: PRODUCTS_FIELD, oldValue: [row(1, 1), row(2, 2)], newValue: [row(1, 3), row(2, 2)] },
+    ]);
+    expect(diffProductRows(out[0]!.oldValue, out[0]!.newValue)).toEqual({
+      added: [], removed: [], changed: [{ from: row(1, 1), to: row(1, 3), fields: ["quantity"] }],
+    });
+  });
+
+  it("the same rows in another order or spelling are no change; an added and a removed row are", () => {
+    expect(rows([row(1, "1.00", "10.0")], [row(1, 1, 10)])).toEqual([]);
+    const out = rows([row(1, 1)], [row(2, 1)]);
+    expect(diffProductRows(out[0]!.oldValue, out[0]!.newValue)).toMatchObject({
+      added: [{ id: 2 }], removed: [{ id: 1 }], changed: [],
+    });
+    expect(rows([row(1, 1)], [])[0]).toMatchObject({ newValue: null });
+  });
+
+  it("a snapshot without rows (older than product rows) takes them as its baseline, not as rows added", () => {
+    expect(diffRecords({}, { TITLE: "a" }, { TITLE: "a", [PRODUCTS_FIELD]: [row(1, 1)] })).toEqual([]);
   });
 });

@@ -12,6 +12,20 @@ export interface FieldDiff { field: string; oldValue: unknown; newValue: unknown
  */
 export interface MultiItem { VALUE_TYPE: string; VALUE: string; ID?: string }
 
+/**
+ * The pseudo-field that keeps a deal's or lead's product rows in its snapshot (lib/history/product-rows.ts). Not a
+ * Bitrix24 field: rows are written through crm.item.productrow.*, never with the record's update, so a change of it
+ * is never offered for revert.
+ */
+export const PRODUCTS_FIELD = "__products__";
+export const PRODUCTS_META: FieldMetaLite = { type: "crm_product_rows", isReadOnly: true };
+
+/** One product row as the snapshot keeps it (crm/data-types.md#crm_item_product_row, the fields a user edits). */
+export interface ProductRowLite {
+  id: number; productId: number; productName: string; price: number | null; quantity: number | null;
+  discountRate: number | null; discountSum: number | null; taxRate: number | null; measure: string;
+}
+
 /** Bookkeeping fields that change on every save and are not the user's edit. */
 export const IGNORED_FIELDS = new Set(["ID", "DATE_MODIFY", "MODIFY_BY_ID", "DATE_CREATE", "CREATED_BY_ID", "MOVED_TIME", "MOVED_BY_ID", "LAST_ACTIVITY_TIME", "LAST_ACTIVITY_BY", "LAST_COMMUNICATION_TIME"]);
 
@@ -107,9 +121,48 @@ export function diffMultiItems(before: unknown, after: unknown): MultiDiff {
   return { added, removed, changed };
 }
 
+const rowNumber = (v: unknown) => (isEmpty(v) ? null : Number(v));
+
+/** Product rows in id order, keys in one order and numbers as numbers ("10.00" and 10 are one price); none is null. */
+export function productRows(v: unknown): ProductRowLite[] | null {
+  const rows = asList(v).filter((r): r is Record<string, unknown> => !!r && typeof r === "object").map((r) => ({
+    id: Number(r.id), productId: Number(r.productId ?? 0), productName: String(r.productName ?? ""),
+    price: rowNumber(r.price), quantity: rowNumber(r.quantity), discountRate: rowNumber(r.discountRate),
+    discountSum: rowNumber(r.discountSum), taxRate: rowNumber(r.taxRate), measure: String(r.measure ?? ""),
+  }));
+  return rows.length ? rows.sort((a, b) => a.id - b.id) : null;
+}
+
+/** What a user sees change in a row; its id aside. */
+export const ROW_FIELDS = ["productName", "productId", "quantity", "price", "discountRate", "discountSum", "taxRate",
+  "measure"] as const;
+export interface ProductRowsDiff {
+  added: ProductRowLite[];
+  removed: ProductRowLite[];
+  changed: { from: ProductRowLite; to: ProductRowLite; fields: (typeof ROW_FIELDS)[number][] }[];
+}
+
+/** Rows paired by id: present on one side only were added or removed, on both with other values were changed. */
+export function diffProductRows(before: unknown, after: unknown): ProductRowsDiff {
+  const old = productRows(before) ?? [];
+  const now = productRows(after) ?? [];
+  const out: ProductRowsDiff = { added: now.filter((r) => !old.some((o) => o.id === r.id)), removed: [], changed: [] };
+  for (const from of old) {
+    const to = now.find((r) => r.id === from.id);
+    if (!to) {
+      out.removed.push(from);
+      continue;
+    }
+    const fields = ROW_FIELDS.filter((k) => from[k] !== to[k]);
+    if (fields.length) out.changed.push({ from, to, fields });
+  }
+  return out;
+}
+
 /** The normalised value of a field, comparable with sameValue. */
 export function normalise(meta: FieldMetaLite | undefined, v: unknown): unknown {
   const type = meta?.type ?? "string";
+  if (type === "crm_product_rows") return productRows(v);
   if (type === "crm_multifield") {
     const items = multiItems(v);
     return items.length ? items : null;
@@ -128,9 +181,13 @@ export function diffRecords(meta: Record<string, FieldMetaLite>, before: Record<
   for (const field of [...fields].sort()) {
     if (IGNORED_FIELDS.has(field)) continue;
     if (!(field in after)) continue; // a field missing from the fetched record was not selected, not cleared
-    const oldValue = normalise(meta[field], before[field]);
-    const newValue = normalise(meta[field], after[field]);
-    if (!sameValue(meta[field], oldValue, newValue)) out.push({ field, oldValue, newValue });
+    // Rows missing from the snapshot were not read then (a snapshot older than product rows): this read is their
+    // baseline, not an edit that added every row.
+    if (field === PRODUCTS_FIELD && !(field in before)) continue;
+    const m = field === PRODUCTS_FIELD ? PRODUCTS_META : meta[field];
+    const oldValue = normalise(m, before[field]);
+    const newValue = normalise(m, after[field]);
+    if (!sameValue(m, oldValue, newValue)) out.push({ field, oldValue, newValue });
   }
   return out;
 }

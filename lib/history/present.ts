@@ -2,7 +2,8 @@ import "server-only";
 import { z } from "zod";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
-import { diffMultiItems, multiItems, type MultiItem } from "@/lib/history/diff";
+import { diffMultiItems, diffProductRows, multiItems, PRODUCTS_FIELD, productRows, type MultiItem,
+  type ProductRowLite } from "@/lib/history/diff";
 import { refreshFieldMeta, type ValueItem } from "@/lib/history/fields";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { dict, type Dict } from "@/lib/i18n";
@@ -39,6 +40,8 @@ export interface ChangeToPresent {
   mergedFrom?: Date | null;
   /** when we recorded it: a code unknown to labels read before that is new to the portal, not deleted from it */
   createdAt?: Date;
+  /** where it was learnt: "stagehistory" is a move Bitrix24 recorded before the app was installed (stage-history.ts) */
+  source?: string;
 }
 
 const isTimeZone = (tz: string) => {
@@ -83,6 +86,42 @@ export function multifieldText(label: string, before: unknown, after: unknown): 
   return { oldValue: list(before), newValue: lines.length ? lines.join("; ") : list(after) };
 }
 
+const money = (n: number | null) => (n === null ? "—" : n.toFixed(2));
+const amount = (n: number | null) => (n === null ? "—" : String(n));
+const rowName = (r: ProductRowLite) => r.productName || `#${r.productId}`;
+
+/** One row's edited values, "quantity 2 → 5, price 10.00 → 12.00", in the user's language. */
+function rowEdits(t: Dict, from: ProductRowLite, to: ProductRowLite, fields: (keyof ProductRowLite)[]): string {
+  const parts: string[] = [];
+  const add = (label: string, a: string, b: string) => parts.push(`${label} ${a} → ${b}`);
+  if (fields.includes("productName") || fields.includes("productId")) add(t.productProduct, rowName(from), rowName(to));
+  if (fields.includes("quantity")) add(t.productQuantity, amount(from.quantity), amount(to.quantity));
+  if (fields.includes("price")) add(t.productPrice, money(from.price), money(to.price));
+  const pct = (n: number | null) => `${amount(n)}%`;
+  if (fields.includes("discountRate")) add(t.productDiscount, pct(from.discountRate), pct(to.discountRate));
+  else if (fields.includes("discountSum")) add(t.productDiscount, money(from.discountSum), money(to.discountSum));
+  if (fields.includes("taxRate")) add(t.productTax, pct(from.taxRate), pct(to.taxRate));
+  if (fields.includes("measure")) add(t.productUnit, from.measure || "—", to.measure || "—");
+  return parts.join(", ");
+}
+
+/**
+ * A change of a deal's or lead's product rows, row by row: the rows before, and "Widget: quantity 2 → 5",
+ * "+ Gadget × 1 at 10.00", "− Service".
+ */
+export function productRowsText(t: Dict, before: unknown, after: unknown): { oldValue: string; newValue: string } {
+  const line = (r: ProductRowLite) => t.productLine.replace("{name}", rowName(r))
+    .replace("{quantity}", amount(r.quantity)).replace("{price}", money(r.price));
+  const { added, removed, changed } = diffProductRows(before, after);
+  const lines = [
+    ...changed.map(({ from, to, fields }) => `${rowName(from)}: ${rowEdits(t, from, to, fields)}`),
+    ...added.map((r) => `+ ${line(r)}`),
+    ...removed.map((r) => `− ${rowName(r)}`),
+  ];
+  const list = (v: unknown) => productRows(v)?.map(line).join("; ") ?? "—";
+  return { oldValue: list(before), newValue: lines.length ? lines.join("; ") : list(after) };
+}
+
 /** Fields whose values are codes named by a portal directory (crm.status.list, crm.category.list). */
 const DIRECTORY_TYPES = new Set(["crm_status", "crm_category"]);
 
@@ -100,7 +139,8 @@ export async function loadLabels(portalId: string, entityType: string, userIds: 
   return {
     fetchedAt: meta?.fetchedAt ?? null,
     meta: (field: string): FieldMeta | undefined => fields[field],
-    field: (field: string) => (field === RECORD_FIELD ? t.recordField : label(field)),
+    field: (field: string) => (field === RECORD_FIELD ? t.recordField : field === PRODUCTS_FIELD ? t.productsField
+      : label(field)),
     user: (id: number | null) => (id ? names.get(id) ?? `#${id}` : "—"),
   };
 }
@@ -161,16 +201,21 @@ export async function presentChanges(portalId: string, entityType: string, chang
     field === RECORD_FIELD && typeof v === "string" && RECORD_STATES[v] ? t[RECORD_STATES[v]] : valueText(v, labels.meta(field));
   const values = (c: ChangeToPresent) => {
     const meta = labels.meta(c.field);
+    if (c.field === PRODUCTS_FIELD) return productRowsText(t, c.oldValue, c.newValue);
     if (meta?.type !== "crm_multifield" || !isItemList(c.oldValue) || !isItemList(c.newValue)) {
       return { oldValue: text(c.field, c.oldValue), newValue: text(c.field, c.newValue) };
     }
     return multifieldText(labels.field(c.field).toLocaleLowerCase(lang), c.oldValue, c.newValue);
   };
+  // Bitrix24's stage history names no author (crm-stage-history-list.md): the row says where it came from instead.
+  const who = (c: ChangeToPresent) => (c.source !== "stagehistory" ? labels.user(c.changedById)
+    : c.changedById ? `${labels.user(c.changedById)} (${t.fromStageHistory})` : t.fromStageHistory);
   return changes.map((c) => ({
     id: String(c.id), changedAt: formatDate(c.changedAt, lang, timeZone), changedAtIso: c.changedAt.toISOString(),
-    field: labels.field(c.field), fieldCode: c.field, who: labels.user(c.changedById),
+    field: labels.field(c.field), fieldCode: c.field, who: who(c),
     ...values(c),
-    revertible: c.field !== RECORD_FIELD && !labels.meta(c.field)?.isReadOnly && !labels.meta(c.field)?.isImmutable,
+    revertible: c.field !== RECORD_FIELD && c.field !== PRODUCTS_FIELD && !labels.meta(c.field)?.isReadOnly
+      && !labels.meta(c.field)?.isImmutable,
     mergedFrom: c.mergedFrom ? formatDate(c.mergedFrom, lang, timeZone) : null,
     mergedFromIso: c.mergedFrom?.toISOString() ?? null,
   }));

@@ -7,7 +7,8 @@ import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
 import { callOrDefer, type RunnerFor } from "@/lib/lifecycle/confirm";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
-import { multiItems, multiKey, normalise, sameValue, type FieldMetaLite, type MultiItem } from "@/lib/history/diff";
+import { multiItems, multiKey, normalise, PRODUCTS_FIELD, sameValue, type FieldMetaLite, type MultiItem }
+  from "@/lib/history/diff";
 import { valueText } from "@/lib/history/present";
 import { dict } from "@/lib/i18n";
 import { getFieldMeta } from "@/lib/history/fields";
@@ -106,6 +107,8 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   if (!change) throw new AppError(404, "not_found", "No such change on this portal");
   if (session) await requireRecordAccess(session, change.entityType, change.entityId);
   if (change.field === RECORD_FIELD) throw new AppError(400, "not_revertible", "A deleted record cannot be restored from its history");
+  // Product rows are written through crm.item.productrow.*, not the record's update (lib/history/product-rows.ts).
+  if (change.field === PRODUCTS_FIELD) throw new AppError(400, "not_revertible", "Product rows are not reverted");
   const client = await bitrixFor(portalId);
   const meta = await getFieldMeta(portalId, change.entityType, client);
   const fieldMeta = meta[change.field];

@@ -1,7 +1,7 @@
 import "server-only";
 import { Prisma } from "@prisma/client";
 import { getDb, getPool } from "@/lib/db";
-import { diffRecords, type FieldMetaLite } from "@/lib/history/diff";
+import { diffRecords, PRODUCTS_FIELD, type FieldMetaLite } from "@/lib/history/diff";
 import { mergedFrom, type ChangeSource, type ReadTrigger } from "@/lib/history/merged";
 import type { CrmRecord } from "@/lib/history/records";
 
@@ -84,6 +84,10 @@ export async function applySnapshots(portalId: string, entityType: string, recor
       for (const c of diff) {
         changes.push({ portalId, entityType, entityId, field: c.field, oldValue: json(c.oldValue),
           newValue: json(c.newValue), changedById, changedAt: modifiedAt, source: opts.source, mergedFrom: merged });
+      }
+      // A read without product rows (backfill, sweep) keeps the rows the snapshot had: the next read diffs them.
+      if (before && PRODUCTS_FIELD in before.fields && !(PRODUCTS_FIELD in record)) {
+        record[PRODUCTS_FIELD] = before.fields[PRODUCTS_FIELD];
       }
       if (!before) fresh.push(record);
       else if (diff.length || before.modifiedAt?.getTime() !== modifiedAt.getTime()) updated.push(record);

@@ -39,6 +39,9 @@ const en = {
   statusPending: "waiting for an administrator", statusDone: "confirmed", statusDenied: "denied", statusFailed: "failed", statusExpired: "expired",
   checkedAt: "Checked", portalVersion: "Version", entityNames: "deal|contact|company|lead", lastHour: "last hour",
   mergedBetween: "changed between {from} and {to}; last edited by {who}",
+  productsField: "Products", productLine: "{name} × {quantity} at {price}", productQuantity: "quantity",
+  productPrice: "price", productDiscount: "discount", productTax: "tax", productProduct: "product", productUnit: "unit",
+  fromStageHistory: "from Bitrix24's stage history",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -81,6 +84,10 @@ const ru: Dict = {
   statusPending: "ждёт администратора", statusDone: "подтверждён", statusDenied: "отклонён", statusFailed: "ошибка", statusExpired: "истёк",
   checkedAt: "Проверено", portalVersion: "Версия", entityNames: "сделка|контакт|компания|лид", lastHour: "за час",
   mergedBetween: "изменено между {from} и {to}; последнее изменение: {who}",
+  productsField: "Товары", productLine: "{name} × {quantity} по {price}", productQuantity: "количество",
+  productPrice: "цена", productDiscount: "скидка", productTax: "налог", productProduct: "товар",
+  productUnit: "ед. изм.",
+  fromStageHistory: "из истории стадий Битрикс24",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };
