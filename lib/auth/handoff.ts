@@ -6,6 +6,7 @@ import { signInWithFrame } from "@/lib/auth/options";
 import { sessionCookie, type PortalSession } from "@/lib/auth/session";
 import { clientAddress } from "@/lib/auth/verify-limit";
 import { AppError } from "@/lib/http-errors";
+import { parsePlacement } from "@/lib/history/entity-types";
 import { rearmFromAdminFrame } from "@/lib/lifecycle/rearm";
 
 // Bitrix24 opens the app and every placement with a form POST into the iframe (CONTRACTS.md §1.2, §11); App Router
@@ -13,12 +14,12 @@ import { rearmFromAdminFrame } from "@/lib/lifecycle/rearm";
 // The page URL carries the short-lived session token (`st`, as Shopify's `id_token`), because a cross-site iframe may
 // not keep cookies; the cookie is set too for browsers that allow it. Referrer-Policy keeps `st` out of Referers.
 
-const CRM_PLACEMENT = /^CRM_(DEAL|CONTACT|COMPANY|LEAD)_(DETAIL_TAB|DETAIL_TOOLBAR|LIST_MENU)$/;
 const OptionsSchema = z.object({ ID: z.union([z.string(), z.number()]).optional() }).loose();
 
 export function placementTarget(placement: string, rawOptions: string | undefined): { path: string; record: PortalSession["record"] } {
   if (placement === "DEFAULT") return { path: "/admin", record: null };
-  const m = CRM_PLACEMENT.exec(placement);
+  // CRM_<DEAL|…|QUOTE|SMART_INVOICE|DYNAMIC_<entityTypeId>>_<DETAIL_TAB|…> (lib/history/entity-types.ts)
+  const m = parsePlacement(placement);
   if (!m) throw new AppError(400, "unsupported_placement", `This app has no page for placement ${placement.slice(0, 60)}`);
   let options: z.infer<typeof OptionsSchema>;
   try {
@@ -28,8 +29,8 @@ export function placementTarget(placement: string, rawOptions: string | undefine
   }
   const id = Number(options.ID);
   if (!Number.isInteger(id) || id <= 0) throw new AppError(400, "invalid_request", "PLACEMENT_OPTIONS.ID must be a record id");
-  const page = m[2] === "DETAIL_TAB" ? "tab" : "widget";
-  const entity = m[1]!.toLowerCase();
+  const page = m.kind === "DETAIL_TAB" ? "tab" : "widget";
+  const entity = m.key;
   return { path: `/placements/${page}?entity=${entity}&id=${id}`, record: { entity, id } };
 }
 

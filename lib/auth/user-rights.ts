@@ -6,6 +6,7 @@ import { sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
 import type { PortalSession } from "@/lib/auth/session";
+import { entityTypeIdOf, isItemType } from "@/lib/history/entity-types";
 
 // A record's history is as private as the record (docs/security.md, "Rights"). Bitrix24 is the only judge of a
 // user's rights, so we ask it with the user's own token (the frame's AUTH_ID carried in the encrypted session):
@@ -93,7 +94,9 @@ export async function requireRecordAccess(s: PortalSession, entity: string, id: 
   let answer = recall(key);
   if (answer === undefined) {
     try {
-      await callAsUser(s, `crm.${entity}.get`, { id });
+      // Quotes, invoices, smart processes: crm.item.get (same "Access denied" / NOT_FOUND answers, crm-item-get.md).
+      if (isItemType(entity)) await callAsUser(s, "crm.item.get", { entityTypeId: entityTypeIdOf(entity), id });
+      else await callAsUser(s, `crm.${entity}.get`, { id });
       answer = true;
     } catch (e) {
       if (isAccessDenied(e)) answer = new AppError(403, "forbidden", "Bitrix24 does not let you see this record");

@@ -4,6 +4,9 @@ import { getDb } from "@/lib/db";
 import { enqueueJob } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
 import { attachFirstProductRows } from "@/lib/history/product-rows";
+import { enqueueStageHistory } from "@/lib/history/stage-history";
+import { entityTypeIdOf, isItemType, type EntityKey } from "@/lib/history/entity-types";
+import { itemListParams, itemPages, listPortalItemTypes } from "@/lib/history/items";
 import { recordSelect, type CrmRecord } from "@/lib/history/records";
 import { applySnapshots, insertFirstSnapshots } from "@/lib/history/snapshots";
 
@@ -15,10 +18,22 @@ import { applySnapshots, insertFirstSnapshots } from "@/lib/history/snapshots";
 // reinstall, or on demand after missed events), records that changed meanwhile are diffed: those changes are stored
 // with source "backfill".
 export const ENTITIES = ["deal", "contact", "company", "lead"] as const;
+// Quotes, new invoices and every smart process of the portal (crm.type.list, read at each pass) follow them, through
+// crm.item.list with the same batching and an `>id` keyset (lib/history/items.ts): a type added later is picked up
+// by the next pass, which ONCRMTYPEADD starts (lib/lifecycle/crm-types.ts).
 export const LISTS_PER_BATCH = 50;
 const PAGE = 50;
 
 class Superseded extends Error {}
+
+function itemListCommands(key: EntityKey, lastId: number, lists: number) {
+  if (!isItemType(key)) throw new Error(`${key} is not an item type`);
+  const base = (after: string) =>
+    ["crm.item.list", itemListParams(key, { order: { id: "ASC" }, filter: { ">id": after }, start: -1 })] as [
+      string, Record<string, unknown>];
+  return Object.fromEntries(Array.from({ length: lists }, (_, i) =>
+    [`l${i}`, base(i === 0 ? String(lastId) : `$result[l${i - 1}][items][${PAGE - 1}][id]`)]));
+}
 
 function listCommands(entityType: string, lastId: number, lists: number, select: string[]) {
   const base = (after: string) => [`crm.${entityType}.list`, { order: { ID: "ASC" }, filter: { ">ID": after }, select, start: -1 }] as [string, Record<string, unknown>];
@@ -58,13 +73,20 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
   const run = await db.backfillRun.upsert({ where: key, create: { portalId, entityType }, update: {} });
   if (run.status === "done") return { done: true, records: 0 };
   const c = client ?? (await bitrixFor(portalId));
+  const item = isItemType(entityType);
   if (run.total === null) {
-    const count = await c.call(`crm.${entityType}.list`, { select: ["ID"], start: 0 }, { lane: "background" });
+    const count = item
+      ? await c.call("crm.item.list", { entityTypeId: entityTypeIdOf(entityType), select: ["id"], start: 0 },
+        { lane: "background" })
+      : await c.call(`crm.${entityType}.list`, { select: ["ID"], start: 0 }, { lane: "background" });
     await db.backfillRun.update({ where: key, data: { total: count.total ?? null, status: "running" } });
   }
   const meta = await getFieldMeta(portalId, entityType, c);
   // The same select as live capture (lib/history/records.ts), so the first edit diffs against a like-shaped baseline.
-  const res = await c.batch(listCommands(entityType, run.lastId, LISTS_PER_BATCH, recordSelect(meta)), { lane: "background", idempotent: true });
+  const commands = item ? itemListCommands(entityType as EntityKey, run.lastId, LISTS_PER_BATCH)
+    : listCommands(entityType, run.lastId, LISTS_PER_BATCH, recordSelect(meta));
+  const answer = await c.batch(commands, { lane: "background", idempotent: true });
+  const res = item ? itemPages(answer) : answer; // items in the record shape (ID, DATE_MODIFY, MODIFY_BY_ID)
   const { records, last, done } = collect(res, entityType, run.lastId);
   await attachFirstProductRows(portalId, entityType, records, c); // a deal's or lead's first snapshot holds its rows
   const first = await insertFirstSnapshots(portalId, entityType, records); // a first install: nearly all of them
@@ -86,7 +108,7 @@ export async function runBackfill(portalId: string, budgetMs = 20_000): Promise<
   const started = Date.now();
   const client = await bitrixFor(portalId);
   let records = 0;
-  for (const entityType of ENTITIES) {
+  for (const entityType of [...ENTITIES, ...(await listPortalItemTypes(client))]) {
     for (;;) {
       const step = await runBackfillStep(portalId, entityType, client);
       records += step.records;
@@ -97,6 +119,7 @@ export async function runBackfill(portalId: string, budgetMs = 20_000): Promise<
       }
     }
   }
+  await enqueueStageHistory(portalId); // the moves from before the install, once (stage-history.ts)
   return { records, complete: true };
 }
 
@@ -104,6 +127,15 @@ export async function runBackfill(portalId: string, budgetMs = 20_000): Promise<
 export async function restartBackfill(portalId: string, reason: string): Promise<void> {
   const db = getDb();
   const fresh = { status: "pending", lastId: 0, processed: 0, total: null, startedAt: new Date(), heartbeatAt: null, finishedAt: null, lastError: null };
-  await db.$transaction(ENTITIES.map((entityType) => db.backfillRun.upsert({ where: { portalId_entityType: { portalId, entityType } }, create: { portalId, entityType }, update: fresh })));
+  await db.$transaction([
+    ...ENTITIES.map((entityType) => db.backfillRun.upsert({ where: { portalId_entityType: { portalId, entityType } },
+      create: { portalId, entityType }, update: fresh })),
+    db.backfillRun.updateMany({ where: { portalId }, data: fresh }), // item types (created by their first step)
+  ]);
+  await enqueueJob("history.backfill", { portalId, dedupeKey: `history.backfill:${portalId}:${reason}:${Date.now()}` });
+}
+
+/** A pass for types the portal gained (a smart process added): types already done are skipped at one row read each. */
+export async function backfillNewTypes(portalId: string, reason: string): Promise<void> {
   await enqueueJob("history.backfill", { portalId, dedupeKey: `history.backfill:${portalId}:${reason}:${Date.now()}` });
 }

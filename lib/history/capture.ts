@@ -2,6 +2,7 @@ import "server-only";
 import { Prisma } from "@prisma/client";
 import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
+import type { EntityKey } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
 import type { ReadTrigger } from "@/lib/history/merged";
 import { attachProductRows } from "@/lib/history/product-rows";
@@ -14,7 +15,8 @@ import { resolveUserNames } from "@/lib/history/users";
 // coalesced: all the ids of one portal and entity that a worker claimed are fetched in one batched request
 // (lib/history/records.ts). Coalescing loses nothing — an event says only "record N changed", so even one fetch per
 // event reads the current state, not the state of that event.
-export type CrmEntityType = "deal" | "contact" | "company" | "lead";
+// Quotes, new invoices and smart processes (lib/history/entity-types.ts): read with crm.item.list, in the same shape.
+export type CrmEntityType = EntityKey;
 
 export interface CrmDeletion {
   portalId: string;

@@ -6,6 +6,7 @@ import { attachFile, type FileTarget } from "@/lib/bitrix/upload";
 import { AppError } from "@/lib/http-errors";
 import { asList } from "@/lib/history/diff";
 import { getFieldMeta } from "@/lib/history/fields";
+import { isItemType } from "@/lib/history/entity-types";
 import { queryHistory } from "@/lib/history/query";
 import { presentChanges } from "@/lib/history/present";
 import { dict } from "@/lib/i18n";
@@ -59,6 +60,11 @@ export async function attachHistoryCsv(session: PortalSession, entityType: strin
   timeZone?: string) {
   const { portalId, lang } = session;
   await requireRecordAccess(session, entityType, entityId);
+  // Attaching to a quote, an invoice or a smart-process item (timeline ENTITY_TYPE dynamic_<id>, crm.item.update
+  // file fields) is not built yet: said plainly instead of a half-written file.
+  if (isItemType(entityType)) {
+    throw new AppError(400, "not_supported", "Attaching history is available for deals, contacts, companies and leads");
+  }
   const caller = await userCaller(session);
   let target: FileTarget = { kind: "timeline", entityType, entityId, comment: dict(lang).history };
   if (field) {

@@ -3,6 +3,8 @@ import type { BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import type { FieldMetaLite } from "@/lib/history/diff";
 import { portalLacks } from "@/lib/lifecycle/probe";
+import { entityTypeIdOf, isItemType } from "@/lib/history/entity-types";
+import { readItemFields } from "@/lib/history/items";
 
 // crm.<entity>.fields cached per portal for an hour: types drive the diff, labels (UF_* included) the display.
 // Directory fields come without their values' names: a stage, status or source is `type: crm_status` with a
@@ -12,7 +14,6 @@ import { portalLacks } from "@/lib/lifecycle/probe";
 // (`crm_category`) is a crm.category.list entry (crm/universal/category/crm-category-list.md). They are read with the
 // fields and cached with them as `items`, the shape enumerations already have, in the portal's language.
 const TTL_MS = 3600_000;
-const ENTITY_TYPE_IDS: Record<string, number> = { lead: 1, deal: 2, contact: 3, company: 4 };
 
 export interface ValueItem { ID: string; VALUE: string }
 type FieldWithItems = FieldMetaLite & { statusType?: string; items?: ValueItem[] };
@@ -27,8 +28,12 @@ export async function getFieldMeta(portalId: string, entityType: string, client:
 
 /** Reads the fields and their directories again (the TTL ran out, or a change shows a code the cache lacks). */
 export async function refreshFieldMeta(portalId: string, entityType: string, client: BitrixClient): Promise<Record<string, FieldMetaLite>> {
-  const res = await client.call<Record<string, FieldWithItems>>(`crm.${entityType}.fields`, {}, { lane: "background" });
-  const fields = await withDirectoryItems(res.result, entityType, client, portalId);
+  // Quotes, invoices and smart processes: crm.item.fields, keyed by the camelCase names their items carry.
+  const raw = isItemType(entityType)
+    ? ((await readItemFields(client, entityType)) as Record<string, FieldWithItems>)
+    : (await client.call<Record<string, FieldWithItems>>(`crm.${entityType}.fields`, {},
+      { lane: "background" })).result;
+  const fields = await withDirectoryItems(raw, entityType, client, portalId);
   const data = fields as object;
   await getDb().crmFieldMeta.upsert({
     where: { portalId_entityType: { portalId, entityType } },
@@ -38,16 +43,24 @@ export async function refreshFieldMeta(portalId: string, entityType: string, cli
   return fields;
 }
 
-/** A statusType's rows: DEAL_STAGE stands for every funnel's stages, their ids are unique across funnels. */
-const ofType = (statusType: string) => (entityId: string) =>
-  entityId === statusType || (statusType === "DEAL_STAGE" && /^DEAL_STAGE_\d+$/.test(entityId));
+/**
+ * A statusType's rows: DEAL_STAGE stands for every funnel's stages, their ids are unique across funnels. An item
+ * type's stage field names its first funnel's directory (DYNAMIC_128_STAGE_3, SMART_INVOICE_STAGE_2): every funnel of
+ * that type is meant, stage ids (DT128_4:NEW) being unique across them too.
+ */
+const ofType = (statusType: string) => {
+  const family = statusType === "DEAL_STAGE" ? "DEAL_STAGE" : /^(.+_STAGE)_\d+$/.exec(statusType)?.[1];
+  return (entityId: string) => entityId === statusType || (family !== undefined
+    && (entityId === family || (entityId.startsWith(`${family}_`) && /^\d+$/.test(entityId.slice(family.length + 1)))));
+};
 
 async function withDirectoryItems(fields: Record<string, FieldWithItems>, entityType: string, client: BitrixClient,
   portalId: string) {
   const entries = Object.entries(fields);
   const needsStatuses = entries.some(([, f]) => f.type === "crm_status" && f.statusType);
   // A box whose crm module predates crm.category.list (the probe found it missing) is not asked: ids are shown.
-  const entityTypeId = ENTITY_TYPE_IDS[entityType];
+  // (quotes have no funnels: crm.category.list answers ENTITY_TYPE_NOT_SUPPORTED for them)
+  const entityTypeId = entityType === "quote" ? undefined : entityTypeIdOf(entityType);
   const needsCategories = entries.some(([, f]) => f.type === "crm_category") && entityTypeId !== undefined
     && !(await portalLacks(portalId, "crm.category.list"));
   if (!needsStatuses && !needsCategories) return fields;

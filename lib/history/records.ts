@@ -1,6 +1,8 @@
 import "server-only";
 import { BitrixError, type BitrixClient } from "@/lib/bitrix";
 import type { FieldMetaLite } from "@/lib/history/diff";
+import { isItemType } from "@/lib/history/entity-types";
+import { fetchItems } from "@/lib/history/items";
 
 // One shape for a CRM record, whether the backfill lists it or live capture fetches it — otherwise the first diff
 // after the backfill reports fields the list never returned as "changed". `crm.<entity>.list` with "*" leaves out
@@ -18,6 +20,7 @@ export function recordSelect(meta: Record<string, FieldMetaLite>): string[] {
 
 /** The current state of the given records; ids that no longer exist are absent from the map. */
 export async function fetchRecords(client: BitrixClient, entityType: string, ids: number[], meta: Record<string, FieldMetaLite>): Promise<Map<number, CrmRecord>> {
+  if (isItemType(entityType)) return fetchItems(client, entityType, ids); // crm.item.list, lib/history/items.ts
   const unique = [...new Set(ids)].sort((a, b) => a - b);
   const select = recordSelect(meta);
   const commands: Record<string, [string, Record<string, unknown>]> = {};

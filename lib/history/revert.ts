@@ -12,6 +12,7 @@ import { multiItems, multiKey, normalise, PRODUCTS_FIELD, sameValue, type FieldM
 import { valueText } from "@/lib/history/present";
 import { dict } from "@/lib/i18n";
 import { getFieldMeta } from "@/lib/history/fields";
+import { entityTypeIdOf, isItemType } from "@/lib/history/entity-types";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
 
@@ -93,11 +94,23 @@ export interface RevertOptions {
 
 /** The record as Bitrix24 has it now, read with the writer's rights. */
 async function readCurrent(portalId: string, entityType: string, entityId: number, session: PortalSession | undefined) {
-  const params = { id: entityId };
+  const { method, params } = recordCall(entityType, "get", entityId);
   const res = session && !session.isAdmin
-    ? await callAsUser<Record<string, unknown>>(session, `crm.${entityType}.get`, params)
-    : await (await bitrixFor(portalId)).call<Record<string, unknown>>(`crm.${entityType}.get`, params, { lane: "interactive" });
-  return res.result ?? {};
+    ? await callAsUser<Record<string, unknown>>(session, method, params)
+    : await (await bitrixFor(portalId)).call<Record<string, unknown>>(method, params, { lane: "interactive" });
+  // crm.item.get answers {item} with the camelCase names the snapshot keeps (crm-item-get.md)
+  return (isItemType(entityType) ? (res.result?.item as Record<string, unknown> | undefined) : res.result) ?? {};
+}
+
+/**
+ * crm.<entity>.get/update {id, fields} for deals, contacts, companies, leads; crm.item.get/update {entityTypeId, id,
+ * fields} with the camelCase field name for quotes, invoices and smart processes (crm-item-update.md).
+ */
+function recordCall(entityType: string, action: "get" | "update", id: number, fields?: Record<string, unknown>) {
+  const item = isItemType(entityType);
+  const params: Record<string, unknown> = item ? { entityTypeId: entityTypeIdOf(entityType), id } : { id };
+  if (fields) params.fields = fields;
+  return { method: item ? `crm.item.${action}` : `crm.${entityType}.${action}`, params };
 }
 
 export async function revertChange(portalId: string, changeId: bigint, actor: RevertActor, opts: RevertOptions = {}) {
@@ -131,8 +144,7 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   // a multiple field's write names only the items it touches: the snapshot takes the whole list it leaves
   const expected = fieldMeta?.type === "crm_multifield" ? change.oldValue : value;
   const restore = await setSnapshotField(portalId, change.entityType, change.entityId, change.field, expected);
-  const method = `crm.${change.entityType}.update`;
-  const params = { id: change.entityId, fields: { [change.field]: value } };
+  const { method, params } = recordCall(change.entityType, "update", change.entityId, { [change.field]: value });
   let outcome: Awaited<ReturnType<typeof callOrDefer>>;
   try {
     // A user's revert is written with their own token: Bitrix24 refuses what their role does not allow.

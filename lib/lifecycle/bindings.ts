@@ -2,6 +2,8 @@ import "server-only";
 import type { BitrixClient } from "@/lib/bitrix";
 import { isBitrixError } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
+import { entityTypeIdOf, parsePlacement } from "@/lib/history/entity-types";
+import { listPortalItemTypes } from "@/lib/history/items";
 import { AUTH_CONNECTOR, eventHandlerUrl, expectedBindings, placementHandlerUrl, type ExpectedBinding } from "@/lib/lifecycle/registry";
 
 // Reconcile expected vs actual bindings (seed: "verify bindings via event.get", "re-bind missing handlers",
@@ -73,7 +75,10 @@ async function removeObsolete(client: BitrixClient, expected: Set<string>, actua
   }
   for (const p of actual.placements) {
     if (!budget()) break;
-    if (p.handler === placementHandlerUrl()) continue;
+    // A smart process's tab is ours to remove once its type is gone (ONCRMTYPEDELETE, or found at a rebind).
+    const goneType = parsePlacement(p.placement)?.key.startsWith("dynamic_")
+      && !expected.has(`placement:${p.placement}`);
+    if (p.handler === placementHandlerUrl() && !goneType) continue;
     await client.call("placement.unbind", { PLACEMENT: p.placement, HANDLER: p.handler }, { lane: "interactive" });
     removed.push(`placement:${p.placement} ${p.handler}`);
   }
@@ -81,7 +86,9 @@ async function removeObsolete(client: BitrixClient, expected: Set<string>, actua
 }
 
 export async function reconcileBindings(portalId: string, client: BitrixClient, features: Record<string, string>): Promise<ReconcileReport> {
-  const expected = expectedBindings(features);
+  // One tab per smart process the portal has now (crm.type.list): a type added or deleted since is bound or unbound.
+  const types = await listPortalItemTypes(client);
+  const expected = expectedBindings(features, types.map(entityTypeIdOf).filter((t): t is number => t !== undefined));
   const before = await readActual(client);
   const report: ReconcileReport = { expected: expected.length, bound: [], removed: [], failed: [], missingAfter: [] };
   for (const b of expected.filter((x) => !before.keys.has(keyOf(x)))) {

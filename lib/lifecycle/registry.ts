@@ -1,4 +1,7 @@
 import { loadEnv } from "@/lib/env";
+import {
+  detailTabOf, DYNAMIC_ITEM_EVENTS, FIXED_ITEM_TYPES, keyOfEntityTypeId, QUOTE_EVENTS, TYPE_EVENTS, type EntityKey,
+} from "@/lib/history/entity-types";
 
 // What the app needs from a portal, in ONE place: install, update, reconcile, diagnostics and the admin page all
 // read this registry (seed: "register required event bindings and placements", "binding matrix").
@@ -21,6 +24,9 @@ export const OPTIONAL_METHODS: Record<string, string> = {
   // A self-hosted portal's crm module may predate the universal crm.category.* methods (b24restdocs
   // settings/cloud-and-on-premise/on-premise/versions.md): funnels then show as their ids.
   "crm.category.list": "Funnel names in the history (shown as ids)",
+  "crm.item.list": "History of quotes, invoices and smart processes",
+  "crm.item.fields": "Field labels of quotes, invoices and smart processes",
+  "crm.type.list": "A Change history tab on every smart process",
 };
 
 export const FEATURES: Record<string, string> = {
@@ -39,6 +45,9 @@ export const CRM_ENTITIES = ["deal", "contact", "company", "lead"] as const;
 const CRM_EVENTS = [
   ...CRM_ENTITIES.flatMap((e) => ["ADD", "UPDATE", "DELETE"].map((a) => `ONCRM${e.toUpperCase()}${a}`)),
   "ONCRMDEALMOVETOCATEGORY",
+  // Quotes, new invoices (ENTITY_TYPE_ID 31) and smart-process items (lib/history/entity-types.ts).
+  ...QUOTE_EVENTS,
+  ...DYNAMIC_ITEM_EVENTS,
 ];
 
 export interface ExpectedBinding {
@@ -57,16 +66,25 @@ export function placementHandlerUrl(): string {
   return `${loadEnv().APP_URL.replace(/\/$/, "")}/bitrix/placement`;
 }
 
-/** The binding matrix (docs/lifecycle.md): CRM events offline when the portal allows the safe flow, else online. */
-export function expectedBindings(features: Record<string, string>): ExpectedBinding[] {
+/**
+ * The binding matrix (docs/lifecycle.md): CRM events offline when the portal allows the safe flow, else online.
+ * `dynamicTypes`: the entityTypeIds of the portal's smart processes (crm.type.list), one detail tab each; the type
+ * events are online, so a type added later gets its tab (and a backfill) at once, without a reinstall.
+ */
+export function expectedBindings(features: Record<string, string>, dynamicTypes: number[] = []): ExpectedBinding[] {
   const offline = features.rest_offline_extended === "Y";
   const events: ExpectedBinding[] = [
     ...["ONAPPUPDATE", "ONAPPUNINSTALL", "ONAPPMETHODCONFIRM"].map((code) => ({ kind: "event" as const, code, mode: "online" as const, handler: eventHandlerUrl() })),
     ...CRM_EVENTS.map((code) => ({ kind: "event" as const, code, mode: offline ? ("offline" as const) : ("online" as const), handler: offline ? "" : eventHandlerUrl() })),
+    ...TYPE_EVENTS.map((code) => ({ kind: "event" as const, code, mode: "online" as const,
+      handler: eventHandlerUrl() })),
   ];
+  const tabs: EntityKey[] = [...CRM_ENTITIES, ...FIXED_ITEM_TYPES,
+    ...dynamicTypes.map(keyOfEntityTypeId).filter((k): k is EntityKey => k?.startsWith("dynamic_") === true)];
   if (offline) events.push({ kind: "event", code: "ONOFFLINEEVENT", mode: "online", handler: eventHandlerUrl(), options: { minTimeout: OFFLINE_NOTIFY_MIN_TIMEOUT_S } });
   const placements: ExpectedBinding[] = [
-    ...CRM_ENTITIES.map((e) => ({ kind: "placement" as const, code: `CRM_${e.toUpperCase()}_DETAIL_TAB`, mode: "placement" as const, handler: placementHandlerUrl(), title: "Change history" })),
+    ...tabs.map((e) => ({ kind: "placement" as const, code: detailTabOf(e), mode: "placement" as const,
+      handler: placementHandlerUrl(), title: "Change history" })),
     { kind: "placement", code: "CRM_DEAL_DETAIL_TOOLBAR", mode: "placement", handler: placementHandlerUrl(), title: "Change history" },
   ];
   return [...events, ...placements];

@@ -3,6 +3,10 @@ import { captureRecords, existingRecords, recordDeletion, type CrmEntityType } f
 import { getDb } from "@/lib/db";
 import type { ReadTrigger } from "@/lib/history/merged";
 import type { InboxEvent } from "@/lib/events/handlers/types";
+import {
+  actionOfEvent, DYNAMIC_ITEM_EVENTS, entityTypeIdOf, itemTypeOfEvent, QUOTE_EVENTS, TYPE_EVENTS, updateEventsOf,
+} from "@/lib/history/entity-types";
+import { handleCrmTypeEvents } from "@/lib/lifecycle/crm-types";
 
 // ONCRM{DEAL,CONTACT,COMPANY,LEAD}{ADD,UPDATE,DELETE}: only the ID arrives (CONTRACTS.md §2.7); the history module
 // fetches the records. A claimed batch is handled together: the adds and updates of one portal and entity become ONE
@@ -11,16 +15,27 @@ import type { InboxEvent } from "@/lib/events/handlers/types";
 // crm/deals/events/index.md) is an update of that deal: its CATEGORY_ID and STAGE_ID are read with the record.
 const CRM_EVENT = /^ONCRM(?:(DEAL|CONTACT|COMPANY|LEAD)(ADD|UPDATE|DELETE)|(DEAL)MOVETOCATEGORY)$/;
 
+// Quotes (ONCRMQUOTE*, data[FIELDS][ID]), new invoices and smart-process items (ONCRMDYNAMICITEM*, data[FIELDS][ID]
+// and [ENTITY_TYPE_ID]) are handled the same way; ONCRMTYPE* (a smart process added, renamed, deleted) binds or
+// unbinds its tab (lib/lifecycle/crm-types.ts).
+const ITEM_EVENTS = new Set([...QUOTE_EVENTS, ...DYNAMIC_ITEM_EVENTS]);
+
 export function isCrmEvent(name: string): boolean {
-  return CRM_EVENT.test(name);
+  return CRM_EVENT.test(name) || ITEM_EVENTS.has(name) || TYPE_EVENTS.includes(name);
 }
 
 interface Parsed { index: number; entityType: CrmEntityType; action: "add" | "update" | "delete"; id: number }
 
 function parse(e: InboxEvent, index: number): Parsed | null {
-  const [, entity, action, moved] = CRM_EVENT.exec(e.event)!;
-  const id = Number((e.data?.FIELDS as Record<string, unknown> | undefined)?.ID);
+  const fields = e.data?.FIELDS as Record<string, unknown> | undefined;
+  const id = Number(fields?.ID);
   if (!Number.isInteger(id) || id <= 0) return null; // nothing to fetch; the event is still acknowledged
+  if (ITEM_EVENTS.has(e.event)) {
+    const entityType = itemTypeOfEvent(e.event, fields); // an unknown or system ENTITY_TYPE_ID: nothing to fetch
+    return entityType ? { index, entityType, action: actionOfEvent(e.event), id } : null;
+  }
+  if (!CRM_EVENT.test(e.event)) return null;
+  const [, entity, action, moved] = CRM_EVENT.exec(e.event)!;
   const verb = moved ? "update" : (action!.toLowerCase() as Parsed["action"]);
   return { index, entityType: (entity ?? moved)!.toLowerCase() as CrmEntityType, action: verb, id };
 }
@@ -31,11 +46,14 @@ function parse(e: InboxEvent, index: number): Parsed | null {
  * events for a record costs one read, not one per event — the portal's REST budget is spent per record, not per event.
  */
 async function coalesceWaitingUpdates(portalId: string, entityType: CrmEntityType, ids: number[], startedAt: Date) {
-  const events = [`ONCRM${entityType.toUpperCase()}UPDATE`, `ONCRM${entityType.toUpperCase()}MOVETOCATEGORY`];
+  const events = updateEventsOf(entityType);
+  // ONCRMDYNAMICITEMUPDATE of item 1 of type 128 and of type 31 are two records: the type must match too.
+  const typeId = events.includes("ONCRMDYNAMICITEMUPDATE") ? String(entityTypeIdOf(entityType)) : null;
   await getDb().$executeRaw`UPDATE "EventInbox" SET status = 'done', "processedAt" = now() AT TIME ZONE 'UTC', "lastError" = 'coalesced'
     WHERE "portalId" = ${portalId} AND status = 'pending' AND event = ANY(${events}::text[])
       AND "receivedAt" < ${startedAt}
-      AND payload->'data'->'FIELDS'->>'ID' = ANY(${ids.map(String)}::text[])`;
+      AND payload->'data'->'FIELDS'->>'ID' = ANY(${ids.map(String)}::text[])
+      AND (${typeId}::text IS NULL OR payload->'data'->'FIELDS'->>'ENTITY_TYPE_ID' = ${typeId}::text)`;
 }
 
 /** Per record, the events one read settles: whether it may stand for several edits (lib/history/merged.ts). */
@@ -54,6 +72,11 @@ function readTriggers(events: (readonly [number, InboxEvent])[]): Map<number, Re
 /** Handles CRM events together; returns each event's error (null = done). A failed fetch fails its whole group. */
 export async function handleCrmEvents(events: InboxEvent[]): Promise<unknown[]> {
   const errors: unknown[] = events.map(() => null);
+  const typeEvents = events.map((e, i) => [e, i] as const).filter(([e]) => TYPE_EVENTS.includes(e.event));
+  if (typeEvents.length) {
+    const typeErrors = await handleCrmTypeEvents(typeEvents.map(([e]) => e));
+    typeEvents.forEach(([, i], j) => { errors[i] = typeErrors[j]; });
+  }
   const parsed = events.map(parse).filter((p): p is Parsed => p !== null);
   const groups = new Map<string, Parsed[]>();
   for (const p of parsed.filter((x) => x.action !== "delete")) {

@@ -1,0 +1,92 @@
+import "server-only";
+import { BitrixError, isBitrixError, type BatchResult, type BitrixClient, type CallResult } from "@/lib/bitrix";
+import type { FieldMetaLite } from "@/lib/history/diff";
+import { entityTypeIdOf, FIXED_ITEM_TYPES, keyOfEntityTypeId, type ItemEntityType } from "@/lib/history/entity-types";
+import type { CrmRecord } from "@/lib/history/records";
+
+// Quotes, new invoices and smart-process items through the universal crm.item.* methods (b24restdocs
+// crm/universal/crm-item-list.md, crm-item-fields.md): camelCase names (`updatedTime`, `updatedBy`, custom fields
+// `ufCrm…` with useOriginalUfNames "N"), answers wrapped in `{items}` / `{item}` / `{fields}`. Records are read by id
+// like the legacy types (records.ts): `@id` filter, 50 ids a command, 50 commands a batch, a failed command throws.
+// One small adapter puts an item into the record shape snapshots.ts expects: ID, DATE_MODIFY (← updatedTime) and
+// MODIFY_BY_ID (← updatedBy), with the item's own bookkeeping fields left out so they never read as a user's edit.
+export const ITEM_SELECT = ["*", "uf*"];
+const IDS_PER_COMMAND = 50;
+
+/** Fields that change on every save (or never) and are no user's edit; the snapshot keeps them as ID/DATE_MODIFY/… */
+const ITEM_BOOKKEEPING = new Set(["id", "entityTypeId", "updatedTime", "updatedBy", "createdTime", "createdBy",
+  "movedTime", "movedBy", "lastActivityTime", "lastActivityBy", "lastCommunicationTime"]);
+
+export function itemToRecord(item: Record<string, unknown>): CrmRecord {
+  const rest = Object.fromEntries(Object.entries(item).filter(([k]) => !ITEM_BOOKKEEPING.has(k)));
+  return { ...rest, ID: Number(item.id), DATE_MODIFY: item.updatedTime ?? null, MODIFY_BY_ID: item.updatedBy ?? null };
+}
+
+export function itemListParams(key: ItemEntityType, extra: Record<string, unknown>): Record<string, unknown> {
+  return { entityTypeId: entityTypeIdOf(key), select: ITEM_SELECT, useOriginalUfNames: "N", ...extra };
+}
+
+/** A batch of crm.item.list answers, `{items}` each, as the record pages records.ts and backfill.ts read. */
+export function itemPages(res: BatchResult): BatchResult {
+  const result = Object.fromEntries(Object.entries(res.result).map(([k, v]) => {
+    const items = (v as { items?: unknown } | null)?.items;
+    return [k, Array.isArray(items) ? (items as Record<string, unknown>[]).map(itemToRecord) : v];
+  }));
+  return { ...res, result } as BatchResult;
+}
+
+/** The current state of the given items; ids that no longer exist are absent from the map. */
+export async function fetchItems(client: BitrixClient, key: ItemEntityType,
+  ids: number[]): Promise<Map<number, CrmRecord>> {
+  const unique = [...new Set(ids)].sort((a, b) => a - b);
+  const out = new Map<number, CrmRecord>();
+  if (!unique.length) return out;
+  const commands: Record<string, [string, Record<string, unknown>]> = {};
+  for (let i = 0; i < unique.length; i += IDS_PER_COMMAND) {
+    const filter = { "@id": unique.slice(i, i + IDS_PER_COMMAND) };
+    commands[`q${i / IDS_PER_COMMAND}`] = ["crm.item.list", itemListParams(key, { filter, start: -1 })];
+  }
+  const res = itemPages(await client.batch(commands, { lane: "background", idempotent: true }));
+  // A failed command must not read as "these items were deleted": the whole fetch fails and is retried.
+  const [failed] = Object.values(res.errors);
+  if (failed) throw new BitrixError(failed.error, 0, failed.error_description, "crm.item.list");
+  for (const page of Object.values(res.result)) {
+    if (!Array.isArray(page)) continue;
+    for (const record of page as CrmRecord[]) out.set(Number(record.ID), record);
+  }
+  return out;
+}
+
+export type ItemFieldMeta = FieldMetaLite & { title?: string; upperName?: string; statusType?: string };
+
+/** crm.item.fields of a type: `{fields: {<camelName>: {type, isMultiple, title, upperName, statusType, items}}}`. */
+export async function readItemFields(client: BitrixClient,
+  key: ItemEntityType): Promise<Record<string, ItemFieldMeta>> {
+  const params = { entityTypeId: entityTypeIdOf(key), useOriginalUfNames: "N" };
+  const res = await client.call<{ fields?: Record<string, ItemFieldMeta> }>("crm.item.fields", params,
+    { lane: "background" });
+  return res.result.fields ?? {};
+}
+
+/**
+ * The item types of a portal: quotes, new invoices and every smart process crm.type.list names (`{types}`, paged by
+ * `next`). Only CRM admins may list types (crm-type-list.md): an app whose token may not, or a box without the
+ * method, keeps quotes and invoices.
+ */
+export async function listPortalItemTypes(client: BitrixClient): Promise<ItemEntityType[]> {
+  const dynamic: ItemEntityType[] = [];
+  try {
+    for (let start: number | undefined = 0; start !== undefined;) {
+      const res: CallResult<{ types?: { entityTypeId: number }[] }> = await client.call("crm.type.list",
+        { order: { id: "ASC" }, start }, { lane: "background" });
+      for (const t of res.result.types ?? []) {
+        const key = keyOfEntityTypeId(Number(t.entityTypeId));
+        if (key?.startsWith("dynamic_")) dynamic.push(key as ItemEntityType);
+      }
+      start = res.next !== undefined && res.next > start ? res.next : undefined;
+    }
+  } catch (e) {
+    if (!isBitrixError(e) || !/ACCESS_DENIED|METHOD_NOT_FOUND/.test(e.code)) throw e;
+  }
+  return [...FIXED_ITEM_TYPES, ...dynamic];
+}
