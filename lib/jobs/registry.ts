@@ -8,6 +8,7 @@ import { loadTokens } from "@/lib/portals/tokens";
 import type { JobRow } from "@/lib/jobs/queue";
 import { runBackfill } from "@/lib/history/backfill";
 import { runReconcile } from "@/lib/history/reconcile";
+import { runStageHistory, STAGE_HISTORY_JOB, type StageHistoryPayload } from "@/lib/history/stage-history";
 import { handleUninstallClaim } from "@/lib/lifecycle/uninstall";
 
 // Job kind → handler. Refresh tokens live 180 days: a portal idle for 30 days gets one keep-alive refresh.
@@ -27,6 +28,7 @@ export const JOB_HANDLERS: Record<string, (job: JobRow) => Promise<unknown>> = {
   "tokens.keepalive": (job) => keepAlive(job.portalId!),
   "history.backfill": (job) => runBackfill(job.portalId!),
   "history.reconcile": (job) => runReconcile(job.portalId!),
+  [STAGE_HISTORY_JOB]: (job) => runStageHistory(job.portalId!, job.payload as unknown as StageHistoryPayload),
   "restlog.prune": () => pruneRestLog(),
   "lifecycle.uninstall": async (job) => {
     const portal = await getDb().portal.findUnique({ where: { id: job.portalId! } });
