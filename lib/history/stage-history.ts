@@ -30,7 +30,9 @@ interface HistoryRow { ID: number; TYPE_ID: number; OWNER_ID: number; CREATED_TI
 /** After the first complete backfill pass (the job's dedupe key makes it once per portal and type). */
 export async function enqueueStageHistory(portalId: string, until = new Date()): Promise<void> {
   for (const entityType of Object.keys(TYPES)) {
-    const payload: StageHistoryPayload = { entityType, until: until.toISOString(), after: 0 };
+    // ISO 8601 in whole seconds with an offset, as Bitrix24 writes CREATED_TIME (crm-stage-history-list.md)
+    const payload: StageHistoryPayload = { entityType, until: until.toISOString().replace(/\.\d+Z$/, "+00:00"),
+      after: 0 };
     const dedupeKey = `${STAGE_HISTORY_JOB}:${portalId}:${entityType}`;
     await enqueueJob(STAGE_HISTORY_JOB, { portalId, payload, dedupeKey });
   }
