@@ -5,7 +5,6 @@ import { enqueueJob } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
 import { attachFirstProductRows } from "@/lib/history/product-rows";
 import { enqueueStageHistory } from "@/lib/history/stage-history";
-import { enqueueStageHistory } from "@/lib/history/stage-history";
 import { entityTypeIdOf, isItemType, type EntityKey } from "@/lib/history/entity-types";
 import { itemListParams, itemPages, listPortalItemTypes } from "@/lib/history/items";
 import { recordSelect, type CrmRecord } from "@/lib/history/records";
@@ -120,7 +119,6 @@ export async function runBackfill(portalId: string, budgetMs = 20_000): Promise<
       }
     }
   }
-  await enqueueStageHistory(portalId); // the moves from before the install, once (stage-history.ts)
   await enqueueStageHistory(portalId); // the moves from before the install, once (stage-history.ts)
   return { records, complete: true };
 }
