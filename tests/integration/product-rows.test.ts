@@ -63,7 +63,7 @@ describe("product rows of a deal", () => {
     await expect(revertChange(portalId, items[0]!.id, { userId: 1 })).rejects.toMatchObject({ code: "not_revertible" });
   });
 
-  it("an added and a removed row are recorded as '+ …' and '− …', and the tab shows them without a revert", async () => {
+  it("an added and a removed row are recorded as '+ …' and '− …'; the tab shows them without a revert", async () => {
     const client = await bitrixFor(portalId);
     const [gone] = rowsOf(3);
     await client.call("crm.item.productrow.add", { fields: { ownerType: "D", ownerId: 3, productName: "Gadget",
@@ -81,7 +81,7 @@ describe("product rows of a deal", () => {
     expect(ru.map((r) => [r.field, r.newValue])).toContainEqual(["Товары", "+ Gadget × 1 по 10.00"]);
   });
 
-  it("a deal without rows and a lead are read with their rows, and an edit of another field records no rows", async () => {
+  it("a lead is read with its rows (none), and another field's edit records no rows change", async () => {
     await env.control("crm/deal/5", { fields: { TITLE: "Renamed" }, userId: 2 });
     await deliver();
     const page = await queryHistory(portalId, { entityType: "deal", entityId: 5 });
