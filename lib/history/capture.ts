@@ -35,7 +35,7 @@ export async function captureRecords(portalId: string, entityType: CrmEntityType
   const client = opts.client ?? (await bitrixFor(portalId));
   const meta = await getFieldMeta(portalId, entityType, client);
   const records = await fetchRecords(client, entityType, ids, meta);
-  await attachProductRows(client, entityType, [...records.values()]); // deals and leads: their rows are diffed too
+  await attachProductRows(client, entityType, [...records.values()]); // a type with product rows: they are diffed too
   // Names first: a change must never be visible before its author's name is (the tab would show "#<id>").
   await resolveUserNames(portalId, [...records.values()].map((r) => Number(r.MODIFY_BY_ID)), client);
   return applySnapshots(portalId, entityType, [...records.values()], meta, { source: "event", created: opts.created,

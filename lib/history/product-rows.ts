@@ -2,23 +2,25 @@ import "server-only";
 import { BitrixError, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { PRODUCTS_FIELD, type ProductRowLite } from "@/lib/history/diff";
+import { isEntityKey, productRowOwnerOf } from "@/lib/history/entity-types";
 import type { CrmRecord } from "@/lib/history/records";
 
-// Product rows of deals and leads, kept in the snapshot under one pseudo-field (PRODUCTS_FIELD) so that the diff sees
-// a row added, removed or changed like any field. Bitrix24 raises no event of its own for a row: every write through
-// crm.item.productrow.* launches the owner's update operation (core modules/crm/lib/controller/item/productrow.php),
-// so the owner's ONCRM<ENTITY>UPDATE arrives and live capture reads the rows with the record.
+// Product rows of deals, leads, quotes, new invoices and smart-process items, kept in the snapshot under one
+// pseudo-field (PRODUCTS_FIELD) so that the diff sees a row added, removed or changed like any field. Bitrix24 raises
+// no event of its own for a row: every write through crm.item.productrow.* launches the owner's update operation
+// (core modules/crm/lib/controller/item/productrow.php), so the owner's update event (ONCRMDEALUPDATE,
+// ONCRMQUOTEUPDATE, ONCRMDYNAMICITEMUPDATE…) arrives and live capture reads the rows with the record.
 //
 // `crm.item.productrow.list` needs `=ownerType` and `=ownerId`, and "the only key that accepts an array of values is
 // `@id`" (b24restdocs crm/universal/product-rows/crm-item-productrow-list.md) — no IN over owners: one command per
 // owner, 50 to a batch request, in the background lane. A page is 50 rows; an owner whose page came back full is
 // asked again after its last row id (`>id`, ordered by id), until a short page.
 
-/** Product-row owner codes (crm/data-types.md#object_type, short symbolic code) of the types kept with their rows. */
-const OWNER_CODES: Record<string, string> = { deal: "D", lead: "L" };
 const PAGE = 50;
 
-export const hasProductRows = (entityType: string) => entityType in OWNER_CODES;
+/** The type's product-row owner code (crm/data-types.md#object_type: L, D, Q, SI, T<hex>), if it has rows. */
+const ownerCodeOf = (entityType: string) => (isEntityKey(entityType) ? productRowOwnerOf(entityType) : undefined);
+export const hasProductRows = (entityType: string) => ownerCodeOf(entityType) !== undefined;
 
 const num = (v: unknown) => (v === null || v === undefined || v === "" ? null : Number(v));
 
@@ -45,7 +47,7 @@ function command(code: string, ownerId: number, after: number): [string, Record<
 /** The rows of each owner, sorted by id. A failed command fails the whole read (it is retried), never "no rows". */
 export async function fetchProductRows(client: BitrixClient, entityType: string, ids: number[]):
   Promise<Map<number, ProductRowLite[]>> {
-  const code = OWNER_CODES[entityType];
+  const code = ownerCodeOf(entityType);
   const out = new Map<number, ProductRowLite[]>();
   if (!code) return out;
   let pending = new Map([...new Set(ids)].map((id) => [id, 0]));
@@ -71,7 +73,7 @@ export async function fetchProductRows(client: BitrixClient, entityType: string,
   return out;
 }
 
-/** Puts each record's product rows under PRODUCTS_FIELD (deals and leads; other types are left as they are). */
+/** Puts each record's product rows under PRODUCTS_FIELD (types without rows — contacts, companies — are left be). */
 export async function attachProductRows(client: BitrixClient, entityType: string, records: CrmRecord[]):
   Promise<void> {
   if (!hasProductRows(entityType) || !records.length) return;

@@ -92,3 +92,25 @@ describe("product rows of a deal", () => {
     expect((lead.fields as Record<string, unknown>)[PRODUCTS_FIELD]).toEqual([]);
   });
 });
+
+describe("product rows of quotes, new invoices and smart-process items (owner codes Q, SI, T80)", () => {
+  it.each([["quote", "Q"], ["smart_invoice", "SI"], ["dynamic_128", "T80"]])(
+    "%s: a row's quantity change raises the item's update event and is recorded as a products change",
+    async (entityType, code) => {
+      const [row] = env.state(0).items.productRows.filter((r) => r.ownerType === code && r.ownerId === 1)
+        .sort((a, b) => a.id - b.id);
+      const snap = await getDb().crmSnapshot.findUniqueOrThrow({
+        where: { portalId_entityType_entityId: { portalId, entityType, entityId: 1 } },
+      });
+      expect(((snap.fields as Record<string, unknown>)[PRODUCTS_FIELD] as unknown[]).length).toBeGreaterThan(0);
+      const was = row!.quantity;
+      await env.control(`productrows/${row!.id}`, { fields: { quantity: was + 4 }, userId: 2 });
+      await deliver();
+      const page = await queryHistory(portalId, { entityType, entityId: 1, field: PRODUCTS_FIELD });
+      const rows = await presentChanges(portalId, entityType, page.items, "en");
+      expect(rows.map((r) => r.newValue)).toEqual([
+        `${row!.productName}: quantity ${was} → ${was + 4}`,
+      ]);
+    },
+  );
+});
