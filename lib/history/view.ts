@@ -9,7 +9,7 @@ import { countHistory, historyFacets, queryHistory } from "@/lib/history/query";
 // What the CRM tab and the toolbar widget show, read for the session's portal only: one page of a record's changes,
 // the filter options (fields and users that occur in its history, with the portal's labels) and the paging cursor.
 export const HistoryEntitySchema = z.string().refine(isEntityKey,
-  { error: "must be deal, contact, company, lead, quote, smart_invoice or dynamic_<entityTypeId>" });
+  { error: "must be deal, contact, company or lead, or quote, smart_invoice, dynamic_<entityTypeId>" });
 export const RecordIdSchema = z.coerce.number({ error: "must be a record id" }).int().positive().max(2 ** 31 - 1);
 
 export const HistoryViewQuerySchema = z.object({
