@@ -87,7 +87,7 @@ describe("quotes, invoices and smart processes", () => {
     expect(items.map((c) => [c.field, c.newValue])).toEqual([["__record__", "deleted"]]);
   });
 
-  it("an employee Bitrix24 denies an item gets 403 on its tab; an item they may read shows its history", async () => {
+  it("an employee denied an item gets 403 on its tab, a readable item shows its history, a gone one 404", async () => {
     await env.control("rights", { userId: EMPLOYEE, entity: 128, id: 2, read: false });
     const denied = await frameSession(env.control, EMPLOYEE, { entity: "dynamic_128", id: 2 });
     expect((await page(denied.token, "dynamic_128", 2)).status).toBe(403);
@@ -95,6 +95,9 @@ describe("quotes, invoices and smart processes", () => {
     const tab = await page(allowed.token, "dynamic_128", 1);
     expect(tab.status).toBe(200);
     expect(tab.body).toContain("Budget");
+    const gone = await frameSession(env.control, EMPLOYEE, { entity: "dynamic_128", id: 6 }); // deleted above
+    expect((await page(gone.token, "dynamic_128", 6)).status).toBe(404);
+    expect((await page(allowed.token, "dynamic_5", 1)).status).toBe(400); // no such key: old invoices, not served
   });
 
   it("a smart-process field is reverted with crm.item.update and its camelCase name", async () => {
