@@ -22,8 +22,9 @@ const ONLINE = 0;
 const OFFLINE = 1;
 
 const record = (i: number, id: number) => env.state(i).crm.deal.get(id)!;
-const changesOf = (i: number, entityId: number) =>
-  getDb().fieldChange.findMany({ where: { portalId: ids[i]!, entityType: "deal", entityId }, orderBy: { id: "asc" } });
+// Moves from Bitrix24's stage history (stage-history.ts, queued by the backfill) are not what these tests count.
+const changesOf = (i: number, entityId: number) => getDb().fieldChange.findMany({
+  where: { portalId: ids[i]!, entityType: "deal", entityId, source: { not: "stagehistory" } }, orderBy: { id: "asc" } });
 const advance = (seconds: number) => env.control("clock", { advance: seconds });
 const sweep = async (i: number) => (await runReconcile(ids[i]!)) as Record<string, SweepReport | null>;
 const settle = async () => { while (await processInboxBatch("test", 200)); };
