@@ -69,8 +69,11 @@ describe("live capture", () => {
     await env.control("reset-counters");
     await processInboxBatch("test");
     const requests = (env.state().log as { rest?: string }[]).map((e) => e.rest).filter(Boolean);
-    expect(requests).toEqual(["batch", "user.get"]); // one request for the records; the new user's name once
-    expect(env.state().counters.rest).toEqual({ "crm.deal.list": 1, "user.get": 1 }); // 30 ids in one @ID command
+    // one request for the records, one for their product rows (one command per deal: no IN over owners,
+    // crm-item-productrow-list.md); the new user's name once
+    expect(requests).toEqual(["batch", "batch", "user.get"]);
+    // 30 ids in one @ID command
+    expect(env.state().counters.rest).toEqual({ "crm.deal.list": 1, "crm.item.productrow.list": 30, "user.get": 1 });
     expect(await getDb().fieldChange.count({ where: { portalId, entityType: "deal", entityId: { gte: 100, lt: 130 }, field: "COMMENTS", changedById: 3 } })).toBe(30);
     expect(await getDb().eventInbox.count({ where: { portalId, status: { not: "done" } } })).toBe(0);
   });
