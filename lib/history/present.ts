@@ -97,7 +97,7 @@ function rowEdits(t: Dict, from: ProductRowLite, to: ProductRowLite, fields: (ke
   if (fields.includes("productName") || fields.includes("productId")) add(t.productProduct, rowName(from), rowName(to));
   if (fields.includes("quantity")) add(t.productQuantity, amount(from.quantity), amount(to.quantity));
   if (fields.includes("price")) add(t.productPrice, money(from.price), money(to.price));
-  const pct = (n: number | null) => `${amount(n)}%`;
+  const pct = (n: number | null) => (n === null ? "—" : `${n}%`);
   if (fields.includes("discountRate")) add(t.productDiscount, pct(from.discountRate), pct(to.discountRate));
   else if (fields.includes("discountSum")) add(t.productDiscount, money(from.discountSum), money(to.discountSum));
   if (fields.includes("taxRate")) add(t.productTax, pct(from.taxRate), pct(to.taxRate));
