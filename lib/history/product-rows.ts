@@ -3,6 +3,7 @@ import { BitrixError, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { PRODUCTS_FIELD, type ProductRowLite } from "@/lib/history/diff";
 import { isEntityKey, productRowOwnerOf } from "@/lib/history/entity-types";
+import { portalLacks } from "@/lib/lifecycle/probe";
 import type { CrmRecord } from "@/lib/history/records";
 
 // Product rows of deals, leads, quotes, new invoices and smart-process items, kept in the snapshot under one
@@ -77,6 +78,8 @@ export async function fetchProductRows(client: BitrixClient, entityType: string,
 export async function attachProductRows(client: BitrixClient, entityType: string, records: CrmRecord[]):
   Promise<void> {
   if (!hasProductRows(entityType) || !records.length) return;
+  // a box whose crm module predates the method (the probe found it missing) is not asked: records keep no rows
+  if (await portalLacks(client.portal.id, "crm.item.productrow.list")) return;
   const rows = await fetchProductRows(client, entityType, records.map((r) => Number(r.ID)));
   for (const record of records) record[PRODUCTS_FIELD] = rows.get(Number(record.ID)) ?? [];
 }

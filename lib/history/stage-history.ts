@@ -3,6 +3,7 @@ import { Prisma } from "@prisma/client";
 import { BitrixError, bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { entityTypeIdOf } from "@/lib/history/entity-types";
+import { portalLacks } from "@/lib/lifecycle/probe";
 import { enqueueJob } from "@/lib/jobs/queue";
 
 // Stage moves from before the install: Bitrix24 keeps every stage move of leads, deals, invoices and smart processes
@@ -135,7 +136,8 @@ async function changesOf(portalId: string, entityType: string, rows: HistoryRow[
 export async function runStageHistory(portalId: string, payload: StageHistoryPayload, budgetMs = 20_000):
   Promise<{ recorded: number; complete: boolean }> {
   const type = typeOf(payload.entityType);
-  if (!type) return { recorded: 0, complete: true };
+  // a box whose crm module predates the method (the probe found it missing) has no stage history to give
+  if (!type || (await portalLacks(portalId, "crm.stagehistory.list"))) return { recorded: 0, complete: true };
   const started = Date.now();
   const until = new Date(payload.until);
   const client = await bitrixFor(portalId);

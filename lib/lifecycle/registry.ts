@@ -27,6 +27,10 @@ export const OPTIONAL_METHODS: Record<string, string> = {
   "crm.item.list": "History of quotes, invoices and smart processes",
   "crm.item.fields": "Field labels of quotes, invoices and smart processes",
   "crm.type.list": "A Change history tab on every smart process",
+  // Newer than a self-hosted portal's crm module may be (on-premise/versions.md): without them the history simply
+  // has no product rows / no stage moves from before the install (lib/history/product-rows.ts, stage-history.ts).
+  "crm.item.productrow.list": "Product rows in the history",
+  "crm.stagehistory.list": "Stage moves from before the install",
 };
 
 export const FEATURES: Record<string, string> = {

@@ -5,6 +5,7 @@ import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { runBackfill } from "@/lib/history/backfill";
+import { runStageHistory, STAGE_HISTORY_JOB, type StageHistoryPayload } from "@/lib/history/stage-history";
 import { presentChanges } from "@/lib/history/present";
 import { queryHistory } from "@/lib/history/query";
 import { probePortal } from "@/lib/lifecycle/probe-portal";
@@ -19,7 +20,8 @@ import { waitUntil } from "../support/lifecycle-env";
 let app: Awaited<ReturnType<typeof startAppServer>>;
 let fake: RunningFake;
 let portalId = "";
-const BOX_LACKS = ["crm.category.list"];
+// crm.item.productrow.list and crm.stagehistory.list: universal CRM methods an older box's crm module lacks too
+const BOX_LACKS = ["crm.category.list", "crm.item.productrow.list", "crm.stagehistory.list"];
 const portal = () => fake.fake.portals[0]!;
 const control = async (route: string, body: unknown = {}) => {
   const res = await fetch(`${fake.portals[0]!.baseUrl}/_fake/${route}`, {
@@ -79,6 +81,11 @@ describe("installed on a self-hosted Bitrix24", () => {
 
   it("captures a deal edited in the portal and shows it in the tab's words", async () => {
     expect((await runBackfill(portalId)).complete).toBe(true); // the baseline the edit is diffed against
+    // the stage-history jobs the pass queued find no crm.stagehistory.list on this box and record nothing
+    for (const job of await getDb().job.findMany({ where: { portalId, kind: STAGE_HISTORY_JOB } })) {
+      expect(await runStageHistory(portalId, job.payload as unknown as StageHistoryPayload)).toEqual({ recorded: 0,
+        complete: true });
+    }
     await control("crm/deal/7", { fields: { TITLE: "Box deal", STAGE_ID: "PREPARATION" }, userId: 2 });
     await waitUntil(async () => (await getDb().eventInbox.count({ where: { portalId, status: "pending" } })) > 0);
     while (await processInboxBatch("test", 50));
@@ -106,6 +113,7 @@ describe("installed on a self-hosted Bitrix24", () => {
     expect(log.filter((e) => e.status === 404).map((e) => e.path)).toEqual([]);
     const lacking = (m: string) => BOX_LACKS.includes(m) || m.startsWith("disk.") || m.startsWith("event.offline.");
     expect(log.map((e) => e.rest ?? "").filter(lacking)).toEqual([]);
+    expect(Object.keys(portal().counters.rest).filter(lacking)).toEqual([]); // commands inside batches included
     expect(log.filter((e) => e.path.startsWith("/rest/api/") || e.path.startsWith("/oauth/"))).toEqual([]);
   });
 });
