@@ -85,7 +85,7 @@ describe("a forged delete", () => {
 });
 
 describe("a flood of forged update events", () => {
-  it("costs one read of the record, not one per event", async () => {
+  it("costs one read of the record (and one of its product rows), not one per event", async () => {
     for (let i = 0; i < 300; i += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, j) => postEvent({ event: "ONCRMDEALUPDATE", "data[FIELDS][ID]": "6", ts: String(1_700_000_000 + i + j) })));
     }
@@ -93,7 +93,8 @@ describe("a flood of forged update events", () => {
     const since = env.state().log.length;
     await settle();
     const reads = env.state().log.slice(since).filter((e) => e.rest === "batch" || e.rest?.startsWith("crm.deal.list"));
-    expect(reads).toHaveLength(1);
+    // One batch reads the deal, one its product rows (Bitrix24 raises no event for rows: lib/history/product-rows.ts)
+    expect(reads).toHaveLength(2);
     expect(await getDb().eventInbox.count({ where: { portalId, event: "ONCRMDEALUPDATE", status: "pending" } })).toBe(0);
   });
 });
