@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { isBitrixError } from "@/lib/bitrix";
 import { callLimited } from "@/lib/auth/user-rights";
+import { SIGN_IN_STATUSES } from "@/lib/portals/portals";
 import { sha256Hex, safeEqual } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
@@ -22,8 +23,6 @@ export const FrameAuthSchema = z.object({
   LANG: z.string().max(8).optional(),
 });
 export type FrameAuth = z.infer<typeof FrameAuthSchema>;
-
-export const SIGN_IN_STATUSES = new Set(["active", "needs_reauth"]);
 
 /** One answer for every refusal: it must not tell an installed portal's member_id from an unknown one. */
 const REFUSED = "The portal did not accept this frame's auth: reopen the app from Bitrix24";

@@ -3,6 +3,7 @@ import { decode, encode } from "next-auth/jwt";
 import { loadEnv } from "@/lib/env";
 import { isStillAdmin } from "@/lib/auth/user-rights";
 import { getDb } from "@/lib/db";
+import { SIGN_IN_STATUSES } from "@/lib/portals/portals";
 import { AppError } from "@/lib/http-errors";
 
 // The session is a next-auth JWT (same secret and format as lib/auth/options.ts). Inside a cross-site iframe the
@@ -94,7 +95,7 @@ const EXPIRED = "Session missing or expired: reopen the app from Bitrix24";
 export async function checkSessionPortal<S extends PortalSession>(s: S | null): Promise<S | null> {
   if (!s) return null;
   const portal = await getDb().portal.findUnique({ where: { id: s.portalId }, select: { status: true, installedAt: true } });
-  if (!portal || !["active", "needs_reauth"].includes(portal.status) || portal.installedAt.getTime() !== s.installedAt) return null;
+  if (!portal || !SIGN_IN_STATUSES.has(portal.status) || portal.installedAt.getTime() !== s.installedAt) return null;
   return s;
 }
 

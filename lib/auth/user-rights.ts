@@ -4,6 +4,7 @@ import { acquireSlot, blockPortal } from "@/lib/bitrix/limiter";
 import { limitBackoffMs, limitPolicy } from "@/lib/bitrix/limits";
 import { sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
+import { SIGN_IN_STATUSES } from "@/lib/portals/portals";
 import { AppError } from "@/lib/http-errors";
 import type { PortalSession } from "@/lib/auth/session";
 import { entityTypeIdOf, isItemType } from "@/lib/history/entity-types";
@@ -46,7 +47,7 @@ const keyOf = (s: PortalSession, what: string) => `${s.portalId}|${s.userId}|${s
 export async function callAsUser<T>(s: PortalSession, method: string, params: Record<string, unknown> = {},
   opts: { authConnector?: string } = {}): Promise<CallResult<T>> {
   const portal = await getDb().portal.findUnique({ where: { id: s.portalId }, select: { clientEndpoint: true, status: true } });
-  if (!portal || !["active", "needs_reauth"].includes(portal.status)) throw new AppError(401, "unauthorized", "The app is not installed on this portal");
+  if (!portal || !SIGN_IN_STATUSES.has(portal.status)) throw new AppError(401, "unauthorized", "The app is not installed on this portal");
   try {
     return await callLimited<T>(s.portalId, portal.clientEndpoint, s.userToken, method, params, opts);
   } catch (e) {

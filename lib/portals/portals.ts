@@ -4,6 +4,12 @@ import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 
 /**
+ * The portal statuses under which its users are signed in and their sessions hold: a portal waiting for
+ * re-authorization still serves them — an admin's visit is what re-arms it (lib/lifecycle/rearm.ts).
+ */
+export const SIGN_IN_STATUSES: ReadonlySet<string> = new Set(["active", "needs_reauth"]);
+
+/**
  * Stops all work for a portal after a terminal answer (PAYMENT_REQUIRED, revoked/disabled app, invalid_grant) so
  * there is no retry storm; `reactivatePortal` resumes it (a new install, a successful app.info probe).
  */
