@@ -2,11 +2,12 @@ import "server-only";
 import { AppError } from "@/lib/http-errors";
 import { log } from "@/lib/log";
 
-// Bitrix24 never resends an online event that got no answer or an error (CONTRACTS.md §2), so a database restart
-// or failover of a few seconds must not cost events: the request retries transient connection errors with backoff
-// for up to DB_RETRY_BUDGET_MS, then answers 503 with a message that says nothing was stored. Only connection-level
-// failures are retried — a constraint violation or a bad query fails at once. The work must be idempotent (the inbox
-// insert is: a retry after a lost commit answer meets the unique idempotency key and reads as a duplicate).
+// Bitrix24 never resends an online event that got no answer or an error (docs/bitrix24.md#events), so a database
+// restart or failover of a few seconds must not cost events: the request retries transient connection errors with
+// backoff for up to DB_RETRY_BUDGET_MS, then answers 503 with a message that says nothing was stored. Only
+// connection-level failures are retried — a constraint violation or a bad query fails at once. The work must be
+// idempotent (the inbox insert is: a retry after a lost commit answer meets the unique idempotency key and reads as a
+// duplicate).
 export const DB_RETRY_BUDGET_MS = 10_000;
 
 /** Prisma codes of an unreachable or vanished server (P1001 can't reach, P1002/P1008 timeouts, P1017 closed, P2024 pool timeout). */

@@ -9,7 +9,7 @@ import { AppError } from "@/lib/http-errors";
 import { parsePlacement } from "@/lib/history/entity-types";
 import { rearmFromAdminFrame } from "@/lib/lifecycle/rearm";
 
-// Bitrix24 opens the app and every placement with a form POST into the iframe (CONTRACTS.md §1.2, §11); App Router
+// Bitrix24 opens the app and every placement with a form POST into the iframe (docs/bitrix24.md#frame-post); App Router
 // pages are GET-only, so the POST is verified here and answered with 303 to the page (window.name survives).
 // The page URL carries the short-lived session token (`st`, as Shopify's `id_token`), because a cross-site iframe may
 // not keep cookies; the cookie is set too for browsers that allow it. Referrer-Policy keeps `st` out of Referers.

@@ -1,7 +1,7 @@
 import type { BitrixErrorKind } from "@/lib/bitrix/contract";
 
 // Classified by the `error` CODE, never by the HTTP status: Bitrix24's statuses for the same error disagree across
-// docs, server code and field reports (CONTRACTS.md §4.4, §15.3). Codes are case-sensitive in the wire format but
+// docs, server code and field reports (docs/bitrix24.md#errors). Codes are case-sensitive in the wire format but
 // compared upper-cased here because both conventions occur (`expired_token`, `QUERY_LIMIT_EXCEEDED`).
 const KINDS: Record<string, BitrixErrorKind> = {
   EXPIRED_TOKEN: "auth",

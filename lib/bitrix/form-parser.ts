@@ -2,8 +2,9 @@ import { AppError } from "@/lib/http-errors";
 import { readBodyLimited } from "@/lib/http/read-body";
 
 // The one parser for bodies Bitrix24 pushes (events, installer and placement POSTs): application/x-www-form-urlencoded
-// with PHP bracket keys, every leaf a string (CONTRACTS.md §0). It runs BEFORE application_token is verified, so it
-// refuses prototype keys and bounds size, key count and depth: hostile input gets a clear 400, never a crash.
+// with PHP bracket keys, every leaf a string (docs/bitrix24.md#wire-format). It runs BEFORE application_token is
+// verified, so it refuses prototype keys and bounds size, key count and depth: hostile input gets a clear 400, never a
+// crash.
 
 export type FormValue = string | FormObject;
 export interface FormObject { [key: string]: FormValue }

@@ -26,7 +26,7 @@ export function assertAllowedUrl(raw: string, what: string): URL {
   return url;
 }
 
-/** `https://x/rest/` + `crm.deal.get` → `https://x/rest/crm.deal.get` (never `/rest//…`, CONTRACTS.md SDK note). */
+/** `https://x/rest/` + `crm.deal.get` → `https://x/rest/crm.deal.get`, never `/rest//…` (docs/bitrix24.md#rest-urls) */
 export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
 }
@@ -103,7 +103,7 @@ export function toCallResult<T>(raw: RawResponse, method: string): CallResult<T>
   return ok.data as CallResult<T>;
 }
 
-/** multipart/form-data POST (step 2 of a Drive upload to the uploadUrl Bitrix24 handed out, CONTRACTS.md §12). */
+/** multipart/form-data POST: step 2 of a Drive upload, to the uploadUrl Bitrix24 gave (docs/bitrix24.md#uploads) */
 export async function sendMultipart(url: string, field: string, file: { name: string; content: Uint8Array }, method: string): Promise<RawResponse> {
   const startedAt = Date.now();
   // The log keeps the upload address's host only; the file is logged as its name and size.

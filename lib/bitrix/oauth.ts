@@ -5,8 +5,8 @@ import { B24ErrorSchema, B24OAuthTokenSchema } from "@/lib/bitrix/schemas";
 import type { OAuthTokens } from "@/lib/bitrix/contract";
 import { loadEnv } from "@/lib/env";
 
-// OAuth grants at the portal's regional OAuth server (CONTRACTS.md §0.6, §3). Our client secret is only ever sent to
-// an origin listed in BITRIX_OAUTH_ALLOWED: a request body never chooses where the secret goes.
+// OAuth grants at the portal's regional OAuth server (docs/bitrix24.md#oauth-servers, #oauth). Our client secret is
+// only ever sent to an origin listed in BITRIX_OAUTH_ALLOWED: a request body never chooses where the secret goes.
 
 export function allowedOAuthOrigin(serverEndpoint: string | undefined | null): string {
   const raw = serverEndpoint || loadEnv().BITRIX_OAUTH_URL;

@@ -62,7 +62,7 @@ function pick(result: unknown, itemsKey?: string): Record<string, unknown>[] {
   return items as Record<string, unknown>[];
 }
 
-/** The fast pattern for large sets: order ID ASC, filter >ID, start -1 — no COUNT query (CONTRACTS.md §7). */
+/** The fast pattern for large sets: order ID ASC, filter >ID, start -1 — no COUNT query (docs/bitrix24.md#lists). */
 export function listFast(client: Caller) {
   return function list<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, opts: CallOptions & { idKey?: string; itemsKey?: string } = {}): AsyncIterable<T[]> {
     const idKey = opts.idKey ?? "ID";
@@ -83,7 +83,7 @@ export function listFast(client: Caller) {
   };
 }
 
-/** Classic start/next paging, for methods without an ID order (CONTRACTS.md §7). */
+/** Classic start/next paging, for methods without an ID order (docs/bitrix24.md#lists). */
 export function listPaged(client: Caller) {
   return function paged<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): AsyncIterable<T[]> {
     return {

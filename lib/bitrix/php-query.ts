@@ -1,7 +1,7 @@
 // PHP http_build_query semantics: nested objects/arrays become bracket keys (fields[PHONE][0][VALUE]=…), booleans
-// 1/0, null omitted. Used for batch sub-commands, which Bitrix24 parses with parse_str (CONTRACTS.md §4.5, §6).
-// Brackets and `$` stay literal so `$result[cmd][ID]` references reach the batch parser intact; `&`, `=`, `%`, `+`
-// and `#` are always escaped.
+// 1/0, null omitted. Used for batch sub-commands, which Bitrix24 parses with parse_str (docs/bitrix24.md#wire-format,
+// #batch). Brackets and `$` stay literal so `$result[cmd][ID]` references reach the batch parser intact; `&`, `=`, `%`,
+// `+` and `#` are always escaped.
 const enc = (s: string) => encodeURIComponent(s).replace(/%5B/gi, "[").replace(/%5D/gi, "]").replace(/%24/g, "$");
 
 export function encodePhpQuery(value: Record<string, unknown>): string {

@@ -14,9 +14,9 @@ import { markPortalTerminal } from "@/lib/portals/portals";
 import { loadTokens, type TokenSnapshot } from "@/lib/portals/tokens";
 
 // Exactly one refresh per portal at a time across all processes and machines (refresh tokens rotate: a second
-// refresh with the same token fails with invalid_grant, CONTRACTS.md §3.2). A process takes a lease on the TokenSet
-// row with compare-and-swap on `version`; the others wait for the version to move and use the new pair. The lease
-// outlives the refresh request's timeout, so two holders can never send the same refresh token.
+// refresh with the same token fails with invalid_grant, docs/bitrix24.md#oauth). A process takes a lease on the
+// TokenSet row with compare-and-swap on `version`; the others wait for the version to move and use the new pair. The
+// lease outlives the refresh request's timeout, so two holders can never send the same refresh token.
 const LEASE_MS = 45_000;
 const WORKER = `${process.pid}-${randomUUID().slice(0, 8)}`;
 
@@ -28,9 +28,9 @@ async function takeLease(portalId: string, seenVersion: number): Promise<boolean
 }
 
 /**
- * A portal can change its address (CONTRACTS.md §4.6): the OAuth server's answer to OUR refresh names the current
- * client_endpoint, so it is stored with every refresh — only from that answer, only for the same member_id, and only
- * an address the client accepts (https unless BITRIX_ALLOW_HTTP). Event bodies also name an address: never used.
+ * A portal can change its address (docs/bitrix24.md#domain-change): the OAuth server's answer to OUR refresh names the
+ * current client_endpoint, so it is stored with every refresh — only from that answer, only for the same member_id, and
+ * only an address the client accepts (https unless BITRIX_ALLOW_HTTP). Event bodies also name an address: never used.
  */
 async function persistAddress(portalId: string, t: OAuthTokens): Promise<string | null> {
   try {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// Raw Bitrix24 shapes (B24*), parsed at the edge. `time` may vary in composition (CONTRACTS.md §4.2).
+// Raw Bitrix24 shapes (B24*), parsed at the edge. `time` may vary in composition (docs/bitrix24.md#errors).
 export const B24TimeSchema = z
   .object({
     start: z.number().optional(),
@@ -26,12 +26,12 @@ export const B24ErrorSchema = z.object({
   error_description: z.string().optional(),
 });
 
-/** REST v3: {"error": {"code": "...", "message": "..."}} (CONTRACTS.md §13) */
+/** REST v3: {"error": {"code": "...", "message": "..."}} (docs/bitrix24.md#errors) */
 export const B24V3ErrorSchema = z.object({
   error: z.object({ code: z.string().min(1), message: z.string().optional() }).loose(),
 });
 
-/** Empty PHP maps arrive as [] (CONTRACTS.md §6). */
+/** Empty PHP maps arrive as [] (docs/bitrix24.md#batch). */
 const phpMap = <T extends z.ZodType>(v: T) => z.union([z.record(z.string(), v), z.array(z.never()).transform(() => ({}))]);
 
 export const B24BatchResultSchema = z.object({
@@ -42,7 +42,7 @@ export const B24BatchResultSchema = z.object({
   result_time: phpMap(z.unknown()).optional(),
 });
 
-/** oauth.bitrix.info answer to a token grant (CONTRACTS.md §3.1, §3.2). */
+/** oauth.bitrix.info answer to a token grant (docs/bitrix24.md#oauth). */
 export const B24OAuthTokenSchema = z.object({
   access_token: z.string().min(1),
   refresh_token: z.string().min(1),

@@ -3,8 +3,8 @@ import type { BitrixCaller as BitrixClient } from "@/lib/bitrix/contract";
 import { BitrixError } from "@/lib/bitrix/errors";
 import { assertAllowedUrl, sendMultipart, toCallResult } from "@/lib/bitrix/http";
 
-// The seed's "one normalized upload abstraction": Bitrix24 takes files in four shapes depending on the target field
-// (CONTRACTS.md §12). Callers say WHERE the file goes; this module picks the payload form.
+// One normalized upload abstraction: Bitrix24 takes files in four shapes depending on the target field
+// (docs/bitrix24.md#uploads). Callers say WHERE the file goes; this module picks the payload form.
 export interface FileInput { name: string; content: Uint8Array }
 export type UploadForm = "base64" | "pair" | "fileData" | "disk";
 

@@ -8,7 +8,8 @@ import { reconcileBindings } from "@/lib/lifecycle/bindings";
 import { probeCapabilities, saveCapabilities } from "@/lib/lifecycle/probe";
 import { loadTokens } from "@/lib/portals/tokens";
 
-// The seed's recovery playbook as code ("If events stop arriving"): each step checks, repairs what it can, reports.
+// The recovery playbook of docs/lifecycle.md as code ("If events stop arriving"): each step checks, repairs what it
+// can, reports.
 export interface DiagnosticStep { step: string; ok: boolean; detail: string; repaired?: boolean }
 
 async function step(name: string, run: () => Promise<Omit<DiagnosticStep, "step">>): Promise<DiagnosticStep> {

@@ -37,8 +37,9 @@ export async function confirmIdentity(claim: InstallClaim): Promise<OAuthTokens>
 
 /**
  * Only administrators install or update apps, and the app needs admin rights (offline events, placement.bind,
- * CONTRACTS.md §9–§11). Every user's frame POST carries a REFRESH_ID (§1.2): without this check any user could
- * "reinstall" the app with their own tokens and an application_token of their choosing, then uninstall it (CLEAN=1).
+ * docs/bitrix24.md#event-bind). Every user's frame POST carries a REFRESH_ID (docs/bitrix24.md#install): without this
+ * check any user could "reinstall" the app with their own tokens and an application_token of their choosing, then
+ * uninstall it (CLEAN=1).
  */
 async function isPortalAdmin(tokens: OAuthTokens, attempt = 1): Promise<boolean> {
   try {

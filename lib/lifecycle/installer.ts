@@ -5,7 +5,7 @@ import { signValue } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { installFromClaim } from "@/lib/lifecycle/install";
 
-// The UI install: Bitrix24 opens the installer URL in an iframe with a form POST (CONTRACTS.md §1.2). After the
+// The UI install: Bitrix24 opens the installer URL in an iframe with a form POST (docs/bitrix24.md#install). After the
 // lifecycle ran, the browser is sent to /install/finish, which calls installFinish() through B24Frame — or shows
 // the problems that block the install (then installFinish is NOT called, so nothing half-works).
 // Bitrix24's core posts AUTH_ID, AUTH_EXPIRES, REFRESH_ID, member_id, status, PLACEMENT (+ PLACEMENT_OPTIONS when not

@@ -8,7 +8,7 @@ import { reconcileBindings, type ReconcileReport } from "@/lib/lifecycle/binding
 import { applyPortalMigrations } from "@/lib/lifecycle/migrations";
 import { probeCapabilities, saveCapabilities, type Problem } from "@/lib/lifecycle/probe";
 
-// The install/update contract of the seed, as resumable stages recorded in Portal.installStage:
+// The install/update sequence of docs/lifecycle.md, as resumable stages recorded in Portal.installStage:
 // started → probed → bound → finished (or blocked when a required capability is missing).
 export type LifecycleKind = "install" | "reinstall" | "update" | "resume";
 export interface LifecycleOutcome { portalId: string; kind: LifecycleKind; ok: boolean; problems: Problem[]; bindings?: ReconcileReport; migrations?: string[] }

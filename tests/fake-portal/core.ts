@@ -45,7 +45,7 @@ export function movedLocation(portal: PortalState, host: string | undefined, pat
   return `http://${portal.domain}${pathAndQuery}`;
 }
 
-/** The body of a token grant (CONTRACTS.md §3.2, key order as documented). */
+/** The body of a token grant (docs/bitrix24.md#oauth, key order as documented). */
 export function tokenAnswer(fake: FakeBitrix, portal: PortalState, userId: number) {
   const t = mintTokens(fake, portal, userId);
   return {
@@ -58,7 +58,7 @@ export function tokenAnswer(fake: FakeBitrix, portal: PortalState, userId: numbe
 const NO_AUTH = new Set(["ONAPPUNINSTALL", "ONAPPMETHODCONFIRM"]);
 const WITH_REFRESH = new Set(["ONAPPINSTALL", "ONAPPUPDATE", "ONOFFLINEEVENT"]);
 
-/** `auth` of an event (CONTRACTS.md §2): tokens only when a user acted; refresh_token only for some events. */
+/** `auth` of an event (docs/bitrix24.md#events): tokens only when a user acted; refresh_token only for some events. */
 export function eventAuth(fake: FakeBitrix, portal: PortalState, event: string, userId: number | null): Record<string, unknown> {
   const base = { domain: portal.domain, client_endpoint: portal.clientEndpoint, server_endpoint: `${fake.oauthUrl}/rest/`, member_id: portal.memberId, application_token: portal.app.applicationToken };
   if (NO_AUTH.has(event) || !userId) return base;

@@ -1,4 +1,4 @@
-// Errors as Bitrix24 answers them: {error, error_description} with the HTTP statuses of CONTRACTS.md §4.4.
+// Errors as Bitrix24 answers them: {error, error_description} with the HTTP statuses of docs/bitrix24.md#errors.
 export class RestError extends Error {
   constructor(readonly status: number, readonly error: string, readonly description: string, readonly extra: Record<string, unknown> = {}) {
     super(error);

@@ -23,7 +23,8 @@ describe("events as Bitrix24 sends them", () => {
     const documented = keyPaths(fixture("events/onappinstall.docs.form.decoded.json"));
     const ours = keyPaths(install.body);
     expect(documented.filter((k) => !ours.includes(k))).toEqual([]);
-    expect(ours.filter((k) => !documented.includes(k))).toEqual(["auth.expires", "auth.user_id"]); // present in real captures (CONTRACTS §1.3)
+    // auth.expires and auth.user_id: present in real captures (docs/bitrix24.md#install)
+    expect(ours.filter((k) => !documented.includes(k))).toEqual(["auth.expires", "auth.user_id"]);
     expect(strings(install.body)).toBe(true);
   });
 

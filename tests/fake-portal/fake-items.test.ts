@@ -118,7 +118,7 @@ describe("crm.item.* over the legacy records", () => {
 });
 
 describe("quotes, new invoices and smart processes", () => {
-  it("crm.type.list: the seeded Projects type (admins only); crm.item.* serves its items, custom fields", async () => {
+  it("crm.type.list: the Projects type (admins only); crm.item.* serves its items, custom fields", async () => {
     const types = (await ok("crm.type.list", {})).result.types as R[];
     expect(types).toEqual([
       expect.objectContaining({ id: 1, title: "Projects", entityTypeId: 128, isCategoriesEnabled: "Y" }),

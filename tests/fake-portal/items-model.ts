@@ -143,7 +143,7 @@ function standardFields(entityTypeId: number, stageType: string): Record<string,
   return { ...base, ...pipeline, ...dates, ...money, COMPANY_ID: fd("crm_company", "Company") };
 }
 
-/** Custom fields the seeded types have: one per conversion rule of ufCamelName. */
+/** Custom fields the fake's smart-process types have: one per conversion rule of ufCamelName. */
 export function seededCustomFields(entityTypeId: number, typeId: number): Record<string, FieldDef> {
   if (entityTypeId === SMART_INVOICE) return { UF_CRM_SMART_INVOICE_1700000001: uf("string", "PO number") };
   if (entityTypeId === 128) {

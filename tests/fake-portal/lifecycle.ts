@@ -8,7 +8,7 @@ export const installUrl = (fake: FakeBitrix) => `${fake.app.appUrl}/api/bitrix/i
 export const appPageUrl = (fake: FakeBitrix) => `${fake.app.appUrl}/bitrix/app`;
 
 /**
- * The form fields + query a portal page POSTs into an app iframe (CONTRACTS.md §1.2, §11). Bitrix24's core posts
+ * The form fields + query a portal page POSTs into an app iframe (docs/bitrix24.md#frame-post). Bitrix24's core posts
  * AUTH_ID, AUTH_EXPIRES, REFRESH_ID, member_id, status, PLACEMENT and PLACEMENT_OPTIONS only when not empty
  * (bitrix-core-business modules/rest/install/components/bitrix/app.layout/templates/.default/template.php; the same
  * body is b24phpsdk's capture in tests/Unit/Application/Requests/Placement/PlacementRequestTest.php). Only newer docs
@@ -83,7 +83,7 @@ function eventAuthForInstall(fake: FakeBitrix, portal: PortalState) {
 export async function uninstall(fake: FakeBitrix, portal: PortalState, clean: boolean) {
   const handlers = portal.bindings.filter((b) => b.event === "ONAPPUNINSTALL" && !b.offline);
   const deliveries = handlers.map((b) => postForm(b.handler, eventBody(fake, portal, "ONAPPUNINSTALL", { LANGUAGE_ID: "en", CLEAN: clean ? "1" : "0" }, null, b.id)));
-  // What Bitrix24 removes on uninstall: event handlers, widgets; app data only with CLEAN (CONTRACTS.md §2.1).
+  // What Bitrix24 removes on uninstall: event handlers, widgets; app data only with CLEAN (docs/bitrix24.md#install).
   Object.assign(portal.app, { installed: false, finished: false, installEventSent: false });
   portal.bindings = [];
   portal.placements = [];

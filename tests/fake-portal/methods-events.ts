@@ -4,7 +4,8 @@ import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
 import { markOfflineErrors } from "./offline-queue";
 import type { OfflineItem } from "./types";
 
-// event.* and placement.* (CONTRACTS.md §9, §10, §11). App context only; binding offline/unbinding needs an admin.
+// event.* and placement.* (docs/bitrix24.md#event-bind, #offline-events, #placements). App context only; binding
+// offline/unbinding needs an admin.
 
 const appOnly = (ctx: Ctx) => { if (ctx.viaWebhook) throw E.wrongAuthType(); };
 const adminOnly = (ctx: Ctx, msg = "Access denied!") => { appOnly(ctx); if (!ctx.isAdmin) throw E.denied(msg); };

@@ -2,9 +2,10 @@ import { E } from "./errors";
 import type { Ctx, MethodTable } from "./rest-types";
 import type { CrmRecord, Entity } from "./types";
 
-// Files as Bitrix24 takes them (CONTRACTS.md §12): Drive uploads (direct `fileContent` or the two-step uploadUrl),
-// CRM file fields ({fileData: [name, base64]}, stored and answered as a file descriptor), Drive-bound fields (Drive ids
-// "n<ID>" of files that exist), and document templates (a bare base64 string or a [name, base64] pair).
+// Files as Bitrix24 takes them (docs/bitrix24.md#uploads): Drive uploads (direct `fileContent` or the two-step
+// uploadUrl), CRM file fields ({fileData: [name, base64]}, stored and answered as a file descriptor), Drive-bound
+// fields (Drive ids "n<ID>" of files that exist), and document templates (a bare base64 string or a [name, base64]
+// pair).
 const isBase64 = (s: unknown): s is string => typeof s === "string" && s.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(s) && s.length % 4 === 0;
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v && typeof v === "object" && Object.keys(v).every((k) => /^\d+$/.test(k)) ? Object.values(v) : [v]);
 

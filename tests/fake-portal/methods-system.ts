@@ -3,8 +3,8 @@ import { E } from "./errors";
 import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
 import type { FakeUser } from "./types";
 
-// app.info, scope, methods, method.get, feature.get, users, profile, app options (CONTRACTS.md §8); what a box
-// answers instead (box.ts).
+// app.info, scope, methods, method.get, feature.get, users, profile, app options (docs/bitrix24.md#capabilities); what
+// a box answers instead (box.ts).
 const scopeOf = (method: string) => method.split(".")[0] === "crm" ? "crm" : method.startsWith("placement") ? "placement" : method.startsWith("disk") ? "disk" : method.startsWith("user") ? "user_brief" : null;
 
 export function knownMethod(ctx: Ctx, name: string, table: MethodTable) {

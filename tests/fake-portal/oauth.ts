@@ -4,7 +4,8 @@ import { parseStr } from "./php";
 import { handleRest } from "./rest";
 import type { FakeBitrix } from "./types";
 
-// oauth.bitrix.info: /oauth/token/ (GET query or POST form), /oauth/authorize/, and /rest/app.info (CONTRACTS.md §3).
+// oauth.bitrix.info: /oauth/token/ (GET query or POST form), /oauth/authorize/, and /rest/app.info
+// (docs/bitrix24.md#oauth).
 export const REFRESH_TOKEN_LIFETIME_MS = 180 * 24 * 3600_000;
 const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 

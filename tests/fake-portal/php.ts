@@ -1,5 +1,5 @@
 // PHP-compatible form codecs: http_build_query (how Bitrix24 encodes every push: events, installer and placement
-// POSTs) and parse_str (how it reads form bodies and batch sub-queries). CONTRACTS.md §0.
+// POSTs) and parse_str (how it reads form bodies and batch sub-queries). docs/bitrix24.md#wire-format.
 export type PhpValue = string | PhpValue[] | { [k: string]: PhpValue };
 
 const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, "+").replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

@@ -157,7 +157,7 @@ function logUser(portal: PortalState, userId: number) {
   if (last && last.userId === undefined) last.userId = userId;
 }
 
-/** Step 2 of a Drive upload: the multipart POST to the uploadUrl from step 1 (CONTRACTS.md §12). */
+/** Step 2 of a Drive upload: the multipart POST to the uploadUrl from step 1 (docs/bitrix24.md#uploads). */
 async function finishUpload(fake: FakeBitrix, portal: PortalState, url: URL, body: string) {
   const token = url.searchParams.get("token") ?? "";
   const folder = portal.disk.uploads.get(token);

@@ -15,7 +15,7 @@ let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 beforeAll(async () => {
   env = await startAppWithFake();
-  // The seed's leads never left NEW: two moves of lead 2 made before the app is installed.
+  // The fake's leads never left NEW: two moves of lead 2 made before the app is installed.
   await env.control("crm/lead/2", { fields: { STATUS_ID: "IN_PROCESS" }, userId: 2 });
   await env.control("crm/lead/2", { fields: { STATUS_ID: "JUNK" }, userId: 2 });
   await env.control("install", { mode: "ui", finish: true });
@@ -27,7 +27,7 @@ afterAll(() => env.stop());
 const jobs = () => getDb().job.findMany({ where: { portalId, kind: STAGE_HISTORY_JOB }, orderBy: { id: "asc" } });
 const fromHistory = (entityType: string) =>
   getDb().fieldChange.findMany({ where: { portalId, entityType, source: "stagehistory" }, orderBy: { id: "asc" } });
-/** The seeded rows of one type in the fake (entityTypeId 1 leads, 2 deals). */
+/** The stage-history rows the fake holds for one type (entityTypeId 1 leads, 2 deals). */
 const seeded = (entityTypeId: number) => env.state(0).items.stageHistory.filter((r) => r.entityTypeId === entityTypeId);
 async function runJobs(change: (p: StageHistoryPayload) => StageHistoryPayload = (p) => p) {
   let recorded = 0;
