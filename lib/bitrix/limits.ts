@@ -1,6 +1,7 @@
 import type { Lane } from "@/lib/bitrix/contract";
 
-// Pure arithmetic of Bitrix24's limits (CONTRACTS.md §5), shared by the Postgres-backed limiter and its tests.
+// Pure arithmetic of Bitrix24's limits (docs/bitrix24.md#rate-limits), shared by the Postgres-backed limiter and
+// its tests.
 
 /** Slots of the bucket kept for interactive calls so a backfill cannot starve a user's click. */
 export function laneCapacity(burst: number, lane: Lane): number {
