@@ -1,0 +1,208 @@
+// `npm run bench -- reconcile` (issue 15 item 6) — nothing lost, and no portal starved, through the app's real path:
+//   drops     N deal edits on a portal whose CRM events are bound online while the fake loses 30 % of the deliveries
+//             (faults.dropEvents = 0.3: every 3rd or 4th, deterministically — tests/fake-portal/core.ts; Bitrix24 never
+//             resends an online event, b24restdocs api-reference/events/index.md). A real worker process (runWorker,
+//             lib/jobs/main.ts) captures what arrives; its reconciliation sweep (every minute here) finds the rest.
+//             Prints the distinct field changes recorded vs made, none twice, and the time to the last recovered one.
+//   fairness  capture lag of P small portals' live edits while one more portal backfills R records, next to the same
+//             edits without that backfill; the ratio is the reading (target ≤ 1.2).
+// Knobs (`--name=value` or BENCH_<NAME>): --edits=300 --edit-rate=600 (edits/min) --portals=200 --records=200000
+//   --fair-rate=400 (edits/min over all small portals) --fair-seconds=60 --wait-seconds=900;
+//   BENCH_RECONCILE_PARTS=drops,fairness. BENCH_DATABASE_URL: a real PostgreSQL (else PGlite).
+import pg from "pg";
+import { getDb } from "@/lib/db";
+import { startWorker } from "./history-capture";
+import { partDb, progress } from "./history-env";
+import { ChangeCollector, dueJobs, fillLegacy, flag, inChunks, sleep, startPortals, type Portals } from "./crm-env";
+import { fmt, int, percentile, type BenchRow } from "./table";
+
+const FIELDS = ["TITLE", "COMMENTS", "UF_CRM_TEXT"]; // string fields: every edit is exactly one change
+
+async function editDeal(env: Portals, c: ChangeCollector, i: number, portal: number, deal: number, field: string,
+  text: string) {
+  const key = ChangeCollector.key(env.ids[portal]!, "deal", deal, field);
+  c.made(key);
+  await env.control(portal, `crm/deal/${deal}`, { fields: { [field]: text }, userId: 1 + (i % 4) });
+  return key;
+}
+
+/** Waits until the worker has done what was due (install jobs, first schedules), so a phase starts on a quiet system. */
+async function quiet(maxS: number) {
+  const until = Date.now() + maxS * 1000;
+  while ((await dueJobs()) > 0 && Date.now() < until) await sleep(1000);
+}
+
+export async function benchDrops(o: { edits: number; perMin: number; waitS: number }): Promise<BenchRow[]> {
+  const db = await partDb("reconcile");
+  const env = await startPortals(db, { portals: 1, seed: { deals: o.edits + 1, contacts: 5, companies: 5, leads: 5 } })
+    .catch(async (e) => { await db.stop(); throw e; });
+  const client = new pg.Client({ connectionString: db.url });
+  let worker: ReturnType<typeof startWorker> | null = null;
+  try {
+    const portalId = await env.install(0, { online: true });
+    // The shortest period a portal can set (whole minutes); the worker's schedule looks every 30 s.
+    await getDb().portal.update({ where: { id: portalId }, data: { reconcileEveryMin: 1 } });
+    await env.defaultLimits(0);
+    await client.connect();
+    const c = new ChangeCollector(client);
+    await c.skipExisting();
+    worker = startWorker();
+    const warm = await editDeal(env, c, 0, 0, o.edits + 1, "TITLE", "warm-up");
+    if (!(await c.waitFor([warm], Date.now() + 120_000))) throw new Error("the warm-up edit was never captured");
+    await quiet(120);
+    const counters = env.state(0).counters;
+    const before = { delivered: counters.eventsDelivered, dropped: counters.eventsDropped };
+    await env.control(0, "faults", { dropEvents: 0.3 });
+    const keys: string[] = [];
+    const started = Date.now();
+    try {
+      for (let i = 0; i < o.edits; i++) {
+        const due = started + (i * 60_000) / o.perMin;
+        if (due > Date.now()) await sleep(due - Date.now());
+        keys.push(await editDeal(env, c, i, 0, i + 1, FIELDS[i % FIELDS.length]!, `bench edit ${i}`));
+        if (i % 100 === 0) await c.poll();
+      }
+    } finally {
+      await env.control(0, "faults", { dropEvents: 0 });
+    }
+    const editsEnd = Date.now();
+    const dropped = counters.eventsDropped - before.dropped;
+    const delivered = counters.eventsDelivered - before.delivered;
+    progress(`reconcile: ${o.edits} edits in ${fmt((editsEnd - started) / 1000)} s, ${dropped} of ${dropped + delivered} ` +
+      "event deliveries dropped; waiting for the sweep");
+    const complete = await c.waitFor(keys, editsEnd + o.waitS * 1000);
+    await sleep(65_000); // one more sweep period: a change recorded twice would show now
+    await c.poll();
+    const recorded = keys.filter((k) => c.lagMs.has(k));
+    const by = (s: string) => recorded.filter((k) => c.source.get(k) === s);
+    const last = (ks: string[]) => (ks.length ? Math.max(...ks.map((k) => c.storedAt.get(k)!)) - editsEnd : NaN);
+    const s = (ms: number) => (Number.isFinite(ms) ? `${fmt(ms / 1000)} s` : "—");
+    const bench = "15 reconcile";
+    progress(`reconcile: ${recorded.length}/${keys.length} recorded, ${complete ? "complete" : "incomplete"}`);
+    return [
+      { bench, metric: `changes recorded vs made, 30 % of events dropped, ${db.kind}`,
+        value: `${recorded.length} / ${keys.length}`, baseline: `${dropped} of ${dropped + delivered} deliveries dropped`,
+        note: `from events ${by("event").length}, by the sweep ${by("reconciled").length}; recorded twice ` +
+          `${c.twice}; unexpected rows ${c.unexpected}; ${o.edits} edits at ${o.perMin}/min, online bindings` },
+      { bench, metric: "time to the last recovered change, after the last edit", value: s(last(by("reconciled"))),
+        baseline: "sweep period 1 min (reconcileEveryMin), schedule tick 30 s",
+        note: `last change from an event ${s(last(by("event")))} after the last edit; ` +
+          `${complete ? "all" : "NOT all"} recorded (waited up to ${o.waitS} s)` },
+    ];
+  } finally {
+    await worker?.stop();
+    await client.end().catch(() => undefined);
+    await env.stop();
+    await db.stop();
+  }
+}
+
+interface Phase { keys: string[]; seconds: number; complete: boolean }
+
+/** Edits round-robin over the small portals at `perMin`, while `more()` says so, then waits for their capture. */
+async function editPhase(env: Portals, c: ChangeCollector, o: { portals: number; perMin: number; field: string;
+  more: (elapsedS: number) => Promise<boolean>; waitS: number }): Promise<Phase> {
+  const keys: string[] = [];
+  const started = Date.now();
+  for (let i = 0; await o.more((Date.now() - started) / 1000); i++) {
+    const due = started + (i * 60_000) / o.perMin;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const portal = i % o.portals;
+    const deal = 1 + (Math.floor(i / o.portals) % 30);
+    keys.push(await editDeal(env, c, i, portal, deal, o.field, `fair ${o.field} ${i}`));
+    if (i % 100 === 0) await c.poll();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const complete = await c.waitFor([...new Set(keys)], Date.now() + o.waitS * 1000);
+  return { keys: [...new Set(keys)], seconds, complete };
+}
+
+function lags(c: ChangeCollector, p: Phase) {
+  const l = p.keys.map((k) => c.lagMs.get(k) ?? Infinity).sort((a, b) => a - b);
+  return { p50: percentile(l, 50), p99: percentile(l, 99), max: l.at(-1) ?? NaN, n: l.filter(Number.isFinite).length };
+}
+
+export async function benchFairness(o: { portals: number; records: number; perMin: number; editS: number;
+  waitS: number }): Promise<BenchRow[]> {
+  const db = await partDb("fairness");
+  const big = o.portals; // the last portal: installed, with its big backfill, between the two phases
+  const env = await startPortals(db, { portals: o.portals + 1, seed: { deals: 30, contacts: 3, companies: 2, leads: 2 } })
+    .catch(async (e) => { await db.stop(); throw e; });
+  const client = new pg.Client({ connectionString: db.url });
+  let worker: ReturnType<typeof startWorker> | null = null;
+  try {
+    fillLegacy(env.state(big), "contact", o.records);
+    const t0 = Date.now();
+    await inChunks([...Array(o.portals).keys()], 4, (i) => env.install(i));
+    for (let i = 0; i < o.portals; i++) await env.defaultLimits(i);
+    progress(`fairness: ${o.portals} portals installed and backfilled in ${fmt((Date.now() - t0) / 1000)} s`);
+    await client.connect();
+    const c = new ChangeCollector(client);
+    await c.skipExisting();
+    worker = startWorker();
+    await quiet(900); // the install jobs and every portal's first schedules (probe, sweep, keep-alive)
+    progress(`fairness: worker quiet after ${fmt((Date.now() - t0) / 1000)} s; baseline phase`);
+    const alone = await editPhase(env, c, { ...o, field: "TITLE", more: async (s) => s < o.editS });
+    await quiet(300);
+
+    await env.install(big, { backfill: false, defaultLimits: true }); // its backfill is queued: the worker runs it
+    const bigId = env.ids[big]!;
+    const contacts = { portalId: bigId, entityType: "contact" };
+    const done = async () => (await getDb().backfillRun.findUnique({ where: { portalId_entityType: contacts } }))
+      ?.status === "done";
+    const bfStart = Date.now();
+    progress(`fairness: portal ${big} installed, backfilling ${o.records} contacts; loaded phase`);
+    // Edits while the backfill runs (at least the baseline's length, at most the wait): every one overlaps it.
+    const loaded = await editPhase(env, c, { ...o, field: "COMMENTS",
+      more: async (s) => s < o.editS || (s < o.waitS && !(await done())) });
+    const snapshots = await getDb().crmSnapshot.count({ where: contacts });
+    const finished = (await getDb().backfillRun.findUnique({ where: { portalId_entityType: contacts } }))?.finishedAt;
+    const bfS = finished ? (finished.getTime() - bfStart) / 1000 : NaN;
+    progress(`fairness: ${snapshots}/${o.records} contacts backfilled; ${loaded.keys.length} loaded-phase edits`);
+    const a = lags(c, alone);
+    const b = lags(c, loaded);
+    const s = (ms: number) => (Number.isFinite(ms) ? fmt(ms / 1000) : "∞");
+    const bench = "15 fairness";
+    return [
+      { bench, metric: `capture lag p50 / p99 / max of ${o.portals} portals' edits, one portal backfilling ` +
+          `${int(o.records)} contacts, ${db.kind}`, value: `${s(b.p50)} / ${s(b.p99)} / ${s(b.max)} s`,
+        baseline: `without it: ${s(a.p50)} / ${s(a.p99)} / ${s(a.max)} s`,
+        note: `ratio p50 ${fmt(b.p50 / a.p50, 2)}, p99 ${fmt(b.p99 / a.p99, 2)} (target ≤ 1.2); ${b.n}/${loaded.keys.length}` +
+          ` and ${a.n}/${alone.keys.length} captured, ${o.perMin} edits/min over ${fmt(loaded.seconds, 0)} s / ` +
+          `${fmt(alone.seconds, 0)} s; offline queue, one worker process` },
+      { bench, metric: "the big backfill during the loaded phase", value: `${int(snapshots)} / ${int(o.records)} contacts`,
+        baseline: "Bitrix24 default limits (burst 50, 2/s, 480 s operating)",
+        note: Number.isFinite(bfS) ? `done ${fmt(bfS, 0)} s after its install; the edits ran ${fmt(loaded.seconds, 0)} s`
+          : `not done when the edits stopped (${fmt(loaded.seconds, 0)} s)` },
+    ];
+  } finally {
+    await worker?.stop();
+    await client.end().catch(() => undefined);
+    await env.stop();
+    await db.stop();
+  }
+}
+
+export async function benchReconcile(): Promise<BenchRow[]> {
+  const parts = (process.env.BENCH_RECONCILE_PARTS ?? "drops,fairness").split(",").map((p) => p.trim());
+  const rows: BenchRow[] = [];
+  const waitS = flag("wait-seconds", 900);
+  const guard = async (name: string, work: () => Promise<BenchRow[]>) => {
+    const t = Date.now();
+    try {
+      rows.push(...(await work()));
+    } catch (e) {
+      progress(`${name} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      rows.push({ bench: `15 ${name}`, metric: "failed", value: "—", note: e instanceof Error ? e.message : String(e) });
+    }
+    progress(`${name} took ${fmt((Date.now() - t) / 1000, 0)} s`);
+  };
+  if (parts.includes("drops")) {
+    await guard("reconcile", () => benchDrops({ edits: flag("edits", 300), perMin: flag("edit-rate", 600), waitS }));
+  }
+  if (parts.includes("fairness")) {
+    await guard("fairness", () => benchFairness({ portals: flag("portals", 200), records: flag("records", 200_000),
+      perMin: flag("fair-rate", 400), editS: flag("fair-seconds", 60), waitS }));
+  }
+  return rows;
+}
