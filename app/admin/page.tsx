@@ -1,6 +1,7 @@
 import { DiagnosticsButton, RerunButton } from "@/components/admin/admin-actions";
 import styles from "@/components/admin/admin.module.css";
 import { BindingsCard } from "@/components/admin/bindings-card";
+import { CoverageCard } from "@/components/admin/coverage-card";
 import { LiveProgress } from "@/components/admin/live-progress";
 import { RestLogCard } from "@/components/admin/rest-log";
 import { FrameSetup } from "@/components/frame/frame-setup";
@@ -57,6 +58,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         <Tile label={t.rejectedLastHour} value={sum(o.authFailures)} tone={sum(o.authFailures) ? "bad" : "ok"} href="#auth-failures"><Sparkline values={o.authFailures} label={t.authFailures} tone="bad" /></Tile>
       </section>
       <BindingsCard bindings={o.bindings} t={t} handler={eventHandlerUrl()} />
+      <CoverageCard portalId={session.portalId} lang={session.lang} />
       <div className={styles.grid}>
         <Card title={t.work} id="work">
           <LiveProgress initial={progress} text={{ backfill: t.backfill, queue: t.queue, processed: t.processed, waiting: t.waiting, failedForGood: t.failedForGood, idle: t.idle, runBackfill: t.runBackfill, backfillQueued: t.backfillQueued, entities }} />

@@ -42,6 +42,12 @@ const en = {
   productsField: "Products", productLine: "{name} × {quantity} at {price}", productQuantity: "quantity",
   productPrice: "price", productDiscount: "discount", productTax: "tax", productProduct: "product", productUnit: "unit",
   fromStageHistory: "from Bitrix24's stage history",
+  coverage: "Coverage", coverageType: "CRM type", eventsReceived: "Events received", lastEvent: "Last event",
+  lastSweep: "Last sweep", sweepOnly: "Found only by sweeps", deadLettered: "Dead-lettered",
+  coverageHint: "A change found only by a sweep is an edit whose event Bitrix24 never delivered. Dead-lettered "
+    + "events arrived but failed every retry: Replay puts them back in the queue once.",
+  sweepOnlyPerDay: "Changes found only by sweeps per day, last 14 days",
+  replay: "Replay", replaying: "Replaying…", replayed: "Back in the queue",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -88,6 +94,13 @@ const ru: Dict = {
   productPrice: "цена", productDiscount: "скидка", productTax: "налог", productProduct: "товар",
   productUnit: "ед. изм.",
   fromStageHistory: "из истории стадий Битрикс24",
+  coverage: "Полнота истории", coverageType: "Тип CRM", eventsReceived: "Получено событий",
+  lastEvent: "Последнее событие", lastSweep: "Последняя сверка", sweepOnly: "Найдено только сверкой",
+  deadLettered: "Не обработано",
+  coverageHint: "Изменение, найденное только сверкой, — это правка, событие о которой Битрикс24 так и не доставил. "
+    + "Необработанные события пришли, но не прошли ни одну попытку: «Повторить» один раз вернёт их в очередь.",
+  sweepOnlyPerDay: "Изменений, найденных только сверкой, по дням за 14 дней",
+  replay: "Повторить", replaying: "Повторяем…", replayed: "Возвращено в очередь",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };
