@@ -48,6 +48,7 @@ const en = {
     + "events arrived but failed every retry: Replay puts them back in the queue once.",
   sweepOnlyPerDay: "Changes found only by sweeps per day, last 14 days",
   replay: "Replay", replaying: "Replaying…", replayed: "Back in the queue",
+  yes: "Yes", no: "No", file: "File", typeNames: "Deal|Contact|Company|Lead|Quote|Invoice|Smart process",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -101,6 +102,7 @@ const ru: Dict = {
     + "Необработанные события пришли, но не прошли ни одну попытку: «Повторить» один раз вернёт их в очередь.",
   sweepOnlyPerDay: "Изменений, найденных только сверкой, по дням за 14 дней",
   replay: "Повторить", replaying: "Повторяем…", replayed: "Возвращено в очередь",
+  yes: "Да", no: "Нет", file: "Файл", typeNames: "Сделка|Контакт|Компания|Лид|Предложение|Счёт|Смарт-процесс",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };
@@ -121,4 +123,12 @@ export function plural(lang: string, n: number, forms: string): string {
 export function entityLabels(t: Dict): Record<string, string> {
   const names = t.entityNames.split("|");
   return Object.fromEntries(["deal", "contact", "company", "lead"].map((e, i) => [e, names[i] ?? e]));
+}
+
+/** A CRM type's name in this language (`typeNames`); a smart process goes by its own title when it is known. */
+export function typeName(t: Dict, key: string, smartProcessTitle?: string): string {
+  const order = ["deal", "contact", "company", "lead", "quote", "smart_invoice"];
+  const names = t.typeNames.split("|");
+  const i = order.indexOf(key);
+  return i >= 0 ? names[i]! : smartProcessTitle || names[6]!;
 }
