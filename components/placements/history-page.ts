@@ -3,11 +3,12 @@ import { html, jsonScript, type Html } from "@/lib/html";
 import { plural, type Dict } from "@/lib/i18n";
 import type { HistoryView } from "@/lib/history/view";
 import type { HistoryRow } from "@/lib/history/present";
+import type { ValuePart } from "@/lib/history/format";
 
 // The CRM tab and the toolbar widget as plain server-rendered HTML: the first render needs no JavaScript at all
 // (filters are a GET form, pages are links); /assets/history.js adds the frame (title, height, auth renewal through
 // B24Frame) and the two actions (export, revert). Why not a React page: docs/decisions/009-crm-tab-html-first.md.
-export const ASSET_VERSION = "2";
+export const ASSET_VERSION = "3";
 
 export interface PageContext {
   t: Dict;
@@ -41,9 +42,18 @@ function when(r: HistoryRow, t: Dict): Html {
   return html`${at}<br><small class="merged" data-merged-from="${r.mergedFromIso ?? ""}">${text}</small>`;
 }
 
+/** A value's parts: a long text's removed / added words marked, a file by name with the portal's link. */
+function value(text: string, parts: ValuePart[] | undefined): Html | string {
+  if (!parts) return text;
+  const link = (p: ValuePart) => html`<a href="${p.href}" target="_blank" rel="noopener noreferrer">${p.text}</a>`;
+  return html`${parts.map((p) => (p.href ? link(p)
+    : p.mark === "del" ? html`<del>${p.text}</del>` : p.mark === "ins" ? html`<ins>${p.text}</ins>` : p.text))}`;
+}
+
 function row(r: HistoryRow, t: Dict, canRevert: boolean): Html {
   return html`<tr><td data-label="${t.when}">${when(r, t)}</td><td data-label="${t.field}" class="field">${r.field}</td>
-<td data-label="${t.who}">${r.who}</td><td data-label="${t.oldValue}" class="old">${r.oldValue}</td><td data-label="${t.newValue}" class="new">${r.newValue}</td>
+<td data-label="${t.who}">${r.who}</td><td data-label="${t.oldValue}" class="old">${value(r.oldValue, r.oldParts)}</td>
+<td data-label="${t.newValue}" class="new">${value(r.newValue, r.newParts)}</td>
 ${canRevert ? html`<td class="act">${r.revertible ? html`<button type="button" class="link" data-revert="${r.id}" aria-label="${t.revert}: ${r.field}">${t.revert}</button>` : ""}</td>` : ""}</tr>`;
 }
 
@@ -65,21 +75,34 @@ function filters(v: HistoryView, ctx: PageContext, base: string): Html {
 <button type="submit" class="btn btn-light">${t.apply}</button>${q.field || q.user ? html`<a class="reset" data-nav href="${url(base, { st: ctx.token, entity: q.entity, id: q.id })}">${t.reset}</a>` : ""}</form>`;
 }
 
-export function renderHistoryTab(v: HistoryView, ctx: PageContext): string {
+/** "Deal #9 · Website relaunch": the record by its type in the user's language, its id and its title. */
+function recordName(v: HistoryView): Html {
+  const { type, title } = v.record;
+  const named = title ? html` · <strong class="rec-title">${title}</strong>` : "";
+  return html`<span class="rec-type">${type} #${v.query.id}</span>${named}`;
+}
+
+export function renderHistoryTab(v: HistoryView, ctx0: PageContext): string {
+  const { type, title } = v.record;
+  const record = `${type} #${v.query.id}`;
+  const ctx = { ...ctx0, title: `${ctx0.t.history} — ${title ? `${title} (${record})` : record}` };
   const { t } = ctx;
   const q = v.query;
   const base = "/placements/tab";
   const keep = { st: ctx.token, entity: q.entity, id: q.id, field: q.field, user: q.user };
   const pager = q.cursor || v.next ? html`<nav class="pager" aria-label="${t.pages}">${q.cursor ? html`<a data-nav href="${url(base, keep)}">← ${t.newest}</a>` : ""}
 ${v.next ? html`<a data-nav rel="next" href="${url(base, { ...keep, cursor: v.next })}">${t.older} →</a>` : ""}</nav>` : "";
-  const body = html`<header class="head"><h1>${t.history}</h1><p class="sub">${t.record}: ${q.entity} #${q.id} · <span data-total>${v.total}</span> ${plural(ctx.lang, v.total, t.changesCount)}</p></header>
+  const count = html`<span data-total>${v.total}</span> ${plural(ctx.lang, v.total, t.changesCount)}`;
+  const body = html`<header class="head"><h1>${t.history}</h1><p class="sub">${recordName(v)} · ${count}</p></header>
 <div class="bar">${filters(v, ctx, base)}<div class="actions"><button type="button" class="btn btn-light" data-export>${t.exportCsv}</button><span class="status" role="status" aria-live="polite"></span></div></div>
 ${historyTable(v.rows, t, ctx.canRevert)}${pager}`;
   return shell(ctx, "tab", body, { entity: q.entity, id: q.id });
 }
 
 export function renderHistoryWidget(v: HistoryView, ctx: PageContext): string {
-  const body = html`<header class="head"><h1>${ctx.t.recentChanges}</h1><p class="sub">${ctx.t.record}: ${v.query.entity} #${v.query.id} · ${v.total} ${plural(ctx.lang, v.total, ctx.t.changesCount)}</p></header>
+  const count = `${v.total} ${plural(ctx.lang, v.total, ctx.t.changesCount)}`;
+  const sub = html`<p class="sub">${recordName(v)} · ${count}</p>`;
+  const body = html`<header class="head"><h1>${ctx.t.recentChanges}</h1>${sub}</header>
 ${historyTable(v.rows, ctx.t, false)}`;
   return shell(ctx, "widget", body);
 }

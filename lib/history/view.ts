@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { PortalSession } from "@/lib/auth/session";
 import { dict } from "@/lib/i18n";
 import { isEntityKey } from "@/lib/history/entity-types";
-import { loadLabels, presentChanges, TimeZoneSchema, type HistoryRow } from "@/lib/history/present";
+import { loadLabels, presentChanges, recordHeading, TimeZoneSchema, type HistoryRow } from "@/lib/history/present";
 import { countHistory, historyFacets, queryHistory } from "@/lib/history/query";
 
 // What the CRM tab and the toolbar widget show, read for the session's portal only: one page of a record's changes,
@@ -25,6 +25,8 @@ export type HistoryViewQuery = z.infer<typeof HistoryViewQuerySchema>;
 
 export interface HistoryView {
   query: HistoryViewQuery;
+  /** the record as the header names it: its type in the user's language, its title from our latest snapshot */
+  record: { type: string; title: string | null };
   rows: HistoryRow[];
   total: number;
   next: string | null;
@@ -35,12 +37,13 @@ export interface HistoryView {
 export async function loadHistoryView(session: PortalSession, query: HistoryViewQuery, limit = 50): Promise<HistoryView> {
   const q = { entityType: query.entity, entityId: query.id, field: query.field, userId: query.user, cursor: query.cursor, limit };
   const [page, total, facets] = await Promise.all([queryHistory(session.portalId, q), countHistory(session.portalId, q), historyFacets(session.portalId, query.entity, query.id)]);
-  const [rows, labels] = await Promise.all([
+  const [rows, labels, record] = await Promise.all([
     presentChanges(session.portalId, query.entity, page.items, session.lang, query.tz),
     loadLabels(session.portalId, query.entity, facets.users, dict(session.lang)),
+    recordHeading(session.portalId, query.entity, query.id, session.lang),
   ]);
   return {
-    query, rows, total, next: page.next,
+    query, record, rows, total, next: page.next,
     fields: facets.fields.map((f) => ({ value: f, label: labels.field(f) })).sort((a, b) => a.label.localeCompare(b.label)),
     users: facets.users.map((u) => ({ value: u, label: labels.user(u) })).sort((a, b) => a.label.localeCompare(b.label)),
   };
