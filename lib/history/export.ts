@@ -37,7 +37,11 @@ export async function buildHistoryCsv(portalId: string, entityType: string, enti
     cursor = page.next ?? undefined;
   } while (cursor && all.length < 50_000);
   const rows = await presentChanges(portalId, entityType, all, lang, timeZone); // times in the exporting user's zone
-  const csv = toCsv([t.when, t.field, t.who, t.oldValue, t.newValue], rows.map((r) => [r.changedAt, r.field, r.who, r.oldValue, r.newValue]));
+  // The first five columns read as the tab does (names, money, Yes/No, local times); the last four are for
+  // machines: the instant in ISO 8601 UTC, the field's code and the values as stored.
+  const header = [t.when, t.field, t.who, t.oldValue, t.newValue, "changedAt", "fieldCode", "oldRaw", "newRaw"];
+  const csv = toCsv(header, rows.map((r) => [r.changedAt, r.field, r.who, r.oldValue, r.newValue, r.changedAtIso,
+    r.fieldCode, r.oldRaw, r.newRaw]));
   return { name: `history-${entityType}-${entityId}.csv`, content: new TextEncoder().encode(csv), rows: rows.length };
 }
 
@@ -60,10 +64,14 @@ export async function attachHistoryCsv(session: PortalSession, entityType: strin
   timeZone?: string) {
   const { portalId, lang } = session;
   await requireRecordAccess(session, entityType, entityId);
-  // Attaching to a quote, an invoice or a smart-process item (timeline ENTITY_TYPE dynamic_<id>, crm.item.update
-  // file fields) is not built yet: said plainly instead of a half-written file.
-  if (isItemType(entityType)) {
-    throw new AppError(400, "not_supported", "Attaching history is available for deals, contacts, companies and leads");
+  // A quote's, an invoice's or a smart-process item's timeline takes the type's name as ENTITY_TYPE: QUOTE,
+  // SMART_INVOICE, DYNAMIC_<entityTypeId> (b24restdocs
+  // tutorials/crm/how-to-add-crm-objects/how-to-add-comment-to-spa.md; core crm_owner_type.php ResolveID
+  // upper-cases it, so our keys go as they are). Their file fields (crm.item.update) are not built yet: said plainly
+  // instead of a half-written file.
+  if (isItemType(entityType) && field) {
+    throw new AppError(400, "not_supported",
+      "A quote's, invoice's or smart-process item's history is attached to its timeline only");
   }
   const caller = await userCaller(session);
   let target: FileTarget = { kind: "timeline", entityType, entityId, comment: dict(lang).history };

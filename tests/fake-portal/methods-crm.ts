@@ -3,6 +3,7 @@ import { E, RestError } from "./errors";
 import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
 import { localFields } from "./directories";
 import { acceptFileFields } from "./methods-files";
+import { requireItem } from "./methods-items";
 import { statusMethods } from "./methods-status";
 import { ENTITIES, type CrmRecord, type Entity, type FieldDef } from "./types";
 
@@ -135,6 +136,8 @@ function entityMethods(entity: Entity): MethodTable {
 
 const TYPE_IDS: Record<string, Entity> = { "1": "lead", "2": "deal", "3": "contact", "4": "company", lead: "lead", deal: "deal", contact: "contact", company: "company" };
 
+const ITEM_TYPE_IDS: Record<string, number> = { quote: 7, smart_invoice: 31 };
+
 function pairs(files: unknown): { name: string; size: number }[] {
   return Object.values((files ?? {}) as Record<string, unknown>).map((f) => {
     const [name, b64] = typeof f === "object" && f !== null ? Object.values(f as Record<string, string>) : [];
@@ -148,10 +151,19 @@ export const crmMethods: MethodTable = {
   ...statusMethods, // crm.status.list / crm.status.add / crm.category.list
   "crm.timeline.comment.add": (ctx, p) => {
     const f = (p.fields ?? {}) as Record<string, unknown>;
-    const entity = TYPE_IDS[String(f.ENTITY_TYPE ?? "").toLowerCase()];
-    if (!entity) throw E.arg("ENTITY_TYPE is invalid", "ENTITY_TYPE");
-    const id = requireRecord(ctx, entity, f.ENTITY_ID); // a comment needs the right to read the record
-    ctx.portal.timeline.push({ ENTITY_TYPE: entity, ENTITY_ID: id, COMMENT: String(f.COMMENT ?? ""), FILES: pairs(f.FILES), AUTHOR_ID: ctx.userId });
+    const name = String(f.ENTITY_TYPE ?? "").toLowerCase();
+    const entity = TYPE_IDS[name];
+    // Quotes, new invoices and smart-process items by their type's name, QUOTE / SMART_INVOICE / DYNAMIC_<id>
+    // (b24restdocs tutorials/crm/how-to-add-crm-objects/how-to-add-comment-to-spa.md; core crm_owner_type.php
+    // ResolveID upper-cases the name, so any case is accepted).
+    const itemType = ITEM_TYPE_IDS[name] ?? (/^dynamic_(\d+)$/.exec(name) ? Number(name.slice(8)) : undefined);
+    if (!entity && (itemType === undefined || !ctx.portal.items.stores.has(itemType))) {
+      throw E.arg("ENTITY_TYPE is invalid", "ENTITY_TYPE");
+    }
+    // a comment needs the right to read the record
+    const id = entity ? requireRecord(ctx, entity, f.ENTITY_ID) : requireItem(ctx, itemType!, f.ENTITY_ID);
+    ctx.portal.timeline.push({ ENTITY_TYPE: entity ?? name, ENTITY_ID: id, COMMENT: String(f.COMMENT ?? ""),
+      FILES: pairs(f.FILES), AUTHOR_ID: ctx.userId });
     return ctx.portal.timeline.length;
   },
 };

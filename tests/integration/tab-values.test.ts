@@ -1,0 +1,158 @@
+// Values as Bitrix24 shows them (issue #16 items 2 and 4), read in the tab's HTML as a user gets it, in English and
+// in Russian: users by name, money in its currency, Yes/No (Да/Нет), dates and times in the user's locale and zone,
+// linked records and the record itself by their titles, the type's name in the user's language, files by name with
+// their link, long texts as a word diff. And the CSV of a smart-process item (issue #14), formatted the same way.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyFrameAuth } from "@/lib/auth/frame-auth";
+import { issueSessionToken } from "@/lib/auth/session";
+import { forgetUserRights } from "@/lib/auth/user-rights";
+import { getDb } from "@/lib/db";
+import { processInboxBatch } from "@/lib/events/inbox";
+import { drainOffline } from "@/lib/events/offline";
+import { runBackfill } from "@/lib/history/backfill";
+import { attachHistoryCsv, buildHistoryCsv } from "@/lib/history/export";
+import { startAppWithFake } from "../support/lifecycle-env";
+
+let env: Awaited<ReturnType<typeof startAppWithFake>>;
+const ids: string[] = [];
+const DEAL = 3;
+const LONG_BEFORE = `${"Call the client about the renewal terms. ".repeat(6)}Budget is fixed.`;
+const LONG_AFTER = `${"Call the client about the renewal terms. ".repeat(6)}Budget is <b>open</b>.`;
+
+// Intl separates thousands and currency with no-break spaces: read as spaces.
+const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
+const text = (h: string) => plain(h.replace(/<[^>]+>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<")
+  .replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'")).trim();
+
+/** The tab's rows as a user reads them: field → [old, new]. */
+function rowsOf(body: string): Map<string, [string, string]> {
+  const out = new Map<string, [string, string]>();
+  const row = /class="field">([\s\S]*?)<\/td>[\s\S]*?class="old">([\s\S]*?)<\/td>\s*<td[^>]*class="new">([\s\S]*?)<\/td>/g;
+  for (const m of body.matchAll(row)) if (!out.has(text(m[1]!))) out.set(text(m[1]!), [m[2]!, m[3]!]);
+  return out;
+}
+
+async function settle(i: number) {
+  await drainOffline(ids[i]!);
+  while (await processInboxBatch("test", 50));
+}
+
+async function session(i: number, lang: "en" | "ru", record: { entity: string; id: number }) {
+  const f = (await env.control("frame-auth", { userId: 1 }, i)) as Record<string, string>;
+  const s = await verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, LANG: lang }, record);
+  return { session: s, token: await issueSessionToken(s) };
+}
+
+async function tab(i: number, lang: "en" | "ru", entity: string, id: number, tz: string) {
+  const { token } = await session(i, lang, { entity, id });
+  const route = (await import("@/app/placements/tab/route")) as { GET: (r: Request) => Promise<Response> };
+  const url = `http://app/placements/tab?entity=${entity}&id=${id}&tz=${encodeURIComponent(tz)}&st=${token}`;
+  const res = await route.GET(new Request(url));
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+const BEFORE = {
+  ASSIGNED_BY_ID: "4", UF_CRM_BUDGET: "1002|USD", UF_CRM_VIP: "0", UF_CRM_MEETING: "2026-11-30T10:02:00+03:00",
+  UF_CRM_DUE: "2026-12-31", COMPANY_ID: "5", COMMENTS: LONG_BEFORE, UF_CRM_CONTRACT: null,
+  OPPORTUNITY: "1500.00", CURRENCY_ID: "EUR",
+};
+const EDIT = {
+  ASSIGNED_BY_ID: "1", UF_CRM_BUDGET: "2500.5|USD", UF_CRM_VIP: "1", UF_CRM_MEETING: "2026-12-01T15:30:00+03:00",
+  UF_CRM_DUE: "2027-01-15", COMPANY_ID: "4", COMMENTS: LONG_AFTER, OPPORTUNITY: "30000.00",
+  UF_CRM_CONTRACT: { id: 7, name: "contract <v2>.pdf", showUrl: "/bitrix/components/bitrix/crm.deal.show/show_file.php?fileId=7" },
+};
+
+beforeAll(async () => {
+  env = await startAppWithFake({ portals: 2 });
+  env.state(1).lang = "ru";
+  for (const i of [0, 1]) {
+    Object.assign(env.state(i).crm.deal.get(DEAL)!, BEFORE);
+    await env.control("plan", { burst: 500, drain: 100 }, i);
+    await env.control("install", { mode: "ui", finish: true }, i);
+    const portal = await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(i).memberId } });
+    await getDb().portal.update({ where: { id: portal.id }, data: { rateBurst: 500, rateDrainPerSec: 100 } });
+    ids[i] = portal.id;
+    expect((await runBackfill(portal.id)).complete).toBe(true);
+    await env.control(`crm/deal/${DEAL}`, { fields: EDIT, userId: 2 }, i);
+    await settle(i);
+  }
+  forgetUserRights();
+});
+afterAll(() => env.stop());
+
+describe("the tab in English", () => {
+  it("names users, formats money, Yes/No, dates and times in the user's zone, linked companies by title", async () => {
+    const rows = rowsOf(await tab(0, "en", "deal", DEAL, "Asia/Tokyo"));
+    const read = (field: string) => rows.get(field)?.map(text);
+    const company = (id: number) => String(env.state(0).crm.company.get(id)!.TITLE);
+    expect(read("Responsible")).toEqual(["Dmitry Support", "Anna Admin"]);
+    expect(read("Budget")).toEqual(["US$1,002.00", "US$2,500.50"]);
+    expect(read("Amount")).toEqual(["€1,500.00", "€30,000.00"]); // the deal's CURRENCY_ID
+    expect(read("VIP")).toEqual(["No", "Yes"]);
+    expect(read("Meeting at")).toEqual(["30/11/2026, 16:02:00", "01/12/2026, 21:30:00"]); // +03:00 read in Tokyo
+    expect(read("Due date")).toEqual(["31/12/2026", "15/01/2027"]); // a day is never shifted by a zone
+    expect(read("Company")).toEqual([company(5), company(4)]);
+  });
+
+  it("shows a file by name with the portal's link, and a long text as escaped word marks", async () => {
+    const rows = rowsOf(await tab(0, "en", "deal", DEAL, "Asia/Tokyo"));
+    const [, file] = rows.get("Contract")!;
+    expect(file).toBe(`<a href="${env.portal(0).baseUrl}/bitrix/components/bitrix/crm.deal.show/show_file.php?fileId=7" `
+      + `target="_blank" rel="noopener noreferrer">contract &lt;v2&gt;.pdf</a>`);
+    const [old, now] = rows.get("Comment")!;
+    expect(old).toContain("<del>fixed.</del>");
+    expect(now).toContain("<ins>&lt;b&gt;open&lt;/b&gt;.</ins>");
+    expect(now).not.toContain("<b>");
+  });
+
+  it("names the record by its title and its type, in the header and the page title", async () => {
+    const body = await tab(0, "en", "deal", DEAL, "UTC");
+    const title = String(env.state(0).crm.deal.get(DEAL)!.TITLE);
+    expect(text(/<p class="sub">([\s\S]*?)<\/p>/.exec(body)![1]!)).toMatch(new RegExp(`^Deal #${DEAL} · ${title.replace(
+      /[#]/g, "\\#")} · \\d+ changes$`));
+    expect(/<title>(.*)<\/title>/.exec(body)![1]).toBe(`Change history — ${title.replace(/&/g, "&amp;")} (Deal #${DEAL})`);
+  });
+});
+
+describe("the tab in Russian", () => {
+  it("says Да/Нет, formats money and dates the Russian way, in the user's zone, with the portal's labels", async () => {
+    const body = await tab(1, "ru", "deal", DEAL, "Europe/Moscow");
+    const rows = rowsOf(body);
+    const read = (field: string) => rows.get(field)?.map(text);
+    expect(read("Ответственный")).toEqual(["Dmitry Support", "Anna Admin"]);
+    expect(read("Бюджет")).toEqual(["1 002,00 $", "2 500,50 $"]);
+    expect(read("Сумма")).toEqual(["1 500,00 €", "30 000,00 €"]);
+    expect(read("VIP")).toEqual(["Нет", "Да"]);
+    expect(read("Встреча")).toEqual(["30.11.2026, 10:02:00", "01.12.2026, 15:30:00"]);
+    expect(read("Срок")).toEqual(["31.12.2026", "15.01.2027"]);
+    expect(text(/<p class="sub">([\s\S]*?)<\/p>/.exec(body)![1]!)).toMatch(new RegExp(`^Сделка #${DEAL} · `));
+    expect(body).not.toMatch(/>(deal|true|false|Amount)</);
+  });
+
+  it("names a quote's and a smart process's type in the user's language, or by the process's own title", async () => {
+    const quote = await tab(1, "ru", "quote", 2, "Europe/Moscow");
+    expect(text(/<p class="sub">([\s\S]*?)<\/p>/.exec(quote)![1]!)).toMatch(/^Предложение #2 · /);
+    const project = await tab(1, "ru", "dynamic_128", 1, "Europe/Moscow");
+    const item = (await env.control("items/128/1", {}, 1, "GET")) as { title: string };
+    expect(text(/<p class="sub">([\s\S]*?)<\/p>/.exec(project)![1]!)).toMatch(new RegExp(`^Projects #1 · ${item.title} · `));
+  });
+});
+
+describe("CSV of a smart-process item", () => {
+  it("is attached to the item's timeline, its values formatted as the tab shows them, the stored ones beside", async () => {
+    await env.control("items/128/2", { fields: { opportunity: 25000, UF_CRM_1_PHASE2: "N" }, userId: 2 }, 0);
+    await settle(0);
+    const { session: admin } = await session(0, "en", { entity: "dynamic_128", id: 2 });
+    const r = await attachHistoryCsv(admin, "dynamic_128", 2, undefined, "Asia/Tokyo");
+    expect(r).toMatchObject({ attachedTo: "timeline", name: "history-dynamic_128-2.csv" });
+    expect(env.state(0).timeline.at(-1)).toMatchObject({ ENTITY_TYPE: "dynamic_128", ENTITY_ID: 2,
+      FILES: [{ name: "history-dynamic_128-2.csv" }] });
+    const csv = plain(new TextDecoder().decode((await buildHistoryCsv(ids[0]!, "dynamic_128", 2, "en")).content));
+    const lines = csv.split("\r\n");
+    expect(lines[0]).toBe(`"When","Field","Who","Old value","New value","changedAt","fieldCode","oldRaw","newRaw"`);
+    const line = (code: string) => lines.find((l) => l.includes(`"${code}"`));
+    expect(line("ufCrm_1_PHASE2")).toMatch(/"Phase 2","Boris Manager","Yes","No","[-\d]+T[\d:.]+Z","ufCrm_1_PHASE2","true","false"$/);
+    expect(line("opportunity")).toMatch(/"Amount","Boris Manager","€20,000.00","€25,000.00","[^"]+","opportunity","20000","25000"$/);
+  });
+});
