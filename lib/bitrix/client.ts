@@ -12,6 +12,7 @@ import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
 import { flagTokensProblem, markPortalTerminal } from "@/lib/portals/portals";
 import { loadTokens, type TokenSnapshot } from "@/lib/portals/tokens";
+import { effectiveLane } from "@/lib/bitrix/work-lane";
 
 const MAX_TRANSIENT_RETRIES = 2;
 /** Methods Bitrix24 lets only an admin's token call (event.offline.*, event.bind/unbind, placement.*). */
@@ -54,7 +55,7 @@ class PortalClient implements BitrixClient {
   }
 
   async call<T = unknown>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<CallResult<T>> {
-    const lane = opts.lane ?? "background";
+    const lane = effectiveLane(opts.lane);
     const started = Date.now();
     let refreshed = false;
     let limitRetries = 0;
@@ -107,7 +108,7 @@ class PortalClient implements BitrixClient {
     if (e.code === "OPERATION_TIME_LIMIT") {
       const until = new Date(Date.now() + 60_000);
       await pauseMethod(this.portal.id, method, until);
-      return opts.lane === "interactive" || s.limitRetries >= limitPolicy.maxRetries ? null : 0;
+      return effectiveLane(opts.lane) === "interactive" || s.limitRetries >= limitPolicy.maxRetries ? null : 0;
     }
     if (e.kind === "terminal") {
       await markPortalTerminal(this.portal.id, e.code.toUpperCase() === "PAYMENT_REQUIRED" ? "payment_required" : "disabled", e.code);

@@ -1,7 +1,12 @@
 // The public surface of lib/bitrix that the rest of the app codes against (lifecycle, events, history, auth).
 // lib/bitrix/index.ts implements it; keep these names and shapes stable.
 
-export type Lane = "interactive" | "background";
+/**
+ * The share of a portal's one rate budget a call draws from: interactive (a user waits), capture (live edits being
+ * recorded) and background (backfills, sweeps). A worker's capture lane runs its calls as capture without each caller
+ * saying so (lib/bitrix/work-lane.ts).
+ */
+export type Lane = "interactive" | "capture" | "background";
 
 /** The portal-side facts a call needs; read from the Portal row (never from a request body). */
 export interface PortalRef {
@@ -30,7 +35,8 @@ export interface CallResult<T = unknown> {
 }
 
 export interface CallOptions {
-  /** interactive = a user waits in the iframe; background = workers/backfill. Same budget, separate lanes. */
+  /** interactive = a user waits in the iframe; background = workers/backfill (capture when run in the worker's
+   *  capture lane, lib/bitrix/work-lane.ts). Same budget, separate lanes. */
   lane?: Lane;
   /** true for reads and idempotent writes: retried after a timeout. Default: inferred from the method name. */
   idempotent?: boolean;

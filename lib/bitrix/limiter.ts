@@ -19,13 +19,15 @@ async function tryTake(portalId: string, lane: Lane): Promise<BucketState | null
   const db = getDb();
   await db.$executeRaw`INSERT INTO "RateBucket" ("portalId", level, "updatedAt") VALUES (${portalId}, 0, clock_timestamp())
     ON CONFLICT ("portalId") DO NOTHING`;
-  // Lane capacities mirror laneCapacity(): interactive burst-1, background burst-1-max(2, 10% of burst).
+  // Lane capacities mirror laneCapacity(): interactive burst-1, capture burst-1-floor(reserve/2), background
+  // burst-1-reserve, where reserve = max(2, floor(10% of burst)).
   const rows = await db.$queryRaw<BucketState[]>`
     WITH b AS (
       SELECT GREATEST(0, r.level - EXTRACT(EPOCH FROM clock_timestamp() - r."updatedAt") * p."rateDrainPerSec") AS leaked,
              GREATEST(0, EXTRACT(EPOCH FROM COALESCE(r."blockedUntil", clock_timestamp()) - clock_timestamp()) * 1000) AS blocked_ms,
              p."rateBurst" AS burst, p."rateDrainPerSec" AS drain,
              CASE WHEN ${lane} = 'interactive' THEN p."rateBurst" - 1
+                  WHEN ${lane} = 'capture' THEN GREATEST(1, p."rateBurst" - 1 - floor(GREATEST(2, floor(p."rateBurst" * 0.1)) / 2))
                   ELSE GREATEST(1, p."rateBurst" - 1 - GREATEST(2, floor(p."rateBurst" * 0.1))) END AS cap
       FROM "RateBucket" r JOIN "Portal" p ON p.id = r."portalId" WHERE r."portalId" = ${portalId} FOR UPDATE OF r
     ),

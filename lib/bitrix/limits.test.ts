@@ -12,6 +12,14 @@ describe("limits", () => {
     expect(secondsUntilRoom(44, 50, 2, "interactive")).toBe(0);
   });
 
+  it("lets live capture past a backfill's share, and a user's click past both", () => {
+    expect(laneCapacity(50, "capture")).toBe(47);
+    expect(laneCapacity(250, "capture")).toBe(237);
+    expect(laneCapacity(3, "capture")).toBe(1);
+    expect(secondsUntilRoom(44, 50, 2, "capture")).toBe(0);
+    expect(secondsUntilRoom(47, 50, 2, "capture")).toBeCloseTo(0.5);
+  });
+
   it("backs off exponentially with jitter and a cap", () => {
     expect(limitBackoffMs(0, () => 0)).toBe(500);
     expect(limitBackoffMs(0, () => 1)).toBe(1000);

@@ -3,13 +3,18 @@ import type { Lane } from "@/lib/bitrix/contract";
 // Pure arithmetic of Bitrix24's limits (docs/bitrix24.md#rate-limits), shared by the Postgres-backed limiter and
 // its tests.
 
-/** Slots of the bucket kept for interactive calls so a backfill cannot starve a user's click. */
+/**
+ * Slots of the bucket each lane may fill. Background work (backfills, sweeps, probes) stops `reserve` slots short, so
+ * neither a user's click (interactive) nor live capture of an edit (capture) waits behind a backfill; capture stops
+ * half of that short, so a burst of capture cannot starve a user's click either.
+ */
 export function laneCapacity(burst: number, lane: Lane): number {
   const reserve = Math.max(2, Math.floor(burst * 0.1));
   // One slot of margin below Bitrix24's own bucket: our clock and the portal's see a request at slightly different
   // instants (network latency), and the portal answers 503 the moment its counter passes the burst.
   const cap = burst - 1;
-  return lane === "interactive" ? cap : Math.max(1, cap - reserve);
+  if (lane === "interactive") return cap;
+  return Math.max(1, lane === "capture" ? cap - Math.floor(reserve / 2) : cap - reserve);
 }
 
 /** Seconds until the bucket has room for one more request in this lane. */

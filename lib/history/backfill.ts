@@ -103,20 +103,24 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
   return { done, records: records.length };
 }
 
-/** Job `history.backfill`: steps through every entity for up to `budgetMs`, then queues its own continuation. */
-export async function runBackfill(portalId: string, budgetMs = 20_000): Promise<{ records: number; complete: boolean }> {
+/**
+ * Job `history.backfill`: steps through every entity for up to `budgetMs` (or until the worker stops), then queues
+ * its own continuation — behind other portals' waiting work (lib/jobs/queue.ts claimJobs).
+ */
+export async function runBackfill(portalId: string, budgetMs = 20_000,
+  signal?: AbortSignal): Promise<{ records: number; complete: boolean }> {
   const started = Date.now();
   const client = await bitrixFor(portalId);
   let records = 0;
   for (const entityType of [...ENTITIES, ...(await listPortalItemTypes(client))]) {
     for (;;) {
-      const step = await runBackfillStep(portalId, entityType, client);
-      records += step.records;
-      if (step.done) break;
-      if (Date.now() - started > budgetMs) {
+      if (signal?.aborted || Date.now() - started > budgetMs) { // a type already done costs one row read next time
         await enqueueJob("history.backfill", { portalId });
         return { records, complete: false };
       }
+      const step = await runBackfillStep(portalId, entityType, client);
+      records += step.records;
+      if (step.done) break;
     }
   }
   await enqueueStageHistory(portalId); // the moves from before the install, once (stage-history.ts)

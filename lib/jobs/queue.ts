@@ -56,10 +56,40 @@ export async function runOnce<T>(dedupeKey: string, portalId: string | null, wor
   throw new Error(`timed out waiting for ${dedupeKey}`);
 }
 
-export async function claimJobs(workerId: string, limit = 5): Promise<JobRow[]> {
+/**
+ * Work that keeps the history current (the offline queue's drain, a confirmed uninstall) runs in the capture lane,
+ * beside the inbox; everything else (backfills, sweeps, stage history, probes, keep-alives, pruning) in the background
+ * lane, so one portal's long backfill never stands in front of any portal's capture (docs/architecture.md "Lanes").
+ */
+export const CAPTURE_JOB_KINDS = ["offline.drain", "lifecycle.uninstall"] as const;
+export type JobLane = "capture" | "background" | "any";
+
+/**
+ * Claims up to `limit` runnable jobs of `lane`. The background lane is fair between portals: at most one job per
+ * portal per claim, none for a portal that already has background work running, the portal waiting longest first —
+ * a portal's backfill continues by queueing its next slice behind the others' waiting work (lib/history/backfill.ts).
+ */
+export async function claimJobs(workerId: string, limit = 5, lane: JobLane = "any"): Promise<JobRow[]> {
+  const capture = Prisma.join([...CAPTURE_JOB_KINDS]);
+  if (lane === "background") {
+    return getDb().$queryRaw<JobRow[]>`
+      UPDATE "Job" SET status = 'running', "lockedAt" = now(), "lockedBy" = ${workerId}, attempts = attempts + 1
+      WHERE id IN (
+        SELECT id FROM "Job" WHERE id IN (
+          SELECT DISTINCT ON ("portalId") j.id FROM "Job" j
+          WHERE j.status = 'pending' AND j.kind <> 'inline' AND j.kind NOT IN (${capture}) AND j."runAt" <= now()
+            AND NOT EXISTS (SELECT 1 FROM "Job" r WHERE r.status = 'running' AND r."portalId" = j."portalId"
+              AND r.kind <> 'inline' AND r.kind NOT IN (${capture}))
+          ORDER BY j."portalId", j."runAt", j.id)
+        AND status = 'pending'
+        ORDER BY "runAt", id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      RETURNING id, "portalId", kind, payload, attempts`;
+  }
+  const kinds = lane === "capture" ? Prisma.sql`AND kind IN (${capture})` : Prisma.empty;
   return getDb().$queryRaw<JobRow[]>`
     UPDATE "Job" SET status = 'running', "lockedAt" = now(), "lockedBy" = ${workerId}, attempts = attempts + 1
-    WHERE id IN (SELECT id FROM "Job" WHERE status = 'pending' AND kind <> 'inline' AND "runAt" <= now() ORDER BY "runAt", id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+    WHERE id IN (SELECT id FROM "Job" WHERE status = 'pending' AND kind <> 'inline' ${kinds} AND "runAt" <= now()
+      ORDER BY "runAt", id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     RETURNING id, "portalId", kind, payload, attempts`;
 }
 

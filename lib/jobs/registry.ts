@@ -22,11 +22,12 @@ async function keepAlive(portalId: string) {
   return "refreshed";
 }
 
-export const JOB_HANDLERS: Record<string, (job: JobRow) => Promise<unknown>> = {
+/** A handler of long work (a backfill slice) stops at its next step once `signal` aborts: the worker is stopping. */
+export const JOB_HANDLERS: Record<string, (job: JobRow, signal?: AbortSignal) => Promise<unknown>> = {
   "offline.drain": (job) => runOfflineDrain(job.portalId!),
   "portal.probe": (job) => probePortal(job.portalId!),
   "tokens.keepalive": (job) => keepAlive(job.portalId!),
-  "history.backfill": (job) => runBackfill(job.portalId!),
+  "history.backfill": (job, signal) => runBackfill(job.portalId!, undefined, signal),
   "history.reconcile": (job) => runReconcile(job.portalId!),
   [STAGE_HISTORY_JOB]: (job) => runStageHistory(job.portalId!, job.payload as unknown as StageHistoryPayload),
   "restlog.prune": () => pruneRestLog(),

@@ -4,14 +4,17 @@ import { flushRestLog } from "@/lib/bitrix/rest-log";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { processInboxBatch } from "@/lib/events/inbox";
+import { runInLane } from "@/lib/bitrix/work-lane";
 import { underLease } from "@/lib/jobs/lease";
-import { claimJobs, enqueueJob, finishJob } from "@/lib/jobs/queue";
+import { claimJobs, enqueueJob, finishJob, type JobLane } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/jobs/registry";
 
 // The worker loop: inbox rows and jobs, claimed with SKIP LOCKED, plus schedules (offline fallback poll, app.info
 // probe, token keep-alive, reconciliation sweep, REST log pruning). Schedules are jobs with a dedupe key per period,
 // so N workers enqueue each tick once.
 export const WORKER_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
+/** Background jobs one worker process runs at once (each of a different portal, lib/jobs/queue.ts claimJobs). */
+export const BACKGROUND_SLOTS = 2;
 interface ScheduledPortal { id: string; reconcileEveryMin: number; capability: { features: unknown } | null }
 type Schedule = { kind: string; everyMs: number; offlineOnly?: boolean; everyMsOf?: (p: ScheduledPortal) => number };
 const SCHEDULES: Schedule[] = [
@@ -42,13 +45,13 @@ async function schedule() {
   }
 }
 
-async function runJobs(): Promise<number> {
-  const jobs = await claimJobs(WORKER_ID, 5);
+async function runJobs(lane: JobLane, limit: number, signal?: AbortSignal): Promise<number> {
+  const jobs = await claimJobs(WORKER_ID, limit, lane);
   for (const job of jobs) {
     const handler = JOB_HANDLERS[job.kind];
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      await finishJob(job.id, { ok: true, result: await handler(job) });
+      await finishJob(job.id, { ok: true, result: await handler(job, signal) });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       log.warn({ job: job.kind, portalId: job.portalId, err: error }, "job failed");
@@ -58,23 +61,38 @@ async function runJobs(): Promise<number> {
   return jobs.length;
 }
 
-export async function runWorker(signal: AbortSignal): Promise<void> {
-  log.info({ worker: WORKER_ID }, "worker started");
-  let lastSchedule = 0;
+/** One lane: `work` again and again under a renewed lease, resting a moment when it found nothing to do. */
+async function lane(name: string, signal: AbortSignal, work: () => Promise<number>): Promise<void> {
   while (!signal.aborted) {
     try {
-      if (Date.now() - lastSchedule > 30_000) {
-        lastSchedule = Date.now();
-        await schedule();
-      }
       // Leased: what a killed worker held goes back to the queue within LEASE_MS (lib/jobs/lease.ts).
-      const done = await underLease(WORKER_ID, async () => (await processInboxBatch(WORKER_ID)) + (await runJobs()));
+      const done = await underLease(WORKER_ID, work);
       if (!done) await new Promise((r) => setTimeout(r, 300));
     } catch (e) {
-      log.error({ err: e }, "worker iteration failed");
+      log.error({ err: e, lane: name }, "worker iteration failed");
       await new Promise((r) => setTimeout(r, 2000));
     }
   }
+}
+
+/**
+ * The worker: a capture lane (schedules, the inbox, the offline drain) and BACKGROUND_SLOTS background lanes that run
+ * side by side, so capture never waits for a backfill slice or a sweep, and two portals' long work runs in parallel.
+ */
+export async function runWorker(signal: AbortSignal, backgroundSlots = BACKGROUND_SLOTS): Promise<void> {
+  log.info({ worker: WORKER_ID, backgroundSlots }, "worker started");
+  let lastSchedule = 0;
+  const capture = async () => {
+    if (Date.now() - lastSchedule > 30_000) {
+      lastSchedule = Date.now();
+      await schedule();
+    }
+    return runInLane("capture", async () => (await processInboxBatch(WORKER_ID)) + (await runJobs("capture", 5)));
+  };
+  await Promise.all([
+    lane("capture", signal, capture),
+    ...Array.from({ length: backgroundSlots }, (_, i) => lane(`background-${i}`, signal, () => runJobs("background", 1, signal))),
+  ]);
   await flushRestLog(); // the REST log's last second (lib/bitrix/rest-log.ts)
   log.info({ worker: WORKER_ID }, "worker stopped");
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bitrixFor, BitrixError } from "@/lib/bitrix";
 import { limitPolicy } from "@/lib/bitrix/limits";
+import { runInLane } from "@/lib/bitrix/work-lane";
 import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
 import * as lifecycle from "../fake-portal/lifecycle";
@@ -143,6 +144,23 @@ describe("rate limits", () => {
       const inWindow = calls.filter((x) => x.at >= calls[0]!.at && x.at <= c.at).length;
       expect(inWindow).toBeLessThanOrEqual(10 + 2 * ((c.at - calls[0]!.at) / 1000) + 1);
     }
+  });
+
+  it("lets live capture past a portal's backfill: capture draws from a share background work cannot fill", async () => {
+    const portal = await portalFor({ burst: 50, drain: 0.01 }); // a slot frees every 100 s: nothing leaks in this test
+    const client = await bitrixFor(portal.id);
+    await client.call("user.current", {}); // creates the bucket row
+    // The background lane is full (44 of 50, lib/bitrix/limits.ts): a backfill's next read waits for a slot.
+    await getDb().$executeRaw`UPDATE "RateBucket" SET level = 44, "updatedAt" = clock_timestamp() WHERE "portalId" = ${portal.id}`;
+    const stop = new AbortController();
+    const backfillRead = client.call("user.current", {}, { lane: "background", signal: stop.signal });
+    let backfillDone = false;
+    void backfillRead.then(() => { backfillDone = true; }, () => undefined);
+    // A read made in the worker's capture lane (the same code path, the caller's lane from its context) goes through.
+    await expect(runInLane("capture", () => client.call("user.current", {}, { lane: "background" }))).resolves.toBeDefined();
+    expect(backfillDone).toBe(false);
+    stop.abort();
+    await expect(backfillRead).rejects.toThrow();
   });
 
   it("retries QUERY_LIMIT_EXCEEDED with growing delays, then gives up with a clear error", async () => {

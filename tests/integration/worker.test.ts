@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
 import { runWorker } from "@/lib/jobs/run-worker";
-import { claimJobs, runOnce } from "@/lib/jobs/queue";
+import { claimJobs, finishJob, runOnce } from "@/lib/jobs/queue";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
@@ -26,7 +26,8 @@ describe("worker", () => {
       await worker;
       await env.control("faults", { dropEvents: 0 });
     }
-    expect(await getDb().job.count({ where: { portalId, kind: "portal.probe", status: "done" } })).toBe(1);
+    // the schedule queued the app.info probe once (it runs in the background lane, after this portal's backfill)
+    expect(await getDb().job.count({ where: { portalId, kind: "portal.probe" } })).toBe(1);
     expect(env.state().offline).toHaveLength(0);
   });
 
@@ -41,4 +42,26 @@ describe("worker", () => {
     await getDb().job.create({ data: { kind: "inline", dedupeKey: `inline-pending-${Date.now()}`, payload: {} } });
     expect((await claimJobs("other-worker", 50)).filter((j) => j.kind === "inline")).toEqual([]);
   });
+
+  it("claims background work fairly: one job per portal, none for a portal whose background work is running", async () => {
+    const db = getDb();
+    const a = (await db.portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+    const b = (await db.portal.create({ data: { memberId: `fair-${Date.now()}`, domain: "fair.example", clientEndpoint: "https://fair.example/rest/",
+      serverEndpoint: "https://fair.example/rest/", installStage: "finished" } })).id;
+    await db.job.deleteMany({ where: { status: { in: ["pending", "running"] }, kind: { not: "inline" } } }); // earlier tests' claims
+    const past = (s: number) => new Date(Date.now() - s * 1000);
+    // Portal A queued a long backfill's slices first; B's sweep came later: B must not wait for all of A's.
+    for (const s of [30, 29, 28]) await db.job.create({ data: { kind: "history.backfill", portalId: a, runAt: past(s) } });
+    await db.job.create({ data: { kind: "history.reconcile", portalId: b, runAt: past(10) } });
+    await db.job.create({ data: { kind: "offline.drain", portalId: a, runAt: past(40) } });
+    const first = await claimJobs("w1", 5, "background");
+    expect(first.map((j) => [j.portalId, j.kind]).sort()).toEqual([[a, "history.backfill"], [b, "history.reconcile"]].sort());
+    // A second worker finds A's next slice held back while A's first one runs, and nothing else of the lane.
+    expect(await claimJobs("w2", 5, "background")).toEqual([]);
+    // The capture lane takes the drain that the background lane left alone.
+    expect((await claimJobs("w2", 5, "capture")).map((j) => j.kind)).toEqual(["offline.drain"]);
+    await finishJob(first.find((j) => j.portalId === a)!.id, { ok: true });
+    expect((await claimJobs("w2", 5, "background")).map((j) => j.portalId)).toEqual([a]);
+  });
 });
+
