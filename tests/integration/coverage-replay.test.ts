@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderToStaticMarkup } from "react-dom/server";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { CoverageCard } from "@/components/admin/coverage-card";
 import { COVERAGE_DAYS, loadCoverage } from "@/lib/admin/coverage";
 import { getDb } from "@/lib/db";
 import { MAX_ATTEMPTS, processInboxBatch } from "@/lib/events/inbox";
@@ -16,6 +18,9 @@ import { testDatabaseUrl } from "../support/test-db";
 // Issue #15 item 4: coverage per CRM type on the admin page, and Replay of dead-lettered events. Portal 0 takes its
 // CRM events online (a lost delivery is never resent, so its sweep is what finds lost edits); portal 1 is another
 // tenant whose rows portal 0's admin must not move.
+// The card's Replay button is a client island: outside Next.js its router is a stub.
+vi.mock("next/navigation", () => ({ useRouter: () => ({ refresh: () => undefined }) }));
+
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 const ids: string[] = [];
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -204,6 +209,31 @@ describe("replay", () => {
     expect(await getDb().eventInbox.findUniqueOrThrow({ where: { id: other.id } })).toMatchObject({ status: "dead" });
     await getDb().eventInbox.delete({ where: { id: other.id } });
   });
+});
+
+describe("the coverage card", () => {
+  it("shows each type's figures and a 14-day chart, in the portal's language; Replay only when rows are dead",
+    async () => {
+      const dead = await getDb().eventInbox.create({ data: { portalId: ids[0]!, event: "ONCRMLEADUPDATE",
+        idempotencyKey: "card", payload: { data: { FIELDS: { ID: "1" } } }, status: "dead", attempts: MAX_ATTEMPTS } });
+      const html = renderToStaticMarkup(await CoverageCard({ portalId: ids[0]!, lang: "ru" }));
+      expect(html).toContain("Полнота истории");
+      const rows = html.split("<tr>").slice(2); // after the head
+      const deal = rows.find((r) => r.startsWith("<td>сделка</td>"))!;
+      // found only by sweeps: 1 (deal 9 above), its chart one bar a day, labelled
+      const chart = "сделка: Изменений, найденных только сверкой, по дням за 14 дней";
+      expect(deal).toMatch(new RegExp(`>1</span><svg[^>]+aria-label="${chart}`));
+      const bars = deal.match(/<rect [^>]*height="(\d+)"/g)!.map((r) => Number(/height="(\d+)"/.exec(r)![1]));
+      expect(bars).toEqual([...Array<number>(COVERAGE_DAYS - 1).fill(1), 28]); // today's bar; the others empty
+      const lead = rows.find((r) => r.startsWith("<td>лид</td>"))!;
+      expect(lead).toMatch(/>1<\/span><\/td><\/tr>/); // its dead-lettered event
+      expect(html).toContain(">Повторить</button>");
+      await getDb().eventInbox.delete({ where: { id: dead.id } });
+      // Portal 1: nothing dead, nothing to replay.
+      const other = renderToStaticMarkup(await CoverageCard({ portalId: ids[1]!, lang: "en" }));
+      expect(other).toContain("Coverage");
+      expect(other).not.toContain(">Replay</button>");
+    });
 });
 
 describe("npm run replay -- <portal>", () => {
