@@ -6,7 +6,7 @@ import { discoverRoutes, fillPath } from "../support/routes";
 
 // No secret reaches the browser or a log line, and every HTML page may be framed only by its session's portal.
 // Pages are found on disk (tests/support/routes.ts) and fetched over HTTP from the production build, whichever
-// router serves them; the API routes are attacked in-process by tests/integration/security.test.ts.
+// router serves them; the API routes are attacked in-process by tests/integration/security-*.test.ts.
 
 const app = () => process.env.E2E_APP_URL!;
 const portalUrl = (i: number) => (i === 0 ? process.env.E2E_PORTAL_URL! : process.env.E2E_PORTAL2_URL!);
@@ -103,7 +103,7 @@ const PLACEHOLDERS = { id: "1" };
 
 async function htmlRoutes(): Promise<string[]> {
   const out: string[] = [];
-  for (const r of discoverRoutes().filter((x) => x.methods.includes("GET") || x.methods.includes("ANY"))) {
+  for (const r of discoverRoutes().filter((x) => x.methods.includes("GET"))) {
     const res = await fetch(`${app()}${fillPath(r.path, PLACEHOLDERS)}`, { redirect: "manual" });
     if (r.kind === "page" || (res.headers.get("content-type") ?? "").includes("text/html")) out.push(r.path);
   }

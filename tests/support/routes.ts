@@ -1,6 +1,7 @@
-// Route enumeration for the security suites: every App Router route handler and page, every Pages Router page and
-// API route, and every server action, found on disk — so a route added later cannot escape the attack tables in
-// tests/integration/security.test.ts and tests/e2e/security.spec.ts (both fail on a route they do not know).
+// Route enumeration for the security suites: every App Router route handler and page, and every server action, found
+// on disk — so a route added later cannot escape the attack tables in tests/support/security-attacks.ts and
+// tests/e2e/security.spec.ts (both fail on a route they do not know). The app is App Router only: a `pages/`
+// directory (Next.js would serve its routes too) makes discovery throw rather than miss them.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
@@ -9,9 +10,8 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
 export interface DiscoveredRoute {
   /** URL path as Next.js writes it, dynamic segments kept: `/api/admin/pending/[id]` */
   path: string;
-  /** "api": answers requests itself (route.ts, pages/api); "page": renders HTML */
+  /** "api": answers requests itself (route.ts); "page": renders HTML */
   kind: "api" | "page";
-  router: "app" | "pages";
   /** repo-relative */
   file: string;
   /** exported HTTP methods of an API route; ["GET"] for a page */
@@ -37,7 +37,6 @@ function exportedMethods(src: string): string[] {
     if (new RegExp(`export\\s+(async\\s+)?(function|const|let)\\s+${m}\\b`).test(src)) found.add(m);
     if (new RegExp(`export\\s*\\{[^}]*\\bas\\s+${m}\\b[^}]*\\}`).test(src) || new RegExp(`export\\s*\\{[^}]*\\b${m}\\b[^}]*\\}`).test(src)) found.add(m);
   }
-  if (/export\s+default/.test(src)) found.add("ANY"); // a Pages Router API route: one handler for every method
   return [...found];
 }
 
@@ -73,15 +72,10 @@ function appUrl(rel: string): string | null {
   return `/${kept.join("/")}`;
 }
 
-/** `pages/placements/tab.tsx` → `/placements/tab`, `pages/x/index.tsx` → `/x`; null for `_app`, `_document`, `_error`. */
-function pagesUrl(rel: string): string | null {
-  const parts = rel.replace(SOURCE, "").split(path.sep).slice(1);
-  if (parts.some((s) => s.startsWith("_"))) return null;
-  if (parts.at(-1) === "index") parts.pop();
-  return `/${parts.join("/")}`;
-}
-
 export function discoverRoutes(root = ROOT): DiscoveredRoute[] {
+  if (existsSync(path.join(root, "pages"))) {
+    throw new Error("a Pages Router directory (pages/): its routes would escape the security suites");
+  }
   const routes: DiscoveredRoute[] = [];
   for (const full of walk(path.join(root, "app"))) {
     const rel = path.relative(root, full);
@@ -90,23 +84,16 @@ export function discoverRoutes(root = ROOT): DiscoveredRoute[] {
     const url = appUrl(rel);
     if (url === null) continue;
     const src = readFileSync(full, "utf8");
-    routes.push({ path: url, kind: base === "route" ? "api" : "page", router: "app", file: rel, methods: base === "route" ? exportedMethods(src) : ["GET"], reads: reads(sourceClosure(root, full)) });
-  }
-  for (const full of walk(path.join(root, "pages"))) {
-    const rel = path.relative(root, full);
-    if (!SOURCE.test(rel) || /\.(test|spec)\./.test(rel) || rel.endsWith(".d.ts")) continue;
-    const url = pagesUrl(rel);
-    if (url === null) continue;
-    const src = readFileSync(full, "utf8");
-    const api = url === "/api" || url.startsWith("/api/");
-    routes.push({ path: url, kind: api ? "api" : "page", router: "pages", file: rel, methods: api ? exportedMethods(src) : ["GET"], reads: reads(sourceClosure(root, full)) });
+    const api = base === "route";
+    const methods = api ? exportedMethods(src) : ["GET"];
+    routes.push({ path: url, kind: api ? "api" : "page", file: rel, methods, reads: reads(sourceClosure(root, full)) });
   }
   return routes.sort((a, b) => a.path.localeCompare(b.path) || a.kind.localeCompare(b.kind));
 }
 
 /** Files with a `"use server"` directive (server actions are POST endpoints too, reachable by their action id). */
 export function discoverServerActions(root = ROOT): string[] {
-  return ["app", "pages", "components", "lib"]
+  return ["app", "components", "lib"]
     .flatMap((d) => walk(path.join(root, d)))
     .filter((f) => SOURCE.test(f) && /^\s*["']use server["']/m.test(readFileSync(f, "utf8")))
     .map((f) => path.relative(root, f))
