@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import type { CallResult } from "@/lib/bitrix/contract";
+import { listPaged } from "@/lib/bitrix/paging";
+
+// Classic paging (docs/bitrix24.md#lists): pages of 50, `next` = the `start` of the next page, present only while
+// more rows exist. lib/history/fields.ts reads crm.status.list this way (it has no ID order to page by).
+function portal(rows: number, stuckAt?: number) {
+  const starts: number[] = [];
+  const call = async <T>(_method: string, params: Record<string, unknown> = {}): Promise<CallResult<T>> => {
+    const start = Number(params.start);
+    starts.push(start);
+    const result = Array.from({ length: Math.max(0, Math.min(50, rows - start)) }, (_, i) => ({ ID: String(start + i) }));
+    const next = stuckAt === start ? start : start + 50 < rows ? start + 50 : undefined;
+    return { result: result as T, total: rows, ...(next === undefined ? {} : { next }) };
+  };
+  return { client: { call }, starts };
+}
+
+async function all(client: ReturnType<typeof portal>["client"]) {
+  const seen: string[] = [];
+  for await (const page of listPaged(client)("crm.status.list", { order: { SORT: "ASC" } })) {
+    seen.push(...page.map((r) => String(r.ID)));
+  }
+  return seen;
+}
+
+describe("listPaged", () => {
+  it("follows next until the portal stops sending it: every row once, in order", async () => {
+    const p = portal(120);
+    const ids = await all(p.client);
+    expect(ids).toEqual(Array.from({ length: 120 }, (_, i) => String(i)));
+    expect(p.starts).toEqual([0, 50, 100]);
+  });
+
+  it("stops on a next that does not move forward instead of asking for the same page forever", async () => {
+    const p = portal(200, 50);
+    expect(await all(p.client)).toHaveLength(100);
+    expect(p.starts).toEqual([0, 50]);
+  });
+});
