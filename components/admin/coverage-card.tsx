@@ -1,7 +1,9 @@
 import { ReplayButton } from "@/components/admin/replay-button";
 import { Badge, Card, Sparkline, Table } from "@/components/ui/ui";
 import { loadCoverage, type TypeCoverage } from "@/lib/admin/coverage";
-import { dict, entityLabels, type Dict } from "@/lib/i18n";
+import { entityTypeIdOf } from "@/lib/history/entity-types";
+import { smartProcessTitle } from "@/lib/history/type-titles";
+import { dict, typeName, type Dict } from "@/lib/i18n";
 import styles from "./admin.module.css";
 
 // Coverage per CRM type (lib/admin/coverage.ts): events received, the last one, the last sweep, the changes only a
@@ -10,19 +12,25 @@ import styles from "./admin.module.css";
 const when = (d: Date | null, lang: string) =>
   d ? `${d.toLocaleString(lang === "ru" ? "ru-RU" : "en-GB", { timeZone: "UTC" })} UTC` : "—";
 
-function label(key: string, t: Dict): string {
-  return entityLabels(t)[key] ?? key;
+/** Each type's name: a smart process by its own title (cached), or "Smart process <entityTypeId>" without one. */
+async function labels(portalId: string, types: TypeCoverage[], t: Dict): Promise<Map<string, string>> {
+  return new Map(await Promise.all(types.map(async ({ entityType: key }) => {
+    if (!key.startsWith("dynamic_")) return [key, typeName(t, key)] as const;
+    const id = entityTypeIdOf(key)!;
+    const title = await smartProcessTitle(portalId, id).catch(() => undefined); // the card shows without it
+    return [key, title ?? `${typeName(t, key)} ${id}`] as const;
+  })));
 }
 
-function row(c: TypeCoverage, t: Dict, lang: string) {
+function row(c: TypeCoverage, label: string, t: Dict, lang: string) {
   return [
-    label(c.entityType, t),
+    label,
     c.eventsReceived,
     when(c.lastEventAt, lang),
     when(c.lastSweepAt, lang),
     <span key="sweep" className={styles.chartRow}>
       <Badge tone={c.sweepOnly ? "warn" : "ok"}>{c.sweepOnly}</Badge>
-      <Sparkline values={c.sweepOnlyPerDay} label={`${label(c.entityType, t)}: ${t.sweepOnlyPerDay}`}
+      <Sparkline values={c.sweepOnlyPerDay} label={`${label}: ${t.sweepOnlyPerDay}`}
         tone={c.sweepOnly ? "bad" : "accent"} />
     </span>,
     <Badge key="dead" tone={c.dead ? "bad" : "ok"}>{c.dead}</Badge>,
@@ -32,6 +40,7 @@ function row(c: TypeCoverage, t: Dict, lang: string) {
 export async function CoverageCard({ portalId, lang }: { portalId: string; lang: string }) {
   const t = dict(lang);
   const coverage = await loadCoverage(portalId);
+  const names = await labels(portalId, coverage.types, t);
   return (
     <Card title={t.coverage} id="coverage">
       <div className={styles.cardHead}>
@@ -42,7 +51,7 @@ export async function CoverageCard({ portalId, lang }: { portalId: string; lang:
         {coverage.dead > 0 ? <ReplayButton label={t.replay} busyLabel={t.replaying} doneLabel={t.replayed} /> : null}
       </div>
       <Table head={[t.coverageType, t.eventsReceived, t.lastEvent, t.lastSweep, t.sweepOnly, t.deadLettered]}
-        rows={coverage.types.map((c) => row(c, t, lang))} />
+        rows={coverage.types.map((c) => row(c, names.get(c.entityType)!, t, lang))} />
     </Card>
   );
 }

@@ -219,13 +219,16 @@ describe("the coverage card", () => {
       const html = renderToStaticMarkup(await CoverageCard({ portalId: ids[0]!, lang: "ru" }));
       expect(html).toContain("Полнота истории");
       const rows = html.split("<tr>").slice(2); // after the head
-      const deal = rows.find((r) => r.startsWith("<td>сделка</td>"))!;
+      const deal = rows.find((r) => r.startsWith("<td>Сделка</td>"))!;
       // found only by sweeps: 1 (deal 9 above), its chart one bar a day, labelled
-      const chart = "сделка: Изменений, найденных только сверкой, по дням за 14 дней";
+      const chart = "Сделка: Изменений, найденных только сверкой, по дням за 14 дней";
       expect(deal).toMatch(new RegExp(`>1</span><svg[^>]+aria-label="${chart}`));
       const bars = deal.match(/<rect [^>]*height="(\d+)"/g)!.map((r) => Number(/height="(\d+)"/.exec(r)![1]));
       expect(bars).toEqual([...Array<number>(COVERAGE_DAYS - 1).fill(1), 28]); // today's bar; the others empty
-      const lead = rows.find((r) => r.startsWith("<td>лид</td>"))!;
+      // Item types by name; a smart process by the title its admin gave it (crm.type.getByEntityTypeId).
+      expect(rows.map((r) => /^<td>([^<]*)<\/td>/.exec(r)![1]))
+        .toEqual(["Сделка", "Контакт", "Компания", "Лид", "Предложение", "Счёт", "Projects"]);
+      const lead = rows.find((r) => r.startsWith("<td>Лид</td>"))!;
       expect(lead).toMatch(/>1<\/span><\/td><\/tr>/); // its dead-lettered event
       expect(html).toContain(">Повторить</button>");
       await getDb().eventInbox.delete({ where: { id: dead.id } });
@@ -239,7 +242,7 @@ describe("the coverage card", () => {
 describe("npm run replay -- <portal>", () => {
   const run = (arg: string) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
     const child = spawn("npm", ["run", "--silent", "replay", "--", arg],
-      { cwd: ROOT, env: workerEnv({ LOG_LEVEL: "silent" }) });
+      { cwd: ROOT, env: workerEnv({ LOG_LEVEL: "silent" }) as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";
     child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
     child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
