@@ -9,7 +9,8 @@ function portal(rows: number, stuckAt?: number) {
   const call = async <T>(_method: string, params: Record<string, unknown> = {}): Promise<CallResult<T>> => {
     const start = Number(params.start);
     starts.push(start);
-    const result = Array.from({ length: Math.max(0, Math.min(50, rows - start)) }, (_, i) => ({ ID: String(start + i) }));
+    const length = Math.max(0, Math.min(50, rows - start));
+    const result = Array.from({ length }, (_, i) => ({ ID: String(start + i) }));
     const next = stuckAt === start ? start : start + 50 < rows ? start + 50 : undefined;
     return { result: result as T, total: rows, ...(next === undefined ? {} : { next }) };
   };
