@@ -4,13 +4,16 @@ import { BindingsCard } from "@/components/admin/bindings-card";
 import { CoverageCard } from "@/components/admin/coverage-card";
 import { LiveProgress } from "@/components/admin/live-progress";
 import { RestLogCard } from "@/components/admin/rest-log";
+import { SettingsForm } from "@/components/admin/settings-card";
 import { FrameSetup } from "@/components/frame/frame-setup";
 import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/ui";
 import { loadAdminOverview } from "@/lib/admin/overview";
 import { loadProgress } from "@/lib/admin/progress";
+import { loadSettings } from "@/lib/admin/settings";
+import { RETENTION_YEARS } from "@/lib/history/retention";
 import { getPageSession } from "@/lib/auth/page-session";
 import { isStillAdmin } from "@/lib/auth/user-rights";
-import { dict, entityLabels, type Dict } from "@/lib/i18n";
+import { dict, entityLabels, plural, type Dict } from "@/lib/i18n";
 import { eventHandlerUrl } from "@/lib/lifecycle/registry";
 
 export const dynamic = "force-dynamic";
@@ -38,7 +41,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
       </main>
     );
   }
-  const [o, progress] = await Promise.all([loadAdminOverview(session.portalId), loadProgress(session.portalId)]);
+  const [o, progress, settings] = await Promise.all([loadAdminOverview(session.portalId), loadProgress(session.portalId),
+    loadSettings(session.portalId)]);
   const healthy = o.bindings.filter((b) => b.actual).length;
   const entities = entityLabels(t);
   return (
@@ -91,6 +95,11 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             return [<code key={p.id}>{p.method}</code>, <Badge key={p.id} tone={st.tone}>{t[st.text]}</Badge>, fmt(p.createdAt, session.lang), p.status === "done" ? "" : <RerunButton key={p.id} id={p.id} label={t.rerun} />];
           })} />
         )}
+      </Card>
+      <Card title={t.settings} id="settings">
+        <SettingsForm initial={settings} years={RETENTION_YEARS} text={{ retention: t.retention, retentionForever: t.retentionForever,
+          retentionYears: RETENTION_YEARS.map((y) => plural(session.lang, y, t.retentionYears)), reconcileEvery: t.reconcileEvery,
+          save: t.save, saving: t.saving, saved: t.saved, retentionHint: t.retentionHint }} />
       </Card>
       <Card title={t.diagnostics} id="diagnostics">
         <DiagnosticsButton label={t.diagnostics} busyLabel={t.diagnosing} reportTitle={t.report} />

@@ -49,6 +49,9 @@ const en = {
   sweepOnlyPerDay: "Changes found only by sweeps per day, last 14 days",
   replay: "Replay", replaying: "Replaying…", replayed: "Back in the queue",
   yes: "Yes", no: "No", file: "File", typeNames: "Deal|Contact|Company|Lead|Quote|Invoice|Smart process",
+  settings: "Settings", retention: "Keep change history", retentionForever: "forever",
+  retentionYears: "year|years", reconcileEvery: "Check for missed events every (minutes, 0 = off)", save: "Save",
+  saving: "Saving…", saved: "Saved", retentionHint: "Older changes are deleted hourly, a small batch at a time.",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -103,6 +106,10 @@ const ru: Dict = {
   sweepOnlyPerDay: "Изменений, найденных только сверкой, по дням за 14 дней",
   replay: "Повторить", replaying: "Повторяем…", replayed: "Возвращено в очередь",
   yes: "Да", no: "Нет", file: "Файл", typeNames: "Сделка|Контакт|Компания|Лид|Предложение|Счёт|Смарт-процесс",
+  settings: "Настройки", retention: "Хранить историю изменений", retentionForever: "всегда",
+  retentionYears: "год|года|лет", reconcileEvery: "Проверять пропущенные события каждые (минут, 0 — выкл.)",
+  save: "Сохранить", saving: "Сохраняем…", saved: "Сохранено",
+  retentionHint: "Более старые изменения удаляются раз в час, небольшими порциями.",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

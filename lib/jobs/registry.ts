@@ -8,6 +8,7 @@ import { loadTokens } from "@/lib/portals/tokens";
 import type { JobRow } from "@/lib/jobs/queue";
 import { runBackfill } from "@/lib/history/backfill";
 import { runReconcile } from "@/lib/history/reconcile";
+import { runRetention } from "@/lib/history/retention";
 import { runStageHistory, STAGE_HISTORY_JOB, type StageHistoryPayload } from "@/lib/history/stage-history";
 import { handleUninstallClaim } from "@/lib/lifecycle/uninstall";
 
@@ -30,6 +31,7 @@ export const JOB_HANDLERS: Record<string, (job: JobRow, signal?: AbortSignal) =>
   "history.backfill": (job, signal) => runBackfill(job.portalId!, undefined, signal),
   "history.reconcile": (job) => runReconcile(job.portalId!),
   [STAGE_HISTORY_JOB]: (job) => runStageHistory(job.portalId!, job.payload as unknown as StageHistoryPayload),
+  "history.retention": (job, signal) => runRetention(job.portalId!, { signal }),
   "restlog.prune": () => pruneRestLog(),
   "lifecycle.uninstall": async (job) => {
     const portal = await getDb().portal.findUnique({ where: { id: job.portalId! } });

@@ -15,7 +15,9 @@ import { JOB_HANDLERS } from "@/lib/jobs/registry";
 export const WORKER_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
 /** Background jobs one worker process runs at once (each of a different portal, lib/jobs/queue.ts claimJobs). */
 export const BACKGROUND_SLOTS = 2;
-interface ScheduledPortal { id: string; reconcileEveryMin: number; capability: { features: unknown } | null }
+interface ScheduledPortal {
+  id: string; reconcileEveryMin: number; retentionYears: number | null; capability: { features: unknown } | null;
+}
 type Schedule = { kind: string; everyMs: number; offlineOnly?: boolean; everyMsOf?: (p: ScheduledPortal) => number };
 const SCHEDULES: Schedule[] = [
   { kind: "offline.drain", everyMs: 60_000, offlineOnly: true },
@@ -23,6 +25,8 @@ const SCHEDULES: Schedule[] = [
   { kind: "tokens.keepalive", everyMs: 24 * 3600_000 },
   // the reconciliation sweep (lib/history/reconcile.ts), at each portal's own period; 0 minutes: off
   { kind: "history.reconcile", everyMs: 15 * 60_000, everyMsOf: (p) => p.reconcileEveryMin * 60_000 },
+  // retention (lib/history/retention.ts): hourly slices, only for portals that keep history for limited years
+  { kind: "history.retention", everyMs: 3600_000, everyMsOf: (p) => (p.retentionYears ? 3600_000 : 0) },
 ];
 /** Schedules of the whole installation, not of a portal. */
 const GLOBAL_SCHEDULES: { kind: string; everyMs: number }[] = [{ kind: "restlog.prune", everyMs: 3600_000 }];
@@ -30,7 +34,7 @@ const GLOBAL_SCHEDULES: { kind: string; everyMs: number }[] = [{ kind: "restlog.
 async function schedule() {
   const portals: ScheduledPortal[] = await getDb().portal.findMany({
     where: { status: { in: ["active", "payment_required"] } },
-    select: { id: true, reconcileEveryMin: true, capability: { select: { features: true } } } });
+    select: { id: true, reconcileEveryMin: true, retentionYears: true, capability: { select: { features: true } } } });
   for (const s of SCHEDULES) {
     for (const p of portals) {
       const everyMs = s.everyMsOf?.(p) ?? s.everyMs;

@@ -1,0 +1,52 @@
+"use client";
+import { useState } from "react";
+import { postJson } from "@/components/frame/session-fetch";
+import styles from "./admin.module.css";
+
+interface Text {
+  retention: string; retentionForever: string; retentionYears: string[]; reconcileEvery: string; save: string;
+  saving: string; saved: string; retentionHint: string;
+}
+
+// The portal's settings (lib/admin/settings.ts): retention and the reconciliation sweep's period, saved through
+// POST /api/admin/settings; the server's answer (what is stored now) is shown back.
+export function SettingsForm({ initial, text, years }: {
+  initial: { retentionYears: number | null; reconcileEveryMin: number }; text: Text; years: readonly number[];
+}) {
+  const [retention, setRetention] = useState(initial.retentionYears === null ? "" : String(initial.retentionYears));
+  const [every, setEvery] = useState(String(initial.reconcileEveryMin));
+  const [state, setState] = useState<{ busy: boolean; message?: string }>({ busy: false });
+  return (
+    <form className={styles.settings} onSubmit={async (e) => {
+      e.preventDefault();
+      setState({ busy: true });
+      try {
+        const saved = await postJson("/api/admin/settings", {
+          retentionYears: retention === "" ? null : Number(retention), reconcileEveryMin: Number(every) });
+        setRetention(saved.retentionYears === null ? "" : String(saved.retentionYears));
+        setEvery(String(saved.reconcileEveryMin));
+        setState({ busy: false, message: text.saved });
+      } catch (err) {
+        setState({ busy: false, message: (err as Error).message });
+      }
+    }}>
+      <label>
+        <span>{text.retention}</span>
+        <select name="retentionYears" value={retention} onChange={(e) => setRetention(e.target.value)}>
+          <option value="">{text.retentionForever}</option>
+          {years.map((y, i) => <option key={y} value={y}>{y} {text.retentionYears[i]}</option>)}
+        </select>
+      </label>
+      <label>
+        <span>{text.reconcileEvery}</span>
+        <input name="reconcileEveryMin" type="number" min={0} max={1440} step={1} value={every}
+          onChange={(e) => setEvery(e.target.value)} />
+      </label>
+      <p className={styles.muted}>{text.retentionHint}</p>
+      <div className={styles.actions}>
+        <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? text.saving : text.save}</button>
+        <span role="status" className={styles.status}>{state.message}</span>
+      </div>
+    </form>
+  );
+}
