@@ -61,6 +61,9 @@ const RU_TITLES: Record<string, string> = {
   UF_CRM_TEXT: "Заметка", UF_CRM_AMOUNT: "Оценка", UF_CRM_BUDGET: "Бюджет", UF_CRM_DUE: "Срок",
   UF_CRM_MEETING: "Встреча", UF_CRM_VIP: "VIP", UF_CRM_SOURCE: "Канал лида", UF_CRM_TAGS: "Теги",
   UF_CRM_CONTRACT: "Договор", UF_CRM_PARTNER: "Компания-партнёр", UF_CRM_CURATOR: "Куратор", UF_CRM_DOCS: "Документы",
+  // quotes, invoices, smart processes (crm.item.fields answers their titles in the portal's language too)
+  "item.STAGE_ID": "Стадия", "item.CLOSEDATE": "Дата завершения", BEGINDATE: "Дата начала",
+  CREATED_BY: "Кем создан", UPDATED_BY: "Кем изменён", CREATED_TIME: "Создан", UPDATED_TIME: "Изменён",
 };
 const RU_ITEMS: Record<string, string> = { "UF_CRM_SOURCE.41": "Сайт", "UF_CRM_SOURCE.42": "Партнёр", "UF_CRM_SOURCE.43": "Выставка" };
 
@@ -68,7 +71,8 @@ const RU_ITEMS: Record<string, string> = { "UF_CRM_SOURCE.41": "Сайт", "UF_C
  * crm.<entity>.fields in the portal's language: standard fields' `title`, custom fields' labels (a UF_* field's
  * `title` stays its code, its labels carry the name) and enumeration values. Fields a test added keep their text.
  */
-export function localFields(fields: Record<string, FieldDef>, entity: Entity, lang: PortalLang): Record<string, FieldDef> {
+export function localFields(fields: Record<string, FieldDef>, entity: Entity | "item",
+  lang: PortalLang): Record<string, FieldDef> {
   if (lang === "en") return fields;
   return Object.fromEntries(Object.entries(fields).map(([code, def]) => {
     const ru = RU_TITLES[`${entity}.${code}`] ?? RU_TITLES[code];

@@ -55,7 +55,10 @@ const itemOf = (ctx: Ctx, t: number, id: number, p: Row) =>
 function fieldsOf(ctx: Ctx, p: Row) {
   const t = requireType(ctx, p);
   const legacy = LEGACY_BY_TYPE_ID[t];
-  const local = legacy ? localFields(ctx.portal.fields[legacy], legacy, ctx.portal.lang ?? "en") : null;
+  // every type's titles in the portal's language, not only the legacy four's (a Russian portal's smart process says
+  // "Сумма", not "Amount")
+  const local = legacy ? localFields(ctx.portal.fields[legacy], legacy, ctx.portal.lang ?? "en")
+    : localFields(ctx.portal.items.stores.get(t)!.fields, "item", ctx.portal.lang ?? "en");
   const out: Record<string, unknown> = {};
   for (const f of itemFields(ctx.portal, t)!) {
     out[yes(p.useOriginalUfNames) && f.def.isDynamic ? f.upper : f.name] = {
