@@ -1,8 +1,10 @@
 import "server-only";
-import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
+import { bitrixFor, type BatchResult, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { collect, ENTITIES, LISTS_PER_BATCH } from "@/lib/history/backfill";
+import { isItemType, type ItemEntityType } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
+import { itemListParams, itemPages, listPortalItemTypes } from "@/lib/history/items";
 import { recordSelect, type CrmRecord } from "@/lib/history/records";
 import { applySnapshots } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
@@ -10,7 +12,8 @@ import { resolveUserNames } from "@/lib/history/users";
 // Reconciliation: Bitrix24 never resends an online event whose delivery failed, so a lost event would leave its edit
 // unrecorded until the record changes again. Every `reconcileEveryMin` (Portal, default 15) a sweep lists, per entity
 // type, the records whose DATE_MODIFY is at or after its watermark — the legacy `crm.<entity>.list` filter
-// `>=DATE_MODIFY`, `>ID` keyset pages, the same select as live capture (records.ts) — and diffs them against their
+// `>=DATE_MODIFY` (quotes, invoices and smart processes: `crm.item.list` `>=updatedTime`), `>ID` keyset pages, the
+// same select as live capture (records.ts, items.ts) — and diffs them against their
 // snapshots (snapshots.ts). What it finds is stored with source "reconciled", the record's DATE_MODIFY and
 // MODIFY_BY_ID, and becomes the snapshot: an event arriving later for the same change diffs to nothing.
 //
@@ -37,25 +40,43 @@ const at = (v: unknown) => (typeof v === "string" ? Date.parse(v) : NaN);
 
 type Command = [string, Record<string, unknown>];
 
+/** The list of records modified since `since` past `after`: legacy `crm.<entity>.list`, or `crm.item.list`. */
 function listParams(entityType: string, since: string, after: string, select: string[]): Command {
+  if (isItemType(entityType)) {
+    return ["crm.item.list", itemListParams(entityType as ItemEntityType,
+      { order: { id: "ASC" }, filter: { ">=updatedTime": since, ">id": after }, start: -1 })];
+  }
   const filter = { ">=DATE_MODIFY": since, ">ID": after };
   return [`crm.${entityType}.list`, { order: { ID: "ASC" }, filter, select, start: -1 }];
 }
 
 function listCommands(entityType: string, since: string, lastId: number, select: string[]) {
-  const ref = (i: number) => (i === 0 ? String(lastId) : `$result[l${i - 1}][${PAGE - 1}][ID]`);
+  const item = isItemType(entityType);
+  const ref = (i: number) => (i === 0 ? String(lastId)
+    : item ? `$result[l${i - 1}][items][${PAGE - 1}][id]` : `$result[l${i - 1}][${PAGE - 1}][ID]`);
   const lists = Array.from({ length: LISTS_PER_BATCH },
     (_, i) => [`l${i}`, listParams(entityType, since, ref(i), select)]);
   return Object.fromEntries(lists) as Record<string, Command>;
 }
 
+/** Items created at or after `since` in a batch of crm.item.list answers (`createdTime`, dropped by itemToRecord). */
+function itemsCreatedSince(res: BatchResult, since: string): Set<number> {
+  const out = new Set<number>();
+  for (const v of Object.values(res.result)) {
+    for (const item of (v as { items?: Record<string, unknown>[] } | null)?.items ?? []) {
+      if (at(item.createdTime) >= at(since)) out.add(Number(item.id));
+    }
+  }
+  return out;
+}
+
 /** One page of listed records against their snapshots; a record without one, created since `since`, is "created". */
 async function recordPage(portalId: string, entityType: string, records: CrmRecord[], since: string,
-  meta: Awaited<ReturnType<typeof getFieldMeta>>, client: BitrixClient): Promise<number> {
+  meta: Awaited<ReturnType<typeof getFieldMeta>>, client: BitrixClient, createdItems?: Set<number>): Promise<number> {
   if (!records.length) return 0;
   // Names first, as live capture does: a change is never visible before its author's name.
   await resolveUserNames(portalId, records.map((r) => Number(r.MODIFY_BY_ID)), client);
-  const created = new Set(records.filter((r) => at(r.DATE_CREATE) >= at(since)).map((r) => Number(r.ID)));
+  const created = createdItems ?? new Set(records.filter((r) => at(r.DATE_CREATE) >= at(since)).map((r) => Number(r.ID)));
   return applySnapshots(portalId, entityType, records, meta, { source: "reconciled", created });
 }
 
@@ -78,21 +99,27 @@ export async function reconcileEntity(portalId: string, entityType: string, clie
   }
   const meta = await getFieldMeta(portalId, entityType, client);
   const select = recordSelect(meta);
+  const item = isItemType(entityType);
   const [method, params] = listParams(entityType, since, "0", select);
-  const first = await client.call<CrmRecord[]>(method, params, { lane: "background", idempotent: true });
-  let records = Array.isArray(first.result) ? first.result : [];
+  const first = await client.call<unknown>(method, params, { lane: "background", idempotent: true });
+  const asBatch = { result: { l0: first.result }, errors: {}, total: {}, next: {} } as unknown as BatchResult;
+  const firstPage = item ? itemPages(asBatch) : null;
+  let records = (firstPage ? firstPage.result.l0 : first.result) as CrmRecord[];
+  if (!Array.isArray(records)) records = [];
   let listed = records.length;
-  let recovered = await recordPage(portalId, entityType, records, since, meta, client);
+  let recovered = await recordPage(portalId, entityType, records, since, meta, client,
+    item ? itemsCreatedSince(asBatch, since) : undefined);
   const stamps = (rs: CrmRecord[]) => rs.map((r) => at(r.DATE_MODIFY)).filter((t) => !Number.isNaN(t));
   let newest = Math.max(-Infinity, ...stamps(records));
   let last = Number(records.at(-1)?.ID ?? 0);
   let done = records.length < PAGE;
   while (!done) {
     const commands = listCommands(entityType, since, last, select);
-    const res = await client.batch(commands, { lane: "background", idempotent: true });
-    ({ records, last, done } = collect(res, entityType, last));
+    const raw = await client.batch(commands, { lane: "background", idempotent: true });
+    ({ records, last, done } = collect(item ? itemPages(raw) : raw, entityType, last));
     listed += records.length;
-    recovered += await recordPage(portalId, entityType, records, since, meta, client);
+    recovered += await recordPage(portalId, entityType, records, since, meta, client,
+      item ? itemsCreatedSince(raw, since) : undefined);
     newest = Math.max(newest, ...stamps(records));
   }
   // Without date_start ("the composition of the time object may vary"), the newest DATE_MODIFY listed stands in.
@@ -110,6 +137,8 @@ export async function runReconcile(portalId: string): Promise<Record<string, Swe
   if (!portal || portal.status !== "active" || portal.reconcileEveryMin <= 0) return "skipped";
   const client = await bitrixFor(portalId);
   const report: Record<string, SweepReport | null> = {};
-  for (const entityType of ENTITIES) report[entityType] = await reconcileEntity(portalId, entityType, client);
+  for (const entityType of [...ENTITIES, ...(await listPortalItemTypes(client))]) {
+    report[entityType] = await reconcileEntity(portalId, entityType, client);
+  }
   return report;
 }

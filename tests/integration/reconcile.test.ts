@@ -108,6 +108,31 @@ describe("reconciliation", () => {
     expect(await getDb().fieldChange.count({ where: { portalId: ids[ONLINE], source: "reconciled" } })).toBe(4);
   });
 
+  it("sweeps quotes, invoices and smart processes too: their lost edits and additions are recovered once", async () => {
+    await advance(120);
+    await env.control("faults", { dropEvents: 1 }, ONLINE);
+    let added: { id: number };
+    try {
+      await env.control("items/128/1", { fields: { title: "Lost item edit" }, userId: 3 }, ONLINE);
+      await env.control("items/7/2", { fields: { title: "Lost quote edit" }, userId: 2 }, ONLINE);
+      added = (await env.control("items/128/new", { fields: { title: "Lost item add" }, userId: 2 }, ONLINE)) as { id: number };
+    } finally {
+      await env.control("faults", { dropEvents: 0 }, ONLINE);
+    }
+    await advance(120);
+    const report = await sweep(ONLINE);
+    expect(report.dynamic_128).toMatchObject({ listed: 2, recovered: 2 });
+    expect(report.quote).toMatchObject({ listed: 1, recovered: 1 });
+    const of = (entityType: string, entityId: number) => getDb().fieldChange.findMany({
+      where: { portalId: ids[ONLINE]!, entityType, entityId, source: "reconciled" } });
+    expect(await of("dynamic_128", 1)).toMatchObject([{ field: "title", newValue: "Lost item edit", changedById: 3 }]);
+    expect(await of("quote", 2)).toMatchObject([{ field: "title", newValue: "Lost quote edit", changedById: 2 }]);
+    const newId = Number(added!.id);
+    expect(await of("dynamic_128", newId)).toMatchObject([{ field: RECORD_FIELD, newValue: "created" }]);
+    const again = await sweep(ONLINE);
+    expect([again.dynamic_128?.recovered, again.quote?.recovered]).toEqual([0, 0]);
+  });
+
   it("is scheduled at each portal's own period, and a period of 0 switches it off", async () => {
     await getDb().portal.update({ where: { id: ids[ONLINE] }, data: { reconcileEveryMin: 7 } });
     const before = Date.now();
