@@ -11,13 +11,13 @@ import { resolveUserNames } from "@/lib/history/users";
 import { reconcileBindings } from "@/lib/lifecycle/bindings";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
 import { startAppWithFake } from "../support/lifecycle-env";
+import { installPortal } from "../support/installed-portal";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 beforeAll(async () => {
   env = await startAppWithFake({ deals: 40 });
-  await env.control("install", { mode: "ui", finish: true });
-  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+  portalId = (await installPortal(env)).id;
   await runBackfill(portalId); // the baseline an edit is diffed against
 });
 afterAll(() => env.stop());

@@ -11,6 +11,7 @@ import { presentChanges } from "@/lib/history/present";
 import { queryHistory } from "@/lib/history/query";
 import { revertChange } from "@/lib/history/revert";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
+import { installPortal } from "../support/installed-portal";
 import { frameSession } from "../support/sessions";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
@@ -20,8 +21,7 @@ const settle = async () => { await drainOffline(portalId); while (await processI
 
 beforeAll(async () => {
   env = await startAppWithFake();
-  await env.control("install", { mode: "ui", finish: true });
-  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+  portalId = (await installPortal(env)).id;
   await runBackfill(portalId);
 });
 afterAll(() => env.stop());

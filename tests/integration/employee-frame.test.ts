@@ -6,6 +6,7 @@ import { processInboxBatch } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
 import { startAppWithFake } from "../support/lifecycle-env";
+import { installPortal } from "../support/installed-portal";
 import { frameSession } from "../support/sessions";
 
 // What an employee's frame gives them (docs/security.md, "An employee's frame"): the frame's APPLICATION_TOKEN and
@@ -18,8 +19,7 @@ const settle = async () => { await drainOffline(portalId); while (await processI
 
 beforeAll(async () => {
   env = await startAppWithFake();
-  await env.control("install", { mode: "ui", finish: true });
-  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+  portalId = (await installPortal(env)).id;
   await runBackfill(portalId);
 });
 afterAll(() => env.stop());

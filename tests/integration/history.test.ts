@@ -6,14 +6,14 @@ import { runBackfill, runBackfillStep } from "@/lib/history/backfill";
 import { presentChanges } from "@/lib/history/present";
 import { queryHistory } from "@/lib/history/query";
 import { startAppWithFake } from "../support/lifecycle-env";
+import { installPortal } from "../support/installed-portal";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 beforeAll(async () => {
   env = await startAppWithFake({ deals: 3000 });
   await env.control("plan", { burst: 500, drain: 100 });
-  await env.control("install", { mode: "ui", finish: true });
-  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+  portalId = (await installPortal(env)).id;
   await getDb().portal.update({ where: { id: portalId }, data: { rateBurst: 500, rateDrainPerSec: 100 } });
 });
 afterAll(() => env.stop());

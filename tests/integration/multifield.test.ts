@@ -12,6 +12,7 @@ import { presentChanges } from "@/lib/history/present";
 import { queryHistory } from "@/lib/history/query";
 import { revertChange } from "@/lib/history/revert";
 import { startAppWithFake } from "../support/lifecycle-env";
+import { installPortal } from "../support/installed-portal";
 import { frameSession } from "../support/sessions";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
@@ -23,8 +24,7 @@ const settle = async () => {
 };
 beforeAll(async () => {
   env = await startAppWithFake();
-  await env.control("install", { mode: "ui", finish: true });
-  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+  portalId = (await installPortal(env)).id;
   await runBackfill(portalId);
   admin = (await frameSession(env.control, 1)).session;
   // Reverts without rest_auth_connector: the revert's own write comes back as an event and must diff to nothing.

@@ -10,6 +10,7 @@ import { runBackfill } from "@/lib/history/backfill";
 import { presentChanges } from "@/lib/history/present";
 import { runStageHistory, STAGE_HISTORY_JOB, type StageHistoryPayload } from "@/lib/history/stage-history";
 import { startAppWithFake } from "../support/lifecycle-env";
+import { installPortal } from "../support/installed-portal";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
@@ -18,8 +19,7 @@ beforeAll(async () => {
   // The fake's leads never left NEW: two moves of lead 2 made before the app is installed.
   await env.control("crm/lead/2", { fields: { STATUS_ID: "IN_PROCESS" }, userId: 2 });
   await env.control("crm/lead/2", { fields: { STATUS_ID: "JUNK" }, userId: 2 });
-  await env.control("install", { mode: "ui", finish: true });
-  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(0).memberId } })).id;
+  portalId = (await installPortal(env)).id;
   await runBackfill(portalId);
 });
 afterAll(() => env.stop());

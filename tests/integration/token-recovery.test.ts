@@ -8,6 +8,7 @@ import { JOB_HANDLERS } from "@/lib/jobs/registry";
 import { renderMetrics } from "@/lib/metrics/prometheus";
 import { listAppAlerts } from "@/lib/portals/alerts";
 import { startAppWithFake } from "../support/lifecycle-env";
+import { installPortal } from "../support/installed-portal";
 
 // Tenants heal themselves (issue #18 items 4-5, #13 items 11-12): our configuration errors are an app-wide alert and
 // disable no portal; a refused refresh token or an admin who lost admin rights waits for the next admin's frame,
@@ -19,8 +20,7 @@ const call = async () => (await bitrixFor(portalId)).call("crm.deal.get", { id: 
 
 beforeAll(async () => {
   env = await startAppWithFake();
-  await env.control("install", { mode: "ui", finish: true });
-  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+  portalId = (await installPortal(env)).id;
   await runBackfill(portalId); // baselines, so an edit made while the app waits is a change once it resumes
 });
 afterAll(() => env.stop());
