@@ -49,7 +49,8 @@ export function mixedMinimum(counts: Record<string, number>, l = LIMITS) {
   const bucketS = Math.max(0, (requests - l.burst) / l.drain);
   const [method, opS] = Object.entries(op).sort((a, b) => b[1] - a[1])[0]!;
   const operatingS = Math.max(0, (l.windowS * (opS - l.operatingS)) / l.operatingS);
-  return { listRequests, rowRequests, requests, bucketS, method, opS, operatingS, minimumS: Math.max(bucketS, operatingS) };
+  return { listRequests, rowRequests, requests, bucketS, op, method, opS, operatingS,
+    minimumS: Math.max(bucketS, operatingS) };
 }
 
 /** Deals, contacts, quotes, invoices and smart-process items: `total` records in all, a fifth each. */

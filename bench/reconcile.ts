@@ -140,7 +140,7 @@ export async function benchFairness(o: { portals: number; records: number; perMi
     const c = new ChangeCollector(client);
     await c.skipExisting();
     worker = startWorker();
-    await quiet(900); // the install jobs and every portal's first schedules (probe, sweep, keep-alive)
+    await quiet(300); // the install jobs and every portal's first schedules (probe, sweep, keep-alive)
     progress(`fairness: worker quiet after ${fmt((Date.now() - t0) / 1000)} s; baseline phase`);
     const alone = await editPhase(env, c, { ...o, field: "TITLE", more: async (s) => s < o.editS });
     await quiet(300);
