@@ -89,7 +89,8 @@ export async function benchMixedBackfill(records: number): Promise<BenchRow[]> {
     const wallS = (performance.now() - started) / 1000;
     const snapshots = await getDb().crmSnapshot.groupBy({ by: ["entityType"], where: { portalId }, _count: true });
     const stored = Object.fromEntries(snapshots.map((s) => [s.entityType, s._count]));
-    const missing = Object.entries(counts).filter(([k, n]) => stored[k] !== n).map(([k, n]) => `${k} ${stored[k] ?? 0}/${n}`);
+    const missing = Object.entries(counts).filter(([k, n]) => stored[k] !== n)
+      .map(([k, n]) => `${k} ${stored[k] ?? 0}/${n}`);
     const rest = env.state(0).counters.rest;
     const sent = env.state(0).log.filter((e) => e.rest).length;
     const rows = rest["crm.item.productrow.list"] ?? 0;
@@ -106,7 +107,8 @@ export async function benchMixedBackfill(records: number): Promise<BenchRow[]> {
       { bench, metric: "portal requests sent", value: `${sent}: ${batches} batch, ${rows} productrow.list commands`,
         baseline: `${min.requests} at least`, note: `503s ${env.state(0).counters.served503}; ${calls} runBackfill ` +
           `call(s), 20 s budget each; snapshots ${missing.length ? `MISSING ${missing.join(", ")}` : "all stored"}` },
-      { bench, metric: "records/s", value: fmt(total / wallS, 0), baseline: min.minimumS >= 0.1 ? `minimum's pace ${fmt(total / min.minimumS, 0)}/s` : "minimum ≈ 0 s",
+      { bench, metric: "records/s", value: fmt(total / wallS, 0),
+        baseline: min.minimumS >= 0.1 ? `minimum's pace ${fmt(total / min.minimumS, 0)}/s` : "minimum ≈ 0 s",
         note: `100 000 records in the same mix: minimum ${fmt(full.minimumS, 0)} s (${full.requests} requests, ` +
           `${full.method} ${fmt(full.opS, 0)} s of operating time)` },
     ];
@@ -165,10 +167,11 @@ export async function benchSpCapture(o: { perMin: number; editS: number; waitS: 
       { bench, metric: `lag edit → FieldChange p50 / p99 / max, ${o.perMin}/min for ${fmt(seconds, 0)} s, ${db.kind}`,
         value: `${s(percentile(lags, 50))} / ${s(percentile(lags, 99))} / ${s(lags.at(-1)!)} s`,
         baseline: `one edit alone: ${s(c.lagMs.get(idle)!)} s`,
-        note: "item edit → ONCRMDYNAMICITEMUPDATE in the offline queue → ONOFFLINEEVENT → drain → capture, one worker" },
+        note: "item edit → ONCRMDYNAMICITEMUPDATE, offline queue → ONOFFLINEEVENT → drain → capture, one worker" },
       { bench, metric: "changes captured vs made", value: `${captured} / ${count}`,
         baseline: `made at ${fmt((count / seconds) * 60, 0)}/min`,
-        note: `${env.state(0).log.filter((e) => e.rest === "batch").length} batch requests, ${rest["event.offline.get"] ?? 0} event.offline.get, ` +
+        note: `${env.state(0).log.filter((e) => e.rest === "batch").length} batch requests, ` +
+          `${rest["event.offline.get"] ?? 0} event.offline.get, ` +
           `${rest["crm.item.list"] ?? 0} crm.item.list; recorded twice ${c.twice}, unexpected ${c.unexpected}; ` +
           `503s ${env.state(0).counters.served503}` },
     ];
@@ -189,7 +192,8 @@ export async function benchCrmCoverage(): Promise<BenchRow[]> {
       rows.push(...(await work()));
     } catch (e) {
       progress(`${name} failed: ${e instanceof Error ? e.stack : String(e)}`);
-      rows.push({ bench: `14 ${name}`, metric: "failed", value: "—", note: e instanceof Error ? e.message : String(e) });
+      const note = e instanceof Error ? e.message : String(e);
+      rows.push({ bench: `14 ${name}`, metric: "failed", value: "—", note });
     }
     progress(`${name} took ${fmt((Date.now() - t) / 1000, 0)} s`);
   };

@@ -12,7 +12,7 @@ import { pointAppAt, type BenchDb } from "./history-env";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `--name=value` from the command line (`npm run bench -- reconcile --records=100000`), else BENCH_<NAME>, else `d`. */
+/** `--name=value` on the command line (`npm run bench -- reconcile --records=100000`), else BENCH_<NAME>, else `d`. */
 export function flag(name: string, d: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
   const v = Number(arg ?? process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`]);
@@ -53,7 +53,8 @@ export async function startPortals(db: BenchDb, o: { portals: number; seed: Fake
   const app = await startAppServer();
   const restore = await pointAppAt({ DATABASE_URL: db.url, APP_URL: app.url });
   const fake = await startFakeBitrix({ portals: o.portals, seed: o.seed,
-    app: { clientId: process.env.BITRIX_CLIENT_ID!, clientSecret: process.env.BITRIX_CLIENT_SECRET!, appUrl: app.url } });
+    app: { clientId: process.env.BITRIX_CLIENT_ID!, clientSecret: process.env.BITRIX_CLIENT_SECRET!, appUrl: app.url },
+  });
   Object.assign(process.env, { BITRIX_OAUTH_URL: fake.oauthUrl, BITRIX_OAUTH_ALLOWED: fake.oauthUrl });
   resetEnvForTests();
   const ids: string[] = [];
@@ -87,7 +88,8 @@ export async function startPortals(db: BenchDb, o: { portals: number; seed: Fake
       const portal = await getDb().portal.findUniqueOrThrow({ where: { memberId: state(i).memberId } });
       ids[i] = portal.id;
       if (!opts.defaultLimits) {
-        await getDb().portal.update({ where: { id: portal.id }, data: { rateBurst: 100_000, rateDrainPerSec: 100_000 } });
+        const data = { rateBurst: 100_000, rateDrainPerSec: 100_000 };
+        await getDb().portal.update({ where: { id: portal.id }, data });
       }
       if (opts.backfill !== false) while (!(await runBackfill(portal.id)).complete); // the baseline every diff needs
       return portal.id;

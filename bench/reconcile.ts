@@ -26,7 +26,7 @@ async function editDeal(env: Portals, c: ChangeCollector, i: number, portal: num
   return key;
 }
 
-/** Waits until the worker has done what was due (install jobs, first schedules), so a phase starts on a quiet system. */
+/** Waits until the worker has done what was due (install jobs, first schedules): a phase starts on a quiet system. */
 async function quiet(maxS: number) {
   const until = Date.now() + maxS * 1000;
   while ((await dueJobs()) > 0 && Date.now() < until) await sleep(1000);
@@ -68,7 +68,8 @@ export async function benchDrops(o: { edits: number; perMin: number; waitS: numb
     const editsEnd = Date.now();
     const dropped = counters.eventsDropped - before.dropped;
     const delivered = counters.eventsDelivered - before.delivered;
-    progress(`reconcile: ${o.edits} edits in ${fmt((editsEnd - started) / 1000)} s, ${dropped} of ${dropped + delivered} ` +
+    progress(`reconcile: ${o.edits} edits in ${fmt((editsEnd - started) / 1000)} s, ` +
+      `${dropped} of ${dropped + delivered} ` +
       "event deliveries dropped; waiting for the sweep");
     const complete = await c.waitFor(keys, editsEnd + o.waitS * 1000);
     await sleep(65_000); // one more sweep period: a change recorded twice would show now
@@ -81,7 +82,8 @@ export async function benchDrops(o: { edits: number; perMin: number; waitS: numb
     progress(`reconcile: ${recorded.length}/${keys.length} recorded, ${complete ? "complete" : "incomplete"}`);
     return [
       { bench, metric: `changes recorded vs made, 30 % of events dropped, ${db.kind}`,
-        value: `${recorded.length} / ${keys.length}`, baseline: `${dropped} of ${dropped + delivered} deliveries dropped`,
+        value: `${recorded.length} / ${keys.length}`,
+        baseline: `${dropped} of ${dropped + delivered} deliveries dropped`,
         note: `from events ${by("event").length}, by the sweep ${by("reconciled").length}; recorded twice ` +
           `${c.twice}; unexpected rows ${c.unexpected}; ${o.edits} edits at ${o.perMin}/min, online bindings` },
       { bench, metric: "time to the last recovered change, after the last edit", value: s(last(by("reconciled"))),
@@ -126,7 +128,8 @@ export async function benchFairness(o: { portals: number; records: number; perMi
   waitS: number }): Promise<BenchRow[]> {
   const db = await partDb("fairness");
   const big = o.portals; // the last portal: installed, with its big backfill, between the two phases
-  const env = await startPortals(db, { portals: o.portals + 1, seed: { deals: 30, contacts: 3, companies: 2, leads: 2 } })
+  const seed = { deals: 30, contacts: 3, companies: 2, leads: 2 };
+  const env = await startPortals(db, { portals: o.portals + 1, seed })
     .catch(async (e) => { await db.stop(); throw e; });
   const client = new pg.Client({ connectionString: db.url });
   let worker: ReturnType<typeof startWorker> | null = null;
@@ -167,12 +170,15 @@ export async function benchFairness(o: { portals: number; records: number; perMi
       { bench, metric: `capture lag p50 / p99 / max of ${o.portals} portals' edits, one portal backfilling ` +
           `${int(o.records)} contacts, ${db.kind}`, value: `${s(b.p50)} / ${s(b.p99)} / ${s(b.max)} s`,
         baseline: `without it: ${s(a.p50)} / ${s(a.p99)} / ${s(a.max)} s`,
-        note: `ratio p50 ${fmt(b.p50 / a.p50, 2)}, p99 ${fmt(b.p99 / a.p99, 2)} (target ≤ 1.2); ${b.n}/${loaded.keys.length}` +
+        note: `ratio p50 ${fmt(b.p50 / a.p50, 2)}, p99 ${fmt(b.p99 / a.p99, 2)} (target ≤ 1.2); ` +
+          `${b.n}/${loaded.keys.length}` +
           ` and ${a.n}/${alone.keys.length} captured, ${o.perMin} edits/min over ${fmt(loaded.seconds, 0)} s / ` +
           `${fmt(alone.seconds, 0)} s; offline queue, one worker process` },
-      { bench, metric: "the big backfill during the loaded phase", value: `${int(snapshots)} / ${int(o.records)} contacts`,
+      { bench, metric: "the big backfill during the loaded phase",
+        value: `${int(snapshots)} / ${int(o.records)} contacts`,
         baseline: "Bitrix24 default limits (burst 50, 2/s, 480 s operating)",
-        note: Number.isFinite(bfS) ? `done ${fmt(bfS, 0)} s after its install; the edits ran ${fmt(loaded.seconds, 0)} s`
+        note: Number.isFinite(bfS)
+          ? `done ${fmt(bfS, 0)} s after its install; the edits ran ${fmt(loaded.seconds, 0)} s`
           : `not done when the edits stopped (${fmt(loaded.seconds, 0)} s)` },
     ];
   } finally {
@@ -193,7 +199,8 @@ export async function benchReconcile(): Promise<BenchRow[]> {
       rows.push(...(await work()));
     } catch (e) {
       progress(`${name} failed: ${e instanceof Error ? e.stack : String(e)}`);
-      rows.push({ bench: `15 ${name}`, metric: "failed", value: "—", note: e instanceof Error ? e.message : String(e) });
+      const note = e instanceof Error ? e.message : String(e);
+      rows.push({ bench: `15 ${name}`, metric: "failed", value: "—", note });
     }
     progress(`${name} took ${fmt((Date.now() - t) / 1000, 0)} s`);
   };

@@ -37,8 +37,8 @@ if (want("ui")) await timed("ui", async () => (await import("./ui")).benchUi());
 if (want("ingest")) await timed("ingest", async () => (await import("./ingest")).benchIngest(Number(process.env.BENCH_SECONDS ?? 15)));
 if (want("memory")) await timed("memory", async () => (await import("./memory")).benchMemory(Number(process.env.BENCH_EVENTS ?? 1_000_000)));
 if (want("history")) await timed("history", async () => (await import("./history")).benchHistory()); // knobs: bench/history.ts
-if (want("reconcile")) await timed("reconcile", async () => (await import("./reconcile")).benchReconcile()); // knobs: there
-if (want("crm")) await timed("crm", async () => (await import("./crm-coverage")).benchCrmCoverage()); // knobs: there
+if (want("reconcile")) await timed("reconcile", async () => (await import("./reconcile")).benchReconcile());
+if (want("crm")) await timed("crm", async () => (await import("./crm-coverage")).benchCrmCoverage());
 console.log("");
 printTable(rows);
 console.log(`\n${rows.length} rows in ${Math.round((Date.now() - started) / 1000)} s${process.env.BENCH_DATABASE_URL ? "" : " (PGlite only; BENCH_DATABASE_URL adds a real PostgreSQL)"}`);
