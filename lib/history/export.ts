@@ -88,7 +88,8 @@ export async function attachHistoryCsv(session: PortalSession, entityType: strin
     const { form, result } = await attachFile(caller, target, file);
     return { attachedTo: field ?? "timeline", form, result, rows: file.rows, name: file.name };
   } catch (e) {
-    if (isAccessDenied(e)) throw new AppError(403, "forbidden", "Bitrix24 does not let you change this record");
+    // the tab's status line shows this message as it is: in the user's language
+    if (isAccessDenied(e)) throw new AppError(403, "forbidden", dict(lang).exportDenied);
     throw e;
   }
 }

@@ -148,6 +148,19 @@ describe("the tab in Russian", () => {
   });
 });
 
+describe("the tab's status line in Russian", () => {
+  it("says in Russian that Bitrix24 refused the attachment", async () => {
+    await env.control("rights", { userId: 1, entity: "deal", id: DEAL, write: false }, 1);
+    try {
+      const { session: admin } = await session(1, "ru", { entity: "deal", id: DEAL });
+      await expect(attachHistoryCsv(admin, "deal", DEAL, "UF_CRM_CONTRACT")).rejects.toMatchObject({ status: 403,
+        message: "Битрикс24 не разрешает вам изменять эту запись, поэтому историю нельзя к ней прикрепить" });
+    } finally {
+      await env.control("rights", { userId: 1, entity: "deal", id: DEAL, write: true }, 1);
+    }
+  });
+});
+
 describe("CSV of a smart-process item", () => {
   it("is put on the item's timeline, its values formatted as the tab shows them, the stored ones beside", async () => {
     await env.control("items/128/2", { fields: { opportunity: 25000, UF_CRM_1_PHASE2: "N" }, userId: 2 }, 0);
