@@ -5,6 +5,8 @@ import { CoverageCard } from "@/components/admin/coverage-card";
 import { LiveProgress } from "@/components/admin/live-progress";
 import { RestLogCard } from "@/components/admin/rest-log";
 import { SettingsForm } from "@/components/admin/settings-card";
+import { ApiTokens } from "@/components/admin/api-tokens-card";
+import { listApiTokens } from "@/lib/api/tokens";
 import { FrameSetup } from "@/components/frame/frame-setup";
 import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/ui";
 import { loadAdminOverview } from "@/lib/admin/overview";
@@ -41,8 +43,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
       </main>
     );
   }
-  const [o, progress, settings] = await Promise.all([loadAdminOverview(session.portalId), loadProgress(session.portalId),
-    loadSettings(session.portalId)]);
+  const [o, progress, settings, apiTokens] = await Promise.all([loadAdminOverview(session.portalId),
+    loadProgress(session.portalId), loadSettings(session.portalId), listApiTokens(session.portalId)]);
   const healthy = o.bindings.filter((b) => b.actual).length;
   const entities = entityLabels(t);
   return (
@@ -100,6 +102,12 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         <SettingsForm initial={settings} years={RETENTION_YEARS} text={{ retention: t.retention, retentionForever: t.retentionForever,
           retentionYears: RETENTION_YEARS.map((y) => plural(session.lang, y, t.retentionYears)), reconcileEvery: t.reconcileEvery,
           save: t.save, saving: t.saving, saved: t.saved, retentionHint: t.retentionHint }} />
+      </Card>
+      <Card title={t.apiTokens} id="api">
+        <p className={styles.muted}>{t.apiHint}</p>
+        <ApiTokens initial={apiTokens.map((a) => ({ id: a.id, name: a.name, createdAt: a.createdAt.toISOString(), lastUsedAt: a.lastUsedAt?.toISOString() ?? null }))}
+          text={{ name: t.apiTokenName, create: t.createToken, creating: t.creatingToken, revoke: t.revokeToken, shownOnce: t.tokenShownOnce,
+            none: t.noTokens, lastUsed: t.lastUsed, never: t.neverUsed, revokeConfirm: t.revokeTokenConfirm }} />
       </Card>
       <Card title={t.diagnostics} id="diagnostics">
         <DiagnosticsButton label={t.diagnostics} busyLabel={t.diagnosing} reportTitle={t.report} />

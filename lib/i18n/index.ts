@@ -53,6 +53,10 @@ const en = {
   settings: "Settings", retention: "Keep change history", retentionForever: "forever",
   retentionYears: "year|years", reconcileEvery: "Check for missed events every (minutes, 0 = off)", save: "Save",
   saving: "Saving…", saved: "Saved", retentionHint: "Older changes are deleted hourly, a small batch at a time.",
+  apiTokens: "API tokens", apiTokenName: "Token name (e.g. the tool that uses it)", createToken: "Create token",
+  creatingToken: "Creating…", tokenShownOnce: "Copy this token now — it is not shown again:", noTokens: "No API tokens.",
+  lastUsed: "last used", neverUsed: "never", revokeToken: "Revoke", revokeTokenConfirm: "Revoke this token?",
+  apiHint: "Read this portal's changes from BI tools and scripts: GET /api/v1/changes with Authorization: Bearer <token>.",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -112,6 +116,11 @@ const ru: Dict = {
   retentionYears: "год|года|лет", reconcileEvery: "Проверять пропущенные события каждые (минут, 0 — выкл.)",
   save: "Сохранить", saving: "Сохраняем…", saved: "Сохранено",
   retentionHint: "Более старые изменения удаляются раз в час, небольшими порциями.",
+  apiTokens: "Токены API", apiTokenName: "Название токена (например, программа, которая им пользуется)",
+  createToken: "Создать токен", creatingToken: "Создаём…", tokenShownOnce: "Скопируйте токен сейчас — больше он не будет показан:",
+  noTokens: "Токенов API нет.", lastUsed: "последнее использование", neverUsed: "не использовался", revokeToken: "Отозвать",
+  revokeTokenConfirm: "Отозвать этот токен?",
+  apiHint: "Изменения портала для BI и скриптов: GET /api/v1/changes с заголовком Authorization: Bearer <токен>.",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

@@ -9,13 +9,14 @@ import type { SendOptions } from "./security-env";
 
 export type Objects = {
   portal: number; portalId: string; memberId: string; pendingId: string; changeId: string; recordId: number;
+  apiTokenId: string;
 };
 export type Guarded = {
   access: "admin" | "session"; via?: "bearer" | "st"; request: (o: Objects) => SendOptions; crossStatus: number;
   proof: "rest" | "content" | "write";
 };
 export const MARKS = (i: number) => [`private-old-${i}`, `private-new-${i}`, `"processed":${7770 + i}`];
-export type Attack = Guarded | { access: "frame" | "bitrix" | "public" | "http-only"; why: string };
+export type Attack = Guarded | { access: "frame" | "bitrix" | "public" | "http-only" | "api-token"; why: string };
 const own = (o: Objects) => ({ portalId: o.portalId, member_id: o.memberId });
 const record = (o: Objects): SendOptions => ({
   method: "GET", via: "st", query: `?entity=deal&id=${o.recordId}&portalId=${own(o).portalId}`,
@@ -27,6 +28,12 @@ export const ATTACKS: Record<string, Attack> = {
   "/api/admin/backfill": { access: "admin", request: (o) => ({ body: own(o) }), crossStatus: 200, proof: "write" },
   // Replays the session's portal's dead-lettered events (none here): the audit row is the write.
   "/api/admin/replay": { access: "admin", request: (o) => ({ body: own(o) }), crossStatus: 200, proof: "write" },
+  // A portal's own settings: no object of another portal to point at; the audit row is the write.
+  "/api/admin/settings": { access: "admin", request: () => ({ body: { reconcileEveryMin: 15 } }), crossStatus: 200, proof: "write" },
+  "/api/admin/api-tokens": { access: "admin", request: () => ({ body: { name: "attack" } }), crossStatus: 201, proof: "write" },
+  "/api/admin/api-tokens/[id]": {
+    access: "admin", request: (o) => ({ method: "DELETE", params: { id: o.apiTokenId } }), crossStatus: 404, proof: "write",
+  },
   "/api/admin/progress": {
     access: "admin", request: (o) => ({ method: "GET", query: `?${ownQuery(o)}` }), crossStatus: 200, proof: "content",
   },
@@ -61,6 +68,10 @@ export const ATTACKS: Record<string, Attack> = {
     access: "bitrix",
     why: "OAuth exchange of the refresh token and an admin check: attacked in security-install-replays.test.ts and "
       + "lifecycle-install.test.ts",
+  },
+  "/api/v1/changes": {
+    access: "api-token", why: "an admin's API token, no session: attacked in api.test.ts (missing, forged, revoked, "
+      + "another portal's, rate-limited)",
   },
   "/api/health": { access: "public", why: "liveness" },
   "/api/ping": { access: "public", why: "liveness, benchmark baseline" },

@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { authenticateApiRequest } from "@/lib/api/tokens";
+import { AppError, toErrorResponse } from "@/lib/http-errors";
+import { isValidCursor, searchChanges } from "@/lib/history/search";
+
+// GET /api/v1/changes — the JSON API (docs/api.md): a portal's changes for BI tools and scripts, authenticated by an
+// API token an admin created, newest first, paginated by `next` cursor. Values are as stored (machine-readable);
+// bad parameters are a 400 naming the parameter.
+const Query = z.strictObject({
+  entityType: z.string().regex(/^(deal|contact|company|lead|quote|smart_invoice|dynamic_\d+)$/, "a CRM type key").optional(),
+  entityId: z.coerce.number().int().positive().optional(),
+  field: z.string().min(1).max(100).optional(),
+  userId: z.coerce.number().int().positive().optional(),
+  source: z.enum(["event", "revert", "backfill", "reconciled", "stagehistory"]).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  cursor: z.string().max(200).refine(isValidCursor, "not a cursor this API gave").optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+}).refine((q) => q.entityId === undefined || q.entityType !== undefined, { message: "entityId needs entityType", path: ["entityId"] });
+
+export async function GET(req: Request) {
+  try {
+    const caller = await authenticateApiRequest(req);
+    const q = Query.parse(Object.fromEntries(new URL(req.url).searchParams));
+    const { items, next } = await searchChanges(caller.portalId, { ...q,
+      since: q.since ? new Date(q.since) : undefined, until: q.until ? new Date(q.until) : undefined });
+    return Response.json({
+      items: items.map((c) => ({ id: String(c.id), entityType: c.entityType, entityId: c.entityId, field: c.field,
+        oldValue: c.oldValue, newValue: c.newValue, changedById: c.changedById, changedAt: c.changedAt.toISOString(),
+        source: c.source, mergedFrom: c.mergedFrom?.toISOString() ?? null })),
+      next,
+    }, { headers: { "cache-control": "no-store" } });
+  } catch (error) {
+    const res = toErrorResponse(error);
+    const retry = error instanceof AppError ? error.details?.retryAfterS : undefined;
+    if (typeof retry === "number") res.headers.set("retry-after", String(retry));
+    return res;
+  }
+}

@@ -1,0 +1,63 @@
+"use client";
+import { useState } from "react";
+import { postJson, sessionFetch } from "@/components/frame/session-fetch";
+import styles from "./admin.module.css";
+
+interface TokenRow { id: string; name: string; createdAt: string; lastUsedAt: string | null }
+interface Text {
+  name: string; create: string; creating: string; revoke: string; shownOnce: string; none: string; lastUsed: string;
+  never: string; revokeConfirm: string;
+}
+
+// The JSON API's tokens (docs/api.md): create one (its plain token is shown here once), see when each was last used,
+// revoke one. The list comes from the server page; changes go through /api/admin/api-tokens.
+export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }) {
+  const [tokens, setTokens] = useState(initial);
+  const [name, setName] = useState("");
+  const [fresh, setFresh] = useState<string | null>(null);
+  const [state, setState] = useState<{ busy: boolean; message?: string }>({ busy: false });
+  const [confirming, setConfirming] = useState<string | null>(null);
+  return (
+    <div>
+      <form className={styles.settings} onSubmit={async (e) => {
+        e.preventDefault();
+        setState({ busy: true });
+        try {
+          const created = await postJson("/api/admin/api-tokens", { name });
+          setFresh(String(created.token));
+          setTokens([{ id: String(created.id), name: String(created.name), createdAt: String(created.createdAt), lastUsedAt: null }, ...tokens]);
+          setName("");
+          setState({ busy: false });
+        } catch (err) {
+          setState({ busy: false, message: (err as Error).message });
+        }
+      }}>
+        <label><span>{text.name}</span><input name="name" required maxLength={80} value={name} onChange={(e) => setName(e.target.value)} /></label>
+        <div className={styles.actions}>
+          <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? text.creating : text.create}</button>
+          <span role="status" className={styles.status}>{state.message}</span>
+        </div>
+      </form>
+      {fresh && <p className={styles.notice} role="status">{text.shownOnce} <code data-api-token>{fresh}</code></p>}
+      {tokens.length === 0 ? <p className={styles.muted}>{text.none}</p> : (
+        <ul className={styles.report}>
+          {tokens.map((t) => (
+            <li key={t.id}>
+              <strong>{t.name}</strong> · {text.lastUsed}: {t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : text.never}{" "}
+              {confirming === t.id ? (
+                <>
+                  <span>{text.revokeConfirm}</span>{" "}
+                  <button type="button" className={styles.link} onClick={async () => {
+                    const res = await sessionFetch(`/api/admin/api-tokens/${t.id}`, { method: "DELETE" });
+                    if (res.ok) setTokens(tokens.filter((x) => x.id !== t.id));
+                    setConfirming(null);
+                  }}>{text.revoke}</button>
+                </>
+              ) : <button type="button" className={styles.link} onClick={() => setConfirming(t.id)}>{text.revoke}</button>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

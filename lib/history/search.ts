@@ -1,0 +1,47 @@
+import "server-only";
+import type { Prisma } from "@prisma/client";
+import { getDb } from "@/lib/db";
+import { encodeCursor } from "@/lib/history/query";
+
+// A search over one portal's whole history (the JSON API, docs/api.md): by record, type, field, person, source and
+// period, newest first, keyset-paginated on (changedAt, id) like the tab. With a record it runs on the record's
+// index; otherwise on (portalId, changedAt), bounded by the period.
+export interface ChangeSearch {
+  entityType?: string; entityId?: number; field?: string; userId?: number; source?: string;
+  since?: Date; until?: Date; cursor?: string; limit?: number;
+}
+
+function decode(cursor: string | undefined): { changedAt: Date; id: bigint } | null {
+  if (!cursor) return null;
+  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
+  const changedAt = new Date(at ?? "");
+  return Number.isNaN(changedAt.getTime()) || !/^\d+$/.test(id ?? "") ? null : { changedAt, id: BigInt(id!) };
+}
+
+/** Whether `cursor` is one this search handed out (a bad one is the caller's error, not "from the start"). */
+export function isValidCursor(cursor: string): boolean {
+  return decode(cursor) !== null;
+}
+
+export async function searchChanges(portalId: string, q: ChangeSearch) {
+  const limit = Math.min(Math.max(q.limit ?? 100, 1), 500);
+  const after = decode(q.cursor);
+  const changedAt: Prisma.DateTimeFilter = {};
+  if (q.since) changedAt.gte = q.since;
+  if (q.until) changedAt.lt = q.until;
+  if (after) changedAt.lte = after.changedAt;
+  const where: Prisma.FieldChangeWhereInput = {
+    portalId,
+    ...(q.entityType ? { entityType: q.entityType } : {}),
+    ...(q.entityId !== undefined ? { entityId: q.entityId } : {}),
+    ...(q.field ? { field: q.field } : {}),
+    ...(q.userId !== undefined ? { changedById: q.userId } : {}),
+    ...(q.source ? { source: q.source } : {}),
+    ...(Object.keys(changedAt).length ? { changedAt } : {}),
+    ...(after ? { OR: [{ changedAt: { lt: after.changedAt } }, { changedAt: after.changedAt, id: { lt: after.id } }] } : {}),
+  };
+  const rows = await getDb().fieldChange.findMany({ where, orderBy: [{ changedAt: "desc" }, { id: "desc" }], take: limit + 1 });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page, next: rows.length > limit && last ? encodeCursor(last.changedAt, last.id) : null };
+}
