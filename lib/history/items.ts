@@ -10,7 +10,9 @@ import type { CrmRecord } from "@/lib/history/records";
 // like the legacy types (records.ts): `@id` filter, 50 ids a command, 50 commands a batch, a failed command throws.
 // One small adapter puts an item into the record shape snapshots.ts expects: ID, DATE_MODIFY (← updatedTime) and
 // MODIFY_BY_ID (← updatedBy), with the item's own bookkeeping fields left out so they never read as a user's edit.
-export const ITEM_SELECT = ["*", "uf*"];
+/** "Can contain only field names or '*'" (crm-item-list.md); "*" is every field crm.item.fields lists, `ufCrm…` too,
+ *  and the only select with which a lead's, contact's or company's `fm` arrives (object-fields.md#select). */
+export const ITEM_SELECT = ["*"];
 const IDS_PER_COMMAND = 50;
 
 /** Fields that change on every save (or never) and are no user's edit; the snapshot keeps them as ID/DATE_MODIFY/… */

@@ -107,6 +107,17 @@ describe("crm.item.* over the legacy records", () => {
     expect(bad.body).toMatchObject({ error: "INVALID_ARG_VALUE" });
   });
 
+  it("a contact's fm arrives only with no select or select [\"*\"] (object-fields.md#select)", async () => {
+    const fmOf = async (select?: string[]) => {
+      const res = await ok("crm.item.list", { entityTypeId: 3, filter: { "@id": [1] }, ...(select ? { select } : {}) });
+      return (res.result.items as R[])[0]!.fm;
+    };
+    expect(Array.isArray(await fmOf())).toBe(true);
+    expect(Array.isArray(await fmOf(["*"]))).toBe(true);
+    expect(await fmOf(["*", "uf*"])).toBeUndefined();
+    expect(await fmOf(["id", "fm"])).toBeUndefined();
+  });
+
   it("unknown types are NOT_FOUND, old invoices ENTITY_TYPE_NOT_SUPPORTED, a missing item NOT_FOUND", async () => {
     expect((await f.rest("crm.item.list", { entityTypeId: 999 }, admin)).body).toMatchObject({ error: "NOT_FOUND" });
     expect((await f.rest("crm.item.get", { entityTypeId: 5, id: 1 }, admin)).body).toMatchObject({

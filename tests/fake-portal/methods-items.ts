@@ -97,10 +97,14 @@ function listItems(ctx: Ctx, p: Row) {
   const { rows: pageRows, total, next } = page(rows, p.start);
   const select = asList(p.select).map(String);
   const all = !select.length || select.includes("*");
+  // "the multifield `fm` arrives only when `select` is omitted or equals [\"*\"]" (b24restdocs
+  // api-reference/crm/universal/object-fields.md#select)
+  const withFm = !select.length || (select.length === 1 && select[0] === "*");
   const wanted = new Set(select.flatMap((s) => fields.filter((f) => f.name === s || f.upper === s).map((f) => f.name)));
   const items = pageRows.map((item) =>
     Object.fromEntries(
       Object.entries(item).flatMap(([k, v]) => {
+        if (k === "fm" && !withFm) return [];
         if (!all && k !== "id" && !wanted.has(k)) return [];
         const f = originalUf ? fields.find((x) => x.name === k && x.def.isDynamic) : undefined;
         return [[f ? f.upper : k, v]];
