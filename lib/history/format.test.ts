@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { crmLinkTarget, formatBoolean, formatChange, formatDateTime, formatDay, formatFieldValue, formatFile,
-  formatMoney, recordTitle, safeUrl, wordDiff, type ValueContext } from "@/lib/history/format";
+  formatMoney, recordTitle, safeUrl, type ValueContext } from "@/lib/history/format";
+import { wordDiff } from "@/lib/history/word-diff";
 
 // Intl puts a no-break space (U+00A0) or a narrow one (U+202F) where a person reads a space: compared as spaces.
 const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");

@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { PortalSession } from "@/lib/auth/session";
 import { dict } from "@/lib/i18n";
 import { isEntityKey } from "@/lib/history/entity-types";
-import { loadLabels, presentChanges, recordHeading, TimeZoneSchema, type HistoryRow } from "@/lib/history/present";
+import { loadLabels, presentChanges, TimeZoneSchema, type HistoryRow } from "@/lib/history/present";
+import { recordHeading } from "@/lib/history/value-context";
 import { countHistory, historyFacets, queryHistory } from "@/lib/history/query";
 
 // What the CRM tab and the toolbar widget show, read for the session's portal only: one page of a record's changes,
