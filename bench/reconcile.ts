@@ -99,7 +99,11 @@ export async function benchDrops(o: { edits: number; perMin: number; waitS: numb
   }
 }
 
-interface Phase { keys: string[]; seconds: number; complete: boolean }
+interface Phase { keys: string[]; seconds: number; complete: boolean; backlog: number }
+
+/** offline.drain jobs due and not started: the capture lane's backlog (fallback polls pile up when it falls behind). */
+const drainBacklog = () =>
+  getDb().job.count({ where: { kind: "offline.drain", status: "pending", runAt: { lte: new Date() } } });
 
 /** Edits round-robin over the small portals at `perMin`, while `more()` says so, then waits for their capture. */
 async function editPhase(env: Portals, c: ChangeCollector, o: { portals: number; perMin: number; field: string;
@@ -115,8 +119,9 @@ async function editPhase(env: Portals, c: ChangeCollector, o: { portals: number;
     if (i % 100 === 0) await c.poll();
   }
   const seconds = (Date.now() - started) / 1000;
+  const backlog = await drainBacklog();
   const complete = await c.waitFor([...new Set(keys)], Date.now() + o.waitS * 1000);
-  return { keys: [...new Set(keys)], seconds, complete };
+  return { keys: [...new Set(keys)], seconds, complete, backlog };
 }
 
 function lags(c: ChangeCollector, p: Phase) {
@@ -146,6 +151,10 @@ export async function benchFairness(o: { portals: number; records: number; perMi
     await quiet(300); // the install jobs and every portal's first schedules (probe, sweep, keep-alive)
     progress(`fairness: worker quiet after ${fmt((Date.now() - t0) / 1000)} s; baseline phase`);
     const alone = await editPhase(env, c, { ...o, field: "TITLE", more: async (s) => s < o.editS });
+    const a = lags(c, alone);
+    progress(`fairness: baseline p50 ${fmt(a.p50 / 1000)} s, p99 ${fmt(a.p99 / 1000)} s, ` +
+      `${a.n}/${alone.keys.length}; ` +
+      `drain backlog ${alone.backlog}`);
     await quiet(300);
 
     await env.install(big, { backfill: false, defaultLimits: true }); // its backfill is queued: the worker runs it
@@ -162,7 +171,6 @@ export async function benchFairness(o: { portals: number; records: number; perMi
     const finished = (await getDb().backfillRun.findUnique({ where: { portalId_entityType: contacts } }))?.finishedAt;
     const bfS = finished ? (finished.getTime() - bfStart) / 1000 : NaN;
     progress(`fairness: ${snapshots}/${o.records} contacts backfilled; ${loaded.keys.length} loaded-phase edits`);
-    const a = lags(c, alone);
     const b = lags(c, loaded);
     const s = (ms: number) => (Number.isFinite(ms) ? fmt(ms / 1000) : "∞");
     const bench = "15 fairness";
@@ -173,7 +181,8 @@ export async function benchFairness(o: { portals: number; records: number; perMi
         note: `ratio p50 ${fmt(b.p50 / a.p50, 2)}, p99 ${fmt(b.p99 / a.p99, 2)} (target ≤ 1.2); ` +
           `${b.n}/${loaded.keys.length}` +
           ` and ${a.n}/${alone.keys.length} captured, ${o.perMin} edits/min over ${fmt(loaded.seconds, 0)} s / ` +
-          `${fmt(alone.seconds, 0)} s; offline queue, one worker process` },
+          `${fmt(alone.seconds, 0)} s; offline queue, one worker process; offline.drain jobs due at the phases' ` +
+          `last edit: ${loaded.backlog} / ${alone.backlog}` },
       { bench, metric: "the big backfill during the loaded phase",
         value: `${int(snapshots)} / ${int(o.records)} contacts`,
         baseline: "Bitrix24 default limits (burst 50, 2/s, 480 s operating)",
