@@ -54,6 +54,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         <h1 className={styles.title}>{t.settingsTitle}</h1>
         <span className={styles.muted}>{o.portal.domain} · {t.portalVersion} {o.portal.appVersion ?? "?"} · <Badge tone={o.portal.status === "active" ? "ok" : "bad"}>{o.portal.status}</Badge> · {o.portal.installStage}</span>
       </div>
+      <p><a href={`/audit?st=${encodeURIComponent(token)}`}>{t.auditLink}</a></p>
       {o.alerts.map((a) => <p key={a.code} role="alert" className={styles.notice}>{t.configAlert}: {a.message}</p>)}
       {o.portal.status === "needs_reauth" && <p role="alert" className={styles.notice}>{t.needsReauth}</p>}
       {o.portal.tokensProblem && <p role="alert" className={styles.notice}>{t.tokensOwnerNotAdmin}</p>}

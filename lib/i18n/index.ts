@@ -57,6 +57,13 @@ const en = {
   creatingToken: "Creating…", tokenShownOnce: "Copy this token now — it is not shown again:", noTokens: "No API tokens.",
   lastUsed: "last used", neverUsed: "never", revokeToken: "Revoke", revokeTokenConfirm: "Revoke this token?",
   apiHint: "Read this portal's changes from BI tools and scripts: GET /api/v1/changes with Authorization: Bearer <token>.",
+  auditTitle: "Audit: every change of the portal", auditLink: "Audit: search every change",
+  auditPerson: "Person", auditType: "Type", auditRecordId: "Record ID", auditFrom: "From", auditTo: "To",
+  auditSource: "Source", auditAnyType: "All types", auditAnySource: "All sources", auditFieldCode: "Field code",
+  auditSearch: "Search", auditNone: "No changes match these filters.", auditOlder: "Older →",
+  auditFirst: "← Newest", auditResults: "Changes found", auditUtc: "Days and times are in UTC.",
+  auditSourceNames: "Edit in Bitrix24|Revert|Backfill|Found by a sweep|Bitrix24's stage history",
+  backToSettings: "← Settings",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -121,6 +128,13 @@ const ru: Dict = {
   noTokens: "Токенов API нет.", lastUsed: "последнее использование", neverUsed: "не использовался", revokeToken: "Отозвать",
   revokeTokenConfirm: "Отозвать этот токен?",
   apiHint: "Изменения портала для BI и скриптов: GET /api/v1/changes с заголовком Authorization: Bearer <токен>.",
+  auditTitle: "Аудит: все изменения портала", auditLink: "Аудит: поиск по всем изменениям",
+  auditPerson: "Сотрудник", auditType: "Тип", auditRecordId: "ID записи", auditFrom: "С", auditTo: "По",
+  auditSource: "Источник", auditAnyType: "Все типы", auditAnySource: "Все источники", auditFieldCode: "Код поля",
+  auditSearch: "Найти", auditNone: "Изменений с такими условиями нет.", auditOlder: "Старее →",
+  auditFirst: "← Новые", auditResults: "Найденные изменения", auditUtc: "Дни и время — по UTC.",
+  auditSourceNames: "Правка в Битрикс24|Возврат|Загрузка истории|Найдено сверкой|История стадий Битрикс24",
+  backToSettings: "← Настройки",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };
