@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import styles from "@/components/admin/admin.module.css";
 import audit from "@/components/audit/audit.module.css";
 import { OpenRecord } from "@/components/audit/open-record";
@@ -26,28 +27,39 @@ function typeLabel(t: Dict, key: string): string {
   return dynamicId ? `${typeName(t, key)} ${dynamicId}` : typeName(t, key);
 }
 
+/** A label above its control, tied by id (the control's accessible name is the label alone). */
+function Labelled({ id, label, children }: { id: string; label: string; children: ReactNode }) {
+  return <div className={audit.field}><label htmlFor={id}>{label}</label>{children}</div>;
+}
+
 function Filters({ t, token, q, people, types }: { t: Dict; token: string; q: AuditQuery;
   people: { id: number; name: string }[]; types: string[] }) {
   const sourceNames = t.auditSourceNames.split("|");
   return (
     <form method="get" action="/audit" className={audit.filters} aria-label={t.filters}>
       <input type="hidden" name="st" value={token} />
-      <label>{t.auditPerson}<select name="person" defaultValue={q.person ?? ""}>
+      <Labelled id="audit-person" label={t.auditPerson}><select id="audit-person" name="person"
+        defaultValue={q.person ?? ""}>
         <option value="">{t.allUsers}</option>
         {people.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
-      </select></label>
-      <label>{t.field}<input name="field" defaultValue={q.field ?? ""} placeholder={t.auditFieldCode} /></label>
-      <label>{t.auditType}<select name="type" defaultValue={q.type ?? ""}>
+      </select></Labelled>
+      <Labelled id="audit-field" label={t.field}><input id="audit-field" name="field" defaultValue={q.field ?? ""}
+        placeholder={t.auditFieldCode} /></Labelled>
+      <Labelled id="audit-type" label={t.auditType}><select id="audit-type" name="type" defaultValue={q.type ?? ""}>
         <option value="">{t.auditAnyType}</option>
         {types.map((k) => <option key={k} value={k}>{typeLabel(t, k)}</option>)}
-      </select></label>
-      <label>{t.auditRecordId}<input name="record" inputMode="numeric" defaultValue={q.record ?? ""} /></label>
-      <label>{t.auditFrom}<input type="date" name="from" defaultValue={q.from ?? ""} /></label>
-      <label>{t.auditTo}<input type="date" name="to" defaultValue={q.to ?? ""} /></label>
-      <label>{t.auditSource}<select name="source" defaultValue={q.source ?? ""}>
+      </select></Labelled>
+      <Labelled id="audit-record" label={t.auditRecordId}><input id="audit-record" name="record" inputMode="numeric"
+        defaultValue={q.record ?? ""} /></Labelled>
+      <Labelled id="audit-from" label={t.auditFrom}><input id="audit-from" type="date" name="from"
+        defaultValue={q.from ?? ""} /></Labelled>
+      <Labelled id="audit-to" label={t.auditTo}><input id="audit-to" type="date" name="to"
+        defaultValue={q.to ?? ""} /></Labelled>
+      <Labelled id="audit-source" label={t.auditSource}><select id="audit-source" name="source"
+        defaultValue={q.source ?? ""}>
         <option value="">{t.auditAnySource}</option>
         {AUDIT_SOURCES.map((s, i) => <option key={s} value={s}>{sourceNames[i] ?? s}</option>)}
-      </select></label>
+      </select></Labelled>
       <button type="submit" className={styles.primary}>{t.auditSearch}</button>
     </form>
   );
