@@ -6,7 +6,9 @@ import { LiveProgress } from "@/components/admin/live-progress";
 import { RestLogCard } from "@/components/admin/rest-log";
 import { SettingsForm } from "@/components/admin/settings-card";
 import { ApiTokens } from "@/components/admin/api-tokens-card";
+import { WatchRules } from "@/components/admin/watch-rules-card";
 import { listApiTokens } from "@/lib/api/tokens";
+import { listRules } from "@/lib/watch/rules";
 import { FrameSetup } from "@/components/frame/frame-setup";
 import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/ui";
 import { loadAdminOverview } from "@/lib/admin/overview";
@@ -15,7 +17,7 @@ import { loadSettings } from "@/lib/admin/settings";
 import { RETENTION_YEARS } from "@/lib/history/retention";
 import { getPageSession } from "@/lib/auth/page-session";
 import { isStillAdmin } from "@/lib/auth/user-rights";
-import { dict, entityLabels, plural, type Dict } from "@/lib/i18n";
+import { dict, entityLabels, plural, typeName, type Dict } from "@/lib/i18n";
 import { eventHandlerUrl } from "@/lib/lifecycle/registry";
 
 export const dynamic = "force-dynamic";
@@ -43,8 +45,9 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
       </main>
     );
   }
-  const [o, progress, settings, apiTokens] = await Promise.all([loadAdminOverview(session.portalId),
-    loadProgress(session.portalId), loadSettings(session.portalId), listApiTokens(session.portalId)]);
+  const [o, progress, settings, apiTokens, rules] = await Promise.all([loadAdminOverview(session.portalId),
+    loadProgress(session.portalId), loadSettings(session.portalId), listApiTokens(session.portalId),
+    listRules({ ...session, isAdmin: true })]);
   const healthy = o.bindings.filter((b) => b.actual).length;
   const entities = entityLabels(t);
   return (
@@ -103,6 +106,15 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         <SettingsForm initial={settings} years={RETENTION_YEARS} text={{ retention: t.retention, retentionForever: t.retentionForever,
           retentionYears: RETENTION_YEARS.map((y) => plural(session.lang, y, t.retentionYears)), reconcileEvery: t.reconcileEvery,
           save: t.save, saving: t.saving, saved: t.saved, retentionHint: t.retentionHint }} />
+      </Card>
+      <Card title={t.watchRules} id="watch-rules">
+        <p className={styles.muted}>{t.watchHint}</p>
+        <WatchRules initial={rules.map((r) => ({ id: r.id, name: r.name, entityType: r.entityType, fields: r.fields, condition: r.condition,
+          scope: r.scope, notifyResponsible: r.notifyResponsible, triggerCode: r.triggerCode, onlyMine: r.onlyMine }))}
+          text={{ name: t.watchName, type: t.watchType, fields: t.watchFields, condition: t.watchCondition, changed: t.watchChanged,
+            cleared: t.watchCleared, onlyMine: t.watchOnlyMine, notifyResponsible: t.watchNotifyResponsible, trigger: t.watchTrigger,
+            add: t.watchAdd, adding: t.watchAdding, none: t.watchNone, remove: t.watchDelete,
+            types: Object.fromEntries(["deal", "contact", "company", "lead", "quote", "smart_invoice"].map((k) => [k, typeName(t, k)])) }} />
       </Card>
       <Card title={t.apiTokens} id="api">
         <p className={styles.muted}>{t.apiHint}</p>

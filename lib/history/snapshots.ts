@@ -3,6 +3,7 @@ import { Prisma } from "@prisma/client";
 import { getDb, getPool } from "@/lib/db";
 import { diffRecords, PRODUCTS_FIELD, type FieldMetaLite } from "@/lib/history/diff";
 import { mergedFrom, type ChangeSource, type ReadTrigger } from "@/lib/history/merged";
+import { queueWatchDeliveries } from "@/lib/watch/match";
 import type { CrmRecord } from "@/lib/history/records";
 
 // The one place where fetched records meet their snapshots — for live capture (source "event"), the backfill
@@ -15,6 +16,8 @@ import type { CrmRecord } from "@/lib/history/records";
 export const RECORD_FIELD = "__record__";
 
 const json = (v: unknown) => (v ?? Prisma.JsonNull) as Prisma.InputJsonValue;
+/** The value a stored change holds, back from json(): Prisma's JsonNull is null. */
+const jsonValue = (v: unknown) => (v === Prisma.JsonNull ? null : v);
 const modifiedAtOf = (r: CrmRecord) => (r.DATE_MODIFY ? new Date(String(r.DATE_MODIFY)) : null);
 
 /**
@@ -93,6 +96,10 @@ export async function applySnapshots(portalId: string, entityType: string, recor
       else if (diff.length || before.modifiedAt?.getTime() !== modifiedAt.getTime()) updated.push(record);
     }
     if (changes.length) await tx.fieldChange.createMany({ data: changes });
+    // watch rules (lib/watch/match.ts): what these changes owe is queued in this transaction, or not at all
+    await queueWatchDeliveries(tx, portalId, changes.map((c) => ({ entityType, entityId: c.entityId, field: c.field,
+      oldValue: jsonValue(c.oldValue), newValue: jsonValue(c.newValue), changedById: c.changedById ?? null,
+      changedAt: c.changedAt as Date, source: c.source ?? opts.source })), new Map(records.map((r) => [Number(r.ID), r])));
     if (fresh.length) await insertSnapshots(tx, portalId, entityType, fresh);
     for (const record of updated) {
       await tx.crmSnapshot.update({ where: { portalId_entityType_entityId: { portalId, entityType, entityId: Number(record.ID) } }, data: { fields: record as Prisma.InputJsonValue, modifiedAt: modifiedAtOf(record) } });

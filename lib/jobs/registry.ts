@@ -11,6 +11,7 @@ import { runReconcile } from "@/lib/history/reconcile";
 import { runRetention } from "@/lib/history/retention";
 import { runStageHistory, STAGE_HISTORY_JOB, type StageHistoryPayload } from "@/lib/history/stage-history";
 import { handleUninstallClaim } from "@/lib/lifecycle/uninstall";
+import { runWatchDelivery } from "@/lib/watch/deliver";
 
 // Job kind → handler. Refresh tokens live 180 days: a portal idle for 30 days gets one keep-alive refresh.
 const KEEPALIVE_AFTER_MS = 30 * 24 * 3600_000;
@@ -32,6 +33,7 @@ export const JOB_HANDLERS: Record<string, (job: JobRow, signal?: AbortSignal) =>
   "history.reconcile": (job) => runReconcile(job.portalId!),
   [STAGE_HISTORY_JOB]: (job) => runStageHistory(job.portalId!, job.payload as unknown as StageHistoryPayload),
   "history.retention": (job, signal) => runRetention(job.portalId!, { signal }),
+  "watch.deliver": (job) => runWatchDelivery(job.portalId!, job.payload as { deliveries?: [] }),
   "restlog.prune": () => pruneRestLog(),
   "lifecycle.uninstall": async (job) => {
     const portal = await getDb().portal.findUnique({ where: { id: job.portalId! } });

@@ -7,7 +7,10 @@ import {
 // read this registry (seed: "register required event bindings and placements", "binding matrix").
 
 export const REQUIRED_SCOPES = ["crm", "placement", "user_brief"];
-export const OPTIONAL_SCOPES: Record<string, string> = { disk: "Attaching history as a CSV file via Drive (falls back to timeline files)" };
+export const OPTIONAL_SCOPES: Record<string, string> = {
+  disk: "Attaching history as a CSV file via Drive (falls back to timeline files)",
+  im: "Watch-rule notifications (im.notify.personal.add)",
+};
 
 /** method → what stops working without it (shown on the admin page). */
 export const REQUIRED_METHODS: Record<string, string> = {

@@ -39,7 +39,7 @@ describe("a self-hosted portal", () => {
   });
 
   it("has no module the owner did not install, nor methods newer than its modules", async () => {
-    expect((await box.rest("scope", {}, token)).body.result).toEqual(["crm", "placement", "user_brief"]);
+    expect((await box.rest("scope", {}, token)).body.result).toEqual(["crm", "placement", "user_brief", "im"]); // no disk
     expect((await box.rest("method.get", { name: "disk.storage.getforapp" }, token)).body.result)
       .toEqual({ isExisting: false, isAvailable: false });
     expect((await box.rest("method.get", { name: "crm.category.list" }, token)).body.result)

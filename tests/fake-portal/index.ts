@@ -97,7 +97,7 @@ function listen(server: Server, port: number): Promise<number> {
 
 export async function startFakeBitrix(opts: FakeOptions): Promise<RunningFake> {
   const fake: FakeBitrix = {
-    app: { clientId: opts.app.clientId, clientSecret: opts.app.clientSecret, appUrl: opts.app.appUrl.replace(/\/$/, ""), scopes: opts.app.scopes ?? ["crm", "placement", "user_brief", "disk"] },
+    app: { clientId: opts.app.clientId, clientSecret: opts.app.clientSecret, appUrl: opts.app.appUrl.replace(/\/$/, ""), scopes: opts.app.scopes ?? ["crm", "placement", "user_brief", "disk", "im"] },
     clock: new FakeClock(), portals: [], oauthUrl: "", tokens: new Map(), refreshTokens: new Map(), codes: new Map(), latencyMs: opts.latencyMs ?? [0, 0],
   };
   const servers: Server[] = [];

@@ -5,7 +5,7 @@ import type { FakeUser } from "./types";
 
 // app.info, scope, methods, method.get, feature.get, users, profile, app options (docs/bitrix24.md#capabilities); what
 // a box answers instead (box.ts).
-const scopeOf = (method: string) => method.split(".")[0] === "crm" ? "crm" : method.startsWith("placement") ? "placement" : method.startsWith("disk") ? "disk" : method.startsWith("user") ? "user_brief" : null;
+const scopeOf = (method: string) => method.split(".")[0] === "crm" ? "crm" : method.startsWith("placement") ? "placement" : method.startsWith("disk") ? "disk" : method.startsWith("user") ? "user_brief" : method.startsWith("im.") ? "im" : null;
 
 export function knownMethod(ctx: Ctx, name: string, table: MethodTable) {
   const o = ctx.portal.methodOverrides.get(name);

@@ -9,10 +9,11 @@ import { knownMethod, systemMethods } from "./methods-system";
 import { parseStr } from "./php";
 import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
 import type { FakeBitrix, PortalState } from "./types";
+import { notifyMethods } from "./methods-notify";
 
 // /rest/<method>[.json], /rest/api/<method> (v3), /rest/<user>/<secret>/<method> (webhook), /rest/upload.json.
 // methods-items.ts comes after crmMethods and eventMethods: it extends crm.category.list and placement.list.
-export const METHODS: MethodTable = { ...crmMethods, ...fileMethods, ...eventMethods, ...itemMethods,
+export const METHODS: MethodTable = { ...crmMethods, ...fileMethods, ...eventMethods, ...itemMethods, ...notifyMethods,
   ...systemMethods(() => METHODS), batch: () => null };
 
 const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "content-type, authorization", "access-control-allow-methods": "GET, POST, OPTIONS" };

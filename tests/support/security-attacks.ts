@@ -9,7 +9,7 @@ import type { SendOptions } from "./security-env";
 
 export type Objects = {
   portal: number; portalId: string; memberId: string; pendingId: string; changeId: string; recordId: number;
-  apiTokenId: string;
+  apiTokenId: string; watchRuleId: string;
 };
 export type Guarded = {
   access: "admin" | "session"; via?: "bearer" | "st"; request: (o: Objects) => SendOptions; crossStatus: number;
@@ -33,6 +33,13 @@ export const ATTACKS: Record<string, Attack> = {
   "/api/admin/api-tokens": { access: "admin", request: () => ({ body: { name: "attack" } }), crossStatus: 201, proof: "write" },
   "/api/admin/api-tokens/[id]": {
     access: "admin", request: (o) => ({ method: "DELETE", params: { id: o.apiTokenId } }), crossStatus: 404, proof: "write",
+  },
+  // Any session may watch for itself; the rule is the session's portal's (a personal rule, nothing to point at).
+  "/api/watch-rules": {
+    access: "session", request: () => ({ body: { name: "attack", entityType: "deal" } }), crossStatus: 201, proof: "write",
+  },
+  "/api/watch-rules/[id]": {
+    access: "session", request: (o) => ({ method: "DELETE", params: { id: o.watchRuleId } }), crossStatus: 404, proof: "write",
   },
   "/api/admin/progress": {
     access: "admin", request: (o) => ({ method: "GET", query: `?${ownQuery(o)}` }), crossStatus: 200, proof: "content",

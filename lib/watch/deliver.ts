@@ -1,0 +1,65 @@
+import "server-only";
+import { BitrixError, bitrixFor } from "@/lib/bitrix";
+import { getDb } from "@/lib/db";
+import { entityTypeIdOf } from "@/lib/history/entity-types";
+import { presentChanges } from "@/lib/history/present";
+import { recordHeading } from "@/lib/history/value-context";
+import { dict } from "@/lib/i18n";
+import type { Delivery } from "@/lib/watch/match";
+
+// Job `watch.deliver` (lib/watch/match.ts queues it with the changes): one batch request for what a capture batch
+// owes — im.notify.personal.add per notification (b24restdocs chats/notifications/im-notify-personal-add.md, scope
+// `im`) and crm.automation.trigger.execute per rule trigger and record (crm/automation/triggers/*.md). A notification's
+// TAG names the rule, record, field and instant: a retried job replaces its earlier copy instead of adding a second.
+// Values read as in the tab (present.ts), in the rule author's language; times in UTC (no user time zone here).
+const COMMANDS_PER_BATCH = 50;
+
+const DETAIL_PATHS: Record<string, string> = { deal: "/crm/deal/details/", contact: "/crm/contact/details/",
+  company: "/crm/company/details/", lead: "/crm/lead/details/" };
+
+function detailPath(entityType: string, id: number): string {
+  const legacy = DETAIL_PATHS[entityType];
+  return legacy ? `${legacy}${id}/` : `/crm/type/${entityTypeIdOf(entityType)}/details/${id}/`;
+}
+
+async function message(portalId: string, d: Delivery, origin: string | null): Promise<string> {
+  const t = dict(d.lang);
+  const [row] = await presentChanges(portalId, d.entityType, [{ id: 0n, entityId: d.entityId, field: d.field,
+    oldValue: d.oldValue, newValue: d.newValue, changedById: d.changedById, changedAt: new Date(d.changedAt) }], d.lang);
+  const heading = await recordHeading(portalId, d.entityType, d.entityId, d.lang);
+  const name = `${heading.type} #${d.entityId}${heading.title ? ` · ${heading.title}` : ""}`;
+  const record = origin ? `[URL=${origin}${detailPath(d.entityType, d.entityId)}]${name}[/URL]` : name;
+  return `${t.watchFired.replace("{rule}", d.ruleName)}: ${record} — ${row!.field}: ${row!.oldValue || "—"} → `
+    + `${row!.newValue || "—"} (${row!.who}, ${row!.changedAt})`;
+}
+
+export async function runWatchDelivery(portalId: string, payload: { deliveries?: Delivery[] }) {
+  const deliveries = payload.deliveries ?? [];
+  if (!deliveries.length) return { notified: 0, triggered: 0 };
+  const portal = await getDb().portal.findUnique({ where: { id: portalId }, select: { status: true, clientEndpoint: true } });
+  if (!portal || portal.status !== "active") return "skipped";
+  let origin: string | null = null;
+  try { origin = new URL(portal.clientEndpoint).origin; } catch { /* names without links */ }
+  const commands: [string, Record<string, unknown>][] = [];
+  const triggered = new Set<string>();
+  for (const d of deliveries) {
+    if (d.to) {
+      commands.push(["im.notify.personal.add", { USER_ID: d.to, MESSAGE: await message(portalId, d, origin),
+        TAG: `chb|${d.ruleId}|${d.entityType}|${d.entityId}|${d.field}|${Date.parse(d.changedAt)}` }]);
+    }
+    const key = `${d.triggerCode}|${d.entityType}|${d.entityId}`;
+    if (d.triggerCode && !triggered.has(key)) {
+      triggered.add(key);
+      commands.push(["crm.automation.trigger.execute", { CODE: d.triggerCode, OWNER_TYPE_ID: entityTypeIdOf(d.entityType),
+        OWNER_ID: d.entityId }]);
+    }
+  }
+  const client = await bitrixFor(portalId);
+  for (let i = 0; i < commands.length; i += COMMANDS_PER_BATCH) {
+    const chunk = Object.fromEntries(commands.slice(i, i + COMMANDS_PER_BATCH).map((c, k) => [`c${i + k}`, c]));
+    const res = await client.batch(chunk);
+    const [failed] = Object.entries(res.errors);
+    if (failed) throw new BitrixError(failed[1].error || "BATCH_COMMAND_FAILED", 0, failed[1].error_description, chunk[failed[0]]![0]);
+  }
+  return { notified: deliveries.filter((d) => d.to).length, triggered: triggered.size };
+}

@@ -1,0 +1,81 @@
+import "server-only";
+import type { Prisma, WatchRule } from "@prisma/client";
+
+// Watch rules on the capture path (docs/watch-rules.md): matched in memory against the changes one capture batch
+// stores, inside that batch's transaction, and handed to delivery as one `watch.deliver` job written in the same
+// transaction (an outbox: a change committed is a notification owed, a rolled-back batch owes none). A portal's rules
+// are read at most every RULES_TTL_MS per process (and at once after a change made here), so a portal without rules
+// costs one map lookup, and 1 000 rules cost a loop over them per change — no query, no REST call on this path.
+const RULES_TTL_MS = 30_000;
+const cache = new Map<string, { at: number; rules: WatchRule[] }>();
+
+export function forgetRules(portalId: string) {
+  cache.delete(portalId);
+}
+
+async function rulesOf(tx: Prisma.TransactionClient, portalId: string): Promise<WatchRule[]> {
+  const hit = cache.get(portalId);
+  if (hit && Date.now() - hit.at < RULES_TTL_MS) return hit.rules;
+  const rules = await tx.watchRule.findMany({ where: { portalId, active: true } });
+  cache.set(portalId, { at: Date.now(), rules });
+  return rules;
+}
+
+export interface StoredChange {
+  entityType: string; entityId: number; field: string; oldValue: unknown; newValue: unknown; changedById: number | null;
+  changedAt: Date; source: string;
+}
+export interface Delivery {
+  ruleId: string; to: number | null; triggerCode: string | null; entityType: string; entityId: number; field: string;
+  oldValue: unknown; newValue: unknown; changedById: number | null; changedAt: string; lang: string; ruleName: string;
+}
+
+/** Sources a person acted in (an edit, a revert, an edit a sweep found); a backfill or old stage history is not news. */
+const NEWS = new Set(["event", "reconciled", "revert"]);
+const isEmpty = (v: unknown) => v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
+/** The record's responsible person: ASSIGNED_BY_ID (crm.<entity>.*) or assignedById (crm.item.*). */
+export const responsibleOf = (record: Record<string, unknown> | undefined) =>
+  Number(record?.ASSIGNED_BY_ID ?? record?.assignedById) || null;
+
+/** What the rules ask for, given the changes of one batch and the records as read. Pure. */
+export function matchRules(rules: WatchRule[], changes: StoredChange[],
+  records: Map<number, Record<string, unknown>>): Delivery[] {
+  const out: Delivery[] = [];
+  for (const c of changes) {
+    if (!NEWS.has(c.source)) continue;
+    for (const r of rules) {
+      if (r.entityType !== c.entityType) continue;
+      if (r.fields.length ? !r.fields.includes(c.field) : c.field.startsWith("__")) continue;
+      if (r.condition === "cleared" && !(isEmpty(c.newValue) && !isEmpty(c.oldValue))) continue;
+      const responsible = responsibleOf(records.get(c.entityId));
+      const base = { ruleId: r.id, entityType: c.entityType, entityId: c.entityId, field: c.field, oldValue: c.oldValue,
+        newValue: c.newValue, changedById: c.changedById, changedAt: c.changedAt.toISOString(), lang: r.lang, ruleName: r.name };
+      if (r.scope === "personal") {
+        if (r.onlyMine && responsible !== r.createdById) continue;
+        if (c.changedById === r.createdById) continue; // nobody needs telling what they just did
+        out.push({ ...base, to: r.createdById, triggerCode: null });
+        continue;
+      }
+      const to = r.notifyResponsible && responsible && responsible !== c.changedById ? responsible : null;
+      if (to || r.triggerCode) out.push({ ...base, to, triggerCode: r.triggerCode });
+    }
+  }
+  return out;
+}
+
+/** Inside the capture transaction: the deliveries this batch owes, queued as one job (or nothing at all). */
+export async function queueWatchDeliveries(tx: Prisma.TransactionClient, portalId: string, changes: StoredChange[],
+  records: Map<number, Record<string, unknown>>): Promise<number> {
+  if (!changes.length) return 0;
+  const rules = await rulesOf(tx, portalId);
+  if (!rules.length) return 0;
+  const deliveries = matchRules(rules, changes, records);
+  if (!deliveries.length) return 0;
+  await tx.job.create({ data: { kind: "watch.deliver", portalId, payload: { deliveries } as unknown as Prisma.InputJsonValue } });
+  return deliveries.length;
+}
+
+export function clearRuleCacheForTests() {
+  cache.clear();
+}
+

@@ -1,0 +1,75 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { bitrixFor } from "@/lib/bitrix";
+import { getDb } from "@/lib/db";
+import { ENTITY_KEY_PATTERN } from "@/lib/history/entity-types";
+import { AppError } from "@/lib/http-errors";
+import { forgetRules } from "@/lib/watch/match";
+
+// Watch rules (issue #17 item 4, docs/watch-rules.md). Any user may watch for themselves ("tell me when Stage or
+// Amount changes on deals I am responsible for"); an admin may add portal rules that tell each record's responsible
+// person, and may offer a Bitrix24 automation trigger ("Change History: …") that robots and workflows react to — the
+// trigger is registered with crm.automation.trigger.add when the rule is made and removed with it.
+export const MAX_RULES_PER_PORTAL = 2_000;
+
+export const RuleInputSchema = z.strictObject({
+  name: z.string().trim().min(1).max(120),
+  entityType: z.string().regex(ENTITY_KEY_PATTERN, "a CRM type key (deal, contact, company, lead, quote, smart_invoice, dynamic_<id>)"),
+  fields: z.array(z.string().min(1).max(100)).max(50).default([]),
+  condition: z.enum(["changed", "cleared"]).default("changed"),
+  onlyMine: z.boolean().default(false),
+  scope: z.enum(["personal", "portal"]).default("personal"),
+  notifyResponsible: z.boolean().default(false),
+  trigger: z.boolean().default(false),
+});
+export type RuleInput = z.infer<typeof RuleInputSchema>;
+
+interface Author { portalId: string; userId: number; isAdmin: boolean; lang: string }
+
+export async function createRule(author: Author, input: RuleInput) {
+  if (input.scope === "portal" && !author.isAdmin) throw new AppError(403, "forbidden", "Only portal administrators can add rules for the whole portal");
+  if (input.scope === "personal" && (input.notifyResponsible || input.trigger)) {
+    throw new AppError(400, "invalid_request", "A personal rule notifies its author: notifyResponsible and trigger are for portal rules");
+  }
+  if (input.scope === "portal" && !input.notifyResponsible && !input.trigger) {
+    throw new AppError(400, "invalid_request", "A portal rule must notify the responsible person or run a trigger");
+  }
+  const db = getDb();
+  if ((await db.watchRule.count({ where: { portalId: author.portalId } })) >= MAX_RULES_PER_PORTAL) {
+    throw new AppError(409, "too_many_rules", `A portal may have at most ${MAX_RULES_PER_PORTAL} watch rules`);
+  }
+  const id = randomUUID();
+  let triggerCode: string | null = null;
+  if (input.trigger) {
+    // Latin letters, digits, ".", "-", "_" (crm-automation-trigger-add.md); registered with the app's (admin's) token.
+    triggerCode = `chb_${id.replace(/-/g, "").slice(0, 12)}`;
+    await (await bitrixFor(author.portalId)).call("crm.automation.trigger.add",
+      { CODE: triggerCode, NAME: `Change History: ${input.name}`.slice(0, 255) }, { lane: "interactive" });
+  }
+  const rule = await db.watchRule.create({ data: { id, portalId: author.portalId, createdById: author.userId,
+    scope: input.scope, name: input.name, entityType: input.entityType, fields: input.fields, condition: input.condition,
+    onlyMine: input.onlyMine, notifyResponsible: input.notifyResponsible, triggerCode, lang: author.lang === "ru" ? "ru" : "en" } });
+  forgetRules(author.portalId);
+  return rule;
+}
+
+/** The rules a user sees: their own, and — for an admin — the portal's. */
+export function listRules(author: Author) {
+  return getDb().watchRule.findMany({ orderBy: { createdAt: "desc" }, where: { portalId: author.portalId,
+    ...(author.isAdmin ? {} : { createdById: author.userId, scope: "personal" }) } });
+}
+
+/** Deletes a rule its author (or an admin) may delete; another portal's or another user's is "not found". */
+export async function deleteRule(author: Author, id: string) {
+  const db = getDb();
+  const rule = await db.watchRule.findFirst({ where: { id, portalId: author.portalId,
+    ...(author.isAdmin ? {} : { createdById: author.userId, scope: "personal" }) } });
+  if (!rule) throw new AppError(404, "not_found", "No such watch rule");
+  if (rule.triggerCode) {
+    await (await bitrixFor(author.portalId)).call("crm.automation.trigger.delete", { CODE: rule.triggerCode },
+      { lane: "interactive" });
+  }
+  await db.watchRule.delete({ where: { id } });
+  forgetRules(author.portalId);
+}

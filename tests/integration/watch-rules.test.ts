@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DELETE as deleteRoute } from "@/app/api/watch-rules/[id]/route";
+import { GET as listRoute, POST as createRoute } from "@/app/api/watch-rules/route";
+import { getDb } from "@/lib/db";
+import { processInboxBatch } from "@/lib/events/inbox";
+import { drainOffline } from "@/lib/events/offline";
+import { runBackfill } from "@/lib/history/backfill";
+import { claimJobs, finishJob } from "@/lib/jobs/queue";
+import { JOB_HANDLERS } from "@/lib/jobs/registry";
+import { notifyState } from "../fake-portal/methods-notify";
+import { startAppWithFake } from "../support/lifecycle-env";
+import { frameSession } from "../support/sessions";
+
+// Watch rules (issue #17 item 4, docs/watch-rules.md): matched on the capture path, delivered as Bitrix24
+// notifications (im.notify.personal.add) and automation triggers (crm.automation.trigger.*) by the fake portal.
+let env: Awaited<ReturnType<typeof startAppWithFake>>;
+let portalId: string;
+const ADMIN = 1, BORIS = 2, CLARA = 3;
+
+const capture = async () => {
+  await drainOffline(portalId);
+  while (await processInboxBatch("test", 50));
+};
+/** Runs the queued deliveries as the worker's capture lane would; returns how many jobs ran. */
+async function deliver(): Promise<number> {
+  const jobs = (await claimJobs("test", 20, "capture")).filter((j) => j.kind === "watch.deliver");
+  for (const j of jobs) await finishJob(j.id, { ok: true, result: await JOB_HANDLERS["watch.deliver"]!(j) });
+  return jobs.length;
+}
+const edit = async (id: number, fields: Record<string, unknown>, userId: number) => {
+  await env.control(`crm/deal/${id}`, { fields, userId });
+  await capture();
+};
+const notes = () => notifyState(env.state()).notifications;
+const session = async (userId: number) => (await frameSession(env.control, userId)).token;
+async function create(userId: number, body: unknown) {
+  const res = await createRoute(new Request("http://app/api/watch-rules", { method: "POST",
+    headers: { authorization: `Bearer ${await session(userId)}`, "content-type": "application/json" }, body: JSON.stringify(body) }));
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  env = await startAppWithFake({ deals: 20 });
+  for (const id of [5, 6]) Object.assign(env.state().crm.deal.get(id)!, { ASSIGNED_BY_ID: String(CLARA), COMMENTS: "call back" });
+  Object.assign(env.state().crm.deal.get(7)!, { ASSIGNED_BY_ID: String(BORIS) });
+  await env.control("plan", { burst: 500, drain: 100 });
+  await env.control("install", { mode: "ui", finish: true });
+  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+  await getDb().portal.update({ where: { id: portalId }, data: { rateBurst: 500, rateDrainPerSec: 100 } });
+  expect((await runBackfill(portalId)).complete).toBe(true);
+  await getDb().job.deleteMany({ where: { kind: "watch.deliver" } });
+});
+afterAll(() => env.stop());
+
+describe("a personal rule", () => {
+  it("tells its author when Stage or Amount changes on deals they are responsible for — not their own edits", async () => {
+    const rule = await create(CLARA, { name: "My big deals", entityType: "deal", fields: ["STAGE_ID", "OPPORTUNITY"], onlyMine: true });
+    expect(rule.status).toBe(201);
+    await edit(5, { OPPORTUNITY: "12500.00" }, BORIS); // Clara's deal, edited by Boris: news for Clara
+    await edit(5, { TITLE: "Renamed" }, BORIS); // a field the rule does not watch
+    await edit(7, { OPPORTUNITY: "99.00" }, ADMIN); // Boris's deal
+    await edit(6, { OPPORTUNITY: "10.00" }, CLARA); // Clara's own edit
+    expect(await deliver()).toBe(1);
+    expect(notes()).toHaveLength(1);
+    const [n] = notes();
+    expect(n).toMatchObject({ to: CLARA });
+    expect(n!.message).toContain("My big deals");
+    expect(n!.message).toMatch(/Deal #5/);
+    expect(n!.message).toMatch(/Amount/);
+    expect(n!.message).toMatch(/12[,\s]?500/);
+    expect(n!.message).toContain("Boris Manager");
+    expect(n!.message).toContain(`${env.portal().baseUrl}/crm/deal/details/5/`);
+  });
+
+  it("a delivery run twice leaves one notification (its TAG), and the backfill's findings notify nobody", async () => {
+    const job = await getDb().job.findFirstOrThrow({ where: { kind: "watch.deliver" }, orderBy: { id: "desc" } });
+    await JOB_HANDLERS["watch.deliver"]!({ id: job.id, portalId, kind: job.kind, payload: job.payload, attempts: 2 });
+    expect(notes()).toHaveLength(1);
+    // A change the backfill finds (no event) is history, not news.
+    Object.assign(env.state().crm.deal.get(5)!, { OPPORTUNITY: "13000.00" });
+    await getDb().backfillRun.updateMany({ where: { portalId }, data: { status: "pending", lastId: 0 } });
+    expect((await runBackfill(portalId)).complete).toBe(true);
+    expect(await getDb().fieldChange.count({ where: { portalId, entityId: 5, source: "backfill" } })).toBe(1);
+    expect(await deliver()).toBe(0);
+  });
+
+  it("is the author's: others cannot see or delete it; bad input is refused with the field named", async () => {
+    const [mine] = (await getDb().watchRule.findMany({ where: { portalId, createdById: CLARA } }));
+    const list = async (userId: number) => ((await (await listRoute(new Request("http://app/api/watch-rules",
+      { headers: { authorization: `Bearer ${await session(userId)}` } }))).json()) as { rules: { id: string }[] }).rules;
+    expect((await list(CLARA)).map((r) => r.id)).toEqual([mine!.id]);
+    expect(await list(BORIS)).toEqual([]);
+    const del = (userId: number) => async () => deleteRoute(new Request("http://app/x", { method: "DELETE",
+      headers: { authorization: `Bearer ${await session(userId)}` } }), { params: Promise.resolve({ id: mine!.id }) });
+    expect((await (await del(BORIS))()).status).toBe(404);
+    for (const [body, name] of [[{ name: "x", entityType: "order" }, "entityType"], [{ name: "", entityType: "deal" }, "name"],
+      [{ name: "x", entityType: "deal", condition: "sometimes" }, "condition"], [{ name: "x", entityType: "deal", colour: 1 }, "colour"]] as const) {
+      const res = await create(BORIS, body);
+      expect(res.status).toBe(400);
+      expect(String(res.body.message)).toContain(name);
+    }
+    expect((await create(BORIS, { name: "x", entityType: "deal", scope: "portal", notifyResponsible: true })).status).toBe(403);
+    expect((await create(BORIS, { name: "x", entityType: "deal", trigger: true })).status).toBe(400);
+    expect((await (await del(CLARA))()).status).toBe(200);
+    expect(await getDb().watchRule.count({ where: { id: mine!.id } })).toBe(0);
+  });
+});
+
+describe("a portal rule", () => {
+  it("tells the responsible person when Comment is cleared and runs the automation trigger it offers", async () => {
+    const rule = await create(ADMIN, { name: "Comment wiped", entityType: "deal", fields: ["COMMENTS"], condition: "cleared",
+      scope: "portal", notifyResponsible: true, trigger: true });
+    expect(rule.status).toBe(201);
+    const code = String(rule.body.triggerCode);
+    expect(notifyState(env.state()).triggers.get(code)).toBe("Change History: Comment wiped");
+    const before = notes().length;
+    await edit(6, { COMMENTS: "call back on Monday" }, BORIS); // changed, not cleared
+    await edit(6, { COMMENTS: "" }, BORIS); // cleared: Clara is told, the trigger runs
+    expect(await deliver()).toBe(1);
+    const fresh = notes().slice(before);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).toMatchObject({ to: CLARA });
+    expect(fresh[0]!.message).toContain("Comment wiped");
+    expect(notifyState(env.state()).executions).toEqual([expect.objectContaining({ code, ownerTypeId: 2, ownerId: 6 })]);
+    // Deleting the rule takes its trigger out of Bitrix24's automation settings.
+    const res = await deleteRoute(new Request("http://app/x", { method: "DELETE", headers: { authorization: `Bearer ${await session(ADMIN)}` } }),
+      { params: Promise.resolve({ id: String(rule.body.id) }) });
+    expect(res.status).toBe(200);
+    expect(notifyState(env.state()).triggers.has(code)).toBe(false);
+  });
+});
