@@ -11,6 +11,8 @@ export const PARENT_JS = String.raw`
 (function () {
   var cfg = window.__FRAME__;
   var MAIN_PAGE_ONLY = ${JSON.stringify(MAIN_PAGE_ONLY)};
+  var OPEN_PATH = new RegExp("^/(crm/(deal|lead|contact|company|type)|marketplace|company/personal/user/[0-9]+"
+    + "|workgroups/group/[0-9]+)/");
   var mainPage = cfg.placement === "DEFAULT";
   var frame = document.getElementById("app-frame");
   var appOrigin = new URL(cfg.handler).origin;
@@ -48,7 +50,31 @@ export const PARENT_JS = String.raw`
       return { command: Object.keys(handlers).filter(function (c) { return mainPage || MAIN_PAGE_ONLY.indexOf(c) < 0; }), event: [] };
     },
     placementBindEvent: function () { return {}; },
-    openPath: function (p) { window.__openedPath = p && p.path; var n = document.getElementById("opened-path"); if (n) n.textContent = "Opened: " + (p && p.path); return { result: "success" }; },
+    // BX24.openPath opens a path of the portal in a slider over the page; a path not under
+    // /crm/(deal|lead|contact|company|type)/, /marketplace/, /company/personal/user/<id>/ or a workgroup's page
+    // answers {result:"error", errorCode:"PATH_NOT_AVAILABLE"}, and closing the slider answers {result:"close"}
+    // (b24restdocs sdk/bx24-js-sdk/additional-functions/bx24-open-path.md). b24jssdk's slider.openPath puts a
+    // width-picking base such as "/crm/type/0/details/0/../../../../.." before the path and adds IFRAME=Y
+    // (b24jssdk src/frame/slider.ts): the check sees that prefix, the slider loads the resolved URL.
+    openPath: function (p) {
+      var raw = String((p && p.path) || "");
+      if (!OPEN_PATH.test(raw)) return { result: "error", errorCode: "PATH_NOT_AVAILABLE" };
+      var url = new URL(raw, window.location.origin);
+      window.__openedPath = url.pathname;
+      var n = document.getElementById("opened-path"); if (n) n.textContent = "Opened: " + url.pathname;
+      var old = document.getElementById("slider"); if (old) old.remove();
+      var slider = document.createElement("div"); slider.id = "slider"; slider.setAttribute("role", "dialog");
+      slider.style.cssText = "position:fixed;top:0;right:0;bottom:0;width:min(1000px,95vw);background:#eef2f4;"
+        + "box-shadow:0 0 20px rgba(0,0,0,.3);z-index:10;display:flex;flex-direction:column";
+      var close = document.createElement("button"); close.id = "slider-close"; close.textContent = "Close";
+      var page = document.createElement("iframe"); page.id = "slider-frame"; page.title = "Slider";
+      page.style.cssText = "flex:1;border:0";
+      page.src = url.pathname + url.search;
+      slider.appendChild(close); slider.appendChild(page); document.body.appendChild(slider);
+      return new Promise(function (resolve) {
+        close.onclick = function () { slider.remove(); resolve({ result: "close" }); };
+      });
+    },
     openApplication: function (p) { window.location.href = "/marketplace/app/"; return p; },
     closeApplication: function () { var s = document.getElementById("slider"); if (s) s.remove(); return {}; },
     setAppOption: function (p) { Object.assign(cfg.appOptions, p || {}); return p; },
