@@ -14,6 +14,8 @@ import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/u
 import { loadAdminOverview } from "@/lib/admin/overview";
 import { loadProgress } from "@/lib/admin/progress";
 import { loadSettings } from "@/lib/admin/settings";
+import { adminStatus } from "@/lib/admin/status";
+import { getDb } from "@/lib/db";
 import { RETENTION_YEARS } from "@/lib/history/retention";
 import { getPageSession } from "@/lib/auth/page-session";
 import { isStillAdmin } from "@/lib/auth/user-rights";
@@ -45,9 +47,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
       </main>
     );
   }
-  const [o, progress, settings, apiTokens, rules] = await Promise.all([loadAdminOverview(session.portalId),
+  const [o, progress, settings, apiTokens, rules, dead] = await Promise.all([loadAdminOverview(session.portalId),
     loadProgress(session.portalId), loadSettings(session.portalId), listApiTokens(session.portalId),
-    listRules({ ...session, isAdmin: true })]);
+    listRules({ ...session, isAdmin: true }), getDb().eventInbox.count({ where: { portalId: session.portalId, status: "dead" } })]);
+  const status = adminStatus(o, dead);
   const healthy = o.bindings.filter((b) => b.actual).length;
   const entities = entityLabels(t);
   return (
@@ -58,6 +61,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         <span className={styles.muted}>{o.portal.domain} · {t.portalVersion} {o.portal.appVersion ?? "?"} · <Badge tone={o.portal.status === "active" ? "ok" : "bad"}>{o.portal.status}</Badge> · {o.portal.installStage}</span>
       </div>
       <p><a href={`/audit?st=${encodeURIComponent(token)}`}>{t.auditLink}</a></p>
+      <p className={styles.statusLine} data-tone={status.tone} data-status={status.key}>
+        <Badge tone={status.tone}>{status.tone === "ok" ? "✓" : "!"}</Badge> {t[status.key]}{status.detail ? ` (${status.detail})` : ""}
+        {status.anchor && <> <a className={styles.fix} href={status.anchor}>{t.fixIt}</a></>}
+      </p>
       {o.alerts.map((a) => <p key={a.code} role="alert" className={styles.notice}>{t.configAlert}: {a.message}</p>)}
       {o.portal.status === "needs_reauth" && <p role="alert" className={styles.notice}>{t.needsReauth}</p>}
       {o.portal.tokensProblem && <p role="alert" className={styles.notice}>{t.tokensOwnerNotAdmin}</p>}
