@@ -112,7 +112,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
       <Card title={t.settings} id="settings">
         <SettingsForm initial={settings} years={RETENTION_YEARS} text={{ retention: t.retention, retentionForever: t.retentionForever,
           retentionYears: RETENTION_YEARS.map((y) => plural(session.lang, y, t.retentionYears)), reconcileEvery: t.reconcileEvery,
-          save: t.save, saving: t.saving, saved: t.saved, retentionHint: t.retentionHint }} />
+          save: t.save, saving: t.saving, saved: t.saved, retentionHint: t.retentionHint, revertPolicy: t.revertPolicy,
+          revertEditors: t.revertEditors, revertAdmins: t.revertAdmins }} />
       </Card>
       <Card title={t.watchRules} id="watch-rules">
         <p className={styles.muted}>{t.watchHint}</p>

@@ -4,6 +4,7 @@ import { postJson } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 
 interface Text {
+  revertPolicy: string; revertEditors: string; revertAdmins: string;
   retention: string; retentionForever: string; retentionYears: string[]; reconcileEvery: string; save: string;
   saving: string; saved: string; retentionHint: string;
 }
@@ -11,10 +12,12 @@ interface Text {
 // The portal's settings (lib/admin/settings.ts): retention and the reconciliation sweep's period, saved through
 // POST /api/admin/settings; the server's answer (what is stored now) is shown back.
 export function SettingsForm({ initial, text, years }: {
-  initial: { retentionYears: number | null; reconcileEveryMin: number }; text: Text; years: readonly number[];
+  initial: { retentionYears: number | null; reconcileEveryMin: number; revertPolicy: string }; text: Text;
+  years: readonly number[];
 }) {
   const [retention, setRetention] = useState(initial.retentionYears === null ? "" : String(initial.retentionYears));
   const [every, setEvery] = useState(String(initial.reconcileEveryMin));
+  const [policy, setPolicy] = useState(initial.revertPolicy);
   const [state, setState] = useState<{ busy: boolean; message?: string }>({ busy: false });
   return (
     <form className={styles.settings} onSubmit={async (e) => {
@@ -22,9 +25,10 @@ export function SettingsForm({ initial, text, years }: {
       setState({ busy: true });
       try {
         const saved = await postJson("/api/admin/settings", {
-          retentionYears: retention === "" ? null : Number(retention), reconcileEveryMin: Number(every) });
+          retentionYears: retention === "" ? null : Number(retention), reconcileEveryMin: Number(every), revertPolicy: policy });
         setRetention(saved.retentionYears === null ? "" : String(saved.retentionYears));
         setEvery(String(saved.reconcileEveryMin));
+        setPolicy(String(saved.revertPolicy));
         setState({ busy: false, message: text.saved });
       } catch (err) {
         setState({ busy: false, message: (err as Error).message });
@@ -43,6 +47,13 @@ export function SettingsForm({ initial, text, years }: {
           onChange={(e) => setEvery(e.target.value)} />
       </label>
       <p className={styles.muted}>{text.retentionHint}</p>
+      <label>
+        <span>{text.revertPolicy}</span>
+        <select name="revertPolicy" value={policy} onChange={(e) => setPolicy(e.target.value)}>
+          <option value="editors">{text.revertEditors}</option>
+          <option value="admins">{text.revertAdmins}</option>
+        </select>
+      </label>
       <div className={styles.actions}>
         <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? text.saving : text.save}</button>
         <span role="status" className={styles.status}>{state.message}</span>

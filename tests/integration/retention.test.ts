@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as settingsRoute } from "@/app/api/admin/settings/route";
+import { POST as revertRoute } from "@/app/api/history/revert/route";
 import { getDb } from "@/lib/db";
 import { retentionCutoff, runRetention } from "@/lib/history/retention";
 import { startAppWithFake } from "../support/lifecycle-env";
@@ -63,17 +64,19 @@ describe("POST /api/admin/settings", () => {
   it("lets an admin choose retention and the sweep period, and answers what is stored", async () => {
     const { token } = await frameSession(env.control, 1, null, 1);
     expect(await post(token, { retentionYears: 5, reconcileEveryMin: 30 }))
-      .toEqual({ status: 200, body: { retentionYears: 5, reconcileEveryMin: 30 } });
-    expect(await post(token, { retentionYears: null })).toEqual({ status: 200, body: { retentionYears: null, reconcileEveryMin: 30 } });
+      .toEqual({ status: 200, body: { retentionYears: 5, reconcileEveryMin: 30, revertPolicy: "editors" } });
+    expect(await post(token, { retentionYears: null }))
+      .toEqual({ status: 200, body: { retentionYears: null, reconcileEveryMin: 30, revertPolicy: "editors" } });
   });
 
   it("refuses bad input with the field named, and changes nothing", async () => {
     const { token } = await frameSession(env.control, 1, null, 1);
     const before = await getDb().portal.findUniqueOrThrow({ where: { id: portalIds[1]! } });
-    for (const body of [{ retentionYears: 3 }, { reconcileEveryMin: -1 }, { reconcileEveryMin: 5, extra: 1 }, "x"]) {
+    for (const body of [{ retentionYears: 3 }, { reconcileEveryMin: -1 }, { reconcileEveryMin: 5, extra: 1 }, "x",
+      { revertPolicy: "everyone" }]) {
       const res = await post(token, body);
       expect(res.status).toBe(400);
-      expect(String(res.body.message)).toMatch(/retentionYears|reconcileEveryMin|extra|body|Unrecognized/);
+      expect(String(res.body.message)).toMatch(/retentionYears|reconcileEveryMin|revertPolicy|extra|body|Unrecognized/);
     }
     const after = await getDb().portal.findUniqueOrThrow({ where: { id: portalIds[1]! } });
     expect([after.retentionYears, after.reconcileEveryMin]).toEqual([before.retentionYears, before.reconcileEveryMin]);
@@ -85,3 +88,24 @@ describe("POST /api/admin/settings", () => {
     expect((await getDb().portal.findUniqueOrThrow({ where: { id: portalIds[1]! } })).retentionYears).toBe(null);
   });
 });
+
+describe("who may revert", () => {
+  it("'admins' keeps reverts to portal administrators; 'editors' leaves it to Bitrix24's rights", async () => {
+    const change = await getDb().fieldChange.create({ data: { portalId: portalIds[1]!, entityType: "deal", entityId: 1,
+      field: "TITLE", oldValue: "a", newValue: "b", changedById: 1, changedAt: new Date() } });
+    const revert = async (userId: number) => {
+      const { token } = await frameSession(env.control, userId, null, 1);
+      const res = await revertRoute(new Request("http://app/api/history/revert", { method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ changeId: String(change.id) }) }));
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const admin = (await frameSession(env.control, 1, null, 1)).token;
+    expect((await post(admin, { revertPolicy: "admins" })).body.revertPolicy).toBe("admins");
+    expect(await revert(2)).toMatchObject({ status: 403, body: { error: "revert_admins_only" } });
+    expect((await revert(1)).body.error).not.toBe("revert_admins_only"); // an admin goes on to the revert itself
+    await post(admin, { revertPolicy: "editors" });
+    expect((await revert(2)).body.error).not.toBe("revert_admins_only");
+  });
+});
+

@@ -2,7 +2,9 @@ import { z } from "zod";
 import { requirePortalSession } from "@/lib/auth/session";
 import { revertChange } from "@/lib/history/revert";
 import { readJsonBody } from "@/lib/http/read-body";
-import { toErrorResponse } from "@/lib/http-errors";
+import { AppError, toErrorResponse } from "@/lib/http-errors";
+import { isStillAdmin } from "@/lib/auth/user-rights";
+import { getDb } from "@/lib/db";
 
 const BodySchema = z.object({
   changeId: z.string().regex(/^\d{1,18}$/, "must be a change id"),
@@ -17,6 +19,11 @@ export async function POST(req: Request) {
   try {
     const s = await requirePortalSession(req);
     const { changeId, overwrite } = BodySchema.parse(await readJsonBody(req));
+    // The portal's setting (admin page): "admins" keeps reverts to portal administrators, asked again of Bitrix24.
+    const { revertPolicy } = await getDb().portal.findUniqueOrThrow({ where: { id: s.portalId }, select: { revertPolicy: true } });
+    if (revertPolicy === "admins" && !(s.isAdmin && (await isStillAdmin(s, true)))) {
+      throw new AppError(403, "revert_admins_only", "On this portal only administrators may revert changes");
+    }
     return Response.json(await revertChange(s.portalId, BigInt(changeId), { userId: s.userId, session: s }, { overwrite }));
   } catch (error) {
     return toErrorResponse(error);

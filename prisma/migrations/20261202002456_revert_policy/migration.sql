@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Portal" ADD COLUMN     "revertPolicy" TEXT NOT NULL DEFAULT 'editors';
+
