@@ -17,6 +17,7 @@ import { ChangeCollector, dueJobs, fillLegacy, flag, inChunks, sleep, startPorta
 import { fmt, int, percentile, type BenchRow } from "./table";
 
 const FIELDS = ["TITLE", "COMMENTS", "UF_CRM_TEXT"]; // string fields: every edit is exactly one change
+const DEALS = 300; // per small portal in the fairness bench: 200 portals × 300 deals edited once each per phase
 
 async function editDeal(env: Portals, c: ChangeCollector, i: number, portal: number, deal: number, field: string,
   text: string) {
@@ -114,7 +115,7 @@ async function editPhase(env: Portals, c: ChangeCollector, o: { portals: number;
     const due = started + (i * 60_000) / o.perMin;
     if (due > Date.now()) await sleep(due - Date.now());
     const portal = i % o.portals;
-    const deal = 1 + (Math.floor(i / o.portals) % 30);
+    const deal = 1 + (Math.floor(i / o.portals) % DEALS); // a key edited twice would be timed from its second edit
     keys.push(await editDeal(env, c, i, portal, deal, o.field, `fair ${o.field} ${i}`));
     if (i % 100 === 0) await c.poll();
   }
@@ -133,7 +134,7 @@ export async function benchFairness(o: { portals: number; records: number; perMi
   waitS: number }): Promise<BenchRow[]> {
   const db = await partDb("fairness");
   const big = o.portals; // the last portal: installed, with its big backfill, between the two phases
-  const seed = { deals: 30, contacts: 3, companies: 2, leads: 2 };
+  const seed = { deals: DEALS, contacts: 3, companies: 2, leads: 2 };
   const env = await startPortals(db, { portals: o.portals + 1, seed })
     .catch(async (e) => { await db.stop(); throw e; });
   const client = new pg.Client({ connectionString: db.url });
