@@ -85,7 +85,29 @@ async function editAtRate(env: InstalledApp, c: Collector, count: number, perMin
   return { keys, seconds: (Date.now() - started) / 1000 };
 }
 
-export interface CaptureOptions { perMin: number; editS: number; waitS: number }
+export interface CaptureOptions { perMin: number; editS: number; waitS: number; rules?: number }
+
+/**
+ * `n` watch rules on the portal (lib/watch): mostly personal rules of staff (users 5…) on deals they are responsible
+ * for — matched against every change, firing for none of the bench's deals (assigned to users 1–4) — plus one portal
+ * rule in 100 that tells the responsible person of every COMMENTS change, so deliveries run too.
+ */
+async function seedRules(url: string, portalId: string, n: number) {
+  if (!n) return;
+  const fields = ["TITLE", "COMMENTS", "UF_CRM_TEXT", "STAGE_ID", "OPPORTUNITY", "ASSIGNED_BY_ID"];
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (let i = 0; i < n; i++) {
+      const portal = i % 100 === 0;
+      await client.query(`INSERT INTO "WatchRule" (id, "portalId", "createdById", scope, name, "entityType", fields, condition,
+        "onlyMine", "notifyResponsible") VALUES (gen_random_uuid()::text, $1, $2, $3, $4, 'deal', $5, 'changed', $6, $7)`,
+      [portalId, 5 + (i % 50), portal ? "portal" : "personal", `bench rule ${i}`, portal ? ["COMMENTS"] : [fields[i % fields.length]!, fields[(i + 1) % fields.length]!], !portal, portal]);
+    }
+  } finally {
+    await client.end();
+  }
+}
 
 export async function benchCapture(o: CaptureOptions): Promise<BenchRow[]> {
   const count = Math.round((o.perMin * o.editS) / 60);
@@ -95,6 +117,7 @@ export async function benchCapture(o: CaptureOptions): Promise<BenchRow[]> {
   let worker: ReturnType<typeof startWorker> | null = null;
   try {
     while (!(await runBackfill(env.portalId)).complete); // the baseline every diff needs
+    await seedRules(db.url, env.portalId, o.rules ?? 0);
     await env.defaultLimits();
     await client.connect();
     const c = new Collector(client, env.portalId);
@@ -128,7 +151,7 @@ function captureRows(o: CaptureOptions, env: InstalledApp, c: Collector, r: { ke
   for (const e of env.state.log) if (e.rest) requests[e.rest] = (requests[e.rest] ?? 0) + 1;
   const fetches = requests.batch ?? 0;
   const span = (c.lastCapturedAt - (r.editsEnd - r.seconds * 1000)) / 1000;
-  const bench = "6 history capture";
+  const bench = o.rules ? `17 watch rules (${o.rules})` : "6 history capture";
   const achieved = (r.keys.length / r.seconds) * 60;
   return [
     { bench, metric: `lag edit → FieldChange p50 / p99 / max, ${o.perMin}/min for ${fmt(r.seconds, 0)} s, ${r.kind}`, value: `${s(percentile(lags, 50))} / ${s(percentile(lags, 99))} / ${s(lags.at(-1)!)} s`,

@@ -4,7 +4,7 @@
 // Knobs: BENCH_SECONDS (load per phase), BENCH_DRAIN_SECONDS (ingest's wait for the worker), BENCH_EVENTS (memory).
 import { printTable, type BenchRow } from "./table";
 
-const BENCHES = ["refresh", "throughput", "ui", "ingest", "memory", "history", "reconcile", "crm", "audit"];
+const BENCHES = ["refresh", "throughput", "ui", "ingest", "memory", "history", "reconcile", "crm", "audit", "watch"];
 // `--name=value` arguments are knobs of a bench (bench/reconcile.ts, bench/crm-coverage.ts), not bench names.
 const only = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const unknown = only.filter((n) => !BENCHES.includes(n));
@@ -40,6 +40,7 @@ if (want("history")) await timed("history", async () => (await import("./history
 if (want("reconcile")) await timed("reconcile", async () => (await import("./reconcile")).benchReconcile());
 if (want("crm")) await timed("crm", async () => (await import("./crm-coverage")).benchCrmCoverage());
 if (want("audit")) await timed("audit", async () => (await import("./audit")).benchAudit()); // knobs: bench/audit.ts
+if (want("watch")) await timed("watch", async () => (await import("./watch")).benchWatch()); // knobs: bench/watch.ts
 console.log("");
 printTable(rows);
 console.log(`\n${rows.length} rows in ${Math.round((Date.now() - started) / 1000)} s${process.env.BENCH_DATABASE_URL ? "" : " (PGlite only; BENCH_DATABASE_URL adds a real PostgreSQL)"}`);

@@ -57,12 +57,12 @@ export async function runOnce<T>(dedupeKey: string, portalId: string | null, wor
 }
 
 /**
- * Work that keeps the history current (the offline queue's drain, a confirmed uninstall, watch-rule notifications)
- * runs in the capture lane,
- * beside the inbox; everything else (backfills, sweeps, stage history, probes, keep-alives, pruning) in the background
- * lane, so one portal's long backfill never stands in front of any portal's capture (docs/architecture.md "Lanes").
+ * Work that keeps the history current (the offline queue's drain, a confirmed uninstall) runs in the capture lane,
+ * beside the inbox; everything else (backfills, sweeps, stage history, watch-rule notifications, probes, keep-alives,
+ * pruning) in the background lane, so one portal's long backfill never stands in front of any portal's capture
+ * (docs/architecture.md "Lanes").
  */
-export const CAPTURE_JOB_KINDS = ["offline.drain", "lifecycle.uninstall", "watch.deliver"] as const;
+export const CAPTURE_JOB_KINDS = ["offline.drain", "lifecycle.uninstall"] as const;
 export type JobLane = "capture" | "background" | "any";
 
 /**

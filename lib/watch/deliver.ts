@@ -22,15 +22,28 @@ function detailPath(entityType: string, id: number): string {
   return legacy ? `${legacy}${id}/` : `/crm/type/${entityTypeIdOf(entityType)}/details/${id}/`;
 }
 
-async function message(portalId: string, d: Delivery, origin: string | null): Promise<string> {
-  const t = dict(d.lang);
-  const [row] = await presentChanges(portalId, d.entityType, [{ id: 0n, entityId: d.entityId, field: d.field,
-    oldValue: d.oldValue, newValue: d.newValue, changedById: d.changedById, changedAt: new Date(d.changedAt) }], d.lang);
-  const heading = await recordHeading(portalId, d.entityType, d.entityId, d.lang);
-  const name = `${heading.type} #${d.entityId}${heading.title ? ` · ${heading.title}` : ""}`;
-  const record = origin ? `[URL=${origin}${detailPath(d.entityType, d.entityId)}]${name}[/URL]` : name;
-  return `${t.watchFired.replace("{rule}", d.ruleName)}: ${record} — ${row!.field}: ${row!.oldValue || "—"} → `
-    + `${row!.newValue || "—"} (${row!.who}, ${row!.changedAt})`;
+/** The notifications' texts, read as the tab reads them: one presentChanges per type, one heading per record. */
+async function messages(portalId: string, ds: Delivery[], origin: string | null): Promise<Map<Delivery, string>> {
+  const out = new Map<Delivery, string>();
+  const headings = new Map<string, Promise<{ type: string; title: string | null }>>();
+  const groups = new Map<string, Delivery[]>();
+  for (const d of ds) groups.set(`${d.entityType}|${d.lang}`, [...(groups.get(`${d.entityType}|${d.lang}`) ?? []), d]);
+  for (const group of groups.values()) {
+    const { entityType, lang } = group[0]!;
+    const rows = await presentChanges(portalId, entityType, group.map((d, i) => ({ id: BigInt(i), entityId: d.entityId,
+      field: d.field, oldValue: d.oldValue, newValue: d.newValue, changedById: d.changedById, changedAt: new Date(d.changedAt) })), lang);
+    for (const [i, d] of group.entries()) {
+      const key = `${entityType}|${d.entityId}|${lang}`;
+      if (!headings.has(key)) headings.set(key, recordHeading(portalId, entityType, d.entityId, lang));
+      const heading = await headings.get(key)!;
+      const row = rows[i]!;
+      const name = `${heading.type} #${d.entityId}${heading.title ? ` · ${heading.title}` : ""}`;
+      const record = origin ? `[URL=${origin}${detailPath(entityType, d.entityId)}]${name}[/URL]` : name;
+      out.set(d, `${dict(lang).watchFired.replace("{rule}", d.ruleName)}: ${record} — ${row.field}: ${row.oldValue || "—"} → `
+        + `${row.newValue || "—"} (${row.who}, ${row.changedAt})`);
+    }
+  }
+  return out;
 }
 
 export async function runWatchDelivery(portalId: string, payload: { deliveries?: Delivery[] }) {
@@ -42,9 +55,10 @@ export async function runWatchDelivery(portalId: string, payload: { deliveries?:
   try { origin = new URL(portal.clientEndpoint).origin; } catch { /* names without links */ }
   const commands: [string, Record<string, unknown>][] = [];
   const triggered = new Set<string>();
+  const texts = await messages(portalId, deliveries.filter((d) => d.to), origin);
   for (const d of deliveries) {
     if (d.to) {
-      commands.push(["im.notify.personal.add", { USER_ID: d.to, MESSAGE: await message(portalId, d, origin),
+      commands.push(["im.notify.personal.add", { USER_ID: d.to, MESSAGE: texts.get(d)!,
         TAG: `chb|${d.ruleId}|${d.entityType}|${d.entityId}|${d.field}|${Date.parse(d.changedAt)}` }]);
     }
     const key = `${d.triggerCode}|${d.entityType}|${d.entityId}`;

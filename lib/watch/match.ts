@@ -37,10 +37,25 @@ const isEmpty = (v: unknown) => v === null || v === undefined || v === "" || (Ar
 export const responsibleOf = (record: Record<string, unknown> | undefined) =>
   Number(record?.ASSIGNED_BY_ID ?? record?.assignedById) || null;
 
-/** What the rules ask for, given the changes of one batch and the records as read. Pure. */
+/**
+ * What the rules ask for, given the changes of one batch and the records as read. Pure. A person told of one change by
+ * several rules gets one notification naming them all; a trigger is kept per rule (each is its own automation hook).
+ */
 export function matchRules(rules: WatchRule[], changes: StoredChange[],
   records: Map<number, Record<string, unknown>>): Delivery[] {
   const out: Delivery[] = [];
+  const told = new Map<string, Delivery>();
+  const tell = (to: number, d: Omit<Delivery, "to" | "triggerCode">) => {
+    const key = `${to}|${d.entityType}|${d.entityId}|${d.field}|${d.changedAt}`;
+    const earlier = told.get(key);
+    if (earlier) {
+      if (!earlier.ruleName.split(", ").includes(d.ruleName)) earlier.ruleName += `, ${d.ruleName}`;
+      return;
+    }
+    const delivery = { ...d, to, triggerCode: null };
+    told.set(key, delivery);
+    out.push(delivery);
+  };
   for (const c of changes) {
     if (!NEWS.has(c.source)) continue;
     for (const r of rules) {
@@ -53,11 +68,11 @@ export function matchRules(rules: WatchRule[], changes: StoredChange[],
       if (r.scope === "personal") {
         if (r.onlyMine && responsible !== r.createdById) continue;
         if (c.changedById === r.createdById) continue; // nobody needs telling what they just did
-        out.push({ ...base, to: r.createdById, triggerCode: null });
+        tell(r.createdById, base);
         continue;
       }
-      const to = r.notifyResponsible && responsible && responsible !== c.changedById ? responsible : null;
-      if (to || r.triggerCode) out.push({ ...base, to, triggerCode: r.triggerCode });
+      if (r.notifyResponsible && responsible && responsible !== c.changedById) tell(responsible, base);
+      if (r.triggerCode) out.push({ ...base, to: null, triggerCode: r.triggerCode });
     }
   }
   return out;

@@ -5,7 +5,7 @@ import { getDb } from "@/lib/db";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
-import { claimJobs, finishJob } from "@/lib/jobs/queue";
+import { finishJob } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/jobs/registry";
 import { notifyState } from "../fake-portal/methods-notify";
 import { startAppWithFake } from "../support/lifecycle-env";
@@ -21,9 +21,9 @@ const capture = async () => {
   await drainOffline(portalId);
   while (await processInboxBatch("test", 50));
 };
-/** Runs the queued deliveries as the worker's capture lane would; returns how many jobs ran. */
+/** Runs the queued deliveries as a worker's background lane would; returns how many jobs ran. */
 async function deliver(): Promise<number> {
-  const jobs = (await claimJobs("test", 20, "capture")).filter((j) => j.kind === "watch.deliver");
+  const jobs = await getDb().job.findMany({ where: { kind: "watch.deliver", status: "pending" }, orderBy: { id: "asc" } });
   for (const j of jobs) await finishJob(j.id, { ok: true, result: await JOB_HANDLERS["watch.deliver"]!(j) });
   return jobs.length;
 }
