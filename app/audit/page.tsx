@@ -118,9 +118,10 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         <p className={styles.muted}>{t.auditUtc}</p>
       </Card>
       <Card title={t.auditResults} id="results">
-        {rows.length === 0 ? <p className={styles.muted}>{t.auditNone}</p>
-          : <Table head={[t.when, t.who, t.record, t.field, `${t.oldValue} → ${t.newValue}`, t.auditSource]}
-            rows={rows} />}
+        {rows.length === 0 ? <p className={styles.muted}>{t.auditNone}</p> : <div className={audit.results}>
+          <Table rows={rows}
+            head={[t.when, t.who, t.record, t.field, `${t.oldValue} → ${t.newValue}`, t.auditSource]} />
+        </div>}
         <nav className={audit.paging} aria-label={t.pages}>
           {query.cursor && <a href={href("/audit", token, filters)}>{t.auditFirst}</a>}
           {view.next && <a href={href("/audit", token, { ...filters, cursor: view.next })}>{t.auditOlder}</a>}

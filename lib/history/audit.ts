@@ -69,17 +69,15 @@ export async function auditTypes(portalId: string): Promise<EntityKey[]> {
   return [...fixed, ...found];
 }
 
-function whereOf(portalId: string, q: AuditQuery, types: string[]): Prisma.FieldChangeWhereInput {
+function whereOf(portalId: string, q: AuditQuery): Prisma.FieldChangeWhereInput {
   const changedAt: Prisma.DateTimeFilter = {};
   if (q.from) changedAt.gte = startOfDay(q.from);
   if (q.to) changedAt.lt = afterDay(q.to);
   const after = q.cursor ? decode(q.cursor) : null;
   if (after) changedAt.lte = after.changedAt;
-  // A record id without a type is looked for among the portal's types: the record index serves each of them.
-  const entityType = q.type ?? (q.record !== undefined ? { in: types } : undefined);
   return {
     portalId,
-    ...(entityType ? { entityType } : {}),
+    ...(q.type ? { entityType: q.type } : {}),
     ...(q.record !== undefined ? { entityId: q.record } : {}),
     ...(q.field ? { field: q.field } : {}),
     ...(q.person !== undefined ? { changedById: q.person } : {}),
@@ -90,12 +88,28 @@ function whereOf(portalId: string, q: AuditQuery, types: string[]): Prisma.Field
   };
 }
 
+const NEWEST_FIRST: Prisma.FieldChangeOrderByWithRelationInput[] = [{ changedAt: "desc" }, { id: "desc" }];
+const newer = (a: { changedAt: Date; id: bigint }, b: { changedAt: Date; id: bigint }) =>
+  b.changedAt.getTime() - a.changedAt.getTime() || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0);
+
+/**
+ * The first `take` rows of `q`. A record id without a type reads each of the portal's types on its record index,
+ * newest first, and merges them: one `entityType IN (…)` query would read every change of those records and sort
+ * them (bench audit: p99 518 ms on 10 000 000 changes, for records with thousands of changes).
+ */
+async function firstRows(portalId: string, q: AuditQuery, take: number) {
+  const db = getDb();
+  const read = (query: AuditQuery) => db.fieldChange.findMany({ where: whereOf(portalId, query), orderBy: NEWEST_FIRST,
+    take });
+  if (q.record === undefined || q.type) return read(q);
+  const types = (await typesWithHistory(portalId)).filter(isEntityKey);
+  const perType = await Promise.all(types.map((type) => read({ ...q, type })));
+  return perType.flat().sort(newer).slice(0, take);
+}
+
 /** One page of the portal's changes matching `q`, and the cursor of the next (older) page. */
 export async function searchAudit(portalId: string, q: AuditQuery, limit = AUDIT_PAGE) {
-  const types = q.record !== undefined && !q.type ? await typesWithHistory(portalId) : [];
-  const rows = await getDb().fieldChange.findMany({
-    where: whereOf(portalId, q, types), orderBy: [{ changedAt: "desc" }, { id: "desc" }], take: limit + 1,
-  });
+  const rows = await firstRows(portalId, q, limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return { items: page, next: rows.length > limit && last ? encodeCursor(last.changedAt, last.id) : null };
