@@ -6,7 +6,7 @@ import { log } from "@/lib/log";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { runInLane } from "@/lib/bitrix/work-lane";
 import { underLease } from "@/lib/jobs/lease";
-import { claimJobs, enqueueJob, finishJob, type JobLane } from "@/lib/jobs/queue";
+import { claimJobs, enqueueJob, finishJob, type JobLane, type JobRow } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/jobs/registry";
 
 // The worker loop: inbox rows and jobs, claimed with SKIP LOCKED, plus schedules (offline fallback poll, app.info
@@ -15,6 +15,8 @@ import { JOB_HANDLERS } from "@/lib/jobs/registry";
 export const WORKER_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
 /** Background jobs one worker process runs at once (each of a different portal, lib/jobs/queue.ts claimJobs). */
 export const BACKGROUND_SLOTS = 2;
+/** Capture jobs (offline drains of different portals) a capture-lane round claims and runs side by side. */
+const CAPTURE_JOBS_AT_ONCE = 8;
 interface ScheduledPortal {
   id: string; reconcileEveryMin: number; retentionYears: number | null; capability: { features: unknown } | null;
 }
@@ -31,14 +33,19 @@ const SCHEDULES: Schedule[] = [
 /** Schedules of the whole installation, not of a portal. */
 const GLOBAL_SCHEDULES: { kind: string; everyMs: number }[] = [{ kind: "restlog.prune", everyMs: 3600_000 }];
 
-async function schedule() {
+/** One tick of the schedules (exported for tests). */
+export async function schedule() {
   const portals: ScheduledPortal[] = await getDb().portal.findMany({
     where: { status: { in: ["active", "payment_required"] } },
     select: { id: true, reconcileEveryMin: true, retentionYears: true, capability: { select: { features: true } } } });
+  // A tick whose previous run still waits adds nothing: when workers fall behind, a portal keeps one waiting run of
+  // each schedule instead of a pile (the drain an ONOFFLINEEVENT asks for would wait behind stale ones).
+  const waiting = new Set((await getDb().job.findMany({ where: { status: "pending", kind: { in: SCHEDULES.map((s) => s.kind) } },
+    select: { kind: true, portalId: true }, distinct: ["kind", "portalId"] })).map((j) => `${j.kind}:${j.portalId}`));
   for (const s of SCHEDULES) {
     for (const p of portals) {
       const everyMs = s.everyMsOf?.(p) ?? s.everyMs;
-      if (everyMs <= 0) continue;
+      if (everyMs <= 0 || waiting.has(`${s.kind}:${p.id}`)) continue;
       const slot = Math.floor(Date.now() / everyMs);
       if (s.offlineOnly && (p.capability?.features as Record<string, string> | undefined)?.rest_offline_extended !== "Y") continue;
       await enqueueJob(s.kind, { portalId: p.id, dedupeKey: `${s.kind}:${p.id}:${slot}` });
@@ -49,19 +56,29 @@ async function schedule() {
   }
 }
 
+async function runJob(job: JobRow, signal?: AbortSignal): Promise<void> {
+  const handler = JOB_HANDLERS[job.kind];
+  try {
+    if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+    await finishJob(job.id, { ok: true, result: await handler(job, signal) });
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    log.warn({ job: job.kind, portalId: job.portalId, err: error }, "job failed");
+    await finishJob(job.id, job.attempts < 5 ? { ok: false, error, retryInMs: 10_000 * 2 ** job.attempts } : { ok: false, error });
+  }
+}
+
+/**
+ * Claims and runs up to `limit` jobs of the lane. Capture jobs of different portals (offline drains) run side by
+ * side — each waits mostly on its own portal's REST answers — and a portal's own run one after the other.
+ */
 async function runJobs(lane: JobLane, limit: number, signal?: AbortSignal): Promise<number> {
   const jobs = await claimJobs(WORKER_ID, limit, lane);
-  for (const job of jobs) {
-    const handler = JOB_HANDLERS[job.kind];
-    try {
-      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      await finishJob(job.id, { ok: true, result: await handler(job, signal) });
-    } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
-      log.warn({ job: job.kind, portalId: job.portalId, err: error }, "job failed");
-      await finishJob(job.id, job.attempts < 5 ? { ok: false, error, retryInMs: 10_000 * 2 ** job.attempts } : { ok: false, error });
-    }
-  }
+  const byPortal = new Map<string, JobRow[]>();
+  for (const job of jobs) byPortal.set(job.portalId ?? "", [...(byPortal.get(job.portalId ?? "") ?? []), job]);
+  await Promise.all([...byPortal.values()].map(async (mine) => {
+    for (const job of mine) await runJob(job, signal);
+  }));
   return jobs.length;
 }
 
@@ -91,7 +108,7 @@ export async function runWorker(signal: AbortSignal, backgroundSlots = BACKGROUN
       lastSchedule = Date.now();
       await schedule();
     }
-    return runInLane("capture", async () => (await processInboxBatch(WORKER_ID)) + (await runJobs("capture", 5)));
+    return runInLane("capture", async () => (await processInboxBatch(WORKER_ID)) + (await runJobs("capture", CAPTURE_JOBS_AT_ONCE)));
   };
   await Promise.all([
     lane("capture", signal, capture),

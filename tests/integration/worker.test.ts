@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
-import { runWorker } from "@/lib/jobs/run-worker";
+import { runWorker, schedule } from "@/lib/jobs/run-worker";
 import { claimJobs, finishJob, runOnce } from "@/lib/jobs/queue";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 
@@ -62,6 +62,19 @@ describe("worker", () => {
     expect((await claimJobs("w2", 5, "capture")).map((j) => j.kind)).toEqual(["offline.drain"]);
     await finishJob(first.find((j) => j.portalId === a)!.id, { ok: true });
     expect((await claimJobs("w2", 5, "background")).map((j) => j.portalId)).toEqual([a]);
+  });
+
+  it("adds no scheduled run while the portal's previous one still waits: a lagging worker meets one, not a pile", async () => {
+    const db = getDb();
+    const portalId = (await db.portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+    await db.job.deleteMany({ where: { portalId, kind: "offline.drain", status: "pending" } });
+    await db.job.create({ data: { kind: "offline.drain", portalId, runAt: new Date(Date.now() + 3600_000) } });
+    await db.job.updateMany({ where: { portalId, kind: "offline.drain", dedupeKey: { not: null } }, data: { dedupeKey: null } });
+    await schedule();
+    expect(await db.job.count({ where: { portalId, kind: "offline.drain", status: "pending" } })).toBe(1);
+    await db.job.deleteMany({ where: { portalId, kind: "offline.drain", status: "pending" } });
+    await schedule(); // none waiting: the tick queues one
+    expect(await db.job.count({ where: { portalId, kind: "offline.drain", status: "pending" } })).toBe(1);
   });
 });
 
