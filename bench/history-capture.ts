@@ -12,9 +12,9 @@ const FIELDS = ["TITLE", "COMMENTS", "UF_CRM_TEXT"]; // string fields: every edi
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `npm run worker`'s entry point in its own process group (stopped by its id), on the bench's configuration. */
-export function startWorker() {
+export function startWorker(lanes: "all" | "capture" | "background" = "all") {
   const keys = ["PATH", "HOME", "TMPDIR", "DATABASE_URL", "APP_URL", "APP_SECRET", "BITRIX_CLIENT_ID", "BITRIX_CLIENT_SECRET", "BITRIX_OAUTH_URL", "BITRIX_OAUTH_ALLOWED", "BITRIX_ALLOW_HTTP", "LOG_LEVEL"];
-  const env = Object.fromEntries(keys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])) as NodeJS.ProcessEnv;
+  const env = { ...Object.fromEntries(keys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])), WORKER_LANES: lanes } as unknown as NodeJS.ProcessEnv;
   const child = spawn("npx", ["tsx", "--conditions=react-server", "lib/jobs/main.ts"], { env, stdio: "ignore", detached: true });
   const signal = (s: NodeJS.Signals) => { try { process.kill(-child.pid!, s); } catch { /* gone */ } };
   return {

@@ -131,7 +131,7 @@ function lags(c: ChangeCollector, p: Phase) {
 }
 
 export async function benchFairness(o: { portals: number; records: number; perMin: number; editS: number;
-  waitS: number }): Promise<BenchRow[]> {
+  waitS: number; splitWorkers?: boolean }): Promise<BenchRow[]> {
   const db = await partDb("fairness");
   const big = o.portals; // the last portal: installed, with its big backfill, between the two phases
   const seed = { deals: DEALS, contacts: 3, companies: 2, leads: 2 };
@@ -148,7 +148,11 @@ export async function benchFairness(o: { portals: number; records: number; perMi
     await client.connect();
     const c = new ChangeCollector(client);
     await c.skipExisting();
-    worker = startWorker();
+    // --split-workers=1: capture and background lanes in two worker processes (WORKER_LANES), as production may run
+    const split = o.splitWorkers ? startWorker("background") : null;
+    worker = startWorker(o.splitWorkers ? "capture" : "all");
+    const stopBoth = worker.stop;
+    worker.stop = async () => { await Promise.all([stopBoth(), split?.stop()]); };
     await quiet(300); // the install jobs and every portal's first schedules (probe, sweep, keep-alive)
     progress(`fairness: worker quiet after ${fmt((Date.now() - t0) / 1000)} s; baseline phase`);
     const alone = await editPhase(env, c, { ...o, field: "TITLE", more: async (s) => s < o.editS });
@@ -220,7 +224,7 @@ export async function benchReconcile(): Promise<BenchRow[]> {
   if (parts.includes("fairness")) {
     // Defaults finish in about 3 minutes on a 2-core machine; the issue's sizes: --portals=200 --records=1000000.
     await guard("fairness", () => benchFairness({ portals: flag("portals", 10), records: flag("records", 20_000),
-      perMin: flag("fair-rate", 120), editS: flag("fair-seconds", 30), waitS }));
+      perMin: flag("fair-rate", 120), editS: flag("fair-seconds", 30), waitS, splitWorkers: flag("split-workers", 0) === 1 }));
   }
   return rows;
 }

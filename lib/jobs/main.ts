@@ -1,4 +1,5 @@
-// `npm run worker`: a worker process alone, for scale-out (any number of them share one Postgres).
+// `npm run worker`: a worker process alone, for scale-out (any number of them share one Postgres). WORKER_LANES=capture
+// or background gives capture and background work processes of their own (docs/architecture.md "Lanes").
 import { loadEnv } from "@/lib/env";
 import { disconnectDb } from "@/lib/db";
 import { checkDatabase, DatabaseConnectError } from "@/lib/db-check";
@@ -18,6 +19,6 @@ try {
 }
 const stop = new AbortController();
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => stop.abort());
-await runWorker(stop.signal);
+await runWorker(stop.signal, env.WORKER_LANES);
 await flushMetrics();
 await disconnectDb();

@@ -100,8 +100,9 @@ async function lane(name: string, signal: AbortSignal, work: () => Promise<numbe
  * The worker: a capture lane (schedules, the inbox, the offline drain) and BACKGROUND_SLOTS background lanes that run
  * side by side, so capture never waits for a backfill slice or a sweep, and two portals' long work runs in parallel.
  */
-export async function runWorker(signal: AbortSignal, backgroundSlots = BACKGROUND_SLOTS): Promise<void> {
-  log.info({ worker: WORKER_ID, backgroundSlots }, "worker started");
+export async function runWorker(signal: AbortSignal, lanes: "all" | "capture" | "background" = "all",
+  backgroundSlots = BACKGROUND_SLOTS): Promise<void> {
+  log.info({ worker: WORKER_ID, lanes, backgroundSlots }, "worker started");
   let lastSchedule = 0;
   const capture = async () => {
     if (Date.now() - lastSchedule > 30_000) {
@@ -110,9 +111,12 @@ export async function runWorker(signal: AbortSignal, backgroundSlots = BACKGROUN
     }
     return runInLane("capture", async () => (await processInboxBatch(WORKER_ID)) + (await runJobs("capture", CAPTURE_JOBS_AT_ONCE)));
   };
+  // WORKER_LANES=capture / background: lanes in processes of their own, so a backfill's CPU (one Node thread) cannot
+  // delay capture either; "all" (the default) runs both here.
   await Promise.all([
-    lane("capture", signal, capture),
-    ...Array.from({ length: backgroundSlots }, (_, i) => lane(`background-${i}`, signal, () => runJobs("background", 1, signal))),
+    ...(lanes !== "background" ? [lane("capture", signal, capture)] : []),
+    ...(lanes !== "capture" ? Array.from({ length: backgroundSlots },
+      (_, i) => lane(`background-${i}`, signal, () => runJobs("background", 1, signal))) : []),
   ]);
   await flushRestLog(); // the REST log's last second (lib/bitrix/rest-log.ts)
   log.info({ worker: WORKER_ID }, "worker stopped");

@@ -76,5 +76,30 @@ describe("worker", () => {
     await schedule(); // none waiting: the tick queues one
     expect(await db.job.count({ where: { portalId, kind: "offline.drain", status: "pending" } })).toBe(1);
   });
+
+  it("WORKER_LANES=capture works the inbox and capture jobs only; background work waits for its own process", async () => {
+    const db = getDb();
+    const portalId = (await db.portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+    await db.job.deleteMany({ where: { status: { in: ["pending", "running"] }, kind: { not: "inline" } } });
+    const probe = await db.job.create({ data: { kind: "portal.probe", portalId } });
+    const drain = await db.job.create({ data: { kind: "offline.drain", portalId } });
+    const stop = new AbortController();
+    const worker = runWorker(stop.signal, "capture");
+    try {
+      await waitUntil(async () => (await db.job.findUniqueOrThrow({ where: { id: drain.id } })).status === "done", 20_000);
+    } finally {
+      stop.abort();
+      await worker;
+    }
+    expect((await db.job.findUniqueOrThrow({ where: { id: probe.id } })).status).toBe("pending");
+    const other = new AbortController();
+    const background = runWorker(other.signal, "background");
+    try {
+      await waitUntil(async () => (await db.job.findUniqueOrThrow({ where: { id: probe.id } })).status === "done", 20_000);
+    } finally {
+      other.abort();
+      await background;
+    }
+  });
 });
 
