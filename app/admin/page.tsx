@@ -1,4 +1,5 @@
 import { DiagnosticsButton, RerunButton } from "@/components/admin/admin-actions";
+import { adminPageGate } from "@/components/admin/admin-gate";
 import styles from "@/components/admin/admin.module.css";
 import { BindingsCard } from "@/components/admin/bindings-card";
 import { CoverageCard } from "@/components/admin/coverage-card";
@@ -17,9 +18,7 @@ import { loadSettings } from "@/lib/admin/settings";
 import { adminStatus } from "@/lib/admin/status";
 import { getDb } from "@/lib/db";
 import { RETENTION_YEARS } from "@/lib/history/retention";
-import { getPageSession } from "@/lib/auth/page-session";
-import { isStillAdmin } from "@/lib/auth/user-rights";
-import { dict, entityLabels, plural, typeName, type Dict } from "@/lib/i18n";
+import { entityLabels, plural, typeName, type Dict } from "@/lib/i18n";
 import { eventHandlerUrl } from "@/lib/lifecycle/registry";
 
 export const dynamic = "force-dynamic";
@@ -33,20 +32,10 @@ const CALL_STATUS: Record<string, { tone: "ok" | "warn" | "bad" | "muted"; text:
 
 // The app's main page in Bitrix24 (PLACEMENT=DEFAULT), for portal administrators: health, repairs and live work.
 export default async function AdminPage({ searchParams }: { searchParams: Promise<{ st?: string }> }) {
-  const auth = await getPageSession((await searchParams).st);
-  if (!auth) return <main className={styles.page}><p role="alert">{dict("en").sessionExpired}</p></main>;
-  const { session, token } = auth;
-  const t = dict(session.lang);
   // The admin flag is from sign-in; Bitrix24 is asked again (user.admin, ≤ 30 s old) before admin data is shown.
-  if (!session.isAdmin || !(await isStillAdmin(session, false).catch(() => false))) {
-    return (
-      <main className={`${styles.page} ${styles.deniedBox}`}>
-        <FrameSetup title={t.appTitle} token={token} />
-        <h1 className={styles.title}>{t.appTitle}</h1>
-        <p role="alert" className={styles.notice}>{t.denied} {t.deniedHint}</p>
-      </main>
-    );
-  }
+  const gate = await adminPageGate((await searchParams).st);
+  if ("page" in gate) return gate.page;
+  const { session, token, t } = gate;
   const [o, progress, settings, apiTokens, rules, dead] = await Promise.all([loadAdminOverview(session.portalId),
     loadProgress(session.portalId), loadSettings(session.portalId), listApiTokens(session.portalId),
     listRules({ ...session, isAdmin: true }), getDb().eventInbox.count({ where: { portalId: session.portalId, status: "dead" } })]);

@@ -1,15 +1,14 @@
 import type { ReactNode } from "react";
+import { adminPageGate } from "@/components/admin/admin-gate";
 import styles from "@/components/admin/admin.module.css";
 import audit from "@/components/audit/audit.module.css";
 import { OpenRecord } from "@/components/audit/open-record";
 import { FrameSetup } from "@/components/frame/frame-setup";
 import { Card, Table } from "@/components/ui/ui";
-import { getPageSession } from "@/lib/auth/page-session";
-import { isStillAdmin } from "@/lib/auth/user-rights";
 import { AUDIT_SOURCES, loadAuditView, parseAuditQuery, type AuditQuery } from "@/lib/history/audit";
 import { entityTypeIdOf, isItemType } from "@/lib/history/entity-types";
 import { AppError } from "@/lib/http-errors";
-import { dict, typeName, type Dict } from "@/lib/i18n";
+import { typeName, type Dict } from "@/lib/i18n";
 
 export const dynamic = "force-dynamic";
 
@@ -69,20 +68,9 @@ function Filters({ t, token, q, people, types }: { t: Dict; token: string; q: Au
 // period and source (lib/history/audit.ts); each result opens its record's card in the portal (components/audit).
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Params> }) {
   const params = await searchParams;
-  const auth = await getPageSession(typeof params.st === "string" ? params.st : undefined);
-  if (!auth) return <main className={styles.page}><p role="alert">{dict("en").sessionExpired}</p></main>;
-  const { session, token } = auth;
-  const t = dict(session.lang);
-  // As the settings page: the admin flag is from sign-in; Bitrix24 is asked again (user.admin, ≤ 30 s old).
-  if (!session.isAdmin || !(await isStillAdmin(session, false).catch(() => false))) {
-    return (
-      <main className={`${styles.page} ${styles.deniedBox}`}>
-        <FrameSetup title={t.appTitle} token={token} />
-        <h1 className={styles.title}>{t.appTitle}</h1>
-        <p role="alert" className={styles.notice}>{t.denied} {t.deniedHint}</p>
-      </main>
-    );
-  }
+  const gate = await adminPageGate(typeof params.st === "string" ? params.st : undefined);
+  if ("page" in gate) return gate.page;
+  const { session, token, t } = gate;
   let query: AuditQuery = {};
   let problem: string | null = null;
   try {

@@ -3,24 +3,20 @@ import { useState } from "react";
 import { useRouter } from "next/navigation";
 import { postJson as post } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
+import { useBusy } from "./use-busy";
 
 interface Step { step: string; ok: boolean; detail: string; repaired?: boolean }
 
 export function RebindButton({ label, busyLabel, doneLabel }: { label: string; busyLabel: string; doneLabel: string }) {
   const router = useRouter();
-  const [state, setState] = useState<{ busy: boolean; message?: string }>({ busy: false });
+  const [state, run] = useBusy();
   return (
     <div className={styles.actions}>
-      <button type="button" className={styles.primary} disabled={state.busy} onClick={async () => {
-        setState({ busy: true });
-        try {
-          const r = await post("/api/admin/rebind");
-          setState({ busy: false, message: `${doneLabel}: ${(r.bound as string[]).length} ↺` });
-          router.refresh();
-        } catch (e) {
-          setState({ busy: false, message: (e as Error).message });
-        }
-      }}>{state.busy ? busyLabel : label}</button>
+      <button type="button" className={styles.primary} disabled={state.busy} onClick={() => run(async () => {
+        const r = await post("/api/admin/rebind");
+        router.refresh();
+        return `${doneLabel}: ${(r.bound as string[]).length} ↺`;
+      })}>{state.busy ? busyLabel : label}</button>
       <span role="status" className={styles.status}>{state.message}</span>
     </div>
   );

@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { postJson, sessionFetch } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
+import { useBusy } from "./use-busy";
 
 interface TokenRow { id: string; name: string; createdAt: string; lastUsedAt: string | null }
 interface Text {
@@ -15,22 +16,18 @@ export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }
   const [tokens, setTokens] = useState(initial);
   const [name, setName] = useState("");
   const [fresh, setFresh] = useState<string | null>(null);
-  const [state, setState] = useState<{ busy: boolean; message?: string }>({ busy: false });
+  const [state, run] = useBusy();
   const [confirming, setConfirming] = useState<string | null>(null);
   return (
     <div>
-      <form className={styles.settings} onSubmit={async (e) => {
+      <form className={styles.settings} onSubmit={(e) => {
         e.preventDefault();
-        setState({ busy: true });
-        try {
+        void run(async () => {
           const created = await postJson("/api/admin/api-tokens", { name });
           setFresh(String(created.token));
           setTokens([{ id: String(created.id), name: String(created.name), createdAt: String(created.createdAt), lastUsedAt: null }, ...tokens]);
           setName("");
-          setState({ busy: false });
-        } catch (err) {
-          setState({ busy: false, message: (err as Error).message });
-        }
+        });
       }}>
         <label><span>{text.name}</span><input name="name" required maxLength={80} value={name} onChange={(e) => setName(e.target.value)} /></label>
         <div className={styles.actions}>

@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
+import { useBusy } from "./use-busy";
 
 interface Text {
   revertPolicy: string; revertEditors: string; revertAdmins: string;
@@ -18,21 +19,18 @@ export function SettingsForm({ initial, text, years }: {
   const [retention, setRetention] = useState(initial.retentionYears === null ? "" : String(initial.retentionYears));
   const [every, setEvery] = useState(String(initial.reconcileEveryMin));
   const [policy, setPolicy] = useState(initial.revertPolicy);
-  const [state, setState] = useState<{ busy: boolean; message?: string }>({ busy: false });
+  const [state, run] = useBusy();
   return (
-    <form className={styles.settings} onSubmit={async (e) => {
+    <form className={styles.settings} onSubmit={(e) => {
       e.preventDefault();
-      setState({ busy: true });
-      try {
+      void run(async () => {
         const saved = await postJson("/api/admin/settings", {
           retentionYears: retention === "" ? null : Number(retention), reconcileEveryMin: Number(every), revertPolicy: policy });
         setRetention(saved.retentionYears === null ? "" : String(saved.retentionYears));
         setEvery(String(saved.reconcileEveryMin));
         setPolicy(String(saved.revertPolicy));
-        setState({ busy: false, message: text.saved });
-      } catch (err) {
-        setState({ busy: false, message: (err as Error).message });
-      }
+        return text.saved;
+      });
     }}>
       <label>
         <span>{text.retention}</span>

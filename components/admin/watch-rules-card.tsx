@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { postJson, sessionFetch } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
+import { useBusy } from "./use-busy";
 
 interface RuleRow { id: string; name: string; entityType: string; fields: string[]; condition: string; scope: string;
   notifyResponsible: boolean; triggerCode: string | null; onlyMine: boolean }
@@ -16,24 +17,20 @@ interface Text {
 export function WatchRules({ initial, text }: { initial: RuleRow[]; text: Text }) {
   const [rules, setRules] = useState(initial);
   const [form, setForm] = useState({ name: "", entityType: "deal", fields: "", condition: "changed", notifyResponsible: true, trigger: false, onlyMine: false });
-  const [state, setState] = useState<{ busy: boolean; message?: string }>({ busy: false });
+  const [state, run] = useBusy();
   const set = (k: keyof typeof form) => (e: { target: { value: string; checked?: boolean; type?: string } }) =>
     setForm({ ...form, [k]: e.target.type === "checkbox" ? Boolean(e.target.checked) : e.target.value });
   return (
     <div>
-      <form className={styles.settings} onSubmit={async (e) => {
+      <form className={styles.settings} onSubmit={(e) => {
         e.preventDefault();
-        setState({ busy: true });
-        try {
+        void run(async () => {
           const fields = form.fields.split(",").map((f) => f.trim()).filter(Boolean);
           const rule = await postJson("/api/watch-rules", { name: form.name, entityType: form.entityType, fields,
             condition: form.condition, scope: "portal", notifyResponsible: form.notifyResponsible, trigger: form.trigger,
             onlyMine: form.onlyMine });
           setRules([rule as unknown as RuleRow, ...rules]);
-          setState({ busy: false });
-        } catch (err) {
-          setState({ busy: false, message: (err as Error).message });
-        }
+        });
       }}>
         <label><span>{text.name}</span><input name="name" required maxLength={120} value={form.name} onChange={set("name")} /></label>
         <label><span>{text.type}</span>
