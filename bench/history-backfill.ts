@@ -7,7 +7,8 @@ import { partDb, progress, startInstalledApp } from "./history-env";
 import { fmt, type BenchRow } from "./table";
 
 const PER_REQUEST = LISTS_PER_BATCH * 50; // 50 list commands × 50 records
-/** Bitrix24's default plan (CONTRACTS.md §5) and the fake's operating cost of one list command (docs/fake-portal.md). */
+/** Bitrix24's default plan (docs/bitrix24.md#rate-limits) and the fake's operating cost of one list command
+ * (docs/fake-portal.md). */
 export const LIMITS = { burst: 50, drain: 2, operatingS: 480, windowS: 600, listOpS: 0.05 };
 const SETUP_PER_ENTITY = 2;
 
