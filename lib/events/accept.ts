@@ -12,9 +12,9 @@ import { IncomingEventSchema, type IncomingEvent } from "@/lib/events/schema";
 import { verifyApplicationToken } from "@/lib/events/verify";
 
 // POST /api/bitrix/events: parse → verify application_token → resolve the tenant → persist to the inbox → answer
-// fast (Bitrix24 never retries and calls slow handlers less often, CONTRACTS.md §2). Heavy work runs in workers.
-// Because nothing is resent, the database steps ride out a short outage inside the request (lib/db-retry.ts) and
-// answer 503 "database_unavailable" only when it lasts longer.
+// fast (Bitrix24 never retries and calls slow handlers less often, docs/bitrix24.md#events). Heavy work runs in
+// workers. Because nothing is resent, the database steps ride out a short outage inside the request (lib/db-retry.ts)
+// and answer 503 "database_unavailable" only when it lasts longer.
 
 export type Accepted = { status: "installed" | "updated" | "uninstalled" | "refuted" | "unconfirmed" | "queued" | "duplicate" | "scheduled" };
 
