@@ -8,9 +8,10 @@ import {
 } from "@/lib/history/entity-types";
 import { handleCrmTypeEvents } from "@/lib/lifecycle/crm-types";
 
-// ONCRM{DEAL,CONTACT,COMPANY,LEAD}{ADD,UPDATE,DELETE}: only the ID arrives (CONTRACTS.md §2.7); the history module
-// fetches the records. A claimed batch is handled together: the adds and updates of one portal and entity become ONE
-// batched fetch, however many events they are (1 000 edits a minute fit in a few requests under the 2 req/s budget).
+// ONCRM{DEAL,CONTACT,COMPANY,LEAD}{ADD,UPDATE,DELETE}: only the ID arrives (docs/bitrix24.md#events); the history
+// module fetches the records. A claimed batch is handled together: the adds and updates of one portal and entity
+// become ONE batched fetch, however many events they are (1 000 edits a minute fit in a few requests under the
+// 2 req/s budget).
 // ONCRMDEALMOVETOCATEGORY (a deal moved to another funnel, which raises no ONCRMDEALUPDATE — b24restdocs
 // crm/deals/events/index.md) is an update of that deal: its CATEGORY_ID and STAGE_ID are read with the record.
 const CRM_EVENT = /^ONCRM(?:(DEAL|CONTACT|COMPANY|LEAD)(ADD|UPDATE|DELETE)|(DEAL)MOVETOCATEGORY)$/;
