@@ -7,10 +7,10 @@ import { bumpMetric } from "@/lib/metrics/bump";
 import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
 import { AUTH_CONNECTOR, OFFLINE_NOTIFY_MIN_TIMEOUT_S } from "@/lib/lifecycle/registry";
 
-// The seed's safe offline flow: event.offline.get clear=0 → persist (inbox, deduplicated) → event.offline.clear by
-// process_id and ids → event.offline.error for items we could not take. The claim row is written before anything is
-// processed, so a crash between get and clear loses nothing: the batch is re-read by its process_id. Bitrix24 hands
-// parallel callers disjoint batches, so several workers drain one portal without overlap.
+// The safe offline flow (docs/bitrix24.md#offline-events): event.offline.get clear=0 → persist (inbox, deduplicated) →
+// event.offline.clear by process_id and ids → event.offline.error for items we could not take. The claim row is written
+// before anything is processed, so a crash between get and clear loses nothing: the batch is re-read by its process_id.
+// Bitrix24 hands parallel callers disjoint batches, so several workers drain one portal without overlap.
 //
 // Items marked by event.offline.error do not come back by themselves: core keeps them as error rows that only
 // `event.offline.get error=1` returns, and every later event for the same object MERGES into that error row
