@@ -1,7 +1,8 @@
 import { z } from "zod";
 
-// An event as Bitrix24 pushes it, after form decoding (CONTRACTS.md §2): every leaf a string; `data` may be absent
-// (ONOFFLINEEVENT) and `auth` may carry no OAuth tokens at all (robots, workflows, uninstall, method confirm).
+// An event as Bitrix24 pushes it, after form decoding (docs/bitrix24.md#wire-format, #events): every leaf a string;
+// `data` may be absent (ONOFFLINEEVENT) and `auth` may carry no OAuth tokens at all (robots, workflows, uninstall,
+// method confirm).
 const formValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.record(z.string(), formValue)]));
 
 export const IncomingEventSchema = z.object({
