@@ -5,9 +5,10 @@ import { AppError } from "@/lib/http-errors";
 import { recordAuthFailure } from "@/lib/metrics/auth-failures";
 import { bumpGlobal } from "@/lib/metrics/bump";
 
-// application_token check on every event (CONTRACTS.md §14): look up by member_id, compare in constant time,
-// refuse (and count) unknown portals and mismatches. Fails closed: a portal without a stored token accepts nothing.
-// Both refusals read the same: a different answer for a customer's member_id would tell a prober who is a customer.
+// application_token check on every event (docs/bitrix24.md#application-token): look up by member_id, compare in
+// constant time, refuse (and count) unknown portals and mismatches. Fails closed: a portal without a stored token
+// accepts nothing. Both refusals read the same: a different answer for a customer's member_id would tell a prober who
+// is a customer.
 const REFUSED = "Unknown portal or application_token does not match";
 
 export async function verifyApplicationToken(memberId: unknown, token: unknown, route: string) {
