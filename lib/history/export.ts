@@ -7,7 +7,7 @@ import { AppError } from "@/lib/http-errors";
 import { asList } from "@/lib/history/diff";
 import { getFieldMeta } from "@/lib/history/fields";
 import { isItemType } from "@/lib/history/entity-types";
-import { queryHistory } from "@/lib/history/query";
+import { countHistory, queryHistory } from "@/lib/history/query";
 import { presentChanges } from "@/lib/history/present";
 import { dict } from "@/lib/i18n";
 
@@ -26,23 +26,50 @@ export function toCsv(header: string[], rows: string[][]): string {
   return `\uFEFF${[header, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n")}\r\n`;
 }
 
-export async function buildHistoryCsv(portalId: string, entityType: string, entityId: number, lang: string,
-  timeZone?: string): Promise<{ name: string; content: Uint8Array; rows: number }> {
+/** Rows per CSV file: a record with more changes gets several files (part 1 of N …), never a silently cut one. */
+export const CSV_LIMITS = { partRows: 50_000 };
+
+type CsvFile = { name: string; content: Uint8Array; rows: number };
+
+/**
+ * The record's whole history as CSV files of at most CSV_LIMITS.partRows rows, newest first, built a page at a time
+ * (one file in memory at once). One file is `history-<type>-<id>.csv`; several are `…-part-<k>-of-<n>.csv`.
+ */
+export async function* historyCsvParts(portalId: string, entityType: string, entityId: number, lang: string,
+  timeZone?: string, partRows = CSV_LIMITS.partRows): AsyncGenerator<CsvFile & { part: number; parts: number; total: number }> {
   const t = dict(lang);
-  const all = [];
-  let cursor: string | undefined;
-  do {
-    const page = await queryHistory(portalId, { entityType, entityId, cursor, limit: 200 });
-    all.push(...page.items);
-    cursor = page.next ?? undefined;
-  } while (cursor && all.length < 50_000);
-  const rows = await presentChanges(portalId, entityType, all, lang, timeZone); // times in the exporting user's zone
+  const total = await countHistory(portalId, { entityType, entityId });
+  const parts = Math.max(1, Math.ceil(total / partRows));
   // The first five columns read as the tab does (names, money, Yes/No, local times); the last four are for
   // machines: the instant in ISO 8601 UTC, the field's code and the values as stored.
   const header = [t.when, t.field, t.who, t.oldValue, t.newValue, "changedAt", "fieldCode", "oldRaw", "newRaw"];
-  const csv = toCsv(header, rows.map((r) => [r.changedAt, r.field, r.who, r.oldValue, r.newValue, r.changedAtIso,
-    r.fieldCode, r.oldRaw, r.newRaw]));
-  return { name: `history-${entityType}-${entityId}.csv`, content: new TextEncoder().encode(csv), rows: rows.length };
+  const base = `history-${entityType}-${entityId}`;
+  let lines: string[][] = [];
+  let part = 1;
+  const file = () => ({ name: parts === 1 ? `${base}.csv` : `${base}-part-${part}-of-${parts}.csv`,
+    content: new TextEncoder().encode(toCsv(header, lines)), rows: lines.length, part, parts, total });
+  let cursor: string | undefined;
+  do {
+    const page = await queryHistory(portalId, { entityType, entityId, cursor, limit: 200 });
+    const rows = await presentChanges(portalId, entityType, page.items, lang, timeZone); // the exporting user's zone
+    for (const r of rows) {
+      lines.push([r.changedAt, r.field, r.who, r.oldValue, r.newValue, r.changedAtIso, r.fieldCode, r.oldRaw, r.newRaw]);
+      if (lines.length === partRows && part < parts) {
+        yield file();
+        lines = [];
+        part++;
+      }
+    }
+    cursor = page.next ?? undefined;
+  } while (cursor);
+  yield file();
+}
+
+/** The record's history as one CSV (all of it, however long: for tests and small records). */
+export async function buildHistoryCsv(portalId: string, entityType: string, entityId: number, lang: string,
+  timeZone?: string): Promise<CsvFile> {
+  for await (const f of historyCsvParts(portalId, entityType, entityId, lang, timeZone, Number.MAX_SAFE_INTEGER)) return f;
+  throw new Error("unreachable: historyCsvParts yields at least one file");
 }
 
 /** A multiple file field's current values in the form that keeps them on update (Bitrix24 replaces the whole set). */
@@ -83,13 +110,32 @@ export async function attachHistoryCsv(session: PortalSession, entityType: strin
       : undefined;
     target = { kind: "field", entityType, entityId, field, fieldType: meta.type, multiple: meta.isMultiple, keep };
   }
-  const file = await buildHistoryCsv(portalId, entityType, entityId, lang, timeZone);
+  // A long history goes in several files; a single-file field cannot take them, which is said before any upload.
+  const total = await countHistory(portalId, { entityType, entityId });
+  if (target.kind === "field" && !target.multiple && total > CSV_LIMITS.partRows) {
+    throw new AppError(400, "too_many_rows", `${total} changes make ${Math.ceil(total / CSV_LIMITS.partRows)} files of `
+      + `${CSV_LIMITS.partRows} rows: attach them to the timeline or to a multiple file field`);
+  }
+  const names: string[] = [];
+  let rows = 0;
+  let last: Awaited<ReturnType<typeof attachFile>> | null = null;
   try {
-    const { form, result } = await attachFile(caller, target, file);
-    return { attachedTo: field ?? "timeline", form, result, rows: file.rows, name: file.name };
+    for await (const file of historyCsvParts(portalId, entityType, entityId, lang, timeZone)) {
+      // a multiple field keeps what it had, the earlier parts included (Bitrix24 replaces the whole set on update)
+      const partTarget: FileTarget = target.kind === "field" && target.multiple && names.length
+        ? { ...target, keep: keepValues(target.fieldType, (await caller.call<Record<string, unknown>>(`crm.${entityType}.get`,
+          { id: entityId })).result?.[field!]) }
+        : target.kind === "timeline" && file.parts > 1
+          ? { ...target, comment: `${dict(lang).history} (${file.part}/${file.parts})` } : target;
+      last = await attachFile(caller, partTarget, file);
+      names.push(file.name);
+      rows += file.rows;
+    }
   } catch (e) {
     // the tab's status line shows this message as it is: in the user's language
     if (isAccessDenied(e)) throw new AppError(403, "forbidden", dict(lang).exportDenied);
     throw e;
   }
+  return { attachedTo: field ?? "timeline", form: last!.form, result: last!.result, rows, name: names[0]!,
+    files: names };
 }

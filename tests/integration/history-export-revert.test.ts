@@ -5,7 +5,7 @@ import { getDb } from "@/lib/db";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
-import { attachHistoryCsv, buildHistoryCsv, toCsv } from "@/lib/history/export";
+import { attachHistoryCsv, buildHistoryCsv, CSV_LIMITS, toCsv } from "@/lib/history/export";
 import { revertChange } from "@/lib/history/revert";
 import type { PortalSession } from "@/lib/auth/session";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
@@ -70,6 +70,29 @@ describe("one normalized upload module: the CSV export in every form", () => {
 });
 
 describe("export and revert", () => {
+  it("never cuts a long history silently: more rows than a file holds go in several files, each said to be a part", async () => {
+    await getDb().fieldChange.createMany({ data: Array.from({ length: 7 }, (_, k) => ({ portalId, entityType: "deal", entityId: 17,
+      field: "TITLE", oldValue: `t${k}`, newValue: `t${k + 1}`, changedById: 1, changedAt: new Date(Date.UTC(2026, 0, 1, 0, k)) })) });
+    const saved = CSV_LIMITS.partRows;
+    CSV_LIMITS.partRows = 3;
+    try {
+      const before = env.state().timeline.length;
+      const r = await attachHistoryCsv(admin, "deal", 17);
+      expect(r).toMatchObject({ rows: 7, files: ["history-deal-17-part-1-of-3.csv", "history-deal-17-part-2-of-3.csv",
+        "history-deal-17-part-3-of-3.csv"] });
+      const added = env.state().timeline.slice(before);
+      expect(added.map((c) => [c.COMMENT, c.FILES[0]!.name])).toEqual([["Change history (1/3)", "history-deal-17-part-1-of-3.csv"],
+        ["Change history (2/3)", "history-deal-17-part-2-of-3.csv"], ["Change history (3/3)", "history-deal-17-part-3-of-3.csv"]]);
+      // a single-file field cannot take three files: said before anything is uploaded
+      const sent = env.state().log.length;
+      await expect(attachHistoryCsv(admin, "deal", 17, "UF_CRM_CONTRACT")).rejects.toMatchObject({ status: 400,
+        code: "too_many_rows", message: expect.stringMatching(/7 changes make 3 files/) });
+      expect(env.state().log.slice(sent).filter((e) => !/\.(get|fields)$/.test(e.rest ?? ""))).toEqual([]);
+    } finally {
+      CSV_LIMITS.partRows = saved;
+    }
+  });
+
   it("attaches the history as a CSV file on the record's timeline", async () => {
     await env.control("crm/deal/9", { fields: { TITLE: "=HYPERLINK(\"x\")", COMMENTS: "a, \"quoted\" note" }, userId: 2 });
     await settle();
