@@ -111,14 +111,19 @@ describe("offline events", () => {
   it("a drain that found events looks again after minTimeout: events of the quiet window bring no notification", async () => {
     const { runOfflineDrain } = await import("@/lib/events/offline");
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
-    const later = () => getDb().job.count({ where: { portalId, kind: "offline.drain", status: "pending", runAt: { gt: new Date(Date.now() + 2000) } } });
+    // A follow-up is due 5 s after the drain that queued it: at least 4 s after `from`, taken before that drain (so a
+    // slow machine between the drain and this count cannot make it look due "at once").
+    const later = (from: number) => getDb().job.count({ where: { portalId, kind: "offline.drain", status: "pending",
+      runAt: { gt: new Date(from + 4000) } } });
     await drainOffline(portalId); // what earlier tests left in the queue
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
+    let from = Date.now();
     expect((await runOfflineDrain(portalId)).events).toBe(0);
-    expect(await later()).toBe(0); // nothing found: no follow-up
+    expect(await later(from)).toBe(0); // nothing found: no follow-up
     await env.control("crm/deal/8", { fields: { TITLE: "quiet window" } });
+    from = Date.now();
     expect((await runOfflineDrain(portalId)).events).toBe(1);
-    expect(await later()).toBe(1); // after the 5 s window, not at once
+    expect(await later(from)).toBe(1); // after the 5 s window, not at once
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
   });
 });
