@@ -1,8 +1,10 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderPage } from "../support/render-page";
 import { Prisma } from "@prisma/client";
 import { issueSessionToken, type PortalSession } from "@/lib/auth/session";
 import { getDb } from "@/lib/db";
+import { resolvePlacement } from "@/lib/history/pages";
 import { createInstalledPortal } from "../support/portal-fixture";
 
 // The CRM tab and widget as a browser gets them (GET, server-rendered HTML): the session's portal only, filters,
@@ -16,10 +18,9 @@ const session = (portalId: string, isAdmin: boolean): PortalSession => ({ portal
   userToken: "u".repeat(32), record: null, installedAt: (portalId === a.id ? a : b).installedAt.getTime() });
 
 async function get(path: string, s: PortalSession | null, query: Record<string, string | number> = {}) {
-  const { GET } = await import(`@/app/placements/${path}/route`) as { GET: (r: Request) => Promise<Response> };
   const token = s ? await issueSessionToken(s) : null;
   const params = new URLSearchParams(Object.entries({ ...query, ...(token ? { st: token } : {}) }).map(([k, v]) => [k, String(v)]));
-  const res = await GET(new Request(`http://app/placements/${path}?${params}`));
+  const res = await renderPage(`/placements/${path}?${params}`);
   return { status: res.status, type: res.headers.get("content-type"), body: await res.text() };
 }
 
@@ -44,7 +45,7 @@ describe("the Change history tab", () => {
   it("shows the session portal's changes of the record, 50 a page, with the portal's labels", async () => {
     const page = await get("tab", session(a.id, false), { entity: "deal", id: 7 });
     expect(page).toMatchObject({ status: 200, type: "text/html; charset=utf-8" });
-    expect(page.body).toContain("<span data-total>61</span> changes");
+    expect(page.body).toContain('<span data-total="">61</span> changes');
     expect(page.body.match(/<tr>/g)).toHaveLength(51); // header + 50 rows
     expect(page.body).toContain(">Amount<");
     expect(page.body).not.toContain("portal B secret");
@@ -57,13 +58,13 @@ describe("the Change history tab", () => {
 
   it("filters by field and by user, and offers only the fields and users of this record", async () => {
     const byField = await get("tab", session(a.id, true), { entity: "deal", id: 7, field: "TITLE" });
-    expect(byField.body).toContain("<span data-total>20</span> changes");
-    expect(byField.body).toContain(`<option value="TITLE" selected>Name</option>`);
+    expect(byField.body).toContain('<span data-total="">20</span> changes');
+    expect(byField.body).toContain(`<option value="TITLE" selected="">Name</option>`);
     expect(byField.body).toContain("data-revert");
     const byUser = await get("tab", session(a.id, true), { entity: "deal", id: 7, user: 2 });
-    expect(byUser.body).toContain("<span data-total>30</span>");
+    expect(byUser.body).toContain('<span data-total="">30</span>');
     expect(byUser.body).not.toMatch(/<td data-label="Who">Anna Admin<\/td>/);
-    expect(byUser.body).toContain(`<option value="2" selected>Boris Manager</option>`);
+    expect(byUser.body).toContain(`<option value="2" selected="">Boris Manager</option>`);
   });
 
   it("escapes what the portal's users typed", async () => {
@@ -72,11 +73,16 @@ describe("the Change history tab", () => {
     expect(page.body).not.toContain(`<script>alert("x")`);
   });
 
-  it("answers bad input with 400 naming the parameter, and no session with a renewal page (401)", async () => {
+  // A page cannot answer 400 in the App Router (decision 013): an address that names no record is a 404, and the
+  // outcome names the parameter that failed.
+  it("answers bad input with 404 naming no record, and no session with a renewal page (401)", async () => {
     const bad = await get("tab", session(a.id, false), { entity: "task", id: 7 });
-    expect(bad.status).toBe(400);
-    expect(bad.body).toContain("entity must be deal, contact, company or lead");
-    expect((await get("tab", session(a.id, false), { entity: "deal", id: -1 })).status).toBe(400);
+    expect(bad.status).toBe(404);
+    expect(bad.body).toContain("This record no longer exists in Bitrix24.");
+    const token = await issueSessionToken(session(a.id, false));
+    expect(await resolvePlacement({ entity: "task", id: "7", st: token }, async () => null, "tab"))
+      .toMatchObject({ kind: "invalid", message: expect.stringContaining("entity must be deal, contact, company or lead") });
+    expect((await get("tab", session(a.id, false), { entity: "deal", id: -1 })).status).toBe(404);
     const none = await get("tab", null, { entity: "deal", id: 7 });
     expect(none.status).toBe(401);
     expect(none.body).toContain("data-renew");
