@@ -3,6 +3,7 @@ import { plural, type Dict } from "@/lib/i18n";
 import type { HistoryView } from "@/lib/history/view";
 import type { HistoryRow } from "@/lib/history/present";
 import type { ValuePart } from "@/lib/history/format";
+import { groupChangeSets, type ChangeSet } from "@/lib/history/change-sets";
 import { ExportButton, LocalTime, PlacementFrame, RevertButton, StatusLine } from "@/components/placements/islands";
 
 // The CRM tab and the toolbar widget (docs/decisions/013-placements-as-react-pages.md): server components that
@@ -23,7 +24,7 @@ export function url(base: string, params: Record<string, string | number | undef
 }
 
 /** A merged change says so instead of passing for one edit (docs/history.md "Merged edits"). */
-function When({ r, t, lang }: { r: HistoryRow; t: Dict; lang: string }) {
+function When({ r, t, lang }: { r: ChangeSet; t: Dict; lang: string }) {
   const at = <LocalTime iso={r.changedAtIso} text={r.changedAt} lang={lang} />;
   if (!r.mergedFrom) return at;
   const fill: Record<string, string> = { from: r.mergedFrom, to: r.changedAt, who: r.who };
@@ -38,17 +39,29 @@ function Value({ text, parts }: { text: string; parts: ValuePart[] | undefined }
     : p.mark === "del" ? <del key={i}>{p.text}</del> : p.mark === "ins" ? <ins key={i}>{p.text}</ins> : p.text))}</>;
 }
 
-function Row({ r, t, lang, canRevert }: { r: HistoryRow; t: Dict; lang: string; canRevert: boolean }) {
+/** One change set: its moment and author once, its fields one row each, each with its own revert. */
+function SetRows({ set, t, lang, canRevert }: { set: ChangeSet; t: Dict; lang: string; canRevert: boolean }) {
+  const span = set.rows.length > 1 ? set.rows.length : undefined;
   return (
-    <tr>
-      <td data-label={t.when}><When r={r} t={t} lang={lang} /></td>
-      <td data-label={t.field} className="field">{r.field}</td>
-      <td data-label={t.who}>{r.who}</td>
+    <tbody className={span ? "set multi" : "set"}>
+      {set.rows.map((r, i) => <tr key={r.id}>
+        {i === 0 ? <td data-label={t.when} rowSpan={span}><When r={set} t={t} lang={lang} /></td> : null}
+        <td data-label={t.field} className="field">{r.field}</td>
+        {i === 0 ? <td data-label={t.who} rowSpan={span}>{set.who}</td> : null}
+        <Cells r={r} t={t} canRevert={canRevert} />
+      </tr>)}
+    </tbody>
+  );
+}
+
+function Cells({ r, t, canRevert }: { r: HistoryRow; t: Dict; canRevert: boolean }) {
+  return (
+    <>
       <td data-label={t.oldValue} className="old"><Value text={r.oldValue} parts={r.oldParts} /></td>
       <td data-label={t.newValue} className="new"><Value text={r.newValue} parts={r.newParts} /></td>
       {canRevert ? <td className="act">{r.revertible ? <RevertButton id={r.id} field={r.field} t={revertText(t)} /> : null}</td>
         : null}
-    </tr>
+    </>
   );
 }
 
@@ -65,11 +78,14 @@ export function HistoryTable({ rows, t, lang, canRevert }: { rows: HistoryRow[];
         <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.field}</th><th scope="col">{t.who}</th>
           <th scope="col">{t.oldValue}</th><th scope="col">{t.newValue}</th>
           {canRevert ? <th scope="col"><span className="sr-only">{t.revert}</span></th> : null}</tr></thead>
-        <tbody>{rows.map((r) => <Row key={r.id} r={r} t={t} lang={lang} canRevert={canRevert} />)}</tbody>
+        {groupChangeSets(rows).map((s) => <SetRows key={s.key} set={s} t={t} lang={lang} canRevert={canRevert} />)}
       </table>
     </div>
   );
 }
+
+const SOURCE_LABELS = [["user", "sourceUser"], ["revert", "sourceRevert"], ["reconciled", "sourceReconciled"],
+  ["stagehistory", "sourceStagehistory"]] as const;
 
 function Filters({ view, t, token, base }: { view: HistoryView; t: Dict; token: string; base: string }) {
   const q = view.query;
@@ -88,8 +104,17 @@ function Filters({ view, t, token, base }: { view: HistoryView; t: Dict; token: 
           <option value="">{t.allUsers}</option>
           {view.users.map((u) => <option key={u.value} value={u.value}>{u.label}</option>)}
         </select></label>
+      <label className="ctl"><span>{t.source}</span>
+        <select name="source" defaultValue={q.source ?? ""}>
+          <option value="">{t.allSources}</option>
+          {SOURCE_LABELS.map(([value, label]) => <option key={value} value={value}>{t[label]}</option>)}
+        </select></label>
+      <label className="ctl"><span>{t.periodFrom}</span>
+        <input type="date" name="from" defaultValue={q.from ?? ""} /></label>
+      <label className="ctl"><span>{t.periodTo}</span>
+        <input type="date" name="to" defaultValue={q.to ?? ""} /></label>
       <button type="submit" className="btn btn-light">{t.apply}</button>
-      {q.field || q.user
+      {q.field || q.user || q.source || q.from || q.to
         ? <a className="reset" data-nav href={url(base, { st: token, entity: q.entity, id: q.id })}>{t.reset}</a> : null}
     </form>
   );
@@ -123,7 +148,8 @@ export function HistoryTab(p: PlacementProps) {
   const { view: v, t } = p;
   const q = v.query;
   const base = "/placements/tab";
-  const keep = { st: p.token, entity: q.entity, id: q.id, field: q.field, user: q.user };
+  const keep = { st: p.token, entity: q.entity, id: q.id, field: q.field, user: q.user, source: q.source, from: q.from,
+    to: q.to };
   return (
     <Page mode="tab" title={pageTitle(v, t)} p={p}>
       <header className="head"><h1>{t.history}</h1>

@@ -34,6 +34,8 @@ export interface HistoryRow {
   oldRaw: string;
   newRaw: string;
   revertible: boolean;
+  /** where it was learnt: "event", "backfill", "reconciled", "revert", "stagehistory" (the tab's change sets) */
+  source: string;
   /** a merged change (docs/history.md "Merged edits"): when the interval its edits fall in began; null: one edit */
   mergedFrom: string | null;
   mergedFromIso: string | null;
@@ -218,5 +220,6 @@ export async function presentChanges(portalId: string, entityType: string, chang
       && !labels.meta(c.field)?.isImmutable,
     mergedFrom: c.mergedFrom ? formatInstant(c.mergedFrom, lang, timeZone) : null,
     mergedFromIso: c.mergedFrom?.toISOString() ?? null,
+    source: c.source ?? "event",
   }));
 }

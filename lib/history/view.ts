@@ -13,12 +13,24 @@ export const HistoryEntitySchema = z.string().refine(isEntityKey,
   { error: "must be deal, contact, company or lead, or quote, smart_invoice, dynamic_<entityTypeId>" });
 export const RecordIdSchema = z.coerce.number({ error: "must be a record id" }).int().positive().max(2 ** 31 - 1);
 
+const DaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date (YYYY-MM-DD)")
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "must be a date (YYYY-MM-DD)");
+
+/** The source filter: what a person calls where a change came from, and the FieldChange.source values it covers. */
+export const SOURCES = { user: ["event", "backfill"], revert: ["revert"], reconciled: ["reconciled"],
+  stagehistory: ["stagehistory"] } as const;
+export type SourceFilter = keyof typeof SOURCES;
+
 export const HistoryViewQuerySchema = z.object({
   entity: HistoryEntitySchema,
   id: RecordIdSchema,
   field: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "must be a field code").optional(),
   user: z.coerce.number().int().positive().max(2 ** 31 - 1).optional(),
   cursor: z.string().max(200).optional(),
+  /** the period, whole days in UTC: from the start of `from` to the end of `to` */
+  from: DaySchema.optional(),
+  to: DaySchema.optional(),
+  source: z.enum(Object.keys(SOURCES) as [SourceFilter, ...SourceFilter[]]).optional(),
   /** the user's time zone (the tab's script adds the browser's); times are UTC without it */
   tz: TimeZoneSchema.optional(),
 });
@@ -36,7 +48,9 @@ export interface HistoryView {
 }
 
 export async function loadHistoryView(session: PortalSession, query: HistoryViewQuery, limit = 50): Promise<HistoryView> {
-  const q = { entityType: query.entity, entityId: query.id, field: query.field, userId: query.user, cursor: query.cursor, limit };
+  const day = (d: string | undefined, plus = 0) => (d ? new Date(Date.parse(`${d}T00:00:00Z`) + plus * 86_400_000) : undefined);
+  const q = { entityType: query.entity, entityId: query.id, field: query.field, userId: query.user, cursor: query.cursor,
+    limit, from: day(query.from), to: day(query.to, 1), sources: query.source ? [...SOURCES[query.source]] : undefined };
   const [page, total, facets] = await Promise.all([queryHistory(session.portalId, q), countHistory(session.portalId, q), historyFacets(session.portalId, query.entity, query.id)]);
   const [rows, labels, record] = await Promise.all([
     presentChanges(session.portalId, query.entity, page.items, session.lang, query.tz),

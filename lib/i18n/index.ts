@@ -57,6 +57,8 @@ const en = {
   creatingToken: "Creating…", tokenShownOnce: "Copy this token now — it is not shown again:", noTokens: "No API tokens.",
   lastUsed: "last used", neverUsed: "never", revokeToken: "Revoke", revokeTokenConfirm: "Revoke this token?",
   apiHint: "Read this portal's changes from BI tools and scripts: GET /api/v1/changes with Authorization: Bearer <token>.",
+  periodFrom: "From", periodTo: "To", source: "Source", allSources: "All sources", sourceUser: "Edits",
+  sourceRevert: "Reverts", sourceReconciled: "Found by sweeps", sourceStagehistory: "Stage history",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -121,6 +123,8 @@ const ru: Dict = {
   noTokens: "Токенов API нет.", lastUsed: "последнее использование", neverUsed: "не использовался", revokeToken: "Отозвать",
   revokeTokenConfirm: "Отозвать этот токен?",
   apiHint: "Изменения портала для BI и скриптов: GET /api/v1/changes с заголовком Authorization: Bearer <токен>.",
+  periodFrom: "С", periodTo: "По", source: "Источник", allSources: "Все источники", sourceUser: "Правки",
+  sourceRevert: "Возвраты", sourceReconciled: "Найдено сверкой", sourceStagehistory: "История стадий",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

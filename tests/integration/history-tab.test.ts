@@ -96,3 +96,40 @@ describe("the Change history tab", () => {
     expect(w.body).toContain("Recent changes");
   });
 });
+
+describe("change sets and filters (issue #16 item 3)", () => {
+  it("shows changes made together as one entry with its fields inside, and filters by period and source", async () => {
+    const at = new Date(Date.UTC(2026, 1, 3, 10, 0));
+    await getDb().fieldChange.createMany({ data: [
+      change(a.id, 0, { field: "TITLE", changedById: 2, changedAt: at }),
+      change(a.id, 1, { field: "OPPORTUNITY", changedById: 2, changedAt: at }),
+      change(a.id, 2, { field: "COMMENTS", changedById: 2, changedAt: at }),
+      change(a.id, 3, { field: "TITLE", changedById: 1, changedAt: new Date(Date.UTC(2026, 1, 4, 9)), source: "revert" }),
+      change(a.id, 4, { field: "STAGE_ID", changedById: null, changedAt: new Date(Date.UTC(2026, 1, 5)),
+        source: "stagehistory" }),
+    ] });
+    const feb = { entity: "deal", id: 7, from: "2026-02-03", to: "2026-02-05" };
+    const page = await get("tab", session(a.id, false), feb);
+    expect(page.body).toContain('<span data-total="">5</span>');
+    const sets = page.body.match(/<tbody class="set[^"]*">[\s\S]*?<\/tbody>/g)!;
+    expect(sets).toHaveLength(3); // newest first: the stage move, the revert, the three-field edit
+    const edit = sets[2]!;
+    expect(edit.match(/<tr>/g)).toHaveLength(3);
+    expect(edit.match(/Boris Manager/g)).toHaveLength(1); // the author and the moment once, for the whole set
+    expect(edit.match(/<time /g)).toHaveLength(1);
+    for (const f of ["Name", "Amount", "COMMENTS"]) expect(edit).toContain(`class="field">${f}</td>`);
+    expect(edit.match(/data-revert=/g)).toHaveLength(3); // each field keeps its own revert
+    const total = async (q: Record<string, string>) =>
+      /<span data-total="">(\d+)<\/span>/.exec((await get("tab", session(a.id, false), { ...feb, ...q })).body)?.[1];
+    expect(await total({ from: "2026-02-03", to: "2026-02-03" })).toBe("3");
+    expect(await total({ from: "2026-02-04" })).toBe("2");
+    expect(await total({ source: "user" })).toBe("3");
+    expect(await total({ source: "revert" })).toBe("1");
+    expect(await total({ source: "stagehistory" })).toBe("1");
+    expect(await total({ source: "reconciled" })).toBe("0");
+    const form = (await get("tab", session(a.id, false), { ...feb, source: "revert" })).body;
+    expect(form).toContain('<option value="revert" selected="">Reverts</option>');
+    expect(form).toContain('name="from" value="2026-02-03"');
+    expect((await get("tab", session(a.id, false), { ...feb, from: "yesterday" })).status).toBe(404);
+  });
+});
