@@ -5,6 +5,7 @@ import type { HistoryRow } from "@/lib/history/present";
 import type { ValuePart } from "@/lib/history/format";
 import { groupChangeSets, type ChangeSet } from "@/lib/history/change-sets";
 import { ExportButton, LocalTime, PlacementFrame, RevertButton, StatusLine } from "@/components/placements/islands";
+import { ConfirmHost } from "@/components/placements/confirm-dialog";
 
 // The CRM tab and the toolbar widget (docs/decisions/013-placements-as-react-pages.md): server components that
 // render the whole history — filters are a GET form, pages are links, so the first render works with scripts
@@ -47,7 +48,8 @@ function SetRows({ set, t, lang, canRevert }: { set: ChangeSet; t: Dict; lang: s
       {set.rows.map((r, i) => <tr key={r.id}>
         {i === 0 ? <td data-label={t.when} rowSpan={span}><When r={set} t={t} lang={lang} /></td> : null}
         <td data-label={t.field} className="field">{r.field}</td>
-        {i === 0 ? <td data-label={t.who} rowSpan={span}>{set.who}</td> : null}
+        {i === 0 ? <td data-label={t.who} rowSpan={span}>{set.who}
+          {set.source === "revert" ? <> <span className="tag tag-revert">{t.revertEntry}</span></> : null}</td> : null}
         <Cells r={r} t={t} canRevert={canRevert} />
       </tr>)}
     </tbody>
@@ -59,14 +61,14 @@ function Cells({ r, t, canRevert }: { r: HistoryRow; t: Dict; canRevert: boolean
     <>
       <td data-label={t.oldValue} className="old"><Value text={r.oldValue} parts={r.oldParts} /></td>
       <td data-label={t.newValue} className="new"><Value text={r.newValue} parts={r.newParts} /></td>
-      {canRevert ? <td className="act">{r.revertible ? <RevertButton id={r.id} field={r.field} t={revertText(t)} /> : null}</td>
-        : null}
+      {canRevert ? <td className="act">{r.reverted ? <span className="tag tag-reverted" data-reverted="">{t.reverted}</span>
+        : r.revertible ? <RevertButton id={r.id} field={r.field} t={revertText(t)} /> : null}</td> : null}
     </>
   );
 }
 
-export const revertText = (t: Dict) =>
-  ({ revert: t.revert, revertConfirm: t.revertConfirm, overwriteConfirm: t.overwriteConfirm, pending: t.pending });
+export const revertText = (t: Dict) => ({ revert: t.revert, revertConfirm: t.revertConfirm, revertTitle: t.revertTitle,
+  overwriteConfirm: t.overwriteConfirm, pending: t.pending, cancel: t.cancel });
 
 export function HistoryTable({ rows, t, lang, canRevert }: { rows: HistoryRow[]; t: Dict; lang: string;
   canRevert: boolean }) {
@@ -144,6 +146,11 @@ function Page({ mode, title, p, children }: { mode: "tab" | "widget"; title: str
   );
 }
 
+/** An edit saved moments ago whose event still waits in the inbox: said so, instead of "no changes yet". */
+function Updating({ view, t }: { view: HistoryView; t: Dict }) {
+  return view.updating ? <p className="notice updating" role="status" data-updating="">{t.updating}</p> : null;
+}
+
 export function HistoryTab(p: PlacementProps) {
   const { view: v, t } = p;
   const q = v.query;
@@ -162,7 +169,10 @@ export function HistoryTab(p: PlacementProps) {
           <StatusLine />
         </div>
       </div>
-      <HistoryTable rows={v.rows} t={t} lang={p.lang} canRevert />
+      {q.done === "revert" ? <p className="notice ok" role="status" data-done="">{t.revertDone}</p> : null}
+      <Updating view={v} t={t} />
+      {v.rows.length || !v.updating ? <HistoryTable rows={v.rows} t={t} lang={p.lang} canRevert /> : null}
+      <ConfirmHost />
       {q.cursor || v.next ? (
         <nav className="pager" aria-label={t.pages}>
           {q.cursor ? <a data-nav href={url(base, keep)}>← {t.newest}</a> : null}
@@ -179,7 +189,10 @@ export function HistoryWidget(p: PlacementProps) {
     <Page mode="widget" title={t.recentChanges} p={p}>
       <header className="head"><h1>{t.recentChanges}</h1>
         <p className="sub"><RecordName view={v} /> · {`${v.total} ${plural(p.lang, v.total, t.changesCount)}`}</p></header>
-      <HistoryTable rows={v.rows} t={t} lang={p.lang} canRevert={false} />
+      <Updating view={v} t={t} />
+      {v.rows.length || !v.updating ? <HistoryTable rows={v.rows} t={t} lang={p.lang} canRevert={false} /> : null}
+      <p className="more"><a data-nav href={url("/placements/tab", { st: p.token, entity: v.query.entity, id: v.query.id })}>
+        {t.fullHistory} →</a></p>
     </Page>
   );
 }

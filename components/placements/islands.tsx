@@ -3,6 +3,7 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import { FrameSetup } from "@/components/frame/frame-setup";
 import { freshToken, HttpError, postJson, renewSession } from "@/components/frame/session-fetch";
 import { setStatus, useStatus } from "@/components/placements/status";
+import { ask } from "@/components/placements/confirm-dialog";
 
 // The CRM placements' client islands: everything else on the page is rendered on the server and works without them.
 type Rec = { entity: string; id: number };
@@ -76,23 +77,26 @@ export function ExportButton({ entity, id, text }: Rec & { text: { exportCsv: st
   return <button type="button" className="btn btn-light" data-export="" disabled={busy} onClick={run}>{text.exportCsv}</button>;
 }
 
-type RevertText = { revert: string; revertConfirm: string; overwriteConfirm: string; pending: string };
+type RevertText = { revert: string; revertConfirm: string; revertTitle: string; overwriteConfirm: string;
+  pending: string; cancel: string };
 
 export function RevertButton({ id, field, t }: { id: string; field: string; t: RevertText }) {
   const send = (overwrite: boolean): Promise<void> => postJson("/api/history/revert", { changeId: id, overwrite })
     .then(async (r) => {
       if (r.status === "pending") return setStatus(t.pending);
-      location.replace(await withSession(location.href));
+      // Reloaded with the success message, which shows even when the filters hide the revert's own entry.
+      const next = new URL(location.href);
+      next.searchParams.set("done", "revert");
+      location.replace(await withSession(next.toString()));
     }, (e: Error) => {
       setStatus(e.message);
       // 409: the field changed since; the message shows its current value — overwrite only when asked to.
-      if (e instanceof HttpError && e.status === 409 && !overwrite && window.confirm(`${e.message}\n\n${t.overwriteConfirm}`)) {
-        return send(true);
-      }
+      if (!(e instanceof HttpError) || e.status !== 409 || overwrite) return;
+      return ask({ title: t.revertTitle, text: `${e.message} ${t.overwriteConfirm}`, ok: t.revert, cancel: t.cancel })
+        .then((yes) => (yes ? send(true) : undefined));
     });
-  const click = () => {
-    if (window.confirm(t.revertConfirm)) void send(false);
-  };
+  const click = () => void ask({ title: t.revertTitle, text: t.revertConfirm, ok: t.revert, cancel: t.cancel })
+    .then((yes) => (yes ? send(false) : undefined));
   return <button type="button" className="link" data-revert={id} aria-label={`${t.revert}: ${field}`} onClick={click}>{t.revert}</button>;
 }
 

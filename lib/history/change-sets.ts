@@ -10,6 +10,8 @@ export interface ChangeSet {
   who: string;
   mergedFrom: string | null;
   mergedFromIso: string | null;
+  /** where the set was learnt: a revert is shown as one */
+  source: string;
   rows: HistoryRow[];
 }
 
@@ -22,7 +24,7 @@ export function groupChangeSets(rows: HistoryRow[]): ChangeSet[] {
     const last = sets.at(-1);
     if (last && last.key === key) last.rows.push(r);
     else sets.push({ key, changedAt: r.changedAt, changedAtIso: r.changedAtIso, who: r.who, mergedFrom: r.mergedFrom,
-      mergedFromIso: r.mergedFromIso, rows: [r] });
+      mergedFromIso: r.mergedFromIso, source: r.source, rows: [r] });
   }
   return sets;
 }

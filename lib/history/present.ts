@@ -34,6 +34,8 @@ export interface HistoryRow {
   oldRaw: string;
   newRaw: string;
   revertible: boolean;
+  /** a later revert undid it (lib/history/feedback.ts); set by the tab's view */
+  reverted?: boolean;
   /** where it was learnt: "event", "backfill", "reconciled", "revert", "stagehistory" (the tab's change sets) */
   source: string;
   /** a merged change (docs/history.md "Merged edits"): when the interval its edits fall in began; null: one edit */

@@ -6,6 +6,7 @@ import { isEntityKey } from "@/lib/history/entity-types";
 import { loadLabels, presentChanges, TimeZoneSchema, type HistoryRow } from "@/lib/history/present";
 import { recordHeading } from "@/lib/history/value-context";
 import { countHistory, historyFacets, queryHistory } from "@/lib/history/query";
+import { editInFlight, revertedChanges } from "@/lib/history/feedback";
 
 // What the CRM tab and the toolbar widget show, read for the session's portal only: one page of a record's changes,
 // the filter options (fields and users that occur in its history, with the portal's labels) and the paging cursor.
@@ -33,6 +34,8 @@ export const HistoryViewQuerySchema = z.object({
   source: z.enum(Object.keys(SOURCES) as [SourceFilter, ...SourceFilter[]]).optional(),
   /** the user's time zone (the tab's script adds the browser's); times are UTC without it */
   tz: TimeZoneSchema.optional(),
+  /** set by the revert island's reload: the success message shows whatever the filters hide */
+  done: z.literal("revert").optional(),
 });
 export type HistoryViewQuery = z.infer<typeof HistoryViewQuerySchema>;
 
@@ -43,6 +46,8 @@ export interface HistoryView {
   rows: HistoryRow[];
   total: number;
   next: string | null;
+  /** an update of the record still waits in the inbox: "updating…" rather than "no changes yet" */
+  updating: boolean;
   fields: { value: string; label: string }[];
   users: { value: number; label: string }[];
 }
@@ -52,13 +57,16 @@ export async function loadHistoryView(session: PortalSession, query: HistoryView
   const q = { entityType: query.entity, entityId: query.id, field: query.field, userId: query.user, cursor: query.cursor,
     limit, from: day(query.from), to: day(query.to, 1), sources: query.source ? [...SOURCES[query.source]] : undefined };
   const [page, total, facets] = await Promise.all([queryHistory(session.portalId, q), countHistory(session.portalId, q), historyFacets(session.portalId, query.entity, query.id)]);
-  const [rows, labels, record] = await Promise.all([
+  const [presented, labels, record, reverted, updating] = await Promise.all([
     presentChanges(session.portalId, query.entity, page.items, session.lang, query.tz),
     loadLabels(session.portalId, query.entity, facets.users, dict(session.lang)),
     recordHeading(session.portalId, query.entity, query.id, session.lang),
+    revertedChanges(session.portalId, query.entity, query.id, page.items),
+    editInFlight(session.portalId, query.entity, query.id),
   ]);
+  const rows = presented.map((r) => (reverted.has(r.id) ? { ...r, reverted: true, revertible: false } : r));
   return {
-    query, record, rows, total, next: page.next,
+    query, record, rows, total, next: page.next, updating,
     fields: facets.fields.map((f) => ({ value: f, label: labels.field(f) })).sort((a, b) => a.label.localeCompare(b.label)),
     users: facets.users.map((u) => ({ value: u, label: labels.user(u) })).sort((a, b) => a.label.localeCompare(b.label)),
   };

@@ -59,6 +59,9 @@ const en = {
   apiHint: "Read this portal's changes from BI tools and scripts: GET /api/v1/changes with Authorization: Bearer <token>.",
   periodFrom: "From", periodTo: "To", source: "Source", allSources: "All sources", sourceUser: "Edits",
   sourceRevert: "Reverts", sourceReconciled: "Found by sweeps", sourceStagehistory: "Stage history",
+  revertTitle: "Revert this change?", cancel: "Cancel", revertDone: "Reverted: the old value is back in Bitrix24.",
+  revertEntry: "revert", updating: "Updating… an edit saved moments ago is being recorded.",
+  fullHistory: "Full history",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -125,6 +128,9 @@ const ru: Dict = {
   apiHint: "Изменения портала для BI и скриптов: GET /api/v1/changes с заголовком Authorization: Bearer <токен>.",
   periodFrom: "С", periodTo: "По", source: "Источник", allSources: "Все источники", sourceUser: "Правки",
   sourceRevert: "Возвраты", sourceReconciled: "Найдено сверкой", sourceStagehistory: "История стадий",
+  revertTitle: "Вернуть это изменение?", cancel: "Отмена", revertDone: "Возвращено: прежнее значение снова в Битрикс24.",
+  revertEntry: "возврат", updating: "Обновляется… только что сохранённая правка записывается.",
+  fullHistory: "Вся история",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

@@ -133,3 +133,44 @@ describe("change sets and filters (issue #16 item 3)", () => {
     expect((await get("tab", session(a.id, false), { ...feb, from: "yesterday" })).status).toBe(404);
   });
 });
+
+describe("feedback a person expects (issue #16 item 5)", () => {
+  it("shows a revert as a revert, the change it undid as reverted, and the success message under a filter", async () => {
+    const at = (h: number) => new Date(Date.UTC(2026, 2, 2, h));
+    await getDb().fieldChange.createMany({ data: [
+      change(a.id, 0, { field: "TITLE", oldValue: "Before", newValue: "Typo", changedById: 2, changedAt: at(9) }),
+      change(a.id, 0, { field: "TITLE", oldValue: "Typo", newValue: "Before", changedById: 1, changedAt: at(10),
+        source: "revert" }),
+    ] });
+    const march = { entity: "deal", id: 7, from: "2026-03-02", to: "2026-03-02" };
+    const page = (await get("tab", session(a.id, false), march)).body;
+    const [revert, undone] = page.match(/<tbody class="set[^"]*">[\s\S]*?<\/tbody>/g)!;
+    expect(revert).toContain('<span class="tag tag-revert">revert</span>');
+    expect(undone).toContain('data-reverted="">Reverted</span>');
+    expect(undone).not.toContain("data-revert="); // nothing left to revert
+    expect(page).not.toContain("data-done");
+    // The revert island reloads with done=revert: the message shows even when the filter hides the revert's entry.
+    const filtered = (await get("tab", session(a.id, false), { ...march, source: "user", done: "revert" })).body;
+    expect(filtered).toContain("Reverted: the old value is back in Bitrix24.");
+    expect(filtered).not.toContain('class="tag tag-revert"');
+    expect(filtered).toContain('data-reverted="">Reverted</span>'); // the undone change says so under the filter too
+  });
+
+  it("says an edit saved moments ago is being recorded instead of \"no changes yet\"", async () => {
+    const empty = await get("tab", session(a.id, false), { entity: "contact", id: 7 });
+    expect(empty.body).toContain("No changes recorded for this record yet.");
+    expect(empty.body).not.toContain("data-updating");
+    const inbox = await getDb().eventInbox.create({ data: { portalId: a.id, event: "ONCRMCONTACTUPDATE",
+      idempotencyKey: `t-${Date.now()}`, payload: { data: { FIELDS: { ID: "7" } } }, status: "processing" } });
+    const updating = await get("tab", session(a.id, false), { entity: "contact", id: 7 });
+    expect(updating.body).toContain("Updating… an edit saved moments ago is being recorded.");
+    expect(updating.body).not.toContain("No changes recorded");
+    await getDb().eventInbox.update({ where: { id: inbox.id }, data: { status: "done" } });
+    expect((await get("tab", session(a.id, false), { entity: "contact", id: 7 })).body).not.toContain("data-updating");
+  });
+
+  it("the widget links to the full history", async () => {
+    const w = (await get("widget", session(a.id, false), { entity: "deal", id: 7 })).body;
+    expect(w).toMatch(/<a data-nav="true" href="\/placements\/tab\?st=[^"]+&amp;entity=deal&amp;id=7">Full history →<\/a>/);
+  });
+});
