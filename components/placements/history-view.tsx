@@ -46,7 +46,7 @@ function SetRows({ set, t, lang, canRevert }: { set: ChangeSet; t: Dict; lang: s
   return (
     <tbody className={span ? "set multi" : "set"}>
       {set.rows.map((r, i) => <tr key={r.id}>
-        {i === 0 ? <td data-label={t.when} rowSpan={span}><When r={set} t={t} lang={lang} /></td> : null}
+        {i === 0 ? <td data-label={t.when} rowSpan={span} className="when"><When r={set} t={t} lang={lang} /></td> : null}
         <td data-label={t.field} className="field">{r.field}</td>
         {i === 0 ? <td data-label={t.who} rowSpan={span}>{set.who}
           {set.source === "revert" ? <> <span className="tag tag-revert">{t.revertEntry}</span></> : null}</td> : null}
