@@ -6,7 +6,6 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 
 export interface WorkerProcess {
   /** WORKER_ID of lib/jobs/run-worker.ts: what its claimed rows carry in "lockedBy". */
@@ -72,7 +71,11 @@ function waitForStart(child: ChildProcess, log: () => string, timeoutMs: number)
 }
 
 export async function startWorker(env: Record<string, string>, timeoutMs = 120_000): Promise<WorkerProcess> {
-  const child = spawn(TSX, ["--conditions=react-server", "lib/jobs/main.ts"], { cwd: ROOT, env: env as NodeJS.ProcessEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  // Node with tsx's loader, not the `tsx` command: that one is a parent process that relays SIGTERM only if the worker
+  // answers within 30 ms, and otherwise kills it and exits 143 (node_modules/tsx cli relaySignalToChild) — a worker
+  // busy with a backfill slice on a loaded machine lost its graceful stop that way.
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "lib/jobs/main.ts"],
+    { cwd: ROOT, env: env as NodeJS.ProcessEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let log = "";
   const append = (d: Buffer) => { log = (log + d.toString()).slice(-200_000); };
@@ -92,7 +95,7 @@ export async function startWorker(env: Record<string, string>, timeoutMs = 120_0
         if (!isDead(pid)) throw new Error(`worker ${pid} survived SIGKILL`);
       },
       async stop(timeoutMs = 60_000) {
-        child.kill("SIGTERM"); // tsx relays it to the worker, which finishes its batch and disconnects
+        child.kill("SIGTERM"); // the worker finishes its batch and disconnects
         const timer = setTimeout(() => killGroup(child, "SIGKILL"), timeoutMs); // a hung shutdown fails the test, not the suite
         try {
           return await exited;
