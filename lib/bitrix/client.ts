@@ -12,7 +12,7 @@ import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
 import { flagTokensProblem, markPortalTerminal } from "@/lib/portals/portals";
 import { loadTokens, type TokenSnapshot } from "@/lib/portals/tokens";
-import { effectiveLane } from "@/lib/bitrix/work-lane";
+import { effectiveLane } from "@/lib/bitrix/call-lane";
 
 const MAX_TRANSIENT_RETRIES = 2;
 /** Methods Bitrix24 lets only an admin's token call (event.offline.*, event.bind/unbind, placement.*). */

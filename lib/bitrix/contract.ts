@@ -4,7 +4,7 @@
 /**
  * The share of a portal's one rate budget a call draws from: interactive (a user waits), capture (live edits being
  * recorded) and background (backfills, sweeps). A worker's capture lane runs its calls as capture without each caller
- * saying so (lib/bitrix/work-lane.ts).
+ * saying so (lib/bitrix/call-lane.ts).
  */
 export type Lane = "interactive" | "capture" | "background";
 
@@ -36,7 +36,7 @@ export interface CallResult<T = unknown> {
 
 export interface CallOptions {
   /** interactive = a user waits in the iframe; background = workers/backfill (capture when run in the worker's
-   *  capture lane, lib/bitrix/work-lane.ts). Same budget, separate lanes. */
+   *  capture lane, lib/bitrix/call-lane.ts). Same budget, separate lanes. */
   lane?: Lane;
   /** true for reads and idempotent writes: retried after a timeout. Default: inferred from the method name. */
   idempotent?: boolean;

@@ -4,7 +4,7 @@ import { flushRestLog } from "@/lib/bitrix/rest-log";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { processInboxBatch } from "@/lib/events/inbox";
-import { runInLane } from "@/lib/bitrix/work-lane";
+import { runInLane } from "@/lib/bitrix/call-lane";
 import { underLease } from "@/lib/jobs/lease";
 import { claimJobs, enqueueJob, finishJob, type JobLane, type JobRow } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/jobs/registry";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bitrixFor, BitrixError } from "@/lib/bitrix";
 import { limitPolicy } from "@/lib/bitrix/limits";
-import { runInLane } from "@/lib/bitrix/work-lane";
+import { runInLane } from "@/lib/bitrix/call-lane";
 import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
 import * as lifecycle from "../fake-portal/lifecycle";
