@@ -178,9 +178,11 @@ describe("replay", () => {
       await holder.query(`SELECT id FROM "EventInbox" WHERE id = ANY($1::bigint[]) FOR UPDATE`,
         [rows.map((r) => String(r.id))]);
       both = Promise.all([replayDeadEvents(ids[0]!), replayDeadEvents(ids[0]!)]);
+      // Both replays' own statement (its SET is theirs alone), waiting on a lock; a loaded CI machine may take a while
+      // to give them their connections, so the wait is long — it ends as soon as both wait.
       await waitUntil(async () => (await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE "EventInbox"%'`))
-        .rows[0].n === 2);
+        WHERE datname = current_database() AND wait_event_type = 'Lock'
+          AND query LIKE '%UPDATE "EventInbox" SET status = ''pending'', attempts = 0%'`)).rows[0].n === 2, 60_000);
       await holder.query("COMMIT");
     } finally {
       await holder.end();
