@@ -95,6 +95,7 @@ type PagePlan = { session: "admin" | "any" | "none" | "signed"; query?: (recordI
 const PAGES: Record<string, PagePlan> = {
   "/": { session: "none" },
   "/admin": { session: "admin" },
+  "/audit": { session: "admin" }, // the admins' Audit page (app/audit), behind the same gate as /admin
   "/install/finish": { session: "signed" }, // reached by the installer's 303 with a signed portal id
   "/placements/tab": { session: "any", query: (id) => `entity=deal&id=${id}` },
   "/placements/widget": { session: "any", query: (id) => `entity=deal&id=${id}` },
