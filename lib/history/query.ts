@@ -10,7 +10,8 @@ export function encodeCursor(changedAt: Date, id: bigint): string {
   return Buffer.from(`${changedAt.toISOString()}|${id}`).toString("base64url");
 }
 
-function decodeCursor(cursor: string | undefined): { changedAt: Date; id: bigint } | null {
+/** The (changedAt, id) a cursor of encodeCursor names, or null for a missing or malformed one. */
+export function decodeCursor(cursor: string | undefined): { changedAt: Date; id: bigint } | null {
   if (!cursor) return null;
   const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
   const changedAt = new Date(at ?? "");

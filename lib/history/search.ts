@@ -1,7 +1,7 @@
 import "server-only";
 import type { Prisma } from "@prisma/client";
 import { getDb } from "@/lib/db";
-import { encodeCursor } from "@/lib/history/query";
+import { decodeCursor, encodeCursor } from "@/lib/history/query";
 
 // A search over one portal's whole history (the JSON API, docs/api.md): by record, type, field, person, source and
 // period, newest first, keyset-paginated on (changedAt, id) like the tab. With a record it runs on the record's
@@ -11,21 +11,14 @@ export interface ChangeSearch {
   since?: Date; until?: Date; cursor?: string; limit?: number;
 }
 
-function decode(cursor: string | undefined): { changedAt: Date; id: bigint } | null {
-  if (!cursor) return null;
-  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
-  const changedAt = new Date(at ?? "");
-  return Number.isNaN(changedAt.getTime()) || !/^\d+$/.test(id ?? "") ? null : { changedAt, id: BigInt(id!) };
-}
-
 /** Whether `cursor` is one this search handed out (a bad one is the caller's error, not "from the start"). */
 export function isValidCursor(cursor: string): boolean {
-  return decode(cursor) !== null;
+  return decodeCursor(cursor) !== null;
 }
 
 export async function searchChanges(portalId: string, q: ChangeSearch) {
   const limit = Math.min(Math.max(q.limit ?? 100, 1), 500);
-  const after = decode(q.cursor);
+  const after = decodeCursor(q.cursor);
   const changedAt: Prisma.DateTimeFilter = {};
   if (q.since) changedAt.gte = q.since;
   if (q.until) changedAt.lt = q.until;
