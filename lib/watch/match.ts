@@ -34,7 +34,7 @@ export interface Delivery {
 const NEWS = new Set(["event", "reconciled", "revert"]);
 const isEmpty = (v: unknown) => v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
 /** The record's responsible person: ASSIGNED_BY_ID (crm.<entity>.*) or assignedById (crm.item.*). */
-export const responsibleOf = (record: Record<string, unknown> | undefined) =>
+const responsibleOf = (record: Record<string, unknown> | undefined) =>
   Number(record?.ASSIGNED_BY_ID ?? record?.assignedById) || null;
 
 /**
@@ -89,8 +89,3 @@ export async function queueWatchDeliveries(tx: Prisma.TransactionClient, portalI
   await tx.job.create({ data: { kind: "watch.deliver", portalId, payload: { deliveries } as unknown as Prisma.InputJsonValue } });
   return deliveries.length;
 }
-
-export function clearRuleCacheForTests() {
-  cache.clear();
-}
-
