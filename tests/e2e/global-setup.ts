@@ -18,11 +18,13 @@ export default async function globalSetup() {
   writeFileSync(logFile, "");
   process.env.E2E_LOG_FILE = logFile;
   process.env.LOG_LEVEL = "debug";
+  const portShift = Number(process.env.E2E_PORT_SHIFT ?? 0);
   const stack = await startStack({
     mode: "prod",
-    appPort: 3100,
-    portalPort: 4100,
-    oauthPort: 4110,
+    // E2E_PORT_SHIFT moves the three ports together (a second checkout's run beside this one): 3100/4100/4110 by default.
+    appPort: 3100 + portShift,
+    portalPort: 4100 + portShift,
+    oauthPort: 4110 + portShift,
     portals: 2,
     deals: 60,
     latency: "0-20",

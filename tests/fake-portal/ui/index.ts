@@ -17,8 +17,11 @@ function layout(ctx: UiContext, userId: number, title: string, body: string) {
   const u = ctx.portal.users.get(userId);
   const nav = ENTITIES.map((e) => `<a href="/crm/${e}/">${ENTITY_TITLES[e]}</a>`).join("")
     + itemNav(ctx.portal); // SPAs, quotes, invoices (ui/items.ts)
+  // scrollbar-gutter: the app's frame keeps its width when a test grows and shrinks the viewport (e2e shot()): a
+  // scrollbar appearing would narrow the frame, the app re-fits its height, and a click aimed before the re-fit lands
+  // beside its target (history-tab.spec's "Older →" missed so, now and then).
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>
-body{margin:0;font:13px "Helvetica Neue",Arial,sans-serif;background:#eef2f4;color:#333}
+html{scrollbar-gutter:stable}body{margin:0;font:13px "Helvetica Neue",Arial,sans-serif;background:#eef2f4;color:#333}
 header{background:#2fc6f6;color:#fff;padding:10px 20px;display:flex;gap:20px;align-items:center}header a{color:#fff}
 nav{display:flex;gap:14px}main{padding:16px 20px}.card{background:#fff;border-radius:4px;padding:16px;margin-bottom:12px}
 .tabs{display:flex;gap:4px;margin-bottom:8px}.tabs a{padding:8px 12px;background:#fff;border-radius:4px 4px 0 0;text-decoration:none;color:#2067b0}.tabs a.on{font-weight:bold;color:#333}
