@@ -26,7 +26,6 @@ const EnvSchema = z.object({
   APP_SECRET_PREVIOUS: z.string().min(32, "must be at least 32 characters").optional(),
   BITRIX_ALLOW_HTTP: bool.default(false),
   BITRIX_APP_VERSION: z.string().regex(/^\d+$/, "must be an integer version, as Bitrix24 numbers app versions").default("1"),
-  BITRIX_WEBHOOK_URL: url.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WORKER_IN_WEB: bool.default(true),
   /** which lanes a worker process runs (lib/jobs/run-worker.ts): all, or capture / background in processes of their own */
