@@ -115,6 +115,11 @@ export async function searchAudit(portalId: string, q: AuditQuery, limit = AUDIT
   return { items: page, next: rows.length > limit && last ? encodeCursor(last.changedAt, last.id) : null };
 }
 
+/** How many changes `q` finds (its cursor ignored): the export's progress estimate (lib/history/audit-export.ts). */
+export async function countAudit(portalId: string, q: AuditQuery): Promise<number> {
+  return getDb().fieldChange.count({ where: whereOf(portalId, { ...q, cursor: undefined }) });
+}
+
 /**
  * Where the record's card is in the portal, for BX24.openPath / b24jssdk slider.openPath: the legacy four at
  * /crm/<type>/details/<id>/, every crm.item type (quotes 7, invoices 31, smart processes) at
@@ -133,12 +138,12 @@ export interface AuditRow extends HistoryRow {
 
 /** The page's rows as the tab shows them (labels, names, values), each type's labels read once. */
 export async function presentAudit(portalId: string, items: Awaited<ReturnType<typeof searchAudit>>["items"],
-  lang: string): Promise<AuditRow[]> {
+  lang: string, timeZone?: string): Promise<AuditRow[]> {
   const byType = new Map<string, typeof items>();
   for (const c of items) byType.set(c.entityType, [...(byType.get(c.entityType) ?? []), c]);
   const shown = new Map<string, HistoryRow>();
   for (const [type, changes] of byType) {
-    for (const row of await presentChanges(portalId, type, changes, lang)) shown.set(row.id, row);
+    for (const row of await presentChanges(portalId, type, changes, lang, timeZone)) shown.set(row.id, row);
   }
   return items.map((c) => ({ ...shown.get(String(c.id))!, entityType: c.entityType, entityId: c.entityId,
     source: c.source, path: recordPath(c.entityType, c.entityId) }));

@@ -81,6 +81,13 @@ const en = {
   auditFirst: "← Newest", auditResults: "Changes found", auditUtc: "Days and times are in UTC.",
   auditSourceNames: "Edit in Bitrix24|Revert|Backfill|Found by a sweep|Bitrix24's stage history",
   backToSettings: "← Settings",
+  auditExportCsv: "Export CSV", auditExportXlsx: "Export XLSX", auditExportTitle: "Export this search to your Drive",
+  auditExportQueued: "Export queued…", auditExportRunning: "Exporting: {rows} of about {total} rows",
+  auditExportUploading: "Uploading to your Drive: {done} of {parts} files",
+  auditExportDone: "Exported {rows} rows to your Drive:", auditExportFailed: "The export failed: {error}",
+  auditExportPart: "part {k} of {n}",
+  exportDriveDenied: "Bitrix24 does not let you add files to your Drive, so the export could not be saved there",
+  exportSignInLost: "Your Bitrix24 sign-in was not kept for this export: start it again from the Audit page",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -169,6 +176,13 @@ const ru: Dict = {
   auditFirst: "← Новые", auditResults: "Найденные изменения", auditUtc: "Дни и время — по UTC.",
   auditSourceNames: "Правка в Битрикс24|Возврат|Загрузка истории|Найдено сверкой|История стадий Битрикс24",
   backToSettings: "← Настройки",
+  auditExportCsv: "Выгрузить CSV", auditExportXlsx: "Выгрузить XLSX", auditExportTitle: "Выгрузить этот поиск на ваш Диск",
+  auditExportQueued: "Выгрузка в очереди…", auditExportRunning: "Выгрузка: {rows} из примерно {total} строк",
+  auditExportUploading: "Загрузка на ваш Диск: {done} из {parts} файлов",
+  auditExportDone: "Выгружено строк: {rows}, файл на вашем Диске:", auditExportFailed: "Выгрузка не удалась: {error}",
+  auditExportPart: "часть {k} из {n}",
+  exportDriveDenied: "Битрикс24 не разрешает вам добавлять файлы на Диск, поэтому выгрузку не удалось сохранить",
+  exportSignInLost: "Вход в Битрикс24 для этой выгрузки не сохранён: запустите её снова со страницы аудита",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

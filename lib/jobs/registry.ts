@@ -6,6 +6,7 @@ import { refreshTokens } from "@/lib/bitrix/refresh";
 import { pruneRestLog } from "@/lib/bitrix/rest-log";
 import { loadTokens } from "@/lib/portals/tokens";
 import type { JobRow } from "@/lib/jobs/queue";
+import { AUDIT_EXPORT_JOB, runAuditExport } from "@/lib/history/audit-export";
 import { runBackfill } from "@/lib/history/backfill";
 import { runReconcile } from "@/lib/history/reconcile";
 import { runRetention } from "@/lib/history/retention";
@@ -33,6 +34,7 @@ export const JOB_HANDLERS: Record<string, (job: JobRow, signal?: AbortSignal) =>
   "history.reconcile": (job) => runReconcile(job.portalId!),
   [STAGE_HISTORY_JOB]: (job) => runStageHistory(job.portalId!, job.payload as unknown as StageHistoryPayload),
   "history.retention": (job, signal) => runRetention(job.portalId!, { signal }),
+  [AUDIT_EXPORT_JOB]: (job, signal) => runAuditExport((job.payload as { exportId: string }).exportId, signal),
   "watch.deliver": (job) => runWatchDelivery(job.portalId!, job.payload as { deliveries?: [] }),
   "restlog.prune": () => pruneRestLog(),
   "lifecycle.uninstall": async (job) => {
