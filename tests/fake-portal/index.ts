@@ -66,7 +66,9 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  const raw = Buffer.concat(chunks);
+  (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw; // a Drive upload's bytes (rest.ts finishUpload)
+  return raw.toString("utf8");
 }
 
 function portalHandler(fake: FakeBitrix, portal: PortalState) {

@@ -1,5 +1,5 @@
 import { E } from "./errors";
-import type { Ctx, MethodTable } from "./rest-types";
+import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
 import type { CrmRecord, Entity } from "./types";
 
 // Files as Bitrix24 takes them (docs/bitrix24.md#uploads): Drive uploads (direct `fileContent` or the two-step
@@ -9,13 +9,53 @@ import type { CrmRecord, Entity } from "./types";
 const isBase64 = (s: unknown): s is string => typeof s === "string" && s.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(s) && s.length % 4 === 0;
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v && typeof v === "object" && Object.keys(v).every((k) => /^\d+$/.test(k)) ? Object.values(v) : [v]);
 
-export function storeDiskFile(ctx: Pick<Ctx, "portal" | "fake" | "userId">, folderId: number, name: string, size: number) {
+/** What each uploaded Drive file holds, kept so tests can read an upload back (diskFileContent). */
+const contents = new WeakMap<object, Buffer>();
+export const diskFileContent = (portal: Ctx["portal"], id: number): Buffer | undefined => {
+  const file = portal.disk.files.get(id);
+  return file ? contents.get(file) : undefined;
+};
+
+/** Each user's own Drive storage: storage 100000+ID, its root folder 100000+ID as well (ids of the fake's choosing). */
+export const USER_ROOT = 100_000;
+const userStorage = (u: { ID: string; NAME: string; LAST_NAME: string }) => ({ ID: String(USER_ROOT + Number(u.ID)),
+  NAME: `${u.NAME} ${u.LAST_NAME}`.trim(), CODE: null, MODULE_ID: "disk", ENTITY_TYPE: "user", ENTITY_ID: u.ID,
+  ROOT_OBJECT_ID: String(USER_ROOT + Number(u.ID)) });
+
+/** "name (1).ext", "name (2).ext", … until no file of the folder has the name (generateUniqueName). */
+function uniqueName(ctx: Pick<Ctx, "portal">, folderId: number, name: string): string {
+  const taken = new Set([...ctx.portal.disk.files.values()].filter((f) => f.PARENT_ID === String(folderId)).map((f) => f.NAME));
+  const dot = name.lastIndexOf(".");
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
+  let out = name;
+  for (let n = 1; taken.has(out); n++) out = `${stem} (${n})${ext}`;
+  return out;
+}
+
+/** The file of a multipart/form-data body, byte for byte (the body is binary: a zip is not UTF-8). */
+export function multipartFile(raw: Buffer, contentType: string): { name: string; content: Buffer } | null {
+  const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  if (!boundary) return null;
+  const text = raw.toString("latin1"); // one char a byte: indexes in the string are offsets in the buffer
+  for (const start of [...text.matchAll(new RegExp(`--${boundary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\r\n`, "g"))].map((m) => m.index + m[0].length)) {
+    const headEnd = text.indexOf("\r\n\r\n", start);
+    const name = /filename="([^"]*)"/.exec(text.slice(start, headEnd))?.[1];
+    if (headEnd < 0 || name === undefined) continue;
+    const end = text.indexOf(`\r\n--${boundary}`, headEnd + 4);
+    return { name: Buffer.from(name, "latin1").toString("utf8"), content: raw.subarray(headEnd + 4, end < 0 ? raw.length : end) };
+  }
+  return null;
+}
+
+export function storeDiskFile(ctx: Pick<Ctx, "portal" | "fake" | "userId">, folderId: number, name: string, size: number,
+  content?: Buffer) {
   const id = ctx.portal.disk.nextId++;
   const now = ctx.fake.clock.iso();
   const file = { ID: String(id), NAME: name, CODE: null, STORAGE_ID: "1", TYPE: "file", PARENT_ID: String(folderId), DELETED_TYPE: "0", GLOBAL_CONTENT_VERSION: "1",
     FILE_ID: String(id), SIZE: String(size), CREATE_TIME: now, UPDATE_TIME: now, DELETE_TIME: null, CREATED_BY: String(ctx.userId), UPDATED_BY: String(ctx.userId),
     DELETED_BY: "0", DOWNLOAD_URL: `${ctx.portal.baseUrl}/disk/downloadFile/${id}/`, DETAIL_URL: `${ctx.portal.baseUrl}/docs/file/${name}` };
   ctx.portal.disk.files.set(id, file);
+  if (content) contents.set(file, content);
   return file;
 }
 
@@ -61,20 +101,51 @@ export function acceptFileFields(ctx: Ctx, entity: Entity, fields: CrmRecord, be
   return out;
 }
 
+/** Upload tokens (step 1 of a two-step upload) that asked for generateUniqueName. */
+const uniqueUploads = new Set<string>();
+/** Step 2 of a two-step upload: the file of the multipart POST, stored in the folder step 1 named. */
+export function finishDiskUpload(ctx: Pick<Ctx, "portal" | "fake" | "userId">, token: string, folder: number,
+  file: { name: string; content: Buffer }) {
+  const name = uniqueUploads.delete(token) ? uniqueName(ctx, folder, file.name) : file.name;
+  return storeDiskFile(ctx, folder, name, file.content.length, file.content);
+}
+
 export const fileMethods: MethodTable = {
-  "disk.storage.getlist": () => [{ ID: "1", NAME: "Shared drive", CODE: null, MODULE_ID: "disk", ENTITY_TYPE: "common", ENTITY_ID: "shared_files_s1", ROOT_OBJECT_ID: "1" }],
+  // b24restdocs api-reference/disk/storage/disk-storage-get-list.md: "any user" may call it; `filter` by the storage's
+  // fields (a key may carry an operation prefix — the fake knows "=" and none, exact match), pages of 50 by `start`.
+  // The answer lists the storages the caller can reach: the shared drive and the caller's own ("user", ENTITY_ID =
+  // the user; an administrator reaches every user's, as the response example shows other users' storages).
+  "disk.storage.getlist": (ctx, p) => {
+    const users = [...ctx.portal.users.values()].filter((u) => ctx.isAdmin || Number(u.ID) === ctx.userId);
+    const all = [{ ID: "1", NAME: "Shared drive", CODE: null, MODULE_ID: "disk", ENTITY_TYPE: "common", ENTITY_ID: "shared_files_s1", ROOT_OBJECT_ID: "1" },
+      ...users.map(userStorage)] as Record<string, unknown>[];
+    const filter = Object.entries((p.filter ?? {}) as Record<string, unknown>).map(([k, v]) => [k.replace(/^=/, ""), String(v)] as const);
+    const found = all.filter((st) => filter.every(([k, v]) => String(st[k]) === v));
+    const start = Math.max(0, Number(p.start ?? 0) || 0);
+    return new ListAnswer(found.slice(start, start + 50), found.length, start + 50 < found.length ? start + 50 : undefined);
+  },
   "disk.storage.getforapp": () => ({ ID: "2", NAME: "Application storage", CODE: null, MODULE_ID: "disk", ENTITY_TYPE: "restapp", ENTITY_ID: "1", ROOT_OBJECT_ID: "2" }),
+  // b24restdocs api-reference/disk/folder/disk-folder-upload-file.md: `id` the folder; `fileContent` [name, Base64]
+  // uploads at once, without it the answer is {field, uploadUrl} for a multipart POST (rest.ts finishUpload);
+  // "a user with Add access permission for the required folder": a user's Drive takes that user's files only;
+  // `generateUniqueName` (default false) names a clash "file (1).ext".
   "disk.folder.uploadfile": (ctx, p) => {
     if (!p.id) throw E.arg("Required parameter id is empty", "id");
+    const folder = Number(p.id);
+    if (folder > USER_ROOT && folder - USER_ROOT !== ctx.userId) throw E.denied();
     const content = p.fileContent as Record<string, string> | undefined;
+    const unique = ["1", "true", "Y"].includes(String(p.generateUniqueName ?? "false"));
+    const named = (n: string) => (unique ? uniqueName(ctx, folder, n) : n);
     const name = String((p.data as Record<string, unknown> | undefined)?.NAME ?? "file");
     if (!content) {
       const token = `disk|${Math.random().toString(36).slice(2)}`;
-      ctx.portal.disk.uploads.set(token, Number(p.id));
+      ctx.portal.disk.uploads.set(token, folder);
+      if (unique) uniqueUploads.add(token);
       return { field: "file", uploadUrl: `${ctx.portal.baseUrl}/rest/upload.json?auth=${ctx.token}&token=${encodeURIComponent(token)}&name=${encodeURIComponent(name)}` };
     }
     const [fname, b64] = Object.values(content);
-    return storeDiskFile(ctx, Number(p.id), fname ?? name, Buffer.from(b64 ?? "", "base64").length);
+    const bytes = Buffer.from(b64 ?? "", "base64");
+    return storeDiskFile(ctx, folder, named(fname ?? name), bytes.length, bytes);
   },
   "documentgenerator.template.add": (ctx, p) => {
     const f = (p.fields ?? {}) as Record<string, unknown>;

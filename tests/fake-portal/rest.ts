@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { E, RestError } from "./errors";
 import { crmMethods } from "./methods-crm";
-import { fileMethods, storeDiskFile } from "./methods-files";
+import { fileMethods, finishDiskUpload, multipartFile } from "./methods-files";
 import { heldCall } from "./holds";
 import { eventMethods } from "./methods-events";
 import { itemMethods } from "./methods-items";
@@ -130,7 +130,7 @@ export async function handleRest(fake: FakeBitrix, portal: PortalState, req: Inc
   const [lo, hi] = portal.faults.latencyMs[1] > 0 ? portal.faults.latencyMs : fake.latencyMs;
   if (hi > 0) await new Promise((r) => setTimeout(r, lo + Math.random() * (hi - lo)));
   try {
-    if (method === "upload") return send(200, { result: await finishUpload(fake, portal, url, body), time: timeBlock(fake, started) });
+    if (method === "upload") return send(200, { result: await finishUpload(fake, portal, url, req), time: timeBlock(fake, started) });
     const scripted = portal.faults.script.shift();
     if (scripted === "drop") return void req.socket.destroy();
     if (scripted === "html") return void res.writeHead(502, { "content-type": "text/html" }).end("<html><body>502 Bad Gateway</body></html>");
@@ -159,13 +159,14 @@ function logUser(portal: PortalState, userId: number) {
 }
 
 /** Step 2 of a Drive upload: the multipart POST to the uploadUrl from step 1 (docs/bitrix24.md#uploads). */
-async function finishUpload(fake: FakeBitrix, portal: PortalState, url: URL, body: string) {
+async function finishUpload(fake: FakeBitrix, portal: PortalState, url: URL, req: IncomingMessage) {
   const token = url.searchParams.get("token") ?? "";
   const folder = portal.disk.uploads.get(token);
   const info = fake.tokens.get(url.searchParams.get("auth") ?? "");
   if (folder === undefined || !info) throw E.invalidToken();
   portal.disk.uploads.delete(token);
-  const part = /filename="([^"]+)"\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(body);
-  if (!part) throw E.arg("No file in the multipart body", "file");
-  return storeDiskFile({ fake, portal, userId: info.userId }, folder, part[1]!, Buffer.byteLength(part[2]!));
+  const raw = (req as IncomingMessage & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
+  const file = multipartFile(raw, String(req.headers["content-type"] ?? ""));
+  if (!file) throw E.arg("No file in the multipart body", "file");
+  return finishDiskUpload({ fake, portal, userId: info.userId }, token, folder, file);
 }
