@@ -8,6 +8,7 @@ import { enqueueStageHistory } from "@/lib/history/stage-history";
 import { entityTypeIdOf, isItemType, type EntityKey } from "@/lib/history/entity-types";
 import { itemListParams, itemPages, listPortalItemTypes } from "@/lib/history/items";
 import { recordSelect, type CrmRecord } from "@/lib/history/records";
+import { recordReader } from "@/lib/history/capture";
 import { applySnapshots, insertFirstSnapshots } from "@/lib/history/snapshots";
 
 // Backfill: a baseline snapshot of every record, so the first edit already has something to diff against. The fast
@@ -85,13 +86,14 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
   // The same select as live capture (lib/history/records.ts), so the first edit diffs against a like-shaped baseline.
   const commands = item ? itemListCommands(entityType as EntityKey, run.lastId, LISTS_PER_BATCH)
     : listCommands(entityType, run.lastId, LISTS_PER_BATCH, recordSelect(meta));
+  const readAt = new Date();
   const answer = await c.batch(commands, { lane: "background", idempotent: true });
   const res = item ? itemPages(answer) : answer; // items in the record shape (ID, DATE_MODIFY, MODIFY_BY_ID)
   const { records, last, done } = collect(res, entityType, run.lastId);
   await attachFirstProductRows(portalId, entityType, records, c); // a deal's or lead's first snapshot holds its rows
   const first = await insertFirstSnapshots(portalId, entityType, records); // a first install: nearly all of them
   try {
-    await applySnapshots(portalId, entityType, records.filter((r) => !first.has(Number(r.ID))), meta, { source: "backfill", alsoInTransaction: async (tx) => {
+    await applySnapshots(portalId, entityType, records.filter((r) => !first.has(Number(r.ID))), meta, { source: "backfill", readAt, reread: recordReader(portalId, entityType, c, meta), alsoInTransaction: async (tx) => {
       const moved = await tx.backfillRun.updateMany({ where: { portalId, entityType, lastId: run.lastId, status: { not: "done" } },
         data: { lastId: last, processed: { increment: records.length }, heartbeatAt: new Date(), status: done ? "done" : "running", finishedAt: done ? new Date() : null, lastError: null } });
       if (moved.count !== 1) throw new Superseded(); // another job moved this cursor meanwhile: its write stands

@@ -6,7 +6,7 @@ import type { EntityKey } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
 import type { ReadTrigger } from "@/lib/history/merged";
 import { attachProductRows } from "@/lib/history/product-rows";
-import { fetchRecords } from "@/lib/history/records";
+import { fetchRecords, type CrmRecord } from "@/lib/history/records";
 import { applySnapshots, RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
 
@@ -34,12 +34,26 @@ export async function captureRecords(portalId: string, entityType: CrmEntityType
   opts: { created?: Set<number>; triggers?: Map<number, ReadTrigger>; client?: BitrixClient } = {}): Promise<number> {
   const client = opts.client ?? (await bitrixFor(portalId));
   const meta = await getFieldMeta(portalId, entityType, client);
-  const records = await fetchRecords(client, entityType, ids, meta);
-  await attachProductRows(client, entityType, [...records.values()]); // a type with product rows: they are diffed too
-  // Names first: a change must never be visible before its author's name is (the tab would show "#<id>").
-  await resolveUserNames(portalId, [...records.values()].map((r) => Number(r.MODIFY_BY_ID)), client);
-  return applySnapshots(portalId, entityType, [...records.values()], meta, { source: "event", created: opts.created,
-    triggers: opts.triggers });
+  const reread = recordReader(portalId, entityType, client, meta);
+  const readAt = new Date();
+  return applySnapshots(portalId, entityType, await reread(ids), meta, { source: "event", created: opts.created,
+    triggers: opts.triggers, readAt, reread });
+}
+
+/**
+ * Live capture's read of records: the records (a deleted one is missing), their product rows where the type has them
+ * (diffed too), and their authors' names first — a change must never be visible before its author's name is (the
+ * tab would show "#<id>"). Also the read that settles a record another pass read under the same DATE_MODIFY
+ * (snapshots.ts `reread`).
+ */
+export function recordReader(portalId: string, entityType: string, client: BitrixClient,
+  meta: Awaited<ReturnType<typeof getFieldMeta>>): (ids: number[]) => Promise<CrmRecord[]> {
+  return async (ids) => {
+    const records = [...(await fetchRecords(client, entityType, ids, meta)).values()];
+    await attachProductRows(client, entityType, records);
+    await resolveUserNames(portalId, records.map((r) => Number(r.MODIFY_BY_ID)), client);
+    return records;
+  };
 }
 
 /** The ids among `ids` that the portal still has (read with the app's token, which sees every record). */

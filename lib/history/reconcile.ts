@@ -2,6 +2,7 @@ import "server-only";
 import { bitrixFor, type BatchResult, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { collect, ENTITIES, LISTS_PER_BATCH } from "@/lib/history/backfill";
+import { recordReader } from "@/lib/history/capture";
 import { isItemType, type ItemEntityType } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
 import { itemListParams, itemPages, listPortalItemTypes } from "@/lib/history/items";
@@ -71,13 +72,14 @@ function itemsCreatedSince(res: BatchResult, since: string): Set<number> {
 }
 
 /** One page of listed records against their snapshots; a record without one, created since `since`, is "created". */
-async function recordPage(portalId: string, entityType: string, records: CrmRecord[], since: string,
+async function recordPage(portalId: string, entityType: string, records: CrmRecord[], since: string, readAt: Date,
   meta: Awaited<ReturnType<typeof getFieldMeta>>, client: BitrixClient, createdItems?: Set<number>): Promise<number> {
   if (!records.length) return 0;
   // Names first, as live capture does: a change is never visible before its author's name.
   await resolveUserNames(portalId, records.map((r) => Number(r.MODIFY_BY_ID)), client);
   const created = createdItems ?? new Set(records.filter((r) => at(r.DATE_CREATE) >= at(since)).map((r) => Number(r.ID)));
-  return applySnapshots(portalId, entityType, records, meta, { source: "reconciled", created });
+  return applySnapshots(portalId, entityType, records, meta, { source: "reconciled", created, readAt,
+    reread: recordReader(portalId, entityType, client, meta) });
 }
 
 export interface SweepReport { listed: number; recovered: number; since: string; next: string }
@@ -101,13 +103,14 @@ export async function reconcileEntity(portalId: string, entityType: string, clie
   const select = recordSelect(meta);
   const item = isItemType(entityType);
   const [method, params] = listParams(entityType, since, "0", select);
+  let readAt = new Date();
   const first = await client.call<unknown>(method, params, { lane: "background", idempotent: true });
   const asBatch = { result: { l0: first.result }, errors: {}, total: {}, next: {} } as unknown as BatchResult;
   const firstPage = item ? itemPages(asBatch) : null;
   let records = (firstPage ? firstPage.result.l0 : first.result) as CrmRecord[];
   if (!Array.isArray(records)) records = [];
   let listed = records.length;
-  let recovered = await recordPage(portalId, entityType, records, since, meta, client,
+  let recovered = await recordPage(portalId, entityType, records, since, readAt, meta, client,
     item ? itemsCreatedSince(asBatch, since) : undefined);
   const stamps = (rs: CrmRecord[]) => rs.map((r) => at(r.DATE_MODIFY)).filter((t) => !Number.isNaN(t));
   let newest = Math.max(-Infinity, ...stamps(records));
@@ -115,10 +118,11 @@ export async function reconcileEntity(portalId: string, entityType: string, clie
   let done = records.length < PAGE;
   while (!done) {
     const commands = listCommands(entityType, since, last, select);
+    readAt = new Date();
     const raw = await client.batch(commands, { lane: "background", idempotent: true });
     ({ records, last, done } = collect(item ? itemPages(raw) : raw, entityType, last));
     listed += records.length;
-    recovered += await recordPage(portalId, entityType, records, since, meta, client,
+    recovered += await recordPage(portalId, entityType, records, since, readAt, meta, client,
       item ? itemsCreatedSince(raw, since) : undefined);
     newest = Math.max(newest, ...stamps(records));
   }

@@ -11,6 +11,13 @@ import type { CrmRecord } from "@/lib/history/records";
 // (source "reconciled", reconcile.ts); a read that may stand for several edits says so (merged.ts). In one
 // transaction the snapshot rows are locked in id order (no deadlock between workers), each record is diffed
 // against its snapshot, an older fetched state never overwrites a newer snapshot, and changes and snapshots are written together.
+//
+// "Older" needs more than DATE_MODIFY, which has whole seconds: two saves in one second carry the same stamp, and
+// reads run side by side (a capture beside a backfill page or a sweep, an offline drain beside an online event). A
+// read that began before the snapshot's state had been read (`settledAt`) may hold an older state under the same
+// stamp: applied, it would record the newer values changed back, and the next read would record them again. Such
+// a read is not applied; its records are read once more (`reread`), and that read, begun after the snapshot was
+// settled, is at least as new. Instants come from the app's clock on both sides (hosts kept in sync by NTP).
 
 /** The pseudo-field of whole-record changes: created / deleted. */
 export const RECORD_FIELD = "__record__";
@@ -25,8 +32,8 @@ const modifiedAtOf = (r: CrmRecord) => (r.DATE_MODIFY ? new Date(String(r.DATE_M
  * spends ≈ 5× longer binding a row of parameters per record (1.4 s vs 0.25 s per page on PostgreSQL).
  */
 const INSERT_SNAPSHOTS = `
-  INSERT INTO "CrmSnapshot" ("portalId", "entityType", "entityId", fields, "modifiedAt", "updatedAt")
-  SELECT $1, $2, (x->>'id')::int, x->'fields', (x->>'at')::timestamp, now() AT TIME ZONE 'UTC'
+  INSERT INTO "CrmSnapshot" ("portalId", "entityType", "entityId", fields, "modifiedAt", "settledAt", "updatedAt")
+  SELECT $1, $2, (x->>'id')::int, x->'fields', (x->>'at')::timestamp, $4::timestamp, now() AT TIME ZONE 'UTC'
   FROM jsonb_array_elements($3::jsonb) AS x
   ON CONFLICT DO NOTHING
   RETURNING "entityId"`;
@@ -38,8 +45,11 @@ function snapshotRows(records: CrmRecord[]): string {
   }));
 }
 
-async function insertSnapshots(tx: Prisma.TransactionClient, portalId: string, entityType: string, records: CrmRecord[]) {
-  await tx.$executeRawUnsafe(INSERT_SNAPSHOTS, portalId, entityType, snapshotRows(records));
+/** An instant as the timestamp columns hold it (UTC, without zone). */
+const utc = (d: Date) => d.toISOString().slice(0, -1);
+
+async function insertSnapshots(tx: Prisma.TransactionClient, portalId: string, entityType: string, records: CrmRecord[], settledAt: Date) {
+  await tx.$executeRawUnsafe(INSERT_SNAPSHOTS, portalId, entityType, snapshotRows(records), utc(settledAt));
 }
 
 /**
@@ -51,7 +61,7 @@ async function insertSnapshots(tx: Prisma.TransactionClient, portalId: string, e
  */
 export async function insertFirstSnapshots(portalId: string, entityType: string, records: CrmRecord[]): Promise<Set<number>> {
   if (!records.length) return new Set();
-  const res = await getPool().query<{ entityId: number }>(INSERT_SNAPSHOTS, [portalId, entityType, snapshotRows(records)]);
+  const res = await getPool().query<{ entityId: number }>(INSERT_SNAPSHOTS, [portalId, entityType, snapshotRows(records), utc(new Date())]);
   return new Set(res.rows.map((r) => r.entityId));
 }
 
@@ -64,24 +74,56 @@ export interface ApplyOptions {
   created?: Set<number>;
   /** extra writes that must commit with the snapshots (the backfill's cursor); throwing aborts everything */
   alsoInTransaction?: (tx: Prisma.TransactionClient) => Promise<void>;
+  /** when the read that gave `records` began (taken before the REST call) */
+  readAt: Date;
+  /**
+   * Reads these records again (as live capture reads them): for records whose read may be older than their snapshot
+   * under the same DATE_MODIFY. Without it such records are left for the next read.
+   */
+  reread?: (ids: number[]) => Promise<CrmRecord[]>;
 }
 
+/** Rounds of reread before a record is left to the next read (each round begins after the previous one settled). */
+const REREADS = 2;
+
 export async function applySnapshots(portalId: string, entityType: string, records: CrmRecord[], meta: Record<string, FieldMetaLite>, opts: ApplyOptions): Promise<number> {
+  let { stored, unsettled } = await applyOnce(portalId, entityType, records, meta, opts);
+  // Only the first pass carries the caller's extra writes (the backfill's cursor): a reread is about records alone.
+  const again = { ...opts, alsoInTransaction: undefined };
+  for (let round = 0; unsettled.length && opts.reread && round < REREADS; round++) {
+    const readAt = new Date();
+    const fresh = await opts.reread(unsettled); // a record gone meanwhile is missing here: its delete event says so
+    const next = await applyOnce(portalId, entityType, fresh, meta, { ...again, readAt });
+    stored += next.stored;
+    unsettled = next.unsettled;
+  }
+  return stored;
+}
+
+async function applyOnce(portalId: string, entityType: string, records: CrmRecord[], meta: Record<string, FieldMetaLite>,
+  opts: ApplyOptions): Promise<{ stored: number; unsettled: number[] }> {
   const ids = records.map((r) => Number(r.ID));
   return getDb().$transaction(async (tx) => {
-    const rows = ids.length ? await tx.$queryRaw<{ entityId: number; fields: CrmRecord; modifiedAt: Date | null }[]>`
-      SELECT "entityId", fields, "modifiedAt" FROM "CrmSnapshot"
+    const rows = ids.length ? await tx.$queryRaw<{ entityId: number; fields: CrmRecord; modifiedAt: Date | null; settledAt: Date | null }[]>`
+      SELECT "entityId", fields, "modifiedAt", "settledAt" FROM "CrmSnapshot"
       WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ANY(${ids}::int[]) ORDER BY "entityId" FOR UPDATE` : [];
+    const settledAt = new Date(); // after the rows are locked, so after every read of theirs and ours had ended
     const prev = new Map(rows.map((r) => [r.entityId, r]));
     const changes: Prisma.FieldChangeCreateManyInput[] = [];
     const fresh: CrmRecord[] = [];
     const updated: CrmRecord[] = [];
+    const unsettled: number[] = [];
     for (const record of records) {
       const entityId = Number(record.ID);
       const before = prev.get(entityId);
       const modifiedAt = modifiedAtOf(record) ?? new Date();
       if (before?.modifiedAt && before.modifiedAt > modifiedAt) continue; // a newer state is already the baseline
       const diff = before ? diffRecords(meta, before.fields, record) : opts.created?.has(entityId) ? [{ field: RECORD_FIELD, oldValue: null, newValue: "created" }] : [];
+      if (diff.length && before?.settledAt && opts.readAt < before.settledAt
+        && before.modifiedAt?.getTime() === modifiedAt.getTime()) { // same second, read before the snapshot's state
+        unsettled.push(entityId);
+        continue;
+      }
       const changedById = Number(record.MODIFY_BY_ID) || null;
       const merged = mergedFrom(opts.source, before?.modifiedAt ?? null, modifiedAt, opts.triggers?.get(entityId));
       for (const c of diff) {
@@ -100,11 +142,12 @@ export async function applySnapshots(portalId: string, entityType: string, recor
     await queueWatchDeliveries(tx, portalId, changes.map((c) => ({ entityType, entityId: c.entityId, field: c.field,
       oldValue: jsonValue(c.oldValue), newValue: jsonValue(c.newValue), changedById: c.changedById ?? null,
       changedAt: c.changedAt as Date, source: c.source ?? opts.source })), new Map(records.map((r) => [Number(r.ID), r])));
-    if (fresh.length) await insertSnapshots(tx, portalId, entityType, fresh);
+    if (fresh.length) await insertSnapshots(tx, portalId, entityType, fresh, settledAt);
     for (const record of updated) {
-      await tx.crmSnapshot.update({ where: { portalId_entityType_entityId: { portalId, entityType, entityId: Number(record.ID) } }, data: { fields: record as Prisma.InputJsonValue, modifiedAt: modifiedAtOf(record) } });
+      await tx.crmSnapshot.update({ where: { portalId_entityType_entityId: { portalId, entityType, entityId: Number(record.ID) } },
+        data: { fields: record as Prisma.InputJsonValue, modifiedAt: modifiedAtOf(record), settledAt } });
     }
     await opts.alsoInTransaction?.(tx);
-    return changes.length;
+    return { stored: changes.length, unsettled };
   }, { timeout: 30_000 });
 }

@@ -126,7 +126,7 @@ describe("time zones", () => {
       const { getFieldMeta } = await import("@/lib/history/fields");
       const { bitrixFor } = await import("@/lib/bitrix");
       const meta = await getFieldMeta(ids[0]!, "deal", await bitrixFor(ids[0]!));
-      await applySnapshots(ids[0]!, "deal", [before], meta, { source: "event" });
+      await applySnapshots(ids[0]!, "deal", [before], meta, { source: "event", readAt: new Date() });
       const snapshot = await getDb().crmSnapshot.findUniqueOrThrow({ where: { portalId_entityType_entityId: { portalId: ids[0]!, entityType: "deal", entityId: 6 } } });
       expect((snapshot.fields as Record<string, unknown>).TITLE).toBe("newer");
     } finally {

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "CrmSnapshot" ADD COLUMN     "settledAt" TIMESTAMP(3);
+
