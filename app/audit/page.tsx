@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { adminPageGate } from "@/components/admin/admin-gate";
 import styles from "@/components/admin/admin.module.css";
 import audit from "@/components/audit/audit.module.css";
+import { ExportButtons } from "@/components/audit/export-buttons";
 import { OpenRecord } from "@/components/audit/open-record";
 import { FrameSetup } from "@/components/frame/frame-setup";
 import { Card, Table } from "@/components/ui/ui";
@@ -104,6 +105,10 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       <Card title={t.filters}>
         <Filters t={t} token={token} q={query} people={view.people} types={view.types} />
         <p className={styles.muted}>{t.auditUtc}</p>
+        {!problem && <ExportButtons filters={filters} text={{ csv: t.auditExportCsv, xlsx: t.auditExportXlsx,
+          title: t.auditExportTitle, queued: t.auditExportQueued, running: t.auditExportRunning,
+          uploading: t.auditExportUploading, done: t.auditExportDone, failed: t.auditExportFailed,
+          part: t.auditExportPart }} />}
       </Card>
       <Card title={t.auditResults} id="results">
         {rows.length === 0 ? <p className={styles.muted}>{t.auditNone}</p> : <div className={audit.results}>

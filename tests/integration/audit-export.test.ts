@@ -1,10 +1,13 @@
 import { strFromU8, unzipSync } from "fflate";
+import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import AuditPage from "@/app/audit/page";
 import { GET as progressRoute } from "@/app/api/admin/exports/[id]/route";
 import { POST as createRoute } from "@/app/api/admin/exports/route";
 import { getDb } from "@/lib/db";
 import { AUDIT_EXPORT_JOB, EXPORT_LIMITS, type ExportedFile } from "@/lib/history/audit-export";
 import { csvCell } from "@/lib/history/export";
+import { dict } from "@/lib/i18n";
 import { finishJob } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/jobs/registry";
 import { diskFileContent, USER_ROOT } from "../fake-portal/methods-files";
@@ -124,6 +127,20 @@ describe("POST /api/admin/exports and GET /api/admin/exports/[id]: who and what"
     expect((await progress(id, tokens.employee)).status).toBe(403);
     expect((await progress("not-an-id")).status).toBe(404);
     await runJob(id); // leaves no queued job behind for the other tests
+  });
+});
+
+describe("the Audit page", () => {
+  it("offers Export CSV / Export XLSX for the search on screen (English and Russian)", async () => {
+    const html = renderToStaticMarkup(await AuditPage({ searchParams: Promise.resolve({ st: tokens.admin!,
+      source: "revert" }) }));
+    expect(html).toContain(">Export CSV</button>");
+    expect(html).toContain(">Export XLSX</button>");
+    expect(dict("ru")).toMatchObject({ auditExportCsv: "Выгрузить CSV", auditExportXlsx: "Выгрузить XLSX" });
+    // a bad filter: no export of a search that is not shown
+    const bad = renderToStaticMarkup(await AuditPage({ searchParams: Promise.resolve({ st: tokens.admin!,
+      from: "nope" }) }));
+    expect(bad).not.toContain("Export CSV");
   });
 });
 
