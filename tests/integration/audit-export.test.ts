@@ -118,7 +118,7 @@ describe("POST /api/admin/exports and GET /api/admin/exports/[id]: who and what"
 
   it("shows an export to its own portal's admins only", async () => {
     const mine = await post({ format: "csv", filters: { source: "revert" } });
-    expect(mine.status).toBe(202);
+    expect(mine.status).toBe(201);
     expect(mine.body).toMatchObject({ status: "queued", format: "csv", rowsWritten: 0 });
     expect(JSON.stringify(mine.body)).not.toMatch(/userToken/);
     const id = String(mine.body.id);

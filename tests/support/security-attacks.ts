@@ -9,7 +9,7 @@ import type { SendOptions } from "./security-env";
 
 export type Objects = {
   portal: number; portalId: string; memberId: string; pendingId: string; changeId: string; recordId: number;
-  apiTokenId: string; watchRuleId: string;
+  apiTokenId: string; watchRuleId: string; exportId: string;
 };
 export type Guarded = {
   access: "admin" | "session"; via?: "bearer" | "st"; request: (o: Objects) => SendOptions; crossStatus: number;
@@ -43,6 +43,13 @@ export const ATTACKS: Record<string, Attack> = {
   },
   "/api/admin/progress": {
     access: "admin", request: (o) => ({ method: "GET", query: `?${ownQuery(o)}` }), crossStatus: 200, proof: "content",
+  },
+  // Queues an export of the session's portal's search to the session's admin's Drive: nothing of another portal to
+  // point at; the export row and its job are the write.
+  "/api/admin/exports": { access: "admin", request: () => ({ body: { format: "csv" } }), crossStatus: 201, proof: "write" },
+  // An export's progress (its file name is the portal's mark): another portal's export id is a 404.
+  "/api/admin/exports/[id]": {
+    access: "admin", request: (o) => ({ method: "GET", params: { id: o.exportId } }), crossStatus: 404, proof: "content",
   },
   "/api/admin/pending/[id]": {
     access: "admin", request: (o) => ({ params: { id: o.pendingId } }), crossStatus: 404, proof: "rest",

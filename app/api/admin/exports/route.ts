@@ -9,7 +9,7 @@ import { audit } from "@/lib/lifecycle/audit";
 
 // POST /api/admin/exports {format: "csv"|"xlsx", filters?: the Audit page's query, timeZone?} — queues a portal-wide
 // export of that search to the admin's own Bitrix24 Drive (lib/history/audit-export.ts) and answers its progress
-// (202); GET /api/admin/exports/<id> follows it. Admins only; a bad filter is a 400 naming it ("filters.from").
+// (201); GET /api/admin/exports/<id> follows it. Admins only; a bad filter is a 400 naming it ("filters.from").
 const Body = z.strictObject({
   format: z.enum(EXPORT_FORMATS),
   filters: AuditQuerySchema.omit({ cursor: true }).strict().default({}),
@@ -28,7 +28,7 @@ export async function POST(req: Request) {
     }
     const row = await createAuditExport(s, body.filters, body.format, body.timeZone);
     await audit(s.memberId, s.portalId, "audit.export.queued", { userId: s.userId, exportId: row.id, format: row.format });
-    return Response.json(exportView(row), { status: 202, headers: { "cache-control": "no-store" } });
+    return Response.json(exportView(row), { status: 201, headers: { "cache-control": "no-store" } });
   } catch (error) {
     return toErrorResponse(error);
   }
