@@ -6,6 +6,7 @@ import { CoverageCard } from "@/components/admin/coverage-card";
 import { LiveProgress } from "@/components/admin/live-progress";
 import { RestLogCard } from "@/components/admin/rest-log";
 import { SettingsForm } from "@/components/admin/settings-card";
+import { TrackingForm } from "@/components/admin/tracking-card";
 import { ApiTokens } from "@/components/admin/api-tokens-card";
 import { WatchRules } from "@/components/admin/watch-rules-card";
 import { listApiTokens } from "@/lib/api/tokens";
@@ -15,6 +16,7 @@ import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/u
 import { loadAdminOverview } from "@/lib/admin/overview";
 import { loadProgress } from "@/lib/admin/progress";
 import { loadSettings } from "@/lib/admin/settings";
+import { trackableTypes } from "@/lib/admin/tracking";
 import { adminStatus } from "@/lib/admin/status";
 import { getDb } from "@/lib/db";
 import { RETENTION_YEARS } from "@/lib/history/retention";
@@ -36,9 +38,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const gate = await adminPageGate((await searchParams).st);
   if ("page" in gate) return gate.page;
   const { session, token, t } = gate;
-  const [o, progress, settings, apiTokens, rules, dead] = await Promise.all([loadAdminOverview(session.portalId),
+  const [o, progress, settings, apiTokens, rules, dead, trackable] = await Promise.all([loadAdminOverview(session.portalId),
     loadProgress(session.portalId), loadSettings(session.portalId), listApiTokens(session.portalId),
-    listRules({ ...session, isAdmin: true }), getDb().eventInbox.count({ where: { portalId: session.portalId, status: "dead" } })]);
+    listRules({ ...session, isAdmin: true }), getDb().eventInbox.count({ where: { portalId: session.portalId, status: "dead" } }),
+    trackableTypes(session.portalId, t)]);
   const status = adminStatus(o, dead);
   const healthy = o.bindings.filter((b) => b.actual).length;
   const entities = entityLabels(t);
@@ -103,6 +106,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
           retentionYears: RETENTION_YEARS.map((y) => plural(session.lang, y, t.retentionYears)), reconcileEvery: t.reconcileEvery,
           save: t.save, saving: t.saving, saved: t.saved, retentionHint: t.retentionHint, revertPolicy: t.revertPolicy,
           revertEditors: t.revertEditors, revertAdmins: t.revertAdmins }} />
+      </Card>
+      <Card title={t.tracking} id="tracking">
+        <TrackingForm types={trackable} initial={settings} text={{ keep: t.trackKeep, fields: t.trackFields, of: t.trackOf,
+          save: t.save, saving: t.saving, saved: t.saved, hint: t.trackHint }} />
       </Card>
       <Card title={t.watchRules} id="watch-rules">
         <p className={styles.muted}>{t.watchHint}</p>

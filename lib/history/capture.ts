@@ -1,6 +1,7 @@
 import "server-only";
 import { Prisma } from "@prisma/client";
 import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
+import { loadTracking } from "@/lib/admin/tracking";
 import { getDb } from "@/lib/db";
 import type { EntityKey } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
@@ -67,6 +68,10 @@ export async function existingRecords(portalId: string, entityType: CrmEntityTyp
 export async function recordDeletion(input: CrmDeletion): Promise<void> {
   const { portalId, entityType, entityId } = input;
   const db = getDb();
+  if (!(await loadTracking(portalId))(entityType)) { // a type the admin left out: its snapshot goes, nothing is kept
+    await db.crmSnapshot.deleteMany({ where: { portalId, entityType, entityId } });
+    return;
+  }
   const snapshot = await db.crmSnapshot.findUnique({ where: { portalId_entityType_entityId: { portalId, entityType, entityId } }, select: { entityId: true } });
   if (!snapshot && (await db.fieldChange.count({ where: { portalId, entityType, entityId, field: RECORD_FIELD, newValue: { equals: "deleted" } } }))) return; // a replayed delete
   await db.$transaction([

@@ -4,6 +4,7 @@ import { getDb, getPool } from "@/lib/db";
 import { diffRecords, PRODUCTS_FIELD, type FieldMetaLite } from "@/lib/history/diff";
 import { mergedFrom, type ChangeSource, type ReadTrigger } from "@/lib/history/merged";
 import { queueWatchDeliveries } from "@/lib/watch/match";
+import { loadTracking } from "@/lib/admin/tracking";
 import type { CrmRecord } from "@/lib/history/records";
 
 // The one place where fetched records meet their snapshots — for live capture (source "event"), the backfill
@@ -108,6 +109,7 @@ async function applyOnce(portalId: string, entityType: string, records: CrmRecor
       SELECT "entityId", fields, "modifiedAt", "settledAt" FROM "CrmSnapshot"
       WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ANY(${ids}::int[]) ORDER BY "entityId" FOR UPDATE` : [];
     const settledAt = new Date(); // after the rows are locked, so after every read of theirs and ours had ended
+    const tracked = await loadTracking(portalId, tx); // what the admin left out is read, but no change of it is kept
     const prev = new Map(rows.map((r) => [r.entityId, r]));
     const changes: Prisma.FieldChangeCreateManyInput[] = [];
     const fresh: CrmRecord[] = [];
@@ -127,6 +129,7 @@ async function applyOnce(portalId: string, entityType: string, records: CrmRecor
       const changedById = Number(record.MODIFY_BY_ID) || null;
       const merged = mergedFrom(opts.source, before?.modifiedAt ?? null, modifiedAt, opts.triggers?.get(entityId));
       for (const c of diff) {
+        if (!tracked(entityType, c.field)) continue;
         changes.push({ portalId, entityType, entityId, field: c.field, oldValue: json(c.oldValue),
           newValue: json(c.newValue), changedById, changedAt: modifiedAt, source: opts.source, mergedFrom: merged });
       }

@@ -1,6 +1,7 @@
 import "server-only";
 import { Prisma } from "@prisma/client";
 import { BitrixError, bitrixFor, type BitrixClient } from "@/lib/bitrix";
+import { loadTracking } from "@/lib/admin/tracking";
 import { getDb } from "@/lib/db";
 import { entityTypeIdOf } from "@/lib/history/entity-types";
 import { portalLacks } from "@/lib/lifecycle/probe";
@@ -153,7 +154,9 @@ export async function runStageHistory(portalId: string, payload: StageHistoryPay
       throw new BitrixError("MALFORMED_RESPONSE", 200, "no items in the answer", "crm.stagehistory.list", "malformed");
     }
     const rows = items.map((r) => toRow(r, type.listField));
-    const changes = await changesOf(portalId, payload.entityType, rows, until, client);
+    const tracked = await loadTracking(portalId); // moves of a type or stage field the admin left out are not kept
+    const changes = (await changesOf(portalId, payload.entityType, rows, until, client))
+      .filter((c) => tracked(payload.entityType, c.field));
     if (changes.length) await getDb().fieldChange.createMany({ data: changes });
     recorded += changes.length;
     if (rows.length < PAGE) return { recorded, complete: true };

@@ -60,13 +60,15 @@ describe("retention", () => {
   });
 });
 
+const TRACK_ALL = { untrackedTypes: [], untrackedFields: {} }; // tracking.test.ts
+
 describe("POST /api/admin/settings", () => {
   it("lets an admin choose retention and the sweep period, and answers what is stored", async () => {
     const { token } = await frameSession(env.control, 1, null, 1);
     expect(await post(token, { retentionYears: 5, reconcileEveryMin: 30 }))
-      .toEqual({ status: 200, body: { retentionYears: 5, reconcileEveryMin: 30, revertPolicy: "editors" } });
+      .toEqual({ status: 200, body: { retentionYears: 5, reconcileEveryMin: 30, revertPolicy: "editors", ...TRACK_ALL } });
     expect(await post(token, { retentionYears: null }))
-      .toEqual({ status: 200, body: { retentionYears: null, reconcileEveryMin: 30, revertPolicy: "editors" } });
+      .toEqual({ status: 200, body: { retentionYears: null, reconcileEveryMin: 30, revertPolicy: "editors", ...TRACK_ALL } });
   });
 
   it("refuses bad input with the field named, and changes nothing", async () => {
