@@ -50,20 +50,41 @@ interface PartFile { file: string; rows: number; bytes: number; fits(cells: stri
 
 function csvPart(file: string, head: string[], limitBytes: number): PartFile {
   const fd = openSync(file, "w");
-  const out = (s: string) => {
-    const b = enc.encode(s);
-    writeSync(fd, b);
-    part.bytes += b.length;
+  let buffered: string[] = [];
+  let bufferedBytes = 0;
+  const flush = () => {
+    if (buffered.length) writeSync(fd, enc.encode(buffered.join("")));
+    buffered = [];
+    bufferedBytes = 0;
+  };
+  const out = (s: string, bytes: number) => {
+    buffered.push(s);
+    bufferedBytes += bytes;
+    part.bytes += bytes;
+    if (bufferedBytes > 1024 * 1024) flush();
   };
   // RFC 4180 as the record CSV: UTF-8 with a BOM, every cell quoted and formula-safe (csvCell), CRLF line ends
   const line = (cells: string[]) => `${cells.map(csvCell).join(",")}\r\n`;
+  let measured: { cells: string[]; text: string; bytes: number } | null = null;
+  const measure = (cells: string[]) => {
+    if (measured?.cells !== cells) {
+      const text = line(cells);
+      measured = { cells, text, bytes: Buffer.byteLength(text) };
+    }
+    return measured;
+  };
   const part: PartFile = {
     file, rows: 0, bytes: 0,
-    fits: (cells) => part.rows === 0 || part.bytes + enc.encode(line(cells)).length <= limitBytes,
-    row: (cells) => { out(line(cells)); part.rows++; },
-    end: () => closeSync(fd),
+    fits: (cells) => part.rows === 0 || part.bytes + measure(cells).bytes <= limitBytes,
+    row: (cells) => {
+      const m = measure(cells);
+      out(m.text, m.bytes);
+      part.rows++;
+    },
+    end: () => { flush(); closeSync(fd); },
   };
-  out(`\uFEFF${line(head)}`);
+  const first = `\uFEFF${line(head)}`;
+  out(first, Buffer.byteLength(first));
   return part;
 }
 

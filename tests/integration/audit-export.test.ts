@@ -187,6 +187,25 @@ describe("the file in the admin's Drive", () => {
     expect(sheet).not.toContain("portal-B-secret");
   });
 
+  it("CSV: split into parts, each with its header, none larger than one upload may carry", async () => {
+    EXPORT_LIMITS.partBytes = 2000;
+    const created = await post({ format: "csv", filters: { source: "revert" } });
+    await runJob(String(created.body.id));
+    const done = (await progress(String(created.body.id))).body;
+    const n = done.files.length;
+    expect(n).toBeGreaterThan(2);
+    expect(done.fileName).toMatch(new RegExp(`-part-1-of-${n}\\.csv$`));
+    const rows = done.files.map((f) => {
+      const bytes = fileBytes(f);
+      expect(bytes.length).toBeLessThanOrEqual(2000);
+      const lines = csvLines(bytes);
+      expect(lines[0]).toMatch(/^"When","Field"/);
+      expect(lines.length - 1).toBe(f.rows);
+      return lines.slice(1);
+    }).flat();
+    expect(rows.map((l) => Number(/"new-(\d+)"/.exec(l)?.[1]))).toEqual(Array.from({ length: 25 }, (_, k) => 24 - k));
+  });
+
   it("a failed upload says why, and keeps no token", async () => {
     const created = await post({ format: "csv", filters: { source: "revert" } });
     // the stored token no longer opens the portal: the upload is refused, the export says so
