@@ -4,7 +4,7 @@ import { getDb, getPool } from "@/lib/db";
 import { diffRecords, PRODUCTS_FIELD, type FieldMetaLite } from "@/lib/history/diff";
 import { mergedFrom, type ChangeSource, type ReadTrigger } from "@/lib/history/merged";
 import { queueWatchDeliveries } from "@/lib/watch/match";
-import { loadTracking } from "@/lib/admin/tracking";
+import { parseTracking, trackingFilter } from "@/lib/admin/tracking";
 import type { CrmRecord } from "@/lib/history/records";
 
 // The one place where fetched records meet their snapshots — for live capture (source "event"), the backfill
@@ -109,7 +109,10 @@ async function applyOnce(portalId: string, entityType: string, records: CrmRecor
       SELECT "entityId", fields, "modifiedAt", "settledAt" FROM "CrmSnapshot"
       WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ANY(${ids}::int[]) ORDER BY "entityId" FOR UPDATE` : [];
     const settledAt = new Date(); // after the rows are locked, so after every read of theirs and ours had ended
-    const tracked = await loadTracking(portalId, tx); // what the admin left out is read, but no change of it is kept
+    // What the admin left out is read, but no change of it is kept (lib/admin/tracking.ts); the watch rules' version.
+    const portal = await tx.portal.findUnique({ where: { id: portalId },
+      select: { untrackedTypes: true, untrackedFields: true, watchRulesVersion: true } });
+    const tracked = trackingFilter(portal ? parseTracking(portal) : { untrackedTypes: [], untrackedFields: {} });
     const prev = new Map(rows.map((r) => [r.entityId, r]));
     const changes: Prisma.FieldChangeCreateManyInput[] = [];
     const fresh: CrmRecord[] = [];
@@ -144,7 +147,8 @@ async function applyOnce(portalId: string, entityType: string, records: CrmRecor
     // watch rules (lib/watch/match.ts): what these changes owe is queued in this transaction, or not at all
     await queueWatchDeliveries(tx, portalId, changes.map((c) => ({ entityType, entityId: c.entityId, field: c.field,
       oldValue: jsonValue(c.oldValue), newValue: jsonValue(c.newValue), changedById: c.changedById ?? null,
-      changedAt: c.changedAt as Date, source: c.source ?? opts.source })), new Map(records.map((r) => [Number(r.ID), r])));
+      changedAt: c.changedAt as Date, source: c.source ?? opts.source })), new Map(records.map((r) => [Number(r.ID), r])),
+      portal?.watchRulesVersion ?? 0);
     if (fresh.length) await insertSnapshots(tx, portalId, entityType, fresh, settledAt);
     for (const record of updated) {
       await tx.crmSnapshot.update({ where: { portalId_entityType_entityId: { portalId, entityType, entityId: Number(record.ID) } },

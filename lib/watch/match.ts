@@ -4,20 +4,18 @@ import type { Prisma, WatchRule } from "@prisma/client";
 // Watch rules on the capture path (docs/watch-rules.md): matched in memory against the changes one capture batch
 // stores, inside that batch's transaction, and handed to delivery as one `watch.deliver` job written in the same
 // transaction (an outbox: a change committed is a notification owed, a rolled-back batch owes none). A portal's rules
-// are read at most every RULES_TTL_MS per process (and at once after a change made here), so a portal without rules
-// costs one map lookup, and 1 000 rules cost a loop over them per change — no query, no REST call on this path.
-const RULES_TTL_MS = 30_000;
-const cache = new Map<string, { at: number; rules: WatchRule[] }>();
+// are kept per process and read again only when the portal's `watchRulesVersion` moved — the capture transaction
+// reads the portal's row anyway (snapshots.ts), and rules.ts bumps it with every rule added or deleted — so a new rule
+// applies to the very next change in every worker process, a portal without rules costs one map lookup, and 1 000
+// rules cost a loop over them per change: no extra query, no REST call on this path. (A per-process time-to-live
+// before it let a worker miss a rule for 30 s after it was added: the e2e watch-rules spec found it.)
+const cache = new Map<string, { version: number; rules: WatchRule[] }>();
 
-export function forgetRules(portalId: string) {
-  cache.delete(portalId);
-}
-
-async function rulesOf(tx: Prisma.TransactionClient, portalId: string): Promise<WatchRule[]> {
+async function rulesOf(tx: Prisma.TransactionClient, portalId: string, version: number): Promise<WatchRule[]> {
   const hit = cache.get(portalId);
-  if (hit && Date.now() - hit.at < RULES_TTL_MS) return hit.rules;
+  if (hit && hit.version === version) return hit.rules;
   const rules = await tx.watchRule.findMany({ where: { portalId, active: true } });
-  cache.set(portalId, { at: Date.now(), rules });
+  cache.set(portalId, { version, rules });
   return rules;
 }
 
@@ -80,9 +78,9 @@ export function matchRules(rules: WatchRule[], changes: StoredChange[],
 
 /** Inside the capture transaction: the deliveries this batch owes, queued as one job (or nothing at all). */
 export async function queueWatchDeliveries(tx: Prisma.TransactionClient, portalId: string, changes: StoredChange[],
-  records: Map<number, Record<string, unknown>>): Promise<number> {
+  records: Map<number, Record<string, unknown>>, rulesVersion: number): Promise<number> {
   if (!changes.length) return 0;
-  const rules = await rulesOf(tx, portalId);
+  const rules = await rulesOf(tx, portalId, rulesVersion);
   if (!rules.length) return 0;
   const deliveries = matchRules(rules, changes, records);
   if (!deliveries.length) return 0;

@@ -5,7 +5,6 @@ import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { ENTITY_KEY_PATTERN } from "@/lib/history/entity-types";
 import { AppError } from "@/lib/http-errors";
-import { forgetRules } from "@/lib/watch/match";
 
 // Watch rules (issue #17 item 4, docs/watch-rules.md). Any user may watch for themselves ("tell me when Stage or
 // Amount changes on deals I am responsible for"); an admin may add portal rules that tell each record's responsible
@@ -47,10 +46,10 @@ export async function createRule(author: Author, input: RuleInput) {
     await (await bitrixFor(author.portalId)).call("crm.automation.trigger.add",
       { CODE: triggerCode, NAME: `Change History: ${input.name}`.slice(0, 255) }, { lane: "interactive" });
   }
-  const rule = await db.watchRule.create({ data: { id, portalId: author.portalId, createdById: author.userId,
+  const [rule] = await db.$transaction([db.watchRule.create({ data: { id, portalId: author.portalId, createdById: author.userId,
     scope: input.scope, name: input.name, entityType: input.entityType, fields: input.fields, condition: input.condition,
-    onlyMine: input.onlyMine, notifyResponsible: input.notifyResponsible, triggerCode, lang: author.lang === "ru" ? "ru" : "en" } });
-  forgetRules(author.portalId);
+    onlyMine: input.onlyMine, notifyResponsible: input.notifyResponsible, triggerCode, lang: author.lang === "ru" ? "ru" : "en" } }),
+  rulesChanged(author.portalId)]);
   return rule;
 }
 
@@ -70,6 +69,9 @@ export async function deleteRule(author: Author, id: string) {
     await (await bitrixFor(author.portalId)).call("crm.automation.trigger.delete", { CODE: rule.triggerCode },
       { lane: "interactive" });
   }
-  await db.watchRule.delete({ where: { id } });
-  forgetRules(author.portalId);
+  await db.$transaction([db.watchRule.delete({ where: { id } }), rulesChanged(author.portalId)]);
 }
+
+/** Every process's capture path reads the rules again at its next change (lib/watch/match.ts). */
+const rulesChanged = (portalId: string) =>
+  getDb().portal.update({ where: { id: portalId }, data: { watchRulesVersion: { increment: 1 } }, select: { id: true } });

@@ -129,3 +129,19 @@ describe("a portal rule", () => {
     expect(notifyState(env.state()).triggers.has(code)).toBe(false);
   });
 });
+
+describe("a rule added in another process", () => {
+  it("applies to the very next change here: the capture path sees the portal's rules version move", async () => {
+    await edit(5, { TITLE: "primes this process's rules" }, BORIS);
+    await getDb().job.deleteMany({ where: { kind: "watch.deliver" } });
+    // What createRule does in the web process: the rule and the portal's version, in one transaction.
+    await getDb().$transaction([getDb().watchRule.create({ data: { id: "00000000-0000-4000-8000-000000000017", portalId,
+      createdById: ADMIN, scope: "portal", name: "Titles", entityType: "deal", fields: ["TITLE"], condition: "changed",
+      onlyMine: false, notifyResponsible: true, triggerCode: null, lang: "en" } }),
+    getDb().portal.update({ where: { id: portalId }, data: { watchRulesVersion: { increment: 1 } } })]);
+    const before = notes().length;
+    await edit(5, { TITLE: "seen at once" }, BORIS);
+    expect(await deliver()).toBe(1);
+    expect(notes().slice(before)).toEqual([expect.objectContaining({ to: CLARA, message: expect.stringContaining("seen at once") })]);
+  });
+});

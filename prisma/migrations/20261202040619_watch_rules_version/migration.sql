@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Portal" ADD COLUMN     "watchRulesVersion" INTEGER NOT NULL DEFAULT 0;
+
