@@ -4,6 +4,7 @@ import { parseStr } from "../php";
 import { ENTITIES, type Entity, type FakeBitrix, type PortalState } from "../types";
 import { dealMoveSection, itemCard, itemList, itemNav, itemPost, productRowsSection } from "./items";
 import { PARENT_JS } from "./parent-js";
+import { notificationsPage, unreadCount } from "./notifications";
 
 // The portal in a browser: home, CRM lists and cards with the app's tabs and widgets, the app's main page and
 // installer — every app frame opened with the real form POST into a named iframe (docs/fake-portal.md).
@@ -29,7 +30,7 @@ label{display:block;margin:6px 0 2px;color:#828b95}input{padding:6px;border:1px 
 button,.btn{background:#bbed21;border:0;padding:8px 14px;border-radius:2px;cursor:pointer;color:#535c69;text-decoration:none;display:inline-block}
 table{border-collapse:collapse;background:#fff}td,th{padding:6px 10px;border-bottom:1px solid #eef2f4;text-align:left}</style></head><body>
 <header><strong>Bitrix24</strong> <span>(fake portal ${esc(ctx.portal.domain)})</span><nav><a href="/">Home</a>${nav}<a href="/marketplace/app/">Change History</a></nav>
-<span style="margin-left:auto">User: ${esc(u?.NAME)} ${esc(u?.LAST_NAME)}${u?.ADMIN ? " (admin)" : ""} · <a href="?user=1">admin</a> · <a href="?user=2">non-admin</a></span></header>
+<span style="margin-left:auto"><a href="/notifications/">Notifications (${unreadCount(ctx.portal, userId)})</a> · User: ${esc(u?.NAME)} ${esc(u?.LAST_NAME)}${u?.ADMIN ? " (admin)" : ""} · <a href="?user=1">admin</a> · <a href="?user=2">non-admin</a></span></header>
 <main>${body}</main></body></html>`;
 }
 
@@ -109,6 +110,7 @@ export async function handleUi(req: IncomingMessage, res: ServerResponse, ctx: U
   if (cardMatch) return html("CRM card", card(ctx, cardMatch[1] as Entity, Number(cardMatch[2]), userId, url, lang));
   const listMatch = /^\/crm\/(deal|contact|company|lead)\/?$/.exec(url.pathname);
   if (listMatch) return html(ENTITY_TITLES[listMatch[1] as Entity], list(ctx, listMatch[1] as Entity));
+  if (url.pathname === "/notifications/") return html("Notifications", notificationsPage(ctx.portal, userId));
   if (url.pathname === "/marketplace/app/") return html("Change History", frame(ctx, userId, appPageUrl(ctx.fake), "DEFAULT", {}, lang, "Change History"));
   if (url.pathname === "/marketplace/install/") {
     // A new installation: its ONAPPINSTALL goes out at installFinish (lifecycle.ts sendInstallEvent).
