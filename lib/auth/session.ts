@@ -111,8 +111,13 @@ export async function requirePortalSession(req: Request): Promise<PortalSession>
  */
 export async function requirePortalAdmin(req: Request, opts: { fresh?: boolean } = {}): Promise<PortalSession> {
   const s = await requirePortalSession(req);
-  if (!s.isAdmin || !(await isStillAdmin(s, opts.fresh ?? req.method !== "GET"))) {
+  if (!(await isAdminNow(s, opts.fresh ?? req.method !== "GET"))) {
     throw new AppError(403, "forbidden", "Only portal administrators can do this");
   }
   return s;
+}
+
+/** The session's admin flag, asked again of Bitrix24 (`user.admin`; `fresh: false` may use an answer up to 30 s old). */
+export async function isAdminNow(s: PortalSession, fresh: boolean): Promise<boolean> {
+  return s.isAdmin && (await isStillAdmin(s, fresh));
 }
