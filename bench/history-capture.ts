@@ -7,9 +7,9 @@ import pg from "pg";
 import { runBackfill } from "@/lib/history/backfill";
 import { partDb, progress, startInstalledApp, type InstalledApp } from "./history-env";
 import { fmt, percentile, type BenchRow } from "./table";
+import { sleep } from "@/lib/sleep";
 
 const FIELDS = ["TITLE", "COMMENTS", "UF_CRM_TEXT"]; // string fields: every edit is exactly one change
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `npm run worker`'s entry point in its own process group (stopped by its id), on the bench's configuration. */
 export function startWorker(lanes: "all" | "capture" | "background" = "all") {

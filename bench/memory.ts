@@ -10,6 +10,7 @@ import { inEqualsProcessed, type Drained } from "./ingest";
 import { load } from "./load";
 import { mainRss } from "./rss";
 import { fmt, int, type BenchRow } from "./table";
+import { sleep } from "@/lib/sleep";
 
 const GENEROUS = 1_000_000;
 
@@ -109,7 +110,7 @@ async function drain(marks: ReturnType<typeof workerMarks>, boundMs: number): Pr
     const p = marks.last();
     if (p.done !== done) [done, progressAt] = [p.done, Date.now()];
     if (!p.queued || Date.now() - started > boundMs || Date.now() - progressAt > 300_000) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
   }
 }
 
@@ -139,7 +140,7 @@ async function memoryOn(s: BenchStack, events: number): Promise<BenchRow[]> {
     }
     const ingest = (Date.now() - started) / 1000;
     const waitedMs = await drain(marks, Number(process.env.BENCH_DRAIN_SECONDS ?? 4 * 3600) * 1000);
-    await new Promise((r) => setTimeout(r, 3000)); // settle: the last metric flushes, then "end"
+    await sleep(3000); // settle: the last metric flushes, then "end"
     web.stop();
     worker.stop();
     const cpu = cpuPer(cpu0, cpuNow(s), events);

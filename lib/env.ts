@@ -63,6 +63,11 @@ export function loadEnv(): Env {
   return cached;
 }
 
+/** An absolute URL of this app: APP_URL (with or without a trailing slash) joined with `path` ("/api/ping"). */
+export function appUrl(path: string): string {
+  return `${loadEnv().APP_URL.replace(/\/$/, "")}${path}`;
+}
+
 /** For tests that change process.env between cases. */
 export function resetEnvForTests(): void {
   cached = null;

@@ -9,6 +9,7 @@ import { once } from "node:events";
 import readline from "node:readline";
 import { ensureDatabaseUrl } from "./with-db";
 import type { EmbeddedDb } from "./embedded-db";
+import { sleep } from "@/lib/sleep";
 
 export interface StackOptions {
   mode: "dev" | "prod";
@@ -66,7 +67,7 @@ async function waitForHttp(url: string, timeoutMs: number, child: ChildProcess):
     } catch {
       /* not up yet */
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   throw new Error(`timed out waiting for ${url}`);
 }
@@ -98,7 +99,7 @@ async function waitForBackfill(databaseUrl: string, portals: number, log: (l: st
     while (Date.now() < deadline) {
       const { rows } = await client.query<{ done: number; total: number }>(`SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*)::int AS total FROM "BackfillRun"`);
       if (rows[0] && rows[0].total >= portals * 4 && rows[0].done === rows[0].total) return;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     log("[stack] the history backfill is still running; changes made before it finishes have no baseline");
   } finally {

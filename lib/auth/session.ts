@@ -79,6 +79,14 @@ export function sessionCookie(token: string): string {
 }
 
 /**
+ * The session token of a request's `Cookie` header: the one way the cookie is read (pages and the proxy, for page
+ * navigations; API routes never read it, see tokenFromRequest).
+ */
+export function sessionTokenFromCookie(cookieHeader: string | null | undefined): string | null {
+  return new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`).exec(cookieHeader ?? "")?.[1] ?? null;
+}
+
+/**
  * API routes take the session only from `Authorization: Bearer` — never from the cookie, which another site's form
  * could make the browser send (CSRF); the pages' script always sends the header.
  */

@@ -2,12 +2,13 @@ import { z } from "zod";
 import { authenticateApiRequest } from "@/lib/api/tokens";
 import { route } from "@/lib/http/route";
 import { isValidCursor, searchChanges } from "@/lib/history/search";
+import { FIXED_ENTITY_TYPES } from "@/lib/history/entity-types";
 
 // GET /api/v1/changes — the JSON API (docs/api.md): a portal's changes for BI tools and scripts, authenticated by an
 // API token an admin created, newest first, paginated by `next` cursor. Values are as stored (machine-readable);
 // bad parameters are a 400 naming the parameter.
 const Query = z.strictObject({
-  entityType: z.string().regex(/^(deal|contact|company|lead|quote|smart_invoice|dynamic_\d+)$/, "a CRM type key").optional(),
+  entityType: z.string().regex(new RegExp(`^(${FIXED_ENTITY_TYPES.join("|")}|dynamic_\\d+)$`), "a CRM type key").optional(),
   entityId: z.coerce.number().int().positive().optional(),
   field: z.string().min(1).max(100).optional(),
   userId: z.coerce.number().int().positive().optional(),
