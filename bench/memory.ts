@@ -1,4 +1,4 @@
-// Bench 4 — memory: RSS of the web process (WORKER_IN_WEB=0) and of a separate worker process (lib/jobs/main.ts)
+// Bench 4 — memory: RSS of the web process (WORKER_IN_WEB=0) and of a separate worker process (lib/composition/main.ts)
 // over BENCH_EVENTS events (default 1 000 000), sampled every second and recorded at checkpoints (every tenth of the
 // run: web by events received, worker by events processed). A flat line after warm-up means no leak. The fake portal
 // gets limits far above Bitrix24's (this bench measures memory, not limits), and its clock moves 10 minutes every

@@ -2,7 +2,7 @@
 //   drops     N deal edits on a portal whose CRM events are bound online while the fake loses 30 % of the deliveries
 //             (faults.dropEvents = 0.3: every 3rd or 4th, deterministically — tests/fake-portal/core.ts; Bitrix24 never
 //             resends an online event, b24restdocs api-reference/events/index.md). A real worker process (runWorker,
-//             lib/jobs/main.ts) captures what arrives; its reconciliation sweep (every minute here) finds the rest.
+//             lib/composition/main.ts) captures what arrives; its reconciliation sweep (every minute here) finds the rest.
 //             Prints the distinct field changes recorded vs made, none twice, and the time to the last recovered one.
 //   fairness  capture lag of P small portals' live edits while one more portal backfills R records, next to the same
 //             edits without that backfill; the ratio is the reading (target ≤ 1.2).

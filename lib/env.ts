@@ -29,7 +29,7 @@ const EnvSchema = z.object({
   BITRIX_WEBHOOK_URL: url.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WORKER_IN_WEB: bool.default(true),
-  /** which lanes a worker process runs (lib/jobs/run-worker.ts): all, or capture / background in processes of their own */
+  /** which lanes a worker process runs (lib/composition/run-worker.ts): all, or capture / background in processes of their own */
   WORKER_LANES: z.enum(["all", "capture", "background"]).default("all"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   // The Bitrix24 Market asks for request logs of at least 3 days: a shorter window is a configuration error.

@@ -23,7 +23,7 @@ export interface StackOptions {
   ephemeralDb?: boolean;
   /** use this (fresh) database instead of DATABASE_URL or the embedded one — each benchmark brings its own */
   databaseUrl?: string;
-  /** "process": the web process only serves (WORKER_IN_WEB=0) and one `lib/jobs/main.ts` worker process works */
+  /** "process": the web process only serves (WORKER_IN_WEB=0) and one `lib/composition/main.ts` worker process works */
   worker?: "in-web" | "process";
   log?: (line: string) => void;
 }
@@ -156,7 +156,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const web = run("npx", nextArgs, { ...childEnv, NODE_ENV: nodeEnv, ...(separate ? { WORKER_IN_WEB: "0" } : {}) }, log, "app");
     children.push(web);
     await waitForHttp(`${appUrl}/api/health`, 180_000, web);
-    const worker = separate ? run("npx", ["tsx", "--conditions=react-server", "lib/jobs/main.ts"], { ...childEnv, NODE_ENV: nodeEnv }, log, "worker") : null;
+    const worker = separate ? run("npx", ["tsx", "--conditions=react-server", "lib/composition/main.ts"], { ...childEnv, NODE_ENV: nodeEnv }, log, "worker") : null;
     if (worker) children.push(worker);
 
     const portalUrls = fake?.info.portals.map((p) => p.baseUrl) ?? [];

@@ -7,7 +7,7 @@ import { processInboxBatch } from "@/lib/events/inbox";
 import { runInLane } from "@/lib/bitrix/call-lane";
 import { underLease } from "@/lib/jobs/lease";
 import { claimJobs, enqueueJob, finishJob, type JobLane, type JobRow } from "@/lib/jobs/queue";
-import { JOB_HANDLERS } from "@/lib/jobs/registry";
+import { JOB_HANDLERS } from "@/lib/composition/registry";
 import { sleep } from "@/lib/sleep";
 import { errorMessage } from "@/lib/error-message";
 
