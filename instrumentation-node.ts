@@ -1,5 +1,5 @@
 import { loadEnv } from "@/lib/env";
-import { runWorker } from "@/lib/jobs/run-worker";
+import { runWorker } from "@/lib/composition/run-worker";
 
 const env = loadEnv();
 if (env.WORKER_IN_WEB && env.NODE_ENV !== "test") {

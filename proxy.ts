@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { readFramingOrigin, SESSION_COOKIE } from "@/lib/auth/session";
+import { readFramingOrigin, sessionTokenFromCookie } from "@/lib/auth/session";
 import { verifySigned } from "@/lib/crypto";
 
 // Every page may be framed only by the portal its session belongs to (CSP frame-ancestors), and the hand-off token
@@ -7,7 +7,7 @@ import { verifySigned } from "@/lib/crypto";
 // the installing portal's origin, signed (`fa`), so only that portal can frame it. Anything else: no one.
 async function frameAncestor(req: NextRequest): Promise<string> {
   // An expired session still names its portal: the placement page that renews it must render in that frame.
-  const origin = await readFramingOrigin(req.nextUrl.searchParams.get("st") ?? req.cookies.get(SESSION_COOKIE)?.value);
+  const origin = await readFramingOrigin(req.nextUrl.searchParams.get("st") ?? sessionTokenFromCookie(req.headers.get("cookie")));
   if (origin) return origin;
   const signed = req.nextUrl.pathname === "/install/finish" ? verifySigned(req.nextUrl.searchParams.get("fa") ?? "") : null;
   return signed && /^https?:\/\/[^\s/;,']+$/.test(signed) ? signed : "'none'";

@@ -18,6 +18,7 @@ import { LIMITS } from "./history-backfill";
 import { partDb, progress } from "./history-env";
 import { ChangeCollector, fillItems, fillLegacy, flag, sleep, startPortals, type Portals } from "./crm-env";
 import { fmt, int, percentile, type BenchRow } from "./table";
+import { errorMessage } from "@/lib/error-message";
 
 const PAGE = 50;
 const PER_REQUEST = LISTS_PER_BATCH * PAGE;
@@ -192,7 +193,7 @@ export async function benchCrmCoverage(): Promise<BenchRow[]> {
       rows.push(...(await work()));
     } catch (e) {
       progress(`${name} failed: ${e instanceof Error ? e.stack : String(e)}`);
-      const note = e instanceof Error ? e.message : String(e);
+      const note = errorMessage(e);
       rows.push({ bench: `14 ${name}`, metric: "failed", value: "—", note });
     }
     progress(`${name} took ${fmt((Date.now() - t) / 1000, 0)} s`);

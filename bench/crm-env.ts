@@ -10,7 +10,8 @@ import type { CrmRecord, PortalState } from "../tests/fake-portal/types";
 import { startAppServer } from "../tests/support/app-server";
 import { pointAppAt, type BenchDb } from "./history-env";
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from "@/lib/sleep";
+export { sleep };
 
 /** `--name=value` on the command line (`npm run bench -- reconcile --records=100000`), else BENCH_<NAME>, else `d`. */
 export function flag(name: string, d: number): number {

@@ -1,21 +1,21 @@
 // Bench 6.2 — capture lag at a sustained edit rate under Bitrix24's default limits, through the app's real path:
 // the fake portal's edit → offline queue → ONOFFLINEEVENT to the app's events route → offline drain → inbox →
-// capture, worked by a real worker process (lib/jobs/main.ts). The harness only puts edits in and reads FieldChange
+// capture, worked by a real worker process (lib/composition/main.ts). The harness only puts edits in and reads FieldChange
 // rows out, so it measures whatever capture strategy lib/history and lib/events implement.
 import { spawn } from "node:child_process";
 import pg from "pg";
 import { runBackfill } from "@/lib/history/backfill";
 import { partDb, progress, startInstalledApp, type InstalledApp } from "./history-env";
 import { fmt, percentile, type BenchRow } from "./table";
+import { sleep } from "@/lib/sleep";
 
 const FIELDS = ["TITLE", "COMMENTS", "UF_CRM_TEXT"]; // string fields: every edit is exactly one change
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `npm run worker`'s entry point in its own process group (stopped by its id), on the bench's configuration. */
 export function startWorker(lanes: "all" | "capture" | "background" = "all") {
   const keys = ["PATH", "HOME", "TMPDIR", "DATABASE_URL", "APP_URL", "APP_SECRET", "BITRIX_CLIENT_ID", "BITRIX_CLIENT_SECRET", "BITRIX_OAUTH_URL", "BITRIX_OAUTH_ALLOWED", "BITRIX_ALLOW_HTTP", "LOG_LEVEL"];
   const env = { ...Object.fromEntries(keys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])), WORKER_LANES: lanes } as unknown as NodeJS.ProcessEnv;
-  const child = spawn("npx", ["tsx", "--conditions=react-server", "lib/jobs/main.ts"], { env, stdio: "ignore", detached: true });
+  const child = spawn("npx", ["tsx", "--conditions=react-server", "lib/composition/main.ts"], { env, stdio: "ignore", detached: true });
   const signal = (s: NodeJS.Signals) => { try { process.kill(-child.pid!, s); } catch { /* gone */ } };
   return {
     async stop() {

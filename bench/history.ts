@@ -12,6 +12,7 @@ import { benchCapture } from "./history-capture";
 import { num, progress } from "./history-env";
 import { measureQueries, type CaseTimings } from "./history-query";
 import { fmt, type BenchRow } from "./table";
+import { errorMessage } from "@/lib/error-message";
 
 const TARGET_MS = 100;
 const int = (n: number) => Math.round(n).toLocaleString("en-US").replace(/,/g, " ");
@@ -41,7 +42,7 @@ async function part(name: string, work: () => Promise<BenchRow[]>): Promise<Benc
     return rows;
   } catch (e) {
     progress(`${name} failed: ${e instanceof Error ? e.stack : String(e)}`);
-    return [{ bench: `6 history ${name}`, metric: "failed", value: "—", note: e instanceof Error ? e.message : String(e) }];
+    return [{ bench: `6 history ${name}`, metric: "failed", value: "—", note: errorMessage(e) }];
   }
 }
 

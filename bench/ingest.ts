@@ -9,10 +9,10 @@ import { dbKinds, PGLITE_ONLY } from "./db";
 import { crmEventMix, inboxCounts, lastInboxId, reconcile, type InboxCounts } from "./events";
 import { load, non2xxSummary, type LoadResult } from "./load";
 import { fmt, int, type BenchRow } from "./table";
+import { sleep } from "@/lib/sleep";
 
 const CONNECTIONS = 16;
 const WARM_UP = 10_000_000; // body numbers of the warm-up events (their own ts, never mistaken for measured ones)
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Rest { requests: number; served503: number }
 

@@ -1,4 +1,4 @@
-// Bench 4 — memory: RSS of the web process (WORKER_IN_WEB=0) and of a separate worker process (lib/jobs/main.ts)
+// Bench 4 — memory: RSS of the web process (WORKER_IN_WEB=0) and of a separate worker process (lib/composition/main.ts)
 // over BENCH_EVENTS events (default 1 000 000), sampled every second and recorded at checkpoints (every tenth of the
 // run: web by events received, worker by events processed). A flat line after warm-up means no leak. The fake portal
 // gets limits far above Bitrix24's (this bench measures memory, not limits), and its clock moves 10 minutes every
@@ -10,6 +10,7 @@ import { inEqualsProcessed, type Drained } from "./ingest";
 import { load } from "./load";
 import { mainRss } from "./rss";
 import { fmt, int, type BenchRow } from "./table";
+import { sleep } from "@/lib/sleep";
 
 const GENEROUS = 1_000_000;
 
@@ -109,7 +110,7 @@ async function drain(marks: ReturnType<typeof workerMarks>, boundMs: number): Pr
     const p = marks.last();
     if (p.done !== done) [done, progressAt] = [p.done, Date.now()];
     if (!p.queued || Date.now() - started > boundMs || Date.now() - progressAt > 300_000) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
   }
 }
 
@@ -139,7 +140,7 @@ async function memoryOn(s: BenchStack, events: number): Promise<BenchRow[]> {
     }
     const ingest = (Date.now() - started) / 1000;
     const waitedMs = await drain(marks, Number(process.env.BENCH_DRAIN_SECONDS ?? 4 * 3600) * 1000);
-    await new Promise((r) => setTimeout(r, 3000)); // settle: the last metric flushes, then "end"
+    await sleep(3000); // settle: the last metric flushes, then "end"
     web.stop();
     worker.stop();
     const cpu = cpuPer(cpu0, cpuNow(s), events);

@@ -2,7 +2,7 @@
 //   drops     N deal edits on a portal whose CRM events are bound online while the fake loses 30 % of the deliveries
 //             (faults.dropEvents = 0.3: every 3rd or 4th, deterministically — tests/fake-portal/core.ts; Bitrix24 never
 //             resends an online event, b24restdocs api-reference/events/index.md). A real worker process (runWorker,
-//             lib/jobs/main.ts) captures what arrives; its reconciliation sweep (every minute here) finds the rest.
+//             lib/composition/main.ts) captures what arrives; its reconciliation sweep (every minute here) finds the rest.
 //             Prints the distinct field changes recorded vs made, none twice, and the time to the last recovered one.
 //   fairness  capture lag of P small portals' live edits while one more portal backfills R records, next to the same
 //             edits without that backfill; the ratio is the reading (target ≤ 1.2).
@@ -15,6 +15,7 @@ import { startWorker } from "./history-capture";
 import { partDb, progress } from "./history-env";
 import { ChangeCollector, dueJobs, fillLegacy, flag, inChunks, sleep, startPortals, type Portals } from "./crm-env";
 import { fmt, int, percentile, type BenchRow } from "./table";
+import { errorMessage } from "@/lib/error-message";
 
 const FIELDS = ["TITLE", "COMMENTS", "UF_CRM_TEXT"]; // string fields: every edit is exactly one change
 const DEALS = 300; // per small portal in the fairness bench: 200 portals × 300 deals edited once each per phase
@@ -213,7 +214,7 @@ export async function benchReconcile(): Promise<BenchRow[]> {
       rows.push(...(await work()));
     } catch (e) {
       progress(`${name} failed: ${e instanceof Error ? e.stack : String(e)}`);
-      const note = e instanceof Error ? e.message : String(e);
+      const note = errorMessage(e);
       rows.push({ bench: `15 ${name}`, metric: "failed", value: "—", note });
     }
     progress(`${name} took ${fmt((Date.now() - t) / 1000, 0)} s`);

@@ -1,5 +1,5 @@
 // The database check every entry point runs before it starts (scripts/with-db.ts for `npm start` and the CLI tools,
-// lib/jobs/main.ts for a worker, scripts/stack.ts through with-db for `npm run dev`): a connection that fails is
+// lib/composition/main.ts for a worker, scripts/stack.ts through with-db for `npm run dev`): a connection that fails is
 // reported once, plainly — host, port, database, user and cause, never the password. Left to the tools, some
 // failures read "Error: External error id#0" (Prisma's schema engine, for a pg error without an SQLSTATE, e.g. a
 // DATABASE_URL without a password when the server asks for one), others are bare codes ("connect ECONNREFUSED") or,

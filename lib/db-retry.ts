@@ -1,6 +1,7 @@
 import "server-only";
 import { AppError } from "@/lib/http-errors";
 import { log } from "@/lib/log";
+import { sleep } from "@/lib/sleep";
 
 // Bitrix24 never resends an online event that got no answer or an error (docs/bitrix24.md#events), so a database
 // restart or failover of a few seconds must not cost events: the request retries transient connection errors with
@@ -36,7 +37,6 @@ export function isTransientDbError(error: unknown, depth = 0): boolean {
   return nested(e).some((n) => isTransientDbError(n, depth + 1));
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface DbRetryOptions {
   /** Absolute deadline (ms since epoch) shared by several steps of one request; default now + DB_RETRY_BUDGET_MS. */

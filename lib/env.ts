@@ -28,7 +28,7 @@ const EnvSchema = z.object({
   BITRIX_APP_VERSION: z.string().regex(/^\d+$/, "must be an integer version, as Bitrix24 numbers app versions").default("1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WORKER_IN_WEB: bool.default(true),
-  /** which lanes a worker process runs (lib/jobs/run-worker.ts): all, or capture / background in processes of their own */
+  /** which lanes a worker process runs (lib/composition/run-worker.ts): all, or capture / background in processes of their own */
   WORKER_LANES: z.enum(["all", "capture", "background"]).default("all"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   // The Bitrix24 Market asks for request logs of at least 3 days: a shorter window is a configuration error.
@@ -60,6 +60,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
 export function loadEnv(): Env {
   cached ??= parseEnv(process.env);
   return cached;
+}
+
+/** An absolute URL of this app: APP_URL (with or without a trailing slash) joined with `path` ("/api/ping"). */
+export function appUrl(path: string): string {
+  return `${loadEnv().APP_URL.replace(/\/$/, "")}${path}`;
 }
 
 /** For tests that change process.env between cases. */

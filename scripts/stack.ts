@@ -9,6 +9,7 @@ import { once } from "node:events";
 import readline from "node:readline";
 import { ensureDatabaseUrl } from "./with-db";
 import type { EmbeddedDb } from "./embedded-db";
+import { sleep } from "@/lib/sleep";
 
 export interface StackOptions {
   mode: "dev" | "prod";
@@ -22,7 +23,7 @@ export interface StackOptions {
   ephemeralDb?: boolean;
   /** use this (fresh) database instead of DATABASE_URL or the embedded one — each benchmark brings its own */
   databaseUrl?: string;
-  /** "process": the web process only serves (WORKER_IN_WEB=0) and one `lib/jobs/main.ts` worker process works */
+  /** "process": the web process only serves (WORKER_IN_WEB=0) and one `lib/composition/main.ts` worker process works */
   worker?: "in-web" | "process";
   log?: (line: string) => void;
 }
@@ -66,7 +67,7 @@ async function waitForHttp(url: string, timeoutMs: number, child: ChildProcess):
     } catch {
       /* not up yet */
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   throw new Error(`timed out waiting for ${url}`);
 }
@@ -98,7 +99,7 @@ async function waitForBackfill(databaseUrl: string, portals: number, log: (l: st
     while (Date.now() < deadline) {
       const { rows } = await client.query<{ done: number; total: number }>(`SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*)::int AS total FROM "BackfillRun"`);
       if (rows[0] && rows[0].total >= portals * 4 && rows[0].done === rows[0].total) return;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     log("[stack] the history backfill is still running; changes made before it finishes have no baseline");
   } finally {
@@ -155,7 +156,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const web = run("npx", nextArgs, { ...childEnv, NODE_ENV: nodeEnv, ...(separate ? { WORKER_IN_WEB: "0" } : {}) }, log, "app");
     children.push(web);
     await waitForHttp(`${appUrl}/api/health`, 180_000, web);
-    const worker = separate ? run("npx", ["tsx", "--conditions=react-server", "lib/jobs/main.ts"], { ...childEnv, NODE_ENV: nodeEnv }, log, "worker") : null;
+    const worker = separate ? run("npx", ["tsx", "--conditions=react-server", "lib/composition/main.ts"], { ...childEnv, NODE_ENV: nodeEnv }, log, "worker") : null;
     if (worker) children.push(worker);
 
     const portalUrls = fake?.info.portals.map((p) => p.baseUrl) ?? [];

@@ -22,6 +22,7 @@ import { getDb } from "@/lib/db";
 import { RETENTION_YEARS } from "@/lib/history/retention";
 import { entityLabels, plural, typeName, type Dict } from "@/lib/i18n";
 import { eventHandlerUrl } from "@/lib/lifecycle/registry";
+import { FIXED_ENTITY_TYPES } from "@/lib/history/entity-types";
 
 export const dynamic = "force-dynamic";
 
@@ -118,7 +119,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
           text={{ name: t.watchName, type: t.watchType, fields: t.watchFields, condition: t.watchCondition, changed: t.watchChanged,
             cleared: t.watchCleared, onlyMine: t.watchOnlyMine, notifyResponsible: t.watchNotifyResponsible, trigger: t.watchTrigger,
             add: t.watchAdd, adding: t.watchAdding, none: t.watchNone, remove: t.watchDelete,
-            types: Object.fromEntries(["deal", "contact", "company", "lead", "quote", "smart_invoice"].map((k) => [k, typeName(t, k)])) }} />
+            types: Object.fromEntries(FIXED_ENTITY_TYPES.map((k) => [k, typeName(t, k)])) }} />
       </Card>
       <Card title={t.apiTokens} id="api">
         <p className={styles.muted}>{t.apiHint}</p>

@@ -3,10 +3,11 @@ import { RebindButton } from "@/components/admin/admin-actions";
 import type { AdminOverview } from "@/lib/admin/overview";
 import { entityLabels, type Dict } from "@/lib/i18n";
 import styles from "./admin.module.css";
+import { LEGACY_ENTITIES } from "@/lib/history/entity-types";
 
 // Event bindings and placements, expected vs actual (event.get / placement.get), as Bitrix24 admins think of them:
 // the CRM events as an entity × action matrix, the app's own events and the placements as lists. Rebind repairs.
-const ENTITIES = ["DEAL", "CONTACT", "COMPANY", "LEAD"];
+const ENTITIES = LEGACY_ENTITIES.map((e) => e.toUpperCase());
 const ACTIONS = ["ADD", "UPDATE", "DELETE"];
 
 type Binding = AdminOverview["bindings"][number];

@@ -1,7 +1,7 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import {
-  FIXED_ITEM_TYPES, isEntityKey, itemTypeOfEvent, LEGACY_TYPES, type EntityKey,
+  FIXED_ENTITY_TYPES, isEntityKey, itemTypeOfEvent, LEGACY_TYPES, type EntityKey,
 } from "@/lib/history/entity-types";
 
 // Coverage, per CRM type of one portal: what its events delivered and what only the reconciliation sweeps found
@@ -37,7 +37,7 @@ export function entityTypeOfEvent(event: string, entityTypeId: string | null): E
 }
 
 /** deal, contact, company, lead, quote, smart_invoice, then smart processes by entityTypeId. */
-const ORDER: string[] = ["deal", "contact", "company", "lead", ...FIXED_ITEM_TYPES];
+const ORDER: readonly string[] = FIXED_ENTITY_TYPES;
 const position = (key: string) => {
   const i = ORDER.indexOf(key);
   return i >= 0 ? i : ORDER.length + Number(key.slice("dynamic_".length));

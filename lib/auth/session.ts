@@ -79,6 +79,14 @@ export function sessionCookie(token: string): string {
 }
 
 /**
+ * The session token of a request's `Cookie` header: the one way the cookie is read (pages and the proxy, for page
+ * navigations; API routes never read it, see tokenFromRequest).
+ */
+export function sessionTokenFromCookie(cookieHeader: string | null | undefined): string | null {
+  return new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`).exec(cookieHeader ?? "")?.[1] ?? null;
+}
+
+/**
  * API routes take the session only from `Authorization: Bearer` — never from the cookie, which another site's form
  * could make the browser send (CSRF); the pages' script always sends the header.
  */
@@ -111,8 +119,13 @@ export async function requirePortalSession(req: Request): Promise<PortalSession>
  */
 export async function requirePortalAdmin(req: Request, opts: { fresh?: boolean } = {}): Promise<PortalSession> {
   const s = await requirePortalSession(req);
-  if (!s.isAdmin || !(await isStillAdmin(s, opts.fresh ?? req.method !== "GET"))) {
+  if (!(await isAdminNow(s, opts.fresh ?? req.method !== "GET"))) {
     throw new AppError(403, "forbidden", "Only portal administrators can do this");
   }
   return s;
+}
+
+/** The session's admin flag, asked again of Bitrix24 (`user.admin`; `fresh: false` may use an answer up to 30 s old). */
+export async function isAdminNow(s: PortalSession, fresh: boolean): Promise<boolean> {
+  return s.isAdmin && (await isStillAdmin(s, fresh));
 }

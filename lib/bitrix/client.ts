@@ -2,7 +2,7 @@ import "server-only";
 import type { BitrixClient, CallOptions, CallResult, PortalRef } from "@/lib/bitrix/contract";
 import { BitrixError } from "@/lib/bitrix/errors";
 import { assertAllowedUrl, joinUrl, sendJson, toCallResult } from "@/lib/bitrix/http";
-import { acquireSlot, blockPortal, methodPauseMs, pauseMethod, recordOperating, sleep } from "@/lib/bitrix/limiter";
+import { acquireSlot, blockPortal, methodPauseMs, pauseMethod, recordOperating } from "@/lib/bitrix/limiter";
 import { limitBackoffMs, limitPolicy } from "@/lib/bitrix/limits";
 import { refreshTokens } from "@/lib/bitrix/refresh";
 import type { RestLogContext } from "@/lib/bitrix/rest-log";
@@ -13,6 +13,7 @@ import { bumpMetric } from "@/lib/metrics/bump";
 import { flagTokensProblem, markPortalTerminal } from "@/lib/portals/portals";
 import { loadTokens, type TokenSnapshot } from "@/lib/portals/tokens";
 import { effectiveLane } from "@/lib/bitrix/call-lane";
+import { sleep } from "@/lib/sleep";
 
 const MAX_TRANSIENT_RETRIES = 2;
 /** Methods Bitrix24 lets only an admin's token call (event.offline.*, event.bind/unbind, placement.*). */

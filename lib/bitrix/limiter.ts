@@ -2,6 +2,7 @@ import "server-only";
 import type { Lane } from "@/lib/bitrix/contract";
 import { OPERATING_PAUSE_AT_S, secondsUntilRoom } from "@/lib/bitrix/limits";
 import { getDb } from "@/lib/db";
+import { sleep } from "@/lib/sleep";
 
 // The per-portal leaky bucket lives in one Postgres row (RateBucket) so every web and worker process draws from the
 // same budget (docs/decisions/004-shared-rate-limiter.md). One atomic UPDATE leaks by elapsed database time and takes
@@ -85,12 +86,3 @@ export async function methodPauseMs(portalId: string, method: string): Promise<n
   return row?.pausedUntil ? Math.max(0, row.pausedUntil.getTime() - Date.now()) : 0;
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}

@@ -4,7 +4,7 @@ import type { OAuthTokens } from "@/lib/bitrix/contract";
 import { BitrixError } from "@/lib/bitrix/errors";
 import { assertAllowedUrl } from "@/lib/bitrix/http";
 import { exchangeRefreshToken } from "@/lib/bitrix/oauth";
-import { sleep } from "@/lib/bitrix/limiter";
+import { sleep } from "@/lib/sleep";
 import { encryptSecret } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
@@ -12,6 +12,7 @@ import { bumpMetric } from "@/lib/metrics/bump";
 import { clearAppAlerts, raiseAppAlert } from "@/lib/portals/alerts";
 import { markPortalTerminal } from "@/lib/portals/portals";
 import { loadTokens, type TokenSnapshot } from "@/lib/portals/tokens";
+import { errorMessage } from "@/lib/error-message";
 
 // Exactly one refresh per portal at a time across all processes and machines (refresh tokens rotate: a second
 // refresh with the same token fails with invalid_grant, docs/bitrix24.md#oauth). A process takes a lease on the
@@ -73,7 +74,7 @@ async function doRefresh(portalId: string, current: TokenSnapshot, serverEndpoin
     const clientEndpoint = moved ?? current.clientEndpoint;
     return { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, version: current.version + 1, clientEndpoint };
   } catch (e) {
-    await releaseLease(portalId, e instanceof Error ? e.message : String(e));
+    await releaseLease(portalId, errorMessage(e));
     if (e instanceof BitrixError && e.kind === "config") await raiseAppAlert(e.code, portalId); // ours, not the tenant's
     else if (e instanceof BitrixError && e.code.toUpperCase() === "INVALID_GRANT") {
       // Our refresh token is refused — after an answer lost on the way back (the server rotated it, we never saw the

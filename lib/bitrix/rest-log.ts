@@ -11,7 +11,7 @@ import { FLUSH_MS } from "@/lib/metrics/bump";
 // redacted and each text is cut at 8 KB before anything is buffered (lib/bitrix/redact.ts). Buffered like the
 // metrics (lib/metrics/bump.ts): rows are written once a second or every FLUSH_ROWS rows, in one statement, so a
 // call never waits on the log; best effort, a failed write loses those rows, never the call. Flushed when the
-// worker stops (lib/jobs/run-worker.ts); a process killed without a stop loses at most its last second.
+// worker stops (lib/composition/run-worker.ts); a process killed without a stop loses at most its last second.
 export const FLUSH_ROWS = 200;
 export const FIELD_MAX = 8 * 1024;
 /** Rows kept in memory while the database does not take them: beyond this the oldest are dropped. */

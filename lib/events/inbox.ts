@@ -3,6 +3,7 @@ import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
 import { dispatchEvents } from "@/lib/events/handlers";
+import { errorMessage } from "@/lib/error-message";
 
 // Workers drain the inbox: claim a batch with FOR UPDATE SKIP LOCKED (no overlap between processes), hand it to the
 // handlers as a whole (CRM events of one portal and entity become one batched fetch), retry each failed row with
@@ -35,7 +36,7 @@ async function claim(workerId: string, limit: number): Promise<Row[]> {
 
 async function retryOrDeadLetter(row: Row, error: unknown) {
   const db = getDb();
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   bumpMetric(row.portalId, "events.failed");
   if (row.attempts >= MAX_ATTEMPTS) {
     log.warn({ portalId: row.portalId, event: row.event, err: message }, "event dead-lettered");

@@ -17,7 +17,7 @@ import { dict } from "@/lib/i18n";
 import { enqueueJob } from "@/lib/jobs/queue";
 
 // A portal-wide export of an Audit search (issue #17 item 2; docs/history.md "Exporting a search"): an admin asks for
-// the search they see as CSV or XLSX; a background job (lane "background", lib/jobs/registry.ts "audit.export") reads
+// the search they see as CSV or XLSX; a background job (lane "background", lib/composition/registry.ts "audit.export") reads
 // the search in keyset pages (never all rows at once), writes each page to the file on the machine's temp disk,
 // records its progress after every page, and uploads the file to the admin's own Bitrix24 Drive with their own token.
 // A file larger than one upload may carry is split into parts named "part k of n" — never cut.

@@ -5,7 +5,7 @@ import { enqueueJob } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
 import { attachFirstProductRows } from "@/lib/history/product-rows";
 import { enqueueStageHistory } from "@/lib/history/stage-history";
-import { entityTypeIdOf, isItemType, type EntityKey } from "@/lib/history/entity-types";
+import { entityTypeIdOf, isItemType, LEGACY_ENTITIES, type EntityKey } from "@/lib/history/entity-types";
 import { itemListParams, itemPages, listPortalItemTypes } from "@/lib/history/items";
 import { recordSelect, type CrmRecord } from "@/lib/history/records";
 import { recordReader } from "@/lib/history/capture";
@@ -18,7 +18,6 @@ import { applySnapshots, insertFirstSnapshots } from "@/lib/history/snapshots";
 // never double-count or skip), and a killed backfill resumes where it stopped. Run again (after an update, a
 // reinstall, or on demand after missed events), records that changed meanwhile are diffed: those changes are stored
 // with source "backfill".
-export const ENTITIES = ["deal", "contact", "company", "lead"] as const;
 // Quotes, new invoices and every smart process of the portal (crm.type.list, read at each pass) follow them, through
 // crm.item.list with the same batching and an `>id` keyset (lib/history/items.ts): a type added later is picked up
 // by the next pass, which ONCRMTYPEADD starts (lib/lifecycle/crm-types.ts).
@@ -114,7 +113,7 @@ export async function runBackfill(portalId: string, budgetMs = 20_000,
   const started = Date.now();
   const client = await bitrixFor(portalId);
   let records = 0;
-  for (const entityType of [...ENTITIES, ...(await listPortalItemTypes(client))]) {
+  for (const entityType of [...LEGACY_ENTITIES, ...(await listPortalItemTypes(client))]) {
     for (;;) {
       if (signal?.aborted || Date.now() - started > budgetMs) { // a type already done costs one row read next time
         await enqueueJob("history.backfill", { portalId });
@@ -134,7 +133,7 @@ export async function restartBackfill(portalId: string, reason: string): Promise
   const db = getDb();
   const fresh = { status: "pending", lastId: 0, processed: 0, total: null, startedAt: new Date(), heartbeatAt: null, finishedAt: null, lastError: null };
   await db.$transaction([
-    ...ENTITIES.map((entityType) => db.backfillRun.upsert({ where: { portalId_entityType: { portalId, entityType } },
+    ...LEGACY_ENTITIES.map((entityType) => db.backfillRun.upsert({ where: { portalId_entityType: { portalId, entityType } },
       create: { portalId, entityType }, update: fresh })),
     db.backfillRun.updateMany({ where: { portalId }, data: fresh }), // item types (created by their first step)
   ]);

@@ -18,8 +18,12 @@ export const SMART_INVOICE_TYPE_ID = 31;
 /** Smart processes' entityTypeIds start here (crm/universal/user-defined-object-types/crm-type-add.md). */
 export const FIRST_DYNAMIC_TYPE_ID = 128;
 
+/** The four types with crm.<entity>.* methods of their own, in the app's order (Bitrix24's CRM menu's). */
+export const LEGACY_ENTITIES = ["deal", "contact", "company", "lead"] as const satisfies readonly LegacyEntityType[];
 /** The item types every portal has, before its smart processes. */
 export const FIXED_ITEM_TYPES: ItemEntityType[] = ["quote", "smart_invoice"];
+/** Every type a portal has before its smart processes, in the app's order: the legacy four, then quote, invoice. */
+export const FIXED_ENTITY_TYPES: readonly EntityKey[] = [...LEGACY_ENTITIES, ...FIXED_ITEM_TYPES];
 
 export const DYNAMIC_ITEM_EVENTS = ["ONCRMDYNAMICITEMADD", "ONCRMDYNAMICITEMUPDATE", "ONCRMDYNAMICITEMDELETE"];
 export const QUOTE_EVENTS = ["ONCRMQUOTEADD", "ONCRMQUOTEUPDATE", "ONCRMQUOTEDELETE"];
@@ -27,7 +31,7 @@ export const QUOTE_EVENTS = ["ONCRMQUOTEADD", "ONCRMQUOTEUPDATE", "ONCRMQUOTEDEL
 export const TYPE_EVENTS = ["ONCRMTYPEADD", "ONCRMTYPEUPDATE", "ONCRMTYPEDELETE"];
 
 /** A key of the URL, a session, a stored row: legacy names, quote, smart_invoice or dynamic_<n> with n >= 128. */
-export const ENTITY_KEY_PATTERN = /^(?:deal|contact|company|lead|quote|smart_invoice|dynamic_(\d{3,9}))$/;
+export const ENTITY_KEY_PATTERN = new RegExp(`^(?:${FIXED_ENTITY_TYPES.join("|")}|dynamic_(\\d{3,9}))$`);
 
 export function isEntityKey(key: string): key is EntityKey {
   const m = ENTITY_KEY_PATTERN.exec(key);

@@ -1,9 +1,9 @@
 import "server-only";
 import { bitrixFor, type BatchResult, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
-import { collect, ENTITIES, LISTS_PER_BATCH } from "@/lib/history/backfill";
+import { collect, LISTS_PER_BATCH } from "@/lib/history/backfill";
 import { recordReader } from "@/lib/history/capture";
-import { isItemType, type ItemEntityType } from "@/lib/history/entity-types";
+import { isItemType, LEGACY_ENTITIES, type ItemEntityType } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
 import { itemListParams, itemPages, listPortalItemTypes } from "@/lib/history/items";
 import { recordSelect, type CrmRecord } from "@/lib/history/records";
@@ -141,7 +141,7 @@ export async function runReconcile(portalId: string): Promise<Record<string, Swe
   if (!portal || portal.status !== "active" || portal.reconcileEveryMin <= 0) return "skipped";
   const client = await bitrixFor(portalId);
   const report: Record<string, SweepReport | null> = {};
-  for (const entityType of [...ENTITIES, ...(await listPortalItemTypes(client))]) {
+  for (const entityType of [...LEGACY_ENTITIES, ...(await listPortalItemTypes(client))]) {
     report[entityType] = await reconcileEntity(portalId, entityType, client);
   }
   return report;

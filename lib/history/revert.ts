@@ -5,7 +5,7 @@ import { callAsUser, requireRecordAccess } from "@/lib/auth/user-rights";
 import { bitrixFor, isAccessDenied } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
-import { callOrDefer, type RunnerFor } from "@/lib/lifecycle/confirm";
+import { callOrDefer, type RunnerFor } from "@/lib/bitrix/confirm";
 import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
 import { multiItems, multiKey, normalise, PRODUCTS_FIELD, sameValue, type FieldMetaLite, type MultiItem }
   from "@/lib/history/diff";

@@ -1,4 +1,5 @@
 // Strings by LANG (Bitrix24 passes LANG in the frame URL): Russian and English; anything else falls back to English.
+import { FIXED_ENTITY_TYPES, LEGACY_ENTITIES } from "@/lib/history/entity-types";
 const en = {
   appTitle: "Change History",
   settingsTitle: "Change History — settings",
@@ -206,13 +207,12 @@ export function plural(lang: string, n: number, forms: string): string {
 /** The CRM entity types by their names in this language (`entityNames`): deal, contact, company, lead. */
 export function entityLabels(t: Dict): Record<string, string> {
   const names = t.entityNames.split("|");
-  return Object.fromEntries(["deal", "contact", "company", "lead"].map((e, i) => [e, names[i] ?? e]));
+  return Object.fromEntries(LEGACY_ENTITIES.map((e, i) => [e, names[i] ?? e]));
 }
 
 /** A CRM type's name in this language (`typeNames`); a smart process goes by its own title when it is known. */
 export function typeName(t: Dict, key: string, smartProcessTitle?: string): string {
-  const order = ["deal", "contact", "company", "lead", "quote", "smart_invoice"];
   const names = t.typeNames.split("|");
-  const i = order.indexOf(key);
+  const i = (FIXED_ENTITY_TYPES as readonly string[]).indexOf(key);
   return i >= 0 ? names[i]! : smartProcessTitle || names[6]!;
 }

@@ -1,6 +1,7 @@
 import "server-only";
 import { Prisma } from "@prisma/client";
 import { getDb } from "@/lib/db";
+import { sleep } from "@/lib/sleep";
 
 // The durable job queue: rows claimed with FOR UPDATE SKIP LOCKED, so any number of worker processes share one
 // Postgres without overlap. dedupeKey makes one-off work (lifecycle callbacks, scheduled ticks) run once.
@@ -51,7 +52,7 @@ export async function runOnce<T>(dedupeKey: string, portalId: string | null, wor
     }
     const row = await db.job.findUnique({ where: { dedupeKey } });
     if (row?.status === "done") return row.result as T;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`timed out waiting for ${dedupeKey}`);
 }

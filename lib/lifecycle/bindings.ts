@@ -5,6 +5,7 @@ import { getDb } from "@/lib/db";
 import { entityTypeIdOf, parsePlacement } from "@/lib/history/entity-types";
 import { listPortalItemTypes } from "@/lib/history/items";
 import { AUTH_CONNECTOR, eventHandlerUrl, expectedBindings, placementHandlerUrl, type ExpectedBinding } from "@/lib/lifecycle/registry";
+import { errorMessage } from "@/lib/error-message";
 
 // Reconcile expected vs actual bindings (seed: "verify bindings via event.get", "re-bind missing handlers",
 // "keep old bindings cleanup bounded and safe"). Only bindings pointing at OUR handlers are ever removed.
@@ -98,7 +99,7 @@ export async function reconcileBindings(portalId: string, client: BitrixClient, 
     } catch (e) {
       // Already bound (a concurrent instance won the race) is success, anything else is recorded.
       if (isAlreadyBound(e)) continue;
-      report.failed.push({ code: keyOf(b), error: e instanceof Error ? e.message : String(e) });
+      report.failed.push({ code: keyOf(b), error: errorMessage(e) });
     }
   }
   report.removed = await removeObsolete(client, new Set(expected.map(keyOf)), before);

@@ -1,12 +1,13 @@
 import "server-only";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
-import { loadEnv } from "@/lib/env";
+import { appUrl } from "@/lib/env";
 import { restartBackfill } from "@/lib/history/backfill";
 import { audit } from "@/lib/lifecycle/audit";
 import { reconcileBindings } from "@/lib/lifecycle/bindings";
 import { probeCapabilities, saveCapabilities } from "@/lib/lifecycle/probe";
 import { loadTokens } from "@/lib/portals/tokens";
+import { errorMessage } from "@/lib/error-message";
 
 // The recovery playbook of docs/lifecycle.md as code ("If events stop arriving"): each step checks, repairs what it
 // can, reports.
@@ -16,7 +17,7 @@ async function step(name: string, run: () => Promise<Omit<DiagnosticStep, "step"
   try {
     return { step: name, ...(await run()) };
   } catch (e) {
-    return { step: name, ok: false, detail: e instanceof Error ? e.message : String(e) };
+    return { step: name, ok: false, detail: errorMessage(e) };
   }
 }
 
@@ -39,7 +40,7 @@ export async function runDiagnostics(portalId: string): Promise<DiagnosticStep[]
     return { ok: info.INSTALLED === true && portal.installStage === "finished", detail: `app.info INSTALLED=${String(info.INSTALLED)}, local stage ${portal.installStage}` };
   }));
   report.push(await step("2. Handler reachable", async () => {
-    const url = `${loadEnv().APP_URL.replace(/\/$/, "")}/api/ping`;
+    const url = appUrl("/api/ping");
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
     return { ok: res.ok, detail: `${url} answered ${res.status} (checked from this server; Bitrix24 must reach it from the internet too)` };
   }));

@@ -7,6 +7,7 @@ import { runOnce } from "@/lib/jobs/queue";
 import { audit } from "@/lib/lifecycle/audit";
 import { runLifecycle, type LifecycleKind, type LifecycleOutcome } from "@/lib/lifecycle/run";
 import { saveTokens } from "@/lib/portals/tokens";
+import { sleep } from "@/lib/sleep";
 
 // Install, reinstall, update and resume (seed: Install Stage Contract, Reinstall Behavior). The portal's identity
 // comes from the OAuth server's answer to OUR exchange of the received refresh token — never from the POST body
@@ -46,7 +47,7 @@ async function isPortalAdmin(tokens: OAuthTokens, attempt = 1): Promise<boolean>
     return (await callWithToken<boolean>(tokens.clientEndpoint, tokens.accessToken, "user.admin")).result === true;
   } catch (e) {
     // A busy portal (our worker may be using its budget during an update) answers QUERY_LIMIT_EXCEEDED: wait, retry.
-    if (isBitrixError(e, "limit") && attempt < 4) return new Promise((r) => setTimeout(r, attempt * 1000)).then(() => isPortalAdmin(tokens, attempt + 1));
+    if (isBitrixError(e, "limit") && attempt < 4) return sleep(attempt * 1000).then(() => isPortalAdmin(tokens, attempt + 1));
     if (isBitrixError(e)) throw new AppError(401, "install_rejected", "The portal did not confirm the installing user's rights");
     throw e;
   }

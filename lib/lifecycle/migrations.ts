@@ -1,6 +1,7 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import { audit } from "@/lib/lifecycle/audit";
+import { LEGACY_ENTITIES } from "@/lib/history/entity-types";
 
 // Per-portal data migrations applied on install/update, each exactly once (recorded in the audit log), in order.
 // Seed: "apply schema/config migrations idempotently".
@@ -11,7 +12,7 @@ export const PORTAL_MIGRATIONS: PortalMigration[] = [
     id: "2026-11-backfill-cursors",
     // Every portal starts with a backfill cursor per CRM entity so the history has a baseline to diff against.
     async run(portalId) {
-      for (const entityType of ["deal", "contact", "company", "lead"]) {
+      for (const entityType of LEGACY_ENTITIES) {
         await getDb().backfillRun.upsert({ where: { portalId_entityType: { portalId, entityType } }, create: { portalId, entityType }, update: {} });
       }
     },

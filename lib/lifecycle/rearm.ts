@@ -5,6 +5,7 @@ import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
 import { audit } from "@/lib/lifecycle/audit";
 import { log } from "@/lib/log";
 import { saveTokens } from "@/lib/portals/tokens";
+import { errorMessage } from "@/lib/error-message";
 
 // Re-arming a portal without a reinstall (issue #18 item 5, #13 item 11). Two states need an admin's fresh tokens:
 // - `needs_reauth`: the OAuth server refused our refresh token (invalid_grant — an answer lost after the server
@@ -35,7 +36,7 @@ export async function rearmFromAdminFrame(portalId: string, refreshId: string | 
     log.info({ portalId }, "portal re-armed by an administrator's frame");
     return "rearmed";
   } catch (e) {
-    log.warn({ portalId, err: isBitrixError(e) ? e.code : e instanceof Error ? e.message : String(e) }, "re-arming the portal failed");
+    log.warn({ portalId, err: isBitrixError(e) ? e.code : errorMessage(e) }, "re-arming the portal failed");
     await audit(portal.memberId, portal.id, "portal.rearm_failed", { reason: isBitrixError(e) ? e.code : "refused" });
     return "refused";
   }

@@ -1,6 +1,6 @@
-import { loadEnv } from "@/lib/env";
+import { appUrl } from "@/lib/env";
 import {
-  detailTabOf, DYNAMIC_ITEM_EVENTS, FIXED_ITEM_TYPES, keyOfEntityTypeId, QUOTE_EVENTS, TYPE_EVENTS, type EntityKey,
+  detailTabOf, DYNAMIC_ITEM_EVENTS, FIXED_ENTITY_TYPES, keyOfEntityTypeId, LEGACY_ENTITIES, QUOTE_EVENTS, TYPE_EVENTS, type EntityKey,
 } from "@/lib/history/entity-types";
 
 // What the app needs from a portal, in ONE place: install, update, reconcile, diagnostics and the admin page all
@@ -44,13 +44,12 @@ export const FEATURES: Record<string, string> = {
 export const AUTH_CONNECTOR = "change_history";
 /** ONOFFLINEEVENT's minTimeout: at most one notification per 5 s however many events are queued. */
 export const OFFLINE_NOTIFY_MIN_TIMEOUT_S = 5;
-export const CRM_ENTITIES = ["deal", "contact", "company", "lead"] as const;
 /**
  * A deal moved to another funnel raises ONLY ONCRMDEALMOVETOCATEGORY, never ONCRMDEALUPDATE (b24restdocs
  * crm/deals/events/index.md): without it a funnel move, and the stage it lands on, would go unrecorded.
  */
 const CRM_EVENTS = [
-  ...CRM_ENTITIES.flatMap((e) => ["ADD", "UPDATE", "DELETE"].map((a) => `ONCRM${e.toUpperCase()}${a}`)),
+  ...LEGACY_ENTITIES.flatMap((e) => ["ADD", "UPDATE", "DELETE"].map((a) => `ONCRM${e.toUpperCase()}${a}`)),
   "ONCRMDEALMOVETOCATEGORY",
   // Quotes, new invoices (ENTITY_TYPE_ID 31) and smart-process items (lib/history/entity-types.ts).
   ...QUOTE_EVENTS,
@@ -67,10 +66,10 @@ export interface ExpectedBinding {
 }
 
 export function eventHandlerUrl(): string {
-  return `${loadEnv().APP_URL.replace(/\/$/, "")}/api/bitrix/events`;
+  return appUrl("/api/bitrix/events");
 }
 export function placementHandlerUrl(): string {
-  return `${loadEnv().APP_URL.replace(/\/$/, "")}/bitrix/placement`;
+  return appUrl("/bitrix/placement");
 }
 
 /**
@@ -86,7 +85,7 @@ export function expectedBindings(features: Record<string, string>, dynamicTypes:
     ...TYPE_EVENTS.map((code) => ({ kind: "event" as const, code, mode: "online" as const,
       handler: eventHandlerUrl() })),
   ];
-  const tabs: EntityKey[] = [...CRM_ENTITIES, ...FIXED_ITEM_TYPES,
+  const tabs: EntityKey[] = [...FIXED_ENTITY_TYPES,
     ...dynamicTypes.map(keyOfEntityTypeId).filter((k): k is EntityKey => k?.startsWith("dynamic_") === true)];
   if (offline) events.push({ kind: "event", code: "ONOFFLINEEVENT", mode: "online", handler: eventHandlerUrl(), options: { minTimeout: OFFLINE_NOTIFY_MIN_TIMEOUT_S } });
   const placements: ExpectedBinding[] = [

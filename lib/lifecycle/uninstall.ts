@@ -6,6 +6,7 @@ import { enqueueJob } from "@/lib/jobs/queue";
 import { audit } from "@/lib/lifecycle/audit";
 import { log } from "@/lib/log";
 import { loadTokens } from "@/lib/portals/tokens";
+import { errorMessage } from "@/lib/error-message";
 
 // Uninstall (seed: Uninstall Stage Contract). ONAPPUNINSTALL carries no OAuth tokens, and its application_token is no
 // proof that the portal sent it: every user's frame POST may carry APPLICATION_TOKEN (newer docs show it there), so any
@@ -43,7 +44,7 @@ async function confirmByOAuth(portalId: string): Promise<"confirmed" | "refuted"
   } catch (e) {
     if (isBitrixError(e) && REVOKED.has(e.code.toUpperCase())) return "confirmed";
     if (isBitrixError(e) && AMBIGUOUS.has(e.code.toUpperCase()) && (await credentialsProvenRecently(portalId))) return "confirmed";
-    log.warn({ portalId, err: e instanceof Error ? e.message : String(e) }, "uninstall: the OAuth server gave no answer");
+    log.warn({ portalId, err: errorMessage(e) }, "uninstall: the OAuth server gave no answer");
     return "unknown";
   }
 }

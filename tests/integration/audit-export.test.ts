@@ -9,7 +9,7 @@ import { AUDIT_EXPORT_JOB, EXPORT_LIMITS, type ExportedFile } from "@/lib/histor
 import { csvCell } from "@/lib/history/export";
 import { dict } from "@/lib/i18n";
 import { finishJob } from "@/lib/jobs/queue";
-import { JOB_HANDLERS } from "@/lib/jobs/registry";
+import { JOB_HANDLERS } from "@/lib/composition/registry";
 import { diskFileContent, USER_ROOT } from "../fake-portal/methods-files";
 import { startAppWithFake } from "../support/lifecycle-env";
 import { frameSession } from "../support/sessions";

@@ -21,9 +21,9 @@ import type { LogEntry } from "../fake-portal/types";
 import { startAppWithFake } from "../support/lifecycle-env";
 import { startDedicatedDb, type DedicatedDb } from "../support/pg-instance";
 import { killAllWorkers, startWorker, workerEnv } from "../support/spawn-worker";
+import { sleep } from "@/lib/sleep";
 
 type Env = Awaited<ReturnType<typeof startAppWithFake>>;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 /** Long enough for a killed worker's lease to expire and its rows to be processed again, on a slow machine. */
 const RECOVERY_MS = LEASE_MS * 4 + 60_000;

@@ -1,6 +1,6 @@
 // A database that cannot be reached is reported at start with host, database and cause — never the password —
 // by the check itself (lib/db-check.ts) and by the entry points an operator runs: `npm start` / the CLI tools
-// (scripts/with-db.ts), a worker (lib/jobs/main.ts) and `npm run dev` (scripts/stack.ts through with-db).
+// (scripts/with-db.ts), a worker (lib/composition/main.ts) and `npm run dev` (scripts/stack.ts through with-db).
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -90,9 +90,9 @@ describe("entry points stop at start with that message", () => {
     expect(out).not.toContain(SECRET);
   });
 
-  it.skipIf(!server)("a worker (lib/jobs/main.ts) with a wrong password: exit 1 with one clear line", async () => {
+  it.skipIf(!server)("a worker (lib/composition/main.ts) with a wrong password: exit 1 with one clear line", async () => {
     const url = `postgresql://postgres:${SECRET}@${server!.hostname}:${server!.port || 5432}/postgres`;
-    const { code, out } = await start(["--conditions=react-server", "lib/jobs/main.ts"], url);
+    const { code, out } = await start(["--conditions=react-server", "lib/composition/main.ts"], url);
     expect(code).toBe(1);
     expect(out).toMatch(/\[worker\] Cannot connect to the database "postgres" .*password authentication failed/);
     expect(out).not.toContain(SECRET);

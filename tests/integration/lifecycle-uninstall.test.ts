@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
 import { processInboxBatch } from "@/lib/events/inbox";
-import { callOrDefer, rerunPendingCall } from "@/lib/lifecycle/confirm";
+import { callOrDefer, rerunPendingCall } from "@/lib/bitrix/confirm";
 import { runDiagnostics } from "@/lib/lifecycle/diagnostics";
 import { probePortal } from "@/lib/lifecycle/probe-portal";
 import { resetDb } from "../support/test-db";

@@ -9,7 +9,7 @@ import { queryHistory } from "@/lib/history/query";
 import { runReconcile, type SweepReport } from "@/lib/history/reconcile";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { dict } from "@/lib/i18n";
-import { runWorker } from "@/lib/jobs/run-worker";
+import { runWorker } from "@/lib/composition/run-worker";
 import { eventBody } from "../fake-portal/core";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 

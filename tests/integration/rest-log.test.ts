@@ -5,7 +5,7 @@ import { bitrixFor } from "@/lib/bitrix";
 import { FIELD_MAX, flushRestLog, pruneRestLog } from "@/lib/bitrix/rest-log";
 import { getDb } from "@/lib/db";
 import { parseEnv, resetEnvForTests } from "@/lib/env";
-import { runWorker } from "@/lib/jobs/run-worker";
+import { runWorker } from "@/lib/composition/run-worker";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 import { frameSession } from "../support/sessions";
 

@@ -4,7 +4,7 @@ import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
 import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
-import { JOB_HANDLERS } from "@/lib/jobs/registry";
+import { JOB_HANDLERS } from "@/lib/composition/registry";
 import { renderMetrics } from "@/lib/metrics/prometheus";
 import { listAppAlerts } from "@/lib/portals/alerts";
 import { startAppWithFake } from "../support/lifecycle-env";

@@ -7,7 +7,7 @@ import { resetEnvForTests } from "@/lib/env";
 import { drainOffline } from "@/lib/events/offline";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { runBackfill } from "@/lib/history/backfill";
-import { JOB_HANDLERS } from "@/lib/jobs/registry";
+import { JOB_HANDLERS } from "@/lib/composition/registry";
 import { startAppWithFake } from "../support/lifecycle-env";
 import { installPortal } from "../support/installed-portal";
 

@@ -6,7 +6,7 @@ import { processInboxBatch } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
 import { finishJob } from "@/lib/jobs/queue";
-import { JOB_HANDLERS } from "@/lib/jobs/registry";
+import { JOB_HANDLERS } from "@/lib/composition/registry";
 import { notifyState } from "../fake-portal/methods-notify";
 import { startAppWithFake } from "../support/lifecycle-env";
 import { frameSession } from "../support/sessions";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
-import { runWorker, schedule } from "@/lib/jobs/run-worker";
+import { runWorker, schedule } from "@/lib/composition/run-worker";
 import { claimJobs, finishJob, runOnce } from "@/lib/jobs/queue";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 

@@ -1,4 +1,4 @@
-// Real worker processes for the crash tests: `tsx --conditions=react-server lib/jobs/main.ts` (what `npm run worker`
+// Real worker processes for the crash tests: `tsx --conditions=react-server lib/composition/main.ts` (what `npm run worker`
 // runs), each in its own process group so SIGKILL takes the whole tree at once, as a crash or the OOM killer would.
 // Every worker started here is killed when the test process exits, whatever happened before.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -8,7 +8,7 @@ import path from "node:path";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
 export interface WorkerProcess {
-  /** WORKER_ID of lib/jobs/run-worker.ts: what its claimed rows carry in "lockedBy". */
+  /** WORKER_ID of lib/composition/run-worker.ts: what its claimed rows carry in "lockedBy". */
   id: string;
   /** pid of the node process running the worker loop. */
   pid: number;
@@ -74,7 +74,7 @@ export async function startWorker(env: Record<string, string>, timeoutMs = 120_0
   // Node with tsx's loader, not the `tsx` command: that one is a parent process that relays SIGTERM only if the worker
   // answers within 30 ms, and otherwise kills it and exits 143 (node_modules/tsx cli relaySignalToChild) — a worker
   // busy with a backfill slice on a loaded machine lost its graceful stop that way.
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "lib/jobs/main.ts"],
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "lib/composition/main.ts"],
     { cwd: ROOT, env: env as NodeJS.ProcessEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let log = "";

@@ -1,11 +1,5 @@
 import { frameHandoff } from "@/lib/auth/handoff";
-import { toErrorResponse } from "@/lib/http-errors";
+import { route } from "@/lib/http/route";
 
 // POST /bitrix/app — the app's main page (the admin settings page) as Bitrix24 opens it.
-export async function POST(req: Request) {
-  try {
-    return await frameHandoff(req, "DEFAULT");
-  } catch (error) {
-    return toErrorResponse(error);
-  }
-}
+export const POST = route({}, ({ req }) => frameHandoff(req, "DEFAULT"));

@@ -1,11 +1,5 @@
 import { frameHandoff } from "@/lib/auth/handoff";
-import { toErrorResponse } from "@/lib/http-errors";
+import { route } from "@/lib/http/route";
 
 // POST /bitrix/placement — every placement and widget (CRM tabs, toolbar buttons).
-export async function POST(req: Request) {
-  try {
-    return await frameHandoff(req, null);
-  } catch (error) {
-    return toErrorResponse(error);
-  }
-}
+export const POST = route({}, ({ req }) => frameHandoff(req, null));

@@ -1,6 +1,6 @@
 import "server-only";
 import { revertRunner } from "@/lib/history/revert";
-import { onMethodConfirm } from "@/lib/lifecycle/confirm";
+import { onMethodConfirm } from "@/lib/bitrix/confirm";
 import type { InboxEvent } from "@/lib/events/handlers/types";
 
 // ONAPPMETHODCONFIRM: data[TOKEN], data[METHOD], data[CONFIRMED] "1"/"0" (docs/bitrix24.md#method-confirmation); no

@@ -3,8 +3,7 @@ import { requirePortalSession } from "@/lib/auth/session";
 import { attachHistoryCsv } from "@/lib/history/export";
 import { TimeZoneSchema } from "@/lib/history/present";
 import { HistoryEntitySchema, RecordIdSchema } from "@/lib/history/view";
-import { readJsonBody } from "@/lib/http/read-body";
-import { toErrorResponse } from "@/lib/http-errors";
+import { route } from "@/lib/http/route";
 
 const BodySchema = z.object({
   entity: HistoryEntitySchema,
@@ -17,12 +16,5 @@ const BodySchema = z.object({
 
 // POST /api/history/export — "Attach history as CSV" to the record's timeline or one of its file fields: a record the
 // user may read, written with the user's own token (lib/history/export.ts).
-export async function POST(req: Request) {
-  try {
-    const s = await requirePortalSession(req);
-    const body = BodySchema.parse(await readJsonBody(req));
-    return Response.json(await attachHistoryCsv(s, body.entity, body.id, body.field, body.tz));
-  } catch (error) {
-    return toErrorResponse(error);
-  }
-}
+export const POST = route({ auth: requirePortalSession, body: BodySchema }, async ({ session: s, body }) =>
+  Response.json(await attachHistoryCsv(s, body.entity, body.id, body.field, body.tz)));

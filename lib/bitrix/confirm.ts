@@ -4,6 +4,7 @@ import { sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
 import { loadTokens } from "@/lib/portals/tokens";
+import { errorMessage } from "@/lib/error-message";
 
 // Methods that need an admin's confirmation (seed: Method Confirm Lifecycle). Confirmation is bound to the access
 // token it was requested with: a new token needs a new confirmation. Pending calls expire.
@@ -43,7 +44,7 @@ async function rerun(id: string, runnerFor: RunnerFor) {
   } catch (e) {
     const waiting = isBitrixError(e) && e.code === "METHOD_CONFIRM_WAITING";
     const tokens = waiting ? await loadTokens(call.portalId) : null;
-    await db.pendingCall.update({ where: { id }, data: waiting ? { status: "pending", tokenHash: sha256Hex(tokens?.accessToken ?? "") } : { status: "failed", error: e instanceof Error ? e.message : String(e), resolvedAt: new Date() } });
+    await db.pendingCall.update({ where: { id }, data: waiting ? { status: "pending", tokenHash: sha256Hex(tokens?.accessToken ?? "") } : { status: "failed", error: errorMessage(e), resolvedAt: new Date() } });
   }
 }
 

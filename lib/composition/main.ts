@@ -3,7 +3,7 @@
 import { loadEnv } from "@/lib/env";
 import { disconnectDb } from "@/lib/db";
 import { checkDatabase, DatabaseConnectError } from "@/lib/db-check";
-import { runWorker } from "@/lib/jobs/run-worker";
+import { runWorker } from "@/lib/composition/run-worker";
 import { flushMetrics } from "@/lib/metrics/bump";
 
 const env = loadEnv();

@@ -7,7 +7,9 @@ import { processInboxBatch } from "@/lib/events/inbox";
 import { runInLane } from "@/lib/bitrix/call-lane";
 import { underLease } from "@/lib/jobs/lease";
 import { claimJobs, enqueueJob, finishJob, type JobLane, type JobRow } from "@/lib/jobs/queue";
-import { JOB_HANDLERS } from "@/lib/jobs/registry";
+import { JOB_HANDLERS } from "@/lib/composition/registry";
+import { sleep } from "@/lib/sleep";
+import { errorMessage } from "@/lib/error-message";
 
 // The worker loop: inbox rows and jobs, claimed with SKIP LOCKED, plus schedules (offline fallback poll, app.info
 // probe, token keep-alive, reconciliation sweep, REST log pruning). Schedules are jobs with a dedupe key per period,
@@ -62,7 +64,7 @@ async function runJob(job: JobRow, signal?: AbortSignal): Promise<void> {
     if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
     await finishJob(job.id, { ok: true, result: await handler(job, signal) });
   } catch (e) {
-    const error = e instanceof Error ? e.message : String(e);
+    const error = errorMessage(e);
     log.warn({ job: job.kind, portalId: job.portalId, err: error }, "job failed");
     await finishJob(job.id, job.attempts < 5 ? { ok: false, error, retryInMs: 10_000 * 2 ** job.attempts } : { ok: false, error });
   }
@@ -88,10 +90,10 @@ async function lane(name: string, signal: AbortSignal, work: () => Promise<numbe
     try {
       // Leased: what a killed worker held goes back to the queue within LEASE_MS (lib/jobs/lease.ts).
       const done = await underLease(WORKER_ID, work);
-      if (!done) await new Promise((r) => setTimeout(r, 300));
+      if (!done) await sleep(300);
     } catch (e) {
       log.error({ err: e, lane: name }, "worker iteration failed");
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
     }
   }
 }

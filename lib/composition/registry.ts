@@ -1,4 +1,6 @@
 import "server-only";
+// The worker's composition root: job kind → handler across every domain. Only processes (lib/composition/main.ts,
+// instrumentation-node.ts), scripts and tests import lib/composition/; a lib/ module never does (eslint.config.mjs).
 import { getDb } from "@/lib/db";
 import { runOfflineDrain } from "@/lib/events/offline";
 import { probePortal } from "@/lib/lifecycle/probe-portal";
