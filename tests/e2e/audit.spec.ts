@@ -59,3 +59,27 @@ test("an admin finds a change by person and period and opens its record in the p
   expect(await frame.locator("body").evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
   await shot(page, "audit-ru-400");
 });
+
+test("an admin exports a search to their Drive and finds the file there", async ({ page }) => {
+  const title = `Exported from the browser ${Date.now()}`;
+  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ fields: { TITLE: title }, userId: 3 }) });
+  const frame = page.frameLocator("#app-frame");
+  const found = frame.getByRole("row").filter({ hasText: title });
+  await expect(async () => {
+    await search(page, frame, { link: "Audit: search every change", person: "Person", from: "From", to: "To", search: "Search" });
+    await expect(found).toBeVisible({ timeout: 2000 });
+  }).toPass({ timeout: 60_000 });
+  await frame.getByRole("button", { name: "Export CSV" }).click();
+  // The worker writes the search's rows and uploads the file to the admin's own Drive with the admin's token.
+  const status = frame.getByRole("group", { name: "Export this search to your Drive" }).getByRole("status");
+  await expect(status).toContainText("Exported", { timeout: 60_000 });
+  const link = status.getByRole("link").first();
+  const name = (await link.textContent())!;
+  expect(name).toMatch(/\.csv$/);
+  await page.goto(`${portal()}/docs/?user=1`); // the admin's "My Drive" in the portal
+  await page.getByRole("link", { name }).click();
+  await expect(page.getByRole("heading", { name })).toBeVisible();
+  await expect(page.getByLabel("Preview")).toContainText(title);
+  await page.screenshot({ path: test.info().outputPath("audit-export-in-drive.png"), fullPage: true });
+});

@@ -4,6 +4,7 @@ import { parseStr } from "../php";
 import { ENTITIES, type Entity, type FakeBitrix, type PortalState } from "../types";
 import { dealMoveSection, itemCard, itemList, itemNav, itemPost, productRowsSection } from "./items";
 import { PARENT_JS } from "./parent-js";
+import { drivePage, driveFilePage } from "./disk";
 import { notificationsPage, unreadCount } from "./notifications";
 
 // The portal in a browser: home, CRM lists and cards with the app's tabs and widgets, the app's main page and
@@ -111,6 +112,10 @@ export async function handleUi(req: IncomingMessage, res: ServerResponse, ctx: U
   const listMatch = /^\/crm\/(deal|contact|company|lead)\/?$/.exec(url.pathname);
   if (listMatch) return html(ENTITY_TITLES[listMatch[1] as Entity], list(ctx, listMatch[1] as Entity));
   if (url.pathname === "/notifications/") return html("Notifications", notificationsPage(ctx.portal, userId));
+  if (url.pathname === "/docs/") return html("My Drive", drivePage(ctx.portal, userId));
+  const driveFile = /^\/docs\/file\/(.+)$/.exec(url.pathname);
+  const fileBody = driveFile && driveFilePage(ctx.portal, userId, decodeURIComponent(driveFile[1]!));
+  if (fileBody) return html("Drive", fileBody);
   if (url.pathname === "/marketplace/app/") return html("Change History", frame(ctx, userId, appPageUrl(ctx.fake), "DEFAULT", {}, lang, "Change History"));
   if (url.pathname === "/marketplace/install/") {
     // A new installation: its ONAPPINSTALL goes out at installFinish (lifecycle.ts sendInstallEvent).
