@@ -34,6 +34,10 @@ export interface HistoryRow {
   oldRaw: string;
   newRaw: string;
   revertible: boolean;
+  /** a later revert undid it (lib/history/feedback.ts); set by the tab's view */
+  reverted?: boolean;
+  /** where it was learnt: "event", "backfill", "reconciled", "revert", "stagehistory" (the tab's change sets) */
+  source: string;
   /** a merged change (docs/history.md "Merged edits"): when the interval its edits fall in began; null: one edit */
   mergedFrom: string | null;
   mergedFromIso: string | null;
@@ -218,5 +222,6 @@ export async function presentChanges(portalId: string, entityType: string, chang
       && !labels.meta(c.field)?.isImmutable,
     mergedFrom: c.mergedFrom ? formatInstant(c.mergedFrom, lang, timeZone) : null,
     mergedFromIso: c.mergedFrom?.toISOString() ?? null,
+    source: c.source ?? "event",
   }));
 }

@@ -81,6 +81,11 @@ const en = {
   auditFirst: "← Newest", auditResults: "Changes found", auditUtc: "Days and times are in UTC.",
   auditSourceNames: "Edit in Bitrix24|Revert|Backfill|Found by a sweep|Bitrix24's stage history",
   backToSettings: "← Settings",
+  periodFrom: "From", periodTo: "To", source: "Source", allSources: "All sources", sourceUser: "Edits",
+  sourceRevert: "Reverts", sourceReconciled: "Found by sweeps", sourceStagehistory: "Stage history",
+  revertTitle: "Revert this change?", cancel: "Cancel", revertDone: "Reverted: the old value is back in Bitrix24.",
+  revertEntry: "revert", updating: "Updating… an edit saved moments ago is being recorded.",
+  fullHistory: "Full history",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -169,6 +174,11 @@ const ru: Dict = {
   auditFirst: "← Новые", auditResults: "Найденные изменения", auditUtc: "Дни и время — по UTC.",
   auditSourceNames: "Правка в Битрикс24|Возврат|Загрузка истории|Найдено сверкой|История стадий Битрикс24",
   backToSettings: "← Настройки",
+  periodFrom: "С", periodTo: "По", source: "Источник", allSources: "Все источники", sourceUser: "Правки",
+  sourceRevert: "Возвраты", sourceReconciled: "Найдено сверкой", sourceStagehistory: "История стадий",
+  revertTitle: "Вернуть это изменение?", cancel: "Отмена", revertDone: "Возвращено: прежнее значение снова в Битрикс24.",
+  revertEntry: "возврат", updating: "Обновляется… только что сохранённая правка записывается.",
+  fullHistory: "Вся история",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };
