@@ -1,5 +1,4 @@
 import "server-only";
-import { z } from "zod";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { diffMultiItems, diffProductRows, multiItems, PRODUCTS_FIELD, productRows, type MultiItem,
@@ -60,16 +59,8 @@ export interface ChangeToPresent {
   source?: string;
 }
 
-const isTimeZone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
-/** The user's IANA time zone, as the tab's script reads it from the browser (Intl) and passes it as `tz`. */
-export const TimeZoneSchema = z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin");
+/** The user's IANA time zone (`tz`): checked with the placements' query (lib/history/view-query.ts). */
+export { TimeZoneSchema } from "@/lib/history/view-query";
 
 export function valueText(v: unknown, meta?: FieldMeta): string {
   if (v === null || v === undefined || v === "") return "—";

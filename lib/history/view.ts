@@ -1,43 +1,16 @@
 import "server-only";
-import { z } from "zod";
 import type { PortalSession } from "@/lib/auth/session";
 import { dict } from "@/lib/i18n";
-import { isEntityKey } from "@/lib/history/entity-types";
-import { loadLabels, presentChanges, TimeZoneSchema, type HistoryRow } from "@/lib/history/present";
+import { loadLabels, presentChanges, type HistoryRow } from "@/lib/history/present";
+import { SOURCES, type HistoryViewQuery } from "@/lib/history/view-query";
 import { recordHeading } from "@/lib/history/value-context";
 import { countHistory, historyFacets, queryHistory } from "@/lib/history/query";
 import { editInFlight, revertedChanges } from "@/lib/history/feedback";
 
 // What the CRM tab and the toolbar widget show, read for the session's portal only: one page of a record's changes,
 // the filter options (fields and users that occur in its history, with the portal's labels) and the paging cursor.
-export const HistoryEntitySchema = z.string().refine(isEntityKey,
-  { error: "must be deal, contact, company or lead, or quote, smart_invoice, dynamic_<entityTypeId>" });
-export const RecordIdSchema = z.coerce.number({ error: "must be a record id" }).int().positive().max(2 ** 31 - 1);
-
-const DaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date (YYYY-MM-DD)")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "must be a date (YYYY-MM-DD)");
-
-/** The source filter: what a person calls where a change came from, and the FieldChange.source values it covers. */
-export const SOURCES = { user: ["event", "backfill"], revert: ["revert"], reconciled: ["reconciled"],
-  stagehistory: ["stagehistory"] } as const;
-export type SourceFilter = keyof typeof SOURCES;
-
-export const HistoryViewQuerySchema = z.object({
-  entity: HistoryEntitySchema,
-  id: RecordIdSchema,
-  field: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "must be a field code").optional(),
-  user: z.coerce.number().int().positive().max(2 ** 31 - 1).optional(),
-  cursor: z.string().max(200).optional(),
-  /** the period, whole days in UTC: from the start of `from` to the end of `to` */
-  from: DaySchema.optional(),
-  to: DaySchema.optional(),
-  source: z.enum(Object.keys(SOURCES) as [SourceFilter, ...SourceFilter[]]).optional(),
-  /** the user's time zone (the tab's script adds the browser's); times are UTC without it */
-  tz: TimeZoneSchema.optional(),
-  /** set by the revert island's reload: the success message shows whatever the filters hide */
-  done: z.literal("revert").optional(),
-});
-export type HistoryViewQuery = z.infer<typeof HistoryViewQuerySchema>;
+export { HistoryEntitySchema, HistoryViewQuerySchema, RecordIdSchema, SOURCES, type HistoryViewQuery,
+  type SourceFilter } from "@/lib/history/view-query";
 
 export interface HistoryView {
   query: HistoryViewQuery;
