@@ -73,20 +73,33 @@ describe("the Change history tab", () => {
     expect(page.body).not.toContain(`<script>alert("x")`);
   });
 
-  // A page cannot answer 400 in the App Router (decision 013): an address that names no record is a 404, and the
-  // outcome names the parameter that failed.
-  it("answers bad input with 404 naming no record, and no session with a renewal page (401)", async () => {
+  // Bad input is a 400 naming the parameter (proxy.ts sets the status, the page names it: decision 013), in the
+  // session's language; without a session the renewal page comes first (401), whatever the address.
+  it("answers bad input with 400 naming the parameter, and no session with a renewal page (401)", async () => {
     const bad = await get("tab", session(a.id, false), { entity: "task", id: 7 });
-    expect(bad.status).toBe(404);
-    expect(bad.body).toContain("This record no longer exists in Bitrix24.");
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatch(/role="alert">Record: entity must be deal, contact, company or lead/);
+    const abc = await get("tab", session(a.id, false), { entity: "deal", id: "abc" });
+    expect(abc.status).toBe(400);
+    expect(abc.body).toContain("Record: id must be a record id");
+    expect(abc.body).not.toContain("new 1");
+    const minus = await get("widget", session(a.id, false), { entity: "deal", id: -1 });
+    expect(minus.status).toBe(400);
+    expect(minus.body).toContain("Record: id ");
+    const period = await get("tab", session(a.id, false), { entity: "deal", id: 7, from: "yesterday" });
+    expect(period.status).toBe(400);
+    expect(period.body).toContain("Record: from must be a date (YYYY-MM-DD)");
+    const ru = await get("tab", { ...session(a.id, false), lang: "ru" }, { entity: "deal", id: 7, source: "robot" });
+    expect(ru.status).toBe(400);
+    expect(ru.body).toContain("Запись: source ");
     const token = await issueSessionToken(session(a.id, false));
     expect(await resolvePlacement({ entity: "task", id: "7", st: token }, async () => null, "tab"))
       .toMatchObject({ kind: "invalid", message: expect.stringContaining("entity must be deal, contact, company or lead") });
-    expect((await get("tab", session(a.id, false), { entity: "deal", id: -1 })).status).toBe(404);
     const none = await get("tab", null, { entity: "deal", id: 7 });
     expect(none.status).toBe(401);
     expect(none.body).toContain("data-renew");
     expect(none.body).not.toContain("new 1");
+    expect((await get("tab", null, { entity: "deal", id: "abc" })).status).toBe(401);
   });
 
   it("the widget shows the last five changes", async () => {
@@ -130,7 +143,7 @@ describe("change sets and filters (issue #16 item 3)", () => {
     const form = (await get("tab", session(a.id, false), { ...feb, source: "revert" })).body;
     expect(form).toContain('<option value="revert" selected="">Reverts</option>');
     expect(form).toContain('name="from" value="2026-02-03"');
-    expect((await get("tab", session(a.id, false), { ...feb, from: "yesterday" })).status).toBe(404);
+    expect((await get("tab", session(a.id, false), { ...feb, from: "yesterday" })).status).toBe(400);
   });
 });
 

@@ -1,9 +1,11 @@
-// Renders an App Router page of the CRM placements in-process, as Next.js answers it: the page's status from the
-// interrupt it throws (notFound/forbidden/unauthorized → the boundary file of app/placements), else 200, and the
-// server-rendered HTML. next/headers is given the request's cookie and accept-language, as in a real request.
+// Renders an App Router page of the CRM placements in-process, as Next.js answers it: proxy.ts first (the request
+// headers it sets, the status of its rewrite — 400 for a malformed address), then the page: the status of the
+// interrupt it throws (notFound/forbidden/unauthorized → the boundary file of app/placements), else the proxy's or
+// 200, and the server-rendered HTML. next/headers is given the request's headers as the proxy passes them on.
 import path from "node:path";
 import { createElement, type ReactElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
+import { NextRequest } from "next/server";
 import { vi } from "vitest";
 import type { HistoryRow } from "@/lib/history/present";
 import { dict } from "@/lib/i18n";
@@ -30,10 +32,19 @@ type Page = (p: { searchParams: Promise<Record<string, string>> }) => Promise<Re
 /** GET `url` (a path under app/, e.g. /placements/tab?…) as the browser would, with the given request headers. */
 export async function renderPage(url: string, headers: Record<string, string> = {}): Promise<Response> {
   const u = new URL(url, "http://app");
+  // What Next.js does with the proxy's answer: its request-header overrides (x-middleware-override-headers names them,
+  // x-middleware-request-<name> carries each) reach the page; a rewrite's status is the page's unless it interrupts.
+  const { proxy } = await import("@/proxy");
+  const res = await proxy(new NextRequest(u, { headers }));
   current = new Headers(headers);
+  for (const name of (res.headers.get("x-middleware-override-headers") ?? "").split(",").filter(Boolean)) {
+    const v = res.headers.get(`x-middleware-request-${name}`);
+    if (v === null) current.delete(name);
+    else current.set(name, v);
+  }
   const mod = (await import(path.join(ROOT, "app", u.pathname, "page.tsx"))) as { default: Page };
   const searchParams = Promise.resolve(Object.fromEntries(u.searchParams));
-  let status = 200;
+  let status = res.headers.has("x-middleware-rewrite") ? res.status : 200;
   let tree: ReactElement;
   try {
     tree = await mod.default({ searchParams });
