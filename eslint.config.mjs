@@ -12,10 +12,7 @@ const config = [
   },
   {
     // Layers run one way (docs/architecture.md): lib/ is the domain and never reaches up into the UI or the routes.
-    // (lib/history/pages.ts still renders the framework-free placements from components/: the one exception, until
-    // the placements are React pages — issue #16)
     files: ["lib/**/*.ts", "lib/**/*.tsx"],
-    ignores: ["lib/history/pages.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [
         { group: ["@/components/*", "@/app/*", "**/components/*", "**/app/*"], message: "lib/ must not import from components/ or app/ (layers run one way)" },
