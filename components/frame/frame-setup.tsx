@@ -8,6 +8,20 @@ import { setSessionToken } from "@/components/frame/session-fetch";
 export function FrameSetup({ title, token, expiresAt, record }: { title: string; token: string; expiresAt?: number;
   record?: { entity: string; id: number } }) {
   setSessionToken(token, expiresAt, record);
+  useFittedFrame(title);
+  return null;
+}
+
+/**
+ * A page without a session to hand to islands (the placements' refusal, "no such record", a malformed address): the
+ * frame titled and fitted all the same, or Bitrix24 leaves the frame at whatever height it had.
+ */
+export function FrameFit({ title }: { title: string }) {
+  useFittedFrame(title);
+  return null;
+}
+
+function useFittedFrame(title: string) {
   useEffect(() => {
     let observer: ResizeObserver | null = null;
     void getB24().then((b24) => {
@@ -24,5 +38,4 @@ export function FrameSetup({ title, token, expiresAt, record }: { title: string;
     });
     return () => observer?.disconnect();
   }, [title]);
-  return null;
 }

@@ -6,6 +6,7 @@ import type { ValuePart } from "@/lib/history/format";
 import { groupChangeSets, type ChangeSet } from "@/lib/history/change-sets";
 import { ExportButton, LocalTime, PlacementFrame, RevertButton, StatusLine } from "@/components/placements/islands";
 import { ConfirmHost } from "@/components/placements/confirm-dialog";
+import { FrameFit } from "@/components/frame/frame-setup";
 
 // The CRM tab and the toolbar widget (docs/decisions/013-placements-as-react-pages.md): server components that
 // render the whole history — filters are a GET form, pages are links, so the first render works with scripts
@@ -197,7 +198,7 @@ export function HistoryWidget(p: PlacementProps) {
   );
 }
 
-/** A page that cannot show the history (no such record, no right to it): says why, in the frame. */
-export function PlacementNotice({ text, lang }: { text: string; lang: string }) {
-  return <main className="page" lang={lang}><p className="notice" role="alert">{text}</p></main>;
+/** A page that cannot show the history (no such record, no right to it, a malformed address): says why, in the fitted frame. */
+export function PlacementNotice({ text, title, lang }: { text: string; title: string; lang: string }) {
+  return <main className="page" lang={lang}><FrameFit title={title} /><p className="notice" role="alert">{text}</p></main>;
 }
