@@ -19,18 +19,11 @@ const config = [
   },
   {
     // Layers run one way (docs/architecture.md): lib/ is the domain and never reaches up into the UI or the routes.
-    // (lib/history/pages.ts still renders the framework-free placements from components/: the one exception, until
-    // the placements are React pages — issue #16)
     files: ["lib/**/*.ts", "lib/**/*.tsx"],
-    ignores: ["lib/history/pages.ts", "lib/composition/**"],
+    ignores: ["lib/composition/**"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [UI_AND_ROUTES, WORKER] }],
     },
-  },
-  {
-    // lib/history/pages.ts: the one exception above, still held to the worker rule.
-    files: ["lib/history/pages.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [WORKER] }] },
   },
   {
     // The composition root (lib/composition/) imports every domain; only the processes that run it (instrumentation,

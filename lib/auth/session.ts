@@ -67,10 +67,16 @@ export async function readSessionToken(token: string | null | undefined): Promis
   };
 }
 
-/** The portal origin of an authentic session token, expired or not (see FRAMING_TTL_S): for CSP only. */
-export async function readFramingOrigin(token: string | null | undefined): Promise<string | null> {
+/** The request header in which proxy.ts tells a page the language of readFraming (always set by it, never the browser's). */
+export const LANG_HEADER = "x-session-lang";
+
+/**
+ * The portal origin and the user's language of an authentic session token, expired or not (see FRAMING_TTL_S): for
+ * CSP and for the language of a page that cannot use the session (proxy.ts), never for access.
+ */
+export async function readFraming(token: string | null | undefined): Promise<{ origin: string; lang: "en" | "ru" } | null> {
   const t = await decodeToken(token);
-  return t ? String(t.portalOrigin) : null;
+  return t ? { origin: String(t.portalOrigin), lang: t.lang === "ru" ? "ru" : "en" } : null;
 }
 
 /** `SameSite=None; Secure; Partitioned` — the only cookie a cross-site iframe may keep (CHIPS). */

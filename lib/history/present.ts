@@ -1,5 +1,4 @@
 import "server-only";
-import { z } from "zod";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { diffMultiItems, diffProductRows, multiItems, PRODUCTS_FIELD, productRows, type MultiItem,
@@ -34,6 +33,10 @@ export interface HistoryRow {
   oldRaw: string;
   newRaw: string;
   revertible: boolean;
+  /** a later revert undid it (lib/history/feedback.ts); set by the tab's view */
+  reverted?: boolean;
+  /** where it was learnt: "event", "backfill", "reconciled", "revert", "stagehistory" (the tab's change sets) */
+  source: string;
   /** a merged change (docs/history.md "Merged edits"): when the interval its edits fall in began; null: one edit */
   mergedFrom: string | null;
   mergedFromIso: string | null;
@@ -56,16 +59,8 @@ export interface ChangeToPresent {
   source?: string;
 }
 
-const isTimeZone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
-/** The user's IANA time zone, as the tab's script reads it from the browser (Intl) and passes it as `tz`. */
-export const TimeZoneSchema = z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin");
+/** The user's IANA time zone (`tz`): checked with the placements' query (lib/history/view-query.ts). */
+export { TimeZoneSchema } from "@/lib/history/view-query";
 
 export function valueText(v: unknown, meta?: FieldMeta): string {
   if (v === null || v === undefined || v === "") return "—";
@@ -218,5 +213,6 @@ export async function presentChanges(portalId: string, entityType: string, chang
       && !labels.meta(c.field)?.isImmutable,
     mergedFrom: c.mergedFrom ? formatInstant(c.mergedFrom, lang, timeZone) : null,
     mergedFromIso: c.mergedFrom?.toISOString() ?? null,
+    source: c.source ?? "event",
   }));
 }

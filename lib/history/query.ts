@@ -4,7 +4,13 @@ import { getDb } from "@/lib/db";
 
 // The tab's query: newest first, keyset-paginated on (changedAt, id) so page N costs the same as page 1, filterable by
 // field and by user; served by the index (portalId, entityType, entityId, changedAt DESC, id DESC).
-export interface HistoryQuery { entityType: string; entityId: number; field?: string; userId?: number; cursor?: string; limit?: number }
+export interface HistoryQuery {
+  entityType: string; entityId: number; field?: string; userId?: number; cursor?: string; limit?: number;
+  /** the period: changes at or after `from`, before `to` */
+  from?: Date; to?: Date;
+  /** where the changes were learnt (FieldChange.source) */
+  sources?: string[];
+}
 
 export function encodeCursor(changedAt: Date, id: bigint): string {
   return Buffer.from(`${changedAt.toISOString()}|${id}`).toString("base64url");
@@ -23,6 +29,9 @@ const recordWhere = (portalId: string, q: HistoryQuery) => ({
   portalId, entityType: q.entityType, entityId: q.entityId,
   ...(q.field ? { field: q.field } : {}),
   ...(q.userId ? { changedById: q.userId } : {}),
+  ...(q.sources ? { source: { in: q.sources } } : {}),
+  // In AND: the cursor's own bound on changedAt must not replace the period's.
+  AND: [...(q.from ? [{ changedAt: { gte: q.from } }] : []), ...(q.to ? [{ changedAt: { lt: q.to } }] : [])],
 });
 
 export async function queryHistory(portalId: string, q: HistoryQuery) {

@@ -1,28 +1,16 @@
 import "server-only";
-import { z } from "zod";
 import type { PortalSession } from "@/lib/auth/session";
 import { dict } from "@/lib/i18n";
-import { isEntityKey } from "@/lib/history/entity-types";
-import { loadLabels, presentChanges, TimeZoneSchema, type HistoryRow } from "@/lib/history/present";
+import { loadLabels, presentChanges, type HistoryRow } from "@/lib/history/present";
+import { SOURCES, type HistoryViewQuery } from "@/lib/history/view-query";
 import { recordHeading } from "@/lib/history/value-context";
 import { countHistory, historyFacets, queryHistory } from "@/lib/history/query";
+import { editInFlight, revertedChanges } from "@/lib/history/feedback";
 
 // What the CRM tab and the toolbar widget show, read for the session's portal only: one page of a record's changes,
 // the filter options (fields and users that occur in its history, with the portal's labels) and the paging cursor.
-export const HistoryEntitySchema = z.string().refine(isEntityKey,
-  { error: "must be deal, contact, company or lead, or quote, smart_invoice, dynamic_<entityTypeId>" });
-export const RecordIdSchema = z.coerce.number({ error: "must be a record id" }).int().positive().max(2 ** 31 - 1);
-
-export const HistoryViewQuerySchema = z.object({
-  entity: HistoryEntitySchema,
-  id: RecordIdSchema,
-  field: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "must be a field code").optional(),
-  user: z.coerce.number().int().positive().max(2 ** 31 - 1).optional(),
-  cursor: z.string().max(200).optional(),
-  /** the user's time zone (the tab's script adds the browser's); times are UTC without it */
-  tz: TimeZoneSchema.optional(),
-});
-export type HistoryViewQuery = z.infer<typeof HistoryViewQuerySchema>;
+export { HistoryEntitySchema, HistoryViewQuerySchema, RecordIdSchema, SOURCES, type HistoryViewQuery,
+  type SourceFilter } from "@/lib/history/view-query";
 
 export interface HistoryView {
   query: HistoryViewQuery;
@@ -31,20 +19,27 @@ export interface HistoryView {
   rows: HistoryRow[];
   total: number;
   next: string | null;
+  /** an update of the record still waits in the inbox: "updating…" rather than "no changes yet" */
+  updating: boolean;
   fields: { value: string; label: string }[];
   users: { value: number; label: string }[];
 }
 
 export async function loadHistoryView(session: PortalSession, query: HistoryViewQuery, limit = 50): Promise<HistoryView> {
-  const q = { entityType: query.entity, entityId: query.id, field: query.field, userId: query.user, cursor: query.cursor, limit };
+  const day = (d: string | undefined, plus = 0) => (d ? new Date(Date.parse(`${d}T00:00:00Z`) + plus * 86_400_000) : undefined);
+  const q = { entityType: query.entity, entityId: query.id, field: query.field, userId: query.user, cursor: query.cursor,
+    limit, from: day(query.from), to: day(query.to, 1), sources: query.source ? [...SOURCES[query.source]] : undefined };
   const [page, total, facets] = await Promise.all([queryHistory(session.portalId, q), countHistory(session.portalId, q), historyFacets(session.portalId, query.entity, query.id)]);
-  const [rows, labels, record] = await Promise.all([
+  const [presented, labels, record, reverted, updating] = await Promise.all([
     presentChanges(session.portalId, query.entity, page.items, session.lang, query.tz),
     loadLabels(session.portalId, query.entity, facets.users, dict(session.lang)),
     recordHeading(session.portalId, query.entity, query.id, session.lang),
+    revertedChanges(session.portalId, query.entity, query.id, page.items),
+    editInFlight(session.portalId, query.entity, query.id),
   ]);
+  const rows = presented.map((r) => (reverted.has(r.id) ? { ...r, reverted: true, revertible: false } : r));
   return {
-    query, record, rows, total, next: page.next,
+    query, record, rows, total, next: page.next, updating,
     fields: facets.fields.map((f) => ({ value: f, label: labels.field(f) })).sort((a, b) => a.label.localeCompare(b.label)),
     users: facets.users.map((u) => ({ value: u, label: labels.user(u) })).sort((a, b) => a.label.localeCompare(b.label)),
   };

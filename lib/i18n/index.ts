@@ -91,6 +91,11 @@ const en = {
   auditExportPart: "part {k} of {n}",
   exportDriveDenied: "Bitrix24 does not let you add files to your Drive, so the export could not be saved there",
   exportSignInLost: "Your Bitrix24 sign-in was not kept for this export: start it again from the Audit page",
+  periodFrom: "From", periodTo: "To", source: "Source", allSources: "All sources", sourceUser: "Edits",
+  sourceRevert: "Reverts", sourceReconciled: "Found by sweeps", sourceStagehistory: "Stage history",
+  revertTitle: "Revert this change?", cancel: "Cancel", revertDone: "Reverted: the old value is back in Bitrix24.",
+  revertEntry: "revert", updating: "Updating… an edit saved moments ago is being recorded.",
+  fullHistory: "Full history",
 };
 export type Dict = typeof en;
 const ru: Dict = {
@@ -188,6 +193,11 @@ const ru: Dict = {
   auditExportPart: "часть {k} из {n}",
   exportDriveDenied: "Битрикс24 не разрешает вам добавлять файлы на Диск, поэтому выгрузку не удалось сохранить",
   exportSignInLost: "Вход в Битрикс24 для этой выгрузки не сохранён: запустите её снова со страницы аудита",
+  periodFrom: "С", periodTo: "По", source: "Источник", allSources: "Все источники", sourceUser: "Правки",
+  sourceRevert: "Возвраты", sourceReconciled: "Найдено сверкой", sourceStagehistory: "История стадий",
+  revertTitle: "Вернуть это изменение?", cancel: "Отмена", revertDone: "Возвращено: прежнее значение снова в Битрикс24.",
+  revertEntry: "возврат", updating: "Обновляется… только что сохранённая правка записывается.",
+  fullHistory: "Вся история",
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };

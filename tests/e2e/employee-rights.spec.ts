@@ -25,7 +25,8 @@ for (const [lang, width] of [["en", 1280], ["ru", 400]] as const) {
 
     await page.goto(`${portal()}/crm/deal/details/5/?tab=0&user=${EMPLOYEE}&lang=${lang}`);
     const refusal = lang === "ru" ? "Ваши права в Битрикс24 не позволяют видеть эту запись" : "Your Bitrix24 access rights do not let you see this record";
-    await expect(frame.getByRole("alert")).toContainText(refusal);
+    // The page's own alert (Next.js adds an empty route announcer, role="alert", outside <main>).
+    await expect(frame.getByRole("main").getByRole("alert")).toContainText(refusal);
     await expect(frame.locator("body")).not.toContainText("Confidential margin");
     await shot(page, `employee-tab-denied-${lang}-${width}`);
     const overflow = await frame.locator("body").evaluate((b) => b.scrollWidth - b.clientWidth);

@@ -23,8 +23,9 @@ test("a field edited on the portal's deal card appears in the app's Change histo
   const frame = page.frameLocator("#app-frame");
   await frame.getByRole("button", { name: "Attach history as CSV" }).click();
   await expect(frame.getByRole("status").first()).toContainText("Attached to the timeline: history-deal-5.csv");
-  page.once("dialog", (d) => void d.accept());
   await frame.getByRole("row").filter({ hasText: "Edited in the browser" }).getByRole("button", { name: "Revert" }).click();
+  // confirmed in the page's own Bitrix24-style dialog, not the browser's confirm() (issue #16 item 5)
+  await frame.getByRole("alertdialog", { name: "Revert this change?" }).getByRole("button", { name: "Revert", exact: true }).click();
   await expect.poll(async () => ((await (await fetch(`${portal}/_fake/crm?entity=deal&id=5`)).json()) as { TITLE: string }).TITLE).not.toBe("Edited in the browser");
   await page.screenshot({ path: test.info().outputPath("history-tab-after-revert.png"), fullPage: true });
 });

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { app, portal, shot } from "./support";
+import { app, frameSettled, portal, shot } from "./support";
 
 // The Change history tab as a CRM user works with it: pages of 50, filters by field and by user (with the keyboard),
 // no cookies needed, an expired session renewed silently through B24Frame, and a narrow frame.
@@ -42,6 +42,7 @@ test("pages through the history 50 changes at a time, without any cookie", async
   await expect(frame.locator("tbody tr")).toHaveCount(50);
   await shot(page, "tab-page-1");
   await page.context().clearCookies(); // what a browser blocking third-party cookies leaves the frame with
+  await frameSettled(page);
   await frame.getByRole("link", { name: "Older →" }).click();
   // A full page navigation inside the frame, while the stack's worker backfills every type on the same 2 cores.
   await expect(frame.getByRole("link", { name: "← Newest" })).toBeVisible({ timeout: 45_000 });
@@ -58,8 +59,10 @@ test("filters by field and by user with the keyboard", async ({ page }) => {
   const field = frame.getByLabel("Field");
   await field.focus();
   await field.selectOption({ label: "Name" });
-  await page.keyboard.press("Tab"); // → Who
-  await page.keyboard.press("Tab"); // → Apply
+  // Tab from Field through the other filters (Who, Source, the period's two dates) to Apply, and press Enter there.
+  const apply = frame.getByRole("button", { name: "Apply" });
+  for (let i = 0; i < 15 && !(await apply.evaluate((b) => b === document.activeElement)); i++) await page.keyboard.press("Tab");
+  await expect(apply).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(frame.locator("[data-total]")).toHaveText(String(ROUNDS));
   await expect(frame.locator("tbody tr td.field")).toHaveText(Array(ROUNDS).fill("Name"));
@@ -70,6 +73,7 @@ test("filters by field and by user with the keyboard", async ({ page }) => {
   // The app resized its frame to the content through B24Frame: two rows, not the 50 of the first page.
   await expect.poll(() => page.locator("#app-frame").evaluate((el) => el.getBoundingClientRect().height)).toBeLessThan(500);
   await shot(page, "tab-filtered");
+  await frameSettled(page);
   await frame.getByRole("link", { name: "Reset" }).click();
   await expect(frame.locator("tbody tr")).toHaveCount(50);
 });

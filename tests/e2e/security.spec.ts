@@ -163,6 +163,23 @@ test("with a session every page is framed only by its portal, and portal A's ses
   }
 });
 
+test("a malformed placement address answers 400 naming the parameter, after the session check (401 without one)", async () => {
+  const { st } = await handoff(0, 1);
+  const cases = [["entity=deal&id=abc", "id must be a record id"], ["entity=task&id=5", "entity must be deal, contact"],
+    ["entity=deal&id=5&from=yesterday", "from must be a date (YYYY-MM-DD)"]] as const;
+  for (const p of ["/placements/tab", "/placements/widget"]) {
+    for (const [query, named] of cases) {
+      const res = await get(`${p}?${query}`, { st });
+      const body = await res.text();
+      expect(res.status, `${p}?${query}`).toBe(400);
+      expect(body, `${p}?${query}`).toContain(`role="alert">Record: ${named}`);
+      expect(csp(res)).toBe(`frame-ancestors ${portalUrl(0)}`);
+      expect(leaksIn(body), p).toEqual([]);
+    }
+    expect((await get(`${p}?entity=deal&id=abc`)).status, `${p} without a session`).toBe(401);
+  }
+});
+
 test("the install finish page carries no secret and may be framed only by the portal that installed", async () => {
   const f = await frameAuth(1, 1);
   const res = await fetch(`${app()}/api/bitrix/install?DOMAIN=${f.DOMAIN}&LANG=en`, { method: "POST", headers: FORM, redirect: "manual",

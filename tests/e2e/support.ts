@@ -1,5 +1,5 @@
 // Shared by the browser specs: where the stack runs, and a screenshot of the whole page with the app's frame in it.
-import { test, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 
 export const portal = () => process.env.E2E_PORTAL_URL!;
 export const app = () => process.env.E2E_APP_URL!;
@@ -12,4 +12,16 @@ export async function shot(page: Page, name: string) {
   await page.setViewportSize({ width: size.width, height: Math.min(8000, await page.evaluate(() => document.documentElement.scrollHeight)) });
   await page.screenshot({ path: test.info().outputPath(`${name}.png`) });
   await page.setViewportSize(size);
+}
+
+/**
+ * The app's frame is as tall as the app last asked (resizeWindow with its body's height): no re-fit is pending that
+ * would move a link under a click — e.g. after shot() or once local times have replaced the server's text.
+ */
+export async function frameSettled(page: Page) {
+  await expect.poll(async () => {
+    const want = await page.frameLocator("#app-frame").locator("body")
+      .evaluate((b) => Math.max(200, Math.ceil(b.getBoundingClientRect().height)));
+    return (await page.locator("#app-frame").evaluate((f) => parseInt((f as HTMLElement).style.height, 10))) - want;
+  }).toBe(0);
 }

@@ -2,6 +2,7 @@
 // events ONCRMQUOTE* / ONCRMDYNAMICITEM* bound like the legacy CRM events, one detail tab per smart process, bound
 // again when an admin adds a type (ONCRMTYPEADD) — no reinstall — with a backfill of its items.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { renderPage } from "../support/render-page";
 import { forgetUserRights } from "@/lib/auth/user-rights";
 import { getDb } from "@/lib/db";
 import { processInboxBatch } from "@/lib/events/inbox";
@@ -33,9 +34,7 @@ async function historyOf(entityType: string, entityId: number) {
 }
 
 async function page(token: string, entity: string, id: number) {
-  const route = (await import("@/app/placements/tab/route")) as { GET: (r: Request) => Promise<Response> };
-  const url = `http://app/placements/tab?entity=${entity}&id=${id}&st=${encodeURIComponent(token)}`;
-  const res = await route.GET(new Request(url));
+  const res = await renderPage(`/placements/tab?entity=${entity}&id=${id}&st=${encodeURIComponent(token)}`);
   return { status: res.status, body: await res.text() };
 }
 

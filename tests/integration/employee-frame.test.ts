@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { renderPage } from "../support/render-page";
 import { getPageSession } from "@/lib/auth/page-session";
 import { forgetUserRights } from "@/lib/auth/user-rights";
 import { getDb } from "@/lib/db";
@@ -40,8 +41,7 @@ async function api(path: string, token: string, body: object) {
 }
 
 async function page(path: "tab" | "widget", token: string, entity: string, id: number) {
-  const route = (await import(`@/app/placements/${path}/route`)) as { GET: (r: Request) => Promise<Response> };
-  const res = await route.GET(new Request(`http://app/placements/${path}?entity=${entity}&id=${id}&st=${encodeURIComponent(token)}`));
+  const res = await renderPage(`/placements/${path}?entity=${entity}&id=${id}&st=${encodeURIComponent(token)}`);
   return { status: res.status, body: await res.text() };
 }
 

@@ -2,7 +2,7 @@
 // launches the owner's update operation (core productrow.php), so the deal's ONCRMDEALUPDATE arrives. The app reads
 // the deal's rows with the deal and records a change of them row by row, not revertible.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { historyTable } from "@/components/placements/history-page";
+import { tableHtml } from "../support/render-page";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { processInboxBatch } from "@/lib/events/inbox";
@@ -11,7 +11,6 @@ import { runBackfill } from "@/lib/history/backfill";
 import { PRODUCTS_FIELD } from "@/lib/history/diff";
 import { presentChanges } from "@/lib/history/present";
 import { queryHistory } from "@/lib/history/query";
-import { dict } from "@/lib/i18n";
 import { startAppWithFake } from "../support/lifecycle-env";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
@@ -73,7 +72,7 @@ describe("product rows of a deal", () => {
     await deliver();
     const { rows } = await productChanges(3);
     expect(rows.map((r) => r.newValue)).toEqual([`− ${gone!.productName}`, "+ Gadget × 1 at 10.00"]);
-    const html = String(historyTable(rows, dict("en"), true));
+    const html = await tableHtml(rows, "en", true);
     expect(html).toContain("+ Gadget × 1 at 10.00");
     expect(html).toContain(`− ${gone!.productName}`);
     expect(html).not.toContain("data-revert");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { historyTable } from "@/components/placements/history-page";
+import { tableHtml } from "../support/render-page";
 import { getDb } from "@/lib/db";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
@@ -8,7 +8,6 @@ import { presentChanges } from "@/lib/history/present";
 import { queryHistory } from "@/lib/history/query";
 import { runReconcile, type SweepReport } from "@/lib/history/reconcile";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
-import { dict } from "@/lib/i18n";
 import { runWorker } from "@/lib/composition/run-worker";
 import { eventBody } from "../fake-portal/core";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
@@ -176,12 +175,12 @@ describe("merged edits", () => {
     const title = rows.find((r) => r.fieldCode === "TITLE")!;
     expect(title).toMatchObject({ oldValue: "First, alone", newValue: "Third", who: nameOf(OFFLINE, 3) });
     expect(title.mergedFromIso).toBe(new Date(first).toISOString());
-    const table = historyTable(rows, dict("en"), false).value;
+    const table = await tableHtml(rows, "en", false);
     const said = `changed between ${title.mergedFrom} and ${title.changedAt}; last edited by ${nameOf(OFFLINE, 3)}`;
     expect(table).toContain(said);
     const ru = await presentChanges(ids[OFFLINE]!, "deal", latest, "ru", "Europe/Moscow");
     const russian = `изменено между ${ru[0]!.mergedFrom} и ${ru[0]!.changedAt}`;
-    expect(historyTable(ru, dict("ru"), false).value).toContain(russian);
+    expect(await tableHtml(ru, "ru", false)).toContain(russian);
   });
 
   it("one online event for one edit is one edit; two events settled by one read are merged", async () => {

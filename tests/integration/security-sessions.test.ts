@@ -13,7 +13,8 @@ import { A, B, byPath, footprint as footprintOf, send, sessionFor, setUpSecurity
 // (tests/support/security-attacks.ts) is attacked; nothing may change on either portal.
 const s = setUpSecurityEnv();
 const footprint = (i: number) => footprintOf(s.env, s.portals[i]!.id, i);
-const apis = discoverRoutes().filter((r) => r.kind === "api");
+// API routes, and the pages that have an attack plan (the CRM placements, rendered as Next.js renders them).
+const apis = discoverRoutes().filter((r) => r.kind === "api" || ATTACKS[r.path]);
 const guarded = apis.flatMap((r) => {
   const a = ATTACKS[r.path];
   return a && "crossStatus" in a ? [[r.path, a] as const] : [];

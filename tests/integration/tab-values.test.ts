@@ -3,6 +3,7 @@
 // linked records and the record itself by their titles, the type's name in the user's language, files by name with
 // their link, long texts as a word diff. And the CSV of a smart-process item (issue #14), formatted the same way.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderPage } from "../support/render-page";
 import { verifyFrameAuth } from "@/lib/auth/frame-auth";
 import { issueSessionToken } from "@/lib/auth/session";
 import { forgetUserRights } from "@/lib/auth/user-rights";
@@ -46,9 +47,7 @@ async function session(i: number, lang: "en" | "ru", record: { entity: string; i
 
 async function tab(i: number, lang: "en" | "ru", entity: string, id: number, tz: string) {
   const { token } = await session(i, lang, { entity, id });
-  const route = (await import("@/app/placements/tab/route")) as { GET: (r: Request) => Promise<Response> };
-  const url = `http://app/placements/tab?entity=${entity}&id=${id}&tz=${encodeURIComponent(tz)}&st=${token}`;
-  const res = await route.GET(new Request(url));
+  const res = await renderPage(`/placements/tab?entity=${entity}&id=${id}&tz=${encodeURIComponent(tz)}&st=${token}`);
   expect(res.status).toBe(200);
   return res.text();
 }

@@ -1,4 +1,4 @@
-// How each API route (route handlers that render HTML included) is meant to be reached — the attack plan of the
+// How each API route (and each page with a plan: the CRM placements) is meant to be reached — the attack plan of the
 // security suites. security-routes.test.ts fails on an API route found on disk without an entry here;
 // security-sessions.test.ts runs the session attacks of every "admin"/"session" entry.
 // "admin"/"session" routes get the full session attack, pointed at both portals' objects; "crossStatus" is the answer
@@ -94,5 +94,4 @@ export const ATTACKS: Record<string, Attack> = {
     why: "Prometheus scrape (protect at the network edge); carries no identities or secrets, checked in "
       + "security-frames-events.test.ts",
   },
-  "/assets/b24jssdk.js": { access: "public", why: "the Bitrix24 JS SDK bundle, static" },
 };

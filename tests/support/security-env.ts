@@ -7,6 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, expect } from "vitest";
 import { flushMetrics } from "@/lib/metrics/bump";
 import { installPortal } from "./installed-portal";
+import { renderPage } from "./render-page";
 import { startAppWithFake } from "./lifecycle-env";
 import { discoverRoutes, fillPath, paramsFor, ROOT, type DiscoveredRoute } from "./routes";
 import { testDatabaseUrl } from "./test-db";
@@ -56,7 +57,6 @@ export interface SendOptions {
 /** Calls the route's own handler in-process, as Next.js would. */
 export async function send(route: DiscoveredRoute, o: SendOptions = {}) {
   const method = o.method ?? route.methods.find((m) => m !== "GET") ?? "GET";
-  const mod = (await import(path.join(ROOT, route.file))) as Record<string, Handler>;
   const headers: Record<string, string> = { ...o.headers };
   if (o.token && o.via !== "st") headers.authorization = `Bearer ${o.token}`;
   let body: string | undefined;
@@ -64,10 +64,14 @@ export async function send(route: DiscoveredRoute, o: SendOptions = {}) {
   else if (o.body !== undefined) [body, headers["content-type"]] = [JSON.stringify(o.body), "application/json"];
   const url = new URL(`http://app${fillPath(route.path, o.params ?? {})}${o.query ?? ""}`);
   if (o.token && o.via === "st") url.searchParams.set("st", o.token);
+  // A page (the CRM placements) answers as Next.js renders it: its status from the interrupt it throws.
+  if (route.kind === "page") return renderPage(`${url.pathname}${url.search}`, headers);
   const params = Promise.resolve(paramsFor(route.path, o.params ?? {}));
+  const mod = (await import(path.join(ROOT, route.file))) as Record<string, Handler>;
   return mod[method]!(new Request(url, { method, headers, body }), { params });
 }
-export const byPath = (p: string) => discoverRoutes().find((r) => r.path === p)!;
+/** The route at a path: its API handler, or its page when it has no handler (the CRM placements). */
+export const byPath = (p: string) => discoverRoutes().filter((r) => r.path === p).sort((a, b) => a.kind.localeCompare(b.kind))[0]!;
 
 /** The frame's auth the fake would post into the app's iframe for this user of portal i. */
 export const frameAuth = async (env: SecurityEnv, i: number, userId = 1, extra: Record<string, unknown> = {}) =>

@@ -1,0 +1,57 @@
+import { expect, test } from "@playwright/test";
+import { portal, shot } from "./support";
+
+// Issue #16: the tab as a React page, in English and Russian, in a wide card (1280 px) and a narrow slider (400 px):
+// a multi-field edit is one change set with the author's name, money in its currency, Yes/No and local times.
+// Screenshots: test-results/…/tab-react-{en,ru}-{1280,400}.png.
+const DEAL = 4;
+
+test.beforeAll(async ({ browser }) => {
+  test.setTimeout(180_000);
+  const page = await browser.newPage();
+  const total = async () => {
+    await page.goto(`${portal()}/crm/deal/details/${DEAL}/?tab=0&user=1`);
+    return Number(await page.frameLocator("#app-frame").locator("[data-total]").textContent({ timeout: 15_000 }));
+  };
+  const before = await total();
+  const current = (await (await fetch(`${portal()}/_fake/crm?entity=deal&id=${DEAL}`)).json()) as Record<string, unknown>;
+  const fields = { TITLE: `Relaunch ${Date.now() % 1000}`, OPPORTUNITY: String(Number(current.OPPORTUNITY ?? 0) + 12345.5),
+    UF_CRM_VIP: current.UF_CRM_VIP === "1" ? "0" : "1" };
+  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ fields, userId: 2 }) });
+  await expect.poll(total, { timeout: 90_000 }).toBeGreaterThanOrEqual(before + 3);
+  await page.close();
+});
+
+for (const lang of ["en", "ru"] as const) {
+  for (const width of [1280, 400]) {
+    test(`a multi-field edit is one change set (${lang}, ${width} px)`, async ({ page }) => {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${portal()}/crm/deal/details/${DEAL}/?tab=0&user=1${lang === "ru" ? "&lang=ru" : ""}`);
+      const frame = page.frameLocator("#app-frame");
+      await expect(frame.getByRole("heading", { name: lang === "ru" ? "История изменений" : "Change history" }))
+        .toBeVisible();
+      const set = frame.locator("tbody.set").first();
+      await expect(set.locator("tr")).toHaveCount(3);
+      await expect(set.locator("time")).toHaveCount(1);
+      await shot(page, `tab-react-${lang}-${width}`);
+    });
+  }
+}
+
+test("a revert asks in a Bitrix24-style dialog, never the browser's confirm()", async ({ page }) => {
+  const native: string[] = [];
+  page.on("dialog", (d) => {
+    native.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(`${portal()}/crm/deal/details/${DEAL}/?tab=0&user=1`);
+  const frame = page.frameLocator("#app-frame");
+  await frame.locator("tbody.set").first().getByRole("button", { name: /^Revert: / }).first().click();
+  const dialog = frame.getByRole("alertdialog", { name: "Revert this change?" });
+  await expect(dialog).toBeVisible();
+  await shot(page, "tab-react-confirm");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toHaveCount(0);
+  expect(native).toEqual([]);
+});
