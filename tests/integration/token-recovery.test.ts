@@ -57,6 +57,29 @@ describe("our configuration errors are not the tenant's", () => {
   });
 });
 
+describe("an allow-list deployed without the portal's OAuth server", () => {
+  it("raises the app-wide alert, disables no portal, sends nothing to the server, and clears when fixed", async () => {
+    const [allowed, oauthUrl] = [process.env.BITRIX_OAUTH_ALLOWED!, process.env.BITRIX_OAUTH_URL!];
+    await env.control("tokens/expire");
+    // The configured server is always allowed (lib/env.ts): the bad deploy names another, so the portal's is left out.
+    process.env.BITRIX_OAUTH_ALLOWED = process.env.BITRIX_OAUTH_URL = "https://oauth.example.invalid";
+    resetEnvForTests();
+    const before = env.state().counters.refreshAttempts;
+    try {
+      await expect(call()).rejects.toMatchObject({ code: "OAUTH_SERVER_NOT_ALLOWED", kind: "config" });
+      expect((await portal()).status).toBe("active");
+      expect((await listAppAlerts()).map((a) => a.code)).toContain("OAUTH_SERVER_NOT_ALLOWED");
+      expect(await renderMetrics()).toMatch(/b24_config_alert\{code="OAUTH_SERVER_NOT_ALLOWED"\} [1-9]/);
+      expect(env.state().counters.refreshAttempts).toBe(before); // the refresh token never left for another server
+    } finally {
+      [process.env.BITRIX_OAUTH_ALLOWED, process.env.BITRIX_OAUTH_URL] = [allowed, oauthUrl];
+      resetEnvForTests();
+    }
+    await expect(call()).resolves.toMatchObject({ result: { ID: "1" } });
+    expect(await listAppAlerts()).toEqual([]);
+  });
+});
+
 describe("a refused refresh token (invalid_grant)", () => {
   it("puts the portal in needs_reauth; an admin opening the app re-arms it and the waiting work resumes", async () => {
     for (const info of env.fake.fake.refreshTokens.values()) info.rotated = true; // the rotated answer was lost
