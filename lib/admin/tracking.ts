@@ -38,10 +38,9 @@ export function trackingFilter(t: Tracking): (entityType: string, field?: string
   return (entityType, field) => !types.has(entityType) && !(field && fields.get(entityType)?.has(field));
 }
 
-/** The portal's tracking, read inside the transaction that writes changes (or outside it). */
-export async function loadTracking(portalId: string, db: Prisma.TransactionClient | ReturnType<typeof getDb> = getDb()):
-  Promise<(entityType: string, field?: string) => boolean> {
-  const row = await (db as Prisma.TransactionClient).portal.findUnique({ where: { id: portalId }, select: { untrackedTypes: true, untrackedFields: true } });
+/** The portal's tracking as a predicate (snapshots.ts reads the same columns inside its own transaction). */
+export async function loadTracking(portalId: string): Promise<(entityType: string, field?: string) => boolean> {
+  const row = await getDb().portal.findUnique({ where: { id: portalId }, select: { untrackedTypes: true, untrackedFields: true } });
   return trackingFilter(row ? parseTracking(row) : { untrackedTypes: [], untrackedFields: {} });
 }
 

@@ -144,6 +144,7 @@ export async function runStageHistory(portalId: string, payload: StageHistoryPay
   const client = await bitrixFor(portalId);
   let after = payload.after;
   let recorded = 0;
+  const tracked = await loadTracking(portalId); // moves of a type or stage field the admin left out are not kept
   for (;;) {
     const filter = { ">ID": after, "<CREATED_TIME": payload.until };
     const res = await client.call<{ items?: Record<string, unknown>[] }>("crm.stagehistory.list", {
@@ -154,7 +155,6 @@ export async function runStageHistory(portalId: string, payload: StageHistoryPay
       throw new BitrixError("MALFORMED_RESPONSE", 200, "no items in the answer", "crm.stagehistory.list", "malformed");
     }
     const rows = items.map((r) => toRow(r, type.listField));
-    const tracked = await loadTracking(portalId); // moves of a type or stage field the admin left out are not kept
     const changes = (await changesOf(portalId, payload.entityType, rows, until, client))
       .filter((c) => tracked(payload.entityType, c.field));
     if (changes.length) await getDb().fieldChange.createMany({ data: changes });
