@@ -13,7 +13,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   // No retries anywhere, CI included: a test that passes on its second try is a failure we would stop seeing
-  // ("Tests that cannot lie" in the working-together guide of docs/dev); scripts/test-all.ts counts a flaky pass as
+  // ("Tests that cannot lie" in docs/dev/collaboration.md); scripts/test-all.ts counts a flaky pass as
   // failed.
   retries: 0,
   reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
