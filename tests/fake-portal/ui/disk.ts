@@ -1,11 +1,11 @@
 import { diskFileContent } from "../methods-files";
 import type { PortalState } from "../types";
+import { esc } from "./esc";
 
 // The portal's Drive as a person browses it: "My Drive" lists the files the user uploaded (name, size, time), and a
 // file's page — the DETAIL_URL disk.folder.uploadfile answers with (`/docs/file/<name>`) — shows it with the first
 // lines of a text file, as Drive's viewer would. Test infrastructure for the browser specs; the REST side is
 // methods-files.ts.
-const esc = (s: unknown) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const mine = (portal: PortalState, userId: number) =>
   [...portal.disk.files.values()].filter((f) => f.TYPE === "file" && Number(f.CREATED_BY) === userId);

@@ -6,12 +6,12 @@ import { dealMoveSection, itemCard, itemList, itemNav, itemPost, productRowsSect
 import { PARENT_JS } from "./parent-js";
 import { drivePage, driveFilePage } from "./disk";
 import { notificationsPage, unreadCount } from "./notifications";
+import { esc } from "./esc";
 
 // The portal in a browser: home, CRM lists and cards with the app's tabs and widgets, the app's main page and
 // installer — every app frame opened with the real form POST into a named iframe (docs/fake-portal.md).
 export interface UiContext { portal: PortalState; fake: FakeBitrix; baseUrl: string; body?: string }
 
-const esc = (s: unknown) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const jsonForScript = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c");
 const ENTITY_TITLES: Record<Entity, string> = { deal: "Deals", contact: "Contacts", company: "Companies", lead: "Leads" };
 

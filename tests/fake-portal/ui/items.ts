@@ -6,12 +6,12 @@ import { recordsOf } from "../methods-items";
 import { touchOwner } from "../methods-productrows";
 import { parseStr } from "../php";
 import type { PortalState } from "../types";
+import { esc } from "./esc";
 
 // The portal's cards of quotes, new invoices and smart-process items (/crm/type/<entityTypeId>/details/<id>/, the
 // address Bitrix24 gives them) with the app's bound tab, a field form, the product rows with an editable quantity,
 // and on a deal card a form that moves the deal to another funnel. Writes go through the same paths as REST.
 
-const esc = (s: unknown) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The detail-tab placement of a type (api-reference/widgets/crm/detail-tab.md). */
 export function tabPlacement(entityTypeId: number): string {

@@ -1,10 +1,10 @@
 import { notifyState } from "../methods-notify";
 import type { PortalState } from "../types";
+import { esc } from "./esc";
 
 // The user's notifications, as the bell panel of a Bitrix24 portal lists them: newest first, with the time, the
 // sender and the text. What im.notify.personal.add delivered (methods-notify.ts); a notification with the tag of an
 // earlier one replaced it there, so it shows once.
-const esc = (s: unknown) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function unreadCount(portal: PortalState, userId: number): number {
   return notifyState(portal).notifications.filter((n) => n.to === userId).length;
