@@ -104,3 +104,9 @@ export interface OAuthTokens {
   userId: number | null;
   status: string | null;
 }
+
+/**
+ * The app's auth_connector: its offline bindings and `event.offline.*` reads name it, and its own writes (reverts)
+ * carry it, so the events they cause do not come back to the app (docs/bitrix24.md#offline-events).
+ */
+export const AUTH_CONNECTOR = "change_history";

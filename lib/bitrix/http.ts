@@ -66,6 +66,13 @@ export async function sendJson(
     logged(0, undefined, timedOut ? "TIMEOUT" : "NETWORK_ERROR");
     throw new BitrixError(timedOut ? "TIMEOUT" : "NETWORK_ERROR", 0, timedOut ? "no answer in time" : "connection failed", opts.method, "network");
   }
+  return readAnswer(res, opts.method, logged);
+}
+
+type Logged = (status: number, answer: unknown, errorCode?: string) => void;
+
+/** The answer's body as JSON, logged; an empty body is `undefined`, anything else not JSON a MALFORMED_RESPONSE. */
+async function readAnswer(res: Response, method: string | undefined, logged: Logged): Promise<RawResponse> {
   const text = await res.text();
   if (!text) {
     logged(res.status, undefined);
@@ -78,7 +85,7 @@ export async function sendJson(
   } catch {
     logged(res.status, text, "MALFORMED_RESPONSE");
     const snippet = text.slice(0, 80).replace(/\s+/g, " ");
-    throw new BitrixError("MALFORMED_RESPONSE", res.status, `not JSON (HTTP ${res.status}): "${snippet}"`, opts.method, "malformed");
+    throw new BitrixError("MALFORMED_RESPONSE", res.status, `not JSON (HTTP ${res.status}): "${snippet}"`, method, "malformed");
   }
 }
 
@@ -119,13 +126,5 @@ export async function sendMultipart(url: string, field: string, file: { name: st
     logged(0, undefined, "NETWORK_ERROR");
     throw new BitrixError("NETWORK_ERROR", 0, "upload failed", method, "network");
   }
-  const text = await res.text();
-  try {
-    const data: unknown = JSON.parse(text);
-    logged(res.status, data);
-    return { status: res.status, data };
-  } catch {
-    logged(res.status, text, "MALFORMED_RESPONSE");
-    throw new BitrixError("MALFORMED_RESPONSE", res.status, "upload answer is not JSON", method, "malformed");
-  }
+  return readAnswer(res, method, logged);
 }

@@ -5,7 +5,8 @@ import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
 import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
-import { AUTH_CONNECTOR, OFFLINE_NOTIFY_MIN_TIMEOUT_S } from "@/lib/lifecycle/registry";
+import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
+import { OFFLINE_NOTIFY_MIN_TIMEOUT_S } from "@/lib/lifecycle/registry";
 
 // The safe offline flow (docs/bitrix24.md#offline-events): event.offline.get clear=0 → persist (inbox, deduplicated) →
 // event.offline.clear by process_id and ids → event.offline.error for items we could not take. The claim row is written

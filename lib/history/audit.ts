@@ -5,7 +5,7 @@ import { getDb } from "@/lib/db";
 import { entityTypeIdOf, isEntityKey, isItemType, type EntityKey, LEGACY_TYPES } from "@/lib/history/entity-types";
 import { presentChanges, type HistoryRow } from "@/lib/history/present";
 import { encodeCursor } from "@/lib/history/query";
-import { isValidCursor } from "@/lib/history/search";
+import { changeWhere, isValidCursor } from "@/lib/history/search";
 import { HistoryEntitySchema, RecordIdSchema } from "@/lib/history/view";
 import { AppError } from "@/lib/http-errors";
 
@@ -41,11 +41,6 @@ export function parseAuditQuery(params: Record<string, string | string[] | undef
 const startOfDay = (day: string) => new Date(`${day}T00:00:00.000Z`);
 const afterDay = (day: string) => new Date(startOfDay(day).getTime() + 86_400_000);
 
-function decode(cursor: string): { changedAt: Date; id: bigint } {
-  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
-  return { changedAt: new Date(at!), id: BigInt(id!) };
-}
-
 /**
  * The CRM types this portal has changes of, read as a loose index scan of (portalId, entityType, …): one index probe
  * a type, however many changes there are.
@@ -70,22 +65,10 @@ export async function auditTypes(portalId: string): Promise<EntityKey[]> {
 }
 
 function whereOf(portalId: string, q: AuditQuery): Prisma.FieldChangeWhereInput {
-  const changedAt: Prisma.DateTimeFilter = {};
-  if (q.from) changedAt.gte = startOfDay(q.from);
-  if (q.to) changedAt.lt = afterDay(q.to);
-  const after = q.cursor ? decode(q.cursor) : null;
-  if (after) changedAt.lte = after.changedAt;
-  return {
-    portalId,
-    ...(q.type ? { entityType: q.type } : {}),
-    ...(q.record !== undefined ? { entityId: q.record } : {}),
-    ...(q.field ? { field: q.field } : {}),
-    ...(q.person !== undefined ? { changedById: q.person } : {}),
-    ...(q.source ? { source: q.source } : {}),
-    ...(Object.keys(changedAt).length ? { changedAt } : {}),
-    ...(after ? { OR: [{ changedAt: { lt: after.changedAt } }, { changedAt: after.changedAt, id: { lt: after.id } }] }
-      : {}),
-  };
+  return changeWhere(portalId, {
+    entityType: q.type, entityId: q.record, field: q.field, userId: q.person, source: q.source, cursor: q.cursor,
+    since: q.from ? startOfDay(q.from) : undefined, until: q.to ? afterDay(q.to) : undefined,
+  });
 }
 
 const NEWEST_FIRST: Prisma.FieldChangeOrderByWithRelationInput[] = [{ changedAt: "desc" }, { id: "desc" }];

@@ -6,7 +6,7 @@ import { bitrixFor, isAccessDenied } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
 import { callOrDefer, type RunnerFor } from "@/lib/bitrix/confirm";
-import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
+import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
 import { multiItems, multiKey, normalise, PRODUCTS_FIELD, sameValue, type FieldMetaLite, type MultiItem }
   from "@/lib/history/diff";
 import { valueText } from "@/lib/history/present";

@@ -16,14 +16,15 @@ export function isValidCursor(cursor: string): boolean {
   return decodeCursor(cursor) !== null;
 }
 
-export async function searchChanges(portalId: string, q: ChangeSearch) {
-  const limit = Math.min(Math.max(q.limit ?? 100, 1), 500);
+/** The rows a search matches from its cursor on: the one WHERE of the JSON API and the audit page. */
+export function changeWhere(portalId: string, q: Omit<ChangeSearch, "limit">): Prisma.FieldChangeWhereInput {
   const after = decodeCursor(q.cursor);
   const changedAt: Prisma.DateTimeFilter = {};
   if (q.since) changedAt.gte = q.since;
   if (q.until) changedAt.lt = q.until;
+  // The bound on changedAt lets the index start at the cursor; the OR alone would only filter (lib/history/query.ts).
   if (after) changedAt.lte = after.changedAt;
-  const where: Prisma.FieldChangeWhereInput = {
+  return {
     portalId,
     ...(q.entityType ? { entityType: q.entityType } : {}),
     ...(q.entityId !== undefined ? { entityId: q.entityId } : {}),
@@ -33,6 +34,11 @@ export async function searchChanges(portalId: string, q: ChangeSearch) {
     ...(Object.keys(changedAt).length ? { changedAt } : {}),
     ...(after ? { OR: [{ changedAt: { lt: after.changedAt } }, { changedAt: after.changedAt, id: { lt: after.id } }] } : {}),
   };
+}
+
+export async function searchChanges(portalId: string, q: ChangeSearch) {
+  const limit = Math.min(Math.max(q.limit ?? 100, 1), 500);
+  const where = changeWhere(portalId, q);
   const rows = await getDb().fieldChange.findMany({ where, orderBy: [{ changedAt: "desc" }, { id: "desc" }], take: limit + 1 });
   const page = rows.slice(0, limit);
   const last = page.at(-1);

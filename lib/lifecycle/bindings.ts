@@ -4,7 +4,8 @@ import { isBitrixError } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { entityTypeIdOf, parsePlacement } from "@/lib/history/entity-types";
 import { listPortalItemTypes } from "@/lib/history/items";
-import { AUTH_CONNECTOR, eventHandlerUrl, expectedBindings, placementHandlerUrl, type ExpectedBinding } from "@/lib/lifecycle/registry";
+import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
+import { eventHandlerUrl, expectedBindings, placementHandlerUrl, type ExpectedBinding } from "@/lib/lifecycle/registry";
 import { errorMessage } from "@/lib/error-message";
 
 // Reconcile expected vs actual bindings (seed: "verify bindings via event.get", "re-bind missing handlers",

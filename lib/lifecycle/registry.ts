@@ -41,7 +41,6 @@ export const FEATURES: Record<string, string> = {
   rest_auth_connector: "Loop-free reverts (auth_connector); without it a local loop guard is used",
 };
 
-export const AUTH_CONNECTOR = "change_history";
 /** ONOFFLINEEVENT's minTimeout: at most one notification per 5 s however many events are queued. */
 export const OFFLINE_NOTIFY_MIN_TIMEOUT_S = 5;
 /**

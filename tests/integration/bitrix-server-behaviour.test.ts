@@ -9,7 +9,7 @@ import { runBackfill } from "@/lib/history/backfill";
 import { queryHistory } from "@/lib/history/query";
 import { resolveUserNames } from "@/lib/history/users";
 import { reconcileBindings } from "@/lib/lifecycle/bindings";
-import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
+import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
 import { startAppWithFake } from "../support/lifecycle-env";
 import { installPortal } from "../support/installed-portal";
 

@@ -14,7 +14,7 @@ import { log } from "@/lib/log";
 import { restartBackfill, runBackfill } from "@/lib/history/backfill";
 import { LEASE_MS } from "@/lib/jobs/lease";
 import { enqueueJob } from "@/lib/jobs/queue";
-import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
+import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
 import { eventBody } from "../fake-portal/core";
 import type { HoldOutcome } from "../fake-portal/holds";
 import type { LogEntry } from "../fake-portal/types";

@@ -4,7 +4,7 @@ import { processInboxBatch, MAX_ATTEMPTS } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
 import { flushMetrics } from "@/lib/metrics/bump";
 import { bitrixFor } from "@/lib/bitrix";
-import { AUTH_CONNECTOR } from "@/lib/lifecycle/registry";
+import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
 import * as capture from "@/lib/history/capture";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 
