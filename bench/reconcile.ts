@@ -7,7 +7,8 @@
 //   fairness  capture lag of P small portals' live edits while one more portal backfills R records, next to the same
 //             edits without that backfill; the ratio is the reading (target ≤ 1.2).
 // Knobs (`--name=value` or BENCH_<NAME>): --edits=300 --edit-rate=600 (edits/min) --portals=10 --records=20000
-//   --fair-rate=120 (edits/min over all small portals) --fair-seconds=30 --wait-seconds=900;
+//   --fair-rate=120 (edits/min over all small portals) --fair-seconds=30 --wait-seconds=900 --split-workers=1 (0: all
+//   lanes in one worker process);
 //   BENCH_RECONCILE_PARTS=drops,fairness. BENCH_DATABASE_URL: a real PostgreSQL (else PGlite).
 import pg from "pg";
 import { getDb } from "@/lib/db";
@@ -149,7 +150,7 @@ export async function benchFairness(o: { portals: number; records: number; perMi
     await client.connect();
     const c = new ChangeCollector(client);
     await c.skipExisting();
-    // --split-workers=1: capture and background lanes in two worker processes (WORKER_LANES), as production may run
+    // capture and background lanes in two worker processes (WORKER_LANES), as `npm start` runs them; --split-workers=0: one
     const split = o.splitWorkers ? startWorker("background") : null;
     worker = startWorker(o.splitWorkers ? "capture" : "all");
     const stopBoth = worker.stop;
@@ -187,7 +188,7 @@ export async function benchFairness(o: { portals: number; records: number; perMi
         note: `ratio p50 ${fmt(b.p50 / a.p50, 2)}, p99 ${fmt(b.p99 / a.p99, 2)} (target ≤ 1.2); ` +
           `${b.n}/${loaded.keys.length}` +
           ` and ${a.n}/${alone.keys.length} captured, ${o.perMin} edits/min over ${fmt(loaded.seconds, 0)} s / ` +
-          `${fmt(alone.seconds, 0)} s; offline queue, one worker process; offline.drain jobs due at the phases' ` +
+          `${fmt(alone.seconds, 0)} s; offline queue, ${o.splitWorkers ? "capture and background lanes in two worker processes (as npm start runs them)" : "one worker process (all lanes)"}; offline.drain jobs due at the phases' ` +
           `last edit: ${loaded.backlog} / ${alone.backlog}` },
       { bench, metric: "the big backfill during the loaded phase",
         value: `${int(snapshots)} / ${int(o.records)} contacts`,
@@ -225,7 +226,7 @@ export async function benchReconcile(): Promise<BenchRow[]> {
   if (parts.includes("fairness")) {
     // Defaults finish in about 3 minutes on a 2-core machine; the issue's sizes: --portals=200 --records=1000000.
     await guard("fairness", () => benchFairness({ portals: flag("portals", 10), records: flag("records", 20_000),
-      perMin: flag("fair-rate", 120), editS: flag("fair-seconds", 30), waitS, splitWorkers: flag("split-workers", 0) === 1 }));
+      perMin: flag("fair-rate", 120), editS: flag("fair-seconds", 30), waitS, splitWorkers: flag("split-workers", 1) === 1 }));
   }
   return rows;
 }

@@ -3,7 +3,7 @@ import { getDb } from "@/lib/db";
 import { offlineHealth } from "@/lib/events/offline";
 import { authFailuresPerMinute } from "@/lib/metrics/auth-failures";
 import { listAppAlerts } from "@/lib/portals/alerts";
-import { FEATURES, OPTIONAL_METHODS, OPTIONAL_SCOPES, REQUIRED_METHODS, REQUIRED_SCOPES } from "@/lib/lifecycle/registry";
+import { capabilityMatrix } from "@/lib/lifecycle/probe";
 
 // Everything the admin page shows, read from the database (every query scoped by the session's portal).
 const MINUTES = 60;
@@ -35,21 +35,11 @@ export async function loadAdminOverview(portalId: string) {
     db.eventInbox.findFirst({ where: { portalId, status: "pending" }, orderBy: { receivedAt: "asc" }, select: { receivedAt: true } }),
   ]);
   const series = (name: string) => perMinute(samples.filter((s) => s.name === name));
-  const scopes = (profile?.scopes ?? []) as string[];
-  const methods = (profile?.methods ?? {}) as Record<string, { isExisting: boolean; isAvailable: boolean }>;
-  const features = (profile?.features ?? {}) as Record<string, string>;
-  const problems = (profile?.problems ?? []) as { item?: string; message?: string }[];
   return {
     portal: { domain: portal.domain, status: portal.status, installStage: portal.installStage, appVersion: portal.appVersion, burst: portal.rateBurst, drain: portal.rateDrainPerSec,
       terminalReason: portal.terminalReason, tokensProblem: portal.tokensProblem },
     alerts: await listAppAlerts(),
-    scopes: [...REQUIRED_SCOPES.map((s) => ({ scope: s, required: true, granted: scopes.includes(s) })), ...Object.keys(OPTIONAL_SCOPES).map((s) => ({ scope: s, required: false, granted: scopes.includes(s) }))],
-    capabilities: [
-      ...Object.entries({ ...REQUIRED_METHODS, ...OPTIONAL_METHODS }).map(([m, disables]) => ({ item: m, required: m in REQUIRED_METHODS, ok: Boolean(methods[m]?.isExisting && methods[m]?.isAvailable), disables })),
-      // The probe's message says why a feature is off (a self-hosted portal answers `<lang>_selfhosted`).
-      ...Object.entries(FEATURES).map(([f, disables]) => ({ item: f, required: false, ok: features[f] === "Y",
-        disables: problems.find((p) => p.item === `feature:${f}`)?.message ?? disables })),
-    ],
+    ...capabilityMatrix(profile),
     probedAt: profile?.fetchedAt ?? null,
     bindings: bindings.map((b) => ({ kind: b.kind, code: b.code, mode: b.mode, actual: b.actual, lastError: b.lastError, checkedAt: b.checkedAt })),
     pending: pending.map((p) => ({ id: p.id, method: p.method, status: p.status, purpose: p.purpose, createdAt: p.createdAt, error: p.error })),

@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import type { Prisma } from "@prisma/client";
 import { getDb } from "@/lib/db";
+import type { RestLogRow } from "@/lib/bitrix/rest-log";
 
 // The admin's view of the REST log (lib/bitrix/rest-log.ts): their own portal's calls, newest first, a page at a
 // time by keyset (at, id) so a page never shifts while new calls are logged.
@@ -21,10 +22,7 @@ export const RestLogQuerySchema = z.object({
 });
 export type RestLogQuery = z.infer<typeof RestLogQuerySchema>;
 
-export interface RestLogEntry {
-  id: string; at: string; method: string; host: string; lane: string | null; status: number; durationMs: number;
-  errorCode: string | null; params: string; response: string;
-}
+export type RestLogEntry = Omit<RestLogRow, "at" | "portalId" | "memberId"> & { id: string; at: string };
 
 const cursorOf = (e: { at: Date; id: bigint }) => `${e.at.getTime()}.${e.id}`;
 

@@ -37,10 +37,12 @@ export interface RestCall extends RestLogContext {
   errorCode?: string | null;
 }
 
-interface Row {
+/** One logged call as stored; the admin page's entry (lib/admin/rest-log.ts) is the same with its id and a text time. */
+export interface RestLogRow {
   at: Date; portalId: string | null; memberId: string | null; host: string; method: string; lane: string | null;
   status: number; durationMs: number; errorCode: string | null; params: string; response: string;
 }
+type Row = RestLogRow;
 
 let pending: Row[] = [];
 let timer: NodeJS.Timeout | null = null;

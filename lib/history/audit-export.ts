@@ -10,7 +10,7 @@ import { uploadToDisk, type DiskFile } from "@/lib/bitrix/upload";
 import { decryptSecret, encryptSecret } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { countAudit, presentAudit, searchAudit, type AuditQuery } from "@/lib/history/audit";
-import { csvCell } from "@/lib/history/export";
+import { changeCsvCells, changeCsvHeader, csvCell } from "@/lib/history/export";
 import { XLSX_MAX_ROWS, XlsxWriter } from "@/lib/history/xlsx";
 import { AppError } from "@/lib/http-errors";
 import { dict } from "@/lib/i18n";
@@ -41,8 +41,7 @@ const enc = new TextEncoder();
 /** The columns: the record CSV's nine (lib/history/export.ts), then which record and how the change was captured. */
 function header(lang: string): string[] {
   const t = dict(lang);
-  return [t.when, t.field, t.who, t.oldValue, t.newValue, "changedAt", "fieldCode", "oldRaw", "newRaw", t.record,
-    "entityType", "entityId", "source"];
+  return [...changeCsvHeader(t), t.record, "entityType", "entityId", "source"];
 }
 
 /** One file being written on the temp disk: CSV lines or an XLSX sheet's rows. */
@@ -194,8 +193,7 @@ export async function runAuditExport(exportId: string, signal?: AbortSignal): Pr
       const page = await searchAudit(row.portalId, { ...query, cursor }, EXPORT_LIMITS.pageRows);
       const shown = await presentAudit(row.portalId, page.items, row.lang, row.timeZone ?? undefined);
       for (const r of shown) {
-        const cells = [r.changedAt, r.field, r.who, r.oldValue, r.newValue, r.changedAtIso, r.fieldCode, r.oldRaw,
-          r.newRaw, `${r.entityType} #${r.entityId}`, r.entityType, String(r.entityId), r.source];
+        const cells = [...changeCsvCells(r), `${r.entityType} #${r.entityId}`, r.entityType, String(r.entityId), r.source];
         if (!parts.at(-1)!.fits(cells)) {
           parts.at(-1)!.end();
           parts.push(open(parts.length + 1));

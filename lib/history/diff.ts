@@ -125,12 +125,19 @@ const rowNumber = (v: unknown) => (isEmpty(v) ? null : Number(v));
 
 /** Product rows in id order, keys in one order and numbers as numbers ("10.00" and 10 are one price); none is null. */
 export function productRows(v: unknown): ProductRowLite[] | null {
-  const rows = asList(v).filter((r): r is Record<string, unknown> => !!r && typeof r === "object").map((r) => ({
-    id: Number(r.id), productId: Number(r.productId ?? 0), productName: String(r.productName ?? ""),
-    price: rowNumber(r.price), quantity: rowNumber(r.quantity), discountRate: rowNumber(r.discountRate),
-    discountSum: rowNumber(r.discountSum), taxRate: rowNumber(r.taxRate), measure: String(r.measure ?? ""),
-  }));
+  const rows = asList(v).filter((r): r is Record<string, unknown> => !!r && typeof r === "object")
+    .map((r) => liteRow(r, r.measure));
   return rows.length ? rows.sort((a, b) => a.id - b.id) : null;
+}
+
+/**
+ * A product row as the snapshot keeps it: what a user changes on the card (computed prices and totals left out).
+ * `measure` is the unit's name: `measureName` in Bitrix24's rows (lib/history/product-rows.ts), `measure` once stored.
+ */
+export function liteRow(r: Record<string, unknown>, measure: unknown): ProductRowLite {
+  return { id: Number(r.id), productId: Number(r.productId ?? 0), productName: String(r.productName ?? ""),
+    price: rowNumber(r.price), quantity: rowNumber(r.quantity), discountRate: rowNumber(r.discountRate),
+    discountSum: rowNumber(r.discountSum), taxRate: rowNumber(r.taxRate), measure: String(measure ?? "") };
 }
 
 /** What a user sees change in a row; its id aside. */

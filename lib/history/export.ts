@@ -8,8 +8,8 @@ import { asList } from "@/lib/history/diff";
 import { getFieldMeta } from "@/lib/history/fields";
 import { isItemType } from "@/lib/history/entity-types";
 import { countHistory, queryHistory } from "@/lib/history/query";
-import { presentChanges } from "@/lib/history/present";
-import { dict } from "@/lib/i18n";
+import { presentChanges, type HistoryRow } from "@/lib/history/present";
+import { dict, type Dict } from "@/lib/i18n";
 
 // "Attach history as CSV": RFC 4180, UTF-8 with a BOM (Excel opens it right), cells that a spreadsheet would run as a
 // formula (= + - @, tab, CR) prefixed with ' — the file leaves our hands and is opened by people.
@@ -26,6 +26,16 @@ export function toCsv(header: string[], rows: string[][]): string {
   return `\uFEFF${[header, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n")}\r\n`;
 }
 
+/**
+ * The record CSV's nine columns: the first five read as the tab does (names, money, Yes/No, local times); the last
+ * four are for machines: the instant in ISO 8601 UTC, the field's code and the values as stored. The portal-wide
+ * export (lib/history/audit-export.ts) starts with the same nine.
+ */
+export const changeCsvHeader = (t: Dict) =>
+  [t.when, t.field, t.who, t.oldValue, t.newValue, "changedAt", "fieldCode", "oldRaw", "newRaw"];
+export const changeCsvCells = (r: HistoryRow) =>
+  [r.changedAt, r.field, r.who, r.oldValue, r.newValue, r.changedAtIso, r.fieldCode, r.oldRaw, r.newRaw];
+
 /** Rows per CSV file: a record with more changes gets several files (part 1 of N …), never a silently cut one. */
 export const CSV_LIMITS = { partRows: 50_000 };
 
@@ -40,9 +50,7 @@ export async function* historyCsvParts(portalId: string, entityType: string, ent
   const t = dict(lang);
   const total = await countHistory(portalId, { entityType, entityId });
   const parts = Math.max(1, Math.ceil(total / partRows));
-  // The first five columns read as the tab does (names, money, Yes/No, local times); the last four are for
-  // machines: the instant in ISO 8601 UTC, the field's code and the values as stored.
-  const header = [t.when, t.field, t.who, t.oldValue, t.newValue, "changedAt", "fieldCode", "oldRaw", "newRaw"];
+  const header = changeCsvHeader(t);
   const base = `history-${entityType}-${entityId}`;
   let lines: string[][] = [];
   let part = 1;
@@ -53,7 +61,7 @@ export async function* historyCsvParts(portalId: string, entityType: string, ent
     const page = await queryHistory(portalId, { entityType, entityId, cursor, limit: 200 });
     const rows = await presentChanges(portalId, entityType, page.items, lang, timeZone); // the exporting user's zone
     for (const r of rows) {
-      lines.push([r.changedAt, r.field, r.who, r.oldValue, r.newValue, r.changedAtIso, r.fieldCode, r.oldRaw, r.newRaw]);
+      lines.push(changeCsvCells(r));
       if (lines.length === partRows && part < parts) {
         yield file();
         lines = [];

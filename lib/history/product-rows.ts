@@ -1,7 +1,7 @@
 import "server-only";
 import { BitrixError, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
-import { PRODUCTS_FIELD, type ProductRowLite } from "@/lib/history/diff";
+import { liteRow, PRODUCTS_FIELD, type ProductRowLite } from "@/lib/history/diff";
 import { isEntityKey, productRowOwnerOf } from "@/lib/history/entity-types";
 import { portalLacks } from "@/lib/lifecycle/probe";
 import type { CrmRecord } from "@/lib/history/records";
@@ -22,23 +22,6 @@ const PAGE = 50;
 /** The type's product-row owner code (crm/data-types.md#object_type: L, D, Q, SI, T<hex>), if it has rows. */
 const ownerCodeOf = (entityType: string) => (isEntityKey(entityType) ? productRowOwnerOf(entityType) : undefined);
 export const hasProductRows = (entityType: string) => ownerCodeOf(entityType) !== undefined;
-
-const num = (v: unknown) => (v === null || v === undefined || v === "" ? null : Number(v));
-
-/** A row as kept in the snapshot: what a user changes on the card (computed prices and totals left out). */
-export function toLite(r: Record<string, unknown>): ProductRowLite {
-  return {
-    id: Number(r.id),
-    productId: Number(r.productId ?? 0),
-    productName: String(r.productName ?? ""),
-    price: num(r.price),
-    quantity: num(r.quantity),
-    discountRate: num(r.discountRate),
-    discountSum: num(r.discountSum),
-    taxRate: num(r.taxRate),
-    measure: String(r.measureName ?? ""),
-  };
-}
 
 function command(code: string, ownerId: number, after: number): [string, Record<string, unknown>] {
   const filter = { "=ownerType": code, "=ownerId": ownerId, ...(after ? { ">id": after } : {}) };
@@ -65,7 +48,7 @@ export async function fetchProductRows(client: BitrixClient, entityType: string,
         throw new BitrixError("MALFORMED_RESPONSE", 0, "no productRows in the answer", "crm.item.productrow.list",
           "malformed");
       }
-      out.get(id)!.push(...(rows as Record<string, unknown>[]).map(toLite));
+      out.get(id)!.push(...(rows as Record<string, unknown>[]).map((r) => liteRow(r, r.measureName)));
       if (rows.length >= PAGE) next.set(id, out.get(id)!.at(-1)!.id);
     }
     pending = next;

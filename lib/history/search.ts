@@ -11,6 +11,13 @@ export interface ChangeSearch {
   since?: Date; until?: Date; cursor?: string; limit?: number;
 }
 
+/** A stored change as plain JSON facts (the JSON API's items, a watch rule's delivery): the instant as ISO 8601. */
+export function changeFacts(c: { entityType: string; entityId: number; field: string; oldValue: unknown;
+  newValue: unknown; changedById: number | null; changedAt: Date }) {
+  return { entityType: c.entityType, entityId: c.entityId, field: c.field, oldValue: c.oldValue, newValue: c.newValue,
+    changedById: c.changedById, changedAt: c.changedAt.toISOString() };
+}
+
 /** Whether `cursor` is one this search handed out (a bad one is the caller's error, not "from the start"). */
 export function isValidCursor(cursor: string): boolean {
   return decodeCursor(cursor) !== null;

@@ -69,3 +69,22 @@ export async function saveCapabilities(portalId: string, c: Capabilities) {
   const data = { scopes: c.scopes, methods: c.methods, features: c.features, problems: c.problems as unknown as object, fetchedAt: new Date() };
   await getDb().capabilityProfile.upsert({ where: { portalId }, create: { portalId, ...data }, update: data });
 }
+
+/** The admin page's matrix from the stored probe: each scope granted or not, each method and feature usable or not. */
+export function capabilityMatrix(profile: { scopes: unknown; methods: unknown; features: unknown; problems: unknown } | null) {
+  const scopes = (profile?.scopes ?? []) as string[];
+  const methods = (profile?.methods ?? {}) as Capabilities["methods"];
+  const features = (profile?.features ?? {}) as Record<string, string>;
+  const problems = (profile?.problems ?? []) as { item?: string; message?: string }[];
+  return {
+    scopes: [...REQUIRED_SCOPES.map((s) => ({ scope: s, required: true, granted: scopes.includes(s) })),
+      ...Object.keys(OPTIONAL_SCOPES).map((s) => ({ scope: s, required: false, granted: scopes.includes(s) }))],
+    capabilities: [
+      ...Object.entries({ ...REQUIRED_METHODS, ...OPTIONAL_METHODS }).map(([m, disables]) => ({ item: m,
+        required: m in REQUIRED_METHODS, ok: Boolean(methods[m]?.isExisting && methods[m]?.isAvailable), disables })),
+      // The probe's message says why a feature is off (a self-hosted portal answers `<lang>_selfhosted`).
+      ...Object.entries(FEATURES).map(([f, disables]) => ({ item: f, required: false, ok: features[f] === "Y",
+        disables: problems.find((p) => p.item === `feature:${f}`)?.message ?? disables })),
+    ],
+  };
+}

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Prisma, WatchRule } from "@prisma/client";
+import { changeFacts } from "@/lib/history/search";
 
 // Watch rules on the capture path (docs/watch-rules.md): matched in memory against the changes one capture batch
 // stores, inside that batch's transaction, and handed to delivery as one `watch.deliver` job written in the same
@@ -23,10 +24,9 @@ export interface StoredChange {
   entityType: string; entityId: number; field: string; oldValue: unknown; newValue: unknown; changedById: number | null;
   changedAt: Date; source: string;
 }
-export interface Delivery {
-  ruleId: string; to: number | null; triggerCode: string | null; entityType: string; entityId: number; field: string;
-  oldValue: unknown; newValue: unknown; changedById: number | null; changedAt: string; lang: string; ruleName: string;
-}
+export type Delivery = ReturnType<typeof changeFacts> & {
+  ruleId: string; to: number | null; triggerCode: string | null; lang: string; ruleName: string;
+};
 
 /** Sources a person acted in (an edit, a revert, an edit a sweep found); a backfill or old stage history is not news. */
 const NEWS = new Set(["event", "reconciled", "revert"]);
@@ -61,8 +61,7 @@ export function matchRules(rules: WatchRule[], changes: StoredChange[],
       if (r.fields.length ? !r.fields.includes(c.field) : c.field.startsWith("__")) continue;
       if (r.condition === "cleared" && !(isEmpty(c.newValue) && !isEmpty(c.oldValue))) continue;
       const responsible = responsibleOf(records.get(c.entityId));
-      const base = { ruleId: r.id, entityType: c.entityType, entityId: c.entityId, field: c.field, oldValue: c.oldValue,
-        newValue: c.newValue, changedById: c.changedById, changedAt: c.changedAt.toISOString(), lang: r.lang, ruleName: r.name };
+      const base = { ruleId: r.id, ...changeFacts(c), lang: r.lang, ruleName: r.name };
       if (r.scope === "personal") {
         if (r.onlyMine && responsible !== r.createdById) continue;
         if (c.changedById === r.createdById) continue; // nobody needs telling what they just did

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { authenticateApiRequest } from "@/lib/api/tokens";
 import { route } from "@/lib/http/route";
-import { isValidCursor, searchChanges } from "@/lib/history/search";
+import { changeFacts, isValidCursor, searchChanges } from "@/lib/history/search";
 import { FIXED_ENTITY_TYPES } from "@/lib/history/entity-types";
 
 // GET /api/v1/changes — the JSON API (docs/api.md): a portal's changes for BI tools and scripts, authenticated by an
@@ -23,9 +23,8 @@ export const GET = route({ auth: authenticateApiRequest, query: Query }, async (
   const { items, next } = await searchChanges(caller.portalId, { ...q,
     since: q.since ? new Date(q.since) : undefined, until: q.until ? new Date(q.until) : undefined });
   return Response.json({
-    items: items.map((c) => ({ id: String(c.id), entityType: c.entityType, entityId: c.entityId, field: c.field,
-      oldValue: c.oldValue, newValue: c.newValue, changedById: c.changedById, changedAt: c.changedAt.toISOString(),
-      source: c.source, mergedFrom: c.mergedFrom?.toISOString() ?? null })),
+    items: items.map((c) => ({ id: String(c.id), ...changeFacts(c), source: c.source,
+      mergedFrom: c.mergedFrom?.toISOString() ?? null })),
     next,
   }, { headers: { "cache-control": "no-store" } });
 });
