@@ -1,5 +1,6 @@
 import next from "eslint-config-next/core-web-vitals";
 import nextTs from "eslint-config-next/typescript";
+import prettier from "eslint-config-prettier/flat";
 
 // Layers run one way (docs/architecture.md): primitives (lib/*.ts, lib/jobs, lib/http) → the vendor client and the
 // portal's stored state (lib/bitrix, lib/portals) → domain modules (lib/history, lib/events, lib/lifecycle, lib/watch,
@@ -37,5 +38,7 @@ const config = [
     files: ["lib/*.ts", "lib/jobs/**/*.ts", "lib/http/**/*.ts", "lib/bitrix/**/*.ts", "lib/portals/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [UI_AND_ROUTES, WORKER, DOMAINS] }] },
   },
+  // Last: Prettier owns the layout (npm run format), so no lint rule argues with it.
+  prettier,
 ];
 export default config;
