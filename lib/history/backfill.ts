@@ -108,8 +108,11 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
  * Job `history.backfill`: steps through every entity for up to `budgetMs` (or until the worker stops), then queues
  * its own continuation — behind other portals' waiting work (lib/jobs/queue.ts claimJobs).
  */
+/** How long a backfill waits before it asks a method blocked by its operating time again. */
+export const OPERATING_RETRY_MS = 60_000;
+
 export async function runBackfill(portalId: string, budgetMs = 20_000,
-  signal?: AbortSignal): Promise<{ records: number; complete: boolean }> {
+  signal?: AbortSignal): Promise<{ records: number; complete: boolean; retryAt?: Date }> {
   const started = Date.now();
   const client = await bitrixFor(portalId);
   let records = 0;
@@ -119,7 +122,18 @@ export async function runBackfill(portalId: string, budgetMs = 20_000,
         await enqueueJob("history.backfill", { portalId });
         return { records, complete: false };
       }
-      const step = await runBackfillStep(portalId, entityType, client);
+      let step: Awaited<ReturnType<typeof runBackfillStep>>;
+      try {
+        step = await runBackfillStep(portalId, entityType, client);
+      } catch (e) {
+        // A method over its operating time is blocked for the rest of Bitrix24's 10-minute window — a command inside
+        // a batch too, as that command's error (docs/bitrix24.md#rate-limits). A big portal's backfill reaches it
+        // (product rows: one command per owner): it waits, its next slice queued a minute on, instead of failing.
+        if (!(e instanceof BitrixError && e.code === "OPERATION_TIME_LIMIT")) throw e;
+        const retryAt = new Date(Date.now() + OPERATING_RETRY_MS);
+        await enqueueJob("history.backfill", { portalId, runAt: retryAt });
+        return { records, complete: false, retryAt };
+      }
       records += step.records;
       if (step.done) break;
     }

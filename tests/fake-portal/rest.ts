@@ -65,7 +65,9 @@ function invoke(ctx: Ctx, method: string, params: Record<string, unknown>) {
   if (!fn || !known.isExisting) throw E.notFound();
   if (!known.isAvailable) throw E.scope();
   const injected = portal.faults.methodErrors[name];
-  if (injected) throw new RestError(injected === "QUERY_LIMIT_EXCEEDED" ? 503 : 400, injected, "injected fault");
+  // the statuses Bitrix24 gives these codes (docs/bitrix24.md#rate-limits): 503 for the bucket, 429 for operating time
+  const status = { QUERY_LIMIT_EXCEEDED: 503, OPERATION_TIME_LIMIT: 429 }[injected ?? ""] ?? 400;
+  if (injected) throw new RestError(status, injected, "injected fault");
   if (portal.methodOverrides.get(name)?.confirm === "required" && !ctx.viaWebhook) {
     const key = `${ctx.token}|${name}`;
     const decision = portal.confirmations.get(key);
