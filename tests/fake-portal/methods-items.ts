@@ -1,6 +1,6 @@
 import { RestError } from "./errors";
 import { localFields } from "./directories";
-import { LEGACY_BY_TYPE_ID, QUOTE, SMART_INVOICE, fromItemFields, itemFields, toItem } from "./items-model";
+import { FM_FIELD, LEGACY_BY_TYPE_ID, QUOTE, SMART_INVOICE, fromItemFields, itemFields, toItem } from "./items-model";
 import { PAGE, asList, asObject, compileFilter, page, sortRows, yes, type Row } from "./items-query";
 import { itemWrite } from "./items-store";
 import { eventMethods } from "./methods-events";
@@ -66,6 +66,7 @@ function fieldsOf(ctx: Ctx, p: Row) {
       upperName: f.upper,
     };
   }
+  if (legacy && legacy !== "deal") out.fm = { ...FM_FIELD, upperName: "FM" };
   return { fields: out };
 }
 
