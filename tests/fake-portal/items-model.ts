@@ -221,10 +221,11 @@ export function toItem(
   entityTypeId: number,
   rec: CrmRecord,
   originalUf = false,
+  fields: ItemField[] | null = itemFields(portal, entityTypeId),
 ) {
   const legacy = LEGACY_BY_TYPE_ID[entityTypeId] !== undefined;
   const out: Record<string, unknown> = {};
-  for (const f of itemFields(portal, entityTypeId) ?? []) {
+  for (const f of fields ?? []) {
     const name = originalUf && f.def.isDynamic ? f.upper : f.name;
     out[name] = legacy ? legacyToItem(rec[f.key], f, clock) : (rec[f.key] ?? null);
   }
