@@ -11,7 +11,6 @@
 import pg from "pg";
 import { getDb } from "@/lib/db";
 import { LISTS_PER_BATCH, runBackfill } from "@/lib/history/backfill";
-import { isItemType } from "@/lib/history/entity-types";
 import { hasProductRows } from "@/lib/history/product-rows";
 import { startWorker } from "./history-capture";
 import { LIMITS } from "./history-backfill";
@@ -28,8 +27,8 @@ const KEY_OF: Record<number, string> = { 7: "quote", 31: "smart_invoice", [SP]: 
 
 /**
  * The least time Bitrix24's default limits allow for a backfill of `counts` (records per entity key), from empty
- * buckets — bench/history-backfill.ts's rule with two additions: crm.item.list serves quotes, invoices and smart
- * processes alike, so their operating time adds up under one method; and each record of a type with product rows
+ * buckets — bench/history-backfill.ts's rule with two additions: crm.item.list serves every CRM type (the legacy four
+ * too, decision 015), so their operating time adds up under one method; and each record of a type with product rows
  * costs one crm.item.productrow.list command (50 to a request; 0.05 s of operating time each, a `.list` in the fake).
  */
 export function mixedMinimum(counts: Record<string, number>, l = LIMITS) {
@@ -40,7 +39,7 @@ export function mixedMinimum(counts: Record<string, number>, l = LIMITS) {
   for (const [type, n] of Object.entries(counts)) {
     const batches = Math.floor(n / PER_REQUEST) + 1;
     listRequests += batches + SETUP_PER_ENTITY;
-    add(isItemType(type) ? "crm.item.list" : `crm.${type}.list`, (batches * LISTS_PER_BATCH + 1) * l.listOpS);
+    add("crm.item.list", (batches * LISTS_PER_BATCH + 1) * l.listOpS); // every type, the legacy four too (decision 015)
     if (hasProductRows(type) && n) {
       rowRequests += Math.ceil(n / PAGE);
       add("crm.item.productrow.list", n * l.listOpS);

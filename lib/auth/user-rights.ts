@@ -7,7 +7,7 @@ import { getDb } from "@/lib/db";
 import { SIGN_IN_STATUSES } from "@/lib/portals/portals";
 import { AppError } from "@/lib/http-errors";
 import type { PortalSession } from "@/lib/auth/session";
-import { entityTypeIdOf, isItemType } from "@/lib/history/entity-types";
+import { entityTypeIdOf } from "@/lib/history/entity-types";
 
 // A record's history is as private as the record (docs/security.md, "Rights"). Bitrix24 is the only judge of a
 // user's rights, so we ask it with the user's own token (the frame's AUTH_ID carried in the encrypted session):
@@ -95,9 +95,9 @@ export async function requireRecordAccess(s: PortalSession, entity: string, id: 
   let answer = recall(key);
   if (answer === undefined) {
     try {
-      // Quotes, invoices, smart processes: crm.item.get (same "Access denied" / NOT_FOUND answers, crm-item-get.md).
-      if (isItemType(entity)) await callAsUser(s, "crm.item.get", { entityTypeId: entityTypeIdOf(entity), id });
-      else await callAsUser(s, `crm.${entity}.get`, { id });
+      // Every type: crm.item.get {entityTypeId, id} ("Access denied" / NOT_FOUND, crm-item-get.md), the legacy four
+      // included (entityTypeId 1–4, crm/universal/object-fields.md#by-object).
+      await callAsUser(s, "crm.item.get", { entityTypeId: entityTypeIdOf(entity), id });
       answer = true;
     } catch (e) {
       if (isAccessDenied(e)) answer = new AppError(403, "forbidden", "Bitrix24 does not let you see this record");

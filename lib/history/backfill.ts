@@ -5,39 +5,33 @@ import { enqueueJob } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
 import { attachFirstProductRows } from "@/lib/history/product-rows";
 import { enqueueStageHistory } from "@/lib/history/stage-history";
-import { entityTypeIdOf, isItemType, LEGACY_ENTITIES, type EntityKey } from "@/lib/history/entity-types";
-import { itemListParams, itemPages, listPortalItemTypes } from "@/lib/history/items";
-import { recordSelect, type CrmRecord } from "@/lib/history/records";
+import { entityTypeIdOf, LEGACY_ENTITIES, type EntityKey } from "@/lib/history/entity-types";
+import { itemListParams, itemPages, listPortalItemTypes, recordAdapter } from "@/lib/history/items";
+import type { CrmRecord } from "@/lib/history/records";
 import { recordReader } from "@/lib/history/capture";
 import { applySnapshots, insertFirstSnapshots } from "@/lib/history/snapshots";
 
 // Backfill: a baseline snapshot of every record, so the first edit already has something to diff against. The fast
-// list pattern inside batch: up to 50 `crm.<entity>.list` commands per request, each continuing after the last ID of
+// list pattern inside batch: up to 50 `crm.item.list` commands per request, each continuing after the last id of
 // the previous one through `$result[...]` (≈ 2 500 records per request), in the background lane of the shared
 // bucket. The cursor is committed with the snapshots it covers (compare-and-set on lastId, so two jobs on one portal
 // never double-count or skip), and a killed backfill resumes where it stopped. Run again (after an update, a
 // reinstall, or on demand after missed events), records that changed meanwhile are diffed: those changes are stored
 // with source "backfill".
-// Quotes, new invoices and every smart process of the portal (crm.type.list, read at each pass) follow them, through
-// crm.item.list with the same batching and an `>id` keyset (lib/history/items.ts): a type added later is picked up
-// by the next pass, which ONCRMTYPEADD starts (lib/lifecycle/crm-types.ts).
+// Deals, contacts, companies and leads first, then quotes, new invoices and every smart process of the portal
+// (crm.type.list, read at each pass), all through crm.item.list (lib/history/items.ts): a type added later is picked
+// up by the next pass, which ONCRMTYPEADD starts (lib/lifecycle/crm-types.ts).
 export const LISTS_PER_BATCH = 50;
 const PAGE = 50;
 
 class Superseded extends Error {}
 
-function itemListCommands(key: EntityKey, lastId: number, lists: number) {
-  if (!isItemType(key)) throw new Error(`${key} is not an item type`);
+function listCommands(key: EntityKey, lastId: number, lists: number) {
   const base = (after: string) =>
     ["crm.item.list", itemListParams(key, { order: { id: "ASC" }, filter: { ">id": after }, start: -1 })] as [
       string, Record<string, unknown>];
   return Object.fromEntries(Array.from({ length: lists }, (_, i) =>
     [`l${i}`, base(i === 0 ? String(lastId) : `$result[l${i - 1}][items][${PAGE - 1}][id]`)]));
-}
-
-function listCommands(entityType: string, lastId: number, lists: number, select: string[]) {
-  const base = (after: string) => [`crm.${entityType}.list`, { order: { ID: "ASC" }, filter: { ">ID": after }, select, start: -1 }] as [string, Record<string, unknown>];
-  return Object.fromEntries(Array.from({ length: lists }, (_, i) => [`l${i}`, base(i === 0 ? String(lastId) : `$result[l${i - 1}][${PAGE - 1}][ID]`)]));
 }
 
 /**
@@ -54,7 +48,7 @@ export function collect(res: BatchResult, entityType: string, after: number):
     if (!Array.isArray(page)) {
       if (i > 0) return { records, last, done: false };
       const failed = res.errors[`l${i}`];
-      throw new BitrixError(failed?.error || "MALFORMED_RESPONSE", 0, failed?.error_description ?? "the list command returned no page", `crm.${entityType}.list`,
+      throw new BitrixError(failed?.error || "MALFORMED_RESPONSE", 0, failed?.error_description ?? "the list command returned no page", "crm.item.list",
         failed ? undefined : "malformed");
     }
     // A reference that resolved to nothing restarts the list: keep only IDs past the cursor, in order.
@@ -73,21 +67,18 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
   const run = await db.backfillRun.upsert({ where: key, create: { portalId, entityType }, update: {} });
   if (run.status === "done") return { done: true, records: 0 };
   const c = client ?? (await bitrixFor(portalId));
-  const item = isItemType(entityType);
   if (run.total === null) {
-    const count = item
-      ? await c.call("crm.item.list", { entityTypeId: entityTypeIdOf(entityType), select: ["id"], start: 0 },
-        { lane: "background" })
-      : await c.call(`crm.${entityType}.list`, { select: ["ID"], start: 0 }, { lane: "background" });
+    const count = await c.call("crm.item.list", { entityTypeId: entityTypeIdOf(entityType), select: ["id"], start: 0 },
+      { lane: "background" });
     await db.backfillRun.update({ where: key, data: { total: count.total ?? null, status: "running" } });
   }
   const meta = await getFieldMeta(portalId, entityType, c);
-  // The same select as live capture (lib/history/records.ts), so the first edit diffs against a like-shaped baseline.
-  const commands = item ? itemListCommands(entityType as EntityKey, run.lastId, LISTS_PER_BATCH)
-    : listCommands(entityType, run.lastId, LISTS_PER_BATCH, recordSelect(meta));
+  // The same read as live capture (lib/history/items.ts), so the first edit diffs against a like-shaped baseline.
+  const commands = listCommands(entityType as EntityKey, run.lastId, LISTS_PER_BATCH);
   const readAt = new Date();
   const answer = await c.batch(commands, { lane: "background", idempotent: true });
-  const res = item ? itemPages(answer) : answer; // items in the record shape (ID, DATE_MODIFY, MODIFY_BY_ID)
+  // items in the record shape (ID, DATE_MODIFY, MODIFY_BY_ID; the legacy four under their legacy keys)
+  const res = itemPages(answer, recordAdapter(entityType as EntityKey, meta));
   const { records, last, done } = collect(res, entityType, run.lastId);
   await attachFirstProductRows(portalId, entityType, records, c); // a deal's or lead's first snapshot holds its rows
   const first = await insertFirstSnapshots(portalId, entityType, records); // a first install: nearly all of them

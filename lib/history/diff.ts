@@ -26,8 +26,21 @@ export interface ProductRowLite {
   discountRate: number | null; discountSum: number | null; taxRate: number | null; measure: string;
 }
 
-/** Bookkeeping fields that change on every save and are not the user's edit. */
-export const IGNORED_FIELDS = new Set(["ID", "DATE_MODIFY", "MODIFY_BY_ID", "DATE_CREATE", "CREATED_BY_ID", "MOVED_TIME", "MOVED_BY_ID", "LAST_ACTIVITY_TIME", "LAST_ACTIVITY_BY", "LAST_COMMUNICATION_TIME"]);
+/**
+ * The snapshot's mark of how its record was read: READ_PATH_ITEM for a lead, deal, contact or company read through
+ * crm.item.* (lib/history/legacy-items.ts). A snapshot without it was taken through crm.<entity>.list, which returns
+ * fewer fields: a field that only the new read returns is taken as its baseline, not recorded as "— → value".
+ */
+export const READ_PATH_FIELD = "__read__";
+export const READ_PATH_ITEM = "item";
+
+/**
+ * Bookkeeping fields that change on every save (or call, e-mail, chat) and are not the user's edit; the last
+ * communication times per channel are read-only item fields (b24restdocs crm/universal/object-fields.md#common).
+ */
+export const IGNORED_FIELDS = new Set(["ID", "DATE_MODIFY", "MODIFY_BY_ID", "DATE_CREATE", "CREATED_BY_ID", "MOVED_TIME",
+  "MOVED_BY_ID", "LAST_ACTIVITY_TIME", "LAST_ACTIVITY_BY", "LAST_COMMUNICATION_TIME", "LAST_COMMUNICATION_CALL_TIME",
+  "LAST_COMMUNICATION_EMAIL_TIME", "LAST_COMMUNICATION_IMOL_TIME", "LAST_COMMUNICATION_WEBFORM_TIME", READ_PATH_FIELD]);
 
 const isEmpty = (v: unknown) => v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
 
@@ -191,6 +204,8 @@ export function diffRecords(meta: Record<string, FieldMetaLite>, before: Record<
     // Rows missing from the snapshot were not read then (a snapshot older than product rows): this read is their
     // baseline, not an edit that added every row.
     if (field === PRODUCTS_FIELD && !(field in before)) continue;
+    // A field the old read path never returned: this first read through crm.item.* is its baseline (decision 015).
+    if (!(field in before) && before[READ_PATH_FIELD] !== after[READ_PATH_FIELD]) continue;
     const m = field === PRODUCTS_FIELD ? PRODUCTS_META : meta[field];
     const oldValue = normalise(m, before[field]);
     const newValue = normalise(m, after[field]);

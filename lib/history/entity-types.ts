@@ -1,7 +1,8 @@
 // The CRM types the app keeps history of, in ONE place: the key stored with every snapshot and change, Bitrix24's
 // entityTypeId, the events that announce a change, the detail-tab placement and the product-row owner code.
-// Deals, contacts, companies and leads are read through their own crm.<entity>.* methods; quotes (7), new invoices
-// (31) and smart processes (>= 128) only exist in the universal crm.item.* API (b24restdocs crm/universal/index.md).
+// Every type is read through the universal crm.item.* API (b24restdocs crm/universal/index.md); deals, contacts,
+// companies and leads keep their legacy keys and events (lib/history/legacy-items.ts, decision 015), quotes (7), new
+// invoices (31) and smart processes (>= 128) exist only there ("item types" below).
 // Their events: quotes ONCRMQUOTE{ADD,UPDATE,DELETE} with data[FIELDS][ID] (crm/quote/events/*); smart-process items
 // and new invoices ONCRMDYNAMICITEM{ADD,UPDATE,DELETE} with data[FIELDS][ID] and [ENTITY_TYPE_ID]
 // (crm/universal/events/on-crm-dynamic-item-update.md); a smart process's tab is CRM_DYNAMIC_<entityTypeId>_DETAIL_TAB,

@@ -3,10 +3,13 @@ import type { BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import type { FieldMetaLite } from "@/lib/history/diff";
 import { portalLacks } from "@/lib/lifecycle/probe";
-import { entityTypeIdOf, isItemType } from "@/lib/history/entity-types";
+import { entityTypeIdOf, isItemType, type EntityKey, type LegacyEntityType } from "@/lib/history/entity-types";
 import { readItemFields } from "@/lib/history/items";
+import { legacyFieldMeta, type LegacyFieldMeta } from "@/lib/history/legacy-items";
+import { multifieldLabels } from "@/lib/i18n";
 
-// crm.<entity>.fields cached per portal for an hour: types drive the diff, labels (UF_* included) the display.
+// crm.item.fields cached per portal for an hour: types drive the diff, labels (UF_* included) the display; the
+// legacy four keyed by their legacy keys, with the item name of each (lib/history/legacy-items.ts).
 // Directory fields come without their values' names: a stage, status or source is `type: crm_status` with a
 // `statusType` and no `items` (b24restdocs crm/deals/crm-deal-fields.md), its names are crm.status.list rows of that
 // ENTITY_ID (crm/status/crm-status-list.md; a deal's stages are DEAL_STAGE for funnel 0 and DEAL_STAGE_<n> for
@@ -22,17 +25,19 @@ interface B24Category { id: number | string; name: string }
 
 export async function getFieldMeta(portalId: string, entityType: string, client: BitrixClient): Promise<Record<string, FieldMetaLite>> {
   const cached = await getDb().crmFieldMeta.findUnique({ where: { portalId_entityType: { portalId, entityType } } });
-  if (cached && Date.now() - cached.fetchedAt.getTime() < TTL_MS) return cached.fields as unknown as Record<string, FieldMetaLite>;
+  const fields = cached?.fields as unknown as Record<string, LegacyFieldMeta> | undefined;
+  // A legacy type's fields cached from crm.<entity>.fields (before decision 015) name no item field: read again.
+  const current = fields && (isItemType(entityType) || Object.values(fields).some((f) => f.itemName));
+  if (cached && current && Date.now() - cached.fetchedAt.getTime() < TTL_MS) return fields!;
   return refreshFieldMeta(portalId, entityType, client);
 }
 
 /** Reads the fields and their directories again (the TTL ran out, or a change shows a code the cache lacks). */
 export async function refreshFieldMeta(portalId: string, entityType: string, client: BitrixClient): Promise<Record<string, FieldMetaLite>> {
-  // Quotes, invoices and smart processes: crm.item.fields, keyed by the camelCase names their items carry.
-  const raw = isItemType(entityType)
-    ? ((await readItemFields(client, entityType)) as Record<string, FieldWithItems>)
-    : (await client.call<Record<string, FieldWithItems>>(`crm.${entityType}.fields`, {},
-      { lane: "background" })).result;
+  // Every type: crm.item.fields; the legacy four keyed by their legacy UPPER_CASE keys (lib/history/legacy-items.ts).
+  const items = (await readItemFields(client, entityType as EntityKey)) as Record<string, FieldWithItems>;
+  const raw = isItemType(entityType) ? items : legacyFieldMeta(entityType as LegacyEntityType, items,
+    await labelsOfMultifields(portalId)) as Record<string, FieldWithItems>;
   const fields = await withDirectoryItems(raw, entityType, client, portalId);
   const data = fields as object;
   await getDb().crmFieldMeta.upsert({
@@ -41,6 +46,12 @@ export async function refreshFieldMeta(portalId: string, entityType: string, cli
     update: { fields: data, fetchedAt: new Date() },
   });
   return fields;
+}
+
+/** PHONE, EMAIL, WEB, IM, LINK in the portal's language: crm.item.fields labels only their common `fm`. */
+async function labelsOfMultifields(portalId: string): Promise<Record<string, string>> {
+  const portal = await getDb().portal.findUnique({ where: { id: portalId }, select: { languageId: true } });
+  return multifieldLabels(portal?.languageId);
 }
 
 /**

@@ -1,15 +1,21 @@
 import "server-only";
 import { BitrixError, isBitrixError, type BatchResult, type BitrixClient, type CallResult } from "@/lib/bitrix";
 import type { FieldMetaLite } from "@/lib/history/diff";
-import { entityTypeIdOf, FIXED_ITEM_TYPES, keyOfEntityTypeId, type ItemEntityType } from "@/lib/history/entity-types";
+import { entityTypeIdOf, FIXED_ITEM_TYPES, isItemType, keyOfEntityTypeId, type EntityKey, type ItemEntityType }
+  from "@/lib/history/entity-types";
+import { keyMapOf, legacyRecordOf, type LegacyFieldMeta } from "@/lib/history/legacy-items";
 import type { CrmRecord } from "@/lib/history/records";
 
-// Quotes, new invoices and smart-process items through the universal crm.item.* methods (b24restdocs
-// crm/universal/crm-item-list.md, crm-item-fields.md): camelCase names (`updatedTime`, `updatedBy`, custom fields
-// `ufCrm…` with useOriginalUfNames "N"), answers wrapped in `{items}` / `{item}` / `{fields}`. Records are read by id
-// like the legacy types (records.ts): `@id` filter, 50 ids a command, 50 commands a batch, a failed command throws.
-// One small adapter puts an item into the record shape snapshots.ts expects: ID, DATE_MODIFY (← updatedTime) and
-// MODIFY_BY_ID (← updatedBy), with the item's own bookkeeping fields left out so they never read as a user's edit.
+// Every CRM type is read through the universal crm.item.* methods (b24restdocs crm/universal/crm-item-list.md,
+// crm-item-fields.md): camelCase names (`updatedTime`, `updatedBy`), answers wrapped in `{items}` / `{item}` /
+// `{fields}`. Records are read by id: `@id` filter, 50 ids a command, 50 commands a batch, a failed command throws.
+// One small adapter puts an item into the record shape snapshots.ts expects:
+// - quotes, new invoices, smart processes keep their camelCase names (custom fields `ufCrm…`, useOriginalUfNames
+//   "N"): ID, DATE_MODIFY (← updatedTime) and MODIFY_BY_ID (← updatedBy), the item's bookkeeping fields left out so
+//   they never read as a user's edit;
+// - leads, deals, contacts and companies keep the legacy UPPER_CASE keys their history has always had (custom fields
+//   asked for as UF_CRM_…, useOriginalUfNames "Y"; `fm` as PHONE/EMAIL/…; response-only names dropped):
+//   lib/history/legacy-items.ts, decision 015.
 /** "Can contain only field names or '*'" (crm-item-list.md); "*" is every field crm.item.fields lists, `ufCrm…` too,
  *  and the only select with which a lead's, contact's or company's `fm` arrives (object-fields.md#select). */
 export const ITEM_SELECT = ["*"];
@@ -24,22 +30,34 @@ export function itemToRecord(item: Record<string, unknown>): CrmRecord {
   return { ...rest, ID: Number(item.id), DATE_MODIFY: item.updatedTime ?? null, MODIFY_BY_ID: item.updatedBy ?? null };
 }
 
-export function itemListParams(key: ItemEntityType, extra: Record<string, unknown>): Record<string, unknown> {
-  return { entityTypeId: entityTypeIdOf(key), select: ITEM_SELECT, useOriginalUfNames: "N", ...extra };
+export type ToRecord = (item: Record<string, unknown>) => CrmRecord;
+
+/** How an item of this type becomes a record: by the type's field meta (getFieldMeta) for the legacy four. */
+export function recordAdapter(key: EntityKey, meta: Record<string, FieldMetaLite>): ToRecord {
+  if (isItemType(key)) return itemToRecord;
+  const keyMap = keyMapOf(meta as Record<string, LegacyFieldMeta>);
+  return (item) => legacyRecordOf(item, keyMap);
+}
+
+/** Custom fields under their UF_CRM_… names for the legacy four (their stored keys), camelCase for the others. */
+const ufNames = (key: EntityKey) => (isItemType(key) ? "N" : "Y");
+
+export function itemListParams(key: EntityKey, extra: Record<string, unknown>): Record<string, unknown> {
+  return { entityTypeId: entityTypeIdOf(key), select: ITEM_SELECT, useOriginalUfNames: ufNames(key), ...extra };
 }
 
 /** A batch of crm.item.list answers, `{items}` each, as the record pages records.ts and backfill.ts read. */
-export function itemPages(res: BatchResult): BatchResult {
+export function itemPages(res: BatchResult, toRecord: ToRecord): BatchResult {
   const result = Object.fromEntries(Object.entries(res.result).map(([k, v]) => {
     const items = (v as { items?: unknown } | null)?.items;
-    return [k, Array.isArray(items) ? (items as Record<string, unknown>[]).map(itemToRecord) : v];
+    return [k, Array.isArray(items) ? (items as Record<string, unknown>[]).map(toRecord) : v];
   }));
   return { ...res, result } as BatchResult;
 }
 
 /** The current state of the given items; ids that no longer exist are absent from the map. */
-export async function fetchItems(client: BitrixClient, key: ItemEntityType,
-  ids: number[]): Promise<Map<number, CrmRecord>> {
+export async function fetchItems(client: BitrixClient, key: EntityKey, ids: number[],
+  meta: Record<string, FieldMetaLite>): Promise<Map<number, CrmRecord>> {
   const unique = [...new Set(ids)].sort((a, b) => a - b);
   const out = new Map<number, CrmRecord>();
   if (!unique.length) return out;
@@ -48,7 +66,8 @@ export async function fetchItems(client: BitrixClient, key: ItemEntityType,
     const filter = { "@id": unique.slice(i, i + IDS_PER_COMMAND) };
     commands[`q${i / IDS_PER_COMMAND}`] = ["crm.item.list", itemListParams(key, { filter, start: -1 })];
   }
-  const res = itemPages(await client.batch(commands, { lane: "background", idempotent: true }));
+  const answer = await client.batch(commands, { lane: "background", idempotent: true });
+  const res = itemPages(answer, recordAdapter(key, meta));
   // A failed command must not read as "these items were deleted": the whole fetch fails and is retried.
   const [failed] = Object.values(res.errors);
   if (failed) throw new BitrixError(failed.error, 0, failed.error_description, "crm.item.list");
@@ -61,10 +80,10 @@ export async function fetchItems(client: BitrixClient, key: ItemEntityType,
 
 export type ItemFieldMeta = FieldMetaLite & { title?: string; upperName?: string; statusType?: string };
 
-/** crm.item.fields of a type: `{fields: {<camelName>: {type, isMultiple, title, upperName, statusType, items}}}`. */
+/** crm.item.fields of a type: `{fields: {<name>: {type, isMultiple, title, upperName, statusType, items}}}`. */
 export async function readItemFields(client: BitrixClient,
-  key: ItemEntityType): Promise<Record<string, ItemFieldMeta>> {
-  const params = { entityTypeId: entityTypeIdOf(key), useOriginalUfNames: "N" };
+  key: EntityKey): Promise<Record<string, ItemFieldMeta>> {
+  const params = { entityTypeId: entityTypeIdOf(key), useOriginalUfNames: ufNames(key) };
   const res = await client.call<{ fields?: Record<string, ItemFieldMeta> }>("crm.item.fields", params,
     { lane: "background" });
   return res.result.fields ?? {};

@@ -7,13 +7,14 @@ import { refreshFieldMeta, type ValueItem } from "@/lib/history/fields";
 import { formatChange, formatInstant, type ValuePart } from "@/lib/history/format";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { rawValue, valueContext } from "@/lib/history/value-context";
-import { dict, type Dict } from "@/lib/i18n";
+import { dict, multifieldLabelsOf, type Dict } from "@/lib/i18n";
 import { log } from "@/lib/log";
 
 // Turns stored changes into what a CRM user reads: the portal's field label (UF_* included), the user's name, values
 // as text (enumerations, stages, statuses and funnels by their name in the portal's language, multiple values
 // joined, record-level changes in the user's language), times in the user's time zone.
 interface FieldMeta { type?: string; title?: string; formLabel?: string; listLabel?: string; isReadOnly?: boolean;
+  itemName?: string;
   isImmutable?: boolean; items?: ValueItem[]; settings?: Record<string, unknown> }
 
 export interface HistoryRow {
@@ -142,7 +143,10 @@ export async function loadLabels(portalId: string, entityType: string, userIds: 
   ]);
   const fields = (meta?.fields ?? {}) as Record<string, FieldMeta>;
   const names = new Map(users.map((u) => [u.userId, u.name]));
-  const label = (f: string) => fields[f]?.formLabel ?? fields[f]?.listLabel ?? fields[f]?.title ?? f;
+  // PHONE, EMAIL… of a legacy type read through crm.item.*: one `fm` there, labelled in the user's language here
+  const multi = multifieldLabelsOf(t);
+  const label = (f: string) => (fields[f]?.itemName === "fm" ? multi[f] : undefined)
+    ?? fields[f]?.formLabel ?? fields[f]?.listLabel ?? fields[f]?.title ?? f;
   return {
     fetchedAt: meta?.fetchedAt ?? null,
     meta: (field: string): FieldMeta | undefined => fields[field],

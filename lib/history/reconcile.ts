@@ -3,18 +3,18 @@ import { bitrixFor, type BatchResult, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { collect, LISTS_PER_BATCH } from "@/lib/history/backfill";
 import { recordReader } from "@/lib/history/capture";
-import { isItemType, LEGACY_ENTITIES, type ItemEntityType } from "@/lib/history/entity-types";
+import { LEGACY_ENTITIES, type EntityKey } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
-import { itemListParams, itemPages, listPortalItemTypes } from "@/lib/history/items";
-import { recordSelect, type CrmRecord } from "@/lib/history/records";
+import { itemListParams, itemPages, listPortalItemTypes, recordAdapter } from "@/lib/history/items";
+import type { CrmRecord } from "@/lib/history/records";
 import { applySnapshots } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
 
 // Reconciliation: Bitrix24 never resends an online event whose delivery failed, so a lost event would leave its edit
 // unrecorded until the record changes again. Every `reconcileEveryMin` (Portal, default 15) a sweep lists, per entity
-// type, the records whose DATE_MODIFY is at or after its watermark — the legacy `crm.<entity>.list` filter
-// `>=DATE_MODIFY` (quotes, invoices and smart processes: `crm.item.list` `>=updatedTime`), `>ID` keyset pages, the
-// same select as live capture (records.ts, items.ts) — and diffs them against their
+// type, the records whose DATE_MODIFY is at or after its watermark — `crm.item.list` `>=updatedTime` (the item name
+// of DATE_MODIFY), `>id` keyset pages, the same read as live capture (records.ts, items.ts) — and diffs them against
+// their
 // snapshots (snapshots.ts). What it finds is stored with source "reconciled", the record's DATE_MODIFY and
 // MODIFY_BY_ID, and becomes the snapshot: an event arriving later for the same change diffs to nothing.
 //
@@ -41,26 +41,19 @@ const at = (v: unknown) => (typeof v === "string" ? Date.parse(v) : NaN);
 
 type Command = [string, Record<string, unknown>];
 
-/** The list of records modified since `since` past `after`: legacy `crm.<entity>.list`, or `crm.item.list`. */
-function listParams(entityType: string, since: string, after: string, select: string[]): Command {
-  if (isItemType(entityType)) {
-    return ["crm.item.list", itemListParams(entityType as ItemEntityType,
-      { order: { id: "ASC" }, filter: { ">=updatedTime": since, ">id": after }, start: -1 })];
-  }
-  const filter = { ">=DATE_MODIFY": since, ">ID": after };
-  return [`crm.${entityType}.list`, { order: { ID: "ASC" }, filter, select, start: -1 }];
+/** The records modified since `since` past `after`: `crm.item.list` `>=updatedTime` (crm-item-list.md filters). */
+function listParams(entityType: string, since: string, after: string): Command {
+  return ["crm.item.list", itemListParams(entityType as EntityKey,
+    { order: { id: "ASC" }, filter: { ">=updatedTime": since, ">id": after }, start: -1 })];
 }
 
-function listCommands(entityType: string, since: string, lastId: number, select: string[]) {
-  const item = isItemType(entityType);
-  const ref = (i: number) => (i === 0 ? String(lastId)
-    : item ? `$result[l${i - 1}][items][${PAGE - 1}][id]` : `$result[l${i - 1}][${PAGE - 1}][ID]`);
-  const lists = Array.from({ length: LISTS_PER_BATCH },
-    (_, i) => [`l${i}`, listParams(entityType, since, ref(i), select)]);
+function listCommands(entityType: string, since: string, lastId: number) {
+  const ref = (i: number) => (i === 0 ? String(lastId) : `$result[l${i - 1}][items][${PAGE - 1}][id]`);
+  const lists = Array.from({ length: LISTS_PER_BATCH }, (_, i) => [`l${i}`, listParams(entityType, since, ref(i))]);
   return Object.fromEntries(lists) as Record<string, Command>;
 }
 
-/** Items created at or after `since` in a batch of crm.item.list answers (`createdTime`, dropped by itemToRecord). */
+/** Items created at or after `since` in a batch of crm.item.list answers (`createdTime`, not kept by every adapter). */
 function itemsCreatedSince(res: BatchResult, since: string): Set<number> {
   const out = new Set<number>();
   for (const v of Object.values(res.result)) {
@@ -73,11 +66,10 @@ function itemsCreatedSince(res: BatchResult, since: string): Set<number> {
 
 /** One page of listed records against their snapshots; a record without one, created since `since`, is "created". */
 async function recordPage(portalId: string, entityType: string, records: CrmRecord[], since: string, readAt: Date,
-  meta: Awaited<ReturnType<typeof getFieldMeta>>, client: BitrixClient, createdItems?: Set<number>): Promise<number> {
+  meta: Awaited<ReturnType<typeof getFieldMeta>>, client: BitrixClient, created: Set<number>): Promise<number> {
   if (!records.length) return 0;
   // Names first, as live capture does: a change is never visible before its author's name.
   await resolveUserNames(portalId, records.map((r) => Number(r.MODIFY_BY_ID)), client);
-  const created = createdItems ?? new Set(records.filter((r) => at(r.DATE_CREATE) >= at(since)).map((r) => Number(r.ID)));
   return applySnapshots(portalId, entityType, records, meta, { source: "reconciled", created, readAt,
     reread: recordReader(portalId, entityType, client, meta) });
 }
@@ -100,30 +92,28 @@ export async function reconcileEntity(portalId: string, entityType: string, clie
     since = shiftIso(backfill.startedAt.toISOString(), -OVERLAP_MS);
   }
   const meta = await getFieldMeta(portalId, entityType, client);
-  const select = recordSelect(meta);
-  const item = isItemType(entityType);
-  const [method, params] = listParams(entityType, since, "0", select);
+  const toRecord = recordAdapter(entityType as EntityKey, meta);
+  const [method, params] = listParams(entityType, since, "0");
   let readAt = new Date();
   const first = await client.call<unknown>(method, params, { lane: "background", idempotent: true });
   const asBatch = { result: { l0: first.result }, errors: {}, total: {}, next: {} } as unknown as BatchResult;
-  const firstPage = item ? itemPages(asBatch) : null;
-  let records = (firstPage ? firstPage.result.l0 : first.result) as CrmRecord[];
+  let records = itemPages(asBatch, toRecord).result.l0 as CrmRecord[];
   if (!Array.isArray(records)) records = [];
   let listed = records.length;
   let recovered = await recordPage(portalId, entityType, records, since, readAt, meta, client,
-    item ? itemsCreatedSince(asBatch, since) : undefined);
+    itemsCreatedSince(asBatch, since));
   const stamps = (rs: CrmRecord[]) => rs.map((r) => at(r.DATE_MODIFY)).filter((t) => !Number.isNaN(t));
   let newest = Math.max(-Infinity, ...stamps(records));
   let last = Number(records.at(-1)?.ID ?? 0);
   let done = records.length < PAGE;
   while (!done) {
-    const commands = listCommands(entityType, since, last, select);
+    const commands = listCommands(entityType, since, last);
     readAt = new Date();
     const raw = await client.batch(commands, { lane: "background", idempotent: true });
-    ({ records, last, done } = collect(item ? itemPages(raw) : raw, entityType, last));
+    ({ records, last, done } = collect(itemPages(raw, toRecord), entityType, last));
     listed += records.length;
     recovered += await recordPage(portalId, entityType, records, since, readAt, meta, client,
-      item ? itemsCreatedSince(raw, since) : undefined);
+      itemsCreatedSince(raw, since));
     newest = Math.max(newest, ...stamps(records));
   }
   // Without date_start ("the composition of the time object may vary"), the newest DATE_MODIFY listed stands in.

@@ -12,7 +12,9 @@ import { multiItems, multiKey, normalise, PRODUCTS_FIELD, sameValue, type FieldM
 import { valueText } from "@/lib/history/present";
 import { dict } from "@/lib/i18n";
 import { getFieldMeta } from "@/lib/history/fields";
-import { entityTypeIdOf, isItemType } from "@/lib/history/entity-types";
+import { entityTypeIdOf, isItemType, type EntityKey } from "@/lib/history/entity-types";
+import { recordAdapter } from "@/lib/history/items";
+import type { LegacyFieldMeta } from "@/lib/history/legacy-items";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
 
@@ -92,25 +94,35 @@ export interface RevertOptions {
   overwrite?: boolean;
 }
 
-/** The record as Bitrix24 has it now, read with the writer's rights. */
-async function readCurrent(portalId: string, entityType: string, entityId: number, session: PortalSession | undefined) {
-  const { method, params } = recordCall(entityType, "get", entityId);
+/** The record as Bitrix24 has it now, read with the writer's rights, in the shape its snapshot keeps. */
+async function readCurrent(portalId: string, entityType: string, entityId: number, session: PortalSession | undefined,
+  meta: Record<string, FieldMetaLite>) {
+  const params = { entityTypeId: entityTypeIdOf(entityType), id: entityId,
+    ...(isItemType(entityType) ? {} : { useOriginalUfNames: "Y" }) };
   const res = session && !session.isAdmin
-    ? await callAsUser<Record<string, unknown>>(session, method, params)
-    : await (await bitrixFor(portalId)).call<Record<string, unknown>>(method, params, { lane: "interactive" });
-  // crm.item.get answers {item} with the camelCase names the snapshot keeps (crm-item-get.md)
-  return (isItemType(entityType) ? (res.result?.item as Record<string, unknown> | undefined) : res.result) ?? {};
+    ? await callAsUser<{ item?: Record<string, unknown> }>(session, "crm.item.get", params)
+    : await (await bitrixFor(portalId)).call<{ item?: Record<string, unknown> }>("crm.item.get", params,
+      { lane: "interactive" });
+  // crm.item.get answers {item} (crm-item-get.md): the item types' camelCase names are their snapshot's; the legacy
+  // four's fields go back to their legacy keys, `fm` to PHONE/EMAIL/… (lib/history/legacy-items.ts)
+  const item = res.result?.item ?? {};
+  return isItemType(entityType) ? item : recordAdapter(entityType as EntityKey, meta)(item);
 }
 
 /**
- * crm.<entity>.get/update {id, fields} for deals, contacts, companies, leads; crm.item.get/update {entityTypeId, id,
- * fields} with the camelCase field name for quotes, invoices and smart processes (crm-item-update.md).
+ * The write of one field: crm.item.update {entityTypeId, id, fields} under the field's item name (crm-item-update.md;
+ * a legacy type's key is translated back, custom fields go as UF_CRM_… with useOriginalUfNames "Y"). A multifield
+ * of a lead, contact or company goes through crm.<entity>.update: crm.item.update only adds multifield values and
+ * "you cannot modify or delete a value through crm.item.*" (b24restdocs crm/universal/object-fields.md#fm).
  */
-function recordCall(entityType: string, action: "get" | "update", id: number, fields?: Record<string, unknown>) {
-  const item = isItemType(entityType);
-  const params: Record<string, unknown> = item ? { entityTypeId: entityTypeIdOf(entityType), id } : { id };
-  if (fields) params.fields = fields;
-  return { method: item ? `crm.item.${action}` : `crm.${entityType}.${action}`, params };
+function updateCall(entityType: string, id: number, field: string, meta: FieldMetaLite | undefined, value: unknown) {
+  if (!isItemType(entityType) && meta?.type === "crm_multifield") {
+    return { method: `crm.${entityType}.update`, params: { id, fields: { [field]: value } } };
+  }
+  const name = isItemType(entityType) ? field : (meta as LegacyFieldMeta | undefined)?.itemName ?? field;
+  const params: Record<string, unknown> = { entityTypeId: entityTypeIdOf(entityType), id, fields: { [name]: value } };
+  if (!isItemType(entityType)) params.useOriginalUfNames = "Y";
+  return { method: "crm.item.update", params };
 }
 
 export async function revertChange(portalId: string, changeId: bigint, actor: RevertActor, opts: RevertOptions = {}) {
@@ -126,10 +138,10 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   const meta = await getFieldMeta(portalId, change.entityType, client);
   const fieldMeta = meta[change.field];
   if (fieldMeta?.isReadOnly) throw new AppError(400, "not_revertible", `${change.field} is read-only`);
-  // An immutable field (a deal's funnel, CATEGORY_ID) cannot be written by crm.<entity>.update (crm-deal-fields.md).
+  // An immutable field ("set on creation only", object-fields.md#access) is ignored by an update.
   if (fieldMeta?.isImmutable) throw new AppError(400, "not_revertible", `${change.field} cannot be changed by an update`);
   // Only a field that still holds what this change wrote is put back; anything else would silently undo a later edit.
-  const currentRaw = (await readCurrent(portalId, change.entityType, change.entityId, session))[change.field];
+  const currentRaw = (await readCurrent(portalId, change.entityType, change.entityId, session, meta))[change.field];
   const current = normalise(fieldMeta, currentRaw);
   if (!opts.overwrite && !sameValue(fieldMeta, current, change.newValue)) {
     const shown = valueText(current);
@@ -144,7 +156,7 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   // a multiple field's write names only the items it touches: the snapshot takes the whole list it leaves
   const expected = fieldMeta?.type === "crm_multifield" ? change.oldValue : value;
   const restore = await setSnapshotField(portalId, change.entityType, change.entityId, change.field, expected);
-  const { method, params } = recordCall(change.entityType, "update", change.entityId, { [change.field]: value });
+  const { method, params } = updateCall(change.entityType, change.entityId, change.field, fieldMeta, value);
   let outcome: Awaited<ReturnType<typeof callOrDefer>>;
   try {
     // A user's revert is written with their own token: Bitrix24 refuses what their role does not allow.

@@ -1,7 +1,7 @@
 import "server-only";
 import { Prisma } from "@prisma/client";
 import { getDb, getPool } from "@/lib/db";
-import { diffRecords, PRODUCTS_FIELD, type FieldMetaLite } from "@/lib/history/diff";
+import { diffRecords, PRODUCTS_FIELD, READ_PATH_FIELD, type FieldMetaLite } from "@/lib/history/diff";
 import { mergedFrom, type ChangeSource, type ReadTrigger } from "@/lib/history/merged";
 import { queueWatchDeliveries } from "@/lib/watch/match";
 import { parseTracking, trackingFilter } from "@/lib/admin/tracking";
@@ -141,7 +141,9 @@ async function applyOnce(portalId: string, entityType: string, records: CrmRecor
         record[PRODUCTS_FIELD] = before.fields[PRODUCTS_FIELD];
       }
       if (!before) fresh.push(record);
-      else if (diff.length || before.modifiedAt?.getTime() !== modifiedAt.getTime()) updated.push(record);
+      // A snapshot read through another path (crm.<entity>.list before decision 015) takes this read's shape.
+      else if (diff.length || before.modifiedAt?.getTime() !== modifiedAt.getTime()
+        || before.fields[READ_PATH_FIELD] !== record[READ_PATH_FIELD]) updated.push(record);
     }
     if (changes.length) await tx.fieldChange.createMany({ data: changes });
     // watch rules (lib/watch/match.ts): what these changes owe is queued in this transaction, or not at all

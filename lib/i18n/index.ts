@@ -201,6 +201,19 @@ const ru: Dict = {
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };
+/** The multifields crm.item.fields names only as one `fm` (lib/history/legacy-items.ts), labelled as a portal does. */
+const MULTIFIELD_LABELS: Record<string, Record<string, string>> = {
+  en: { PHONE: "Phone", EMAIL: "E-mail", WEB: "Website", IM: "Messenger", LINK: "Link" },
+  ru: { PHONE: "Телефон", EMAIL: "E-mail", WEB: "Сайт", IM: "Мессенджер", LINK: "Ссылка" },
+};
+export function multifieldLabels(lang: string | undefined | null): Record<string, string> {
+  return MULTIFIELD_LABELS[lang ?? "en"] ?? MULTIFIELD_LABELS.en!;
+}
+/** The same labels in a dictionary's language. */
+export function multifieldLabelsOf(t: Dict): Record<string, string> {
+  return multifieldLabels(Object.entries(DICTS).find(([, d]) => d === t)?.[0]);
+}
+
 export function dict(lang: string | undefined | null): Dict {
   return DICTS[(lang ?? "en").slice(0, 2).toLowerCase()] ?? en;
 }

@@ -14,21 +14,21 @@ export const OPTIONAL_SCOPES: Record<string, string> = {
 
 /** method → what stops working without it (shown on the admin page). */
 export const REQUIRED_METHODS: Record<string, string> = {
-  "crm.deal.list": "Backfill and change capture of deals", "crm.deal.fields": "Field types and labels of deals",
-  "crm.contact.list": "Backfill and change capture of contacts", "crm.contact.fields": "Field types and labels of contacts",
-  "crm.company.list": "Backfill and change capture of companies", "crm.company.fields": "Field types and labels of companies",
-  "crm.lead.list": "Backfill and change capture of leads", "crm.lead.fields": "Field types and labels of leads",
+  // Every CRM type is read through crm.item.* (lib/history/items.ts, decision 015).
+  "crm.item.list": "Backfill and change capture of every CRM type",
+  "crm.item.fields": "Field types and labels of every CRM type",
   "event.bind": "Receiving CRM changes", "event.get": "Binding health checks", "placement.bind": "The Change history tabs",
   "user.get": "Showing who made a change",
 };
 export const OPTIONAL_METHODS: Record<string, string> = {
-  "crm.timeline.comment.add": "Attach history as CSV", "crm.deal.update": "Revert a change", "event.offline.get": "Safe offline event queue",
+  "crm.timeline.comment.add": "Attach history as CSV", "crm.item.update": "Revert a change",
+  // crm.item.update cannot change or delete a multifield value (crm/universal/object-fields.md#fm)
+  "crm.contact.update": "Revert of phone and e-mail changes (leads and companies alike)",
+  "event.offline.get": "Safe offline event queue",
   "event.offline.clear": "Safe offline event queue", "event.offline.error": "Safe offline event queue", "disk.folder.uploadfile": "Drive upload of CSV files", "disk.storage.getforapp": "Drive upload of CSV files",
   // A self-hosted portal's crm module may predate the universal crm.category.* methods (b24restdocs
   // settings/cloud-and-on-premise/on-premise/versions.md): funnels then show as their ids.
   "crm.category.list": "Funnel names in the history (shown as ids)",
-  "crm.item.list": "History of quotes, invoices and smart processes",
-  "crm.item.fields": "Field labels of quotes, invoices and smart processes",
   "crm.type.list": "A Change history tab on every smart process",
   // Newer than a self-hosted portal's crm module may be (on-premise/versions.md): without them the history simply
   // has no product rows / no stage moves from before the install (lib/history/product-rows.ts, stage-history.ts).

@@ -221,17 +221,42 @@ export function toItem(
   entityTypeId: number,
   rec: CrmRecord,
   originalUf = false,
+  fields: ItemField[] | null = itemFields(portal, entityTypeId),
 ) {
   const legacy = LEGACY_BY_TYPE_ID[entityTypeId] !== undefined;
   const out: Record<string, unknown> = {};
-  for (const f of itemFields(portal, entityTypeId) ?? []) {
+  for (const f of fields ?? []) {
     const name = originalUf && f.def.isDynamic ? f.upper : f.name;
     out[name] = legacy ? legacyToItem(rec[f.key], f, clock) : (rec[f.key] ?? null);
   }
   if (legacy && entityTypeId !== 2) out.fm = multifields(rec);
+  if (legacy) Object.assign(out, derivedFields(entityTypeId, rec));
   out.entityTypeId = entityTypeId;
   return out;
 }
+
+/**
+ * "Response only" fields of a lead, deal, contact or company: they arrive in crm.item.get/list but crm.item.fields
+ * does not list them (b24restdocs api-reference/crm/universal/object-fields.md#access) — copies derived from other
+ * fields (`phone` is the first phone of `fm`, `isWon` follows the stage, `dateModifyShort` the modification time).
+ */
+function derivedFields(entityTypeId: number, rec: CrmRecord): Record<string, unknown> {
+  const first = (k: string) => (((rec[k] ?? []) as Record<string, unknown>[])[0]?.VALUE as string | undefined) ?? null;
+  const out: Record<string, unknown> = { dateModifyShort: rec.DATE_MODIFY ?? null,
+    searchContent: [rec.TITLE, rec.NAME, rec.LAST_NAME].filter(Boolean).join(" ") };
+  if (entityTypeId === 2) {
+    out.isWon = /(^|:)WON$/.test(String(rec.STAGE_ID ?? "")) ? "Y" : "N";
+    out.isLose = /(^|:)LOSE$/.test(String(rec.STAGE_ID ?? "")) ? "Y" : "N";
+  } else {
+    out.phone = first("PHONE");
+    out.email = first("EMAIL");
+  }
+  return out;
+}
+
+/** crm.item.fields' `fm` of a lead, contact or company (object-fields.md: `fm`, `crm_multifield`, read and write). */
+export const FM_FIELD: FieldDef = { type: "crm_multifield", isRequired: false, isReadOnly: false, isImmutable: false,
+  isMultiple: true, isDynamic: false, title: "Multifields" };
 
 /**
  * Item fields given to add/update (camelCase or UPPER_CASE, "any field names in all methods can be passed in either",

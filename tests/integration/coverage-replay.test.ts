@@ -37,7 +37,7 @@ const typeOf = async (key: string) => (await loadCoverage(ids[0]!)).types.find((
 
 /** A deal edit whose event arrives and fails every attempt (the portal answers its read with an error): dead. */
 async function deadLetteredEdit(entityId: number, title: string) {
-  await env.control("faults", { methodErrors: { "crm.deal.list": "INTERNAL_SERVER_ERROR" } });
+  await env.control("faults", { methodErrors: { "crm.item.list": "INTERNAL_SERVER_ERROR" } });
   try {
     await env.control(`crm/deal/${entityId}`, { fields: { TITLE: title }, userId: 2 });
     await waitUntil(async () => (await inboxOf(entityId)).some((r) => r.status === "pending"));

@@ -120,6 +120,9 @@ const fakeLog = async (portal: number, since = 0) =>
  * the fake's log, unanswered; `release` lets it go ("drop": it never ran; "run": the portal runs it, for a caller that
  * may be dead), checks that the call seen was the one held, and returns its parameters.
  */
+/** Live capture's batched read of deals by id (lib/history/items.ts fetchItems), not a backfill page of them. */
+const DEAL_READ = "crm.item.list?entityTypeId=2&select[0]=*&useOriginalUfNames=Y&filter[@id]";
+
 async function holdNext(portal: number, method: string, contains?: string) {
   const since = (await fakeLog(portal)).at(-1)?.n ?? 0;
   await env.control("hold", { method, contains }, portal);
@@ -153,7 +156,7 @@ describe("a worker killed with SIGKILL", () => {
     for (const round of [1, 2]) {
       await edit(0, range(round * 20 - 19, 15), round, edited);
       await arrived();
-      const read = await holdNext(0, "batch", "crm.deal.list?filter[@ID]"); // capture's batched read of the deals
+      const read = await holdNext(0, "batch", DEAL_READ); // capture's batched read of the deals
       const worker = await startWorker(workerEnv());
       await read.arrived();
       await worker.kill9();
@@ -240,7 +243,8 @@ describe("a worker killed with SIGKILL mid-backfill", () => {
     await getDb().portal.update({ where: { id: online }, data: { reconcileEveryMin: 0 } });
     await getDb().job.deleteMany({ where: { portalId: online, status: { in: ["pending", "running"] }, kind: { not: "inline" } } });
     await restartBackfill(online, "crash-test"); // a pass over records that all have snapshots already
-    const contacts = await holdNext(0, "crm.contact.list"); // the pass's first call after the deals are done
+    // the pass's first call after the deals are done: the count of contacts (a plain call, JSON body)
+    const contacts = await holdNext(0, "crm.item.list", '"entityTypeId":3,');
     const worker = await startWorker(workerEnv());
     await contacts.arrived();
     await worker.kill9();
@@ -308,7 +312,7 @@ describe("a database restart under load", () => {
     const stopDb = async () => { down = true; await db.stop(); };
     try {
       // Before the outage: 10 events accepted, and the worker's batch for them stopped at a known step.
-      const read = await holdNext(2, "batch", "crm.deal.list?filter[@ID]"); // the worker's read of the edited deals
+      const read = await holdNext(2, "batch", DEAL_READ); // the worker's read of the edited deals
       const before = await Promise.all(range(1, 10).map(deliver));
       await read.arrived();
       if (db.kind === "postgres") {

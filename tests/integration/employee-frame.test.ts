@@ -175,7 +175,7 @@ describe("writes go with the user's own rights", () => {
     const since = env.state().log.length;
     expect(await api("/api/history/revert", token, { changeId: String(change.id) })).toMatchObject({ status: 200, body: { status: "done" } });
     // (a write the portal turned away for its rate limit has no user: only the answered one counts)
-    expect(env.state().log.slice(since).filter((e) => e.rest === "crm.deal.update" && e.status === 200).map((e) => e.userId)).toEqual([EMPLOYEE]);
+    expect(env.state().log.slice(since).filter((e) => e.rest === "crm.item.update" && e.status === 200).map((e) => e.userId)).toEqual([EMPLOYEE]);
     expect(env.state().crm.deal.get(9)!.COMMENTS).not.toBe("employee wrote this");
   });
 

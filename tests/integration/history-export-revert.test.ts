@@ -60,7 +60,7 @@ describe("one normalized upload module: the CSV export in every form", () => {
   it("refuses a field that is not a file field, before any upload", async () => {
     const before = env.state().log.length;
     await expect(attachHistoryCsv(admin, "deal", 2, "UF_CRM_TEXT")).rejects.toMatchObject({ status: 400 });
-    expect(env.state().log.slice(before).filter((e) => e.rest !== "crm.deal.fields")).toEqual([]);
+    expect(env.state().log.slice(before).filter((e) => e.rest !== "crm.item.fields")).toEqual([]);
   });
 
   it.each([false, true])("uploads to Drive first (two-step: %s)", async (twoStep) => {
@@ -126,7 +126,7 @@ describe("export and revert", () => {
     await env.control(`crm/deal/${id}`, { fields: { COMMENTS: "needs a revert" }, userId: 2 });
     await settle();
     const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: id, field: "COMMENTS" } });
-    await env.control("methods", { name: "crm.deal.update", confirm: "required" });
+    await env.control("methods", { name: "crm.item.update", confirm: "required" });
     await env.control("tokens/expire"); // a confirmation is bound to its access token: the next case needs a new one
     try {
       const outcome = await revertChange(portalId, change.id, { userId: 1, session: admin });
@@ -134,7 +134,7 @@ describe("export and revert", () => {
       expect(env.state().crm.deal.get(id)!.COMMENTS).toBe("needs a revert"); // not written yet
       const snapshot = await getDb().crmSnapshot.findUniqueOrThrow({ where: { portalId_entityType_entityId: { portalId, entityType: "deal", entityId: id } } });
       expect((snapshot.fields as Record<string, unknown>).COMMENTS).toBe("needs a revert"); // nor assumed written
-      await env.control("confirm", { method: "crm.deal.update", confirmed }); // the admin answers: ONAPPMETHODCONFIRM
+      await env.control("confirm", { method: "crm.item.update", confirmed }); // the admin answers: ONAPPMETHODCONFIRM
       await waitUntil(async () => (await getDb().eventInbox.count({ where: { portalId, event: "ONAPPMETHODCONFIRM", status: "pending" } })) > 0 || (await getDb().pendingCall.count({ where: { portalId, status: "pending" } })) === 0);
       await settle();
       const call = await getDb().pendingCall.findUniqueOrThrow({ where: { id: (outcome as { pendingId: string }).pendingId } });
@@ -144,7 +144,7 @@ describe("export and revert", () => {
       const sources = (await getDb().fieldChange.findMany({ where: { portalId, entityId: id, field: "COMMENTS" }, orderBy: { id: "asc" } })).map((c) => c.source);
       expect(sources).toEqual(confirmed ? ["event", "revert"] : ["event"]);
     } finally {
-      await env.control("methods", { name: "crm.deal.update", confirm: "none" });
+      await env.control("methods", { name: "crm.item.update", confirm: "none" });
     }
   });
 });

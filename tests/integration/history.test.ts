@@ -24,7 +24,7 @@ describe("backfill", () => {
     expect(first).toEqual({ done: false, records: 2500 }); // 50 lists × 50 records in one request
     // A list command that fails inside a successful batch is not "the end of the list": the step fails, the cursor
     // stays, the entity is not marked done (it used to be, and the remaining 500 deals never got a baseline).
-    await env.control("faults", { methodErrors: { "crm.deal.list": "INTERNAL_SERVER_ERROR" } });
+    await env.control("faults", { methodErrors: { "crm.item.list": "INTERNAL_SERVER_ERROR" } });
     try {
       await expect(runBackfillStep(portalId, "deal")).rejects.toMatchObject({ code: "INTERNAL_SERVER_ERROR" });
     } finally {
@@ -73,7 +73,7 @@ describe("live capture", () => {
     // crm-item-productrow-list.md); the new user's name once
     expect(requests).toEqual(["batch", "batch", "user.get"]);
     // 30 ids in one @ID command
-    expect(env.state().counters.rest).toEqual({ "crm.deal.list": 1, "crm.item.productrow.list": 30, "user.get": 1 });
+    expect(env.state().counters.rest).toEqual({ "crm.item.list": 1, "crm.item.productrow.list": 30, "user.get": 1 });
     expect(await getDb().fieldChange.count({ where: { portalId, entityType: "deal", entityId: { gte: 100, lt: 130 }, field: "COMMENTS", changedById: 3 } })).toBe(30);
     expect(await getDb().eventInbox.count({ where: { portalId, status: { not: "done" } } })).toBe(0);
   });

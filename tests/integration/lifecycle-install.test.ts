@@ -58,16 +58,16 @@ describe("install", () => {
   });
 
   it("fails fast with a readable diagnostic when a required method is missing", async () => {
-    await env.control("methods", { name: "crm.deal.list", isExisting: false });
+    await env.control("methods", { name: "crm.item.list", isExisting: false });
     try {
       const res = (await env.control("install", { mode: "ui" })) as { status: number };
       expect(res.status).toBe(303);
       const portal = await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } });
       expect(portal.installStage).toBe("blocked");
       const problems = (await getDb().capabilityProfile.findUniqueOrThrow({ where: { portalId: portal.id } })).problems as { level: string; message: string }[];
-      expect(problems.find((p) => p.level === "error")?.message).toMatch(/crm\.deal\.list is missing on this portal — needed for: Backfill and change capture of deals/);
+      expect(problems.find((p) => p.level === "error")?.message).toMatch(/crm\.item\.list is missing on this portal — needed for: Backfill and change capture of every CRM type/);
     } finally {
-      await env.control("methods", { name: "crm.deal.list", isExisting: true });
+      await env.control("methods", { name: "crm.item.list", isExisting: true });
     }
     await env.control("install", { mode: "ui" }); // resumes the half-finished install
     expect((await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).installStage).toBe("finished");
