@@ -171,9 +171,11 @@ export async function benchFairness(o: { portals: number; records: number; perMi
       ?.status === "done";
     const bfStart = Date.now();
     progress(`fairness: portal ${big} installed, backfilling ${o.records} contacts; loaded phase`);
-    // Edits while the backfill runs (at least the baseline's length, at most the wait): every one overlaps it.
-    const loaded = await editPhase(env, c, { ...o, field: "COMMENTS",
-      more: async (s) => s < o.editS || (s < o.waitS && !(await done())) });
+    // Edits for exactly the baseline's length while the backfill runs (it runs on past them): like against like. A
+    // longer loaded phase measured a capture lane that cannot keep up with the edit rate alone — its backlog grows
+    // with the phase's length — as the backfill's fault (2026-12-02: 927 edits against 101, lag ×3 while the backfill
+    // had read 2 500 contacts).
+    const loaded = await editPhase(env, c, { ...o, field: "COMMENTS", more: async (s) => s < o.editS && !(await done()) });
     const snapshots = await getDb().crmSnapshot.count({ where: contacts });
     const finished = (await getDb().backfillRun.findUnique({ where: { portalId_entityType: contacts } }))?.finishedAt;
     const bfS = finished ? (finished.getTime() - bfStart) / 1000 : NaN;
