@@ -214,3 +214,16 @@ describe("the portal's notification settings (docs/watch-rules.md)", () => {
     await settings({ watchNotifyResponsibleDefault: true });
   });
 });
+
+describe("the CRM tab's list (GET /api/watch-rules?mine=1)", () => {
+  it("holds only the caller's own personal rules — an admin's too, without the portal's", async () => {
+    const list = async (query: string) => listRoute(new Request(`http://app/api/watch-rules${query}`,
+      { headers: { authorization: `Bearer ${await session(ADMIN)}` } }));
+    const ids = async (query: string) => ((await (await list(query)).json()) as { rules: { id: string }[] }).rules.map((r) => r.id);
+    const own = await create(ADMIN, { name: "Admin's own", entityType: "contact" });
+    const claras = await create(CLARA, { name: "Clara's contacts", entityType: "contact" });
+    expect(await ids("?mine=1")).toEqual([own.body.id]);
+    expect(await ids("")).toEqual(expect.arrayContaining([own.body.id, claras.body.id]));
+    expect((await list("?mine=yes")).status).toBe(400);
+  });
+});
