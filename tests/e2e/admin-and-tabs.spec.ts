@@ -19,7 +19,7 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
 
   await fetch(`${portal()}/_fake/bindings/delete`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ event: "ONCRMDEALUPDATE" }) });
   await frame.getByRole("button", { name: "Rebind" }).click();
-  await expect(frame.getByRole("status").first()).toContainText("Bindings repaired: 1");
+  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText("Bindings repaired: 1");
   const state = (await (await fetch(`${portal()}/_fake/state`)).json()) as { bindings: { event: string }[] };
   expect(state.bindings.map((b) => b.event)).toContain("ONCRMDEALUPDATE");
 
@@ -104,7 +104,7 @@ test("keeps working when the browser blocks third-party cookies (session in the 
   page.on("request", (r) => { if (r.url().endsWith("/api/admin/rebind")) sent.push(r.headers()); });
   await openDiagnostics(frame);
   await frame.getByRole("button", { name: "Rebind" }).click();
-  await expect(frame.getByRole("status").first()).toContainText("Bindings repaired");
+  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText("Bindings repaired");
   expect(sent[0]?.authorization).toMatch(/^Bearer /);
   expect(sent[0]?.cookie).toBeUndefined();
 });
@@ -121,7 +121,7 @@ test("an expired session is renewed through B24Frame refreshAuth without a visib
     return route.fulfill({ status: 401, contentType: "application/json", body: JSON.stringify({ error: "unauthorized", message: "expired" }) });
   });
   await frame.getByRole("button", { name: "Rebind" }).click();
-  await expect(frame.getByRole("status").first()).toContainText("Bindings repaired");
+  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText("Bindings repaired");
   expect(await page.evaluate(() => (window as unknown as { __refreshes?: number }).__refreshes)).toBe(1);
 });
 
