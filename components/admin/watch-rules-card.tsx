@@ -14,9 +14,10 @@ interface Text {
 
 // Portal watch rules (docs/watch-rules.md): an admin adds a rule that tells each record's responsible person and/or
 // runs a Bitrix24 automation trigger; every rule of the portal is listed with a delete button.
-export function WatchRules({ initial, text }: { initial: RuleRow[]; text: Text }) {
+// The "tell the responsible person" box starts as the portal's default (the Notifications card).
+export function WatchRules({ initial, text, notifyResponsible }: { initial: RuleRow[]; text: Text; notifyResponsible: boolean }) {
   const [rules, setRules] = useState(initial);
-  const [form, setForm] = useState({ name: "", entityType: "deal", fields: "", condition: "changed", notifyResponsible: true, trigger: false, onlyMine: false });
+  const [form, setForm] = useState({ name: "", entityType: "deal", fields: "", condition: "changed", notifyResponsible, trigger: false, onlyMine: false });
   const [state, run] = useBusy();
   const set = (k: keyof typeof form) => (e: { target: { value: string; checked?: boolean; type?: string } }) =>
     setForm({ ...form, [k]: e.target.type === "checkbox" ? Boolean(e.target.checked) : e.target.value });

@@ -7,6 +7,7 @@ import { groupChangeSets, type ChangeSet } from "@/lib/history/change-sets";
 import { ExportButton, LocalTime, PlacementFrame, RevertButton, StatusLine } from "@/components/placements/islands";
 import { ConfirmHost } from "@/components/placements/confirm-dialog";
 import { FrameFit } from "@/components/frame/frame-setup";
+import { NotifyMeFor } from "@/components/placements/notify-me";
 
 // The CRM tab and the toolbar widget (docs/decisions/013-placements-as-react-pages.md): server components that
 // render the whole history — filters are a GET form, pages are links, so the first render works with scripts
@@ -170,6 +171,7 @@ export function HistoryTab(p: PlacementProps) {
           <StatusLine />
         </div>
       </div>
+      <NotifyMeFor view={v} t={t} />
       {q.done === "revert" ? <p className="notice ok" role="status" data-done="">{t.revertDone}</p> : null}
       <Updating view={v} t={t} />
       {v.rows.length || !v.updating ? <HistoryTable rows={v.rows} t={t} lang={p.lang} canRevert /> : null}

@@ -12,6 +12,8 @@ import type { Delivery } from "@/lib/watch/match";
 // `im`) and crm.automation.trigger.execute per rule trigger and record (crm/automation/triggers/*.md). A notification's
 // TAG names the rule, record, field and instant: a retried job replaces its earlier copy instead of adding a second.
 // Values read as in the tab (present.ts), in the rule author's language; times in UTC (no user time zone here).
+// The portal's notification settings are read at delivery (docs/watch-rules.md "Notification settings"): a job queued
+// before a pause tells nobody, and without values a text names the field only.
 const COMMANDS_PER_BATCH = 50;
 
 const DETAIL_PATHS: Record<string, string> = { deal: "/crm/deal/details/", contact: "/crm/contact/details/",
@@ -23,7 +25,8 @@ function detailPath(entityType: string, id: number): string {
 }
 
 /** The notifications' texts, read as the tab reads them: one presentChanges per type, one heading per record. */
-async function messages(portalId: string, ds: Delivery[], origin: string | null): Promise<Map<Delivery, string>> {
+async function messages(portalId: string, ds: Delivery[], origin: string | null, showValues: boolean):
+  Promise<Map<Delivery, string>> {
   const out = new Map<Delivery, string>();
   const headings = new Map<string, Promise<{ type: string; title: string | null }>>();
   const groups = new Map<string, Delivery[]>();
@@ -39,23 +42,24 @@ async function messages(portalId: string, ds: Delivery[], origin: string | null)
       const row = rows[i]!;
       const name = `${heading.type} #${d.entityId}${heading.title ? ` · ${heading.title}` : ""}`;
       const record = origin ? `[URL=${origin}${detailPath(entityType, d.entityId)}]${name}[/URL]` : name;
-      out.set(d, `${dict(lang).watchFired.replace("{rule}", d.ruleName)}: ${record} — ${row.field}: ${row.oldValue || "—"} → `
-        + `${row.newValue || "—"} (${row.who}, ${row.changedAt})`);
+      const what = showValues ? `${row.oldValue || "—"} → ${row.newValue || "—"}` : dict(lang).watchValueHidden;
+      out.set(d, `${dict(lang).watchFired.replace("{rule}", d.ruleName)}: ${record} — ${row.field}: ${what} (${row.who}, ${row.changedAt})`);
     }
   }
   return out;
 }
 
 export async function runWatchDelivery(portalId: string, payload: { deliveries?: Delivery[] }) {
-  const deliveries = payload.deliveries ?? [];
-  if (!deliveries.length) return { notified: 0, triggered: 0 };
-  const portal = await getDb().portal.findUnique({ where: { id: portalId }, select: { status: true, clientEndpoint: true } });
+  const portal = await getDb().portal.findUnique({ where: { id: portalId },
+    select: { status: true, clientEndpoint: true, watchPaused: true, watchShowValues: true } });
   if (!portal || portal.status !== "active") return "skipped";
+  const deliveries = (payload.deliveries ?? []).filter((d) => !(portal.watchPaused && d.to));
+  if (!deliveries.length) return { notified: 0, triggered: 0 };
   let origin: string | null = null;
   try { origin = new URL(portal.clientEndpoint).origin; } catch { /* names without links */ }
   const commands: [string, Record<string, unknown>][] = [];
   const triggered = new Set<string>();
-  const texts = await messages(portalId, deliveries.filter((d) => d.to), origin);
+  const texts = await messages(portalId, deliveries.filter((d) => d.to), origin, portal.watchShowValues);
   for (const d of deliveries) {
     if (d.to) {
       commands.push(["im.notify.personal.add", { USER_ID: d.to, MESSAGE: texts.get(d)!,

@@ -28,4 +28,10 @@ describe("matchRules", () => {
     expect(matchRules([rule({})], [change({ field: "__record__" })], records)).toEqual([]);
     expect(matchRules([rule({ entityType: "lead" })], [change({})], records)).toEqual([]);
   });
+
+  it("tells nobody while the portal's notifications are paused, but still runs the triggers", () => {
+    const rules = [rule({ id: "a" }), rule({ id: "c", scope: "portal", createdById: 1, notifyResponsible: true, triggerCode: "chb_x" })];
+    expect(matchRules(rules, [change({})], records, { paused: true }))
+      .toEqual([expect.objectContaining({ to: null, triggerCode: "chb_x" })]);
+  });
 });

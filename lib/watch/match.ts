@@ -10,14 +10,19 @@ import { changeFacts } from "@/lib/history/search";
 // applies to the very next change in every worker process, a portal without rules costs one map lookup, and 1 000
 // rules cost a loop over them per change: no extra query, no REST call on this path. (A per-process time-to-live
 // before it let a worker miss a rule for 30 s after it was added: the e2e watch-rules spec found it.)
-const cache = new Map<string, { version: number; rules: WatchRule[] }>();
+// The portal's notification pause (docs/watch-rules.md "Notification settings") is kept with its rules: saving it
+// bumps the same version (lib/admin/settings.ts), so a pause applies to the very next change too.
+interface PortalRules { version: number; rules: WatchRule[]; paused: boolean }
+const cache = new Map<string, PortalRules>();
 
-async function rulesOf(tx: Prisma.TransactionClient, portalId: string, version: number): Promise<WatchRule[]> {
+async function rulesOf(tx: Prisma.TransactionClient, portalId: string, version: number): Promise<PortalRules> {
   const hit = cache.get(portalId);
-  if (hit && hit.version === version) return hit.rules;
+  if (hit && hit.version === version) return hit;
   const rules = await tx.watchRule.findMany({ where: { portalId, active: true } });
-  cache.set(portalId, { version, rules });
-  return rules;
+  const portal = await tx.portal.findUnique({ where: { id: portalId }, select: { watchPaused: true } });
+  const fresh = { version, rules, paused: portal?.watchPaused ?? false };
+  cache.set(portalId, fresh);
+  return fresh;
 }
 
 export interface StoredChange {
@@ -38,12 +43,14 @@ const responsibleOf = (record: Record<string, unknown> | undefined) =>
 /**
  * What the rules ask for, given the changes of one batch and the records as read. Pure. A person told of one change by
  * several rules gets one notification naming them all; a trigger is kept per rule (each is its own automation hook).
+ * While the portal's notifications are paused nobody is told, but triggers still run: robots depend on them.
  */
 export function matchRules(rules: WatchRule[], changes: StoredChange[],
-  records: Map<number, Record<string, unknown>>): Delivery[] {
+  records: Map<number, Record<string, unknown>>, opts: { paused?: boolean } = {}): Delivery[] {
   const out: Delivery[] = [];
   const told = new Map<string, Delivery>();
   const tell = (to: number, d: Omit<Delivery, "to" | "triggerCode">) => {
+    if (opts.paused) return;
     const key = `${to}|${d.entityType}|${d.entityId}|${d.field}|${d.changedAt}`;
     const earlier = told.get(key);
     if (earlier) {
@@ -79,9 +86,9 @@ export function matchRules(rules: WatchRule[], changes: StoredChange[],
 export async function queueWatchDeliveries(tx: Prisma.TransactionClient, portalId: string, changes: StoredChange[],
   records: Map<number, Record<string, unknown>>, rulesVersion: number): Promise<number> {
   if (!changes.length) return 0;
-  const rules = await rulesOf(tx, portalId, rulesVersion);
+  const { rules, paused } = await rulesOf(tx, portalId, rulesVersion);
   if (!rules.length) return 0;
-  const deliveries = matchRules(rules, changes, records);
+  const deliveries = matchRules(rules, changes, records, { paused });
   if (!deliveries.length) return 0;
   await tx.job.create({ data: { kind: "watch.deliver", portalId, payload: { deliveries } as unknown as Prisma.InputJsonValue } });
   return deliveries.length;

@@ -19,7 +19,8 @@ export const RuleInputSchema = z.strictObject({
   condition: z.enum(["changed", "cleared"]).default("changed"),
   onlyMine: z.boolean().default(false),
   scope: z.enum(["personal", "portal"]).default("personal"),
-  notifyResponsible: z.boolean().default(false),
+  /** portal rules: omitted, the portal's default (watchNotifyResponsibleDefault, set on the admin page) */
+  notifyResponsible: z.boolean().optional(),
   trigger: z.boolean().default(false),
 });
 export type RuleInput = z.infer<typeof RuleInputSchema>;
@@ -28,13 +29,15 @@ interface Author { portalId: string; userId: number; isAdmin: boolean; lang: str
 
 export async function createRule(author: Author, input: RuleInput) {
   if (input.scope === "portal" && !author.isAdmin) throw new AppError(403, "forbidden", "Only portal administrators can add rules for the whole portal");
-  if (input.scope === "personal" && (input.notifyResponsible || input.trigger)) {
+  const db = getDb();
+  const notifyResponsible = input.notifyResponsible ?? (input.scope === "portal" && (await db.portal.findUniqueOrThrow({
+    where: { id: author.portalId }, select: { watchNotifyResponsibleDefault: true } })).watchNotifyResponsibleDefault);
+  if (input.scope === "personal" && (notifyResponsible || input.trigger)) {
     throw new AppError(400, "invalid_request", "A personal rule notifies its author: notifyResponsible and trigger are for portal rules");
   }
-  if (input.scope === "portal" && !input.notifyResponsible && !input.trigger) {
+  if (input.scope === "portal" && !notifyResponsible && !input.trigger) {
     throw new AppError(400, "invalid_request", "A portal rule must notify the responsible person or run a trigger");
   }
-  const db = getDb();
   if ((await db.watchRule.count({ where: { portalId: author.portalId } })) >= MAX_RULES_PER_PORTAL) {
     throw new AppError(409, "too_many_rules", `A portal may have at most ${MAX_RULES_PER_PORTAL} watch rules`);
   }
@@ -48,7 +51,7 @@ export async function createRule(author: Author, input: RuleInput) {
   }
   const [rule] = await db.$transaction([db.watchRule.create({ data: { id, portalId: author.portalId, createdById: author.userId,
     scope: input.scope, name: input.name, entityType: input.entityType, fields: input.fields, condition: input.condition,
-    onlyMine: input.onlyMine, notifyResponsible: input.notifyResponsible, triggerCode, lang: author.lang === "ru" ? "ru" : "en" } }),
+    onlyMine: input.onlyMine, notifyResponsible, triggerCode, lang: author.lang === "ru" ? "ru" : "en" } }),
   rulesChanged(author.portalId)]);
   return rule;
 }

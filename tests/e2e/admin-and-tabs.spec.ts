@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { app, portal, shot } from "./support";
+import { app, openDiagnostics, portal, shot } from "./support";
 
 // As a person would: the app inside the fake Bitrix24 (portal on 127.0.0.1, app on localhost — cross-site frames).
 
@@ -7,6 +7,10 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
   await page.goto(`${portal()}/marketplace/app/?user=1`);
   const frame = page.frameLocator("#app-frame");
   await expect(frame.getByRole("heading", { name: "Change History — settings" })).toBeVisible();
+  // The settings come first; the developer console is one click below them.
+  await expect(frame.getByRole("heading", { name: "Settings", exact: true })).toBeVisible();
+  await expect(frame.getByRole("heading", { name: "Capabilities" })).toBeHidden();
+  await openDiagnostics(frame);
   await expect(frame.getByRole("heading", { name: "Capabilities" })).toBeVisible();
   // The app drives the real parent protocol through B24Frame: title and height come from the app.
   await expect(page.locator("#frame-title")).toHaveText("Change History — settings");
@@ -15,7 +19,7 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
 
   await fetch(`${portal()}/_fake/bindings/delete`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ event: "ONCRMDEALUPDATE" }) });
   await frame.getByRole("button", { name: "Rebind" }).click();
-  await expect(frame.getByRole("status").first()).toContainText("Bindings repaired: 1");
+  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText("Bindings repaired: 1");
   const state = (await (await fetch(`${portal()}/_fake/state`)).json()) as { bindings: { event: string }[] };
   expect(state.bindings.map((b) => b.event)).toContain("ONCRMDEALUPDATE");
 
@@ -27,6 +31,7 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
 test("an admin runs the backfill again and watches it finish", async ({ page }) => {
   await page.goto(`${portal()}/marketplace/app/?user=1`);
   const frame = page.frameLocator("#app-frame");
+  await openDiagnostics(frame);
   await expect(frame.getByText("Nothing is running.")).toBeVisible();
   // every type is read through crm.item.list (decision 015): the pass's lists of all types count here
   const itemLists = async () => ((await (await fetch(`${portal()}/_fake/counters`)).json()) as { rest: Record<string, number> }).rest["crm.item.list"] ?? 0;
@@ -45,6 +50,7 @@ test("an admin runs the backfill again and watches it finish", async ({ page }) 
   for (const entity of ["deal", "contact", "company", "lead"]) await expect(frame.getByRole("progressbar", { name: `${entity} — done` })).toBeVisible({ timeout: 30_000 });
   await expect(frame.getByText("Nothing is running.")).toBeVisible({ timeout: 30_000 });
   await page.reload();
+  await openDiagnostics(frame);
   await expect(frame.getByRole("progressbar", { name: "lead — done" })).toBeVisible();
   await expect(frame.getByRole("row").filter({ hasText: "backfill.requested" }).first()).toBeVisible();
   await shot(page, "admin-backfill-done");
@@ -55,6 +61,8 @@ test("the settings page speaks the portal's language (LANG=ru) and fits a narrow
   await page.goto(`${portal()}/marketplace/app/?user=1&lang=ru`);
   const frame = page.frameLocator("#app-frame");
   await expect(frame.getByRole("heading", { name: "История изменений — настройки" })).toBeVisible();
+  await expect(frame.getByRole("heading", { name: "Уведомления" })).toBeVisible();
+  await openDiagnostics(frame, "ru");
   await expect(frame.getByRole("button", { name: "Переподписать" })).toBeVisible();
   await expect(frame.getByRole("heading", { name: "События CRM" })).toBeVisible();
   expect(await frame.locator("body").evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true); // no sideways scrolling
@@ -95,8 +103,9 @@ test("keeps working when the browser blocks third-party cookies (session in the 
   expect(await page.context().cookies(app())).toEqual([]);
   const sent: Record<string, string>[] = [];
   page.on("request", (r) => { if (r.url().endsWith("/api/admin/rebind")) sent.push(r.headers()); });
+  await openDiagnostics(frame);
   await frame.getByRole("button", { name: "Rebind" }).click();
-  await expect(frame.getByRole("status").first()).toContainText("Bindings repaired");
+  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText("Bindings repaired");
   expect(sent[0]?.authorization).toMatch(/^Bearer /);
   expect(sent[0]?.cookie).toBeUndefined();
 });
@@ -104,6 +113,7 @@ test("keeps working when the browser blocks third-party cookies (session in the 
 test("an expired session is renewed through B24Frame refreshAuth without a visible error", async ({ page }) => {
   await page.goto(`${portal()}/marketplace/app/?user=1`);
   const frame = page.frameLocator("#app-frame");
+  await openDiagnostics(frame);
   await expect(frame.getByRole("button", { name: "Rebind" })).toBeVisible();
   let first = true;
   await page.route(`${app()}/api/admin/rebind`, (route) => {
@@ -112,7 +122,7 @@ test("an expired session is renewed through B24Frame refreshAuth without a visib
     return route.fulfill({ status: 401, contentType: "application/json", body: JSON.stringify({ error: "unauthorized", message: "expired" }) });
   });
   await frame.getByRole("button", { name: "Rebind" }).click();
-  await expect(frame.getByRole("status").first()).toContainText("Bindings repaired");
+  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText("Bindings repaired");
   expect(await page.evaluate(() => (window as unknown as { __refreshes?: number }).__refreshes)).toBe(1);
 });
 

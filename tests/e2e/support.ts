@@ -1,5 +1,5 @@
 // Shared by the browser specs: where the stack runs, and a screenshot of the whole page with the app's frame in it.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type FrameLocator, type Page } from "@playwright/test";
 
 export const portal = () => process.env.E2E_PORTAL_URL!;
 export const app = () => process.env.E2E_APP_URL!;
@@ -24,4 +24,13 @@ export async function frameSettled(page: Page) {
       .evaluate((b) => Math.max(200, Math.ceil(b.getBoundingClientRect().height)));
     return (await page.locator("#app-frame").evaluate((f) => parseInt((f as HTMLElement).style.height, 10))) - want;
   }).toBe(0);
+}
+
+/**
+ * The admin page's developer console (bindings, queues, logs, diagnostics) sits in a closed disclosure under the
+ * settings: opened as a person opens it, with a click on its summary.
+ */
+export async function openDiagnostics(frame: FrameLocator, lang: "en" | "ru" = "en") {
+  await frame.locator("summary", { hasText: lang === "ru" ? "Диагностика" : "Diagnostics" }).click();
+  await expect(frame.locator("details#diagnostics-panel")).toHaveAttribute("open", "");
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DELETE as deleteRoute } from "@/app/api/watch-rules/[id]/route";
 import { GET as listRoute, POST as createRoute } from "@/app/api/watch-rules/route";
+import { POST as settingsRoute } from "@/app/api/admin/settings/route";
 import { getDb } from "@/lib/db";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { drainOffline } from "@/lib/events/offline";
@@ -143,5 +144,86 @@ describe("a rule added in another process", () => {
     await edit(5, { TITLE: "seen at once" }, BORIS);
     expect(await deliver()).toBe(1);
     expect(notes().slice(before)).toEqual([expect.objectContaining({ to: CLARA, message: expect.stringContaining("seen at once") })]);
+  });
+});
+
+describe("the portal's notification settings (docs/watch-rules.md)", () => {
+  /** As the admin page's Notifications card saves them. */
+  async function settings(body: Record<string, boolean>) {
+    const res = await settingsRoute(new Request("http://app/api/admin/settings", { method: "POST",
+      headers: { authorization: `Bearer ${await session(ADMIN)}`, "content-type": "application/json" }, body: JSON.stringify(body) }));
+    expect(res.status).toBe(200);
+    return (await res.json()) as Record<string, unknown>;
+  }
+  /** An edit a second later than the last: each notification has its own TAG (it names the change's instant). */
+  const later = async (id: number, fields: Record<string, unknown>, userId: number) => {
+    await env.control("clock", { advance: 2 });
+    await edit(id, fields, userId);
+  };
+  const executions = () => notifyState(env.state()).executions.length;
+
+  it("a pause tells nobody of changes made during it or queued before it, runs triggers all the same, and lifts", async () => {
+    expect((await create(CLARA, { name: "Amounts", entityType: "deal", fields: ["OPPORTUNITY"], onlyMine: true })).status).toBe(201);
+    expect((await create(ADMIN, { name: "Comment robot", entityType: "deal", fields: ["COMMENTS"], scope: "portal",
+      notifyResponsible: true, trigger: true })).status).toBe(201);
+    await getDb().job.deleteMany({ where: { kind: "watch.deliver" } });
+    const before = notes().length;
+    const ran = executions();
+    await later(5, { OPPORTUNITY: "501.00" }, BORIS); // owed before the pause …
+    expect((await settings({ watchPaused: true })).watchPaused).toBe(true);
+    expect(await deliver()).toBe(1); // … and delivered during it: nobody is told
+    await later(5, { OPPORTUNITY: "502.00" }, BORIS); // made during the pause: nothing is even queued
+    expect(await deliver()).toBe(0);
+    await later(6, { COMMENTS: "robots still hear this" }, BORIS); // a trigger runs; the responsible person is not told
+    expect(await deliver()).toBe(1);
+    expect(executions()).toBe(ran + 1);
+    expect(notes().length).toBe(before);
+    await settings({ watchPaused: false });
+    await later(5, { OPPORTUNITY: "503.00" }, BORIS);
+    expect(await deliver()).toBe(1);
+    expect(notes().slice(before)).toEqual([expect.objectContaining({ to: CLARA, message: expect.stringMatching(/503/) })]);
+  });
+
+  it("without values a notification names the changed field only", async () => {
+    await settings({ watchShowValues: false });
+    const before = notes().length;
+    await later(5, { OPPORTUNITY: "7777.00" }, BORIS);
+    expect(await deliver()).toBe(1);
+    const fresh = notes().slice(before);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]!.message).toContain("Amounts");
+    expect(fresh[0]!.message).toMatch(/Amount: changed \(Boris Manager/);
+    expect(fresh[0]!.message).not.toMatch(/7[,\s]?777|503/); // neither the new value nor the old one
+    await settings({ watchShowValues: true });
+    await later(5, { OPPORTUNITY: "8888.00" }, BORIS);
+    expect(await deliver()).toBe(1);
+    expect(notes().at(-1)!.message).toMatch(/7[,\s]?777.* → .*8[,\s]?888/);
+  });
+
+  it("a new portal rule not told otherwise does what the portal's default says", async () => {
+    const portalRule = (name: string, extra: object = {}) => create(ADMIN, { name, entityType: "lead", scope: "portal", ...extra });
+    const told = await portalRule("Leads, default on");
+    expect(told.status).toBe(201);
+    expect(told.body.notifyResponsible).toBe(true);
+    await settings({ watchNotifyResponsibleDefault: false });
+    expect((await portalRule("Leads, default off")).status).toBe(400); // neither a notification nor a trigger
+    const quiet = await portalRule("Leads, trigger only", { trigger: true });
+    expect(quiet.status).toBe(201);
+    expect(quiet.body.notifyResponsible).toBe(false);
+    expect((await portalRule("Leads, asked for", { notifyResponsible: true })).body.notifyResponsible).toBe(true);
+    await settings({ watchNotifyResponsibleDefault: true });
+  });
+});
+
+describe("the CRM tab's list (GET /api/watch-rules?mine=1)", () => {
+  it("holds only the caller's own personal rules — an admin's too, without the portal's", async () => {
+    const list = async (query: string) => listRoute(new Request(`http://app/api/watch-rules${query}`,
+      { headers: { authorization: `Bearer ${await session(ADMIN)}` } }));
+    const ids = async (query: string) => ((await (await list(query)).json()) as { rules: { id: string }[] }).rules.map((r) => r.id);
+    const own = await create(ADMIN, { name: "Admin's own", entityType: "contact" });
+    const claras = await create(CLARA, { name: "Clara's contacts", entityType: "contact" });
+    expect(await ids("?mine=1")).toEqual([own.body.id]);
+    expect(await ids("")).toEqual(expect.arrayContaining([own.body.id, claras.body.id]));
+    expect((await list("?mine=yes")).status).toBe(400);
   });
 });

@@ -1,0 +1,42 @@
+"use client";
+import { useState } from "react";
+import { postJson } from "@/components/frame/session-fetch";
+import styles from "./admin.module.css";
+import { useBusy } from "./use-busy";
+
+export interface NotifySettings { watchPaused: boolean; watchShowValues: boolean; watchNotifyResponsibleDefault: boolean }
+interface Text { enabled: string; values: string; responsibleDefault: string; hint: string; save: string; saving: string; saved: string }
+
+// The watch rules' notification settings (docs/watch-rules.md "Notification settings"), saved through
+// POST /api/admin/settings; the server's answer (what is stored now) is shown back. "Send" is the pause, inverted:
+// an admin thinks of notifications being on, not of a pause being off.
+export function NotifySettingsForm({ initial, text }: { initial: NotifySettings; text: Text }) {
+  const [s, setS] = useState(initial);
+  const [state, run] = useBusy();
+  const box = (key: keyof NotifySettings, label: string, invert = false) => (
+    <label className={styles.check}>
+      <input type="checkbox" name={key} checked={invert ? !s[key] : s[key]}
+        onChange={(e) => setS({ ...s, [key]: invert ? !e.target.checked : e.target.checked })} /> {label}
+    </label>
+  );
+  return (
+    <form className={styles.settings} onSubmit={(e) => {
+      e.preventDefault();
+      void run(async () => {
+        const saved = await postJson("/api/admin/settings", s);
+        setS({ watchPaused: saved.watchPaused === true, watchShowValues: saved.watchShowValues === true,
+          watchNotifyResponsibleDefault: saved.watchNotifyResponsibleDefault === true });
+        return text.saved;
+      });
+    }}>
+      {box("watchPaused", text.enabled, true)}
+      {box("watchShowValues", text.values)}
+      {box("watchNotifyResponsibleDefault", text.responsibleDefault)}
+      <p className={styles.muted}>{text.hint}</p>
+      <div className={styles.actions}>
+        <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? text.saving : text.save}</button>
+        <span role="status" className={styles.status}>{state.message}</span>
+      </div>
+    </form>
+  );
+}
