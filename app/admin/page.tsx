@@ -47,7 +47,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const healthy = o.bindings.filter((b) => b.actual).length;
   const entities = entityLabels(t);
   return (
-    <main className={styles.page}>
+    <main className={styles.page} lang={session.lang}>
       <FrameSetup title={t.settingsTitle} token={token} />
       <div className={styles.header}>
         <h1 className={styles.title}>{t.settingsTitle}</h1>
