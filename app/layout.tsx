@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import "./b24-tokens.css";
 import "./globals.css";
 
 export const metadata = { title: "Change History for Bitrix24" };

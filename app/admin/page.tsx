@@ -37,7 +37,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
     trackableTypes(session.portalId, t)]);
   const status = adminStatus(o, dead);
   return (
-    <main className={styles.page}>
+    <main className={styles.page} lang={session.lang}>
       <FrameSetup title={t.settingsTitle} token={token} />
       <div className={styles.header}>
         <h1 className={styles.title}>{t.settingsTitle}</h1>

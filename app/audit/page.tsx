@@ -36,7 +36,7 @@ function Filters({ t, token, q, people, types }: { t: Dict; token: string; q: Au
   people: { id: number; name: string }[]; types: string[] }) {
   const sourceNames = t.auditSourceNames.split("|");
   return (
-    <form method="get" action="/audit" className={audit.filters} aria-label={t.filters}>
+    <form method="get" action="/audit" className={audit.filters} role="search" aria-label={t.filters}>
       <input type="hidden" name="st" value={token} />
       <Labelled id="audit-person" label={t.auditPerson}><select id="audit-person" name="person"
         defaultValue={q.person ?? ""}>
@@ -95,7 +95,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
     sourceNames[AUDIT_SOURCES.indexOf(r.source as (typeof AUDIT_SOURCES)[number])] ?? r.source,
   ]);
   return (
-    <main className={styles.page}>
+    <main className={styles.page} lang={session.lang}>
       <FrameSetup title={t.auditTitle} token={token} />
       <div className={styles.header}>
         <h1 className={styles.title}>{t.auditTitle}</h1>

@@ -1,7 +1,8 @@
 import "server-only";
 import { z } from "zod";
-import { isBitrixError } from "@/lib/bitrix";
-import { callLimited } from "@/lib/auth/user-rights";
+import { BitrixError, isBitrixError, type BatchCommands, type BatchResult } from "@/lib/bitrix";
+import { batchVia } from "@/lib/bitrix/paging";
+import { callLimited, recordReadCall, rememberRecordRead } from "@/lib/auth/user-rights";
 import { SIGN_IN_STATUSES } from "@/lib/portals/portals";
 import { sha256Hex, safeEqual } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
@@ -45,24 +46,32 @@ async function verifyOnce(input: FrameAuth, record: PortalSession["record"]): Pr
     await recordAuthFailure(portal.id, "frame_application_token_mismatch", "frame");
     throw new AppError(401, "unauthorized", REFUSED);
   }
-  let user: B24User;
-  let isAdmin: boolean;
+  // One round trip (docs/performance.md, bench `ui`): who the token belongs to, whether they are an admin and — for a
+  // tab or widget — whether they may read the record the frame was opened for, all with the user's own token in one
+  // `batch` (halt 0: a refused read must not hide the other answers). The token draws from the portal's budget too.
+  const cmds: BatchCommands = { me: ["user.current"], admin: ["user.admin"] };
+  if (record) cmds.read = recordReadCall(record.entity, record.id);
+  let answers: BatchResult;
   try {
-    // The user's token draws from the portal's one budget too.
-    const res = await callLimited<{ result: { me: B24User; admin: boolean } }>(portal.id, portal.clientEndpoint, input.AUTH_ID, "batch",
-      { halt: 1, cmd: { me: "user.current", admin: "user.admin" } });
-    user = res.result.result.me;
-    isAdmin = res.result.result.admin === true;
-    if (!user?.ID) throw new AppError(401, "unauthorized", REFUSED);
+    const asUser = { call: <T>(method: string, params?: Record<string, unknown>) =>
+      callLimited<T>(portal.id, portal.clientEndpoint, input.AUTH_ID, method, params) };
+    answers = await batchVia(asUser)(cmds);
   } catch (e) {
     if (isBitrixError(e, "limit")) throw new AppError(503, "portal_busy", "Bitrix24 asks us to slow down: try again in a moment");
     if (isBitrixError(e)) throw new AppError(401, "unauthorized", REFUSED);
     throw e;
   }
-  return {
+  const user = answers.result.me as B24User | undefined;
+  if (!user?.ID) throw new AppError(401, "unauthorized", REFUSED);
+  const session: PortalSession = {
     portalId: portal.id, memberId: portal.memberId, portalOrigin: new URL(portal.clientEndpoint).origin,
-    userId: Number(user.ID), userName: [user.NAME, user.LAST_NAME].filter(Boolean).join(" ") || `#${user.ID}`, isAdmin,
-    lang: input.LANG === "ru" ? "ru" : "en",
+    userId: Number(user.ID), userName: [user.NAME, user.LAST_NAME].filter(Boolean).join(" ") || `#${user.ID}`,
+    isAdmin: answers.result.admin === true, lang: input.LANG === "ru" ? "ru" : "en",
     userToken: input.AUTH_ID, record, installedAt: portal.installedAt.getTime(),
   };
+  if (record) {
+    const e = answers.errors.read;
+    rememberRecordRead(session, record.entity, record.id, e ? new BitrixError(e.error, 0, e.error_description, cmds.read![0]) : null);
+  }
+  return session;
 }

@@ -83,6 +83,33 @@ export async function userCaller(s: PortalSession): Promise<BitrixCaller> {
 }
 
 /**
+ * The call that asks Bitrix24 whether the user may read a record: quotes, invoices, smart processes through
+ * crm.item.get (same "Access denied" / NOT_FOUND answers, crm-item-get.md), the legacy four through crm.<entity>.get.
+ */
+export function recordReadCall(entity: string, id: number): [method: string, params: Record<string, unknown>] {
+  // Every type: crm.item.get {entityTypeId, id} ("Access denied" / NOT_FOUND, crm-item-get.md), the legacy four
+  // included (entityTypeId 1–4, crm/universal/object-fields.md#by-object).
+  return ["crm.item.get", { entityTypeId: entityTypeIdOf(entity), id }];
+}
+
+/** The answer of a record read: true, or the 403 / 404 it means; anything else is not an answer about rights. */
+function readAnswer(e: unknown, entity: string, id: number): AppError | null {
+  if (isAccessDenied(e)) return new AppError(403, "forbidden", "Bitrix24 does not let you see this record");
+  if (isNotFound(e)) return new AppError(404, "not_found", `No ${entity} #${id} on this portal`);
+  return null;
+}
+
+/**
+ * What the sign-in learnt about the session's own record, asked in the same batch as the token check
+ * (lib/auth/frame-auth.ts): kept like any other answer, so the page that follows the sign-in needs no second round trip.
+ * `error` is the read command's error; an error that says nothing about rights is not kept.
+ */
+export function rememberRecordRead(s: PortalSession, entity: string, id: number, error: unknown | null) {
+  const answer = error === null ? true : readAnswer(error, entity, id);
+  if (answer !== null) remember(keyOf(s, `read:${entity}:${id}`), answer);
+}
+
+/**
  * Throws 403 unless Bitrix24 lets this user read the record (404 when it does not exist). Admins read everything.
  * A session the portal opened for one record (a tab, a widget) serves that record only.
  */
@@ -95,14 +122,12 @@ export async function requireRecordAccess(s: PortalSession, entity: string, id: 
   let answer = recall(key);
   if (answer === undefined) {
     try {
-      // Every type: crm.item.get {entityTypeId, id} ("Access denied" / NOT_FOUND, crm-item-get.md), the legacy four
-      // included (entityTypeId 1–4, crm/universal/object-fields.md#by-object).
-      await callAsUser(s, "crm.item.get", { entityTypeId: entityTypeIdOf(entity), id });
+      await callAsUser(s, ...recordReadCall(entity, id));
       answer = true;
     } catch (e) {
-      if (isAccessDenied(e)) answer = new AppError(403, "forbidden", "Bitrix24 does not let you see this record");
-      else if (isNotFound(e)) answer = new AppError(404, "not_found", `No ${entity} #${id} on this portal`);
-      else throw e;
+      const refused = readAnswer(e, entity, id);
+      if (!refused) throw e;
+      answer = refused;
     }
     remember(key, answer);
   }

@@ -56,19 +56,21 @@ test("an admin runs the backfill again and watches it finish", async ({ page }) 
   await shot(page, "admin-backfill-done");
 });
 
-test("the settings page speaks the portal's language (LANG=ru) and fits a narrow frame", async ({ page }) => {
-  await page.setViewportSize({ width: 560, height: 900 });
-  await page.goto(`${portal()}/marketplace/app/?user=1&lang=ru`);
-  const frame = page.frameLocator("#app-frame");
-  await expect(frame.getByRole("heading", { name: "История изменений — настройки" })).toBeVisible();
-  await expect(frame.getByRole("heading", { name: "Уведомления" })).toBeVisible();
-  await openDiagnostics(frame, "ru");
-  await expect(frame.getByRole("button", { name: "Переподписать" })).toBeVisible();
-  await expect(frame.getByRole("heading", { name: "События CRM" })).toBeVisible();
-  expect(await frame.locator("body").evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true); // no sideways scrolling
-  await shot(page, "admin-ru-narrow");
-  // The app sized its frame's height only: the frame still fits the portal's page.
-  expect(await page.locator("#app-frame").evaluate((el) => el.getBoundingClientRect().right)).toBeLessThanOrEqual(560);
+test("the settings page speaks the portal's language (LANG=ru), at 1280 px and in a 400 px frame without sideways scrolling", async ({ page }) => {
+  for (const width of [1280, 400]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(`${portal()}/marketplace/app/?user=1&lang=ru`);
+    const frame = page.frameLocator("#app-frame");
+    await expect(frame.getByRole("heading", { name: "История изменений — настройки" })).toBeVisible();
+    await expect(frame.getByRole("heading", { name: "Уведомления" })).toBeVisible();
+    await openDiagnostics(frame, "ru");
+    await expect(frame.getByRole("button", { name: "Переподписать" })).toBeVisible();
+    await expect(frame.getByRole("heading", { name: "События CRM" })).toBeVisible();
+    expect(await frame.locator("body").evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true); // no sideways scrolling
+    await shot(page, `admin-ru-${width}`);
+    // The app sized its frame's height only: the frame still fits the portal's page.
+    expect(await page.locator("#app-frame").evaluate((el) => el.getBoundingClientRect().right)).toBeLessThanOrEqual(width);
+  }
 });
 
 test("a non-admin gets a clear denied view", async ({ page }) => {

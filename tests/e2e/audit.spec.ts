@@ -40,6 +40,7 @@ test("an admin finds a change by person and period and opens its record in the p
   // every row is Clara's: the person filter held
   const who = await frame.getByRole("row").evaluateAll((rows) => rows.slice(1).map((r) => r.children[1]?.textContent));
   expect(new Set(who)).toEqual(new Set(["Clara Sales"]));
+  expect(await frame.locator("body").evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
   await shot(page, "audit-en-1280");
 
   await found.getByRole("link", { name: `Deal #${DEAL}` }).click();

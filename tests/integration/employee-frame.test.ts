@@ -134,6 +134,22 @@ describe("a record's history is as private as the record", () => {
     expect((await page("tab", token, "deal", 4)).status).toBe(200);
     expect((await page("tab", token, "deal", 3)).status).toBe(403);
   });
+
+  // docs/performance.md (bench `ui`): the sign-in's batch asks whether the user may read the frame's record, so the
+  // tab that follows it makes no call of its own with the user's token — and its answer, a refusal too, still holds.
+  it("the sign-in for a record answers the tab's rights check: one round trip with the user's token, same verdicts", async () => {
+    const userCalls = (since: number) => env.state().log.filter((e) => e.n > since && e.userId === EMPLOYEE).map((e) => e.rest);
+    const start = env.state().counters.logSeq;
+    const allowed = await frameSession(env.control, EMPLOYEE, { entity: "deal", id: 4 });
+    const denied = await frameSession(env.control, EMPLOYEE, { entity: "deal", id: 5 });
+    expect(userCalls(start)).toEqual(["batch", "batch"]);
+    const signedIn = env.state().counters.logSeq;
+    expect((await page("tab", allowed.token, "deal", 4)).status).toBe(200);
+    const deniedView = await page("tab", denied.token, "deal", 5);
+    expect(deniedView.status).toBe(403);
+    expect(deniedView.body).not.toContain("123456");
+    expect(userCalls(signedIn)).toEqual([]);
+  });
 });
 
 describe("writes go with the user's own rights", () => {

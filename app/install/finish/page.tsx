@@ -16,7 +16,7 @@ export default async function InstallFinishPage({ searchParams }: { searchParams
   const portalId = q.p ? verifySigned(q.p) : null;
   if (q.state === "ok" && portalId) {
     return (
-      <main style={{ padding: 24 }}>
+      <main style={{ padding: "var(--b24-space-xl)" }}>
         <h1>{t.title}</h1>
         <p>{t.ok}</p>
         <InstallFinish doneText={t.finishing} failedText={t.failed} />
@@ -26,7 +26,7 @@ export default async function InstallFinishPage({ searchParams }: { searchParams
   const profile = portalId ? await getDb().capabilityProfile.findUnique({ where: { portalId } }) : null;
   const problems = ((profile?.problems ?? []) as unknown as Problem[]).filter((p) => p.level === "error");
   return (
-    <main style={{ padding: 24 }}>
+    <main style={{ padding: "var(--b24-space-xl)" }}>
       <h1>{t.title}</h1>
       <p role="alert">{t.blocked}</p>
       <ul>{problems.map((p) => <li key={p.item}>{p.message}</li>)}</ul>
