@@ -3,23 +3,17 @@ import { useState } from "react";
 import { useRouter } from "next/navigation";
 import { postJson as post } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
-import { useBusy } from "./use-busy";
+import { ActionButton } from "./busy-controls";
 
 interface Step { step: string; ok: boolean; detail: string; repaired?: boolean }
 
 export function RebindButton({ label, busyLabel, doneLabel }: { label: string; busyLabel: string; doneLabel: string }) {
   const router = useRouter();
-  const [state, run] = useBusy();
-  return (
-    <div className={styles.actions}>
-      <button type="button" className={styles.primary} disabled={state.busy} onClick={() => run(async () => {
-        const r = await post("/api/admin/rebind");
-        router.refresh();
-        return `${doneLabel}: ${(r.bound as string[]).length} ↺`;
-      })}>{state.busy ? busyLabel : label}</button>
-      <span role="status" className={styles.status}>{state.message}</span>
-    </div>
-  );
+  return <ActionButton label={label} busyLabel={busyLabel} work={async () => {
+    const r = await post("/api/admin/rebind");
+    router.refresh();
+    return `${doneLabel}: ${(r.bound as string[]).length} ↺`;
+  }} />;
 }
 
 export function DiagnosticsButton({ label, busyLabel, reportTitle }: { label: string; busyLabel: string; reportTitle: string }) {

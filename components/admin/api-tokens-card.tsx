@@ -3,6 +3,7 @@ import { useState } from "react";
 import { postJson, sessionFetch } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
+import { SubmitRow } from "./busy-controls";
 
 interface TokenRow { id: string; name: string; createdAt: string; lastUsedAt: string | null }
 interface Text {
@@ -30,10 +31,7 @@ export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }
         });
       }}>
         <label><span>{text.name}</span><input name="name" required maxLength={80} value={name} onChange={(e) => setName(e.target.value)} /></label>
-        <div className={styles.actions}>
-          <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? text.creating : text.create}</button>
-          <span role="status" className={styles.status}>{state.message}</span>
-        </div>
+        <SubmitRow state={state} label={text.create} busyLabel={text.creating} />
       </form>
       {fresh && <p className={styles.notice} role="status">{text.shownOnce} <code data-api-token>{fresh}</code></p>}
       {tokens.length === 0 ? <p className={styles.muted}>{text.none}</p> : (

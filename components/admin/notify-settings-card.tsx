@@ -3,6 +3,7 @@ import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
+import { SubmitRow } from "./busy-controls";
 
 export interface NotifySettings { watchPaused: boolean; watchShowValues: boolean; watchNotifyResponsibleDefault: boolean }
 interface Text { enabled: string; values: string; responsibleDefault: string; hint: string; save: string; saving: string; saved: string }
@@ -33,10 +34,7 @@ export function NotifySettingsForm({ initial, text }: { initial: NotifySettings;
       {box("watchShowValues", text.values)}
       {box("watchNotifyResponsibleDefault", text.responsibleDefault)}
       <p className={styles.muted}>{text.hint}</p>
-      <div className={styles.actions}>
-        <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? text.saving : text.save}</button>
-        <span role="status" className={styles.status}>{state.message}</span>
-      </div>
+      <SubmitRow state={state} label={text.save} busyLabel={text.saving} />
     </form>
   );
 }

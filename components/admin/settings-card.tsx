@@ -3,6 +3,7 @@ import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
+import { SubmitRow } from "./busy-controls";
 
 interface Text {
   revertPolicy: string; revertEditors: string; revertAdmins: string;
@@ -52,10 +53,7 @@ export function SettingsForm({ initial, text, years }: {
           <option value="admins">{text.revertAdmins}</option>
         </select>
       </label>
-      <div className={styles.actions}>
-        <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? text.saving : text.save}</button>
-        <span role="status" className={styles.status}>{state.message}</span>
-      </div>
+      <SubmitRow state={state} label={text.save} busyLabel={text.saving} />
     </form>
   );
 }

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
+import { SubmitRow } from "./busy-controls";
 
 interface Text { keep: string; fields: string; of: string; save: string; saving: string; saved: string; hint: string }
 interface TypeChoice { key: string; name: string; fields: { key: string; label: string }[] }
@@ -64,10 +65,7 @@ export function TrackingForm({ types, initial, text }: {
           </fieldset>
         );
       })}
-      <div className={styles.actions}>
-        <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? text.saving : text.save}</button>
-        <span role="status" className={styles.status}>{state.message}</span>
-      </div>
+      <SubmitRow state={state} label={text.save} busyLabel={text.saving} />
     </form>
   );
 }

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { postJson, sessionFetch } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
+import { SubmitRow } from "./busy-controls";
 
 interface RuleRow { id: string; name: string; entityType: string; fields: string[]; condition: string; scope: string;
   notifyResponsible: boolean; triggerCode: string | null; onlyMine: boolean }
@@ -47,10 +48,7 @@ export function WatchRules({ initial, text, notifyResponsible }: { initial: Rule
         </label>
         <label className={styles.check}><input type="checkbox" name="notifyResponsible" checked={form.notifyResponsible} onChange={set("notifyResponsible")} /> {text.notifyResponsible}</label>
         <label className={styles.check}><input type="checkbox" name="trigger" checked={form.trigger} onChange={set("trigger")} /> {text.trigger}</label>
-        <div className={styles.actions}>
-          <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? text.adding : text.add}</button>
-          <span role="status" className={styles.status}>{state.message}</span>
-        </div>
+        <SubmitRow state={state} label={text.add} busyLabel={text.adding} />
       </form>
       {rules.length === 0 ? <p className={styles.muted}>{text.none}</p> : (
         <ul className={styles.report}>
