@@ -5,9 +5,26 @@ import prettier from "eslint-config-prettier/flat";
 // Layers run one way (docs/architecture.md): primitives (lib/*.ts, lib/jobs, lib/http) → the vendor client and the
 // portal's stored state (lib/bitrix, lib/portals) → domain modules (lib/history, lib/events, lib/lifecycle, lib/watch,
 // lib/admin, ...) → the worker's composition root (lib/composition) → routes and pages (app/, components/).
-const UI_AND_ROUTES = { group: ["@/components/*", "@/app/*", "**/components/*", "**/app/*"], message: "lib/ must not import from components/ or app/ (layers run one way)" };
-const WORKER = { group: ["@/lib/composition/*", "**/lib/composition/*", "**/composition/*"], message: "lib/composition/ is the composition root: only processes import it, never a lib/ module (layers run one way)" };
-const DOMAINS = { group: ["@/lib/history/*", "@/lib/events/*", "@/lib/lifecycle/*", "@/lib/watch/*", "@/lib/admin/*", "@/lib/composition/*"], message: "a primitive must not import a domain module (layers run one way)" };
+const UI_AND_ROUTES = {
+  group: ["@/components/*", "@/app/*", "**/components/*", "**/app/*"],
+  message: "lib/ must not import from components/ or app/ (layers run one way)",
+};
+const WORKER = {
+  group: ["@/lib/composition/*", "**/lib/composition/*", "**/composition/*"],
+  message:
+    "lib/composition/ is the composition root: only processes import it, never a lib/ module (layers run one way)",
+};
+const DOMAINS = {
+  group: [
+    "@/lib/history/*",
+    "@/lib/events/*",
+    "@/lib/lifecycle/*",
+    "@/lib/watch/*",
+    "@/lib/admin/*",
+    "@/lib/composition/*",
+  ],
+  message: "a primitive must not import a domain module (layers run one way)",
+};
 
 const config = [
   ...next,

@@ -8,7 +8,8 @@ import { parsePlacementQuery } from "@/lib/history/view-query";
 // the installing portal's origin, signed (`fa`), so only that portal can frame it. Anything else: no one.
 async function frameAncestor(req: NextRequest, origin: string | undefined): Promise<string> {
   if (origin) return origin;
-  const signed = req.nextUrl.pathname === "/install/finish" ? verifySigned(req.nextUrl.searchParams.get("fa") ?? "") : null;
+  const signed =
+    req.nextUrl.pathname === "/install/finish" ? verifySigned(req.nextUrl.searchParams.get("fa") ?? "") : null;
   return signed && /^https?:\/\/[^\s/;,']+$/.test(signed) ? signed : "'none'";
 }
 
@@ -17,10 +18,15 @@ const PLACEMENTS = new Set(["/placements/tab", "/placements/widget"]);
 export async function proxy(req: NextRequest) {
   // An expired session still names its portal and its user's language: the page that renews it must render in that
   // frame, in that language; so must the 403 and 404 boundaries, which get no props (docs/decisions/013).
-  const framing = await readFraming(req.nextUrl.searchParams.get("st") ?? sessionTokenFromCookie(req.headers.get("cookie")));
+  const framing = await readFraming(
+    req.nextUrl.searchParams.get("st") ?? sessionTokenFromCookie(req.headers.get("cookie")),
+  );
   const request = { headers: new Headers(req.headers) };
   // Always set by us, so a header the browser sent never reaches the page.
-  request.headers.set(LANG_HEADER, framing?.lang ?? (/^ru\b/i.test(req.headers.get("accept-language") ?? "") ? "ru" : "en"));
+  request.headers.set(
+    LANG_HEADER,
+    framing?.lang ?? (/^ru\b/i.test(req.headers.get("accept-language") ?? "") ? "ru" : "en"),
+  );
   // A page cannot answer 400 itself: a placement address with a malformed parameter is served with that status, and
   // the page names the parameter (lib/history/pages.ts, same check) — unless it has no session, then it answers 401.
   const invalid = PLACEMENTS.has(req.nextUrl.pathname) && !parsePlacementQuery(req.nextUrl.searchParams).ok;

@@ -34,7 +34,12 @@ function isProblem(line: string): boolean {
   return /error|exception|fail|unhandled|ECONN/i.test(line);
 }
 
-export async function withStack<T>(name: string, kind: DbKind, opts: { deals: number; worker?: "in-web" | "process" }, work: (s: BenchStack) => Promise<T>): Promise<T> {
+export async function withStack<T>(
+  name: string,
+  kind: DbKind,
+  opts: { deals: number; worker?: "in-web" | "process" },
+  work: (s: BenchStack) => Promise<T>,
+): Promise<T> {
   const db = await benchDatabase(name, kind);
   const problems: string[] = [];
   const recent: string[] = []; // every line, for the error when the stack does not come up
@@ -42,11 +47,21 @@ export async function withStack<T>(name: string, kind: DbKind, opts: { deals: nu
   process.env.LOG_LEVEL = "warn"; // an info line per request would cost the measured processes CPU
   try {
     const [appPort, portalPort, oauthPort] = [await freePort(), await freePort(), await freePort()];
-    const stack = await startStack({ mode: "prod", appPort, portalPort, oauthPort, portals: 1, deals: opts.deals, latency: "0-0", databaseUrl: db.url, worker: opts.worker,
+    const stack = await startStack({
+      mode: "prod",
+      appPort,
+      portalPort,
+      oauthPort,
+      portals: 1,
+      deals: opts.deals,
+      latency: "0-0",
+      databaseUrl: db.url,
+      worker: opts.worker,
       log: (line) => {
         if (recent.push(line.slice(0, 600)) > 20) recent.shift();
         if (isProblem(line) && problems.length < 500) problems.push(summary(line));
-      } }).catch((e: Error) => {
+      },
+    }).catch((e: Error) => {
       throw new Error(`${e.message}\n${recent.join("\n")}`, { cause: e });
     });
     try {
@@ -62,12 +77,23 @@ export async function withStack<T>(name: string, kind: DbKind, opts: { deals: nu
 }
 
 /** CPU seconds so far of each part; the database's only on PostgreSQL (PGlite runs inside the bench process). */
-export interface Cpu { web: number; worker: number; db: number; fake: number; bench: number }
+export interface Cpu {
+  web: number;
+  worker: number;
+  db: number;
+  fake: number;
+  bench: number;
+}
 
 export function cpuNow(s: BenchStack): Cpu {
   const own = process.cpuUsage();
-  return { web: groupCpu(s.pids.web), worker: s.pids.worker ? groupCpu(s.pids.worker) : 0, fake: s.pids.fake ? groupCpu(s.pids.fake) : 0,
-    db: s.db.kind === "PostgreSQL" ? backendsCpu(new URL(s.db.url).pathname.slice(1)) : NaN, bench: (own.user + own.system) / 1e6 };
+  return {
+    web: groupCpu(s.pids.web),
+    worker: s.pids.worker ? groupCpu(s.pids.worker) : 0,
+    fake: s.pids.fake ? groupCpu(s.pids.fake) : 0,
+    db: s.db.kind === "PostgreSQL" ? backendsCpu(new URL(s.db.url).pathname.slice(1)) : NaN,
+    bench: (own.user + own.system) / 1e6,
+  };
 }
 
 /** Milliseconds of CPU per item between two readings, part by part. */

@@ -21,12 +21,51 @@ const arg = (name: string, fallback: number) => {
 };
 const progress = (msg: string) => console.error(`[bench audit] ${msg}`);
 
-const FIELDS = ["STAGE_ID", "OPPORTUNITY", "ASSIGNED_BY_ID", "TITLE", "COMMENTS", "CLOSEDATE", "UF_CRM_AMOUNT",
-  "UF_CRM_TEXT", "UF_CRM_BUDGET", "CONTACT_ID", "UF_CRM_DUE", "UF_CRM_SOURCE", "COMPANY_ID", "UF_CRM_TAGS",
-  "UF_CRM_MEETING", "UF_CRM_VIP", "CURRENCY_ID", "UF_CRM_CURATOR", "UF_CRM_PARTNER", "UF_CRM_CONTRACT"];
+const FIELDS = [
+  "STAGE_ID",
+  "OPPORTUNITY",
+  "ASSIGNED_BY_ID",
+  "TITLE",
+  "COMMENTS",
+  "CLOSEDATE",
+  "UF_CRM_AMOUNT",
+  "UF_CRM_TEXT",
+  "UF_CRM_BUDGET",
+  "CONTACT_ID",
+  "UF_CRM_DUE",
+  "UF_CRM_SOURCE",
+  "COMPANY_ID",
+  "UF_CRM_TAGS",
+  "UF_CRM_MEETING",
+  "UF_CRM_VIP",
+  "CURRENCY_ID",
+  "UF_CRM_CURATOR",
+  "UF_CRM_PARTNER",
+  "UF_CRM_CONTRACT",
+];
 // deal 50 %, lead 15 %, contact 15 %, company 10 %, quotes, invoices and two smart processes the rest
-const TYPES = ["deal", "deal", "deal", "deal", "deal", "deal", "deal", "deal", "deal", "deal", "lead", "lead", "lead",
-  "contact", "contact", "contact", "company", "company", "quote", "dynamic_128"];
+const TYPES = [
+  "deal",
+  "deal",
+  "deal",
+  "deal",
+  "deal",
+  "deal",
+  "deal",
+  "deal",
+  "deal",
+  "deal",
+  "lead",
+  "lead",
+  "lead",
+  "contact",
+  "contact",
+  "contact",
+  "company",
+  "company",
+  "quote",
+  "dynamic_128",
+];
 const USERS = 200;
 const RECORDS = 500_000;
 const DAYS = 1095;
@@ -34,8 +73,15 @@ const START = Date.parse("2023-12-01T00:00:00Z");
 
 async function portalRow(label: string) {
   const memberId = randomBytes(16).toString("hex");
-  const p = await getDb().portal.create({ data: { memberId, domain: `${label}.bitrix24.test`, installStage: "finished",
-    clientEndpoint: `https://${label}.bitrix24.test/rest/`, serverEndpoint: "https://oauth.bitrix.info/rest/" } });
+  const p = await getDb().portal.create({
+    data: {
+      memberId,
+      domain: `${label}.bitrix24.test`,
+      installStage: "finished",
+      clientEndpoint: `https://${label}.bitrix24.test/rest/`,
+      serverEndpoint: "https://oauth.bitrix.info/rest/",
+    },
+  });
   return p.id;
 }
 
@@ -58,7 +104,8 @@ async function seed(url: string, portalId: string, otherIds: string[], rows: num
   const portals = `ARRAY[${otherIds.map((p) => `'${p}'`).join(",")}]`;
   for (let from = 1; from <= total; from += chunk) {
     const to = Math.min(total, from + chunk - 1);
-    await c.query(`
+    await c.query(
+      `
       INSERT INTO "FieldChange" ("portalId", "entityType", "entityId", field, "oldValue", "newValue", "changedById",
         "changedAt", source, "createdAt")
       SELECT portal, etype, 1 + floor(${RECORDS} * power(random(), 2))::int, (${fields})[1 + floor(${FIELDS.length}
@@ -75,7 +122,8 @@ async function seed(url: string, portalId: string, otherIds: string[], rows: num
                    date_trunc('milliseconds', timestamptz '2023-12-01 00:00:00+00'
                      + ((g + random()) / $3::float) * interval '${DAYS} days') AS at
             FROM (SELECT g, random() AS r FROM generate_series($4::int, $5::int) g) gs) x`,
-    [portalId, rows, total, from, to]);
+      [portalId, rows, total, from, to],
+    );
     progress(`${to.toLocaleString("en")} / ${total.toLocaleString("en")} rows`);
   }
   await c.query("SET maintenance_work_mem = '512MB'");
@@ -91,10 +139,10 @@ async function seed(url: string, portalId: string, otherIds: string[], rows: num
 /** A PRNG of its own, so two runs search the same things. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
-const day = (r: () => number, within = DAYS) => new Date(START + Math.floor(r() * within) * 86_400_000)
-  .toISOString().slice(0, 10);
+const day = (r: () => number, within = DAYS) =>
+  new Date(START + Math.floor(r() * within) * 86_400_000).toISOString().slice(0, 10);
 const plusDays = (d: string, n: number) => new Date(Date.parse(d) + n * 86_400_000).toISOString().slice(0, 10);
 const person = (r: () => number) => 1 + Math.floor(USERS * r() ** 3);
 
@@ -110,13 +158,21 @@ const CASES: Record<string, (r: () => number) => AuditQuery> = {
   "record id, no type": (r) => ({ record: 1 + Math.floor(RECORDS * r() ** 2) }),
   "source (revert / reconciled)": (r) => ({ source: r() < 0.5 ? "revert" : "reconciled" }),
   "type (smart process 1040)": () => ({ type: "dynamic_1040" }),
-  "period (one day)": (r) => { const from = day(r); return { from, to: from }; },
-  "person + field + 90 days": (r) => { const from = day(r, DAYS - 90);
-    return { person: person(r), field: FIELDS[Math.floor(r() * 4)]!, from, to: plusDays(from, 89) }; },
+  "period (one day)": (r) => {
+    const from = day(r);
+    return { from, to: from };
+  },
+  "person + field + 90 days": (r) => {
+    const from = day(r, DAYS - 90);
+    return { person: person(r), field: FIELDS[Math.floor(r() * 4)]!, from, to: plusDays(from, 89) };
+  },
 };
 
-async function timeRuns(runs: number, draw: (r: () => number) => AuditQuery,
-  work: (q: AuditQuery) => Promise<unknown>) {
+async function timeRuns(
+  runs: number,
+  draw: (r: () => number) => AuditQuery,
+  work: (q: AuditQuery) => Promise<unknown>,
+) {
   const r = rng(7);
   for (let i = 0; i < Math.min(10, runs); i++) await work(draw(r)); // warm the Prisma client and the cache
   const ms: number[] = [];
@@ -153,7 +209,9 @@ async function planOf(url: string, portalId: string, q: AuditQuery): Promise<str
     const { text, values } = seen as { text: string; values: unknown[] };
     const plan = await c.query<{ "QUERY PLAN": string }>({ text: `EXPLAIN (COSTS OFF) ${text}`, values });
     const scan = plan.rows.map((p) => p["QUERY PLAN"].trim()).find((l) => /Scan/.test(l)) ?? "";
-    return scan.replace(/^->\s*/, "").replace(/ on "FieldChange"/, "")
+    return scan
+      .replace(/^->\s*/, "")
+      .replace(/ on "FieldChange"/, "")
       .replace(/"FieldChange_portalId_(\w+)_idx"/, "$1");
   } finally {
     await c.end();
@@ -171,16 +229,25 @@ export async function benchAudit(): Promise<BenchRow[]> {
   try {
     const portalId = await portalRow("bench-audit");
     const otherIds = [await portalRow("bench-audit-b"), await portalRow("bench-audit-c")];
-    await getDb().userNameCache.createMany({ data: Array.from({ length: USERS }, (_, i) =>
-      ({ portalId, userId: i + 1, name: `User ${i + 1}` })) });
+    await getDb().userNameCache.createMany({
+      data: Array.from({ length: USERS }, (_, i) => ({ portalId, userId: i + 1, name: `User ${i + 1}` })),
+    });
     const t = Date.now();
-    progress(`seeding ${rows.toLocaleString("en")} changes + ${others.toLocaleString("en")} of other portals`
-      + ` (${db.kind})`);
+    progress(
+      `seeding ${rows.toLocaleString("en")} changes + ${others.toLocaleString("en")} of other portals` +
+        ` (${db.kind})`,
+    );
     await seed(db.url, portalId, otherIds, rows, others);
     progress(`seeded and indexed in ${Math.round((Date.now() - t) / 1000)} s`);
     const size = `${rows.toLocaleString("en")} rows (+${others.toLocaleString("en")} other portals'), ${db.kind}`;
-    const row = (metric: string, r: { p50: number; p99: number }, note: string) => out.push({ bench: "audit", metric,
-      value: `p50 ${fmt(r.p50)} ms / p99 ${fmt(r.p99)} ms`, baseline: "< 300 ms p99 (issue #17)", note });
+    const row = (metric: string, r: { p50: number; p99: number }, note: string) =>
+      out.push({
+        bench: "audit",
+        metric,
+        value: `p50 ${fmt(r.p50)} ms / p99 ${fmt(r.p99)} ms`,
+        baseline: "< 300 ms p99 (issue #17)",
+        note,
+      });
     for (const [name, draw] of Object.entries(CASES)) {
       const r = await timeRuns(runs, draw, (q) => searchAudit(portalId, q));
       const plan = await planOf(db.url, portalId, draw(rng(7)));
@@ -192,8 +259,9 @@ export async function benchAudit(): Promise<BenchRow[]> {
       for (let page = 0; page < 10; page++) cursor = (await searchAudit(portalId, { ...q, cursor })).next ?? undefined;
     });
     row("search: person + 30 days, 10 pages deep (per 10 pages)", deep, size);
-    const page = await timeRuns(Math.min(runs, 100), CASES["person + 30 days"]!,
-      (q) => loadAuditView(portalId, q, "en"));
+    const page = await timeRuns(Math.min(runs, 100), CASES["person + 30 days"]!, (q) =>
+      loadAuditView(portalId, q, "en"),
+    );
     row("page data: person + 30 days (search + labels + names)", page, size);
   } finally {
     await restore();

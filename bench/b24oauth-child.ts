@@ -2,9 +2,26 @@
 // ours, against the same fake portal. Argument: JSON {mode, calls, auth, clientId, clientSecret, seconds}.
 import { B24OAuth } from "@bitrix24/b24jssdk";
 
-const arg = JSON.parse(process.argv[2]!) as { mode: "refresh" | "reads"; calls: number; seconds: number; clientId: string; clientSecret: string;
-  auth: { accessToken: string; refreshToken: string; expires: number; memberId: string; clientEndpoint: string; serverEndpoint: string; domain: string } };
-const b24 = new B24OAuth({ applicationToken: "", userId: 1, expiresIn: 3600, scope: "crm", status: "L", ...arg.auth }, { clientId: arg.clientId, clientSecret: arg.clientSecret });
+const arg = JSON.parse(process.argv[2]!) as {
+  mode: "refresh" | "reads";
+  calls: number;
+  seconds: number;
+  clientId: string;
+  clientSecret: string;
+  auth: {
+    accessToken: string;
+    refreshToken: string;
+    expires: number;
+    memberId: string;
+    clientEndpoint: string;
+    serverEndpoint: string;
+    domain: string;
+  };
+};
+const b24 = new B24OAuth(
+  { applicationToken: "", userId: 1, expiresIn: 3600, scope: "crm", status: "L", ...arg.auth },
+  { clientId: arg.clientId, clientSecret: arg.clientSecret },
+);
 b24.offClientSideWarning();
 
 async function one(method: string, params: object) {
@@ -13,7 +30,12 @@ async function one(method: string, params: object) {
 
 if (arg.mode === "refresh") {
   const r = await Promise.allSettled(Array.from({ length: arg.calls }, () => one("user.current", {})));
-  console.log(JSON.stringify({ ok: r.filter((x) => x.status === "fulfilled").length, failed: r.filter((x) => x.status === "rejected").length }));
+  console.log(
+    JSON.stringify({
+      ok: r.filter((x) => x.status === "fulfilled").length,
+      failed: r.filter((x) => x.status === "rejected").length,
+    }),
+  );
 } else {
   let reads = 0;
   let failed = 0;

@@ -9,7 +9,12 @@ let reads = 0;
 let failed = 0;
 let next = 1;
 while (Date.now() < end) {
-  const cmds = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`d${i}`, ["crm.deal.get", { id: 1 + (next++ % 2000) }] as [string, Record<string, unknown>]]));
+  const cmds = Object.fromEntries(
+    Array.from({ length: 50 }, (_, i) => [
+      `d${i}`,
+      ["crm.deal.get", { id: 1 + (next++ % 2000) }] as [string, Record<string, unknown>],
+    ]),
+  );
   try {
     const r = await client.batch(cmds, { lane: "background" });
     reads += Object.keys(r.result).length;

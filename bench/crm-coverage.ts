@@ -33,7 +33,9 @@ const KEY_OF: Record<number, string> = { 7: "quote", 31: "smart_invoice", [SP]: 
  */
 export function mixedMinimum(counts: Record<string, number>, l = LIMITS) {
   const op: Record<string, number> = {};
-  const add = (method: string, s: number) => { op[method] = (op[method] ?? 0) + s; };
+  const add = (method: string, s: number) => {
+    op[method] = (op[method] ?? 0) + s;
+  };
   let listRequests = 0;
   let rowRequests = 0;
   for (const [type, n] of Object.entries(counts)) {
@@ -49,8 +51,17 @@ export function mixedMinimum(counts: Record<string, number>, l = LIMITS) {
   const bucketS = Math.max(0, (requests - l.burst) / l.drain);
   const [method, opS] = Object.entries(op).sort((a, b) => b[1] - a[1])[0]!;
   const operatingS = Math.max(0, (l.windowS * (opS - l.operatingS)) / l.operatingS);
-  return { listRequests, rowRequests, requests, bucketS, op, method, opS, operatingS,
-    minimumS: Math.max(bucketS, operatingS) };
+  return {
+    listRequests,
+    rowRequests,
+    requests,
+    bucketS,
+    op,
+    method,
+    opS,
+    operatingS,
+    minimumS: Math.max(bucketS, operatingS),
+  };
 }
 
 /** Deals, contacts, quotes, invoices and smart-process items: `total` records in all, a fifth each. */
@@ -71,8 +82,12 @@ function countsOf(env: Portals) {
 
 export async function benchMixedBackfill(records: number): Promise<BenchRow[]> {
   const db = await partDb("crm_backfill");
-  const env = await startPortals(db, { portals: 1, seed: { deals: 10, contacts: 10, companies: 10, leads: 10 } })
-    .catch(async (e) => { await db.stop(); throw e; });
+  const env = await startPortals(db, { portals: 1, seed: { deals: 10, contacts: 10, companies: 10, leads: 10 } }).catch(
+    async (e) => {
+      await db.stop();
+      throw e;
+    },
+  );
   try {
     fill(env, records);
     const portalId = await env.install(0, { backfill: false }); // the install's queued backfill: run here instead
@@ -94,7 +109,8 @@ export async function benchMixedBackfill(records: number): Promise<BenchRow[]> {
     const wallS = (performance.now() - started) / 1000;
     const snapshots = await getDb().crmSnapshot.groupBy({ by: ["entityType"], where: { portalId }, _count: true });
     const stored = Object.fromEntries(snapshots.map((s) => [s.entityType, s._count]));
-    const missing = Object.entries(counts).filter(([k, n]) => stored[k] !== n)
+    const missing = Object.entries(counts)
+      .filter(([k, n]) => stored[k] !== n)
       .map(([k, n]) => `${k} ${stored[k] ?? 0}/${n}`);
     const rest = env.state(0).counters.rest;
     const sent = env.state(0).log.filter((e) => e.rest).length;
@@ -104,18 +120,34 @@ export async function benchMixedBackfill(records: number): Promise<BenchRow[]> {
     const bench = "14 mixed backfill";
     const types = "deals, contacts, quotes, invoices (31), smart process (128), + 10 companies, 10 leads";
     return [
-      { bench, metric: `wall time, ${int(total)} records: ${types}, ${db.kind}`, value: `${fmt(wallS)} s`,
+      {
+        bench,
+        metric: `wall time, ${int(total)} records: ${types}, ${db.kind}`,
+        value: `${fmt(wallS)} s`,
         baseline: `limit-imposed minimum ${fmt(min.minimumS)} s`,
-        note: `${min.requests} requests (${min.listRequests} count + fields + list batches, ${min.rowRequests} of ` +
+        note:
+          `${min.requests} requests (${min.listRequests} count + fields + list batches, ${min.rowRequests} of ` +
           `product rows, 50 owners each); bucket (${min.requests}−50)/2 = ${fmt(min.bucketS)} s; operating ` +
-          `${min.method} ${fmt(min.opS, 0)} s vs 480 s/10 min → ${fmt(min.operatingS)} s; min = the larger` },
-      { bench, metric: "portal requests sent", value: `${sent}: ${batches} batch, ${rows} productrow.list commands`,
-        baseline: `${min.requests} at least`, note: `503s ${env.state(0).counters.served503}; ${calls} runBackfill ` +
-          `call(s), 20 s budget each; snapshots ${missing.length ? `MISSING ${missing.join(", ")}` : "all stored"}` },
-      { bench, metric: "records/s", value: fmt(total / wallS, 0),
+          `${min.method} ${fmt(min.opS, 0)} s vs 480 s/10 min → ${fmt(min.operatingS)} s; min = the larger`,
+      },
+      {
+        bench,
+        metric: "portal requests sent",
+        value: `${sent}: ${batches} batch, ${rows} productrow.list commands`,
+        baseline: `${min.requests} at least`,
+        note:
+          `503s ${env.state(0).counters.served503}; ${calls} runBackfill ` +
+          `call(s), 20 s budget each; snapshots ${missing.length ? `MISSING ${missing.join(", ")}` : "all stored"}`,
+      },
+      {
+        bench,
+        metric: "records/s",
+        value: fmt(total / wallS, 0),
         baseline: min.minimumS >= 0.1 ? `minimum's pace ${fmt(total / min.minimumS, 0)}/s` : "minimum ≈ 0 s",
-        note: `100 000 records in the same mix: minimum ${fmt(full.minimumS, 0)} s (${full.requests} requests, ` +
-          `${full.method} ${fmt(full.opS, 0)} s of operating time)` },
+        note:
+          `100 000 records in the same mix: minimum ${fmt(full.minimumS, 0)} s (${full.requests} requests, ` +
+          `${full.method} ${fmt(full.opS, 0)} s of operating time)`,
+      },
     ];
   } finally {
     await env.stop();
@@ -126,8 +158,12 @@ export async function benchMixedBackfill(records: number): Promise<BenchRow[]> {
 export async function benchSpCapture(o: { perMin: number; editS: number; waitS: number }): Promise<BenchRow[]> {
   const count = Math.round((o.perMin * o.editS) / 60);
   const db = await partDb("crm_capture");
-  const env = await startPortals(db, { portals: 1, seed: { deals: 10, contacts: 10, companies: 10, leads: 10 } })
-    .catch(async (e) => { await db.stop(); throw e; });
+  const env = await startPortals(db, { portals: 1, seed: { deals: 10, contacts: 10, companies: 10, leads: 10 } }).catch(
+    async (e) => {
+      await db.stop();
+      throw e;
+    },
+  );
   const client = new pg.Client({ connectionString: db.url });
   let worker: ReturnType<typeof startWorker> | null = null;
   try {
@@ -169,16 +205,24 @@ export async function benchSpCapture(o: { perMin: number; editS: number; waitS: 
     progress(`crm capture: ${captured}/${count} captured, ${complete ? "complete" : "incomplete"}`);
     const bench = "14 smart-process capture";
     return [
-      { bench, metric: `lag edit → FieldChange p50 / p99 / max, ${o.perMin}/min for ${fmt(seconds, 0)} s, ${db.kind}`,
+      {
+        bench,
+        metric: `lag edit → FieldChange p50 / p99 / max, ${o.perMin}/min for ${fmt(seconds, 0)} s, ${db.kind}`,
         value: `${s(percentile(lags, 50))} / ${s(percentile(lags, 99))} / ${s(lags.at(-1)!)} s`,
         baseline: `one edit alone: ${s(c.lagMs.get(idle)!)} s`,
-        note: "item edit → ONCRMDYNAMICITEMUPDATE, offline queue → ONOFFLINEEVENT → drain → capture, one worker" },
-      { bench, metric: "changes captured vs made", value: `${captured} / ${count}`,
+        note: "item edit → ONCRMDYNAMICITEMUPDATE, offline queue → ONOFFLINEEVENT → drain → capture, one worker",
+      },
+      {
+        bench,
+        metric: "changes captured vs made",
+        value: `${captured} / ${count}`,
         baseline: `made at ${fmt((count / seconds) * 60, 0)}/min`,
-        note: `${env.state(0).log.filter((e) => e.rest === "batch").length} batch requests, ` +
+        note:
+          `${env.state(0).log.filter((e) => e.rest === "batch").length} batch requests, ` +
           `${rest["event.offline.get"] ?? 0} event.offline.get, ` +
           `${rest["crm.item.list"] ?? 0} crm.item.list; recorded twice ${c.twice}, unexpected ${c.unexpected}; ` +
-          `503s ${env.state(0).counters.served503}` },
+          `503s ${env.state(0).counters.served503}`,
+      },
     ];
   } finally {
     await worker?.stop();
@@ -204,8 +248,9 @@ export async function benchCrmCoverage(): Promise<BenchRow[]> {
   };
   if (parts.includes("backfill")) await guard("mixed backfill", () => benchMixedBackfill(flag("records", 10_000)));
   if (parts.includes("capture")) {
-    await guard("smart-process capture", () => benchSpCapture({ perMin: flag("sp-rate", 300),
-      editS: flag("sp-seconds", 60), waitS: flag("wait-seconds", 900) }));
+    await guard("smart-process capture", () =>
+      benchSpCapture({ perMin: flag("sp-rate", 300), editS: flag("sp-seconds", 60), waitS: flag("wait-seconds", 900) }),
+    );
   }
   return rows;
 }

@@ -53,7 +53,9 @@ export function fillItems(p: PortalState, entityTypeId: number, count: number) {
 export async function startPortals(db: BenchDb, o: { portals: number; seed: FakeOptions["seed"] }) {
   const app = await startAppServer();
   const restore = await pointAppAt({ DATABASE_URL: db.url, APP_URL: app.url });
-  const fake = await startFakeBitrix({ portals: o.portals, seed: o.seed,
+  const fake = await startFakeBitrix({
+    portals: o.portals,
+    seed: o.seed,
     app: { clientId: process.env.BITRIX_CLIENT_ID!, clientSecret: process.env.BITRIX_CLIENT_SECRET!, appUrl: app.url },
   });
   Object.assign(process.env, { BITRIX_OAUTH_URL: fake.oauthUrl, BITRIX_OAUTH_ALLOWED: fake.oauthUrl });
@@ -61,8 +63,11 @@ export async function startPortals(db: BenchDb, o: { portals: number; seed: Fake
   const ids: string[] = [];
   const state = (i: number) => fake.fake.portals[i]!;
   const control = async (i: number, route: string, body: unknown = {}) => {
-    const res = await fetch(`${fake.portals[i]!.baseUrl}/_fake/${route}`,
-      { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await fetch(`${fake.portals[i]!.baseUrl}/_fake/${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`/_fake/${route} on portal ${i}: ${res.status} ${await res.text()}`);
     return res.json() as Promise<unknown>;
   };
@@ -77,7 +82,12 @@ export async function startPortals(db: BenchDb, o: { portals: number; seed: Fake
     await getDb().methodOperating.deleteMany({ where: { portalId: ids[i] } });
   };
   return {
-    app, fake, ids, state, control, defaultLimits,
+    app,
+    fake,
+    ids,
+    state,
+    control,
+    defaultLimits,
     /**
      * Installs the app, under raised limits (set-up is quick) unless `defaultLimits`; `online`: CRM events bound
      * online, not to the offline queue; `backfill: false` leaves the install's backfill to the worker.
@@ -109,7 +119,9 @@ export async function dueJobs(): Promise<number> {
   return getDb().job.count({ where: { status: { in: ["pending", "running"] }, runAt: { lte: new Date() } } });
 }
 
-export interface Made { at: number }
+export interface Made {
+  at: number;
+}
 
 /**
  * Reads FieldChange rows as they appear and matches them to the edits made (key: portal | entity type | record |
@@ -150,14 +162,21 @@ export class ChangeCollector {
       `SELECT id::text AS id, "portalId" || '|' || "entityType" || '|' || "entityId" || '|' || field AS key, source,
          EXTRACT(EPOCH FROM "createdAt") * 1000 AS at
        FROM "FieldChange" WHERE id > $1::bigint AND source <> 'stagehistory' ORDER BY id`,
-      [String(Math.max(this.floor, this.maxId - 5000))]);
+      [String(Math.max(this.floor, this.maxId - 5000))],
+    );
     for (const r of rows) {
       if (this.seen.has(r.id)) continue;
       this.seen.add(r.id);
       this.maxId = Math.max(this.maxId, Number(r.id));
       const sent = this.madeAt.get(r.key);
-      if (sent === undefined) { this.unexpected++; continue; }
-      if (this.lagMs.has(r.key)) { this.twice++; continue; }
+      if (sent === undefined) {
+        this.unexpected++;
+        continue;
+      }
+      if (this.lagMs.has(r.key)) {
+        this.twice++;
+        continue;
+      }
       this.lagMs.set(r.key, Number(r.at) - sent);
       this.storedAt.set(r.key, Number(r.at));
       this.source.set(r.key, r.source);

@@ -21,7 +21,8 @@ export function dbKinds(): DbKind[] {
 }
 
 /** The note a table row carries when only the embedded database was measured. */
-export const PGLITE_ONLY = "PGlite only: set BENCH_DATABASE_URL (an admin postgresql:// URL) to measure a real PostgreSQL beside it";
+export const PGLITE_ONLY =
+  "PGlite only: set BENCH_DATABASE_URL (an admin postgresql:// URL) to measure a real PostgreSQL beside it";
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

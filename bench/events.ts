@@ -4,7 +4,12 @@
 // Every body has its own `ts`, so no two are duplicates of each other (the inbox keys on event|handler|ts|data).
 import { query } from "./db";
 
-const MIX: [entity: string, share: number][] = [["deal", 0.55], ["contact", 0.2], ["company", 0.1], ["lead", 0.15]];
+const MIX: [entity: string, share: number][] = [
+  ["deal", 0.55],
+  ["contact", 0.2],
+  ["company", 0.1],
+  ["lead", 0.15],
+];
 export const CRM_UPDATE_EVENTS = MIX.map(([e]) => `ONCRM${e.toUpperCase()}UPDATE`);
 
 interface FakeState {
@@ -48,15 +53,33 @@ const spread = (i: number) => (Math.imul(i + 1, 2654435761) >>> 0) / 4294967296;
 
 export async function crmEventMix(portalUrl: string): Promise<EventMix> {
   const state = (await (await fetch(`${portalUrl}/_fake/state`)).json()) as FakeState;
-  const token = (await (await fetch(`${portalUrl}/_fake/frame-auth`, { method: "POST", body: JSON.stringify({ userId: 1 }) })).json()) as { AUTH_ID: string };
-  const auth = new URLSearchParams({ "auth[access_token]": token.AUTH_ID, "auth[expires_in]": "3600", "auth[scope]": "crm,placement,user_brief,disk", "auth[domain]": state.domain,
-    "auth[server_endpoint]": `${state.oauthUrl}/rest/`, "auth[status]": state.app.status ?? "L", "auth[client_endpoint]": state.clientEndpoint, "auth[member_id]": state.memberId,
-    "auth[user_id]": "1", "auth[application_token]": state.app.applicationToken }).toString();
-  const kinds = await Promise.all(MIX.map(async ([entity, share]) => {
-    const event = `ONCRM${entity.toUpperCase()}UPDATE`;
-    const handler = state.bindings.find((b) => b.event === event && !b.offline)?.id ?? 1;
-    return { entity, share, count: await countRecords(portalUrl, entity), head: `event=${event}&event_handler_id=${handler}&data%5BFIELDS%5D%5BID%5D=` };
-  }));
+  const token = (await (
+    await fetch(`${portalUrl}/_fake/frame-auth`, { method: "POST", body: JSON.stringify({ userId: 1 }) })
+  ).json()) as { AUTH_ID: string };
+  const auth = new URLSearchParams({
+    "auth[access_token]": token.AUTH_ID,
+    "auth[expires_in]": "3600",
+    "auth[scope]": "crm,placement,user_brief,disk",
+    "auth[domain]": state.domain,
+    "auth[server_endpoint]": `${state.oauthUrl}/rest/`,
+    "auth[status]": state.app.status ?? "L",
+    "auth[client_endpoint]": state.clientEndpoint,
+    "auth[member_id]": state.memberId,
+    "auth[user_id]": "1",
+    "auth[application_token]": state.app.applicationToken,
+  }).toString();
+  const kinds = await Promise.all(
+    MIX.map(async ([entity, share]) => {
+      const event = `ONCRM${entity.toUpperCase()}UPDATE`;
+      const handler = state.bindings.find((b) => b.event === event && !b.offline)?.id ?? 1;
+      return {
+        entity,
+        share,
+        count: await countRecords(portalUrl, entity),
+        head: `event=${event}&event_handler_id=${handler}&data%5BFIELDS%5D%5BID%5D=`,
+      };
+    }),
+  );
   const live = kinds.filter((k) => k.count > 0);
   const total = live.reduce((s, k) => s + k.share, 0);
   const bounds = live.map((_, n) => live.slice(0, n + 1).reduce((s, k) => s + k.share, 0) / total);
@@ -74,13 +97,23 @@ export async function crmEventMix(portalUrl: string): Promise<EventMix> {
   };
 }
 
-export interface InboxCounts { stored: number; done: number; pending: number; processing: number; dead: number }
+export interface InboxCounts {
+  stored: number;
+  done: number;
+  pending: number;
+  processing: number;
+  dead: number;
+}
 
 /** The inbox rows of our events (ids above `afterId`), by status. */
 export async function inboxCounts(url: string, afterId: bigint): Promise<InboxCounts> {
-  const [r] = await query<InboxCounts>(url, `SELECT count(*)::int AS stored, count(*) FILTER (WHERE status = 'done')::int AS done,
+  const [r] = await query<InboxCounts>(
+    url,
+    `SELECT count(*)::int AS stored, count(*) FILTER (WHERE status = 'done')::int AS done,
     count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'processing')::int AS processing,
-    count(*) FILTER (WHERE status = 'dead')::int AS dead FROM "EventInbox" WHERE id > $1 AND event = ANY($2)`, [afterId.toString(), CRM_UPDATE_EVENTS]);
+    count(*) FILTER (WHERE status = 'dead')::int AS dead FROM "EventInbox" WHERE id > $1 AND event = ANY($2)`,
+    [afterId.toString(), CRM_UPDATE_EVENTS],
+  );
   return r!;
 }
 
@@ -90,9 +123,16 @@ export async function lastInboxId(url: string): Promise<bigint> {
 }
 
 /** Cheap progress for polling a large inbox (status index + max id): rows above `afterId` and those still queued. */
-export async function inboxProgress(url: string, afterId: bigint): Promise<{ stored: number; queued: number; done: number }> {
-  const [r] = await query<{ top: string | null; queued: number }>(url, `SELECT (SELECT max(id)::text FROM "EventInbox") AS top,
-    (SELECT count(*)::int FROM "EventInbox" WHERE status IN ('pending', 'processing') AND id > $1) AS queued`, [afterId.toString()]);
+export async function inboxProgress(
+  url: string,
+  afterId: bigint,
+): Promise<{ stored: number; queued: number; done: number }> {
+  const [r] = await query<{ top: string | null; queued: number }>(
+    url,
+    `SELECT (SELECT max(id)::text FROM "EventInbox") AS top,
+    (SELECT count(*)::int FROM "EventInbox" WHERE status IN ('pending', 'processing') AND id > $1) AS queued`,
+    [afterId.toString()],
+  );
   const stored = Number(BigInt(r?.top ?? afterId) - afterId);
   return { stored, queued: r?.queued ?? 0, done: stored - (r?.queued ?? 0) };
 }
@@ -101,9 +141,17 @@ export async function inboxProgress(url: string, afterId: bigint): Promise<{ sto
  * Event by event: every body the app answered 2xx ("queued") must be in the inbox. Stored rows whose answer never
  * arrived are the requests in flight when a timed load stopped (at most one per connection).
  */
-export async function reconcile(url: string, afterId: bigint, mix: EventMix, queued: Set<number>): Promise<{ lost: number; unanswered: number }> {
-  const rows = await query<{ i: number }>(url, `SELECT ((payload->>'ts')::bigint - $2)::int AS i FROM "EventInbox" WHERE id > $1 AND event = ANY($3)`,
-    [afterId.toString(), mix.ts0, CRM_UPDATE_EVENTS]);
+export async function reconcile(
+  url: string,
+  afterId: bigint,
+  mix: EventMix,
+  queued: Set<number>,
+): Promise<{ lost: number; unanswered: number }> {
+  const rows = await query<{ i: number }>(
+    url,
+    `SELECT ((payload->>'ts')::bigint - $2)::int AS i FROM "EventInbox" WHERE id > $1 AND event = ANY($3)`,
+    [afterId.toString(), mix.ts0, CRM_UPDATE_EVENTS],
+  );
   const stored = new Set(rows.map((r) => r.i));
   let lost = 0;
   for (const i of queued) if (!stored.has(i)) lost++;

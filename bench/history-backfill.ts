@@ -28,7 +28,15 @@ export function backfillMinimum(counts: Record<string, number>, l = LIMITS) {
   // Steady state for large portals: the bucket gives drain × 2 500 records/s, the operating budget
   // (480 s / 600 s) ÷ 0.05 s × 50 records; the smaller one is the ceiling.
   const ceiling = Math.min(l.drain * PER_REQUEST, (l.operatingS / l.windowS / l.listOpS) * 50);
-  return { requests, bucketS, opS, operatingS, minimumS: Math.max(bucketS, operatingS), ceiling, largestBatches: Math.max(...batches) };
+  return {
+    requests,
+    bucketS,
+    opS,
+    operatingS,
+    minimumS: Math.max(bucketS, operatingS),
+    ceiling,
+    largestBatches: Math.max(...batches),
+  };
 }
 
 /** Times the app's database round trips (the pg pool the Prisma driver adapter uses). */
@@ -45,7 +53,12 @@ function timeDatabase() {
       stats.ms += performance.now() - started;
     }
   };
-  return { stats, restore: () => { proto.query = original; } };
+  return {
+    stats,
+    restore: () => {
+      proto.query = original;
+    },
+  };
 }
 
 /** Times every request the app sends to the portal (the portal's service time, as a client sees it). */
@@ -65,12 +78,20 @@ function timePortalRequests(prefix: string) {
       stats.ms += performance.now() - started;
     }
   };
-  return { stats, restore: () => { globalThis.fetch = original; } };
+  return {
+    stats,
+    restore: () => {
+      globalThis.fetch = original;
+    },
+  };
 }
 
 export async function benchBackfill(deals: number): Promise<BenchRow[]> {
   const db = await partDb("backfill");
-  const env = await startInstalledApp(db, deals).catch(async (e) => { await db.stop(); throw e; });
+  const env = await startInstalledApp(db, deals).catch(async (e) => {
+    await db.stop();
+    throw e;
+  });
   try {
     await env.defaultLimits();
     const counts = Object.fromEntries(Object.entries(env.state.crm).map(([e, m]) => [e, m.size]));
@@ -90,17 +111,41 @@ export async function benchBackfill(deals: number): Promise<BenchRow[]> {
     const total = Object.values(counts).reduce((s, n) => s + n, 0);
     const served503 = env.state.counters.served503;
     const restS = timer.stats.ms / 1000;
-    progress(`backfill: ${snapshots}/${total} snapshots in ${fmt(wallS)} s (${calls} runBackfill calls, ${timer.stats.requests} requests, ${fmt(restS)} s in them)`);
+    progress(
+      `backfill: ${snapshots}/${total} snapshots in ${fmt(wallS)} s (${calls} runBackfill calls, ${timer.stats.requests} requests, ${fmt(restS)} s in them)`,
+    );
     const bench = "6 history backfill";
     return [
-      { bench, metric: `wall time, ${deals} deals + ${total - deals} others, ${db.kind}`, value: `${fmt(wallS)} s`, baseline: `limit-imposed minimum ${fmt(min.minimumS)} s`,
-        note: `${min.requests} requests (per entity count + fields + ⌊n/2500⌋+1 batches of 50 lists; ${timer.stats.requests} sent); bucket max(0,(${min.requests}−50)/2) = ${fmt(min.bucketS)} s; ` +
-          `operating ${min.largestBatches}×50+1 crm.deal.list × 0.05 s = ${fmt(min.opS, 0)} s vs 480 s/10 min → ${fmt(min.operatingS)} s; min = the larger` },
-      { bench, metric: "time inside portal requests", value: `${fmt(restS)} s in ${timer.stats.requests} requests`, baseline: `wall ${fmt(wallS)} s`,
-        note: `ours ${fmt(wallS - restS)} s: ${dbTimer.stats.queries} database round trips ${fmt(dbTimer.stats.ms / 1000)} s, the rest CPU (JSON, Prisma) and waits` },
-      { bench, metric: "records/s", value: fmt(snapshots / wallS, 0), baseline: `limit ceiling ${fmt(min.ceiling, 0)}/s (steady state)`,
-        note: `${snapshots} / ${total} snapshots; ceiling = min(2 req/s × 2500, 480 s/600 s ÷ 0.05 s × 50): operating time binds first` },
-      { bench, metric: "503 QUERY_LIMIT_EXCEEDED served", value: String(served503), baseline: "0 (target)", note: `${calls} runBackfill call(s) (20 s budget each)` },
+      {
+        bench,
+        metric: `wall time, ${deals} deals + ${total - deals} others, ${db.kind}`,
+        value: `${fmt(wallS)} s`,
+        baseline: `limit-imposed minimum ${fmt(min.minimumS)} s`,
+        note:
+          `${min.requests} requests (per entity count + fields + ⌊n/2500⌋+1 batches of 50 lists; ${timer.stats.requests} sent); bucket max(0,(${min.requests}−50)/2) = ${fmt(min.bucketS)} s; ` +
+          `operating ${min.largestBatches}×50+1 crm.deal.list × 0.05 s = ${fmt(min.opS, 0)} s vs 480 s/10 min → ${fmt(min.operatingS)} s; min = the larger`,
+      },
+      {
+        bench,
+        metric: "time inside portal requests",
+        value: `${fmt(restS)} s in ${timer.stats.requests} requests`,
+        baseline: `wall ${fmt(wallS)} s`,
+        note: `ours ${fmt(wallS - restS)} s: ${dbTimer.stats.queries} database round trips ${fmt(dbTimer.stats.ms / 1000)} s, the rest CPU (JSON, Prisma) and waits`,
+      },
+      {
+        bench,
+        metric: "records/s",
+        value: fmt(snapshots / wallS, 0),
+        baseline: `limit ceiling ${fmt(min.ceiling, 0)}/s (steady state)`,
+        note: `${snapshots} / ${total} snapshots; ceiling = min(2 req/s × 2500, 480 s/600 s ÷ 0.05 s × 50): operating time binds first`,
+      },
+      {
+        bench,
+        metric: "503 QUERY_LIMIT_EXCEEDED served",
+        value: String(served503),
+        baseline: "0 (target)",
+        note: `${calls} runBackfill call(s) (20 s budget each)`,
+      },
     ];
   } finally {
     await env.stop();

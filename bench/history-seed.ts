@@ -9,18 +9,50 @@ import { getDb } from "@/lib/db";
 import { FIELDS } from "../tests/fake-portal/seed";
 
 /** Deal fields, most edited first: field i gets a share ∝ the density of floor(20 · u²). */
-export const SEED_FIELDS = ["STAGE_ID", "OPPORTUNITY", "ASSIGNED_BY_ID", "TITLE", "COMMENTS", "CLOSEDATE", "UF_CRM_AMOUNT", "UF_CRM_TEXT",
-  "UF_CRM_BUDGET", "CONTACT_ID", "UF_CRM_DUE", "UF_CRM_SOURCE", "COMPANY_ID", "UF_CRM_TAGS", "UF_CRM_MEETING", "UF_CRM_VIP", "CURRENCY_ID",
-  "UF_CRM_CURATOR", "UF_CRM_PARTNER", "UF_CRM_CONTRACT"];
+export const SEED_FIELDS = [
+  "STAGE_ID",
+  "OPPORTUNITY",
+  "ASSIGNED_BY_ID",
+  "TITLE",
+  "COMMENTS",
+  "CLOSEDATE",
+  "UF_CRM_AMOUNT",
+  "UF_CRM_TEXT",
+  "UF_CRM_BUDGET",
+  "CONTACT_ID",
+  "UF_CRM_DUE",
+  "UF_CRM_SOURCE",
+  "COMPANY_ID",
+  "UF_CRM_TAGS",
+  "UF_CRM_MEETING",
+  "UF_CRM_VIP",
+  "CURRENCY_ID",
+  "UF_CRM_CURATOR",
+  "UF_CRM_PARTNER",
+  "UF_CRM_CONTRACT",
+];
 export const SEED_USERS = 40;
 export const TARGET_ID = 50_000;
 const OTHER_IDS = 200_000;
 
-export interface Seeded { portalId: string; otherPortalId: string; rows: number; target: number }
+export interface Seeded {
+  portalId: string;
+  otherPortalId: string;
+  rows: number;
+  target: number;
+}
 
 async function portalRow(label: string) {
   const memberId = randomBytes(16).toString("hex");
-  const p = await getDb().portal.create({ data: { memberId, domain: `${label}.bitrix24.test`, clientEndpoint: `https://${label}.bitrix24.test/rest/`, serverEndpoint: "https://oauth.bitrix.info/rest/", installStage: "finished" } });
+  const p = await getDb().portal.create({
+    data: {
+      memberId,
+      domain: `${label}.bitrix24.test`,
+      clientEndpoint: `https://${label}.bitrix24.test/rest/`,
+      serverEndpoint: "https://oauth.bitrix.info/rest/",
+      installStage: "finished",
+    },
+  });
   return p.id;
 }
 
@@ -37,7 +69,8 @@ export async function seedChanges(url: string, rows: number, target: number): Pr
   const chunk = 250_000; // bounded statements keep PGlite's memory flat
   for (let from = 1; from <= rows; from += chunk) {
     const to = Math.min(rows, from + chunk - 1);
-    await c.query(`
+    await c.query(
+      `
       INSERT INTO "FieldChange" ("portalId", "entityType", "entityId", field, "oldValue", "newValue", "changedById", "changedAt", source, "createdAt")
       SELECT portal, etype, CASE WHEN NOT tgt AND portal = $1 AND etype = 'deal' AND eid = $4 THEN eid + $5 ELSE eid END,
              field, to_jsonb(oldv), to_jsonb(newv), uid, at, 'event', at
@@ -49,7 +82,8 @@ export async function seedChanges(url: string, rows: number, target: number): Pr
                    date_trunc('milliseconds', timestamp '2024-11-24' + ((g + random()) / $8::float) * interval '730 days') AS at,
                    'value ' || floor(random() * 100000)::int AS oldv, 'value ' || floor(random() * 100000)::int AS newv
             FROM (SELECT g, g % $9 = 0 AND g / $9 <= $3 AS tgt FROM generate_series($6::int, $7::int) g) gs) s`,
-      [portalId, otherPortalId, target, TARGET_ID, OTHER_IDS, from, to, rows, stride]);
+      [portalId, otherPortalId, target, TARGET_ID, OTHER_IDS, from, to, rows, stride],
+    );
   }
   // Steady state, as autovacuum keeps a live table: statistics and the visibility map (index-only scans) are current.
   await c.query(`VACUUM ANALYZE "FieldChange"`);
@@ -61,5 +95,7 @@ export async function seedChanges(url: string, rows: number, target: number): Pr
 export async function seedLabels(portalId: string): Promise<void> {
   const db = getDb();
   await db.crmFieldMeta.create({ data: { portalId, entityType: "deal", fields: FIELDS.deal as object } });
-  await db.userNameCache.createMany({ data: Array.from({ length: SEED_USERS }, (_, i) => ({ portalId, userId: i + 1, name: `User ${i + 1}` })) });
+  await db.userNameCache.createMany({
+    data: Array.from({ length: SEED_USERS }, (_, i) => ({ portalId, userId: i + 1, name: `User ${i + 1}` })),
+  });
 }

@@ -17,17 +17,35 @@ import { errorMessage } from "@/lib/error-message";
 const TARGET_MS = 100;
 const int = (n: number) => Math.round(n).toLocaleString("en-US").replace(/,/g, " ");
 
-function queryRows(results: { kind: string; timings: CaseTimings }[], o: { rows: number; target: number; runs: number }): BenchRow[] {
+function queryRows(
+  results: { kind: string; timings: CaseTimings }[],
+  o: { rows: number; target: number; runs: number },
+): BenchRow[] {
   const bench = "6 history tab query";
   const ms = (t: { p50: number; p99: number } | undefined) => (t ? `${fmt(t.p50)} / ${fmt(t.p99)} ms` : "—");
   const names = Object.keys(results[0]?.timings ?? {});
   const both = (name: string) => results.map((r) => `${r.kind} ${ms(r.timings[name])}`).join(" · ");
-  const rows: BenchRow[] = [{ bench, metric: "data", value: `${int(o.rows)} FieldChange rows, ${int(o.target)} on the record`, baseline: `${o.runs} runs per case`,
-    note: process.env.BENCH_DATABASE_URL ? "same seeded data on both databases" : "PGlite only: BENCH_DATABASE_URL adds a real PostgreSQL" }];
+  const rows: BenchRow[] = [
+    {
+      bench,
+      metric: "data",
+      value: `${int(o.rows)} FieldChange rows, ${int(o.target)} on the record`,
+      baseline: `${o.runs} runs per case`,
+      note: process.env.BENCH_DATABASE_URL
+        ? "same seeded data on both databases"
+        : "PGlite only: BENCH_DATABASE_URL adds a real PostgreSQL",
+    },
+  ];
   for (const name of names) {
     const t = results.map((r) => r.timings[name]!);
     const plans = [...new Set(t.map((x) => x.plan).filter(Boolean))].join(" | ");
-    rows.push({ bench, metric: `${name}, p50 / p99`, value: both(name), baseline: `target < ${TARGET_MS} ms`, note: plans ? `plan: ${plans}` : "" });
+    rows.push({
+      bench,
+      metric: `${name}, p50 / p99`,
+      value: both(name),
+      baseline: `target < ${TARGET_MS} ms`,
+      note: plans ? `plan: ${plans}` : "",
+    });
   }
   return rows;
 }
@@ -49,13 +67,22 @@ async function part(name: string, work: () => Promise<BenchRow[]>): Promise<Benc
 export async function benchHistory(): Promise<BenchRow[]> {
   const parts = (process.env.BENCH_HISTORY_PARTS ?? "backfill,capture,query").split(",").map((p) => p.trim());
   const rows: BenchRow[] = [];
-  if (parts.includes("backfill")) rows.push(...(await part("backfill", () => benchBackfill(num("BENCH_HISTORY_DEALS", 100_000)))));
+  if (parts.includes("backfill"))
+    rows.push(...(await part("backfill", () => benchBackfill(num("BENCH_HISTORY_DEALS", 100_000)))));
   if (parts.includes("capture")) {
-    const o = { perMin: num("BENCH_HISTORY_RATE", 1000), editS: num("BENCH_HISTORY_EDIT_SECONDS", 120), waitS: num("BENCH_HISTORY_WAIT_SECONDS", 1200) };
+    const o = {
+      perMin: num("BENCH_HISTORY_RATE", 1000),
+      editS: num("BENCH_HISTORY_EDIT_SECONDS", 120),
+      waitS: num("BENCH_HISTORY_WAIT_SECONDS", 1200),
+    };
     rows.push(...(await part("capture", () => benchCapture(o))));
   }
   if (parts.includes("query")) {
-    const o = { rows: num("BENCH_HISTORY_ROWS", 1_000_000), target: num("BENCH_HISTORY_RECORD_CHANGES", 10_000), runs: num("BENCH_HISTORY_RUNS", 200) };
+    const o = {
+      rows: num("BENCH_HISTORY_ROWS", 1_000_000),
+      target: num("BENCH_HISTORY_RECORD_CHANGES", 10_000),
+      runs: num("BENCH_HISTORY_RUNS", 200),
+    };
     rows.push(...(await part("query", async () => queryRows(await measureQueries(o), o))));
   }
   return rows;

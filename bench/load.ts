@@ -21,7 +21,16 @@ export interface LoadResult {
 type Context = { i?: number };
 
 /** `onQueued(i)`: body i was answered 2xx and not as a duplicate, i.e. the app took responsibility for it. */
-export async function load(url: string, opts: { seconds?: number; amount?: number; connections?: number; body: (i: number) => string; onQueued?: (i: number) => void }): Promise<LoadResult> {
+export async function load(
+  url: string,
+  opts: {
+    seconds?: number;
+    amount?: number;
+    connections?: number;
+    body: (i: number) => string;
+    onQueued?: (i: number) => void;
+  },
+): Promise<LoadResult> {
   let i = 0;
   let duplicates = 0;
   const byStatus: Record<string, number> = {};
@@ -33,25 +42,39 @@ export async function load(url: string, opts: { seconds?: number; amount?: numbe
     connections: opts.connections ?? 16,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds ?? 10 }),
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    requests: [{
-      // One request in flight per connection (no pipelining), so the connection's context knows which body it was.
-      setupRequest: (req, context: Context) => {
-        context.i = i++;
-        return { ...req, body: opts.body(context.i) };
+    requests: [
+      {
+        // One request in flight per connection (no pipelining), so the connection's context knows which body it was.
+        setupRequest: (req, context: Context) => {
+          context.i = i++;
+          return { ...req, body: opts.body(context.i) };
+        },
+        onResponse: (status: number, body: string, context: Context) => {
+          if (status >= 200 && status < 300) {
+            if (body.includes('"duplicate"')) duplicates++;
+            else opts.onQueued?.(context.i!);
+            return;
+          }
+          byStatus[status] = (byStatus[status] ?? 0) + 1;
+          if (samples.length < 5) samples.push(`${status} ${body.slice(0, 200)}`);
+        },
       },
-      onResponse: (status: number, body: string, context: Context) => {
-        if (status >= 200 && status < 300) {
-          if (body.includes('"duplicate"')) duplicates++;
-          else opts.onQueued?.(context.i!);
-          return;
-        }
-        byStatus[status] = (byStatus[status] ?? 0) + 1;
-        if (samples.length < 5) samples.push(`${status} ${body.slice(0, 200)}`);
-      },
-    }],
+    ],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, sent: i, ok: result["2xx"], non2xx: result.non2xx,
-    errors: result.errors, timeouts: result.timeouts, duplicates, byStatus, samples, seconds: (Date.now() - started) / 1000 };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    sent: i,
+    ok: result["2xx"],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    duplicates,
+    byStatus,
+    samples,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 /** "0" or "12 (500: 10, 503: 2)" */

@@ -15,8 +15,18 @@ import { sleep } from "@/lib/sleep";
 const GENEROUS = 1_000_000;
 
 /** RSS at a checkpoint, with the lowest and highest sample since the previous one (GC makes RSS a sawtooth). */
-interface Point { events: number; mb: number; low: number; high: number }
-interface Series { start: number; peak: number; end: number; points: Point[] }
+interface Point {
+  events: number;
+  mb: number;
+  low: number;
+  high: number;
+}
+interface Series {
+  start: number;
+  peak: number;
+  end: number;
+  points: Point[];
+}
 
 /** RSS of one stack part: sampled every second for the peak, recorded at checkpoints. */
 function sampler(pgid: number) {
@@ -43,14 +53,21 @@ function sampler(pgid: number) {
 }
 
 async function relaxLimits(s: BenchStack, portal: string) {
-  await fetch(`${portal}/_fake/plan`, { method: "POST", body: JSON.stringify({ burst: GENEROUS, drain: GENEROUS, operatingLimit: GENEROUS }) });
+  await fetch(`${portal}/_fake/plan`, {
+    method: "POST",
+    body: JSON.stringify({ burst: GENEROUS, drain: GENEROUS, operatingLimit: GENEROUS }),
+  });
   await query(s.db.url, `UPDATE "Portal" SET "rateBurst" = ${GENEROUS}, "rateDrainPerSec" = ${GENEROUS}`);
-  const advance = () => fetch(`${portal}/_fake/clock`, { method: "POST", body: JSON.stringify({ advance: 600 }) }).catch(() => undefined);
+  const advance = () =>
+    fetch(`${portal}/_fake/clock`, { method: "POST", body: JSON.stringify({ advance: 600 }) }).catch(() => undefined);
   return setInterval(advance, 60_000);
 }
 
 const at = (n: number) => (n >= 1000 ? `${fmt(n / 1000, 0)}k` : String(n));
-const series = (x: Series) => x.points.map((p, i) => (i ? `${at(p.events)} ${fmt(p.low, 0)}–${fmt(p.high, 0)}` : `${at(p.events)} ${fmt(p.mb, 0)}`)).join(", ");
+const series = (x: Series) =>
+  x.points
+    .map((p, i) => (i ? `${at(p.events)} ${fmt(p.low, 0)}–${fmt(p.high, 0)}` : `${at(p.events)} ${fmt(p.mb, 0)}`))
+    .join(", ");
 /**
  * Growth of an interval's highest RSS from the second interval (the first is warm-up) to the last: a leak lifts the
  * peaks. The lows say less — V8 keeps freed pages, so RSS settles toward its high-water mark either way.
@@ -63,21 +80,54 @@ const span = (seconds: number) => (seconds < 120 ? `${fmt(seconds, 0)} s` : `${f
 /** Where the run's time goes: CPU per event of each part, and the duration that alone implies on 2 idle cores. */
 function cpuRow(label: string, events: number, cpu: Cpu, seconds: number): BenchRow {
   const all = cpu.web + cpu.worker + (Number.isNaN(cpu.db) ? 0 : cpu.db) + cpu.fake + cpu.bench;
-  return { bench: label, metric: "CPU ms per event", value: `web ${fmt(cpu.web, 2)}, worker ${fmt(cpu.worker, 2)}`, baseline: `all parts ${fmt(all, 2)}`,
-    note: `${Number.isNaN(cpu.db) ? `bench process (load generator + PGlite) ${fmt(cpu.bench, 2)}` : `PostgreSQL ${fmt(cpu.db, 2)}, load generator ${fmt(cpu.bench, 2)}`}, fake portal ${fmt(cpu.fake, 2)}; on 2 otherwise idle cores ${int(events)} events need ≥ ${span((all * events) / 2000)}, this run took ${span(seconds)}` };
+  return {
+    bench: label,
+    metric: "CPU ms per event",
+    value: `web ${fmt(cpu.web, 2)}, worker ${fmt(cpu.worker, 2)}`,
+    baseline: `all parts ${fmt(all, 2)}`,
+    note: `${Number.isNaN(cpu.db) ? `bench process (load generator + PGlite) ${fmt(cpu.bench, 2)}` : `PostgreSQL ${fmt(cpu.db, 2)}, load generator ${fmt(cpu.bench, 2)}`}, fake portal ${fmt(cpu.fake, 2)}; on 2 otherwise idle cores ${int(events)} events need ≥ ${span((all * events) / 2000)}, this run took ${span(seconds)}`,
+  };
 }
 
-function rows(label: string, events: number, web: Series, worker: Series, ev: { ok: number; non2xx: number; errors: number }, c: Drained, t: { ingest: number; total: number }): BenchRow[] {
+function rows(
+  label: string,
+  events: number,
+  web: Series,
+  worker: Series,
+  ev: { ok: number; non2xx: number; errors: number },
+  c: Drained,
+  t: { ingest: number; total: number },
+): BenchRow[] {
   const drained = c.pending + c.processing === 0;
   return [
-    { bench: label, metric: "web RSS start / peak / end MB", value: `${fmt(web.start, 0)} / ${fmt(web.peak, 0)} / ${fmt(web.end, 0)}`, baseline: `after ${int(events)} events`,
-      note: `MB (lowest–highest since the previous checkpoint) by events received: ${series(web)}; peaks ${sign(growth(web))} MB from the 2nd interval to the last` },
-    { bench: label, metric: "worker RSS start / peak / end MB", value: `${fmt(worker.start, 0)} / ${fmt(worker.peak, 0)} / ${fmt(worker.end, 0)}`, baseline: "separate process (WORKER_IN_WEB=0)",
-      note: `MB by events processed: ${series(worker)}; peaks ${sign(growth(worker))} MB from the 2nd interval to the last` },
-    { bench: label, metric: "events in = processed", value: `${int(ev.ok)} accepted, ${int(c.stored)} stored, ${int(c.done)} processed`, baseline: inEqualsProcessed(c) ? "equal" : "not equal",
-      note: `${c.lost} accepted but not stored; non-2xx ${ev.non2xx}, ${ev.errors} errors${c.dead ? `, ${c.dead} dead-lettered` : ""}${drained ? "" : `, ${int(c.pending + c.processing)} still queued`}; fake portal limits raised to ${int(GENEROUS)} (memory, not limits)` },
-    { bench: label, metric: "duration", value: `${fmt(t.total / 60, 1)} min`, baseline: `ingest ${fmt(events / t.ingest, 0)} events/s`,
-      note: `processing ${fmt(c.done / t.total, 0)} events/s over the run; ingest ${fmt(t.ingest, 0)} s, then ${fmt(c.waitedMs / 1000, 0)} s until the worker was done` },
+    {
+      bench: label,
+      metric: "web RSS start / peak / end MB",
+      value: `${fmt(web.start, 0)} / ${fmt(web.peak, 0)} / ${fmt(web.end, 0)}`,
+      baseline: `after ${int(events)} events`,
+      note: `MB (lowest–highest since the previous checkpoint) by events received: ${series(web)}; peaks ${sign(growth(web))} MB from the 2nd interval to the last`,
+    },
+    {
+      bench: label,
+      metric: "worker RSS start / peak / end MB",
+      value: `${fmt(worker.start, 0)} / ${fmt(worker.peak, 0)} / ${fmt(worker.end, 0)}`,
+      baseline: "separate process (WORKER_IN_WEB=0)",
+      note: `MB by events processed: ${series(worker)}; peaks ${sign(growth(worker))} MB from the 2nd interval to the last`,
+    },
+    {
+      bench: label,
+      metric: "events in = processed",
+      value: `${int(ev.ok)} accepted, ${int(c.stored)} stored, ${int(c.done)} processed`,
+      baseline: inEqualsProcessed(c) ? "equal" : "not equal",
+      note: `${c.lost} accepted but not stored; non-2xx ${ev.non2xx}, ${ev.errors} errors${c.dead ? `, ${c.dead} dead-lettered` : ""}${drained ? "" : `, ${int(c.pending + c.processing)} still queued`}; fake portal limits raised to ${int(GENEROUS)} (memory, not limits)`,
+    },
+    {
+      bench: label,
+      metric: "duration",
+      value: `${fmt(t.total / 60, 1)} min`,
+      baseline: `ingest ${fmt(events / t.ingest, 0)} events/s`,
+      note: `processing ${fmt(c.done / t.total, 0)} events/s over the run; ingest ${fmt(t.ingest, 0)} s, then ${fmt(c.waitedMs / 1000, 0)} s until the worker was done`,
+    },
   ];
 }
 
@@ -132,11 +182,17 @@ async function memoryOn(s: BenchStack, events: number): Promise<BenchRow[]> {
   try {
     for (let sent = 0; sent < events; sent += step) {
       const n = Math.min(step, events - sent);
-      const r = await load(`${s.appUrl}/api/bitrix/events`, { amount: n, body: (i) => mix.body(sent + i), onQueued: (i) => queued.add(sent + i) });
+      const r = await load(`${s.appUrl}/api/bitrix/events`, {
+        amount: n,
+        body: (i) => mix.body(sent + i),
+        onQueued: (i) => queued.add(sent + i),
+      });
       Object.assign(total, { ok: total.ok + r.ok, non2xx: total.non2xx + r.non2xx, errors: total.errors + r.errors });
       web.mark(sent + n);
       await fetch(`${portal}/_fake/reset-counters`, { method: "POST" }); // the fake logs every request; keep it small
-      console.error(`[memory] ${int(sent + n)} sent, ${int(marks.last().done)} processed, ${fmt((Date.now() - started) / 1000, 0)} s`);
+      console.error(
+        `[memory] ${int(sent + n)} sent, ${int(marks.last().done)} processed, ${fmt((Date.now() - started) / 1000, 0)} s`,
+      );
     }
     const ingest = (Date.now() - started) / 1000;
     const waitedMs = await drain(marks, Number(process.env.BENCH_DRAIN_SECONDS ?? 4 * 3600) * 1000);
@@ -145,9 +201,16 @@ async function memoryOn(s: BenchStack, events: number): Promise<BenchRow[]> {
     worker.stop();
     const cpu = cpuPer(cpu0, cpuNow(s), events);
     const seconds = (Date.now() - started) / 1000;
-    const c = { ...(await inboxCounts(s.db.url, afterId)), waitedMs, ...(await reconcile(s.db.url, afterId, mix, queued)) };
+    const c = {
+      ...(await inboxCounts(s.db.url, afterId)),
+      waitedMs,
+      ...(await reconcile(s.db.url, afterId, mix, queued)),
+    };
     const label = `4 memory (${s.db.kind})`;
-    return [...rows(label, events, web.series, worker.series, total, c, { ingest, total: seconds }), cpuRow(label, events, cpu, seconds)];
+    return [
+      ...rows(label, events, web.series, worker.series, total, c, { ingest, total: seconds }),
+      cpuRow(label, events, cpu, seconds),
+    ];
   } finally {
     clearInterval(clock);
     marks.stop();

@@ -21,8 +21,15 @@ import { errorMessage } from "@/lib/error-message";
 const FIELDS = ["TITLE", "COMMENTS", "UF_CRM_TEXT"]; // string fields: every edit is exactly one change
 const DEALS = 300; // per small portal in the fairness bench: 200 portals × 300 deals edited once each per phase
 
-async function editDeal(env: Portals, c: ChangeCollector, i: number, portal: number, deal: number, field: string,
-  text: string) {
+async function editDeal(
+  env: Portals,
+  c: ChangeCollector,
+  i: number,
+  portal: number,
+  deal: number,
+  field: string,
+  text: string,
+) {
   const key = ChangeCollector.key(env.ids[portal]!, "deal", deal, field);
   c.made(key);
   await env.control(portal, `crm/deal/${deal}`, { fields: { [field]: text }, userId: 1 + (i % 4) });
@@ -37,8 +44,13 @@ async function quiet(maxS: number) {
 
 export async function benchDrops(o: { edits: number; perMin: number; waitS: number }): Promise<BenchRow[]> {
   const db = await partDb("reconcile");
-  const env = await startPortals(db, { portals: 1, seed: { deals: o.edits + 1, contacts: 5, companies: 5, leads: 5 } })
-    .catch(async (e) => { await db.stop(); throw e; });
+  const env = await startPortals(db, {
+    portals: 1,
+    seed: { deals: o.edits + 1, contacts: 5, companies: 5, leads: 5 },
+  }).catch(async (e) => {
+    await db.stop();
+    throw e;
+  });
   const client = new pg.Client({ connectionString: db.url });
   let worker: ReturnType<typeof startWorker> | null = null;
   try {
@@ -71,9 +83,11 @@ export async function benchDrops(o: { edits: number; perMin: number; waitS: numb
     const editsEnd = Date.now();
     const dropped = counters.eventsDropped - before.dropped;
     const delivered = counters.eventsDelivered - before.delivered;
-    progress(`reconcile: ${o.edits} edits in ${fmt((editsEnd - started) / 1000)} s, ` +
-      `${dropped} of ${dropped + delivered} ` +
-      "event deliveries dropped; waiting for the sweep");
+    progress(
+      `reconcile: ${o.edits} edits in ${fmt((editsEnd - started) / 1000)} s, ` +
+        `${dropped} of ${dropped + delivered} ` +
+        "event deliveries dropped; waiting for the sweep",
+    );
     const complete = await c.waitFor(keys, editsEnd + o.waitS * 1000);
     await sleep(65_000); // one more sweep period: a change recorded twice would show now
     await c.poll();
@@ -84,15 +98,24 @@ export async function benchDrops(o: { edits: number; perMin: number; waitS: numb
     const bench = "15 reconcile";
     progress(`reconcile: ${recorded.length}/${keys.length} recorded, ${complete ? "complete" : "incomplete"}`);
     return [
-      { bench, metric: `changes recorded vs made, 30 % of events dropped, ${db.kind}`,
+      {
+        bench,
+        metric: `changes recorded vs made, 30 % of events dropped, ${db.kind}`,
         value: `${recorded.length} / ${keys.length}`,
         baseline: `${dropped} of ${dropped + delivered} deliveries dropped`,
-        note: `from events ${by("event").length}, by the sweep ${by("reconciled").length}; recorded twice ` +
-          `${c.twice}; unexpected rows ${c.unexpected}; ${o.edits} edits at ${o.perMin}/min, online bindings` },
-      { bench, metric: "time to the last recovered change, after the last edit", value: s(last(by("reconciled"))),
+        note:
+          `from events ${by("event").length}, by the sweep ${by("reconciled").length}; recorded twice ` +
+          `${c.twice}; unexpected rows ${c.unexpected}; ${o.edits} edits at ${o.perMin}/min, online bindings`,
+      },
+      {
+        bench,
+        metric: "time to the last recovered change, after the last edit",
+        value: s(last(by("reconciled"))),
         baseline: "sweep period 1 min (reconcileEveryMin), schedule tick 30 s",
-        note: `last change from an event ${s(last(by("event")))} after the last edit; ` +
-          `${complete ? "all" : "NOT all"} recorded (waited up to ${o.waitS} s)` },
+        note:
+          `last change from an event ${s(last(by("event")))} after the last edit; ` +
+          `${complete ? "all" : "NOT all"} recorded (waited up to ${o.waitS} s)`,
+      },
     ];
   } finally {
     await worker?.stop();
@@ -102,15 +125,23 @@ export async function benchDrops(o: { edits: number; perMin: number; waitS: numb
   }
 }
 
-interface Phase { keys: string[]; seconds: number; complete: boolean; backlog: number }
+interface Phase {
+  keys: string[];
+  seconds: number;
+  complete: boolean;
+  backlog: number;
+}
 
 /** offline.drain jobs due and not started: the capture lane's backlog (fallback polls pile up when it falls behind). */
 const drainBacklog = () =>
   getDb().job.count({ where: { kind: "offline.drain", status: "pending", runAt: { lte: new Date() } } });
 
 /** Edits round-robin over the small portals at `perMin`, while `more()` says so, then waits for their capture. */
-async function editPhase(env: Portals, c: ChangeCollector, o: { portals: number; perMin: number; field: string;
-  more: (elapsedS: number) => Promise<boolean>; waitS: number }): Promise<Phase> {
+async function editPhase(
+  env: Portals,
+  c: ChangeCollector,
+  o: { portals: number; perMin: number; field: string; more: (elapsedS: number) => Promise<boolean>; waitS: number },
+): Promise<Phase> {
   const keys: string[] = [];
   const started = Date.now();
   for (let i = 0; await o.more((Date.now() - started) / 1000); i++) {
@@ -132,13 +163,21 @@ function lags(c: ChangeCollector, p: Phase) {
   return { p50: percentile(l, 50), p99: percentile(l, 99), max: l.at(-1) ?? NaN, n: l.filter(Number.isFinite).length };
 }
 
-export async function benchFairness(o: { portals: number; records: number; perMin: number; editS: number;
-  waitS: number; splitWorkers?: boolean }): Promise<BenchRow[]> {
+export async function benchFairness(o: {
+  portals: number;
+  records: number;
+  perMin: number;
+  editS: number;
+  waitS: number;
+  splitWorkers?: boolean;
+}): Promise<BenchRow[]> {
   const db = await partDb("fairness");
   const big = o.portals; // the last portal: installed, with its big backfill, between the two phases
   const seed = { deals: DEALS, contacts: 3, companies: 2, leads: 2 };
-  const env = await startPortals(db, { portals: o.portals + 1, seed })
-    .catch(async (e) => { await db.stop(); throw e; });
+  const env = await startPortals(db, { portals: o.portals + 1, seed }).catch(async (e) => {
+    await db.stop();
+    throw e;
+  });
   const client = new pg.Client({ connectionString: db.url });
   let worker: ReturnType<typeof startWorker> | null = null;
   try {
@@ -154,28 +193,36 @@ export async function benchFairness(o: { portals: number; records: number; perMi
     const split = o.splitWorkers ? startWorker("background") : null;
     worker = startWorker(o.splitWorkers ? "capture" : "all");
     const stopBoth = worker.stop;
-    worker.stop = async () => { await Promise.all([stopBoth(), split?.stop()]); };
+    worker.stop = async () => {
+      await Promise.all([stopBoth(), split?.stop()]);
+    };
     await quiet(300); // the install jobs and every portal's first schedules (probe, sweep, keep-alive)
     progress(`fairness: worker quiet after ${fmt((Date.now() - t0) / 1000)} s; baseline phase`);
     const alone = await editPhase(env, c, { ...o, field: "TITLE", more: async (s) => s < o.editS });
     const a = lags(c, alone);
-    progress(`fairness: baseline p50 ${fmt(a.p50 / 1000)} s, p99 ${fmt(a.p99 / 1000)} s, ` +
-      `${a.n}/${alone.keys.length}; ` +
-      `drain backlog ${alone.backlog}`);
+    progress(
+      `fairness: baseline p50 ${fmt(a.p50 / 1000)} s, p99 ${fmt(a.p99 / 1000)} s, ` +
+        `${a.n}/${alone.keys.length}; ` +
+        `drain backlog ${alone.backlog}`,
+    );
     await quiet(300);
 
     await env.install(big, { backfill: false, defaultLimits: true }); // its backfill is queued: the worker runs it
     const bigId = env.ids[big]!;
     const contacts = { portalId: bigId, entityType: "contact" };
-    const done = async () => (await getDb().backfillRun.findUnique({ where: { portalId_entityType: contacts } }))
-      ?.status === "done";
+    const done = async () =>
+      (await getDb().backfillRun.findUnique({ where: { portalId_entityType: contacts } }))?.status === "done";
     const bfStart = Date.now();
     progress(`fairness: portal ${big} installed, backfilling ${o.records} contacts; loaded phase`);
     // Edits for exactly the baseline's length while the backfill runs (it runs on past them): like against like. A
     // longer loaded phase measured a capture lane that cannot keep up with the edit rate alone — its backlog grows
     // with the phase's length — as the backfill's fault (2026-12-02: 927 edits against 101, lag ×3 while the backfill
     // had read 2 500 contacts).
-    const loaded = await editPhase(env, c, { ...o, field: "COMMENTS", more: async (s) => s < o.editS && !(await done()) });
+    const loaded = await editPhase(env, c, {
+      ...o,
+      field: "COMMENTS",
+      more: async (s) => s < o.editS && !(await done()),
+    });
     const snapshots = await getDb().crmSnapshot.count({ where: contacts });
     const finished = (await getDb().backfillRun.findUnique({ where: { portalId_entityType: contacts } }))?.finishedAt;
     const bfS = finished ? (finished.getTime() - bfStart) / 1000 : NaN;
@@ -184,20 +231,29 @@ export async function benchFairness(o: { portals: number; records: number; perMi
     const s = (ms: number) => (Number.isFinite(ms) ? fmt(ms / 1000) : "∞");
     const bench = "15 fairness";
     return [
-      { bench, metric: `capture lag p50 / p99 / max of ${o.portals} portals' edits, one portal backfilling ` +
-          `${int(o.records)} contacts, ${db.kind}`, value: `${s(b.p50)} / ${s(b.p99)} / ${s(b.max)} s`,
+      {
+        bench,
+        metric:
+          `capture lag p50 / p99 / max of ${o.portals} portals' edits, one portal backfilling ` +
+          `${int(o.records)} contacts, ${db.kind}`,
+        value: `${s(b.p50)} / ${s(b.p99)} / ${s(b.max)} s`,
         baseline: `without it: ${s(a.p50)} / ${s(a.p99)} / ${s(a.max)} s`,
-        note: `ratio p50 ${fmt(b.p50 / a.p50, 2)}, p99 ${fmt(b.p99 / a.p99, 2)} (target ≤ 1.2); ` +
+        note:
+          `ratio p50 ${fmt(b.p50 / a.p50, 2)}, p99 ${fmt(b.p99 / a.p99, 2)} (target ≤ 1.2); ` +
           `${b.n}/${loaded.keys.length}` +
           ` and ${a.n}/${alone.keys.length} captured, ${o.perMin} edits/min over ${fmt(loaded.seconds, 0)} s / ` +
           `${fmt(alone.seconds, 0)} s; offline queue, ${o.splitWorkers ? "capture and background lanes in two worker processes (as npm start runs them)" : "one worker process (all lanes)"}; offline.drain jobs due at the phases' ` +
-          `last edit: ${loaded.backlog} / ${alone.backlog}` },
-      { bench, metric: "the big backfill during the loaded phase",
+          `last edit: ${loaded.backlog} / ${alone.backlog}`,
+      },
+      {
+        bench,
+        metric: "the big backfill during the loaded phase",
         value: `${int(snapshots)} / ${int(o.records)} contacts`,
         baseline: "Bitrix24 default limits (burst 50, 2/s, 480 s operating)",
         note: Number.isFinite(bfS)
           ? `done ${fmt(bfS, 0)} s after its install; the edits ran ${fmt(loaded.seconds, 0)} s`
-          : `not done when the edits stopped (${fmt(loaded.seconds, 0)} s)` },
+          : `not done when the edits stopped (${fmt(loaded.seconds, 0)} s)`,
+      },
     ];
   } finally {
     await worker?.stop();
@@ -227,8 +283,16 @@ export async function benchReconcile(): Promise<BenchRow[]> {
   }
   if (parts.includes("fairness")) {
     // Defaults finish in about 3 minutes on a 2-core machine; the issue's sizes: --portals=200 --records=1000000.
-    await guard("fairness", () => benchFairness({ portals: flag("portals", 10), records: flag("records", 20_000),
-      perMin: flag("fair-rate", 120), editS: flag("fair-seconds", 30), waitS, splitWorkers: flag("split-workers", 1) === 1 }));
+    await guard("fairness", () =>
+      benchFairness({
+        portals: flag("portals", 10),
+        records: flag("records", 20_000),
+        perMin: flag("fair-rate", 120),
+        editS: flag("fair-seconds", 30),
+        waitS,
+        splitWorkers: flag("split-workers", 1) === 1,
+      }),
+    );
   }
   return rows;
 }

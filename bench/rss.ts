@@ -31,7 +31,13 @@ function processes(match: (pgrp: number, cmd: string) => boolean): ProcRss[] {
     const cmd = (read(`/proc/${name}/cmdline`) ?? "").split("\0").join(" ").trim();
     if (!match(Number(fields[2]), cmd)) continue;
     const kb = /VmRSS:\s+(\d+)/.exec(read(`/proc/${name}/status`) ?? "")?.[1];
-    if (kb) out.push({ pid: Number(name), rssMb: Number(kb) / 1024, cmd, cpuS: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S });
+    if (kb)
+      out.push({
+        pid: Number(name),
+        rssMb: Number(kb) / 1024,
+        cmd,
+        cpuS: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S,
+      });
   }
   return out;
 }
@@ -47,7 +53,10 @@ export function groupCpu(pgid: number): number {
 
 /** CPU seconds of the PostgreSQL backends serving one database (the pools keep their connections open). */
 export function backendsCpu(database: string): number {
-  return processes((_pgrp, cmd) => cmd.startsWith("postgres: ") && cmd.includes(` ${database} `)).reduce((s, p) => s + p.cpuS, 0);
+  return processes((_pgrp, cmd) => cmd.startsWith("postgres: ") && cmd.includes(` ${database} `)).reduce(
+    (s, p) => s + p.cpuS,
+    0,
+  );
 }
 
 /** The group's main process: the largest by RSS. */

@@ -28,14 +28,19 @@ if (want("refresh") || want("throughput")) {
   try {
     const { benchRefresh, benchThroughput } = await import("./client");
     if (want("refresh")) await timed("refresh", () => benchRefresh(env));
-    if (want("throughput")) await timed("throughput", () => benchThroughput(env, Number(process.env.BENCH_SECONDS ?? 20)));
+    if (want("throughput"))
+      await timed("throughput", () => benchThroughput(env, Number(process.env.BENCH_SECONDS ?? 20)));
   } finally {
     await env.stop();
   }
 }
 if (want("ui")) await timed("ui", async () => (await import("./ui")).benchUi());
-if (want("ingest")) await timed("ingest", async () => (await import("./ingest")).benchIngest(Number(process.env.BENCH_SECONDS ?? 15)));
-if (want("memory")) await timed("memory", async () => (await import("./memory")).benchMemory(Number(process.env.BENCH_EVENTS ?? 1_000_000)));
+if (want("ingest"))
+  await timed("ingest", async () => (await import("./ingest")).benchIngest(Number(process.env.BENCH_SECONDS ?? 15)));
+if (want("memory"))
+  await timed("memory", async () =>
+    (await import("./memory")).benchMemory(Number(process.env.BENCH_EVENTS ?? 1_000_000)),
+  );
 if (want("history")) await timed("history", async () => (await import("./history")).benchHistory()); // knobs: bench/history.ts
 if (want("reconcile")) await timed("reconcile", async () => (await import("./reconcile")).benchReconcile());
 if (want("crm")) await timed("crm", async () => (await import("./crm-coverage")).benchCrmCoverage());
@@ -43,5 +48,7 @@ if (want("audit")) await timed("audit", async () => (await import("./audit")).be
 if (want("watch")) await timed("watch", async () => (await import("./watch")).benchWatch()); // knobs: bench/watch.ts
 console.log("");
 printTable(rows);
-console.log(`\n${rows.length} rows in ${Math.round((Date.now() - started) / 1000)} s${process.env.BENCH_DATABASE_URL ? "" : " (PGlite only; BENCH_DATABASE_URL adds a real PostgreSQL)"}`);
+console.log(
+  `\n${rows.length} rows in ${Math.round((Date.now() - started) / 1000)} s${process.env.BENCH_DATABASE_URL ? "" : " (PGlite only; BENCH_DATABASE_URL adds a real PostgreSQL)"}`,
+);
 process.exit(0);

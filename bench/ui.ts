@@ -8,7 +8,12 @@ import { chromium, type Page } from "@playwright/test";
 import { startStack } from "../scripts/stack";
 import { fmt, percentile, type BenchRow } from "./table";
 
-interface Visit { fcp: number; jsBytes: number; allBytes: number; portalCalls: number }
+interface Visit {
+  fcp: number;
+  jsBytes: number;
+  allBytes: number;
+  portalCalls: number;
+}
 
 type LogEntry = { n: number; at: number; rest?: string };
 const portalLog = async (portalUrl: string, since: number) =>
@@ -25,7 +30,9 @@ async function visit(page: Page, portalUrl: string): Promise<Visit> {
   // each costs the portal's latency before anything can be painted. Same machine, same clock.
   const since = (await portalLog(portalUrl, 0)).at(-1)?.n ?? 0;
   let htmlAt = 0;
-  const onResponse = (r: { url(): string }) => { if (!htmlAt && new URL(r.url()).pathname === "/placements/tab") htmlAt = Date.now(); };
+  const onResponse = (r: { url(): string }) => {
+    if (!htmlAt && new URL(r.url()).pathname === "/placements/tab") htmlAt = Date.now();
+  };
   page.on("response", onResponse);
   await page.goto(`${portalUrl}/crm/deal/details/1/?tab=0`);
   await page.frameLocator("#app-frame").getByRole("heading", { name: "Change history" }).first().waitFor();
@@ -58,8 +65,28 @@ const p50max = (xs: number[]) => {
 export async function benchUi(runs = 7): Promise<BenchRow[]> {
   // BENCH_PORT_SHIFT moves the three fixed ports together (a second checkout's run beside this one), as E2E_PORT_SHIFT.
   const shift = Number(process.env.BENCH_PORT_SHIFT ?? 0);
-  const stack = await startStack({ mode: "prod", appPort: 3300 + shift, portalPort: 4300 + shift, oauthPort: 4310 + shift, portals: 1, deals: 50, latency: "100-300", ephemeralDb: true, log: () => {} });
-  const browser = await chromium.launch({ executablePath: existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
+  const stack = await startStack({
+    mode: "prod",
+    appPort: 3300 + shift,
+    portalPort: 4300 + shift,
+    oauthPort: 4310 + shift,
+    portals: 1,
+    deals: 50,
+    latency: "100-300",
+    ephemeralDb: true,
+    log: () => {},
+  });
+  const browser = await chromium.launch({
+    executablePath: existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
   const portalUrl = stack.portalUrls[0]!;
   try {
     const cold: Visit[] = [];
@@ -71,11 +98,18 @@ export async function benchUi(runs = 7): Promise<BenchRow[]> {
       const page = await context.newPage();
       const bodies: Promise<{ url: string; body: Buffer | null }>[] = [];
       let tabHtml: Promise<string> | null = null;
-      if (i === 0) page.on("response", (r) => {
-        if (!r.url().startsWith(stack.appUrl)) return;
-        if (r.request().resourceType() === "script") bodies.push(r.body().then((body) => ({ url: r.url(), body }), () => ({ url: r.url(), body: null })));
-        if (new URL(r.url()).pathname === "/placements/tab") tabHtml = r.text();
-      });
+      if (i === 0)
+        page.on("response", (r) => {
+          if (!r.url().startsWith(stack.appUrl)) return;
+          if (r.request().resourceType() === "script")
+            bodies.push(
+              r.body().then(
+                (body) => ({ url: r.url(), body }),
+                () => ({ url: r.url(), body: null }),
+              ),
+            );
+          if (new URL(r.url()).pathname === "/placements/tab") tabHtml = r.text();
+        });
       cold.push(await visit(page, portalUrl));
       if (i === 0) {
         // First-load JS = the scripts the tab's HTML (as served, not the DOM after scripts ran) references; what
@@ -100,22 +134,72 @@ export async function benchUi(runs = 7): Promise<BenchRow[]> {
     const floorContext = await browser.newContext();
     const floorPage = await floorContext.newPage();
     const floorBodies: Promise<{ url: string; body: Buffer | null }>[] = [];
-    floorPage.on("response", (r) => { if (r.request().resourceType() === "script") floorBodies.push(r.body().then((body) => ({ url: r.url(), body }), () => ({ url: r.url(), body: null }))); });
+    floorPage.on("response", (r) => {
+      if (r.request().resourceType() === "script")
+        floorBodies.push(
+          r.body().then(
+            (body) => ({ url: r.url(), body }),
+            () => ({ url: r.url(), body: null }),
+          ),
+        );
+    });
     await floorPage.goto(stack.appUrl);
     await floorPage.waitForLoadState("networkidle");
     const floorGzip = (await Promise.all(floorBodies)).reduce((s, b) => s + (b.body ? gzipSync(b.body).length : 0), 0);
-    const floorJs = (await floorPage.evaluate(`performance.getEntriesByType("resource").filter((r) => r.initiatorType === "script").reduce((s, r) => s + (r.transferSize || 0), 0)`)) as number;
+    const floorJs = (await floorPage.evaluate(
+      `performance.getEntriesByType("resource").filter((r) => r.initiatorType === "script").reduce((s, r) => s + (r.transferSize || 0), 0)`,
+    )) as number;
     await floorContext.close();
     const c = p50max(cold.map((v) => v.fcp));
     const w = p50max(warm.map((v) => v.fcp));
-    const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+    const median = (xs: number[]) =>
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      );
     return [
-      { bench: "5 UI (tab)", metric: "first-load JS, gzip", value: `${kb(jsGzip)} in ${jsFiles} files`, baseline: `target ≤ 120 KB; empty App Router page ${kb(floorGzip)}`, note: `+ ${kb(lazyGzip)} loaded after the first render (b24jssdk)` },
-      { bench: "16 UI (tab)", metric: `FCP, cold cache, p50 / max (${runs} runs)`, value: `${c.p50} / ${c.max} ms`, baseline: "portal REST latency 100–300 ms", note: "portal page navigation → the tab frame's first contentful paint; a new browser context each run" },
-      { bench: "16 UI (tab)", metric: `FCP, warm cache, p50 / max (${runs} runs)`, value: `${w.p50} / ${w.max} ms`, baseline: "target p50 ≤ 500 ms", note: "the same context after one visit" },
-      { bench: "16 UI (tab)", metric: "portal REST requests before the tab's HTML, cold / warm (p50)", value: `${median(cold.map((v) => v.portalCalls))} / ${median(warm.map((v) => v.portalCalls))}`, baseline: "each one 100–300 ms here", note: "the frame sign-in's batch (token, admin, record rights) and whatever the page itself asks" },
-      { bench: "16 UI (tab)", metric: "transferred by the frame, cold: JS / all (p50)", value: `${kb(median(cold.map((v) => v.jsBytes)))} / ${kb(median(cold.map((v) => v.allBytes)))}`, baseline: `empty App Router page's JS: ${kb(floorJs)}`, note: "Resource Timing transferSize (compressed as sent)" },
-      { bench: "16 UI (tab)", metric: "transferred by the frame, warm: JS / all (p50)", value: `${kb(median(warm.map((v) => v.jsBytes)))} / ${kb(median(warm.map((v) => v.allBytes)))}`, baseline: "target JS ≤ 10 KB", note: "what the cache did not hold: the page's HTML and its data, the scripts revalidated" },
+      {
+        bench: "5 UI (tab)",
+        metric: "first-load JS, gzip",
+        value: `${kb(jsGzip)} in ${jsFiles} files`,
+        baseline: `target ≤ 120 KB; empty App Router page ${kb(floorGzip)}`,
+        note: `+ ${kb(lazyGzip)} loaded after the first render (b24jssdk)`,
+      },
+      {
+        bench: "16 UI (tab)",
+        metric: `FCP, cold cache, p50 / max (${runs} runs)`,
+        value: `${c.p50} / ${c.max} ms`,
+        baseline: "portal REST latency 100–300 ms",
+        note: "portal page navigation → the tab frame's first contentful paint; a new browser context each run",
+      },
+      {
+        bench: "16 UI (tab)",
+        metric: `FCP, warm cache, p50 / max (${runs} runs)`,
+        value: `${w.p50} / ${w.max} ms`,
+        baseline: "target p50 ≤ 500 ms",
+        note: "the same context after one visit",
+      },
+      {
+        bench: "16 UI (tab)",
+        metric: "portal REST requests before the tab's HTML, cold / warm (p50)",
+        value: `${median(cold.map((v) => v.portalCalls))} / ${median(warm.map((v) => v.portalCalls))}`,
+        baseline: "each one 100–300 ms here",
+        note: "the frame sign-in's batch (token, admin, record rights) and whatever the page itself asks",
+      },
+      {
+        bench: "16 UI (tab)",
+        metric: "transferred by the frame, cold: JS / all (p50)",
+        value: `${kb(median(cold.map((v) => v.jsBytes)))} / ${kb(median(cold.map((v) => v.allBytes)))}`,
+        baseline: `empty App Router page's JS: ${kb(floorJs)}`,
+        note: "Resource Timing transferSize (compressed as sent)",
+      },
+      {
+        bench: "16 UI (tab)",
+        metric: "transferred by the frame, warm: JS / all (p50)",
+        value: `${kb(median(warm.map((v) => v.jsBytes)))} / ${kb(median(warm.map((v) => v.allBytes)))}`,
+        baseline: "target JS ≤ 10 KB",
+        note: "what the cache did not hold: the page's HTML and its data, the scripts revalidated",
+      },
     ];
   } finally {
     await browser.close();

@@ -11,8 +11,23 @@ export async function benchWatch(): Promise<BenchRow[]> {
   const rules = num("BENCH_WATCH_RULES", 1000);
   const without = await benchCapture({ ...o, rules: 0 });
   const withRules = await benchCapture({ ...o, rules });
-  const p = (rows: BenchRow[], i: number) => Number(rows[0]!.value.split("/")[i]!.trim().replace(/[^\d.]/g, ""));
+  const p = (rows: BenchRow[], i: number) =>
+    Number(
+      rows[0]!.value
+        .split("/")
+        [i]!.trim()
+        .replace(/[^\d.]/g, ""),
+    );
   const ratio = (i: number) => fmt(p(withRules, i) / Math.max(p(without, i), 1e-3), 2);
-  return [...without, ...withRules, { bench: `17 watch rules (${rules})`, metric: "capture lag with rules ÷ without, p50 / p99",
-    value: `${ratio(0)} / ${ratio(1)}`, baseline: "target ≤ 1.1", note: `${o.perMin}/min for ${o.editS} s each, same machine, one after the other` }];
+  return [
+    ...without,
+    ...withRules,
+    {
+      bench: `17 watch rules (${rules})`,
+      metric: "capture lag with rules ÷ without, p50 / p99",
+      value: `${ratio(0)} / ${ratio(1)}`,
+      baseline: "target ≤ 1.1",
+      note: `${o.perMin}/min for ${o.editS} s each, same machine, one after the other`,
+    },
+  ];
 }

@@ -44,7 +44,13 @@ export function encryptSecret(plain: string): string {
   const cipher = createCipheriv("aes-256-gcm", current.key, iv);
   cipher.setAAD(Buffer.from(current.id));
   const ct = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
-  return ["v1", current.id, iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ct.toString("base64url")].join(".");
+  return [
+    "v1",
+    current.id,
+    iv.toString("base64url"),
+    cipher.getAuthTag().toString("base64url"),
+    ct.toString("base64url"),
+  ].join(".");
 }
 
 export function decryptSecret(box: string): string {
@@ -83,7 +89,10 @@ export function safeEqual(a: string, b: string): boolean {
 
 /** HMAC-signed value for URLs we hand to the browser (e.g. which portal's install report to show). */
 export function signValue(value: string): string {
-  const mac = createHash("sha256").update(`${getKeys().current.id}|${value}|${loadEnv().APP_SECRET}`).digest("base64url").slice(0, 22);
+  const mac = createHash("sha256")
+    .update(`${getKeys().current.id}|${value}|${loadEnv().APP_SECRET}`)
+    .digest("base64url")
+    .slice(0, 22);
   return `${value}.${mac}`;
 }
 

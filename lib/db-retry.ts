@@ -17,9 +17,18 @@ const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
 const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 /** SQLSTATE class 08 (connection exception), 57P01–57P03 (shutdown, crash, starting up), 53300 (too many connections). */
 const SQLSTATE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
-const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+const SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+]);
 /** node-postgres raises these as plain Errors without a code. */
-const MESSAGES = /Connection terminated|not queryable|Can't reach database server|Server has closed the connection|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i;
+const MESSAGES =
+  /Connection terminated|not queryable|Can't reach database server|Server has closed the connection|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i;
 
 function nested(e: Record<string, unknown>): unknown[] {
   const meta = e.meta as Record<string, unknown> | undefined;
@@ -36,7 +45,6 @@ export function isTransientDbError(error: unknown, depth = 0): boolean {
   if (typeof e.message === "string" && MESSAGES.test(e.message)) return true;
   return nested(e).some((n) => isTransientDbError(n, depth + 1));
 }
-
 
 export interface DbRetryOptions {
   /** Absolute deadline (ms since epoch) shared by several steps of one request; default now + DB_RETRY_BUDGET_MS. */
@@ -60,7 +68,11 @@ export async function withDbRetry<T>(work: () => Promise<T>, opts: DbRetryOption
       const message = error instanceof Error ? error.message.split("\n").at(-1) : String(error);
       if (Date.now() + delay > until) {
         log.error({ attempts: attempt + 1, err: message }, "database unavailable, giving up");
-        throw new AppError(503, "database_unavailable", opts.unavailable ?? "The database is unavailable; nothing was stored. Try again later.");
+        throw new AppError(
+          503,
+          "database_unavailable",
+          opts.unavailable ?? "The database is unavailable; nothing was stored. Try again later.",
+        );
       }
       log.warn({ attempt: attempt + 1, retryInMs: Math.round(delay), err: message }, "database unavailable, retrying");
       await sleep(delay);

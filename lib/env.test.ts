@@ -18,7 +18,11 @@ describe("parseEnv", () => {
   });
 
   it("always allows the configured OAuth server", () => {
-    const env = parseEnv({ ...base, BITRIX_OAUTH_URL: "http://127.0.0.1:4001", BITRIX_OAUTH_ALLOWED: "http://127.0.0.1:4001/" });
+    const env = parseEnv({
+      ...base,
+      BITRIX_OAUTH_URL: "http://127.0.0.1:4001",
+      BITRIX_OAUTH_ALLOWED: "http://127.0.0.1:4001/",
+    });
     expect(env.BITRIX_OAUTH_ALLOWED).toEqual(["http://127.0.0.1:4001"]);
   });
 

@@ -6,7 +6,12 @@ import { z } from "zod";
 const url = z.url({ protocol: /^https?$/ });
 const csvUrls = z
   .string()
-  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(url));
 const bool = z
   .enum(["1", "0", "true", "false", "yes", "no", ""])
@@ -21,11 +26,17 @@ const EnvSchema = z.object({
   BITRIX_CLIENT_SECRET: z.string().min(1),
   BITRIX_OAUTH_URL: url.default("https://oauth.bitrix.info"),
   BITRIX_OAUTH_ALLOWED: csvUrls.optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .optional(),
   APP_SECRET: z.string().min(32, "must be at least 32 characters"),
   APP_SECRET_PREVIOUS: z.string().min(32, "must be at least 32 characters").optional(),
   BITRIX_ALLOW_HTTP: bool.default(false),
-  BITRIX_APP_VERSION: z.string().regex(/^\d+$/, "must be an integer version, as Bitrix24 numbers app versions").default("1"),
+  BITRIX_APP_VERSION: z
+    .string()
+    .regex(/^\d+$/, "must be an integer version, as Bitrix24 numbers app versions")
+    .default("1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WORKER_IN_WEB: bool.default(true),
   /** which lanes a worker process runs (lib/composition/run-worker.ts): all, or capture / background in processes of their own */

@@ -19,13 +19,19 @@ export class AppError extends Error {
 export function toErrorResponse(error: unknown): Response {
   if (error instanceof ZodError) {
     const issues = error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));
-    return Response.json({ error: "invalid_request", message: `Invalid ${issues[0]?.field}: ${issues[0]?.message}`, issues }, { status: 400 });
+    return Response.json(
+      { error: "invalid_request", message: `Invalid ${issues[0]?.field}: ${issues[0]?.message}`, issues },
+      { status: 400 },
+    );
   }
   if (error instanceof AppError) {
     // A rate limit (lib/api/tokens.ts) says when to come back, in the body and in Retry-After.
     const retry = error.details?.retryAfterS;
     const headers = typeof retry === "number" ? { "retry-after": String(retry) } : undefined;
-    return Response.json({ error: error.code, message: error.message, ...error.details }, { status: error.status, headers });
+    return Response.json(
+      { error: error.code, message: error.message, ...error.details },
+      { status: error.status, headers },
+    );
   }
   log.error({ err: error }, "unhandled error in route");
   return Response.json({ error: "internal_error", message: "Internal error" }, { status: 500 });

@@ -3,8 +3,21 @@ import { loadEnv } from "@/lib/env";
 
 // Structured JSON logs. Anything that looks like a token or a secret is redacted, wherever it sits.
 const SECRET_KEYS = [
-  "access_token", "refresh_token", "application_token", "auth", "AUTH_ID", "REFRESH_ID", "APPLICATION_TOKEN",
-  "client_secret", "accessToken", "refreshToken", "applicationToken", "password", "secret", "token", "authorization",
+  "access_token",
+  "refresh_token",
+  "application_token",
+  "auth",
+  "AUTH_ID",
+  "REFRESH_ID",
+  "APPLICATION_TOKEN",
+  "client_secret",
+  "accessToken",
+  "refreshToken",
+  "applicationToken",
+  "password",
+  "secret",
+  "token",
+  "authorization",
   "webhookUrl",
 ];
 const paths = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);

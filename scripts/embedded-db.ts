@@ -6,7 +6,8 @@ import { PGlite } from "@electric-sql/pglite";
 import { servePglite } from "./pglite-server";
 
 export const EMBEDDED_DB_PORT = 54329;
-export const embeddedDatabaseUrl = (port = EMBEDDED_DB_PORT) => `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
+export const embeddedDatabaseUrl = (port = EMBEDDED_DB_PORT) =>
+  `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
 
 export interface EmbeddedDb {
   url: string;

@@ -13,13 +13,19 @@ if (!/^[a-z0-9_]+$/.test(name)) {
 }
 const dir = "prisma/migrations";
 const previous = existsSync(dir)
-  ? readdirSync(dir).filter((d) => /^\d{14}_/.test(d)).sort().at(-1)
+  ? readdirSync(dir)
+      .filter((d) => /^\d{14}_/.test(d))
+      .sort()
+      .at(-1)
   : undefined;
 const from = previous ? ["--from-schema-datamodel", path.join(dir, previous, "schema.prisma")] : ["--from-empty"];
 const sql = execFileSync(
   "npx",
   ["prisma", "migrate", "diff", ...from, "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
-  { encoding: "utf8", env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? "postgresql://x:x@127.0.0.1:1/x" } },
+  {
+    encoding: "utf8",
+    env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? "postgresql://x:x@127.0.0.1:1/x" },
+  },
 );
 if (!/\b(CREATE|ALTER|DROP)\b/.test(sql)) {
   console.log("No schema changes: no migration written.");

@@ -35,7 +35,10 @@ describe("the embedded PostgreSQL server", () => {
         const want = params.reduce((a, b) => a + b, 0);
         try { return Number((await pool.query(sql, params)).rows[0].sum) === want ? 0 : 1; } catch { return 1; }
       })).then((r) => { console.log(r.reduce((a, b) => a + b, 0)); return pool.end(); });`;
-    const run = () => new Promise<string>((resolve, reject) => execFile(process.execPath, ["-e", script, url()], (e, out) => (e ? reject(e) : resolve(out.trim()))));
+    const run = () =>
+      new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ["-e", script, url()], (e, out) => (e ? reject(e) : resolve(out.trim()))),
+      );
     expect(await Promise.all([run(), run()])).toEqual(["0", "0"]); // wrong or failed answers per process
   });
 

@@ -17,7 +17,13 @@ export interface PgliteServer {
   stop(): Promise<void>;
 }
 
-interface Conn { socket: net.Socket; buffer: Buffer; started: boolean; closed: boolean; chain: Promise<void> }
+interface Conn {
+  socket: net.Socket;
+  buffer: Buffer;
+  started: boolean;
+  closed: boolean;
+  chain: Promise<void>;
+}
 
 export async function servePglite(db: PGlite, port = 0): Promise<PgliteServer> {
   let owner: Conn | null = null;
@@ -34,7 +40,8 @@ export async function servePglite(db: PGlite, port = 0): Promise<PgliteServer> {
     owner = null;
     waiting.shift()?.();
   };
-  const run = (message: Uint8Array) => (inFlight = db.runExclusive(() => db.execProtocolRaw(message))) as Promise<Uint8Array>;
+  const run = (message: Uint8Array) =>
+    (inFlight = db.runExclusive(() => db.execProtocolRaw(message))) as Promise<Uint8Array>;
 
   /** The next complete message in the buffer, or null. The startup-phase messages carry no type byte. */
   function take(c: Conn): Buffer | null {
@@ -79,14 +86,19 @@ export async function servePglite(db: PGlite, port = 0): Promise<PgliteServer> {
     socket.setNoDelay(true);
     socket.on("data", (d) => {
       c.buffer = Buffer.concat([c.buffer, d]);
-      c.chain = c.chain.then(async () => {
-        for (let m = take(c); m && !c.closed; m = take(c)) await handle(c, m);
-      }).catch(() => void socket.destroy());
+      c.chain = c.chain
+        .then(async () => {
+          for (let m = take(c); m && !c.closed; m = take(c)) await handle(c, m);
+        })
+        .catch(() => void socket.destroy());
     });
     socket.on("error", () => socket.destroy());
     socket.on("close", () => void drop(c));
   });
-  await new Promise<void>((resolve, reject) => { server.once("error", reject); server.listen(port, "127.0.0.1", () => resolve()); });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
   return {
     port: (server.address() as net.AddressInfo).port,
     async stop() {

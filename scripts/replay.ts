@@ -9,16 +9,21 @@ if (!arg) {
   console.error("usage: npm run replay -- <portal member_id or domain>");
   process.exit(2);
 }
-const domain = arg.replace(/^https?:\/\//, "").replace(/\/+$/, "").toLowerCase();
+const domain = arg
+  .replace(/^https?:\/\//, "")
+  .replace(/\/+$/, "")
+  .toLowerCase();
 const found = await getDb().portal.findMany({
   where: { OR: [{ memberId: arg }, { domain: { equals: domain, mode: "insensitive" } }] },
   select: { id: true, memberId: true, domain: true },
 });
 const portal = found.find((p) => p.memberId === arg) ?? (found.length === 1 ? found[0] : undefined);
 if (!portal) {
-  console.error(found.length
-    ? `several portals have the domain "${arg}": give the member_id (${found.map((p) => p.memberId).join(", ")})`
-    : `unknown portal "${arg}": give its member_id or domain (e.g. example.bitrix24.com)`);
+  console.error(
+    found.length
+      ? `several portals have the domain "${arg}": give the member_id (${found.map((p) => p.memberId).join(", ")})`
+      : `unknown portal "${arg}": give its member_id or domain (e.g. example.bitrix24.com)`,
+  );
   await disconnectDb();
   process.exit(1);
 }

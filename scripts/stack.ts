@@ -73,15 +73,34 @@ async function waitForHttp(url: string, timeoutMs: number, child: ChildProcess):
 }
 
 async function startFake(opts: StackOptions, appUrl: string, secret: string, log: (l: string) => void) {
-  const args = ["tsx", "tests/fake-portal/main.ts", "--port", String(opts.portalPort), "--oauth-port", String(opts.oauthPort),
-    "--app-url", appUrl, "--client-id", DEV_CLIENT_ID, "--client-secret", secret, "--portals", String(opts.portals ?? 1),
-    "--deals", String(opts.deals ?? 200), "--latency", opts.latency ?? "100-300"];
+  const args = [
+    "tsx",
+    "tests/fake-portal/main.ts",
+    "--port",
+    String(opts.portalPort),
+    "--oauth-port",
+    String(opts.oauthPort),
+    "--app-url",
+    appUrl,
+    "--client-id",
+    DEV_CLIENT_ID,
+    "--client-secret",
+    secret,
+    "--portals",
+    String(opts.portals ?? 1),
+    "--deals",
+    String(opts.deals ?? 200),
+    "--latency",
+    opts.latency ?? "100-300",
+  ];
   const child = spawn("npx", args, { stdio: ["ignore", "pipe", "pipe"], env: process.env, detached: true });
   readline.createInterface({ input: child.stderr! }).on("line", (l) => log(`[fake-bitrix24] ${l}`));
   const lines = readline.createInterface({ input: child.stdout! });
   const [first] = (await Promise.race([
     once(lines, "line"),
-    once(child, "exit").then(() => { throw new Error("fake Bitrix24 exited before it was ready"); }),
+    once(child, "exit").then(() => {
+      throw new Error("fake Bitrix24 exited before it was ready");
+    }),
   ])) as [string];
   lines.on("line", (l) => log(`[fake-bitrix24] ${l}`));
   const info = JSON.parse(first) as { oauthUrl: string; portals: { baseUrl: string }[] };
@@ -97,7 +116,9 @@ async function waitForBackfill(databaseUrl: string, portals: number, log: (l: st
   try {
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
-      const { rows } = await client.query<{ done: number; total: number }>(`SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*)::int AS total FROM "BackfillRun"`);
+      const { rows } = await client.query<{ done: number; total: number }>(
+        `SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*)::int AS total FROM "BackfillRun"`,
+      );
       if (rows[0] && rows[0].total >= portals * 4 && rows[0].done === rows[0].total) return;
       await sleep(500);
     }
@@ -138,9 +159,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const clientSecret = devSecret("dev-client-secret");
     const oauthUrl = `http://127.0.0.1:${opts.oauthPort}`;
     const env: Record<string, string> = {
-      DATABASE_URL: url, APP_URL: appUrl, BITRIX_CLIENT_ID: DEV_CLIENT_ID, BITRIX_CLIENT_SECRET: clientSecret,
-      BITRIX_OAUTH_URL: oauthUrl, BITRIX_OAUTH_ALLOWED: oauthUrl, BITRIX_ALLOW_HTTP: "1",
-      APP_SECRET: devSecret("dev-app-secret"), LOG_LEVEL: process.env.LOG_LEVEL ?? "info", NEXT_TELEMETRY_DISABLED: "1",
+      DATABASE_URL: url,
+      APP_URL: appUrl,
+      BITRIX_CLIENT_ID: DEV_CLIENT_ID,
+      BITRIX_CLIENT_SECRET: clientSecret,
+      BITRIX_OAUTH_URL: oauthUrl,
+      BITRIX_OAUTH_ALLOWED: oauthUrl,
+      BITRIX_ALLOW_HTTP: "1",
+      APP_SECRET: devSecret("dev-app-secret"),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      NEXT_TELEMETRY_DISABLED: "1",
     };
     const childEnv = { ...process.env, ...env };
     const migrate = run("npx", ["prisma", "migrate", "deploy"], childEnv, log, "migrate");
@@ -150,24 +178,50 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // The fake Bitrix24 is optional so the first command brings up whatever exists.
     const fake = existsSync("tests/fake-portal/main.ts") ? await startFake(opts, appUrl, clientSecret, log) : null;
     if (fake) children.push(fake.child);
-    const nextArgs = opts.mode === "dev" ? ["next", "dev", "--webpack", "-p", String(opts.appPort)] : ["next", "start", "-p", String(opts.appPort)];
+    const nextArgs =
+      opts.mode === "dev"
+        ? ["next", "dev", "--webpack", "-p", String(opts.appPort)]
+        : ["next", "start", "-p", String(opts.appPort)];
     const nodeEnv = opts.mode === "dev" ? "development" : "production";
     const separate = opts.worker === "process";
-    const web = run("npx", nextArgs, { ...childEnv, NODE_ENV: nodeEnv, ...(separate ? { WORKER_IN_WEB: "0" } : {}) }, log, "app");
+    const web = run(
+      "npx",
+      nextArgs,
+      { ...childEnv, NODE_ENV: nodeEnv, ...(separate ? { WORKER_IN_WEB: "0" } : {}) },
+      log,
+      "app",
+    );
     children.push(web);
     await waitForHttp(`${appUrl}/api/health`, 180_000, web);
-    const worker = separate ? run("npx", ["tsx", "--conditions=react-server", "lib/composition/main.ts"], { ...childEnv, NODE_ENV: nodeEnv }, log, "worker") : null;
+    const worker = separate
+      ? run(
+          "npx",
+          ["tsx", "--conditions=react-server", "lib/composition/main.ts"],
+          { ...childEnv, NODE_ENV: nodeEnv },
+          log,
+          "worker",
+        )
+      : null;
     if (worker) children.push(worker);
 
     const portalUrls = fake?.info.portals.map((p) => p.baseUrl) ?? [];
     for (const portalUrl of portalUrls) {
       const res = await fetch(`${portalUrl}/_fake/install`, {
-        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode: "ui", finish: true }),
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ mode: "ui", finish: true }),
       });
       if (!res.ok) throw new Error(`installing the app into ${portalUrl} failed: ${res.status} ${await res.text()}`);
     }
     await waitForBackfill(url, portalUrls.length, log);
-    return { appUrl, portalUrls, oauthUrl, env, pids: { web: web.pid!, worker: worker?.pid, fake: fake?.child.pid }, stop };
+    return {
+      appUrl,
+      portalUrls,
+      oauthUrl,
+      env,
+      pids: { web: web.pid!, worker: worker?.pid, fake: fake?.child.pid },
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -12,20 +12,26 @@ const workerInWeb = ["1", "true", "yes"].includes(process.env.WORKER_IN_WEB ?? "
 const split = workerInWeb && !process.env.WORKER_LANES;
 const children: ChildProcess[] = [];
 let stopping = false;
-const web = spawn("npx", ["next", "start", "-p", process.env.PORT ?? "3000"], { stdio: "inherit",
-  env: { ...process.env, ...(split ? { WORKER_LANES: "capture" } : {}) } });
+const web = spawn("npx", ["next", "start", "-p", process.env.PORT ?? "3000"], {
+  stdio: "inherit",
+  env: { ...process.env, ...(split ? { WORKER_LANES: "capture" } : {}) },
+});
 children.push(web);
 if (split) {
-  const worker = spawn("npm", ["run", "worker"], { stdio: "inherit", env: { ...process.env, WORKER_LANES: "background" } });
+  const worker = spawn("npm", ["run", "worker"], {
+    stdio: "inherit",
+    env: { ...process.env, WORKER_LANES: "background" },
+  });
   worker.on("exit", (code) => {
     if (code !== 0 && !stopping) process.exit(code ?? 1); // a dead background worker must not go unnoticed
   });
   children.push(worker);
 }
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => {
-  stopping = true;
-  for (const child of children) child.kill(sig);
-});
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.on(sig, () => {
+    stopping = true;
+    for (const child of children) child.kill(sig);
+  });
 web.on("exit", (code) => {
   stopping = true;
   for (const child of children) child.kill("SIGTERM");

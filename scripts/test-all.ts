@@ -1,4 +1,4 @@
-// `npm test`: the full suite — types, lint, unit + integration (vitest, each worker on its own database),
+// `npm test`: the full suite — types, lint, format (Prettier), unit + integration (vitest, each worker on its own database),
 // then a production build and the browser tests (Playwright drives the app inside the fake Bitrix24).
 // Uses TEST_DATABASE_URL (a real PostgreSQL) when set, the embedded PGlite otherwise. Ends with one line that sums
 // the tests of both runners: "tests: N passed, M failed" (a flaky pass counts as failed; scripts/test-count.ts).
@@ -8,6 +8,7 @@ import { countTests, summaryLine } from "./test-count";
 const steps: [string, string[]][] = [
   ["typecheck", ["tsc", "--noEmit"]],
   ["lint", ["eslint", "."]],
+  ["format", ["prettier", "--check", "."]],
   ["unit + integration", ["vitest", "run"]],
   ["build", ["next", "build", "--webpack"]],
   ["e2e", ["playwright", "test"]],
@@ -18,7 +19,10 @@ function run(args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = spawn("npx", args, { env: process.env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d: Buffer) => { process.stdout.write(d); output += d.toString(); });
+    child.stdout.on("data", (d: Buffer) => {
+      process.stdout.write(d);
+      output += d.toString();
+    });
     child.stderr.on("data", (d: Buffer) => process.stderr.write(d));
     child.on("exit", (code) => resolve({ code: code ?? 1, output }));
   });

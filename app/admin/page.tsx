@@ -31,57 +31,148 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const gate = await adminPageGate((await searchParams).st);
   if ("page" in gate) return gate.page;
   const { session, token, t } = gate;
-  const [o, progress, settings, apiTokens, rules, dead, trackable] = await Promise.all([loadAdminOverview(session.portalId),
-    loadProgress(session.portalId), loadSettings(session.portalId), listApiTokens(session.portalId),
-    listRules({ ...session, isAdmin: true }), getDb().eventInbox.count({ where: { portalId: session.portalId, status: "dead" } }),
-    trackableTypes(session.portalId, t)]);
+  const [o, progress, settings, apiTokens, rules, dead, trackable] = await Promise.all([
+    loadAdminOverview(session.portalId),
+    loadProgress(session.portalId),
+    loadSettings(session.portalId),
+    listApiTokens(session.portalId),
+    listRules({ ...session, isAdmin: true }),
+    getDb().eventInbox.count({ where: { portalId: session.portalId, status: "dead" } }),
+    trackableTypes(session.portalId, t),
+  ]);
   const status = adminStatus(o, dead);
+  const saveText = { save: t.save, saving: t.saving, saved: t.saved }; // every settings form's button and outcome
   return (
     <main className={styles.page} lang={session.lang}>
       <FrameSetup title={t.settingsTitle} token={token} />
       <div className={styles.header}>
         <h1 className={styles.title}>{t.settingsTitle}</h1>
-        <span className={styles.muted}>{o.portal.domain} · {t.portalVersion} {o.portal.appVersion ?? "?"} · <Badge tone={o.portal.status === "active" ? "ok" : "bad"}>{o.portal.status}</Badge> · {o.portal.installStage}</span>
+        <span className={styles.muted}>
+          {o.portal.domain} · {t.portalVersion} {o.portal.appVersion ?? "?"} ·{" "}
+          <Badge tone={o.portal.status === "active" ? "ok" : "bad"}>{o.portal.status}</Badge> · {o.portal.installStage}
+        </span>
       </div>
-      <p><a href={`/audit?st=${encodeURIComponent(token)}`}>{t.auditLink}</a></p>
-      <p className={styles.statusLine} data-tone={status.tone} data-status={status.key}>
-        <Badge tone={status.tone}>{status.tone === "ok" ? "✓" : "!"}</Badge> {t[status.key]}{status.detail ? ` (${status.detail})` : ""}
-        {status.anchor && <> <FixLink className={styles.fix} href={status.anchor}>{t.fixIt}</FixLink></>}
+      <p>
+        <a href={`/audit?st=${encodeURIComponent(token)}`}>{t.auditLink}</a>
       </p>
-      {o.alerts.map((a) => <p key={a.code} role="alert" className={styles.notice}>{t.configAlert}: {a.message}</p>)}
-      {o.portal.status === "needs_reauth" && <p role="alert" className={styles.notice}>{t.needsReauth}</p>}
-      {o.portal.tokensProblem && <p role="alert" className={styles.notice}>{t.tokensOwnerNotAdmin}</p>}
+      <p className={styles.statusLine} data-tone={status.tone} data-status={status.key}>
+        <Badge tone={status.tone}>{status.tone === "ok" ? "✓" : "!"}</Badge> {t[status.key]}
+        {status.detail ? ` (${status.detail})` : ""}
+        {status.anchor && (
+          <>
+            {" "}
+            <FixLink className={styles.fix} href={status.anchor}>
+              {t.fixIt}
+            </FixLink>
+          </>
+        )}
+      </p>
+      {o.alerts.map((a) => (
+        <p key={a.code} role="alert" className={styles.notice}>
+          {t.configAlert}: {a.message}
+        </p>
+      ))}
+      {o.portal.status === "needs_reauth" && (
+        <p role="alert" className={styles.notice}>
+          {t.needsReauth}
+        </p>
+      )}
+      {o.portal.tokensProblem && (
+        <p role="alert" className={styles.notice}>
+          {t.tokensOwnerNotAdmin}
+        </p>
+      )}
       <Card title={t.settings} id="settings">
-        <SettingsForm initial={settings} years={RETENTION_YEARS} text={{ retention: t.retention, retentionForever: t.retentionForever,
-          retentionYears: RETENTION_YEARS.map((y) => plural(session.lang, y, t.retentionYears)), reconcileEvery: t.reconcileEvery,
-          save: t.save, saving: t.saving, saved: t.saved, retentionHint: t.retentionHint, revertPolicy: t.revertPolicy,
-          revertEditors: t.revertEditors, revertAdmins: t.revertAdmins }} />
+        <SettingsForm
+          initial={settings}
+          years={RETENTION_YEARS}
+          text={{
+            retention: t.retention,
+            retentionForever: t.retentionForever,
+            retentionYears: RETENTION_YEARS.map((y) => plural(session.lang, y, t.retentionYears)),
+            reconcileEvery: t.reconcileEvery,
+            ...saveText,
+            retentionHint: t.retentionHint,
+            revertPolicy: t.revertPolicy,
+            revertEditors: t.revertEditors,
+            revertAdmins: t.revertAdmins,
+          }}
+        />
       </Card>
       <Card title={t.tracking} id="tracking">
-        <TrackingForm types={trackable} initial={settings} text={{ keep: t.trackKeep, fields: t.trackFields, of: t.trackOf,
-          save: t.save, saving: t.saving, saved: t.saved, hint: t.trackHint }} />
+        <TrackingForm
+          types={trackable}
+          initial={settings}
+          text={{ keep: t.trackKeep, fields: t.trackFields, of: t.trackOf, hint: t.trackHint, ...saveText }}
+        />
       </Card>
       <Card title={t.watchRules} id="watch-rules">
         <p className={styles.muted}>{t.watchHint}</p>
-        <WatchRules initial={rules.map((r) => ({ id: r.id, name: r.name, entityType: r.entityType, fields: r.fields, condition: r.condition,
-          scope: r.scope, notifyResponsible: r.notifyResponsible, triggerCode: r.triggerCode, onlyMine: r.onlyMine }))}
+        <WatchRules
+          initial={rules.map((r) => ({
+            id: r.id,
+            name: r.name,
+            entityType: r.entityType,
+            fields: r.fields,
+            condition: r.condition,
+            scope: r.scope,
+            notifyResponsible: r.notifyResponsible,
+            triggerCode: r.triggerCode,
+            onlyMine: r.onlyMine,
+          }))}
           notifyResponsible={settings.watchNotifyResponsibleDefault}
-          text={{ name: t.watchName, type: t.watchType, fields: t.watchFields, condition: t.watchCondition, changed: t.watchChanged,
-            cleared: t.watchCleared, onlyMine: t.watchOnlyMine, notifyResponsible: t.watchNotifyResponsible, trigger: t.watchTrigger,
-            add: t.watchAdd, adding: t.watchAdding, none: t.watchNone, remove: t.watchDelete,
-            types: Object.fromEntries(FIXED_ENTITY_TYPES.map((k) => [k, typeName(t, k)])) }} />
+          text={{
+            name: t.watchName,
+            type: t.watchType,
+            fields: t.watchFields,
+            condition: t.watchCondition,
+            changed: t.watchChanged,
+            cleared: t.watchCleared,
+            onlyMine: t.watchOnlyMine,
+            notifyResponsible: t.watchNotifyResponsible,
+            trigger: t.watchTrigger,
+            add: t.watchAdd,
+            adding: t.watchAdding,
+            none: t.watchNone,
+            remove: t.watchDelete,
+            types: Object.fromEntries(FIXED_ENTITY_TYPES.map((k) => [k, typeName(t, k)])),
+          }}
+        />
       </Card>
       <Card title={t.notifySettings} id="notifications">
-        <NotifySettingsForm initial={{ watchPaused: settings.watchPaused, watchShowValues: settings.watchShowValues,
-          watchNotifyResponsibleDefault: settings.watchNotifyResponsibleDefault }} text={{ enabled: t.notifyEnabled,
-          values: t.notifyValues, responsibleDefault: t.notifyResponsibleDefault, hint: t.notifyHint, save: t.save,
-          saving: t.saving, saved: t.saved }} />
+        <NotifySettingsForm
+          initial={{
+            watchPaused: settings.watchPaused,
+            watchShowValues: settings.watchShowValues,
+            watchNotifyResponsibleDefault: settings.watchNotifyResponsibleDefault,
+          }}
+          text={{
+            ...{ enabled: t.notifyEnabled, values: t.notifyValues, responsibleDefault: t.notifyResponsibleDefault },
+            ...{ hint: t.notifyHint, ...saveText },
+          }}
+        />
       </Card>
       <Card title={t.apiTokens} id="api">
         <p className={styles.muted}>{t.apiHint}</p>
-        <ApiTokens initial={apiTokens.map((a) => ({ id: a.id, name: a.name, createdAt: a.createdAt.toISOString(), lastUsedAt: a.lastUsedAt?.toISOString() ?? null }))}
-          text={{ name: t.apiTokenName, create: t.createToken, creating: t.creatingToken, revoke: t.revokeToken, shownOnce: t.tokenShownOnce,
-            none: t.noTokens, lastUsed: t.lastUsed, never: t.neverUsed, revokeConfirm: t.revokeTokenConfirm }} />
+        <ApiTokens
+          initial={apiTokens.map((a) => ({
+            id: a.id,
+            name: a.name,
+            createdAt: a.createdAt.toISOString(),
+            lastUsedAt: a.lastUsedAt?.toISOString() ?? null,
+          }))}
+          text={{
+            name: t.apiTokenName,
+            create: t.createToken,
+            creating: t.creatingToken,
+            revoke: t.revokeToken,
+            shownOnce: t.tokenShownOnce,
+            none: t.noTokens,
+            lastUsed: t.lastUsed,
+            never: t.neverUsed,
+            revokeConfirm: t.revokeTokenConfirm,
+          }}
+        />
       </Card>
       <DiagnosticsPanel o={o} progress={progress} portalId={session.portalId} lang={session.lang} t={t} />
     </main>

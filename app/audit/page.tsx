@@ -29,38 +29,76 @@ function typeLabel(t: Dict, key: string): string {
 
 /** A label above its control, tied by id (the control's accessible name is the label alone). */
 function Labelled({ id, label, children }: { id: string; label: string; children: ReactNode }) {
-  return <div className={audit.field}><label htmlFor={id}>{label}</label>{children}</div>;
+  return (
+    <div className={audit.field}>
+      <label htmlFor={id}>{label}</label>
+      {children}
+    </div>
+  );
 }
 
-function Filters({ t, token, q, people, types }: { t: Dict; token: string; q: AuditQuery;
-  people: { id: number; name: string }[]; types: string[] }) {
+function Filters({
+  t,
+  token,
+  q,
+  people,
+  types,
+}: {
+  t: Dict;
+  token: string;
+  q: AuditQuery;
+  people: { id: number; name: string }[];
+  types: string[];
+}) {
   const sourceNames = t.auditSourceNames.split("|");
   return (
     <form method="get" action="/audit" className={audit.filters} role="search" aria-label={t.filters}>
       <input type="hidden" name="st" value={token} />
-      <Labelled id="audit-person" label={t.auditPerson}><select id="audit-person" name="person"
-        defaultValue={q.person ?? ""}>
-        <option value="">{t.allUsers}</option>
-        {people.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
-      </select></Labelled>
-      <Labelled id="audit-field" label={t.field}><input id="audit-field" name="field" defaultValue={q.field ?? ""}
-        placeholder={t.auditFieldCode} /></Labelled>
-      <Labelled id="audit-type" label={t.auditType}><select id="audit-type" name="type" defaultValue={q.type ?? ""}>
-        <option value="">{t.auditAnyType}</option>
-        {types.map((k) => <option key={k} value={k}>{typeLabel(t, k)}</option>)}
-      </select></Labelled>
-      <Labelled id="audit-record" label={t.auditRecordId}><input id="audit-record" name="record" inputMode="numeric"
-        defaultValue={q.record ?? ""} /></Labelled>
-      <Labelled id="audit-from" label={t.auditFrom}><input id="audit-from" type="date" name="from"
-        defaultValue={q.from ?? ""} /></Labelled>
-      <Labelled id="audit-to" label={t.auditTo}><input id="audit-to" type="date" name="to"
-        defaultValue={q.to ?? ""} /></Labelled>
-      <Labelled id="audit-source" label={t.auditSource}><select id="audit-source" name="source"
-        defaultValue={q.source ?? ""}>
-        <option value="">{t.auditAnySource}</option>
-        {AUDIT_SOURCES.map((s, i) => <option key={s} value={s}>{sourceNames[i] ?? s}</option>)}
-      </select></Labelled>
-      <button type="submit" className={styles.primary}>{t.auditSearch}</button>
+      <Labelled id="audit-person" label={t.auditPerson}>
+        <select id="audit-person" name="person" defaultValue={q.person ?? ""}>
+          <option value="">{t.allUsers}</option>
+          {people.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+      </Labelled>
+      <Labelled id="audit-field" label={t.field}>
+        <input id="audit-field" name="field" defaultValue={q.field ?? ""} placeholder={t.auditFieldCode} />
+      </Labelled>
+      <Labelled id="audit-type" label={t.auditType}>
+        <select id="audit-type" name="type" defaultValue={q.type ?? ""}>
+          <option value="">{t.auditAnyType}</option>
+          {types.map((k) => (
+            <option key={k} value={k}>
+              {typeLabel(t, k)}
+            </option>
+          ))}
+        </select>
+      </Labelled>
+      <Labelled id="audit-record" label={t.auditRecordId}>
+        <input id="audit-record" name="record" inputMode="numeric" defaultValue={q.record ?? ""} />
+      </Labelled>
+      <Labelled id="audit-from" label={t.auditFrom}>
+        <input id="audit-from" type="date" name="from" defaultValue={q.from ?? ""} />
+      </Labelled>
+      <Labelled id="audit-to" label={t.auditTo}>
+        <input id="audit-to" type="date" name="to" defaultValue={q.to ?? ""} />
+      </Labelled>
+      <Labelled id="audit-source" label={t.auditSource}>
+        <select id="audit-source" name="source" defaultValue={q.source ?? ""}>
+          <option value="">{t.auditAnySource}</option>
+          {AUDIT_SOURCES.map((s, i) => (
+            <option key={s} value={s}>
+              {sourceNames[i] ?? s}
+            </option>
+          ))}
+        </select>
+      </Labelled>
+      <button type="submit" className={styles.primary}>
+        {t.auditSearch}
+      </button>
     </form>
   );
 }
@@ -84,14 +122,17 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const sourceNames = t.auditSourceNames.split("|");
   const { cursor: _cursor, ...filters } = query;
   const rows = view.rows.map((r) => [
-    <span key="at" className={audit.nowrap}>{r.changedAt}</span>,
+    <span key="at" className={audit.nowrap}>
+      {r.changedAt}
+    </span>,
     r.who,
-    <OpenRecord key="rec" path={r.path}
-      href={href("/placements/tab", token, { entity: r.entityType, id: r.entityId })}>
+    <OpenRecord key="rec" path={r.path} href={href("/placements/tab", token, { entity: r.entityType, id: r.entityId })}>
       {typeLabel(t, r.entityType)} #{r.entityId}
     </OpenRecord>,
     r.field,
-    <span key="v" className={audit.values}>{r.oldValue} → {r.newValue}</span>,
+    <span key="v" className={audit.values}>
+      {r.oldValue} → {r.newValue}
+    </span>,
     sourceNames[AUDIT_SOURCES.indexOf(r.source as (typeof AUDIT_SOURCES)[number])] ?? r.source,
   ]);
   return (
@@ -101,20 +142,42 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         <h1 className={styles.title}>{t.auditTitle}</h1>
         <a href={href("/admin", token, {})}>{t.backToSettings}</a>
       </div>
-      {problem && <p role="alert" className={styles.notice}>{problem}</p>}
+      {problem && (
+        <p role="alert" className={styles.notice}>
+          {problem}
+        </p>
+      )}
       <Card title={t.filters}>
         <Filters t={t} token={token} q={query} people={view.people} types={view.types} />
         <p className={styles.muted}>{t.auditUtc}</p>
-        {!problem && <ExportButtons filters={filters} text={{ csv: t.auditExportCsv, xlsx: t.auditExportXlsx,
-          title: t.auditExportTitle, queued: t.auditExportQueued, running: t.auditExportRunning,
-          uploading: t.auditExportUploading, done: t.auditExportDone, failed: t.auditExportFailed,
-          part: t.auditExportPart }} />}
+        {!problem && (
+          <ExportButtons
+            filters={filters}
+            text={{
+              csv: t.auditExportCsv,
+              xlsx: t.auditExportXlsx,
+              title: t.auditExportTitle,
+              queued: t.auditExportQueued,
+              running: t.auditExportRunning,
+              uploading: t.auditExportUploading,
+              done: t.auditExportDone,
+              failed: t.auditExportFailed,
+              part: t.auditExportPart,
+            }}
+          />
+        )}
       </Card>
       <Card title={t.auditResults} id="results">
-        {rows.length === 0 ? <p className={styles.muted}>{t.auditNone}</p> : <div className={audit.results}>
-          <Table rows={rows}
-            head={[t.when, t.who, t.record, t.field, `${t.oldValue} → ${t.newValue}`, t.auditSource]} />
-        </div>}
+        {rows.length === 0 ? (
+          <p className={styles.muted}>{t.auditNone}</p>
+        ) : (
+          <div className={audit.results}>
+            <Table
+              rows={rows}
+              head={[t.when, t.who, t.record, t.field, `${t.oldValue} → ${t.newValue}`, t.auditSource]}
+            />
+          </div>
+        )}
         <nav className={audit.paging} aria-label={t.pages}>
           {query.cursor && <a href={href("/audit", token, filters)}>{t.auditFirst}</a>}
           {view.next && <a href={href("/audit", token, { ...filters, cursor: view.next })}>{t.auditOlder}</a>}

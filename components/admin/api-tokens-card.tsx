@@ -5,10 +5,22 @@ import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 import { SubmitRow } from "./busy-controls";
 
-interface TokenRow { id: string; name: string; createdAt: string; lastUsedAt: string | null }
+interface TokenRow {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
 interface Text {
-  name: string; create: string; creating: string; revoke: string; shownOnce: string; none: string; lastUsed: string;
-  never: string; revokeConfirm: string;
+  name: string;
+  create: string;
+  creating: string;
+  revoke: string;
+  shownOnce: string;
+  none: string;
+  lastUsed: string;
+  never: string;
+  revokeConfirm: string;
 }
 
 // The JSON API's tokens (docs/api.md): create one (its plain token is shown here once), see when each was last used,
@@ -21,34 +33,65 @@ export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }
   const [confirming, setConfirming] = useState<string | null>(null);
   return (
     <div>
-      <form className={styles.settings} onSubmit={(e) => {
-        e.preventDefault();
-        void run(async () => {
-          const created = await postJson("/api/admin/api-tokens", { name });
-          setFresh(String(created.token));
-          setTokens([{ id: String(created.id), name: String(created.name), createdAt: String(created.createdAt), lastUsedAt: null }, ...tokens]);
-          setName("");
-        });
-      }}>
-        <label><span>{text.name}</span><input name="name" required maxLength={80} value={name} onChange={(e) => setName(e.target.value)} /></label>
+      <form
+        className={styles.settings}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(async () => {
+            const created = await postJson("/api/admin/api-tokens", { name });
+            setFresh(String(created.token));
+            setTokens([
+              {
+                id: String(created.id),
+                name: String(created.name),
+                createdAt: String(created.createdAt),
+                lastUsedAt: null,
+              },
+              ...tokens,
+            ]);
+            setName("");
+          });
+        }}
+      >
+        <label>
+          <span>{text.name}</span>
+          <input name="name" required maxLength={80} value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
         <SubmitRow state={state} label={text.create} busyLabel={text.creating} />
       </form>
-      {fresh && <p className={styles.notice} role="status">{text.shownOnce} <code data-api-token>{fresh}</code></p>}
-      {tokens.length === 0 ? <p className={styles.muted}>{text.none}</p> : (
+      {fresh && (
+        <p className={styles.notice} role="status">
+          {text.shownOnce} <code data-api-token>{fresh}</code>
+        </p>
+      )}
+      {tokens.length === 0 ? (
+        <p className={styles.muted}>{text.none}</p>
+      ) : (
         <ul className={styles.report}>
           {tokens.map((t) => (
             <li key={t.id}>
-              <strong>{t.name}</strong> · {text.lastUsed}: {t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : text.never}{" "}
+              <strong>{t.name}</strong> · {text.lastUsed}:{" "}
+              {t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : text.never}{" "}
               {confirming === t.id ? (
                 <>
                   <span>{text.revokeConfirm}</span>{" "}
-                  <button type="button" className={styles.link} onClick={async () => {
-                    const res = await sessionFetch(`/api/admin/api-tokens/${t.id}`, { method: "DELETE" });
-                    if (res.ok) setTokens(tokens.filter((x) => x.id !== t.id));
-                    setConfirming(null);
-                  }}>{text.revoke}</button>
+                  <button
+                    type="button"
+                    className={styles.link}
+                    onClick={async () => {
+                      const res = await sessionFetch(`/api/admin/api-tokens/${t.id}`, { method: "DELETE" });
+                      if (res.ok) setTokens(tokens.filter((x) => x.id !== t.id));
+                      setConfirming(null);
+                    }}
+                  >
+                    {text.revoke}
+                  </button>
                 </>
-              ) : <button type="button" className={styles.link} onClick={() => setConfirming(t.id)}>{text.revoke}</button>}
+              ) : (
+                <button type="button" className={styles.link} onClick={() => setConfirming(t.id)}>
+                  {text.revoke}
+                </button>
+              )}
             </li>
           ))}
         </ul>

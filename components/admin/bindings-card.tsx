@@ -25,13 +25,32 @@ export function BindingsCard({ bindings, t, handler }: { bindings: Binding[]; t:
   return (
     <Card title={t.bindings} id="bindings">
       <div className={styles.cardHead}>
-        <p><Badge tone={healthy === bindings.length ? "ok" : "bad"}>{healthy} / {bindings.length}</Badge> {t.healthy} · <span className={styles.muted}>{t.handler}: <code>{handler}</code></span></p>
+        <p>
+          <Badge tone={healthy === bindings.length ? "ok" : "bad"}>
+            {healthy} / {bindings.length}
+          </Badge>{" "}
+          {t.healthy} ·{" "}
+          <span className={styles.muted}>
+            {t.handler}: <code>{handler}</code>
+          </span>
+        </p>
         <RebindButton label={t.rebind} busyLabel={t.rebinding} doneLabel={t.rebound} />
       </div>
       <h3 className={styles.subTitle}>{t.crmEvents}</h3>
-      <Table head={[t.item, t.added, t.changed, t.removed]} rows={ENTITIES.map((e) => [names[e.toLowerCase()]!, ...ACTIONS.map((a) => state(byCode.get(`ONCRM${e}${a}`), t))])} />
-      <h3 className={styles.subTitle}>{t.appEvents} · {t.placements}</h3>
-      <Table head={[t.item, t.mode, t.actual]} rows={others.map((b) => [<code key={b.code}>{b.code}</code>, b.mode, state(b, t)])} />
+      <Table
+        head={[t.item, t.added, t.changed, t.removed]}
+        rows={ENTITIES.map((e) => [
+          names[e.toLowerCase()]!,
+          ...ACTIONS.map((a) => state(byCode.get(`ONCRM${e}${a}`), t)),
+        ])}
+      />
+      <h3 className={styles.subTitle}>
+        {t.appEvents} · {t.placements}
+      </h3>
+      <Table
+        head={[t.item, t.mode, t.actual]}
+        rows={others.map((b) => [<code key={b.code}>{b.code}</code>, b.mode, state(b, t)])}
+      />
     </Card>
   );
 }

@@ -2,27 +2,62 @@
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 
-/** A form's submit button and its spoken outcome (`role="status"`): one row for every admin settings form. */
-export function SubmitRow({ state, label, busyLabel }: { state: { busy: boolean; message?: string }; label: string;
-  busyLabel: string }) {
+/** A button and its spoken outcome (`role="status"`): every admin form's submit and every admin action. */
+function ButtonRow({
+  state,
+  label,
+  busyLabel,
+  button,
+}: {
+  state: { busy: boolean; message?: string };
+  label: string;
+  busyLabel: string;
+  button: { type: "submit" | "button"; className?: string; onClick?: () => void };
+}) {
   return (
     <div className={styles.actions}>
-      <button type="submit" className={styles.primary} disabled={state.busy}>{state.busy ? busyLabel : label}</button>
-      <span role="status" className={styles.status}>{state.message}</span>
+      <button {...button} disabled={state.busy}>
+        {state.busy ? busyLabel : label}
+      </button>
+      <span role="status" className={styles.status}>
+        {state.message}
+      </span>
     </div>
   );
 }
 
+/** A settings form's submit row. */
+export function SubmitRow(p: { state: { busy: boolean; message?: string }; label: string; busyLabel: string }) {
+  return <ButtonRow {...p} button={{ type: "submit", className: styles.primary }} />;
+}
+
 /** A button that runs one admin action; what `work` returns (or its error) is announced next to it. */
-export function ActionButton({ label, busyLabel, work, tone = "primary" }: { label: string; busyLabel: string;
-  work: () => Promise<string>; tone?: "primary" | "secondary" }) {
+export function ActionButton(p: {
+  label: string;
+  busyLabel: string;
+  work: () => Promise<string>;
+  tone?: "primary" | "secondary";
+}) {
   const [state, run] = useBusy();
+  const button = { type: "button" as const, className: styles[p.tone ?? "primary"], onClick: () => void run(p.work) };
+  return <ButtonRow state={state} label={p.label} busyLabel={p.busyLabel} button={button} />;
+}
+
+/** A settings form: the browser's own submit stopped, `work` run as the busy action its SubmitRow announces. */
+export function BusyForm(p: {
+  run: (work: () => Promise<string | void>) => Promise<void>;
+  work: () => Promise<string | void>;
+  children: React.ReactNode;
+}) {
   return (
-    <div className={styles.actions}>
-      <button type="button" className={styles[tone]} disabled={state.busy} onClick={() => run(work)}>
-        {state.busy ? busyLabel : label}
-      </button>
-      <span role="status" className={styles.status}>{state.message}</span>
-    </div>
+    <form
+      className={styles.settings}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void p.run(p.work);
+      }}
+    >
+      {p.children}
+    </form>
   );
 }

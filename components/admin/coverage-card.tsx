@@ -14,12 +14,16 @@ const when = (d: Date | null, lang: string) =>
 
 /** Each type's name: a smart process by its own title (cached), or "Smart process <entityTypeId>" without one. */
 async function labels(portalId: string, types: TypeCoverage[], t: Dict): Promise<Map<string, string>> {
-  return new Map(await Promise.all(types.map(async ({ entityType: key }) => {
-    if (!key.startsWith("dynamic_")) return [key, typeName(t, key)] as const;
-    const id = entityTypeIdOf(key)!;
-    const title = await smartProcessTitle(portalId, id).catch(() => undefined); // the card shows without it
-    return [key, title ?? `${typeName(t, key)} ${id}`] as const;
-  })));
+  return new Map(
+    await Promise.all(
+      types.map(async ({ entityType: key }) => {
+        if (!key.startsWith("dynamic_")) return [key, typeName(t, key)] as const;
+        const id = entityTypeIdOf(key)!;
+        const title = await smartProcessTitle(portalId, id).catch(() => undefined); // the card shows without it
+        return [key, title ?? `${typeName(t, key)} ${id}`] as const;
+      }),
+    ),
+  );
 }
 
 function row(c: TypeCoverage, label: string, t: Dict, lang: string) {
@@ -30,10 +34,15 @@ function row(c: TypeCoverage, label: string, t: Dict, lang: string) {
     when(c.lastSweepAt, lang),
     <span key="sweep" className={styles.chartRow}>
       <Badge tone={c.sweepOnly ? "warn" : "ok"}>{c.sweepOnly}</Badge>
-      <Sparkline values={c.sweepOnlyPerDay} label={`${label}: ${t.sweepOnlyPerDay}`}
-        tone={c.sweepOnly ? "bad" : "accent"} />
+      <Sparkline
+        values={c.sweepOnlyPerDay}
+        label={`${label}: ${t.sweepOnlyPerDay}`}
+        tone={c.sweepOnly ? "bad" : "accent"}
+      />
     </span>,
-    <Badge key="dead" tone={c.dead ? "bad" : "ok"}>{c.dead}</Badge>,
+    <Badge key="dead" tone={c.dead ? "bad" : "ok"}>
+      {c.dead}
+    </Badge>,
   ];
 }
 
@@ -46,12 +55,16 @@ export async function CoverageCard({ portalId, lang }: { portalId: string; lang:
       <div className={styles.cardHead}>
         <p className={styles.muted}>{t.coverageHint}</p>
         {coverage.dead > 0 ? (
-          <p><Badge tone="bad">{coverage.dead}</Badge> {t.deadLettered}</p>
+          <p>
+            <Badge tone="bad">{coverage.dead}</Badge> {t.deadLettered}
+          </p>
         ) : null}
         {coverage.dead > 0 ? <ReplayButton label={t.replay} busyLabel={t.replaying} doneLabel={t.replayed} /> : null}
       </div>
-      <Table head={[t.coverageType, t.eventsReceived, t.lastEvent, t.lastSweep, t.sweepOnly, t.deadLettered]}
-        rows={coverage.types.map((c) => row(c, names.get(c.entityType)!, t, lang))} />
+      <Table
+        head={[t.coverageType, t.eventsReceived, t.lastEvent, t.lastSweep, t.sweepOnly, t.deadLettered]}
+        rows={coverage.types.map((c) => row(c, names.get(c.entityType)!, t, lang))}
+      />
     </Card>
   );
 }

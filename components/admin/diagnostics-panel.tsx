@@ -14,14 +14,24 @@ import { eventHandlerUrl } from "@/lib/lifecycle/registry";
 // <details> rendered on the server, so it opens with the keyboard and without scripts; the status line's "Fix it"
 // opens it (fix-link.tsx). Inside: bindings and Rebind, coverage and Replay, queues and limits, scopes, capabilities,
 // method confirmations, Run diagnostics, the REST log and the install log.
-const fmt = (d: Date | null, lang: string) => (d ? d.toLocaleString(lang === "ru" ? "ru-RU" : "en-GB", { timeZone: "UTC" }) + " UTC" : "—");
+const fmt = (d: Date | null, lang: string) =>
+  d ? d.toLocaleString(lang === "ru" ? "ru-RU" : "en-GB", { timeZone: "UTC" }) + " UTC" : "—";
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const CALL_STATUS: Record<string, { tone: "ok" | "warn" | "bad" | "muted"; text: keyof Dict }> = {
-  pending: { tone: "warn", text: "statusPending" }, done: { tone: "ok", text: "statusDone" }, denied: { tone: "bad", text: "statusDenied" },
-  failed: { tone: "bad", text: "statusFailed" }, expired: { tone: "muted", text: "statusExpired" },
+  pending: { tone: "warn", text: "statusPending" },
+  done: { tone: "ok", text: "statusDone" },
+  denied: { tone: "bad", text: "statusDenied" },
+  failed: { tone: "bad", text: "statusFailed" },
+  expired: { tone: "muted", text: "statusExpired" },
 };
 
-interface Props { o: AdminOverview; progress: Awaited<ReturnType<typeof loadProgress>>; portalId: string; lang: "en" | "ru"; t: Dict }
+interface Props {
+  o: AdminOverview;
+  progress: Awaited<ReturnType<typeof loadProgress>>;
+  portalId: string;
+  lang: "en" | "ru";
+  t: Dict;
+}
 
 export function DiagnosticsPanel({ o, progress, portalId, lang, t }: Props) {
   const healthy = o.bindings.filter((b) => b.actual).length;
@@ -30,24 +40,66 @@ export function DiagnosticsPanel({ o, progress, portalId, lang, t }: Props) {
       <summary className={styles.summary}>{t.diagnosticsTitle}</summary>
       <p className={styles.muted}>{t.diagnosticsHint}</p>
       <section aria-label={t.overview} className={styles.tiles}>
-        <Tile label={t.bindingsHealthy} value={`${healthy} / ${o.bindings.length}`} tone={healthy === o.bindings.length ? "ok" : "bad"} href="#bindings" />
-        <Tile label={t.eventsLastHour} value={sum(o.eventsProcessed)} href="#limits"><Sparkline values={o.eventsProcessed} label={t.eventsPerMinute} /></Tile>
-        <Tile label={t.waitingNow} value={progress.queue.waiting} tone={progress.queue.waiting ? "warn" : "ok"} href="#work" />
-        <Tile label={t.rejectedLastHour} value={sum(o.authFailures)} tone={sum(o.authFailures) ? "bad" : "ok"} href="#auth-failures"><Sparkline values={o.authFailures} label={t.authFailures} tone="bad" /></Tile>
+        <Tile
+          label={t.bindingsHealthy}
+          value={`${healthy} / ${o.bindings.length}`}
+          tone={healthy === o.bindings.length ? "ok" : "bad"}
+          href="#bindings"
+        />
+        <Tile label={t.eventsLastHour} value={sum(o.eventsProcessed)} href="#limits">
+          <Sparkline values={o.eventsProcessed} label={t.eventsPerMinute} />
+        </Tile>
+        <Tile
+          label={t.waitingNow}
+          value={progress.queue.waiting}
+          tone={progress.queue.waiting ? "warn" : "ok"}
+          href="#work"
+        />
+        <Tile
+          label={t.rejectedLastHour}
+          value={sum(o.authFailures)}
+          tone={sum(o.authFailures) ? "bad" : "ok"}
+          href="#auth-failures"
+        >
+          <Sparkline values={o.authFailures} label={t.authFailures} tone="bad" />
+        </Tile>
       </section>
       <BindingsCard bindings={o.bindings} t={t} handler={eventHandlerUrl()} />
       <CoverageCard portalId={portalId} lang={lang} />
       <Queues o={o} progress={progress} lang={lang} t={t} />
       <Card title={t.capabilities} id="capabilities">
-        <p className={styles.muted}>{t.checkedAt}: {fmt(o.probedAt, lang)}</p>
-        <Table head={[t.item, t.status, t.disables]} rows={o.capabilities.map((c) => [<code key={c.item}>{c.item}</code>, <Badge key={c.item} tone={c.ok ? "ok" : c.required ? "bad" : "warn"}>{c.ok ? "✓" : t.missing}</Badge>, c.ok ? "" : c.disables])} />
+        <p className={styles.muted}>
+          {t.checkedAt}: {fmt(o.probedAt, lang)}
+        </p>
+        <Table
+          head={[t.item, t.status, t.disables]}
+          rows={o.capabilities.map((c) => [
+            <code key={c.item}>{c.item}</code>,
+            <Badge key={c.item} tone={c.ok ? "ok" : c.required ? "bad" : "warn"}>
+              {c.ok ? "✓" : t.missing}
+            </Badge>,
+            c.ok ? "" : c.disables,
+          ])}
+        />
       </Card>
       <Card title={t.confirmations} id="confirmations">
-        {o.pending.length === 0 ? <p className={styles.muted}>{t.noPending}</p> : (
-          <Table head={[t.item, t.status, t.when, ""]} rows={o.pending.map((p) => {
-            const st = CALL_STATUS[p.status] ?? { tone: "muted" as const, text: "statusFailed" as const };
-            return [<code key={p.id}>{p.method}</code>, <Badge key={p.id} tone={st.tone}>{t[st.text]}</Badge>, fmt(p.createdAt, lang), p.status === "done" ? "" : <RerunButton key={p.id} id={p.id} label={t.rerun} />];
-          })} />
+        {o.pending.length === 0 ? (
+          <p className={styles.muted}>{t.noPending}</p>
+        ) : (
+          <Table
+            head={[t.item, t.status, t.when, ""]}
+            rows={o.pending.map((p) => {
+              const st = CALL_STATUS[p.status] ?? { tone: "muted" as const, text: "statusFailed" as const };
+              return [
+                <code key={p.id}>{p.method}</code>,
+                <Badge key={p.id} tone={st.tone}>
+                  {t[st.text]}
+                </Badge>,
+                fmt(p.createdAt, lang),
+                p.status === "done" ? "" : <RerunButton key={p.id} id={p.id} label={t.rerun} />,
+              ];
+            })}
+          />
         )}
       </Card>
       <Card title={t.diagnostics} id="diagnostics">
@@ -55,7 +107,13 @@ export function DiagnosticsPanel({ o, progress, portalId, lang, t }: Props) {
       </Card>
       <RestLogCard lang={lang} />
       <Card title={t.audit} id="audit">
-        <Table head={[t.when, t.action]} rows={o.audit.map((a) => [fmt(a.createdAt, lang), <code key={a.createdAt.toISOString() + a.action}>{a.action}</code>])} />
+        <Table
+          head={[t.when, t.action]}
+          rows={o.audit.map((a) => [
+            fmt(a.createdAt, lang),
+            <code key={a.createdAt.toISOString() + a.action}>{a.action}</code>,
+          ])}
+        />
       </Card>
     </details>
   );
@@ -67,23 +125,68 @@ function Queues({ o, progress, lang, t }: Omit<Props, "portalId">) {
   return (
     <div className={styles.grid}>
       <Card title={t.work} id="work">
-        <LiveProgress initial={progress} text={{ backfill: t.backfill, queue: t.queue, processed: t.processed, waiting: t.waiting, failedForGood: t.failedForGood, idle: t.idle, runBackfill: t.runBackfill, backfillQueued: t.backfillQueued, entities }} />
+        <LiveProgress
+          initial={progress}
+          text={{
+            backfill: t.backfill,
+            queue: t.queue,
+            processed: t.processed,
+            waiting: t.waiting,
+            failedForGood: t.failedForGood,
+            idle: t.idle,
+            runBackfill: t.runBackfill,
+            backfillQueued: t.backfillQueued,
+            entities,
+          }}
+        />
       </Card>
       <Card title={t.rateLimit} id="limits">
-        <div className={styles.chartRow}><Sparkline values={o.restCalls} label={t.restCalls} /><span>{t.restCalls}: {sum(o.restCalls)}</span></div>
-        <div className={styles.chartRow}><Sparkline values={o.limitHits} label={t.limitHits} tone="bad" /><span>{t.limitHits}: {sum(o.limitHits)}</span></div>
-        <div className={styles.chartRow}><Sparkline values={o.eventsProcessed} label={t.eventsPerMinute} /><span>{t.eventsPerMinute}: {sum(o.eventsProcessed)}</span></div>
+        <div className={styles.chartRow}>
+          <Sparkline values={o.restCalls} label={t.restCalls} />
+          <span>
+            {t.restCalls}: {sum(o.restCalls)}
+          </span>
+        </div>
+        <div className={styles.chartRow}>
+          <Sparkline values={o.limitHits} label={t.limitHits} tone="bad" />
+          <span>
+            {t.limitHits}: {sum(o.limitHits)}
+          </span>
+        </div>
+        <div className={styles.chartRow}>
+          <Sparkline values={o.eventsProcessed} label={t.eventsPerMinute} />
+          <span>
+            {t.eventsPerMinute}: {sum(o.eventsProcessed)}
+          </span>
+        </div>
         <Progress value={Math.round(o.bucketLevel)} max={o.portal.burst} label={`${t.budget} (${o.portal.drain}/s)`} />
       </Card>
       <Card title={t.offline} id="offline">
-        <p>{t.queueLag}: {fmt(o.offline.inboxOldestPendingAt ?? o.offline.oldestOpenClaimAt, lang)}</p>
-        <p>{t.errors}: {o.offline.batchesWithErrors || t.none}</p>
+        <p>
+          {t.queueLag}: {fmt(o.offline.inboxOldestPendingAt ?? o.offline.oldestOpenClaimAt, lang)}
+        </p>
+        <p>
+          {t.errors}: {o.offline.batchesWithErrors || t.none}
+        </p>
       </Card>
       <Card title={t.authFailures} id="auth-failures">
-        <div className={styles.chartRow}><Sparkline values={o.authFailures} label={t.authFailures} tone="bad" /><span>{sum(o.authFailures)} · {t.lastHour}</span></div>
+        <div className={styles.chartRow}>
+          <Sparkline values={o.authFailures} label={t.authFailures} tone="bad" />
+          <span>
+            {sum(o.authFailures)} · {t.lastHour}
+          </span>
+        </div>
       </Card>
       <Card title={t.scopes} id="scopes">
-        <Table head={[t.item, t.status]} rows={o.scopes.map((s) => [`${s.scope} (${s.required ? t.required : t.optional})`, <Badge key={s.scope} tone={s.granted ? "ok" : s.required ? "bad" : "warn"}>{s.granted ? t.granted : t.missing}</Badge>])} />
+        <Table
+          head={[t.item, t.status]}
+          rows={o.scopes.map((s) => [
+            `${s.scope} (${s.required ? t.required : t.optional})`,
+            <Badge key={s.scope} tone={s.granted ? "ok" : s.required ? "bad" : "warn"}>
+              {s.granted ? t.granted : t.missing}
+            </Badge>,
+          ])}
+        />
       </Card>
     </div>
   );

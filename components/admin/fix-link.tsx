@@ -8,10 +8,16 @@ import type { ReactNode } from "react";
  */
 export function FixLink({ href, className, children }: { href: string; className?: string; children: ReactNode }) {
   return (
-    <a className={className} href={href} onClick={() => {
-      const target = document.getElementById(href.slice(1));
-      const details = target?.closest("details");
-      if (details) details.open = true;
-    }}>{children}</a>
+    <a
+      className={className}
+      href={href}
+      onClick={() => {
+        const target = document.getElementById(href.slice(1));
+        const details = target?.closest("details");
+        if (details) details.open = true;
+      }}
+    >
+      {children}
+    </a>
   );
 }

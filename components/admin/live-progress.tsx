@@ -6,7 +6,17 @@ import type { WorkProgress } from "@/lib/admin/progress";
 import styles from "./admin.module.css";
 
 // The backfill and the queue drain, live: polls /api/admin/progress every 2 s while something runs, stops when idle.
-export interface LiveProgressText { backfill: string; queue: string; processed: string; waiting: string; failedForGood: string; idle: string; runBackfill: string; backfillQueued: string; entities: Record<string, string> }
+export interface LiveProgressText {
+  backfill: string;
+  queue: string;
+  processed: string;
+  waiting: string;
+  failedForGood: string;
+  idle: string;
+  runBackfill: string;
+  backfillQueued: string;
+  entities: Record<string, string>;
+}
 const POLL_MS = 2000;
 
 export function LiveProgress({ initial, text }: { initial: WorkProgress; text: LiveProgressText }) {
@@ -30,22 +40,40 @@ export function LiveProgress({ initial, text }: { initial: WorkProgress; text: L
   return (
     <div aria-live="polite">
       <h3 className={styles.subTitle}>{text.backfill}</h3>
-      {p.backfill.map((b) => <Progress key={b.entityType} value={b.processed} max={b.total} label={`${text.entities[b.entityType] ?? b.entityType} — ${b.status}`} />)}
+      {p.backfill.map((b) => (
+        <Progress
+          key={b.entityType}
+          value={b.processed}
+          max={b.total}
+          label={`${text.entities[b.entityType] ?? b.entityType} — ${b.status}`}
+        />
+      ))}
       <div className={styles.actions}>
-        <button type="button" className={styles.secondary} onClick={async () => {
-          try {
-            await postJson("/api/admin/backfill");
-            setMessage(text.backfillQueued);
-            setWatch(true);
-          } catch (e) {
-            setMessage((e as Error).message);
-          }
-        }}>{text.runBackfill}</button>
-        <span role="status" className={styles.status}>{message}</span>
+        <button
+          type="button"
+          className={styles.secondary}
+          onClick={async () => {
+            try {
+              await postJson("/api/admin/backfill");
+              setMessage(text.backfillQueued);
+              setWatch(true);
+            } catch (e) {
+              setMessage((e as Error).message);
+            }
+          }}
+        >
+          {text.runBackfill}
+        </button>
+        <span role="status" className={styles.status}>
+          {message}
+        </span>
       </div>
       <h3 className={styles.subTitle}>{text.queue}</h3>
       <Progress value={q.done} max={q.done + q.waiting + q.dead} label={text.processed} />
-      <p className={styles.muted}>{text.waiting}: {q.waiting}{q.dead ? ` · ${text.failedForGood}: ${q.dead}` : ""}</p>
+      <p className={styles.muted}>
+        {text.waiting}: {q.waiting}
+        {q.dead ? ` · ${text.failedForGood}: ${q.dead}` : ""}
+      </p>
       {!p.active ? <p className={styles.muted}>{text.idle}</p> : null}
     </div>
   );

@@ -3,10 +3,22 @@ import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
-import { SubmitRow } from "./busy-controls";
+import { BusyForm, SubmitRow } from "./busy-controls";
 
-export interface NotifySettings { watchPaused: boolean; watchShowValues: boolean; watchNotifyResponsibleDefault: boolean }
-interface Text { enabled: string; values: string; responsibleDefault: string; hint: string; save: string; saving: string; saved: string }
+export interface NotifySettings {
+  watchPaused: boolean;
+  watchShowValues: boolean;
+  watchNotifyResponsibleDefault: boolean;
+}
+interface Text {
+  enabled: string;
+  values: string;
+  responsibleDefault: string;
+  hint: string;
+  save: string;
+  saving: string;
+  saved: string;
+}
 
 // The watch rules' notification settings (docs/watch-rules.md "Notification settings"), saved through
 // POST /api/admin/settings; the server's answer (what is stored now) is shown back. "Send" is the pause, inverted:
@@ -16,25 +28,33 @@ export function NotifySettingsForm({ initial, text }: { initial: NotifySettings;
   const [state, run] = useBusy();
   const box = (key: keyof NotifySettings, label: string, invert = false) => (
     <label className={styles.check}>
-      <input type="checkbox" name={key} checked={invert ? !s[key] : s[key]}
-        onChange={(e) => setS({ ...s, [key]: invert ? !e.target.checked : e.target.checked })} /> {label}
+      <input
+        type="checkbox"
+        name={key}
+        checked={invert ? !s[key] : s[key]}
+        onChange={(e) => setS({ ...s, [key]: invert ? !e.target.checked : e.target.checked })}
+      />{" "}
+      {label}
     </label>
   );
   return (
-    <form className={styles.settings} onSubmit={(e) => {
-      e.preventDefault();
-      void run(async () => {
+    <BusyForm
+      run={run}
+      work={async () => {
         const saved = await postJson("/api/admin/settings", s);
-        setS({ watchPaused: saved.watchPaused === true, watchShowValues: saved.watchShowValues === true,
-          watchNotifyResponsibleDefault: saved.watchNotifyResponsibleDefault === true });
+        setS({
+          watchPaused: saved.watchPaused === true,
+          watchShowValues: saved.watchShowValues === true,
+          watchNotifyResponsibleDefault: saved.watchNotifyResponsibleDefault === true,
+        });
         return text.saved;
-      });
-    }}>
+      }}
+    >
       {box("watchPaused", text.enabled, true)}
       {box("watchShowValues", text.values)}
       {box("watchNotifyResponsibleDefault", text.responsibleDefault)}
       <p className={styles.muted}>{text.hint}</p>
       <SubmitRow state={state} label={text.save} busyLabel={text.saving} />
-    </form>
+    </BusyForm>
   );
 }

@@ -11,14 +11,32 @@ const TEXT = {
   en: {
     title: "REST log",
     hint: "Requests the app sent to this portal and its answers (secrets removed), kept at least 3 days.",
-    method: "Method", errorsOnly: "Failed only", search: "Search", more: "Older", when: "Time", status: "Status",
-    ms: "ms", empty: "No calls logged.", loading: "Loading…", params: "Request", response: "Answer",
+    method: "Method",
+    errorsOnly: "Failed only",
+    search: "Search",
+    more: "Older",
+    when: "Time",
+    status: "Status",
+    ms: "ms",
+    empty: "No calls logged.",
+    loading: "Loading…",
+    params: "Request",
+    response: "Answer",
   },
   ru: {
     title: "Журнал REST",
     hint: "Запросы приложения к порталу и ответы (без секретов), хранятся не меньше 3 дней.",
-    method: "Метод", errorsOnly: "Только ошибки", search: "Найти", more: "Раньше", when: "Время", status: "Статус",
-    ms: "мс", empty: "Вызовов нет.", loading: "Загрузка…", params: "Запрос", response: "Ответ",
+    method: "Метод",
+    errorsOnly: "Только ошибки",
+    search: "Найти",
+    more: "Раньше",
+    when: "Время",
+    status: "Статус",
+    ms: "мс",
+    empty: "Вызовов нет.",
+    loading: "Загрузка…",
+    params: "Запрос",
+    response: "Ответ",
   },
 };
 
@@ -73,7 +91,10 @@ export function RestLogCard({ lang }: { lang: "en" | "ru" }) {
     // The latest calls, once, when the section appears (state is set when the answer arrives).
     let live = true;
     fetchPage({ method: "", errorsOnly: false }, null)
-      .then((p) => live && setPage(p), (e: Error) => live && setError(e.message))
+      .then(
+        (p) => live && setPage(p),
+        (e: Error) => live && setError(e.message),
+      )
       .finally(() => live && setBusy(false));
     return () => {
       live = false;
@@ -89,22 +110,46 @@ export function RestLogCard({ lang }: { lang: "en" | "ru" }) {
     <Card title={t.title} id="rest-log">
       <p className={styles.muted}>{t.hint}</p>
       <form className={styles.actions} onSubmit={submit} role="search" aria-label={t.title}>
-        <input aria-label={t.method} placeholder="crm.deal" value={filter.method} maxLength={100}
-          onChange={(ev) => setFilter({ ...filter, method: ev.target.value })} />
-        <label><input type="checkbox" checked={filter.errorsOnly}
-          onChange={(ev) => setFilter({ ...filter, errorsOnly: ev.target.checked })} /> {t.errorsOnly}</label>
-        <button type="submit" className={styles.secondary} disabled={busy}>{t.search}</button>
-        <span role="status" className={styles.status}>{busy ? t.loading : null}</span>
+        <input
+          aria-label={t.method}
+          placeholder="crm.deal"
+          value={filter.method}
+          maxLength={100}
+          onChange={(ev) => setFilter({ ...filter, method: ev.target.value })}
+        />
+        <label>
+          <input
+            type="checkbox"
+            checked={filter.errorsOnly}
+            onChange={(ev) => setFilter({ ...filter, errorsOnly: ev.target.checked })}
+          />{" "}
+          {t.errorsOnly}
+        </label>
+        <button type="submit" className={styles.secondary} disabled={busy}>
+          {t.search}
+        </button>
+        <span role="status" className={styles.status}>
+          {busy ? t.loading : null}
+        </span>
       </form>
-      {error ? <p role="alert" className={styles.error}>{error}</p> : null}
+      {error ? (
+        <p role="alert" className={styles.error}>
+          {error}
+        </p>
+      ) : null}
       {!busy && !error && page.entries.length === 0 ? <p className={styles.muted}>{t.empty}</p> : null}
       {page.entries.length ? (
-        <Table head={[t.when, t.method, t.status, t.ms]} rows={page.entries.map((e) => [
-          `${when(e.at)} UTC`,
-          <Row key={e.id} e={e} t={t} />,
-          <Badge key={e.id} tone={failed(e) ? "bad" : "ok"}>{e.status || "—"}</Badge>,
-          e.durationMs,
-        ])} />
+        <Table
+          head={[t.when, t.method, t.status, t.ms]}
+          rows={page.entries.map((e) => [
+            `${when(e.at)} UTC`,
+            <Row key={e.id} e={e} t={t} />,
+            <Badge key={e.id} tone={failed(e) ? "bad" : "ok"}>
+              {e.status || "—"}
+            </Badge>,
+            e.durationMs,
+          ])}
+        />
       ) : null}
       {page.next ? (
         <div className={styles.actions}>

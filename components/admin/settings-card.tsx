@@ -3,18 +3,31 @@ import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
-import { SubmitRow } from "./busy-controls";
+import { BusyForm, SubmitRow } from "./busy-controls";
 
 interface Text {
-  revertPolicy: string; revertEditors: string; revertAdmins: string;
-  retention: string; retentionForever: string; retentionYears: string[]; reconcileEvery: string; save: string;
-  saving: string; saved: string; retentionHint: string;
+  revertPolicy: string;
+  revertEditors: string;
+  revertAdmins: string;
+  retention: string;
+  retentionForever: string;
+  retentionYears: string[];
+  reconcileEvery: string;
+  save: string;
+  saving: string;
+  saved: string;
+  retentionHint: string;
 }
 
 // The portal's settings (lib/admin/settings.ts): retention and the reconciliation sweep's period, saved through
 // POST /api/admin/settings; the server's answer (what is stored now) is shown back.
-export function SettingsForm({ initial, text, years }: {
-  initial: { retentionYears: number | null; reconcileEveryMin: number; revertPolicy: string }; text: Text;
+export function SettingsForm({
+  initial,
+  text,
+  years,
+}: {
+  initial: { retentionYears: number | null; reconcileEveryMin: number; revertPolicy: string };
+  text: Text;
   years: readonly number[];
 }) {
   const [retention, setRetention] = useState(initial.retentionYears === null ? "" : String(initial.retentionYears));
@@ -22,28 +35,42 @@ export function SettingsForm({ initial, text, years }: {
   const [policy, setPolicy] = useState(initial.revertPolicy);
   const [state, run] = useBusy();
   return (
-    <form className={styles.settings} onSubmit={(e) => {
-      e.preventDefault();
-      void run(async () => {
+    <BusyForm
+      run={run}
+      work={async () => {
         const saved = await postJson("/api/admin/settings", {
-          retentionYears: retention === "" ? null : Number(retention), reconcileEveryMin: Number(every), revertPolicy: policy });
+          retentionYears: retention === "" ? null : Number(retention),
+          reconcileEveryMin: Number(every),
+          revertPolicy: policy,
+        });
         setRetention(saved.retentionYears === null ? "" : String(saved.retentionYears));
         setEvery(String(saved.reconcileEveryMin));
         setPolicy(String(saved.revertPolicy));
         return text.saved;
-      });
-    }}>
+      }}
+    >
       <label>
         <span>{text.retention}</span>
         <select name="retentionYears" value={retention} onChange={(e) => setRetention(e.target.value)}>
           <option value="">{text.retentionForever}</option>
-          {years.map((y, i) => <option key={y} value={y}>{y} {text.retentionYears[i]}</option>)}
+          {years.map((y, i) => (
+            <option key={y} value={y}>
+              {y} {text.retentionYears[i]}
+            </option>
+          ))}
         </select>
       </label>
       <label>
         <span>{text.reconcileEvery}</span>
-        <input name="reconcileEveryMin" type="number" min={0} max={1440} step={1} value={every}
-          onChange={(e) => setEvery(e.target.value)} />
+        <input
+          name="reconcileEveryMin"
+          type="number"
+          min={0}
+          max={1440}
+          step={1}
+          value={every}
+          onChange={(e) => setEvery(e.target.value)}
+        />
       </label>
       <p className={styles.muted}>{text.retentionHint}</p>
       <label>
@@ -54,6 +81,6 @@ export function SettingsForm({ initial, text, years }: {
         </select>
       </label>
       <SubmitRow state={state} label={text.save} busyLabel={text.saving} />
-    </form>
+    </BusyForm>
   );
 }

@@ -7,9 +7,11 @@ let frame: Promise<B24Frame | null> | null = null;
 
 export function getB24(): Promise<B24Frame | null> {
   if (typeof window === "undefined" || window.parent === window) return Promise.resolve(null);
-  frame ??= import("@bitrix24/b24jssdk").then((m) => m.initializeB24Frame()).catch((e: unknown) => {
-    console.error("B24Frame could not start", e); // visible in the browser console: the app still works, unframed
-    return null;
-  });
+  frame ??= import("@bitrix24/b24jssdk")
+    .then((m) => m.initializeB24Frame())
+    .catch((e: unknown) => {
+      console.error("B24Frame could not start", e); // visible in the browser console: the app still works, unframed
+      return null;
+    });
   return frame;
 }

@@ -5,10 +5,16 @@ import { setSessionToken } from "@/components/frame/session-fetch";
 
 // The page's frame, once per page (the admin page and the CRM placements): the session for the client islands, the
 // title, and the frame's height fitted to the content (resizeWindow).
-export function FrameSetup({ title, token, expiresAt, record }: { title: string; token: string; expiresAt?: number;
-  record?: { entity: string; id: number } }) {
-  setSessionToken(token, expiresAt, record);
-  useFittedFrame(title);
+export interface FrameSession {
+  title: string;
+  token: string;
+  expiresAt?: number;
+  record?: { entity: string; id: number };
+}
+
+export function FrameSetup(frame: FrameSession) {
+  setSessionToken(frame.token, frame.expiresAt, frame.record);
+  useFittedFrame(frame.title);
   return null;
 }
 
@@ -31,7 +37,11 @@ function useFittedFrame(title: string) {
       if (b24.placement.isDefault) b24.parent.setTitle(title).catch(() => undefined);
       // The body's height, not the document's scrollHeight: that never drops below the frame's current height.
       // The frame keeps its width (the portal's layout decides it); a scrollWidth would only ever widen it.
-      const fit = () => void b24.parent.resizeWindow(window.innerWidth, Math.max(200, Math.ceil(document.body.getBoundingClientRect().height)));
+      const fit = () =>
+        void b24.parent.resizeWindow(
+          window.innerWidth,
+          Math.max(200, Math.ceil(document.body.getBoundingClientRect().height)),
+        );
       fit();
       observer = new ResizeObserver(fit);
       observer.observe(document.body);

@@ -19,7 +19,14 @@ function finishOnce(): Promise<void> {
 export function InstallFinish({ doneText, failedText }: { doneText: string; failedText: string }) {
   const [state, setState] = useState<"working" | "done" | "failed">("working");
   useEffect(() => {
-    finishOnce().then(() => setState("done"), () => setState("failed"));
+    finishOnce().then(
+      () => setState("done"),
+      () => setState("failed"),
+    );
   }, []);
-  return <p role="status" data-state={state}>{state === "done" ? doneText : state === "failed" ? failedText : "…"}</p>;
+  return (
+    <p role="status" data-state={state}>
+      {state === "done" ? doneText : state === "failed" ? failedText : "…"}
+    </p>
+  );
 }

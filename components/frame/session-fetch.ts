@@ -37,7 +37,9 @@ async function exchange(): Promise<string | null> {
 /** A new session from the frame's refreshed auth, shared by concurrent callers; null outside a frame or refused. */
 export function renewSession(rec?: { entity: string; id: number }): Promise<string | null> {
   if (rec) record = rec;
-  renewing ??= exchange().finally(() => { renewing = null; });
+  renewing ??= exchange().finally(() => {
+    renewing = null;
+  });
   return renewing;
 }
 
@@ -48,7 +50,11 @@ export async function freshToken(): Promise<string | null> {
 }
 
 export async function sessionFetch(input: string, init: RequestInit = {}): Promise<Response> {
-  const send = (t: string | null) => fetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), ...(t ? { authorization: `Bearer ${t}` } : {}) } });
+  const send = (t: string | null) =>
+    fetch(input, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), ...(t ? { authorization: `Bearer ${t}` } : {}) },
+    });
   const res = await send(await freshToken());
   if (res.status !== 401) return res;
   const fresh = await renewSession();
@@ -57,14 +63,20 @@ export async function sessionFetch(input: string, init: RequestInit = {}): Promi
 
 /** An error carrying the server's answer: its status (a 409's conflict) and its message. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** POST JSON through sessionFetch; a non-2xx answer becomes an HttpError carrying the server's message. */
 export async function postJson(path: string, body?: object): Promise<Record<string, unknown>> {
-  const res = await sessionFetch(path, { method: "POST", ...(body ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}) });
+  const res = await sessionFetch(path, {
+    method: "POST",
+    ...(body ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}),
+  });
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) throw new HttpError(res.status, String(json.message ?? `HTTP ${res.status}`));
   return json;

@@ -32,14 +32,37 @@ function When({ r, t, lang }: { r: ChangeSet; t: Dict; lang: string }) {
   if (!r.mergedFrom) return at;
   const fill: Record<string, string> = { from: r.mergedFrom, to: r.changedAt, who: r.who };
   const text = t.mergedBetween.replace(/\{(from|to|who)\}/g, (_, k: string) => fill[k]!);
-  return <>{at}<br /><small className="merged" data-merged-from={r.mergedFromIso ?? ""}>{text}</small></>;
+  return (
+    <>
+      {at}
+      <br />
+      <small className="merged" data-merged-from={r.mergedFromIso ?? ""}>
+        {text}
+      </small>
+    </>
+  );
 }
 
 /** A value's parts: a long text's removed / added words marked, a file by name with the portal's link. */
 function Value({ text, parts }: { text: string; parts: ValuePart[] | undefined }) {
   if (!parts) return <>{text}</>;
-  return <>{parts.map((p, i) => (p.href ? <a key={i} href={p.href} target="_blank" rel="noopener noreferrer">{p.text}</a>
-    : p.mark === "del" ? <del key={i}>{p.text}</del> : p.mark === "ins" ? <ins key={i}>{p.text}</ins> : p.text))}</>;
+  return (
+    <>
+      {parts.map((p, i) =>
+        p.href ? (
+          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer">
+            {p.text}
+          </a>
+        ) : p.mark === "del" ? (
+          <del key={i}>{p.text}</del>
+        ) : p.mark === "ins" ? (
+          <ins key={i}>{p.text}</ins>
+        ) : (
+          p.text
+        ),
+      )}
+    </>
+  );
 }
 
 /** One change set: its moment and author once, its fields one row each, each with its own revert. */
@@ -47,13 +70,30 @@ function SetRows({ set, t, lang, canRevert }: { set: ChangeSet; t: Dict; lang: s
   const span = set.rows.length > 1 ? set.rows.length : undefined;
   return (
     <tbody className={span ? "set multi" : "set"}>
-      {set.rows.map((r, i) => <tr key={r.id}>
-        {i === 0 ? <td data-label={t.when} rowSpan={span} className="when"><When r={set} t={t} lang={lang} /></td> : null}
-        <td data-label={t.field} className="field">{r.field}</td>
-        {i === 0 ? <td data-label={t.who} rowSpan={span}>{set.who}
-          {set.source === "revert" ? <> <span className="tag tag-revert">{t.revertEntry}</span></> : null}</td> : null}
-        <Cells r={r} t={t} canRevert={canRevert} />
-      </tr>)}
+      {set.rows.map((r, i) => (
+        <tr key={r.id}>
+          {i === 0 ? (
+            <td data-label={t.when} rowSpan={span} className="when">
+              <When r={set} t={t} lang={lang} />
+            </td>
+          ) : null}
+          <td data-label={t.field} className="field">
+            {r.field}
+          </td>
+          {i === 0 ? (
+            <td data-label={t.who} rowSpan={span}>
+              {set.who}
+              {set.source === "revert" ? (
+                <>
+                  {" "}
+                  <span className="tag tag-revert">{t.revertEntry}</span>
+                </>
+              ) : null}
+            </td>
+          ) : null}
+          <Cells r={r} t={t} canRevert={canRevert} />
+        </tr>
+      ))}
     </tbody>
   );
 }
@@ -61,35 +101,80 @@ function SetRows({ set, t, lang, canRevert }: { set: ChangeSet; t: Dict; lang: s
 function Cells({ r, t, canRevert }: { r: HistoryRow; t: Dict; canRevert: boolean }) {
   return (
     <>
-      <td data-label={t.oldValue} className="old"><Value text={r.oldValue} parts={r.oldParts} /></td>
-      <td data-label={t.newValue} className="new"><Value text={r.newValue} parts={r.newParts} /></td>
-      {canRevert ? <td className="act">{r.reverted ? <span className="tag tag-reverted" data-reverted="">{t.reverted}</span>
-        : r.revertible ? <RevertButton id={r.id} field={r.field} t={revertText(t)} /> : null}</td> : null}
+      <td data-label={t.oldValue} className="old">
+        <Value text={r.oldValue} parts={r.oldParts} />
+      </td>
+      <td data-label={t.newValue} className="new">
+        <Value text={r.newValue} parts={r.newParts} />
+      </td>
+      {canRevert ? (
+        <td className="act">
+          {r.reverted ? (
+            <span className="tag tag-reverted" data-reverted="">
+              {t.reverted}
+            </span>
+          ) : r.revertible ? (
+            <RevertButton id={r.id} field={r.field} t={revertText(t)} />
+          ) : null}
+        </td>
+      ) : null}
     </>
   );
 }
 
-export const revertText = (t: Dict) => ({ revert: t.revert, revertConfirm: t.revertConfirm, revertTitle: t.revertTitle,
-  overwriteConfirm: t.overwriteConfirm, pending: t.pending, cancel: t.cancel });
+export const revertText = (t: Dict) => ({
+  revert: t.revert,
+  revertConfirm: t.revertConfirm,
+  revertTitle: t.revertTitle,
+  overwriteConfirm: t.overwriteConfirm,
+  pending: t.pending,
+  cancel: t.cancel,
+});
 
-export function HistoryTable({ rows, t, lang, canRevert }: { rows: HistoryRow[]; t: Dict; lang: string;
-  canRevert: boolean }) {
+export function HistoryTable({
+  rows,
+  t,
+  lang,
+  canRevert,
+}: {
+  rows: HistoryRow[];
+  t: Dict;
+  lang: string;
+  canRevert: boolean;
+}) {
   if (!rows.length) return <p className="empty">{t.noChanges}</p>;
   return (
     <div className="grid-wrap">
       <table className="grid">
         <caption className="sr-only">{t.history}</caption>
-        <thead><tr><th scope="col">{t.when}</th><th scope="col">{t.field}</th><th scope="col">{t.who}</th>
-          <th scope="col">{t.oldValue}</th><th scope="col">{t.newValue}</th>
-          {canRevert ? <th scope="col"><span className="sr-only">{t.revert}</span></th> : null}</tr></thead>
-        {groupChangeSets(rows).map((s) => <SetRows key={s.key} set={s} t={t} lang={lang} canRevert={canRevert} />)}
+        <thead>
+          <tr>
+            <th scope="col">{t.when}</th>
+            <th scope="col">{t.field}</th>
+            <th scope="col">{t.who}</th>
+            <th scope="col">{t.oldValue}</th>
+            <th scope="col">{t.newValue}</th>
+            {canRevert ? (
+              <th scope="col">
+                <span className="sr-only">{t.revert}</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        {groupChangeSets(rows).map((s) => (
+          <SetRows key={s.key} set={s} t={t} lang={lang} canRevert={canRevert} />
+        ))}
       </table>
     </div>
   );
 }
 
-const SOURCE_LABELS = [["user", "sourceUser"], ["revert", "sourceRevert"], ["reconciled", "sourceReconciled"],
-  ["stagehistory", "sourceStagehistory"]] as const;
+const SOURCE_LABELS = [
+  ["user", "sourceUser"],
+  ["revert", "sourceRevert"],
+  ["reconciled", "sourceReconciled"],
+  ["stagehistory", "sourceStagehistory"],
+] as const;
 
 function Filters({ view, t, token, base }: { view: HistoryView; t: Dict; token: string; base: string }) {
   const q = view.query;
@@ -98,28 +183,55 @@ function Filters({ view, t, token, base }: { view: HistoryView; t: Dict; token: 
       <input type="hidden" name="st" value={token} />
       <input type="hidden" name="entity" value={q.entity} />
       <input type="hidden" name="id" value={q.id} />
-      <label className="ctl"><span>{t.field}</span>
+      <label className="ctl">
+        <span>{t.field}</span>
         <select name="field" defaultValue={q.field ?? ""}>
           <option value="">{t.allFields}</option>
-          {view.fields.map((f) => <option key={f.value} value={f.value}>{f.label}</option>)}
-        </select></label>
-      <label className="ctl"><span>{t.who}</span>
+          {view.fields.map((f) => (
+            <option key={f.value} value={f.value}>
+              {f.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="ctl">
+        <span>{t.who}</span>
         <select name="user" defaultValue={q.user ?? ""}>
           <option value="">{t.allUsers}</option>
-          {view.users.map((u) => <option key={u.value} value={u.value}>{u.label}</option>)}
-        </select></label>
-      <label className="ctl"><span>{t.source}</span>
+          {view.users.map((u) => (
+            <option key={u.value} value={u.value}>
+              {u.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="ctl">
+        <span>{t.source}</span>
         <select name="source" defaultValue={q.source ?? ""}>
           <option value="">{t.allSources}</option>
-          {SOURCE_LABELS.map(([value, label]) => <option key={value} value={value}>{t[label]}</option>)}
-        </select></label>
-      <label className="ctl"><span>{t.periodFrom}</span>
-        <input type="date" name="from" defaultValue={q.from ?? ""} /></label>
-      <label className="ctl"><span>{t.periodTo}</span>
-        <input type="date" name="to" defaultValue={q.to ?? ""} /></label>
-      <button type="submit" className="btn btn-light">{t.apply}</button>
-      {q.field || q.user || q.source || q.from || q.to
-        ? <a className="reset" data-nav href={url(base, { st: token, entity: q.entity, id: q.id })}>{t.reset}</a> : null}
+          {SOURCE_LABELS.map(([value, label]) => (
+            <option key={value} value={value}>
+              {t[label]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="ctl">
+        <span>{t.periodFrom}</span>
+        <input type="date" name="from" defaultValue={q.from ?? ""} />
+      </label>
+      <label className="ctl">
+        <span>{t.periodTo}</span>
+        <input type="date" name="to" defaultValue={q.to ?? ""} />
+      </label>
+      <button type="submit" className="btn btn-light">
+        {t.apply}
+      </button>
+      {q.field || q.user || q.source || q.from || q.to ? (
+        <a className="reset" data-nav href={url(base, { st: token, entity: q.entity, id: q.id })}>
+          {t.reset}
+        </a>
+      ) : null}
     </form>
   );
 }
@@ -127,8 +239,19 @@ function Filters({ view, t, token, base }: { view: HistoryView; t: Dict; token: 
 /** "Deal #9 · Website relaunch": the record by its type in the user's language, its id and its title. */
 function RecordName({ view }: { view: HistoryView }) {
   const { type, title } = view.record;
-  return <><span className="rec-type">{type} #{view.query.id}</span>
-    {title ? <> · <strong className="rec-title">{title}</strong></> : null}</>;
+  return (
+    <>
+      <span className="rec-type">
+        {type} #{view.query.id}
+      </span>
+      {title ? (
+        <>
+          {" "}
+          · <strong className="rec-title">{title}</strong>
+        </>
+      ) : null}
+    </>
+  );
 }
 
 export function pageTitle(view: HistoryView, t: Dict): string {
@@ -136,13 +259,26 @@ export function pageTitle(view: HistoryView, t: Dict): string {
   return `${t.history} — ${view.record.title ? `${view.record.title} (${record})` : record}`;
 }
 
-function Page({ mode, title, p, children }: { mode: "tab" | "widget"; title: string; p: PlacementProps;
-  children: ReactNode }) {
+function Page({
+  mode,
+  title,
+  p,
+  children,
+}: {
+  mode: "tab" | "widget";
+  title: string;
+  p: PlacementProps;
+  children: ReactNode;
+}) {
   return (
     <main className="page" data-mode={mode} lang={p.lang}>
       <title>{title}</title>
-      <PlacementFrame title={title} token={p.token} expiresAt={p.tokenExpiresAt}
-        record={{ entity: p.view.query.entity, id: p.view.query.id }} />
+      <PlacementFrame
+        title={title}
+        token={p.token}
+        expiresAt={p.tokenExpiresAt}
+        record={{ entity: p.view.query.entity, id: p.view.query.id }}
+      />
       {children}
     </main>
   );
@@ -150,20 +286,35 @@ function Page({ mode, title, p, children }: { mode: "tab" | "widget"; title: str
 
 /** An edit saved moments ago whose event still waits in the inbox: said so, instead of "no changes yet". */
 function Updating({ view, t }: { view: HistoryView; t: Dict }) {
-  return view.updating ? <p className="notice updating" role="status" data-updating="">{t.updating}</p> : null;
+  return view.updating ? (
+    <p className="notice updating" role="status" data-updating="">
+      {t.updating}
+    </p>
+  ) : null;
 }
 
 export function HistoryTab(p: PlacementProps) {
   const { view: v, t } = p;
   const q = v.query;
   const base = "/placements/tab";
-  const keep = { st: p.token, entity: q.entity, id: q.id, field: q.field, user: q.user, source: q.source, from: q.from,
-    to: q.to };
+  const keep = {
+    st: p.token,
+    entity: q.entity,
+    id: q.id,
+    field: q.field,
+    user: q.user,
+    source: q.source,
+    from: q.from,
+    to: q.to,
+  };
   return (
     <Page mode="tab" title={pageTitle(v, t)} p={p}>
-      <header className="head"><h1>{t.history}</h1>
-        <p className="sub"><RecordName view={v} /> · <span data-total="">{v.total}</span>{" "}
-          {plural(p.lang, v.total, t.changesCount)}</p></header>
+      <header className="head">
+        <h1>{t.history}</h1>
+        <p className="sub">
+          <RecordName view={v} /> · <span data-total="">{v.total}</span> {plural(p.lang, v.total, t.changesCount)}
+        </p>
+      </header>
       <div className="bar">
         <Filters view={v} t={t} token={p.token} base={base} />
         <div className="actions">
@@ -172,14 +323,26 @@ export function HistoryTab(p: PlacementProps) {
         </div>
       </div>
       <NotifyMeFor view={v} t={t} />
-      {q.done === "revert" ? <p className="notice ok" role="status" data-done="">{t.revertDone}</p> : null}
+      {q.done === "revert" ? (
+        <p className="notice ok" role="status" data-done="">
+          {t.revertDone}
+        </p>
+      ) : null}
       <Updating view={v} t={t} />
       {v.rows.length || !v.updating ? <HistoryTable rows={v.rows} t={t} lang={p.lang} canRevert /> : null}
       <ConfirmHost />
       {q.cursor || v.next ? (
         <nav className="pager" aria-label={t.pages}>
-          {q.cursor ? <a data-nav href={url(base, keep)}>← {t.newest}</a> : null}
-          {v.next ? <a data-nav rel="next" href={url(base, { ...keep, cursor: v.next })}>{t.older} →</a> : null}
+          {q.cursor ? (
+            <a data-nav href={url(base, keep)}>
+              ← {t.newest}
+            </a>
+          ) : null}
+          {v.next ? (
+            <a data-nav rel="next" href={url(base, { ...keep, cursor: v.next })}>
+              {t.older} →
+            </a>
+          ) : null}
         </nav>
       ) : null}
     </Page>
@@ -190,17 +353,31 @@ export function HistoryWidget(p: PlacementProps) {
   const { view: v, t } = p;
   return (
     <Page mode="widget" title={t.recentChanges} p={p}>
-      <header className="head"><h1>{t.recentChanges}</h1>
-        <p className="sub"><RecordName view={v} /> · {`${v.total} ${plural(p.lang, v.total, t.changesCount)}`}</p></header>
+      <header className="head">
+        <h1>{t.recentChanges}</h1>
+        <p className="sub">
+          <RecordName view={v} /> · {`${v.total} ${plural(p.lang, v.total, t.changesCount)}`}
+        </p>
+      </header>
       <Updating view={v} t={t} />
       {v.rows.length || !v.updating ? <HistoryTable rows={v.rows} t={t} lang={p.lang} canRevert={false} /> : null}
-      <p className="more"><a data-nav href={url("/placements/tab", { st: p.token, entity: v.query.entity, id: v.query.id })}>
-        {t.fullHistory} →</a></p>
+      <p className="more">
+        <a data-nav href={url("/placements/tab", { st: p.token, entity: v.query.entity, id: v.query.id })}>
+          {t.fullHistory} →
+        </a>
+      </p>
     </Page>
   );
 }
 
 /** A page that cannot show the history (no such record, no right to it, a malformed address): says why, in the fitted frame. */
 export function PlacementNotice({ text, title, lang }: { text: string; title: string; lang: string }) {
-  return <main className="page" lang={lang}><FrameFit title={title} /><p className="notice" role="alert">{text}</p></main>;
+  return (
+    <main className="page" lang={lang}>
+      <FrameFit title={title} />
+      <p className="notice" role="alert">
+        {text}
+      </p>
+    </main>
+  );
 }

@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useState, useSyncExternalStore } from "react";
-import { FrameSetup } from "@/components/frame/frame-setup";
+import { FrameSetup, type FrameSession } from "@/components/frame/frame-setup";
 import { freshToken, HttpError, postJson, renewSession } from "@/components/frame/session-fetch";
 import { setStatus, useStatus } from "@/components/placements/status";
 import { ask } from "@/components/placements/confirm-dialog";
@@ -25,8 +25,7 @@ async function withSession(href: string): Promise<string> {
  * The frame (title, height, session) plus navigation: links (`a[data-nav]`) and the filter form carry the session
  * token, so it is renewed first when it is about to expire, and the browser's time zone is added.
  */
-export function PlacementFrame({ title, token, expiresAt, record }: { title: string; token: string; expiresAt: number;
-  record: Rec }) {
+export function PlacementFrame(frame: FrameSession & { expiresAt: number; record: Rec }) {
   useEffect(() => {
     const onClick = (e: MouseEvent) => {
       const link = (e.target as HTMLElement).closest<HTMLAnchorElement>("a[data-nav]");
@@ -50,7 +49,7 @@ export function PlacementFrame({ title, token, expiresAt, record }: { title: str
       document.removeEventListener("submit", onSubmit);
     };
   }, []);
-  return <FrameSetup title={title} token={token} expiresAt={expiresAt} record={record} />;
+  return <FrameSetup {...frame} />;
 }
 
 /** A time in the browser's own zone and locale once scripts run; the server's text (in `tz`, or UTC) before. */
@@ -58,12 +57,22 @@ const noSubscription = () => () => undefined;
 
 export function LocalTime({ iso, text, lang }: { iso: string; text: string; lang: string }) {
   // The server's text while hydrating (the markup must match), the browser's once hydrated.
-  const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
-  return <time dateTime={iso}>{hydrated ? new Date(iso).toLocaleString(lang === "ru" ? "ru-RU" : "en-GB") : text}</time>;
+  const hydrated = useSyncExternalStore(
+    noSubscription,
+    () => true,
+    () => false,
+  );
+  return (
+    <time dateTime={iso}>{hydrated ? new Date(iso).toLocaleString(lang === "ru" ? "ru-RU" : "en-GB") : text}</time>
+  );
 }
 
 export function StatusLine() {
-  return <span className="status" role="status" aria-live="polite">{useStatus()}</span>;
+  return (
+    <span className="status" role="status" aria-live="polite">
+      {useStatus()}
+    </span>
+  );
 }
 
 export function ExportButton({ entity, id, text }: Rec & { text: { exportCsv: string; exported: string } }) {
@@ -71,33 +80,59 @@ export function ExportButton({ entity, id, text }: Rec & { text: { exportCsv: st
   const run = () => {
     setBusy(true);
     postJson("/api/history/export", { entity, id, tz: timeZone() })
-      .then((r) => setStatus(`${text.exported}: ${String(r.name)}`), (e: Error) => setStatus(e.message))
+      .then(
+        (r) => setStatus(`${text.exported}: ${String(r.name)}`),
+        (e: Error) => setStatus(e.message),
+      )
       .finally(() => setBusy(false));
   };
-  return <button type="button" className="btn btn-light" data-export="" disabled={busy} onClick={run}>{text.exportCsv}</button>;
+  return (
+    <button type="button" className="btn btn-light" data-export="" disabled={busy} onClick={run}>
+      {text.exportCsv}
+    </button>
+  );
 }
 
-type RevertText = { revert: string; revertConfirm: string; revertTitle: string; overwriteConfirm: string;
-  pending: string; cancel: string };
+type RevertText = {
+  revert: string;
+  revertConfirm: string;
+  revertTitle: string;
+  overwriteConfirm: string;
+  pending: string;
+  cancel: string;
+};
 
 export function RevertButton({ id, field, t }: { id: string; field: string; t: RevertText }) {
-  const send = (overwrite: boolean): Promise<void> => postJson("/api/history/revert", { changeId: id, overwrite })
-    .then(async (r) => {
-      if (r.status === "pending") return setStatus(t.pending);
-      // Reloaded with the success message, which shows even when the filters hide the revert's own entry.
-      const next = new URL(location.href);
-      next.searchParams.set("done", "revert");
-      location.replace(await withSession(next.toString()));
-    }, (e: Error) => {
-      setStatus(e.message);
-      // 409: the field changed since; the message shows its current value — overwrite only when asked to.
-      if (!(e instanceof HttpError) || e.status !== 409 || overwrite) return;
-      return ask({ title: t.revertTitle, text: `${e.message} ${t.overwriteConfirm}`, ok: t.revert, cancel: t.cancel })
-        .then((yes) => (yes ? send(true) : undefined));
-    });
-  const click = () => void ask({ title: t.revertTitle, text: t.revertConfirm, ok: t.revert, cancel: t.cancel })
-    .then((yes) => (yes ? send(false) : undefined));
-  return <button type="button" className="link" data-revert={id} aria-label={`${t.revert}: ${field}`} onClick={click}>{t.revert}</button>;
+  const send = (overwrite: boolean): Promise<void> =>
+    postJson("/api/history/revert", { changeId: id, overwrite }).then(
+      async (r) => {
+        if (r.status === "pending") return setStatus(t.pending);
+        // Reloaded with the success message, which shows even when the filters hide the revert's own entry.
+        const next = new URL(location.href);
+        next.searchParams.set("done", "revert");
+        location.replace(await withSession(next.toString()));
+      },
+      (e: Error) => {
+        setStatus(e.message);
+        // 409: the field changed since; the message shows its current value — overwrite only when asked to.
+        if (!(e instanceof HttpError) || e.status !== 409 || overwrite) return;
+        return ask({
+          title: t.revertTitle,
+          text: `${e.message} ${t.overwriteConfirm}`,
+          ok: t.revert,
+          cancel: t.cancel,
+        }).then((yes) => (yes ? send(true) : undefined));
+      },
+    );
+  const click = () =>
+    void ask({ title: t.revertTitle, text: t.revertConfirm, ok: t.revert, cancel: t.cancel }).then((yes) =>
+      yes ? send(false) : undefined,
+    );
+  return (
+    <button type="button" className="link" data-revert={id} aria-label={`${t.revert}: ${field}`} onClick={click}>
+      {t.revert}
+    </button>
+  );
 }
 
 /** No valid session (an expired hand-off token): renewed through B24Frame and the page reloaded, silently. */
@@ -112,5 +147,9 @@ export function RenewSession({ text }: { text: { reconnecting: string; sessionEx
       else setFailed(true);
     });
   }, []);
-  return <p className="notice" role="status" data-renew="">{failed ? text.sessionExpired : text.reconnecting}</p>;
+  return (
+    <p className="notice" role="status" data-renew="">
+      {failed ? text.sessionExpired : text.reconnecting}
+    </p>
+  );
 }

@@ -19,8 +19,10 @@ export async function placementPage(searchParams: SearchParams, mode: "tab" | "w
   if (outcome.kind === "renew") unauthorized();
   if (outcome.kind === "denied") forbidden();
   if (outcome.kind === "missing") notFound();
-  if (outcome.kind === "invalid") return <PlacementNotice text={`${outcome.t.record}: ${outcome.message}`}
-    title={outcome.t.history} lang={outcome.lang} />;
+  if (outcome.kind === "invalid")
+    return (
+      <PlacementNotice text={`${outcome.t.record}: ${outcome.message}`} title={outcome.t.history} lang={outcome.lang} />
+    );
   const props = { view: outcome.view, ...outcome.ctx };
   return mode === "tab" ? <HistoryTab {...props} /> : <HistoryWidget {...props} />;
 }

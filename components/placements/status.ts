@@ -11,8 +11,12 @@ export function setStatus(next: string) {
 }
 
 export function useStatus(): string {
-  return useSyncExternalStore((l) => {
-    listeners.add(l);
-    return () => void listeners.delete(l);
-  }, () => text, () => "");
+  return useSyncExternalStore(
+    (l) => {
+      listeners.add(l);
+      return () => void listeners.delete(l);
+    },
+    () => text,
+    () => "",
+  );
 }

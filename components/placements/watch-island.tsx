@@ -7,15 +7,42 @@ import styles from "./watch-island.module.css";
 // type through /api/watch-rules with the tab's session — add one (fields the tab knows, changed or cleared, only
 // records they are responsible for) and see and delete theirs. A native disclosure: keyboard and screen readers know
 // it, and the rules are read only when it is opened.
-interface Rule { id: string; name: string; entityType: string; fields: string[]; condition: string; onlyMine: boolean }
+interface Rule {
+  id: string;
+  name: string;
+  entityType: string;
+  fields: string[];
+  condition: string;
+  onlyMine: boolean;
+}
 export interface NotifyMeText {
-  notifyMe: string; notifyMeHint: string; notifyMeFields: string; notifyMeOnlyMine: string; notifyMeAdd: string;
-  notifyMeAdded: string; notifyMeNone: string; notifyMeYours: string; notifyMeAnyField: string; watchCondition: string;
-  watchChanged: string; watchCleared: string; watchDelete: string; watchAdding: string;
+  notifyMe: string;
+  notifyMeHint: string;
+  notifyMeFields: string;
+  notifyMeOnlyMine: string;
+  notifyMeAdd: string;
+  notifyMeAdded: string;
+  notifyMeNone: string;
+  notifyMeYours: string;
+  notifyMeAnyField: string;
+  watchCondition: string;
+  watchChanged: string;
+  watchCleared: string;
+  watchDelete: string;
+  watchAdding: string;
 }
 
-export function NotifyMe({ entity, typeName, fields, text }: { entity: string; typeName: string;
-  fields: { value: string; label: string }[]; text: NotifyMeText }) {
+export function NotifyMe({
+  entity,
+  typeName,
+  fields,
+  text,
+}: {
+  entity: string;
+  typeName: string;
+  fields: { value: string; label: string }[];
+  text: NotifyMeText;
+}) {
   const [rules, setRules] = useState<Rule[] | null>(null);
   const [picked, setPicked] = useState<string[]>([]);
   const [condition, setCondition] = useState("changed");
@@ -33,7 +60,13 @@ export function NotifyMe({ entity, typeName, fields, text }: { entity: string; t
     setBusy(true);
     const name = `${typeName}: ${picked.map(label).join(", ") || text.notifyMeAnyField}`.slice(0, 120);
     try {
-      const rule = (await postJson("/api/watch-rules", { name, entityType: entity, fields: picked, condition, onlyMine })) as unknown as Rule;
+      const rule = (await postJson("/api/watch-rules", {
+        name,
+        entityType: entity,
+        fields: picked,
+        condition,
+        onlyMine,
+      })) as unknown as Rule;
       setRules([rule, ...(rules ?? [])]);
       setPicked([]);
       setMessage(text.notifyMeAdded);
@@ -48,32 +81,59 @@ export function NotifyMe({ entity, typeName, fields, text }: { entity: string; t
     else setMessage(`HTTP ${res.status}`);
   };
   return (
-    <details className={styles.box} data-notify-me="" onToggle={(e) => { if (e.currentTarget.open && !rules) void load(); }}>
+    <details
+      className={styles.box}
+      data-notify-me=""
+      onToggle={(e) => {
+        if (e.currentTarget.open && !rules) void load();
+      }}
+    >
       <summary className={styles.summary}>{text.notifyMe}</summary>
       <p className={styles.hint}>{text.notifyMeHint}</p>
-      <form className={styles.form} onSubmit={(e) => { e.preventDefault(); void add(); }}>
+      <form
+        className={styles.form}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void add();
+        }}
+      >
         {fields.length ? (
           <fieldset className={styles.fields}>
             <legend>{text.notifyMeFields}</legend>
             {fields.map((f) => (
               <label key={f.value} className={styles.check}>
-                <input type="checkbox" checked={picked.includes(f.value)} onChange={(e) =>
-                  setPicked(e.target.checked ? [...picked, f.value] : picked.filter((x) => x !== f.value))} /> {f.label}
+                <input
+                  type="checkbox"
+                  checked={picked.includes(f.value)}
+                  onChange={(e) =>
+                    setPicked(e.target.checked ? [...picked, f.value] : picked.filter((x) => x !== f.value))
+                  }
+                />{" "}
+                {f.label}
               </label>
             ))}
           </fieldset>
         ) : null}
         <div className={styles.row}>
-          <label className={styles.ctl}><span>{text.watchCondition}</span>
+          <label className={styles.ctl}>
+            <span>{text.watchCondition}</span>
             <select value={condition} onChange={(e) => setCondition(e.target.value)}>
-              <option value="changed">{text.watchChanged}</option><option value="cleared">{text.watchCleared}</option>
-            </select></label>
-          <label className={styles.check}><input type="checkbox" checked={onlyMine}
-            onChange={(e) => setOnlyMine(e.target.checked)} /> {text.notifyMeOnlyMine}</label>
+              <option value="changed">{text.watchChanged}</option>
+              <option value="cleared">{text.watchCleared}</option>
+            </select>
+          </label>
+          <label className={styles.check}>
+            <input type="checkbox" checked={onlyMine} onChange={(e) => setOnlyMine(e.target.checked)} />{" "}
+            {text.notifyMeOnlyMine}
+          </label>
         </div>
         <div className={styles.row}>
-          <button type="submit" className="btn btn-light" disabled={busy}>{busy ? text.watchAdding : text.notifyMeAdd}</button>
-          <span role="status" className={styles.status}>{message}</span>
+          <button type="submit" className="btn btn-light" disabled={busy}>
+            {busy ? text.watchAdding : text.notifyMeAdd}
+          </button>
+          <span role="status" className={styles.status}>
+            {message}
+          </span>
         </div>
       </form>
       <h2 className={styles.title}>{text.notifyMeYours}</h2>
@@ -82,10 +142,18 @@ export function NotifyMe({ entity, typeName, fields, text }: { entity: string; t
         <ul className={styles.list} aria-label={text.notifyMeYours}>
           {rules.map((r) => (
             <li key={r.id}>
-              <span><strong>{r.name}</strong> · {r.condition === "cleared" ? text.watchCleared : text.watchChanged}
-                {r.onlyMine ? ` · ${text.notifyMeOnlyMine}` : ""}</span>{" "}
-              <button type="button" className="link" aria-label={`${text.watchDelete}: ${r.name}`}
-                onClick={() => void remove(r)}>{text.watchDelete}</button>
+              <span>
+                <strong>{r.name}</strong> · {r.condition === "cleared" ? text.watchCleared : text.watchChanged}
+                {r.onlyMine ? ` · ${text.notifyMeOnlyMine}` : ""}
+              </span>{" "}
+              <button
+                type="button"
+                className="link"
+                aria-label={`${text.watchDelete}: ${r.name}`}
+                onClick={() => void remove(r)}
+              >
+                {text.watchDelete}
+              </button>
             </li>
           ))}
         </ul>

@@ -1,7 +1,11 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import {
-  FIXED_ENTITY_TYPES, isEntityKey, itemTypeOfEvent, LEGACY_TYPES, type EntityKey,
+  FIXED_ENTITY_TYPES,
+  isEntityKey,
+  itemTypeOfEvent,
+  LEGACY_TYPES,
+  type EntityKey,
 } from "@/lib/history/entity-types";
 
 // Coverage, per CRM type of one portal: what its events delivered and what only the reconciliation sweeps found
@@ -25,7 +29,10 @@ export interface TypeCoverage {
 }
 
 /** `dead`: every dead-lettered row of the portal — what Replay moves —, those of no CRM type (ONCRMTYPE*) too. */
-export interface Coverage { types: TypeCoverage[]; dead: number }
+export interface Coverage {
+  types: TypeCoverage[];
+  dead: number;
+}
 
 /** The type an event names: legacy ones and quotes by its name, items by data[FIELDS][ENTITY_TYPE_ID] (the events
  * lib/events/handlers/crm.ts handles). */
@@ -43,8 +50,19 @@ const position = (key: string) => {
   return i >= 0 ? i : ORDER.length + Number(key.slice("dynamic_".length));
 };
 
-interface EventRow { event: string; typeId: string | null; received: number; lastAt: Date; dead: number }
-interface SweepRow { entityType: string; day: number | null; total: number; changes: number }
+interface EventRow {
+  event: string;
+  typeId: string | null;
+  received: number;
+  lastAt: Date;
+  dead: number;
+}
+interface SweepRow {
+  entityType: string;
+  day: number | null;
+  total: number;
+  changes: number;
+}
 
 function eventsByType(portalId: string) {
   // ENTITY_TYPE_ID only matters for ONCRMDYNAMICITEM*: grouping on it elsewhere would split nothing but cost work.
@@ -83,8 +101,15 @@ export async function loadCoverage(portalId: string, now = new Date()): Promise<
   const of = (key: string) => {
     let c = types.get(key);
     if (!c) {
-      c = { entityType: key as EntityKey, eventsReceived: 0, lastEventAt: null, lastSweepAt: null, sweepOnly: 0,
-        sweepOnlyPerDay: Array<number>(COVERAGE_DAYS).fill(0), dead: 0 };
+      c = {
+        entityType: key as EntityKey,
+        eventsReceived: 0,
+        lastEventAt: null,
+        lastSweepAt: null,
+        sweepOnly: 0,
+        sweepOnlyPerDay: Array<number>(COVERAGE_DAYS).fill(0),
+        dead: 0,
+      };
       types.set(key, c);
     }
     return c;

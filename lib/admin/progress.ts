@@ -15,10 +15,25 @@ export async function loadProgress(portalId: string): Promise<WorkProgress> {
   const [runs, inbox, oldest] = await Promise.all([
     db.backfillRun.findMany({ where: { portalId }, orderBy: { entityType: "asc" } }),
     db.eventInbox.groupBy({ by: ["status"], where: { portalId, receivedAt: { gte: since } }, _count: { _all: true } }),
-    db.eventInbox.findFirst({ where: { portalId, status: { in: ["pending", "processing"] } }, orderBy: { receivedAt: "asc" }, select: { receivedAt: true } }),
+    db.eventInbox.findFirst({
+      where: { portalId, status: { in: ["pending", "processing"] } },
+      orderBy: { receivedAt: "asc" },
+      select: { receivedAt: true },
+    }),
   ]);
-  const count = (...statuses: string[]) => inbox.filter((r) => statuses.includes(r.status)).reduce((n, r) => n + r._count._all, 0);
-  const backfill = runs.map((r) => ({ entityType: r.entityType, status: r.status, processed: r.processed, total: r.total }));
-  const queue = { done: count("done"), waiting: count("pending", "processing"), dead: count("dead"), oldestWaitingAt: oldest?.receivedAt.toISOString() ?? null };
+  const count = (...statuses: string[]) =>
+    inbox.filter((r) => statuses.includes(r.status)).reduce((n, r) => n + r._count._all, 0);
+  const backfill = runs.map((r) => ({
+    entityType: r.entityType,
+    status: r.status,
+    processed: r.processed,
+    total: r.total,
+  }));
+  const queue = {
+    done: count("done"),
+    waiting: count("pending", "processing"),
+    dead: count("dead"),
+    oldestWaitingAt: oldest?.receivedAt.toISOString() ?? null,
+  };
   return { backfill, queue, active: queue.waiting > 0 || backfill.some((b) => b.status !== "done") };
 }

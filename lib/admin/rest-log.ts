@@ -11,13 +11,25 @@ const blankIsUnset = (v: unknown) => (v === "" || v === null ? undefined : v);
 
 export const RestLogQuerySchema = z.object({
   /** a method or its beginning: `crm.deal` finds crm.deal.list, crm.deal.update, … */
-  method: z.preprocess(blankIsUnset, z.string().trim().max(100).regex(/^[\w.:-]+$/, "must be a method name")
-    .optional()),
+  method: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .trim()
+      .max(100)
+      .regex(/^[\w.:-]+$/, "must be a method name")
+      .optional(),
+  ),
   /** an HTTP status (0: no answer), or `error` for every failed call */
   status: z.preprocess(blankIsUnset, z.union([z.literal("error"), z.coerce.number().int().min(0).max(599)]).optional()),
   /** the `next` cursor of the previous page */
-  before: z.preprocess(blankIsUnset, z.string().regex(/^\d{1,15}\.\d{1,19}$/, "must be a cursor from `next`")
-    .optional()),
+  before: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^\d{1,15}\.\d{1,19}$/, "must be a cursor from `next`")
+      .optional(),
+  ),
   limit: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(100).default(50)),
 });
 export type RestLogQuery = z.infer<typeof RestLogQuerySchema>;
@@ -33,7 +45,10 @@ function keyset(before: string | undefined): Prisma.RestLogWhereInput {
   return { OR: [{ at: { lt: at } }, { at, id: { lt: BigInt(id!) } }] };
 }
 
-export interface RestLogPage { entries: RestLogEntry[]; next: string | null }
+export interface RestLogPage {
+  entries: RestLogEntry[];
+  next: string | null;
+}
 /** no answer, an HTTP error, or an error in a 200 body (an OAuth refusal) */
 const FAILED: Prisma.RestLogWhereInput = {
   OR: [{ status: 0 }, { status: { gte: 400 } }, { errorCode: { not: null } }],
@@ -55,8 +70,16 @@ export async function searchRestLog(portalId: string, q: RestLogQuery): Promise<
   const page = rows.slice(0, q.limit);
   return {
     entries: page.map((r) => ({
-      id: String(r.id), at: r.at.toISOString(), method: r.method, host: r.host, lane: r.lane, status: r.status,
-      durationMs: r.durationMs, errorCode: r.errorCode, params: r.params, response: r.response,
+      id: String(r.id),
+      at: r.at.toISOString(),
+      method: r.method,
+      host: r.host,
+      lane: r.lane,
+      status: r.status,
+      durationMs: r.durationMs,
+      errorCode: r.errorCode,
+      params: r.params,
+      response: r.response,
     })),
     next: rows.length > q.limit ? cursorOf(page.at(-1)!) : null,
   };

@@ -12,8 +12,9 @@ import { parseTracking, TrackingInputSchema, type Tracking } from "@/lib/admin/t
 // new portal rule does) — saving those bumps watchRulesVersion so every process's capture path reads them at once.
 // Unknown keys and out-of-range values are refused with the field named.
 export const SettingsInputSchema = z.strictObject({
-  retentionYears: z.union([z.null(), z.literal(RETENTION_YEARS[0]), z.literal(RETENTION_YEARS[1]),
-    z.literal(RETENTION_YEARS[2])]).optional(),
+  retentionYears: z
+    .union([z.null(), z.literal(RETENTION_YEARS[0]), z.literal(RETENTION_YEARS[1]), z.literal(RETENTION_YEARS[2])])
+    .optional(),
   reconcileEveryMin: z.number().int().min(0).max(1440).optional(),
   revertPolicy: z.enum(["editors", "admins"]).optional(),
   untrackedTypes: TrackingInputSchema.untrackedTypes.optional(),
@@ -23,10 +24,24 @@ export const SettingsInputSchema = z.strictObject({
   watchNotifyResponsibleDefault: z.boolean().optional(),
 });
 export type SettingsInput = z.infer<typeof SettingsInputSchema>;
-const SELECT = { retentionYears: true, reconcileEveryMin: true, revertPolicy: true, untrackedTypes: true,
-  untrackedFields: true, watchPaused: true, watchShowValues: true, watchNotifyResponsibleDefault: true } as const;
-export interface PortalSettings extends Tracking { retentionYears: number | null; reconcileEveryMin: number; revertPolicy: string;
-  watchPaused: boolean; watchShowValues: boolean; watchNotifyResponsibleDefault: boolean }
+const SELECT = {
+  retentionYears: true,
+  reconcileEveryMin: true,
+  revertPolicy: true,
+  untrackedTypes: true,
+  untrackedFields: true,
+  watchPaused: true,
+  watchShowValues: true,
+  watchNotifyResponsibleDefault: true,
+} as const;
+export interface PortalSettings extends Tracking {
+  retentionYears: number | null;
+  reconcileEveryMin: number;
+  revertPolicy: string;
+  watchPaused: boolean;
+  watchShowValues: boolean;
+  watchNotifyResponsibleDefault: boolean;
+}
 const WATCH_KEYS = ["watchPaused", "watchShowValues", "watchNotifyResponsibleDefault"] as const;
 
 export async function loadSettings(portalId: string): Promise<PortalSettings> {
@@ -36,7 +51,10 @@ export async function loadSettings(portalId: string): Promise<PortalSettings> {
 
 export async function saveSettings(portalId: string, input: SettingsInput): Promise<PortalSettings> {
   const watch = WATCH_KEYS.some((k) => input[k] !== undefined);
-  const row = await getDb().portal.update({ where: { id: portalId }, select: SELECT,
-    data: { ...input, ...(watch ? { watchRulesVersion: { increment: 1 } } : {}) } });
+  const row = await getDb().portal.update({
+    where: { id: portalId },
+    select: SELECT,
+    data: { ...input, ...(watch ? { watchRulesVersion: { increment: 1 } } : {}) },
+  });
   return { ...row, ...parseTracking(row) };
 }

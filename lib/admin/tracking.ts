@@ -14,11 +14,19 @@ import { typeName, type Dict } from "@/lib/i18n";
 // exactly what changes from then on, never a made-up burst of everything that changed meanwhile — only no change of
 // theirs is stored (lib/history/snapshots.ts, the one place changes are written; deletes in capture.ts; stage moves
 // from before the install in stage-history.ts).
-export interface Tracking { untrackedTypes: string[]; untrackedFields: Record<string, string[]> }
+export interface Tracking {
+  untrackedTypes: string[];
+  untrackedFields: Record<string, string[]>;
+}
 
 /** A field as the record carries it: legacy UPPER_CASE, items' camelCase, custom UF_… names, our __products__. */
 const FIELD_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
-const entityKey = z.string().refine(isEntityKey, "not a CRM type this app knows (deal, contact, company, lead, quote, smart_invoice, dynamic_<n>)");
+const entityKey = z
+  .string()
+  .refine(
+    isEntityKey,
+    "not a CRM type this app knows (deal, contact, company, lead, quote, smart_invoice, dynamic_<n>)",
+  );
 
 export const TrackingInputSchema = {
   untrackedTypes: z.array(entityKey).max(500),
@@ -26,8 +34,10 @@ export const TrackingInputSchema = {
 };
 
 export function parseTracking(row: { untrackedTypes: string[]; untrackedFields: Prisma.JsonValue }): Tracking {
-  const fields = row.untrackedFields && typeof row.untrackedFields === "object" && !Array.isArray(row.untrackedFields)
-    ? (row.untrackedFields as Record<string, string[]>) : {};
+  const fields =
+    row.untrackedFields && typeof row.untrackedFields === "object" && !Array.isArray(row.untrackedFields)
+      ? (row.untrackedFields as Record<string, string[]>)
+      : {};
   return { untrackedTypes: row.untrackedTypes, untrackedFields: fields };
 }
 
@@ -40,11 +50,18 @@ export function trackingFilter(t: Tracking): (entityType: string, field?: string
 
 /** The portal's tracking as a predicate (snapshots.ts reads the same columns inside its own transaction). */
 export async function loadTracking(portalId: string): Promise<(entityType: string, field?: string) => boolean> {
-  const row = await getDb().portal.findUnique({ where: { id: portalId }, select: { untrackedTypes: true, untrackedFields: true } });
+  const row = await getDb().portal.findUnique({
+    where: { id: portalId },
+    select: { untrackedTypes: true, untrackedFields: true },
+  });
   return trackingFilter(row ? parseTracking(row) : { untrackedTypes: [], untrackedFields: {} });
 }
 
-export interface TrackableType { key: string; name: string; fields: { key: string; label: string }[] }
+export interface TrackableType {
+  key: string;
+  name: string;
+  fields: { key: string; label: string }[];
+}
 
 /**
  * The types and fields an admin can choose from: the legacy four, and every type whose fields the app has read (quotes,
@@ -52,20 +69,32 @@ export interface TrackableType { key: string; name: string; fields: { key: strin
  * bookkeeping fields that never hold a user's edit (IDs, modify stamps) are not offered.
  */
 export async function trackableTypes(portalId: string, t: Dict): Promise<TrackableType[]> {
-  const metas = await getDb().crmFieldMeta.findMany({ where: { portalId }, select: { entityType: true, fields: true } });
+  const metas = await getDb().crmFieldMeta.findMany({
+    where: { portalId },
+    select: { entityType: true, fields: true },
+  });
   const byType = new Map(metas.map((m) => [m.entityType, (m.fields ?? {}) as Record<string, FieldLabels>]));
-  const keys = [...new Set([...ORDER, ...[...byType.keys()].filter(isEntityKey)])]
-    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, "en", { numeric: true }));
-  return Promise.all(keys.map(async (key) => {
-    const id = entityTypeIdOf(key);
-    const title = key.startsWith("dynamic_") && id ? await smartProcessTitle(portalId, id) : undefined;
-    const fields = Object.entries(byType.get(key) ?? {}).filter(([f]) => !IGNORED_FIELDS.has(f))
-      .map(([f, m]) => ({ key: f, label: m.formLabel || m.listLabel || m.title || f }))
-      .sort((a, b) => a.label.localeCompare(b.label));
-    return { key, name: typeName(t, key, title), fields };
-  }));
+  const keys = [...new Set([...ORDER, ...[...byType.keys()].filter(isEntityKey)])].sort(
+    (a, b) => rank(a) - rank(b) || a.localeCompare(b, "en", { numeric: true }),
+  );
+  return Promise.all(
+    keys.map(async (key) => {
+      const id = entityTypeIdOf(key);
+      const title = key.startsWith("dynamic_") && id ? await smartProcessTitle(portalId, id) : undefined;
+      const fields = Object.entries(byType.get(key) ?? {})
+        .filter(([f]) => !IGNORED_FIELDS.has(f))
+        .map(([f, m]) => ({ key: f, label: m.formLabel || m.listLabel || m.title || f }))
+        .sort((a, b) => a.label.localeCompare(b.label));
+      return { key, name: typeName(t, key, title), fields };
+    }),
+  );
 }
 
-interface FieldLabels { title?: string; formLabel?: string; listLabel?: string; isReadOnly?: boolean }
+interface FieldLabels {
+  title?: string;
+  formLabel?: string;
+  listLabel?: string;
+  isReadOnly?: boolean;
+}
 const ORDER = ["deal", "contact", "company", "lead", "quote", "smart_invoice"];
 const rank = (k: string) => (ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length);

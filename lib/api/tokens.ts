@@ -12,13 +12,29 @@ export const RATE_PER_MIN = 120;
 const PREFIX = "chb_";
 const MAX_TOKENS_PER_PORTAL = 20;
 
-export interface ApiTokenInfo { id: string; name: string; createdAt: Date; lastUsedAt: Date | null }
-export interface ApiCaller { portalId: string; tokenId: string }
+export interface ApiTokenInfo {
+  id: string;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+export interface ApiCaller {
+  portalId: string;
+  tokenId: string;
+}
 
-export async function createApiToken(portalId: string, name: string, createdById: number): Promise<ApiTokenInfo & { token: string }> {
+export async function createApiToken(
+  portalId: string,
+  name: string,
+  createdById: number,
+): Promise<ApiTokenInfo & { token: string }> {
   const db = getDb();
   if ((await db.apiToken.count({ where: { portalId, revokedAt: null } })) >= MAX_TOKENS_PER_PORTAL) {
-    throw new AppError(409, "too_many_tokens", `A portal may have at most ${MAX_TOKENS_PER_PORTAL} API tokens; revoke one first`);
+    throw new AppError(
+      409,
+      "too_many_tokens",
+      `A portal may have at most ${MAX_TOKENS_PER_PORTAL} API tokens; revoke one first`,
+    );
   }
   const token = PREFIX + randomBytes(32).toString("base64url");
   const row = await db.apiToken.create({ data: { portalId, name, tokenHash: sha256Hex(token), createdById } });
@@ -26,13 +42,19 @@ export async function createApiToken(portalId: string, name: string, createdById
 }
 
 export function listApiTokens(portalId: string): Promise<ApiTokenInfo[]> {
-  return getDb().apiToken.findMany({ where: { portalId, revokedAt: null }, orderBy: { createdAt: "desc" },
-    select: { id: true, name: true, createdAt: true, lastUsedAt: true } });
+  return getDb().apiToken.findMany({
+    where: { portalId, revokedAt: null },
+    orderBy: { createdAt: "desc" },
+    select: { id: true, name: true, createdAt: true, lastUsedAt: true },
+  });
 }
 
 /** Revokes one of the portal's tokens; another portal's id is "not found", as an unknown one is. */
 export async function revokeApiToken(portalId: string, id: string): Promise<void> {
-  const { count } = await getDb().apiToken.updateMany({ where: { id, portalId, revokedAt: null }, data: { revokedAt: new Date() } });
+  const { count } = await getDb().apiToken.updateMany({
+    where: { id, portalId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
   if (count !== 1) throw new AppError(404, "not_found", "No such API token");
 }
 
@@ -55,9 +77,16 @@ export async function authenticateApiRequest(req: Request): Promise<ApiCaller> {
     RETURNING t.id, t."portalId", t."windowCount" AS count,
       GREATEST(1, CEIL(EXTRACT(EPOCH FROM t."windowStart" + interval '1 minute' - now())))::int AS "retryAfterS"`;
   const row = rows[0];
-  if (!row) throw new AppError(401, "unauthorized", "This API token is not valid (revoked, unknown, or its portal is not active)");
+  if (!row)
+    throw new AppError(
+      401,
+      "unauthorized",
+      "This API token is not valid (revoked, unknown, or its portal is not active)",
+    );
   if (row.count > RATE_PER_MIN) {
-    throw new AppError(429, "rate_limited", `At most ${RATE_PER_MIN} requests a minute per token`, { retryAfterS: row.retryAfterS });
+    throw new AppError(429, "rate_limited", `At most ${RATE_PER_MIN} requests a minute per token`, {
+      retryAfterS: row.retryAfterS,
+    });
   }
   return { portalId: row.portalId, tokenId: row.id };
 }

@@ -28,7 +28,11 @@ export type FrameAuth = z.infer<typeof FrameAuthSchema>;
 /** One answer for every refusal: it must not tell an installed portal's member_id from an unknown one. */
 const REFUSED = "The portal did not accept this frame's auth: reopen the app from Bitrix24";
 
-interface B24User { ID: string; NAME?: string; LAST_NAME?: string }
+interface B24User {
+  ID: string;
+  NAME?: string;
+  LAST_NAME?: string;
+}
 
 /**
  * `record`: the CRM record the portal opened this frame for (a tab or widget), bound into the session.
@@ -39,10 +43,16 @@ export async function verifyFrameAuth(input: FrameAuth, record: PortalSession["r
 }
 
 async function verifyOnce(input: FrameAuth, record: PortalSession["record"]): Promise<PortalSession> {
-  const portal = await getDb().portal.findUnique({ where: { memberId: input.member_id }, omit: { applicationTokenHash: false } });
+  const portal = await getDb().portal.findUnique({
+    where: { memberId: input.member_id },
+    omit: { applicationTokenHash: false },
+  });
   // A portal waiting for re-authorization still signs its users in: an admin's visit is what re-arms it.
   if (!portal || !SIGN_IN_STATUSES.has(portal.status)) throw new AppError(401, "unauthorized", REFUSED);
-  if (input.APPLICATION_TOKEN && (!portal.applicationTokenHash || !safeEqual(portal.applicationTokenHash, sha256Hex(input.APPLICATION_TOKEN)))) {
+  if (
+    input.APPLICATION_TOKEN &&
+    (!portal.applicationTokenHash || !safeEqual(portal.applicationTokenHash, sha256Hex(input.APPLICATION_TOKEN)))
+  ) {
     await recordAuthFailure(portal.id, "frame_application_token_mismatch", "frame");
     throw new AppError(401, "unauthorized", REFUSED);
   }
@@ -53,25 +63,39 @@ async function verifyOnce(input: FrameAuth, record: PortalSession["record"]): Pr
   if (record) cmds.read = recordReadCall(record.entity, record.id);
   let answers: BatchResult;
   try {
-    const asUser = { call: <T>(method: string, params?: Record<string, unknown>) =>
-      callLimited<T>(portal.id, portal.clientEndpoint, input.AUTH_ID, method, params) };
+    const asUser = {
+      call: <T>(method: string, params?: Record<string, unknown>) =>
+        callLimited<T>(portal.id, portal.clientEndpoint, input.AUTH_ID, method, params),
+    };
     answers = await batchVia(asUser)(cmds);
   } catch (e) {
-    if (isBitrixError(e, "limit")) throw new AppError(503, "portal_busy", "Bitrix24 asks us to slow down: try again in a moment");
+    if (isBitrixError(e, "limit"))
+      throw new AppError(503, "portal_busy", "Bitrix24 asks us to slow down: try again in a moment");
     if (isBitrixError(e)) throw new AppError(401, "unauthorized", REFUSED);
     throw e;
   }
   const user = answers.result.me as B24User | undefined;
   if (!user?.ID) throw new AppError(401, "unauthorized", REFUSED);
   const session: PortalSession = {
-    portalId: portal.id, memberId: portal.memberId, portalOrigin: new URL(portal.clientEndpoint).origin,
-    userId: Number(user.ID), userName: [user.NAME, user.LAST_NAME].filter(Boolean).join(" ") || `#${user.ID}`,
-    isAdmin: answers.result.admin === true, lang: input.LANG === "ru" ? "ru" : "en",
-    userToken: input.AUTH_ID, record, installedAt: portal.installedAt.getTime(),
+    portalId: portal.id,
+    memberId: portal.memberId,
+    portalOrigin: new URL(portal.clientEndpoint).origin,
+    userId: Number(user.ID),
+    userName: [user.NAME, user.LAST_NAME].filter(Boolean).join(" ") || `#${user.ID}`,
+    isAdmin: answers.result.admin === true,
+    lang: input.LANG === "ru" ? "ru" : "en",
+    userToken: input.AUTH_ID,
+    record,
+    installedAt: portal.installedAt.getTime(),
   };
   if (record) {
     const e = answers.errors.read;
-    rememberRecordRead(session, record.entity, record.id, e ? new BitrixError(e.error, 0, e.error_description, cmds.read![0]) : null);
+    rememberRecordRead(
+      session,
+      record.entity,
+      record.id,
+      e ? new BitrixError(e.error, 0, e.error_description, cmds.read![0]) : null,
+    );
   }
   return session;
 }

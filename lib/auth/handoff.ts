@@ -16,11 +16,15 @@ import { rearmFromAdminFrame } from "@/lib/lifecycle/rearm";
 
 const OptionsSchema = z.object({ ID: z.union([z.string(), z.number()]).optional() }).loose();
 
-export function placementTarget(placement: string, rawOptions: string | undefined): { path: string; record: PortalSession["record"] } {
+export function placementTarget(
+  placement: string,
+  rawOptions: string | undefined,
+): { path: string; record: PortalSession["record"] } {
   if (placement === "DEFAULT") return { path: "/admin", record: null };
   // CRM_<DEAL|…|QUOTE|SMART_INVOICE|DYNAMIC_<entityTypeId>>_<DETAIL_TAB|…> (lib/history/entity-types.ts)
   const m = parsePlacement(placement);
-  if (!m) throw new AppError(400, "unsupported_placement", `This app has no page for placement ${placement.slice(0, 60)}`);
+  if (!m)
+    throw new AppError(400, "unsupported_placement", `This app has no page for placement ${placement.slice(0, 60)}`);
   let options: z.infer<typeof OptionsSchema>;
   try {
     options = OptionsSchema.parse(JSON.parse(rawOptions || "{}"));
@@ -28,7 +32,8 @@ export function placementTarget(placement: string, rawOptions: string | undefine
     throw new AppError(400, "invalid_request", "PLACEMENT_OPTIONS is not valid JSON");
   }
   const id = Number(options.ID);
-  if (!Number.isInteger(id) || id <= 0) throw new AppError(400, "invalid_request", "PLACEMENT_OPTIONS.ID must be a record id");
+  if (!Number.isInteger(id) || id <= 0)
+    throw new AppError(400, "invalid_request", "PLACEMENT_OPTIONS.ID must be a record id");
   const page = m.kind === "DETAIL_TAB" ? "tab" : "widget";
   const entity = m.key;
   return { path: `/placements/${page}?entity=${entity}&id=${id}`, record: { entity, id } };
@@ -37,12 +42,32 @@ export function placementTarget(placement: string, rawOptions: string | undefine
 export async function frameHandoff(req: Request, defaultPlacement: "DEFAULT" | null): Promise<Response> {
   const url = new URL(req.url);
   const form = await readBitrixForm(req);
-  const auth = FrameAuthSchema.parse({ ...form, DOMAIN: url.searchParams.get("DOMAIN") ?? undefined, LANG: url.searchParams.get("LANG") ?? undefined });
-  const placement = typeof form.PLACEMENT === "string" ? form.PLACEMENT : defaultPlacement ?? "";
-  const target = placementTarget(placement || "DEFAULT", typeof form.PLACEMENT_OPTIONS === "string" ? form.PLACEMENT_OPTIONS : undefined);
-  const { token, session } = await signInWithFrame({ ...auth, record: target.record, client: clientAddress(req.headers) });
+  const auth = FrameAuthSchema.parse({
+    ...form,
+    DOMAIN: url.searchParams.get("DOMAIN") ?? undefined,
+    LANG: url.searchParams.get("LANG") ?? undefined,
+  });
+  const placement = typeof form.PLACEMENT === "string" ? form.PLACEMENT : (defaultPlacement ?? "");
+  const target = placementTarget(
+    placement || "DEFAULT",
+    typeof form.PLACEMENT_OPTIONS === "string" ? form.PLACEMENT_OPTIONS : undefined,
+  );
+  const { token, session } = await signInWithFrame({
+    ...auth,
+    record: target.record,
+    client: clientAddress(req.headers),
+  });
   // An admin's frame brings a REFRESH_ID: it re-arms a portal whose own tokens were refused or lost admin rights.
-  if (session.isAdmin) await rearmFromAdminFrame(session.portalId, typeof form.REFRESH_ID === "string" ? form.REFRESH_ID : undefined);
+  if (session.isAdmin)
+    await rearmFromAdminFrame(session.portalId, typeof form.REFRESH_ID === "string" ? form.REFRESH_ID : undefined);
   const location = `${target.path}${target.path.includes("?") ? "&" : "?"}st=${encodeURIComponent(token)}`;
-  return new Response(null, { status: 303, headers: { location, "set-cookie": sessionCookie(token), "referrer-policy": "no-referrer", "cache-control": "no-store" } });
+  return new Response(null, {
+    status: 303,
+    headers: {
+      location,
+      "set-cookie": sessionCookie(token),
+      "referrer-policy": "no-referrer",
+      "cache-control": "no-store",
+    },
+  });
 }

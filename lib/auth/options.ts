@@ -24,7 +24,12 @@ export type FrameCredentials = z.infer<typeof CredentialsSchema>;
 const frameProvider = CredentialsProvider({
   id: "bitrix-frame",
   name: "Bitrix24",
-  credentials: { AUTH_ID: { type: "text" }, member_id: { type: "text" }, APPLICATION_TOKEN: { type: "text" }, LANG: { type: "text" } },
+  credentials: {
+    AUTH_ID: { type: "text" },
+    member_id: { type: "text" },
+    APPLICATION_TOKEN: { type: "text" },
+    LANG: { type: "text" },
+  },
   async authorize(credentials) {
     const c = CredentialsSchema.parse(credentials);
     const s = await verifyFrameAuth(c, c.record ?? null, c.client);
@@ -48,12 +53,17 @@ export function authOptions(): NextAuthOptions {
  * Signs a frame in through next-auth: the credentials provider's `authorize` (which throws a clear AppError: 401,
  * 429, 503) and the jwt callback, then next-auth's JWT encoding. Returns the session and its token.
  */
-export async function signInWithFrame(credentials: FrameCredentials): Promise<{ session: PortalSession; token: string; expiresAt: number }> {
+export async function signInWithFrame(
+  credentials: FrameCredentials,
+): Promise<{ session: PortalSession; token: string; expiresAt: number }> {
   const options = authOptions();
-  const provider = options.providers[0] as unknown as { options: { authorize: (c: unknown, req: unknown) => Promise<User | null> } };
+  const provider = options.providers[0] as unknown as {
+    options: { authorize: (c: unknown, req: unknown) => Promise<User | null> };
+  };
   const user = await provider.options.authorize(credentials, {});
   if (!user) throw new AppError(401, "unauthorized", "The portal did not accept this frame's auth");
-  const jwt = (await options.callbacks!.jwt!({ token: {}, user, account: null, trigger: "signIn" } as never)) as JWT & PortalSession;
+  const jwt = (await options.callbacks!.jwt!({ token: {}, user, account: null, trigger: "signIn" } as never)) as JWT &
+    PortalSession;
   const authExpiresAt = credentials.AUTH_EXPIRES ? Date.now() + credentials.AUTH_EXPIRES * 1000 : undefined;
   const token = await issueSessionToken(jwt, authExpiresAt);
   return { session: jwt, token, expiresAt: (await readSessionToken(token))?.expiresAt ?? Date.now() };

@@ -39,31 +39,48 @@ const FRAMING_TTL_S = 12 * 3600;
 /** `authExpiresAt`: when the frame's AUTH_ID expires (ms); the session never outlives the token it carries. */
 export async function issueSessionToken(s: PortalSession, authExpiresAt?: number): Promise<string> {
   const validUntil = Math.min(Date.now() + SESSION_TTL_S * 1000, authExpiresAt ?? Infinity);
-  return encode({ token: { ...s, sub: `${s.portalId}:${s.userId}`, validUntil }, secret: loadEnv().APP_SECRET, maxAge: FRAMING_TTL_S });
+  return encode({
+    token: { ...s, sub: `${s.portalId}:${s.userId}`, validUntil },
+    secret: loadEnv().APP_SECRET,
+    maxAge: FRAMING_TTL_S,
+  });
 }
 
 async function decodeToken(token: string | null | undefined) {
   if (!token) return null;
   try {
     const t = await decode({ token, secret: loadEnv().APP_SECRET });
-    return t && typeof t.portalId === "string" && typeof t.userId === "number" && typeof t.validUntil === "number"
-      && typeof t.userToken === "string" ? t : null;
+    return t &&
+      typeof t.portalId === "string" &&
+      typeof t.userId === "number" &&
+      typeof t.validUntil === "number" &&
+      typeof t.userToken === "string"
+      ? t
+      : null;
   } catch {
     return null;
   }
 }
 
 /** The session a token carries, and when it expires (ms), or null when it is missing, forged or expired. */
-export async function readSessionToken(token: string | null | undefined): Promise<(PortalSession & { expiresAt: number }) | null> {
+export async function readSessionToken(
+  token: string | null | undefined,
+): Promise<(PortalSession & { expiresAt: number }) | null> {
   const t = await decodeToken(token);
   if (!t || (t.validUntil as number) < Date.now()) return null;
   const record = t.record as { entity?: unknown; id?: unknown } | null | undefined;
   return {
-    portalId: String(t.portalId), memberId: String(t.memberId), portalOrigin: String(t.portalOrigin),
-    userId: Number(t.userId), userName: String(t.userName), isAdmin: t.isAdmin === true,
-    lang: t.lang === "ru" ? "ru" : "en", userToken: String(t.userToken),
+    portalId: String(t.portalId),
+    memberId: String(t.memberId),
+    portalOrigin: String(t.portalOrigin),
+    userId: Number(t.userId),
+    userName: String(t.userName),
+    isAdmin: t.isAdmin === true,
+    lang: t.lang === "ru" ? "ru" : "en",
+    userToken: String(t.userToken),
     record: record && typeof record.entity === "string" ? { entity: record.entity, id: Number(record.id) } : null,
-    installedAt: Number(t.installedAt), expiresAt: t.validUntil as number,
+    installedAt: Number(t.installedAt),
+    expiresAt: t.validUntil as number,
   };
 }
 
@@ -74,7 +91,9 @@ export const LANG_HEADER = "x-session-lang";
  * The portal origin and the user's language of an authentic session token, expired or not (see FRAMING_TTL_S): for
  * CSP and for the language of a page that cannot use the session (proxy.ts), never for access.
  */
-export async function readFraming(token: string | null | undefined): Promise<{ origin: string; lang: "en" | "ru" } | null> {
+export async function readFraming(
+  token: string | null | undefined,
+): Promise<{ origin: string; lang: "en" | "ru" } | null> {
   const t = await decodeToken(token);
   return t ? { origin: String(t.portalOrigin), lang: t.lang === "ru" ? "ru" : "en" } : null;
 }
@@ -108,7 +127,10 @@ const EXPIRED = "Session missing or expired: reopen the app from Bitrix24";
  */
 export async function checkSessionPortal<S extends PortalSession>(s: S | null): Promise<S | null> {
   if (!s) return null;
-  const portal = await getDb().portal.findUnique({ where: { id: s.portalId }, select: { status: true, installedAt: true } });
+  const portal = await getDb().portal.findUnique({
+    where: { id: s.portalId },
+    select: { status: true, installedAt: true },
+  });
   if (!portal || !SIGN_IN_STATUSES.has(portal.status) || portal.installedAt.getTime() !== s.installedAt) return null;
   return s;
 }

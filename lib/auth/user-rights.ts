@@ -1,5 +1,12 @@
 import "server-only";
-import { callWithToken, isAccessDenied, isBitrixError, isNotFound, type BitrixCaller, type CallResult } from "@/lib/bitrix";
+import {
+  callWithToken,
+  isAccessDenied,
+  isBitrixError,
+  isNotFound,
+  type BitrixCaller,
+  type CallResult,
+} from "@/lib/bitrix";
 import { acquireSlot, blockPortal } from "@/lib/bitrix/limiter";
 import { limitBackoffMs, limitPolicy } from "@/lib/bitrix/limits";
 import { sha256Hex } from "@/lib/crypto";
@@ -37,21 +44,31 @@ export function forgetUserRights() {
   cache.clear();
 }
 
-const keyOf = (s: PortalSession, what: string) => `${s.portalId}|${s.userId}|${sha256Hex(s.userToken).slice(0, 16)}|${what}`;
+const keyOf = (s: PortalSession, what: string) =>
+  `${s.portalId}|${s.userId}|${sha256Hex(s.userToken).slice(0, 16)}|${what}`;
 
 /**
  * One REST call with the session user's own token, to the portal's stored endpoint (never one from a request), drawn
  * from the portal's shared rate budget (interactive lane). An expired token is a 401: the page renews its session
  * through B24Frame and retries.
  */
-export async function callAsUser<T>(s: PortalSession, method: string, params: Record<string, unknown> = {},
-  opts: { authConnector?: string } = {}): Promise<CallResult<T>> {
-  const portal = await getDb().portal.findUnique({ where: { id: s.portalId }, select: { clientEndpoint: true, status: true } });
-  if (!portal || !SIGN_IN_STATUSES.has(portal.status)) throw new AppError(401, "unauthorized", "The app is not installed on this portal");
+export async function callAsUser<T>(
+  s: PortalSession,
+  method: string,
+  params: Record<string, unknown> = {},
+  opts: { authConnector?: string } = {},
+): Promise<CallResult<T>> {
+  const portal = await getDb().portal.findUnique({
+    where: { id: s.portalId },
+    select: { clientEndpoint: true, status: true },
+  });
+  if (!portal || !SIGN_IN_STATUSES.has(portal.status))
+    throw new AppError(401, "unauthorized", "The app is not installed on this portal");
   try {
     return await callLimited<T>(s.portalId, portal.clientEndpoint, s.userToken, method, params, opts);
   } catch (e) {
-    if (isBitrixError(e, "auth")) throw new AppError(401, "unauthorized", "Your Bitrix24 sign-in expired: reopen the app");
+    if (isBitrixError(e, "auth"))
+      throw new AppError(401, "unauthorized", "Your Bitrix24 sign-in expired: reopen the app");
     throw e;
   }
 }
@@ -60,8 +77,14 @@ export async function callAsUser<T>(s: PortalSession, method: string, params: Re
  * A call with a token we do not store (a user's), to an endpoint from our database, drawn from the portal's shared
  * budget like the app's own calls (lib/bitrix/limiter.ts); QUERY_LIMIT_EXCEEDED is waited out with them.
  */
-export async function callLimited<T>(portalId: string, clientEndpoint: string, token: string, method: string,
-  params: Record<string, unknown> = {}, opts: { authConnector?: string } = {}): Promise<CallResult<T>> {
+export async function callLimited<T>(
+  portalId: string,
+  clientEndpoint: string,
+  token: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  opts: { authConnector?: string } = {},
+): Promise<CallResult<T>> {
   for (let attempt = 0; ; attempt++) {
     await acquireSlot(portalId, "interactive");
     try {
@@ -78,8 +101,14 @@ export async function callLimited<T>(portalId: string, clientEndpoint: string, t
 
 /** A caller (lib/bitrix/upload.ts and the like) that writes with the user's own token. */
 export async function userCaller(s: PortalSession): Promise<BitrixCaller> {
-  const portal = await getDb().portal.findUniqueOrThrow({ where: { id: s.portalId }, select: { id: true, memberId: true, clientEndpoint: true, serverEndpoint: true } });
-  return { portal, call: (method, params, opts) => callAsUser(s, method, params, { authConnector: opts?.authConnector }) };
+  const portal = await getDb().portal.findUniqueOrThrow({
+    where: { id: s.portalId },
+    select: { id: true, memberId: true, clientEndpoint: true, serverEndpoint: true },
+  });
+  return {
+    portal,
+    call: (method, params, opts) => callAsUser(s, method, params, { authConnector: opts?.authConnector }),
+  };
 }
 
 /**
@@ -116,7 +145,11 @@ export function rememberRecordRead(s: PortalSession, entity: string, id: number,
 export async function requireRecordAccess(s: PortalSession, entity: string, id: number): Promise<void> {
   if (s.isAdmin) return;
   if (s.record && (s.record.entity !== entity || s.record.id !== id)) {
-    throw new AppError(403, "forbidden", "This session was opened for another record: open that record's tab in Bitrix24");
+    throw new AppError(
+      403,
+      "forbidden",
+      "This session was opened for another record: open that record's tab in Bitrix24",
+    );
   }
   const key = keyOf(s, `read:${entity}:${id}`);
   let answer = recall(key);

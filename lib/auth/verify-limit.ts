@@ -19,7 +19,13 @@ export const LIMITS = {
   maxKeys: 50_000,
 };
 
-interface Entry { attempts: number; attemptsFrom: number; failures: number; failuresFrom: number; inFlight: number }
+interface Entry {
+  attempts: number;
+  attemptsFrom: number;
+  failures: number;
+  failuresFrom: number;
+  inFlight: number;
+}
 const entries = new Map<string, Entry>();
 
 /**
@@ -31,13 +37,17 @@ export function clientAddress(headers: Headers | Record<string, unknown> | undef
     if (headers instanceof Headers) return headers.get(name);
     return typeof headers?.[name] === "string" ? (headers[name] as string) : null;
   };
-  const forwarded = get("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean);
+  const forwarded = get("x-forwarded-for")
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return forwarded?.at(-1) ?? get("x-real-ip") ?? "unknown";
 }
 
 function entryFor(key: string, now: number): Entry {
   let e = entries.get(key);
-  if (e) entries.delete(key); // re-inserted below: the Map's order is least recently used first
+  if (e)
+    entries.delete(key); // re-inserted below: the Map's order is least recently used first
   else e = { attempts: 0, attemptsFrom: now, failures: 0, failuresFrom: now, inFlight: 0 };
   entries.set(key, e);
   if (entries.size > LIMITS.maxKeys) entries.delete(entries.keys().next().value!);

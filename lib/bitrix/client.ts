@@ -18,7 +18,8 @@ import { sleep } from "@/lib/sleep";
 const MAX_TRANSIENT_RETRIES = 2;
 /** Methods Bitrix24 lets only an admin's token call (event.offline.*, event.bind/unbind, placement.*). */
 const ADMIN_METHODS = /^(event\.(offline\.|bind|unbind)|placement\.(bind|unbind|get))/i;
-const READ_SUFFIX = /\.(get|list|fields|current|admin|info|search|getlist|getfields|getchildren|types)$|^(scope|methods|method\.get|feature\.get|profile|server\.time|events|event\.get|placement\.get|placement\.list|app\.option\.get)$/i;
+const READ_SUFFIX =
+  /\.(get|list|fields|current|admin|info|search|getlist|getfields|getchildren|types)$|^(scope|methods|method\.get|feature\.get|profile|server\.time|events|event\.get|placement\.get|placement\.list|app\.option\.get)$/i;
 
 /** Reads and idempotent calls may be retried after a timeout; a write may have succeeded (crm.*.add) — never blindly. */
 export function isIdempotent(method: string, opts?: CallOptions): boolean {
@@ -32,10 +33,15 @@ export function endpointFor(clientEndpoint: string, method: string, version: 2 |
 
 /** One raw call with a given token (no refresh, no limiter) — shared by the portal client and callWithToken. */
 export async function rawCall<T>(
-  clientEndpoint: string, token: string | null, method: string, params: Record<string, unknown>, opts: CallOptions = {},
+  clientEndpoint: string,
+  token: string | null,
+  method: string,
+  params: Record<string, unknown>,
+  opts: CallOptions = {},
   logAs: RestLogContext = { lane: opts.lane }, // what the REST log records about the caller (lib/bitrix/rest-log.ts)
 ): Promise<CallResult<T>> {
-  if (method.toLowerCase() === "batch" && Array.isArray(params.cmd)) throw new BitrixError("ERROR_BATCH_METHOD_NOT_ALLOWED", 0, "nested batch", method);
+  if (method.toLowerCase() === "batch" && Array.isArray(params.cmd))
+    throw new BitrixError("ERROR_BATCH_METHOD_NOT_ALLOWED", 0, "nested batch", method);
   const body = token ? { ...params, auth: token } : { ...params };
   if (opts.authConnector) Object.assign(body, { auth_connector: opts.authConnector });
   const url = endpointFor(clientEndpoint, method, opts.version);
@@ -51,11 +57,16 @@ class PortalClient implements BitrixClient {
     this.tokens ??= await loadTokens(this.portal.id);
     if (!this.tokens) throw new BitrixError("NO_TOKENS", 0, "no stored tokens for this portal", undefined, "terminal");
     // Refresh ahead of a known expiry rather than spending a request on expired_token.
-    if (this.tokens.expiresAt.getTime() - 30_000 < Date.now()) this.tokens = await refreshTokens(this.portal.id, this.tokens.version, this.portal.serverEndpoint);
+    if (this.tokens.expiresAt.getTime() - 30_000 < Date.now())
+      this.tokens = await refreshTokens(this.portal.id, this.tokens.version, this.portal.serverEndpoint);
     return this.tokens;
   }
 
-  async call<T = unknown>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<CallResult<T>> {
+  async call<T = unknown>(
+    method: string,
+    params: Record<string, unknown> = {},
+    opts: CallOptions = {},
+  ): Promise<CallResult<T>> {
     const lane = effectiveLane(opts.lane);
     const started = Date.now();
     let refreshed = false;
@@ -64,7 +75,13 @@ class PortalClient implements BitrixClient {
     for (;;) {
       const pause = await methodPauseMs(this.portal.id, method);
       if (pause > 0) {
-        if (lane === "interactive") throw new BitrixError("OPERATION_TIME_LIMIT", 429, `paused for ${Math.ceil(pause / 1000)} s to stay under the operating limit`, method);
+        if (lane === "interactive")
+          throw new BitrixError(
+            "OPERATION_TIME_LIMIT",
+            429,
+            `paused for ${Math.ceil(pause / 1000)} s to stay under the operating limit`,
+            method,
+          );
         await sleep(pause, opts.signal);
       }
       await acquireSlot(this.portal.id, lane, opts.signal);
@@ -79,7 +96,10 @@ class PortalClient implements BitrixClient {
       } catch (e) {
         if (!(e instanceof BitrixError)) throw e;
         const retryIn = await this.handleError(e, method, opts, { refreshed, limitRetries, transientRetries }, tokens);
-        log.info({ portalId: this.portal.id, method, code: e.code, ms: Date.now() - started, retryIn }, "bitrix call failed");
+        log.info(
+          { portalId: this.portal.id, method, code: e.code, ms: Date.now() - started, retryIn },
+          "bitrix call failed",
+        );
         if (retryIn === null) throw e;
         if (e.kind === "auth" || e.code === "PORTAL_MOVED") refreshed = true;
         else if (e.kind === "limit") limitRetries++;
@@ -91,7 +111,13 @@ class PortalClient implements BitrixClient {
   }
 
   /** Decides what an error means: ms to wait before retrying, or null to give up (after side effects). */
-  private async handleError(e: BitrixError, method: string, opts: CallOptions, s: { refreshed: boolean; limitRetries: number; transientRetries: number }, tokens: TokenSnapshot): Promise<number | null> {
+  private async handleError(
+    e: BitrixError,
+    method: string,
+    opts: CallOptions,
+    s: { refreshed: boolean; limitRetries: number; transientRetries: number },
+    tokens: TokenSnapshot,
+  ): Promise<number | null> {
     // A moved portal's old address answers 302; the OAuth server's refresh answer names the new one (refresh.ts).
     if ((e.kind === "auth" || e.code === "PORTAL_MOVED") && !s.refreshed) {
       this.tokens = await refreshTokens(this.portal.id, tokens.version, this.portal.serverEndpoint);
@@ -100,7 +126,12 @@ class PortalClient implements BitrixClient {
     if (e.code === "QUERY_LIMIT_EXCEEDED" || e.code === "OVERLOAD_LIMIT") {
       bumpMetric(this.portal.id, "rest.limit_hits");
       if (s.limitRetries >= limitPolicy.maxRetries) {
-        throw new BitrixError(e.code, e.status, `gave up after ${s.limitRetries + 1} attempts: ${e.description}`, method);
+        throw new BitrixError(
+          e.code,
+          e.status,
+          `gave up after ${s.limitRetries + 1} attempts: ${e.description}`,
+          method,
+        );
       }
       const wait = limitBackoffMs(s.limitRetries);
       await blockPortal(this.portal.id, new Date(Date.now() + wait));
@@ -112,14 +143,20 @@ class PortalClient implements BitrixClient {
       return effectiveLane(opts.lane) === "interactive" || s.limitRetries >= limitPolicy.maxRetries ? null : 0;
     }
     if (e.kind === "terminal") {
-      await markPortalTerminal(this.portal.id, e.code.toUpperCase() === "PAYMENT_REQUIRED" ? "payment_required" : "disabled", e.code);
+      await markPortalTerminal(
+        this.portal.id,
+        e.code.toUpperCase() === "PAYMENT_REQUIRED" ? "payment_required" : "disabled",
+        e.code,
+      );
       return null;
     }
     // Methods only an admin's token may call, refused: the admin whose tokens we hold lost admin rights. Reads still
     // work; the admin page says so, and the next admin to open the app re-arms it (lib/portals/rearm.ts).
-    if (e.kind === "access_denied" && ADMIN_METHODS.test(method)) await flagTokensProblem(this.portal.id, "token_owner_not_admin");
+    if (e.kind === "access_denied" && ADMIN_METHODS.test(method))
+      await flagTokensProblem(this.portal.id, "token_owner_not_admin");
     const transient = e.kind === "network" || e.code === "INTERNAL_SERVER_ERROR";
-    if (transient && isIdempotent(method, opts) && s.transientRetries < MAX_TRANSIENT_RETRIES) return 500 * 2 ** s.transientRetries;
+    if (transient && isIdempotent(method, opts) && s.transientRetries < MAX_TRANSIENT_RETRIES)
+      return 500 * 2 ** s.transientRetries;
     return null;
   }
 
@@ -132,9 +169,19 @@ const PORTAL_FIELDS = { id: true, memberId: true, clientEndpoint: true, serverEn
 
 /** The client for one installed portal. Refuses portals whose status stops all work (terminal states). */
 export async function bitrixFor(portal: PortalRef | string): Promise<BitrixClient> {
-  const row = await getDb().portal.findUnique({ where: { id: typeof portal === "string" ? portal : portal.id }, select: PORTAL_FIELDS });
+  const row = await getDb().portal.findUnique({
+    where: { id: typeof portal === "string" ? portal : portal.id },
+    select: PORTAL_FIELDS,
+  });
   if (!row) throw new BitrixError("PORTAL_NOT_FOUND", 0, "unknown portal", undefined, "terminal");
-  if (row.status !== "active") throw new BitrixError(`PORTAL_${row.status.toUpperCase()}`, 0, `work is stopped for this portal (${row.status})`, undefined, "terminal");
+  if (row.status !== "active")
+    throw new BitrixError(
+      `PORTAL_${row.status.toUpperCase()}`,
+      0,
+      `work is stopped for this portal (${row.status})`,
+      undefined,
+      "terminal",
+    );
   return new PortalClient(row);
 }
 
@@ -142,6 +189,12 @@ export async function bitrixFor(portal: PortalRef | string): Promise<BitrixClien
  * A call with a token we do not store (the frame's AUTH_ID, an event's or installer's access_token): no refresh,
  * to an endpoint the caller took from our database or from the OAuth server — never from a request body alone.
  */
-export async function callWithToken<T = unknown>(clientEndpoint: string, accessToken: string, method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<CallResult<T>> {
+export async function callWithToken<T = unknown>(
+  clientEndpoint: string,
+  accessToken: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  opts: CallOptions = {},
+): Promise<CallResult<T>> {
   return rawCall<T>(clientEndpoint, accessToken, method, params, opts);
 }

@@ -20,15 +20,33 @@ export type PendingRunner = (call: { id: string; portalId: string; purpose: stri
 export type RunnerFor = (purpose: string | null) => PendingRunner | undefined;
 const rawOnly: RunnerFor = () => undefined;
 
-export async function callOrDefer<T = unknown>(portalId: string, method: string, params: Record<string, unknown>, purpose: string, opts: { authConnector?: string; alreadyPending?: boolean } = {}): Promise<Deferred<T>> {
+export async function callOrDefer<T = unknown>(
+  portalId: string,
+  method: string,
+  params: Record<string, unknown>,
+  purpose: string,
+  opts: { authConnector?: string; alreadyPending?: boolean } = {},
+): Promise<Deferred<T>> {
   try {
-    return { status: "done", result: await (await bitrixFor(portalId)).call<T>(method, params, { lane: "interactive", authConnector: opts.authConnector }) };
+    return {
+      status: "done",
+      result: await (
+        await bitrixFor(portalId)
+      ).call<T>(method, params, { lane: "interactive", authConnector: opts.authConnector }),
+    };
   } catch (e) {
     // A re-run of a pending call that still waits: its row stays the record, no second one.
     if (!isBitrixError(e) || e.code !== "METHOD_CONFIRM_WAITING" || opts.alreadyPending) throw e;
     const tokens = await loadTokens(portalId);
     const pending = await getDb().pendingCall.create({
-      data: { portalId, method: method.toLowerCase(), params: params as object, purpose, tokenHash: sha256Hex(tokens?.accessToken ?? ""), expiresAt: new Date(Date.now() + PENDING_TTL_MS) },
+      data: {
+        portalId,
+        method: method.toLowerCase(),
+        params: params as object,
+        purpose,
+        tokenHash: sha256Hex(tokens?.accessToken ?? ""),
+        expiresAt: new Date(Date.now() + PENDING_TTL_MS),
+      },
     });
     return { status: "pending", pendingId: pending.id };
   }
@@ -39,20 +57,45 @@ async function rerun(id: string, runnerFor: RunnerFor) {
   const call = await db.pendingCall.findUniqueOrThrow({ where: { id } });
   try {
     const runner = runnerFor(call.purpose);
-    const result = runner ? await runner(call) : (await (await bitrixFor(call.portalId)).call(call.method, call.params as Record<string, unknown>, { lane: "background" })).result;
-    await db.pendingCall.update({ where: { id }, data: { status: "done", result: { result } as object, resolvedAt: new Date() } });
+    const result = runner
+      ? await runner(call)
+      : (
+          await (
+            await bitrixFor(call.portalId)
+          ).call(call.method, call.params as Record<string, unknown>, { lane: "background" })
+        ).result;
+    await db.pendingCall.update({
+      where: { id },
+      data: { status: "done", result: { result } as object, resolvedAt: new Date() },
+    });
   } catch (e) {
     const waiting = isBitrixError(e) && e.code === "METHOD_CONFIRM_WAITING";
     const tokens = waiting ? await loadTokens(call.portalId) : null;
-    await db.pendingCall.update({ where: { id }, data: waiting ? { status: "pending", tokenHash: sha256Hex(tokens?.accessToken ?? "") } : { status: "failed", error: errorMessage(e), resolvedAt: new Date() } });
+    await db.pendingCall.update({
+      where: { id },
+      data: waiting
+        ? { status: "pending", tokenHash: sha256Hex(tokens?.accessToken ?? "") }
+        : { status: "failed", error: errorMessage(e), resolvedAt: new Date() },
+    });
   }
 }
 
 /** ONAPPMETHODCONFIRM: re-run the matching pending calls only if CONFIRMED=1; record denials. */
-export async function onMethodConfirm(portalId: string, token: string, method: string, confirmed: boolean, runnerFor: RunnerFor = rawOnly): Promise<number> {
+export async function onMethodConfirm(
+  portalId: string,
+  token: string,
+  method: string,
+  confirmed: boolean,
+  runnerFor: RunnerFor = rawOnly,
+): Promise<number> {
   const db = getDb();
-  await db.pendingCall.updateMany({ where: { portalId, status: "pending", expiresAt: { lt: new Date() } }, data: { status: "expired" } });
-  const matches = await db.pendingCall.findMany({ where: { portalId, status: "pending", method: method.toLowerCase(), tokenHash: sha256Hex(token) } });
+  await db.pendingCall.updateMany({
+    where: { portalId, status: "pending", expiresAt: { lt: new Date() } },
+    data: { status: "expired" },
+  });
+  const matches = await db.pendingCall.findMany({
+    where: { portalId, status: "pending", method: method.toLowerCase(), tokenHash: sha256Hex(token) },
+  });
   for (const call of matches) {
     if (confirmed) await rerun(call.id, runnerFor);
     else await db.pendingCall.update({ where: { id: call.id }, data: { status: "denied", resolvedAt: new Date() } });

@@ -74,7 +74,11 @@ export interface BitrixClient {
     opts?: CallOptions & { idKey?: string; itemsKey?: string },
   ): AsyncIterable<T[]>;
   /** Classic start/next paging for methods that need it. */
-  listPaged<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>, opts?: CallOptions): AsyncIterable<T[]>;
+  listPaged<T = Record<string, unknown>>(
+    method: string,
+    params?: Record<string, unknown>,
+    opts?: CallOptions,
+  ): AsyncIterable<T[]>;
 }
 
 export type BitrixErrorKind =

@@ -10,19 +10,32 @@ const ERRORS = path.resolve(import.meta.dirname, "../../tests/fixtures/rest/erro
 
 describe("error classification is by code, not status", () => {
   it.each([
-    ["expired_token", "auth"], ["invalid_token", "auth"], ["NO_AUTH_FOUND", "auth"],
-    ["QUERY_LIMIT_EXCEEDED", "limit"], ["OPERATION_TIME_LIMIT", "limit"],
-    ["METHOD_CONFIRM_WAITING", "confirmation"], ["METHOD_CONFIRM_DENIED", "confirmation"],
-    ["PAYMENT_REQUIRED", "terminal"], ["invalid_grant", "terminal"], ["wrong_client", "config"],
-    ["ERROR_METHOD_NOT_FOUND", "not_found"], ["ACCESS_DENIED", "access_denied"], ["insufficient_scope", "access_denied"],
-    ["INVALID_REQUEST", "invalid_request"], ["BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION", "access_denied"],
+    ["expired_token", "auth"],
+    ["invalid_token", "auth"],
+    ["NO_AUTH_FOUND", "auth"],
+    ["QUERY_LIMIT_EXCEEDED", "limit"],
+    ["OPERATION_TIME_LIMIT", "limit"],
+    ["METHOD_CONFIRM_WAITING", "confirmation"],
+    ["METHOD_CONFIRM_DENIED", "confirmation"],
+    ["PAYMENT_REQUIRED", "terminal"],
+    ["invalid_grant", "terminal"],
+    ["wrong_client", "config"],
+    ["ERROR_METHOD_NOT_FOUND", "not_found"],
+    ["ACCESS_DENIED", "access_denied"],
+    ["insufficient_scope", "access_denied"],
+    ["INVALID_REQUEST", "invalid_request"],
+    ["BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION", "access_denied"],
     ["SOMETHING_NEW", "unknown"],
   ])("%s → %s", (code, kind) => expect(classifyBitrixCode(code)).toBe(kind));
 
   it("the same code gets the same kind whatever the HTTP status", () => {
     for (const status of [200, 400, 401, 403, 500]) {
-      expect(() => toCallResult({ status, data: { error: "METHOD_CONFIRM_WAITING", error_description: "Waiting for confirmation" } }, "voximplant.user.get"))
-        .toThrow(expect.objectContaining({ kind: "confirmation", status }));
+      expect(() =>
+        toCallResult(
+          { status, data: { error: "METHOD_CONFIRM_WAITING", error_description: "Waiting for confirmation" } },
+          "voximplant.user.get",
+        ),
+      ).toThrow(expect.objectContaining({ kind: "confirmation", status }));
     }
   });
 
@@ -43,8 +56,15 @@ describe("error classification is by code, not status", () => {
   });
 
   it("a v3 error body keeps its code", () => {
-    expect(() => toCallResult({ status: 400, data: { error: { code: "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION", message: "bad" } } }, "tasks.task.get"))
-      .toThrow(expect.objectContaining({ kind: "invalid_request" }));
+    expect(() =>
+      toCallResult(
+        {
+          status: 400,
+          data: { error: { code: "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION", message: "bad" } },
+        },
+        "tasks.task.get",
+      ),
+    ).toThrow(expect.objectContaining({ kind: "invalid_request" }));
   });
 });
 
@@ -95,7 +115,10 @@ describe("CRM errors without a code are classified by their description", () => 
     };
     const batch = batchVia({ call: async <T>() => raw as unknown as CallResult<T> });
     const res = await batch({
-      ok: ["crm.deal.list"], gone: ["crm.deal.get", { id: 5 }], hidden: ["crm.deal.get"], bad: ["x.y"],
+      ok: ["crm.deal.list"],
+      gone: ["crm.deal.get", { id: 5 }],
+      hidden: ["crm.deal.get"],
+      bad: ["x.y"],
     });
     expect(res.errors).toEqual({
       gone: { error: "NOT_FOUND", error_description: "Not found" },

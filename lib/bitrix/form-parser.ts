@@ -7,7 +7,9 @@ import { readBodyLimited } from "@/lib/http/read-body";
 // crash.
 
 export type FormValue = string | FormObject;
-export interface FormObject { [key: string]: FormValue }
+export interface FormObject {
+  [key: string]: FormValue;
+}
 
 export const FORM_LIMITS = { maxBytes: 1_000_000, maxKeys: 2_000, maxDepth: 8 };
 const FORBIDDEN = new Set(["__proto__", "constructor", "prototype"]);
@@ -34,12 +36,18 @@ function assign(target: FormObject, keys: string[], value: string) {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] === "" ? String(Object.keys(node).length) : keys[i]!;
     if (i === keys.length - 1) {
-      if (typeof node[key] === "object") throw new AppError(400, "invalid_form", `Form key "${keys.join(".")}" is both a value and an object`);
+      if (typeof node[key] === "object")
+        throw new AppError(400, "invalid_form", `Form key "${keys.join(".")}" is both a value and an object`);
       node[key] = value;
       return;
     }
     const next = node[key];
-    if (typeof next === "string") throw new AppError(400, "invalid_form", `Form key "${keys.slice(0, i + 1).join(".")}" is both a value and an object`);
+    if (typeof next === "string")
+      throw new AppError(
+        400,
+        "invalid_form",
+        `Form key "${keys.slice(0, i + 1).join(".")}" is both a value and an object`,
+      );
     node = (node[key] ??= Object.create(null) as FormObject) as FormObject;
   }
 }

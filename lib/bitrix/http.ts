@@ -64,7 +64,13 @@ export async function sendJson(
   } catch (e) {
     const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
     logged(0, undefined, timedOut ? "TIMEOUT" : "NETWORK_ERROR");
-    throw new BitrixError(timedOut ? "TIMEOUT" : "NETWORK_ERROR", 0, timedOut ? "no answer in time" : "connection failed", opts.method, "network");
+    throw new BitrixError(
+      timedOut ? "TIMEOUT" : "NETWORK_ERROR",
+      0,
+      timedOut ? "no answer in time" : "connection failed",
+      opts.method,
+      "network",
+    );
   }
   return readAnswer(res, opts.method, logged);
 }
@@ -85,7 +91,13 @@ async function readAnswer(res: Response, method: string | undefined, logged: Log
   } catch {
     logged(res.status, text, "MALFORMED_RESPONSE");
     const snippet = text.slice(0, 80).replace(/\s+/g, " ");
-    throw new BitrixError("MALFORMED_RESPONSE", res.status, `not JSON (HTTP ${res.status}): "${snippet}"`, method, "malformed");
+    throw new BitrixError(
+      "MALFORMED_RESPONSE",
+      res.status,
+      `not JSON (HTTP ${res.status}): "${snippet}"`,
+      method,
+      "malformed",
+    );
   }
 }
 
@@ -100,18 +112,35 @@ export function toCallResult<T>(raw: RawResponse, method: string): CallResult<T>
   const v3err = B24V3ErrorSchema.safeParse(raw.data);
   if (v3err.success) throw new BitrixError(v3err.data.error.code, raw.status, v3err.data.error.message ?? "", method);
   if (raw.status >= 300 && raw.status < 400) {
-    throw new BitrixError("PORTAL_MOVED", raw.status, "the portal answered with a redirect (domain change?)", method, "unknown");
+    throw new BitrixError(
+      "PORTAL_MOVED",
+      raw.status,
+      "the portal answered with a redirect (domain change?)",
+      method,
+      "unknown",
+    );
   }
   const ok = B24SuccessSchema.safeParse(raw.data);
   if (!ok.success || raw.status >= 400 || !(raw.data && typeof raw.data === "object" && "result" in raw.data)) {
     const kind = raw.status >= 500 ? "unknown" : "malformed";
-    throw new BitrixError(raw.status >= 500 ? "INTERNAL_SERVER_ERROR" : "MALFORMED_RESPONSE", raw.status, "unexpected response shape", method, kind);
+    throw new BitrixError(
+      raw.status >= 500 ? "INTERNAL_SERVER_ERROR" : "MALFORMED_RESPONSE",
+      raw.status,
+      "unexpected response shape",
+      method,
+      kind,
+    );
   }
   return ok.data as CallResult<T>;
 }
 
 /** multipart/form-data POST: step 2 of a Drive upload, to the uploadUrl Bitrix24 gave (docs/bitrix24.md#uploads) */
-export async function sendMultipart(url: string, field: string, file: { name: string; content: Uint8Array }, method: string): Promise<RawResponse> {
+export async function sendMultipart(
+  url: string,
+  field: string,
+  file: { name: string; content: Uint8Array },
+  method: string,
+): Promise<RawResponse> {
   const startedAt = Date.now();
   // The log keeps the upload address's host only; the file is logged as its name and size.
   const params = { [field]: { name: file.name, bytes: file.content.byteLength } };
@@ -121,7 +150,12 @@ export async function sendMultipart(url: string, field: string, file: { name: st
   form.set(field, new Blob([new Uint8Array(file.content)]), file.name);
   let res: Response;
   try {
-    res = await fetch(url, { method: "POST", body: form, signal: AbortSignal.timeout(DEFAULT_TIMEOUT_MS), headers: { "user-agent": USER_AGENT } });
+    res = await fetch(url, {
+      method: "POST",
+      body: form,
+      signal: AbortSignal.timeout(DEFAULT_TIMEOUT_MS),
+      headers: { "user-agent": USER_AGENT },
+    });
   } catch {
     logged(0, undefined, "NETWORK_ERROR");
     throw new BitrixError("NETWORK_ERROR", 0, "upload failed", method, "network");

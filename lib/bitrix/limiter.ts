@@ -48,20 +48,26 @@ export async function acquireSlot(portalId: string, lane: Lane, signal?: AbortSi
     signal?.throwIfAborted();
     const s = await tryTake(portalId, lane);
     if (!s || s.taken) return; // no row: the portal was purged — nothing to limit against
-    const waitMs = s.blockedMs > 0 ? s.blockedMs : (secondsUntilRoom(s.leaked, s.burst, s.drain, lane) * 1000);
+    const waitMs = s.blockedMs > 0 ? s.blockedMs : secondsUntilRoom(s.leaked, s.burst, s.drain, lane) * 1000;
     await sleep(Math.min(Math.max(20, waitMs) + Math.random() * 40, 5000), signal);
   }
 }
 
 /** After QUERY_LIMIT_EXCEEDED: every process holds off until `until`, and the bucket is treated as full. */
 export async function blockPortal(portalId: string, until: Date): Promise<void> {
-  await getDb().$executeRaw`UPDATE "RateBucket" r SET "blockedUntil" = GREATEST(COALESCE(r."blockedUntil", ${until}), ${until}),
+  await getDb()
+    .$executeRaw`UPDATE "RateBucket" r SET "blockedUntil" = GREATEST(COALESCE(r."blockedUntil", ${until}), ${until}),
     level = GREATEST(r.level, p."rateBurst"), "updatedAt" = clock_timestamp(), "limitHits" = r."limitHits" + 1
     FROM "Portal" p WHERE r."portalId" = ${portalId} AND p.id = r."portalId"`;
 }
 
 /** Records time.operating for a method; pauses the method before Bitrix24 would block it with OPERATION_TIME_LIMIT. */
-export async function recordOperating(portalId: string, method: string, operating?: number, resetAt?: number | null): Promise<void> {
+export async function recordOperating(
+  portalId: string,
+  method: string,
+  operating?: number,
+  resetAt?: number | null,
+): Promise<void> {
   if (operating === undefined) return;
   const reset = resetAt ? new Date(resetAt * 1000) : null;
   const pausedUntil = operating >= OPERATING_PAUSE_AT_S ? (reset ?? new Date(Date.now() + 60_000)) : null;
@@ -85,4 +91,3 @@ export async function methodPauseMs(portalId: string, method: string): Promise<n
   const row = await getDb().methodOperating.findUnique({ where: { portalId_method: { portalId, method } } });
   return row?.pausedUntil ? Math.max(0, row.pausedUntil.getTime() - Date.now()) : 0;
 }
-

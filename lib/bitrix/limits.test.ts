@@ -32,12 +32,17 @@ describe("request building", () => {
   it("never produces /rest//method", () => {
     expect(endpointFor("http://127.0.0.1:1/rest/", "crm.deal.get")).toBe("http://127.0.0.1:1/rest/crm.deal.get");
     expect(endpointFor("http://127.0.0.1:1/rest", "crm.deal.get")).toBe("http://127.0.0.1:1/rest/crm.deal.get");
-    expect(endpointFor("http://127.0.0.1:1/rest/", "tasks.task.get", 3)).toBe("http://127.0.0.1:1/rest/api/tasks.task.get");
+    expect(endpointFor("http://127.0.0.1:1/rest/", "tasks.task.get", 3)).toBe(
+      "http://127.0.0.1:1/rest/api/tasks.task.get",
+    );
   });
 
   it("encodes batch sub-commands like PHP http_build_query, keeping $result references literal", () => {
-    expect(encodePhpQuery({ fields: { TITLE: "John&Martin", PHONE: [{ VALUE: "+1", VALUE_TYPE: "WORK" }] } }))
-      .toBe("fields[TITLE]=John%26Martin&fields[PHONE][0][VALUE]=%2B1&fields[PHONE][0][VALUE_TYPE]=WORK");
-    expect(encodePhpQuery({ ID: "$result[get_user][UF_DEPARTMENT][0]", skip: null, flag: true })).toBe("ID=$result[get_user][UF_DEPARTMENT][0]&flag=1");
+    expect(encodePhpQuery({ fields: { TITLE: "John&Martin", PHONE: [{ VALUE: "+1", VALUE_TYPE: "WORK" }] } })).toBe(
+      "fields[TITLE]=John%26Martin&fields[PHONE][0][VALUE]=%2B1&fields[PHONE][0][VALUE_TYPE]=WORK",
+    );
+    expect(encodePhpQuery({ ID: "$result[get_user][UF_DEPARTMENT][0]", skip: null, flag: true })).toBe(
+      "ID=$result[get_user][UF_DEPARTMENT][0]&flag=1",
+    );
   });
 });

@@ -12,7 +12,13 @@ export function allowedOAuthOrigin(serverEndpoint: string | undefined | null): s
   const raw = serverEndpoint || loadEnv().BITRIX_OAUTH_URL;
   const url = assertAllowedUrl(raw, "server_endpoint");
   if (!loadEnv().BITRIX_OAUTH_ALLOWED.includes(url.origin)) {
-    throw new BitrixError("OAUTH_SERVER_NOT_ALLOWED", 0, `${url.origin} is not in BITRIX_OAUTH_ALLOWED`, undefined, "config");
+    throw new BitrixError(
+      "OAUTH_SERVER_NOT_ALLOWED",
+      0,
+      `${url.origin} is not in BITRIX_OAUTH_ALLOWED`,
+      undefined,
+      "config",
+    );
   }
   return url.origin;
 }
@@ -23,14 +29,23 @@ async function grant(serverEndpoint: string | null | undefined, params: Record<s
   const body = { ...params, client_id: env.BITRIX_CLIENT_ID, client_secret: env.BITRIX_CLIENT_SECRET };
   // Form POST, as the official JS SDK does (the docs show GET with the secret in the query string, which ends up in logs).
   const raw = await sendJson(joinUrl(origin, "/oauth/token/"), body, {
-    form: true, method: `oauth:${params.grant_type}`, timeoutMs: 20_000,
+    form: true,
+    method: `oauth:${params.grant_type}`,
+    timeoutMs: 20_000,
     log: { lane: "oauth" }, // the REST log redacts the secret and the tokens (lib/bitrix/redact.ts)
   });
   const err = B24ErrorSchema.safeParse(raw.data);
-  if (err.success) throw new BitrixError(err.data.error, raw.status, err.data.error_description ?? "", `oauth:${params.grant_type}`);
+  if (err.success)
+    throw new BitrixError(err.data.error, raw.status, err.data.error_description ?? "", `oauth:${params.grant_type}`);
   const ok = B24OAuthTokenSchema.safeParse(raw.data);
   if (!ok.success) {
-    throw new BitrixError("MALFORMED_RESPONSE", raw.status, "the OAuth server's answer is not a token response", `oauth:${params.grant_type}`, "malformed");
+    throw new BitrixError(
+      "MALFORMED_RESPONSE",
+      raw.status,
+      "the OAuth server's answer is not a token response",
+      `oauth:${params.grant_type}`,
+      "malformed",
+    );
   }
   const t = ok.data;
   const expiresAt = new Date((t.expires ? t.expires : Math.floor(Date.now() / 1000) + t.expires_in) * 1000);
@@ -69,7 +84,10 @@ async function grantAnywhere(params: Record<string, string>): Promise<OAuthToken
   throw last ?? new BitrixError("OAUTH_SERVER_NOT_ALLOWED", 0, "BITRIX_OAUTH_ALLOWED is empty", undefined, "config");
 }
 
-export function exchangeRefreshToken(serverEndpoint: string | null | undefined, refreshToken: string): Promise<OAuthTokens> {
+export function exchangeRefreshToken(
+  serverEndpoint: string | null | undefined,
+  refreshToken: string,
+): Promise<OAuthTokens> {
   const params = { grant_type: "refresh_token", refresh_token: refreshToken };
   return serverEndpoint ? grant(serverEndpoint, params) : grantAnywhere(params);
 }

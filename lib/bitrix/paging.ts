@@ -20,13 +20,25 @@ export function batchVia(client: Caller) {
       const chunk = entries.slice(i, i + BATCH_MAX);
       const cmd: Record<string, string> = {};
       for (const [key, [method, params]] of chunk) {
-        if (method.toLowerCase() === "batch") throw new BitrixError("ERROR_BATCH_METHOD_NOT_ALLOWED", 0, "batch cannot be nested", "batch");
+        if (method.toLowerCase() === "batch")
+          throw new BitrixError("ERROR_BATCH_METHOD_NOT_ALLOWED", 0, "batch cannot be nested", "batch");
         const q = params ? encodePhpQuery(params) : "";
         cmd[key] = q ? `${method}?${q}` : method;
       }
-      const res = await client.call("batch", { halt: opts.halt ? 1 : 0, cmd }, { ...opts, idempotent: opts.idempotent ?? chunk.every(([, [m]]) => /\.(get|list|fields)$/i.test(m)) });
+      const res = await client.call(
+        "batch",
+        { halt: opts.halt ? 1 : 0, cmd },
+        { ...opts, idempotent: opts.idempotent ?? chunk.every(([, [m]]) => /\.(get|list|fields)$/i.test(m)) },
+      );
       const parsed = B24BatchResultSchema.safeParse(withErrorObjects(res.result));
-      if (!parsed.success) throw new BitrixError("MALFORMED_RESPONSE", 200, "batch answer has no result/result_error maps", "batch", "malformed");
+      if (!parsed.success)
+        throw new BitrixError(
+          "MALFORMED_RESPONSE",
+          200,
+          "batch answer has no result/result_error maps",
+          "batch",
+          "malformed",
+        );
       Object.assign(out.result, parsed.data.result);
       for (const [key, e] of Object.entries(parsed.data.result_error)) {
         // An empty code (the CRM's "Not found" / "Access denied.") becomes the code BitrixError derives from the text.
@@ -57,14 +69,20 @@ function withErrorObjects(result: unknown): unknown {
 }
 
 function pick(result: unknown, itemsKey?: string): Record<string, unknown>[] {
-  const items = itemsKey && result && typeof result === "object" ? (result as Record<string, unknown>)[itemsKey] : result;
-  if (!Array.isArray(items)) throw new BitrixError("MALFORMED_RESPONSE", 200, "list answer is not an array", undefined, "malformed");
+  const items =
+    itemsKey && result && typeof result === "object" ? (result as Record<string, unknown>)[itemsKey] : result;
+  if (!Array.isArray(items))
+    throw new BitrixError("MALFORMED_RESPONSE", 200, "list answer is not an array", undefined, "malformed");
   return items as Record<string, unknown>[];
 }
 
 /** The fast pattern for large sets: order ID ASC, filter >ID, start -1 — no COUNT query (docs/bitrix24.md#lists). */
 export function listFast(client: Caller) {
-  return function list<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, opts: CallOptions & { idKey?: string; itemsKey?: string } = {}): AsyncIterable<T[]> {
+  return function list<T = Record<string, unknown>>(
+    method: string,
+    params: Record<string, unknown> = {},
+    opts: CallOptions & { idKey?: string; itemsKey?: string } = {},
+  ): AsyncIterable<T[]> {
     const idKey = opts.idKey ?? "ID";
     return {
       async *[Symbol.asyncIterator]() {
@@ -76,7 +94,14 @@ export function listFast(client: Caller) {
           if (items.length) yield items as T[];
           if (items.length < PAGE_SIZE) return;
           last = Number(items[items.length - 1]![idKey]);
-          if (!Number.isFinite(last)) throw new BitrixError("MALFORMED_RESPONSE", 200, `list items have no numeric ${idKey}`, method, "malformed");
+          if (!Number.isFinite(last))
+            throw new BitrixError(
+              "MALFORMED_RESPONSE",
+              200,
+              `list items have no numeric ${idKey}`,
+              method,
+              "malformed",
+            );
         }
       },
     };
@@ -85,7 +110,11 @@ export function listFast(client: Caller) {
 
 /** Classic start/next paging, for methods without an ID order (docs/bitrix24.md#lists). */
 export function listPaged(client: Caller) {
-  return function paged<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): AsyncIterable<T[]> {
+  return function paged<T = Record<string, unknown>>(
+    method: string,
+    params: Record<string, unknown> = {},
+    opts: CallOptions = {},
+  ): AsyncIterable<T[]> {
     return {
       async *[Symbol.asyncIterator]() {
         let start = 0;

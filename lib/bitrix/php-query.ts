@@ -10,7 +10,8 @@ export function encodePhpQuery(value: Record<string, unknown>): string {
     if (v === null || v === undefined) return;
     if (Array.isArray(v)) return v.forEach((x, i) => walk(`${prefix}[${i}]`, x));
     if (v instanceof Date) return void parts.push(`${enc(prefix)}=${enc(v.toISOString())}`);
-    if (typeof v === "object") return Object.entries(v as Record<string, unknown>).forEach(([k, x]) => walk(`${prefix}[${k}]`, x));
+    if (typeof v === "object")
+      return Object.entries(v as Record<string, unknown>).forEach(([k, x]) => walk(`${prefix}[${k}]`, x));
     parts.push(`${enc(prefix)}=${enc(typeof v === "boolean" ? (v ? "1" : "0") : String(v))}`);
   };
   for (const [k, v] of Object.entries(value)) walk(k, v);

@@ -30,7 +30,11 @@ class Budget {
   }
 }
 
-interface Walk { out: Budget; secrets: Set<string>; secretKey: (k: string) => boolean }
+interface Walk {
+  out: Budget;
+  secrets: Set<string>;
+  secretKey: (k: string) => boolean;
+}
 
 /** The secret strings of a redacted value: itself, the items of a list, and the secret-named keys of an object. */
 function collect(v: unknown, w: Walk, depth = 0): void {

@@ -22,7 +22,8 @@ const LEASE_MS = 45_000;
 const WORKER = `${process.pid}-${randomUUID().slice(0, 8)}`;
 
 async function takeLease(portalId: string, seenVersion: number): Promise<boolean> {
-  const n = await getDb().$executeRaw`UPDATE "TokenSet" SET "refreshLockedAt" = clock_timestamp(), "refreshLockedBy" = ${WORKER}
+  const n = await getDb()
+    .$executeRaw`UPDATE "TokenSet" SET "refreshLockedAt" = clock_timestamp(), "refreshLockedBy" = ${WORKER}
     WHERE "portalId" = ${portalId} AND version = ${seenVersion}
       AND ("refreshLockedAt" IS NULL OR "refreshLockedAt" < clock_timestamp() - make_interval(secs => ${LEASE_MS / 1000}))`;
   return n === 1;
@@ -54,11 +55,19 @@ async function persistRotated(portalId: string, seenVersion: number, t: OAuthTok
       version = version + 1, "refreshedAt" = clock_timestamp(), "refreshLockedAt" = NULL, "refreshLockedBy" = NULL,
       "lastRefreshError" = NULL, "updatedAt" = clock_timestamp()
     WHERE "portalId" = ${portalId} AND version = ${seenVersion} AND "refreshLockedBy" = ${WORKER}`;
-  if (n !== 1) throw new BitrixError("REFRESH_LOST", 0, "the token row changed while refreshing", "oauth:refresh_token", "unknown");
+  if (n !== 1)
+    throw new BitrixError(
+      "REFRESH_LOST",
+      0,
+      "the token row changed while refreshing",
+      "oauth:refresh_token",
+      "unknown",
+    );
 }
 
 async function releaseLease(portalId: string, error: string) {
-  await getDb().$executeRaw`UPDATE "TokenSet" SET "refreshLockedAt" = NULL, "refreshLockedBy" = NULL, "lastRefreshError" = ${error}
+  await getDb()
+    .$executeRaw`UPDATE "TokenSet" SET "refreshLockedAt" = NULL, "refreshLockedBy" = NULL, "lastRefreshError" = ${error}
     WHERE "portalId" = ${portalId} AND "refreshLockedBy" = ${WORKER}`;
 }
 
@@ -72,10 +81,17 @@ async function doRefresh(portalId: string, current: TokenSnapshot, serverEndpoin
     await clearAppAlerts();
     log.info({ portalId, version: current.version + 1 }, "tokens refreshed");
     const clientEndpoint = moved ?? current.clientEndpoint;
-    return { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, version: current.version + 1, clientEndpoint };
+    return {
+      accessToken: t.accessToken,
+      refreshToken: t.refreshToken,
+      expiresAt: t.expiresAt,
+      version: current.version + 1,
+      clientEndpoint,
+    };
   } catch (e) {
     await releaseLease(portalId, errorMessage(e));
-    if (e instanceof BitrixError && e.kind === "config") await raiseAppAlert(e.code, portalId); // ours, not the tenant's
+    if (e instanceof BitrixError && e.kind === "config")
+      await raiseAppAlert(e.code, portalId); // ours, not the tenant's
     else if (e instanceof BitrixError && e.code.toUpperCase() === "INVALID_GRANT") {
       // Our refresh token is refused — after an answer lost on the way back (the server rotated it, we never saw the
       // new one), or after 180 days unused. The next admin to open the app brings a REFRESH_ID that re-arms it.
@@ -92,14 +108,31 @@ async function doRefresh(portalId: string, current: TokenSnapshot, serverEndpoin
  * Returns tokens newer than `seenVersion`: refreshes them if this process wins the lease, otherwise waits for the
  * winner's rotated pair. Never sends a refresh token whose version already moved.
  */
-export async function refreshTokens(portalId: string, seenVersion: number, serverEndpoint: string): Promise<TokenSnapshot> {
+export async function refreshTokens(
+  portalId: string,
+  seenVersion: number,
+  serverEndpoint: string,
+): Promise<TokenSnapshot> {
   const deadline = Date.now() + LEASE_MS + 5_000;
   while (Date.now() < deadline) {
     const current = await loadTokens(portalId);
-    if (!current) throw new BitrixError("NO_TOKENS", 0, "no stored tokens for this portal (install not finished?)", undefined, "terminal");
+    if (!current)
+      throw new BitrixError(
+        "NO_TOKENS",
+        0,
+        "no stored tokens for this portal (install not finished?)",
+        undefined,
+        "terminal",
+      );
     if (current.version !== seenVersion) return current;
     if (await takeLease(portalId, seenVersion)) return doRefresh(portalId, current, serverEndpoint);
     await sleep(50 + Math.random() * 50);
   }
-  throw new BitrixError("REFRESH_TIMEOUT", 0, "another process holds the refresh lease for too long", "oauth:refresh_token", "unknown");
+  throw new BitrixError(
+    "REFRESH_TIMEOUT",
+    0,
+    "another process holds the refresh lease for too long",
+    "oauth:refresh_token",
+    "unknown",
+  );
 }

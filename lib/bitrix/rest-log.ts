@@ -39,8 +39,17 @@ export interface RestCall extends RestLogContext {
 
 /** One logged call as stored; the admin page's entry (lib/admin/rest-log.ts) is the same with its id and a text time. */
 export interface RestLogRow {
-  at: Date; portalId: string | null; memberId: string | null; host: string; method: string; lane: string | null;
-  status: number; durationMs: number; errorCode: string | null; params: string; response: string;
+  at: Date;
+  portalId: string | null;
+  memberId: string | null;
+  host: string;
+  method: string;
+  lane: string | null;
+  status: number;
+  durationMs: number;
+  errorCode: string | null;
+  params: string;
+  response: string;
 }
 type Row = RestLogRow;
 
@@ -62,16 +71,24 @@ export function recordRestCall(call: RestCall): void {
   try {
     const env = loadEnv();
     const [params, response] = redactAll([call.params, call.answer], {
-      max: FIELD_MAX, oauth: call.method.startsWith("oauth:"), known: [env.BITRIX_CLIENT_SECRET, env.APP_SECRET],
+      max: FIELD_MAX,
+      oauth: call.method.startsWith("oauth:"),
+      known: [env.BITRIX_CLIENT_SECRET, env.APP_SECRET],
     });
     const answer = call.answer as { member_id?: unknown } | null | undefined;
     pending.push({
-      at: new Date(call.startedAt), portalId: call.portalId ?? null, host: new URL(call.url).host,
+      at: new Date(call.startedAt),
+      portalId: call.portalId ?? null,
+      host: new URL(call.url).host,
       // An OAuth answer names its portal; a call with a token we do not store is matched by the portal's host.
       memberId: typeof answer?.member_id === "string" ? answer.member_id : null,
-      method: call.method.slice(0, 200), lane: call.lane ?? null, status: call.status,
-      durationMs: Math.max(0, Date.now() - call.startedAt), errorCode: call.errorCode ?? errorCodeOf(call.answer),
-      params: params!, response: response!,
+      method: call.method.slice(0, 200),
+      lane: call.lane ?? null,
+      status: call.status,
+      durationMs: Math.max(0, Date.now() - call.startedAt),
+      errorCode: call.errorCode ?? errorCodeOf(call.answer),
+      params: params!,
+      response: response!,
     });
     if (pending.length > MAX_PENDING) pending = pending.slice(-MAX_PENDING);
     if (pending.length >= FLUSH_ROWS) void flushRestLog();
@@ -87,9 +104,11 @@ export function recordRestCall(call: RestCall): void {
 const ts = (d: Date) => Prisma.sql`${d.toISOString().slice(0, -1)}::timestamp`;
 
 async function insert(rows: Row[]): Promise<void> {
-  const values = rows.map((r) => Prisma.sql`(${ts(r.at)}, ${r.portalId}::text, ${r.memberId}::text, ${r.host},
+  const values = rows.map(
+    (r) => Prisma.sql`(${ts(r.at)}, ${r.portalId}::text, ${r.memberId}::text, ${r.host},
     ${r.method}, ${r.lane}::text, ${r.status}::int, ${r.durationMs}::int, ${r.errorCode}::text,
-    ${r.params}, ${r.response})`);
+    ${r.params}, ${r.response})`,
+  );
   try {
     await getDb().$executeRaw`
       INSERT INTO "RestLog" (at, "portalId", host, method, lane, status, "durationMs", "errorCode", params, response)

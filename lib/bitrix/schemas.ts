@@ -32,7 +32,8 @@ export const B24V3ErrorSchema = z.object({
 });
 
 /** Empty PHP maps arrive as [] (docs/bitrix24.md#batch). */
-const phpMap = <T extends z.ZodType>(v: T) => z.union([z.record(z.string(), v), z.array(z.never()).transform(() => ({}))]);
+const phpMap = <T extends z.ZodType>(v: T) =>
+  z.union([z.record(z.string(), v), z.array(z.never()).transform(() => ({}))]);
 
 export const B24BatchResultSchema = z.object({
   result: phpMap(z.unknown()),

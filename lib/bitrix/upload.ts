@@ -5,10 +5,18 @@ import { assertAllowedUrl, sendMultipart, toCallResult } from "@/lib/bitrix/http
 
 // One normalized upload abstraction: Bitrix24 takes files in four shapes depending on the target field
 // (docs/bitrix24.md#uploads). Callers say WHERE the file goes; this module picks the payload form.
-export interface FileInput { name: string; content: Uint8Array }
+export interface FileInput {
+  name: string;
+  content: Uint8Array;
+}
 export type UploadForm = "base64" | "pair" | "fileData" | "disk";
 
-export interface DiskFile { ID: string; NAME: string; SIZE: string; DOWNLOAD_URL?: string }
+export interface DiskFile {
+  ID: string;
+  NAME: string;
+  SIZE: string;
+  DOWNLOAD_URL?: string;
+}
 
 const b64 = (f: FileInput) => Buffer.from(f.content).toString("base64"); // no data: prefix — Bitrix24 rejects it
 
@@ -20,7 +28,12 @@ const b64 = (f: FileInput) => Buffer.from(f.content).toString("base64"); // no d
 export function uploadFormFor(target: { method: string; fieldType?: string }): UploadForm {
   if (target.fieldType === "disk_file" || target.method.startsWith("tasks.")) return "disk";
   if (target.method.startsWith("documentgenerator.")) return "base64";
-  if (target.method.startsWith("crm.timeline.") || target.method.startsWith("crm.item.") || target.method.startsWith("log.")) return "pair";
+  if (
+    target.method.startsWith("crm.timeline.") ||
+    target.method.startsWith("crm.item.") ||
+    target.method.startsWith("log.")
+  )
+    return "pair";
   if (/^crm\.(deal|lead|contact|company)\.(add|update)$/.test(target.method)) return "fileData";
   return "pair";
 }
@@ -28,24 +41,53 @@ export function uploadFormFor(target: { method: string; fieldType?: string }): U
 /** The value to put in the target parameter for the in-request forms. */
 export function fileValue(form: Exclude<UploadForm, "disk">, file: FileInput): unknown {
   switch (form) {
-    case "base64": return b64(file);
-    case "pair": return [file.name, b64(file)];
-    case "fileData": return { fileData: [file.name, b64(file)] };
+    case "base64":
+      return b64(file);
+    case "pair":
+      return [file.name, b64(file)];
+    case "fileData":
+      return { fileData: [file.name, b64(file)] };
   }
 }
 
 /** Disk-first: upload to a Drive folder (direct `fileContent`, or the two-step uploadUrl for large files). */
-export async function uploadToDisk(client: BitrixClient, folderId: number, file: FileInput, opts: { twoStep?: boolean } = {}): Promise<DiskFile> {
+export async function uploadToDisk(
+  client: BitrixClient,
+  folderId: number,
+  file: FileInput,
+  opts: { twoStep?: boolean } = {},
+): Promise<DiskFile> {
   if (!opts.twoStep) {
-    const res = await client.call<DiskFile>("disk.folder.uploadfile", { id: folderId, data: { NAME: file.name }, fileContent: [file.name, b64(file)], generateUniqueName: true }, { lane: "interactive" });
+    const res = await client.call<DiskFile>(
+      "disk.folder.uploadfile",
+      { id: folderId, data: { NAME: file.name }, fileContent: [file.name, b64(file)], generateUniqueName: true },
+      { lane: "interactive" },
+    );
     return res.result;
   }
-  const step1 = await client.call<{ field: string; uploadUrl: string }>("disk.folder.uploadfile", { id: folderId }, { lane: "interactive" });
+  const step1 = await client.call<{ field: string; uploadUrl: string }>(
+    "disk.folder.uploadfile",
+    { id: folderId },
+    { lane: "interactive" },
+  );
   const { field, uploadUrl } = step1.result;
-  if (!field || !uploadUrl) throw new BitrixError("MALFORMED_RESPONSE", 200, "no uploadUrl in the answer", "disk.folder.uploadfile", "malformed");
+  if (!field || !uploadUrl)
+    throw new BitrixError(
+      "MALFORMED_RESPONSE",
+      200,
+      "no uploadUrl in the answer",
+      "disk.folder.uploadfile",
+      "malformed",
+    );
   // The upload URL must point at the same portal the client talks to.
   if (assertAllowedUrl(uploadUrl, "uploadUrl").origin !== new URL(client.portal.clientEndpoint).origin) {
-    throw new BitrixError("INVALID_ENDPOINT", 0, "uploadUrl points away from the portal", "disk.folder.uploadfile", "invalid_request");
+    throw new BitrixError(
+      "INVALID_ENDPOINT",
+      0,
+      "uploadUrl points away from the portal",
+      "disk.folder.uploadfile",
+      "invalid_request",
+    );
   }
   return toCallResult<DiskFile>(await sendMultipart(uploadUrl, field, file, "disk.upload"), "disk.upload").result;
 }
@@ -53,14 +95,24 @@ export async function uploadToDisk(client: BitrixClient, folderId: number, file:
 /** Where a file goes; the form follows from it (uploadFormFor). */
 export type FileTarget =
   | { kind: "timeline"; entityType: string; entityId: number; comment: string }
-  | { kind: "field"; entityType: string; entityId: number; field: string; fieldType: string; multiple?: boolean;
+  | {
+      kind: "field";
+      entityType: string;
+      entityId: number;
+      field: string;
+      fieldType: string;
+      multiple?: boolean;
       /** a multiple field's current values, kept: Bitrix24 replaces a multiple field's whole set on update */
-      keep?: unknown[] }
+      keep?: unknown[];
+    }
   | { kind: "method"; method: string; params: Record<string, unknown>; path: [string, ...string[]] };
 
 function setPath(params: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
   const [head, ...rest] = path;
-  return { ...params, [head!]: rest.length ? setPath((params[head!] ?? {}) as Record<string, unknown>, rest, value) : value };
+  return {
+    ...params,
+    [head!]: rest.length ? setPath((params[head!] ?? {}) as Record<string, unknown>, rest, value) : value,
+  };
 }
 
 /** Drive-first: into the app's own Drive storage, then referenced by id ("n<ID>") from the field. */
@@ -70,11 +122,20 @@ async function toDrive(client: BitrixClient, file: FileInput): Promise<string> {
 }
 
 /** Puts a file where the target wants it, in the form the target takes. Returns the form used and the answer. */
-export async function attachFile(client: BitrixClient, target: FileTarget, file: FileInput): Promise<{ form: UploadForm; result: unknown }> {
+export async function attachFile(
+  client: BitrixClient,
+  target: FileTarget,
+  file: FileInput,
+): Promise<{ form: UploadForm; result: unknown }> {
   const opts = { lane: "interactive" as const };
   if (target.kind === "timeline") {
     const form = uploadFormFor({ method: "crm.timeline.comment.add" });
-    const fields = { ENTITY_ID: target.entityId, ENTITY_TYPE: target.entityType, COMMENT: target.comment, FILES: [fileValue(form === "disk" ? "pair" : form, file)] };
+    const fields = {
+      ENTITY_ID: target.entityId,
+      ENTITY_TYPE: target.entityType,
+      COMMENT: target.comment,
+      FILES: [fileValue(form === "disk" ? "pair" : form, file)],
+    };
     return { form, result: (await client.call("crm.timeline.comment.add", { fields }, opts)).result };
   }
   if (target.kind === "field") {
@@ -82,7 +143,10 @@ export async function attachFile(client: BitrixClient, target: FileTarget, file:
     const form = uploadFormFor({ method, fieldType: target.fieldType });
     const value = form === "disk" ? await toDrive(client, file) : fileValue(form, file);
     const fieldValue = target.multiple ? [...(target.keep ?? []), value] : value;
-    return { form, result: (await client.call(method, { id: target.entityId, fields: { [target.field]: fieldValue } }, opts)).result };
+    return {
+      form,
+      result: (await client.call(method, { id: target.entityId, fields: { [target.field]: fieldValue } }, opts)).result,
+    };
   }
   const form = uploadFormFor({ method: target.method });
   const value = form === "disk" ? await toDrive(client, file) : fileValue(form, file);

@@ -21,7 +21,12 @@ const KEEPALIVE_AFTER_MS = 30 * 24 * 3600_000;
 
 async function keepAlive(portalId: string) {
   const set = await getDb().tokenSet.findUnique({ where: { portalId }, include: { portal: true } });
-  if (!set || set.portal.status !== "active" || (set.refreshedAt && Date.now() - set.refreshedAt.getTime() < KEEPALIVE_AFTER_MS)) return "fresh";
+  if (
+    !set ||
+    set.portal.status !== "active" ||
+    (set.refreshedAt && Date.now() - set.refreshedAt.getTime() < KEEPALIVE_AFTER_MS)
+  )
+    return "fresh";
   const tokens = await loadTokens(portalId);
   await refreshTokens(portalId, tokens!.version, set.portal.serverEndpoint);
   return "refreshed";

@@ -20,7 +20,10 @@ export const BACKGROUND_SLOTS = 2;
 /** Capture jobs (offline drains of different portals) a capture-lane round claims and runs side by side. */
 const CAPTURE_JOBS_AT_ONCE = 8;
 interface ScheduledPortal {
-  id: string; reconcileEveryMin: number; retentionYears: number | null; capability: { features: unknown } | null;
+  id: string;
+  reconcileEveryMin: number;
+  retentionYears: number | null;
+  capability: { features: unknown } | null;
 }
 type Schedule = { kind: string; everyMs: number; offlineOnly?: boolean; everyMsOf?: (p: ScheduledPortal) => number };
 const SCHEDULES: Schedule[] = [
@@ -39,17 +42,29 @@ const GLOBAL_SCHEDULES: { kind: string; everyMs: number }[] = [{ kind: "restlog.
 export async function schedule() {
   const portals: ScheduledPortal[] = await getDb().portal.findMany({
     where: { status: { in: ["active", "payment_required"] } },
-    select: { id: true, reconcileEveryMin: true, retentionYears: true, capability: { select: { features: true } } } });
+    select: { id: true, reconcileEveryMin: true, retentionYears: true, capability: { select: { features: true } } },
+  });
   // A tick whose previous run still waits adds nothing: when workers fall behind, a portal keeps one waiting run of
   // each schedule instead of a pile (the drain an ONOFFLINEEVENT asks for would wait behind stale ones).
-  const waiting = new Set((await getDb().job.findMany({ where: { status: "pending", kind: { in: SCHEDULES.map((s) => s.kind) } },
-    select: { kind: true, portalId: true }, distinct: ["kind", "portalId"] })).map((j) => `${j.kind}:${j.portalId}`));
+  const waiting = new Set(
+    (
+      await getDb().job.findMany({
+        where: { status: "pending", kind: { in: SCHEDULES.map((s) => s.kind) } },
+        select: { kind: true, portalId: true },
+        distinct: ["kind", "portalId"],
+      })
+    ).map((j) => `${j.kind}:${j.portalId}`),
+  );
   for (const s of SCHEDULES) {
     for (const p of portals) {
       const everyMs = s.everyMsOf?.(p) ?? s.everyMs;
       if (everyMs <= 0 || waiting.has(`${s.kind}:${p.id}`)) continue;
       const slot = Math.floor(Date.now() / everyMs);
-      if (s.offlineOnly && (p.capability?.features as Record<string, string> | undefined)?.rest_offline_extended !== "Y") continue;
+      if (
+        s.offlineOnly &&
+        (p.capability?.features as Record<string, string> | undefined)?.rest_offline_extended !== "Y"
+      )
+        continue;
       await enqueueJob(s.kind, { portalId: p.id, dedupeKey: `${s.kind}:${p.id}:${slot}` });
     }
   }
@@ -66,7 +81,10 @@ async function runJob(job: JobRow, signal?: AbortSignal): Promise<void> {
   } catch (e) {
     const error = errorMessage(e);
     log.warn({ job: job.kind, portalId: job.portalId, err: error }, "job failed");
-    await finishJob(job.id, job.attempts < 5 ? { ok: false, error, retryInMs: 10_000 * 2 ** job.attempts } : { ok: false, error });
+    await finishJob(
+      job.id,
+      job.attempts < 5 ? { ok: false, error, retryInMs: 10_000 * 2 ** job.attempts } : { ok: false, error },
+    );
   }
 }
 
@@ -78,9 +96,11 @@ async function runJobs(lane: JobLane, limit: number, signal?: AbortSignal): Prom
   const jobs = await claimJobs(WORKER_ID, limit, lane);
   const byPortal = new Map<string, JobRow[]>();
   for (const job of jobs) byPortal.set(job.portalId ?? "", [...(byPortal.get(job.portalId ?? "") ?? []), job]);
-  await Promise.all([...byPortal.values()].map(async (mine) => {
-    for (const job of mine) await runJob(job, signal);
-  }));
+  await Promise.all(
+    [...byPortal.values()].map(async (mine) => {
+      for (const job of mine) await runJob(job, signal);
+    }),
+  );
   return jobs.length;
 }
 
@@ -102,8 +122,11 @@ async function lane(name: string, signal: AbortSignal, work: () => Promise<numbe
  * The worker: a capture lane (schedules, the inbox, the offline drain) and BACKGROUND_SLOTS background lanes that run
  * side by side, so capture never waits for a backfill slice or a sweep, and two portals' long work runs in parallel.
  */
-export async function runWorker(signal: AbortSignal, lanes: "all" | "capture" | "background" = "all",
-  backgroundSlots = BACKGROUND_SLOTS): Promise<void> {
+export async function runWorker(
+  signal: AbortSignal,
+  lanes: "all" | "capture" | "background" = "all",
+  backgroundSlots = BACKGROUND_SLOTS,
+): Promise<void> {
   log.info({ worker: WORKER_ID, lanes, backgroundSlots }, "worker started");
   let lastSchedule = 0;
   const capture = async () => {
@@ -111,14 +134,20 @@ export async function runWorker(signal: AbortSignal, lanes: "all" | "capture" | 
       lastSchedule = Date.now();
       await schedule();
     }
-    return runInLane("capture", async () => (await processInboxBatch(WORKER_ID)) + (await runJobs("capture", CAPTURE_JOBS_AT_ONCE)));
+    return runInLane(
+      "capture",
+      async () => (await processInboxBatch(WORKER_ID)) + (await runJobs("capture", CAPTURE_JOBS_AT_ONCE)),
+    );
   };
   // WORKER_LANES=capture / background: lanes in processes of their own, so a backfill's CPU (one Node thread) cannot
   // delay capture either; "all" (the default) runs both here.
   await Promise.all([
     ...(lanes !== "background" ? [lane("capture", signal, capture)] : []),
-    ...(lanes !== "capture" ? Array.from({ length: backgroundSlots },
-      (_, i) => lane(`background-${i}`, signal, () => runJobs("background", 1, signal))) : []),
+    ...(lanes !== "capture"
+      ? Array.from({ length: backgroundSlots }, (_, i) =>
+          lane(`background-${i}`, signal, () => runJobs("background", 1, signal)),
+        )
+      : []),
   ]);
   await flushRestLog(); // the REST log's last second (lib/bitrix/rest-log.ts)
   log.info({ worker: WORKER_ID }, "worker stopped");

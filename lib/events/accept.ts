@@ -16,12 +16,17 @@ import { verifyApplicationToken } from "@/lib/events/verify";
 // workers. Because nothing is resent, the database steps ride out a short outage inside the request (lib/db-retry.ts)
 // and answer 503 "database_unavailable" only when it lasts longer.
 
-export type Accepted = { status: "installed" | "updated" | "uninstalled" | "refuted" | "unconfirmed" | "queued" | "duplicate" | "scheduled" };
+export type Accepted = {
+  status: "installed" | "updated" | "uninstalled" | "refuted" | "unconfirmed" | "queued" | "duplicate" | "scheduled";
+};
 
 function canonical(v: unknown): string {
   if (v === undefined || v === null) return "";
   if (typeof v !== "object") return String(v);
-  return `{${Object.keys(v as object).sort().map((k) => `${k}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  return `{${Object.keys(v as object)
+    .sort()
+    .map((k) => `${k}:${canonical((v as Record<string, unknown>)[k])}`)
+    .join(",")}}`;
 }
 
 /** A duplicated delivery carries the same event, handler, timestamp and data: it gets the same key. */
@@ -31,7 +36,13 @@ export function idempotencyKey(e: IncomingEvent): string {
 
 async function lifecycleEvent(e: IncomingEvent, source: "event" | "update"): Promise<Accepted> {
   if (!e.auth.refresh_token) throw new AppError(400, "invalid_request", `${e.event} without auth[refresh_token]`);
-  await installFromClaim({ memberId: e.auth.member_id, refreshToken: e.auth.refresh_token, serverEndpoint: e.auth.server_endpoint ?? null, applicationToken: e.auth.application_token, source });
+  await installFromClaim({
+    memberId: e.auth.member_id,
+    refreshToken: e.auth.refresh_token,
+    serverEndpoint: e.auth.server_endpoint ?? null,
+    applicationToken: e.auth.application_token,
+    source,
+  });
   return { status: source === "update" ? "updated" : "installed" };
 }
 
@@ -41,12 +52,21 @@ export async function acceptEvent(form: FormObject): Promise<Accepted> {
   // Install and update prove themselves by the OAuth exchange of their refresh token (an update may bring a new
   // application_token, which the stored one cannot verify).
   // No retry for these: the OAuth exchange inside rotates the refresh token, so a second run would be refused.
-  const once = { until: 0, unavailable: "The database is unavailable: the installation could not be recorded. Try again later." };
+  const once = {
+    until: 0,
+    unavailable: "The database is unavailable: the installation could not be recorded. Try again later.",
+  };
   if (name === "ONAPPINSTALL") return withDbRetry(() => lifecycleEvent(e, "event"), once);
   // An ONAPPUPDATE with no user behind it carries no tokens: verified below by application_token instead.
   if (name === "ONAPPUPDATE" && e.auth.refresh_token) return withDbRetry(() => lifecycleEvent(e, "update"), once);
-  const retry = { until: dbRetryDeadline(), unavailable: "The database is unavailable: the event was not stored. Try again later." };
-  const portal = await withDbRetry(() => verifyApplicationToken(e.auth.member_id, e.auth.application_token, "events"), retry);
+  const retry = {
+    until: dbRetryDeadline(),
+    unavailable: "The database is unavailable: the event was not stored. Try again later.",
+  };
+  const portal = await withDbRetry(
+    () => verifyApplicationToken(e.auth.member_id, e.auth.application_token, "events"),
+    retry,
+  );
   if (name === "ONAPPUNINSTALL") {
     if (portal.status === "uninstalled") return { status: "duplicate" };
     // application_token alone proves nothing here (any employee's frame may carry it): the OAuth server confirms.

@@ -18,7 +18,13 @@ export const MAX_PAUSED_WAIT_MS = 7 * 24 * 3600_000;
 export const CLAIM_LIMIT = 200;
 
 interface Row {
-  id: bigint; portalId: string; event: string; attempts: number; receivedAt: Date; portalStatus: string; source: string;
+  id: bigint;
+  portalId: string;
+  event: string;
+  attempts: number;
+  receivedAt: Date;
+  portalStatus: string;
+  source: string;
   payload: { data?: Record<string, unknown> | null; user_id?: string | null; ts?: string | null };
 }
 
@@ -40,10 +46,16 @@ async function retryOrDeadLetter(row: Row, error: unknown) {
   bumpMetric(row.portalId, "events.failed");
   if (row.attempts >= MAX_ATTEMPTS) {
     log.warn({ portalId: row.portalId, event: row.event, err: message }, "event dead-lettered");
-    return db.eventInbox.update({ where: { id: row.id }, data: { status: "dead", lastError: message, lockedBy: null } });
+    return db.eventInbox.update({
+      where: { id: row.id },
+      data: { status: "dead", lastError: message, lockedBy: null },
+    });
   }
   const delayMs = Math.min(3600_000, 5000 * 2 ** (row.attempts - 1)) * (0.75 + Math.random() * 0.5);
-  return db.eventInbox.update({ where: { id: row.id }, data: { status: "pending", lastError: message, lockedBy: null, nextAttemptAt: new Date(Date.now() + delayMs) } });
+  return db.eventInbox.update({
+    where: { id: row.id },
+    data: { status: "pending", lastError: message, lockedBy: null, nextAttemptAt: new Date(Date.now() + delayMs) },
+  });
 }
 
 async function settleStopped(row: Row) {
@@ -64,11 +76,23 @@ export async function processInboxBatch(workerId: string, limit = CLAIM_LIMIT): 
   const rows = await claim(workerId, limit);
   const active = rows.filter((r) => r.portalStatus === "active");
   for (const row of rows.filter((r) => r.portalStatus !== "active")) await settleStopped(row);
-  const errors = await dispatchEvents(active.map((row) => ({ portalId: row.portalId, event: row.event, data: row.payload.data ?? null,
-    userId: row.payload.user_id ? Number(row.payload.user_id) : null, receivedAt: row.receivedAt, source: row.source,
-    ts: row.payload.ts ?? null })));
+  const errors = await dispatchEvents(
+    active.map((row) => ({
+      portalId: row.portalId,
+      event: row.event,
+      data: row.payload.data ?? null,
+      userId: row.payload.user_id ? Number(row.payload.user_id) : null,
+      receivedAt: row.receivedAt,
+      source: row.source,
+      ts: row.payload.ts ?? null,
+    })),
+  );
   const done = active.filter((_, i) => !errors[i]);
-  if (done.length) await getDb().eventInbox.updateMany({ where: { id: { in: done.map((r) => r.id) } }, data: { status: "done", processedAt: new Date(), lockedBy: null, lastError: null } });
+  if (done.length)
+    await getDb().eventInbox.updateMany({
+      where: { id: { in: done.map((r) => r.id) } },
+      data: { status: "done", processedAt: new Date(), lockedBy: null, lastError: null },
+    });
   for (const row of done) bumpMetric(row.portalId, "events.processed");
   for (const [i, row] of active.entries()) if (errors[i]) await retryOrDeadLetter(row, errors[i]);
   return rows.length;

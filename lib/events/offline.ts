@@ -18,10 +18,25 @@ import { OFFLINE_NOTIFY_MIN_TIMEOUT_S } from "@/lib/lifecycle/registry";
 // (modules/rest/lib/eventoffline.php callEvent/markError). Unread, one failed batch would silently stop the capture
 // of those records, so a drain also takes the error rows back while batches it marked are outstanding.
 
-interface OfflineEvent { ID: string; EVENT_NAME: string; EVENT_DATA: unknown; EVENT_ADDITIONAL?: { user_id?: string } | false; MESSAGE_ID: string }
-interface OfflineBatch { process_id: string | null; events: OfflineEvent[] }
+interface OfflineEvent {
+  ID: string;
+  EVENT_NAME: string;
+  EVENT_DATA: unknown;
+  EVENT_ADDITIONAL?: { user_id?: string } | false;
+  MESSAGE_ID: string;
+}
+interface OfflineBatch {
+  process_id: string | null;
+  events: OfflineEvent[];
+}
 const BATCH = 50;
-export interface DrainReport { batches: number; events: number; errors: number; resumed: number; retried: number }
+export interface DrainReport {
+  batches: number;
+  events: number;
+  errors: number;
+  resumed: number;
+  retried: number;
+}
 
 /** Claim status of a batch whose failed items went to the portal's error queue and are not taken back yet. */
 const MARKED = "marked";
@@ -30,18 +45,31 @@ const FROM_ERROR_QUEUE = "error queue";
 
 const malformed = (e: OfflineEvent) => !/^[A-Z0-9_]+$/i.test(e.EVENT_NAME) || String(e.MESSAGE_ID).length !== 32;
 
-async function persist(portalId: string, events: OfflineEvent[]): Promise<{ ok: OfflineEvent[]; failed: OfflineEvent[] }> {
+async function persist(
+  portalId: string,
+  events: OfflineEvent[],
+): Promise<{ ok: OfflineEvent[]; failed: OfflineEvent[] }> {
   const ok: OfflineEvent[] = [];
   const failed: OfflineEvent[] = [];
   for (const e of events) {
     try {
       if (malformed(e)) throw new Error("malformed offline record");
       const data = e.EVENT_DATA && typeof e.EVENT_DATA === "object" ? (e.EVENT_DATA as Prisma.InputJsonValue) : null;
-      const userId = e.EVENT_ADDITIONAL && e.EVENT_ADDITIONAL.user_id !== "0" ? e.EVENT_ADDITIONAL.user_id ?? null : null;
-      await getDb().eventInbox.create({ data: { portalId, event: e.EVENT_NAME.toUpperCase(), source: "offline", idempotencyKey: `offline:${e.MESSAGE_ID}:${e.ID}`, payload: { data, ts: null, user_id: userId } } });
+      const userId =
+        e.EVENT_ADDITIONAL && e.EVENT_ADDITIONAL.user_id !== "0" ? (e.EVENT_ADDITIONAL.user_id ?? null) : null;
+      await getDb().eventInbox.create({
+        data: {
+          portalId,
+          event: e.EVENT_NAME.toUpperCase(),
+          source: "offline",
+          idempotencyKey: `offline:${e.MESSAGE_ID}:${e.ID}`,
+          payload: { data, ts: null, user_id: userId },
+        },
+      });
       ok.push(e);
     } catch (err) {
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") ok.push(e); // already stored
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")
+        ok.push(e); // already stored
       else failed.push(e);
     }
   }
@@ -55,7 +83,11 @@ async function persist(portalId: string, events: OfflineEvent[]): Promise<{ ok: 
  * items, which no retry can store: they are cleared.
  */
 async function settleBatch(
-  client: BitrixClient, portalId: string, processId: string, events: OfflineEvent[], fromErrors: boolean,
+  client: BitrixClient,
+  portalId: string,
+  processId: string,
+  events: OfflineEvent[],
+  fromErrors: boolean,
 ) {
   const persisted = await persist(portalId, events);
   const dropped = fromErrors ? persisted.failed.filter(malformed) : [];
@@ -149,7 +181,8 @@ export async function drainOffline(portalId: string, maxBatches = 20): Promise<D
  */
 export async function runOfflineDrain(portalId: string): Promise<DrainReport> {
   const report = await drainOffline(portalId);
-  if (report.events > 0) await enqueueUnlessWaiting("offline.drain", portalId, new Date(Date.now() + OFFLINE_NOTIFY_MIN_TIMEOUT_S * 1000));
+  if (report.events > 0)
+    await enqueueUnlessWaiting("offline.drain", portalId, new Date(Date.now() + OFFLINE_NOTIFY_MIN_TIMEOUT_S * 1000));
   return report;
 }
 

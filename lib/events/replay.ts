@@ -17,7 +17,10 @@ import { log } from "@/lib/log";
 // A replayed row records its change once: the worker reads the record and diffs it against its snapshot
 // (lib/history/snapshots.ts), so what a sweep or a later event recorded meanwhile diffs to nothing.
 
-export interface ReplayReport { replayed: number; ids: bigint[] }
+export interface ReplayReport {
+  replayed: number;
+  ids: bigint[];
+}
 
 /** Moves the portal's dead rows (all of them, or those of `ids` that are the portal's and dead) back to pending. */
 export async function replayDeadEvents(portalId: string, ids?: bigint[]): Promise<ReplayReport> {
@@ -34,7 +37,11 @@ export async function replayDeadEvents(portalId: string, ids?: bigint[]): Promis
 
 /** The admin route's body: `{}` replays every dead row of the portal, `{ids}` those rows (inbox ids as strings). */
 export const ReplayBodySchema = z.object({
-  ids: z.array(z.string().regex(/^[1-9]\d{0,17}$/, "must be an inbox row id")).min(1).max(1000).optional(),
+  ids: z
+    .array(z.string().regex(/^[1-9]\d{0,17}$/, "must be an inbox row id"))
+    .min(1)
+    .max(1000)
+    .optional(),
 });
 
 /** The body's text as its schema reads it; an empty body is `{}`, text that is not JSON is a 400 (not "replay all"). */

@@ -6,10 +6,17 @@ import { z } from "zod";
 const formValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.record(z.string(), formValue)]));
 
 export const IncomingEventSchema = z.object({
-  event: z.string().min(1).max(100).regex(/^[A-Za-z0-9_]+$/, "must be an event name"),
+  event: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9_]+$/, "must be an event name"),
   event_handler_id: z.string().max(20).optional(),
   data: z.record(z.string(), formValue).optional(),
-  ts: z.string().regex(/^\d{1,12}$/, "must be a unix timestamp").optional(),
+  ts: z
+    .string()
+    .regex(/^\d{1,12}$/, "must be a unix timestamp")
+    .optional(),
   auth: z.looseObject({
     member_id: z.string().regex(/^[a-zA-Z0-9]{1,64}$/, "must be a member_id"),
     application_token: z.string().min(1).max(128),

@@ -45,7 +45,14 @@ function header(lang: string): string[] {
 }
 
 /** One file being written on the temp disk: CSV lines or an XLSX sheet's rows. */
-interface PartFile { file: string; rows: number; bytes: number; fits(cells: string[]): boolean; row(cells: string[]): void; end(): void }
+interface PartFile {
+  file: string;
+  rows: number;
+  bytes: number;
+  fits(cells: string[]): boolean;
+  row(cells: string[]): void;
+  end(): void;
+}
 
 function csvPart(file: string, head: string[], limitBytes: number): PartFile {
   const fd = openSync(file, "w");
@@ -73,14 +80,19 @@ function csvPart(file: string, head: string[], limitBytes: number): PartFile {
     return measured;
   };
   const part: PartFile = {
-    file, rows: 0, bytes: 0,
+    file,
+    rows: 0,
+    bytes: 0,
     fits: (cells) => part.rows === 0 || part.bytes + measure(cells).bytes <= limitBytes,
     row: (cells) => {
       const m = measure(cells);
       out(m.text, m.bytes);
       part.rows++;
     },
-    end: () => { flush(); closeSync(fd); },
+    end: () => {
+      flush();
+      closeSync(fd);
+    },
   };
   const first = `\uFEFF${line(head)}`;
   out(first, Buffer.byteLength(first));
@@ -90,38 +102,74 @@ function csvPart(file: string, head: string[], limitBytes: number): PartFile {
 function xlsxPart(file: string, head: string[], limitBytes: number, limitRows: number, sheet: string): PartFile {
   const fd = openSync(file, "w");
   const part: PartFile = {
-    file, rows: 0, bytes: 0,
+    file,
+    rows: 0,
+    bytes: 0,
     // the zip bytes written so far, plus the sheet XML not yet deflated (an upper bound of what it becomes)
-    fits: (cells) => part.rows === 0 || (part.rows < limitRows
-      && part.bytes + writer.pendingBytes + cells.reduce((n, c) => n + c.length * 3 + 64, 0) + CLOSING_BYTES
-        <= limitBytes),
-    row: (cells) => { writer.row(cells); part.rows++; },
-    end: () => { writer.end(); closeSync(fd); },
+    fits: (cells) =>
+      part.rows === 0 ||
+      (part.rows < limitRows &&
+        part.bytes + writer.pendingBytes + cells.reduce((n, c) => n + c.length * 3 + 64, 0) + CLOSING_BYTES <=
+          limitBytes),
+    row: (cells) => {
+      writer.row(cells);
+      part.rows++;
+    },
+    end: () => {
+      writer.end();
+      closeSync(fd);
+    },
   };
-  const writer = new XlsxWriter((chunk) => { writeSync(fd, chunk); part.bytes += chunk.length; }, sheet);
+  const writer = new XlsxWriter((chunk) => {
+    writeSync(fd, chunk);
+    part.bytes += chunk.length;
+  }, sheet);
   writer.row(head);
   return part;
 }
 
-export interface ExportedFile { name: string; id: string; url: string | null; rows: number; bytes: number }
+export interface ExportedFile {
+  name: string;
+  id: string;
+  url: string | null;
+  rows: number;
+  bytes: number;
+}
 
 /** What the progress route answers (never the token). */
 export function exportView(e: Prisma.AuditExportGetPayload<object>) {
   return {
-    id: e.id, status: e.status, format: e.format, filters: e.filters, rowsWritten: e.rowsWritten,
-    totalEstimate: e.totalEstimate, fileName: e.fileName, driveFileId: e.driveFileId, driveUrl: e.driveUrl,
-    files: e.files as unknown as ExportedFile[], error: e.error, createdAt: e.createdAt.toISOString(),
-    startedAt: e.startedAt?.toISOString() ?? null, finishedAt: e.finishedAt?.toISOString() ?? null,
+    id: e.id,
+    status: e.status,
+    format: e.format,
+    filters: e.filters,
+    rowsWritten: e.rowsWritten,
+    totalEstimate: e.totalEstimate,
+    fileName: e.fileName,
+    driveFileId: e.driveFileId,
+    driveUrl: e.driveUrl,
+    files: e.files as unknown as ExportedFile[],
+    error: e.error,
+    createdAt: e.createdAt.toISOString(),
+    startedAt: e.startedAt?.toISOString() ?? null,
+    finishedAt: e.finishedAt?.toISOString() ?? null,
   };
 }
 
 /** Queues an export of `query` for the session's admin. The caller has checked the admin. */
 export async function createAuditExport(s: PortalSession, query: AuditQuery, format: ExportFormat, timeZone?: string) {
   const { cursor: _cursor, ...filters } = query; // the whole search, from its newest change
-  const row = await getDb().auditExport.create({ data: {
-    portalId: s.portalId, userId: s.userId, filters, format, lang: s.lang, timeZone: timeZone ?? null,
-    userTokenEnc: encryptSecret(s.userToken),
-  } });
+  const row = await getDb().auditExport.create({
+    data: {
+      portalId: s.portalId,
+      userId: s.userId,
+      filters,
+      format,
+      lang: s.lang,
+      timeZone: timeZone ?? null,
+      userTokenEnc: encryptSecret(s.userToken),
+    },
+  });
   await enqueueJob(AUDIT_EXPORT_JOB, { portalId: s.portalId, payload: { exportId: row.id } });
   return row;
 }
@@ -144,7 +192,9 @@ const partName = (base: string, ext: string, k: number, n: number) =>
  */
 async function driveFolder(caller: Awaited<ReturnType<typeof userCaller>>, userId: number): Promise<number> {
   const mine = await caller.call<{ ENTITY_TYPE: string; ENTITY_ID: string; ROOT_OBJECT_ID: string }[]>(
-    "disk.storage.getlist", { filter: { ENTITY_TYPE: "user", ENTITY_ID: userId } });
+    "disk.storage.getlist",
+    { filter: { ENTITY_TYPE: "user", ENTITY_ID: userId } },
+  );
   const own = (mine.result ?? []).find((st) => st.ENTITY_TYPE === "user" && Number(st.ENTITY_ID) === userId);
   if (own) return Number(own.ROOT_OBJECT_ID);
   const app = await caller.call<{ ROOT_OBJECT_ID: string }>("disk.storage.getforapp", {});
@@ -168,21 +218,36 @@ export async function runAuditExport(exportId: string, signal?: AbortSignal): Pr
   const row = await db.auditExport.findUnique({ where: { id: exportId } });
   if (!row || row.status === "done" || row.status === "failed") return "gone";
   if (!row.userTokenEnc) {
-    await db.auditExport.update({ where: { id: row.id }, data: { status: "failed", finishedAt: new Date(),
-      error: dict(row.lang).exportSignInLost } });
+    await db.auditExport.update({
+      where: { id: row.id },
+      data: { status: "failed", finishedAt: new Date(), error: dict(row.lang).exportSignInLost },
+    });
     return "failed";
   }
   const query = row.filters as AuditQuery;
   const dir = mkdtempSync(path.join(tmpdir(), "audit-export-"));
   try {
-    await db.auditExport.update({ where: { id: row.id }, data: { status: "running", startedAt: new Date(),
-      rowsWritten: 0, totalEstimate: await countAudit(row.portalId, query) } });
+    await db.auditExport.update({
+      where: { id: row.id },
+      data: {
+        status: "running",
+        startedAt: new Date(),
+        rowsWritten: 0,
+        totalEstimate: await countAudit(row.portalId, query),
+      },
+    });
     const head = header(row.lang);
     const ext = row.format === "xlsx" ? "xlsx" : "csv";
     const open = (k: number) => {
       const file = path.join(dir, `part-${k}.${ext}`);
       return ext === "xlsx"
-        ? xlsxPart(file, head, EXPORT_LIMITS.partBytes, EXPORT_LIMITS.xlsxPartRows, dict(row.lang).auditTitle.slice(0, 31))
+        ? xlsxPart(
+            file,
+            head,
+            EXPORT_LIMITS.partBytes,
+            EXPORT_LIMITS.xlsxPartRows,
+            dict(row.lang).auditTitle.slice(0, 31),
+          )
         : csvPart(file, head, EXPORT_LIMITS.partBytes);
     };
     const parts: PartFile[] = [open(1)];
@@ -193,7 +258,13 @@ export async function runAuditExport(exportId: string, signal?: AbortSignal): Pr
       const page = await searchAudit(row.portalId, { ...query, cursor }, EXPORT_LIMITS.pageRows);
       const shown = await presentAudit(row.portalId, page.items, row.lang, row.timeZone ?? undefined);
       for (const r of shown) {
-        const cells = [...changeCsvCells(r), `${r.entityType} #${r.entityId}`, r.entityType, String(r.entityId), r.source];
+        const cells = [
+          ...changeCsvCells(r),
+          `${r.entityType} #${r.entityId}`,
+          r.entityType,
+          String(r.entityId),
+          r.source,
+        ];
         if (!parts.at(-1)!.fits(cells)) {
           parts.at(-1)!.end();
           parts.push(open(parts.length + 1));
@@ -206,10 +277,14 @@ export async function runAuditExport(exportId: string, signal?: AbortSignal): Pr
     } while (cursor);
     parts.at(-1)!.end();
 
-    const s = { portalId: row.portalId, userId: row.userId, userToken: decryptSecret(row.userTokenEnc) } as PortalSession;
+    const s = {
+      portalId: row.portalId,
+      userId: row.userId,
+      userToken: decryptSecret(row.userTokenEnc),
+    } as PortalSession;
     const caller = await userCaller(s);
     const folder = await driveFolder(caller, row.userId);
-    const day = (row.createdAt.toISOString().slice(0, 16)).replace(":", "-");
+    const day = row.createdAt.toISOString().slice(0, 16).replace(":", "-");
     const base = `audit-${day}`;
     const files: ExportedFile[] = [];
     for (const [i, part] of parts.entries()) {
@@ -217,24 +292,45 @@ export async function runAuditExport(exportId: string, signal?: AbortSignal): Pr
       const name = partName(base, ext, i + 1, parts.length);
       // the two-step upload (disk.folder.uploadfile without fileContent answers {field, uploadUrl}, then a multipart
       // POST — api-reference/disk/folder/disk-folder-upload-file.md): the file travels as bytes, not Base64
-      const up = await uploadToDisk(caller, folder, { name, content: readFileSync(part.file) }, { twoStep: true }) as
-        DiskFile & { DETAIL_URL?: string };
-      files.push({ name: up.NAME ?? name, id: String(up.ID), url: up.DETAIL_URL ?? up.DOWNLOAD_URL ?? null,
-        rows: part.rows, bytes: part.bytes });
-      await db.auditExport.update({ where: { id: row.id }, data: { files: files as unknown as Prisma.InputJsonValue } });
+      const up = (await uploadToDisk(
+        caller,
+        folder,
+        { name, content: readFileSync(part.file) },
+        { twoStep: true },
+      )) as DiskFile & { DETAIL_URL?: string };
+      files.push({
+        name: up.NAME ?? name,
+        id: String(up.ID),
+        url: up.DETAIL_URL ?? up.DOWNLOAD_URL ?? null,
+        rows: part.rows,
+        bytes: part.bytes,
+      });
+      await db.auditExport.update({
+        where: { id: row.id },
+        data: { files: files as unknown as Prisma.InputJsonValue },
+      });
     }
-    await db.auditExport.update({ where: { id: row.id }, data: {
-      status: "done", finishedAt: new Date(), fileName: files[0]!.name, driveFileId: files[0]!.id,
-      driveUrl: files[0]!.url, userTokenEnc: null,
-    } });
+    await db.auditExport.update({
+      where: { id: row.id },
+      data: {
+        status: "done",
+        finishedAt: new Date(),
+        fileName: files[0]!.name,
+        driveFileId: files[0]!.id,
+        driveUrl: files[0]!.url,
+        userTokenEnc: null,
+      },
+    });
     return { rows: written, parts: files.length };
   } catch (e) {
     if (e instanceof StopError) {
       await db.auditExport.update({ where: { id: row.id }, data: { status: "queued", rowsWritten: 0 } });
       throw e; // the worker queues the job again
     }
-    await db.auditExport.update({ where: { id: row.id }, data: { status: "failed", finishedAt: new Date(),
-      error: failureText(e, row.lang), userTokenEnc: null } });
+    await db.auditExport.update({
+      where: { id: row.id },
+      data: { status: "failed", finishedAt: new Date(), error: failureText(e, row.lang), userTokenEnc: null },
+    });
     return "failed";
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -18,8 +18,17 @@ export const AUDIT_PAGE = 50;
 
 const Day = z.iso.date({ error: "must be a day (YYYY-MM-DD)" });
 export const AuditQuerySchema = z.object({
-  person: z.coerce.number().int().positive().max(2 ** 31 - 1).optional(),
-  field: z.string().trim().regex(/^[A-Za-z0-9_]{1,64}$/, "must be a field code").optional(),
+  person: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1)
+    .optional(),
+  field: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_]{1,64}$/, "must be a field code")
+    .optional(),
   type: HistoryEntitySchema.optional(),
   record: RecordIdSchema.optional(),
   from: Day.optional(),
@@ -66,8 +75,14 @@ export async function auditTypes(portalId: string): Promise<EntityKey[]> {
 
 function whereOf(portalId: string, q: AuditQuery): Prisma.FieldChangeWhereInput {
   return changeWhere(portalId, {
-    entityType: q.type, entityId: q.record, field: q.field, userId: q.person, source: q.source, cursor: q.cursor,
-    since: q.from ? startOfDay(q.from) : undefined, until: q.to ? afterDay(q.to) : undefined,
+    entityType: q.type,
+    entityId: q.record,
+    field: q.field,
+    userId: q.person,
+    source: q.source,
+    cursor: q.cursor,
+    since: q.from ? startOfDay(q.from) : undefined,
+    until: q.to ? afterDay(q.to) : undefined,
   });
 }
 
@@ -82,8 +97,8 @@ const newer = (a: { changedAt: Date; id: bigint }, b: { changedAt: Date; id: big
  */
 async function firstRows(portalId: string, q: AuditQuery, take: number) {
   const db = getDb();
-  const read = (query: AuditQuery) => db.fieldChange.findMany({ where: whereOf(portalId, query), orderBy: NEWEST_FIRST,
-    take });
+  const read = (query: AuditQuery) =>
+    db.fieldChange.findMany({ where: whereOf(portalId, query), orderBy: NEWEST_FIRST, take });
   if (q.record === undefined || q.type) return read(q);
   const types = (await typesWithHistory(portalId)).filter(isEntityKey);
   const perType = await Promise.all(types.map((type) => read({ ...q, type })));
@@ -116,20 +131,32 @@ export function recordPath(entityType: string, id: number): string | null {
 }
 
 export interface AuditRow extends HistoryRow {
-  entityType: string; entityId: number; source: string; path: string | null;
+  entityType: string;
+  entityId: number;
+  source: string;
+  path: string | null;
 }
 
 /** The page's rows as the tab shows them (labels, names, values), each type's labels read once. */
-export async function presentAudit(portalId: string, items: Awaited<ReturnType<typeof searchAudit>>["items"],
-  lang: string, timeZone?: string): Promise<AuditRow[]> {
+export async function presentAudit(
+  portalId: string,
+  items: Awaited<ReturnType<typeof searchAudit>>["items"],
+  lang: string,
+  timeZone?: string,
+): Promise<AuditRow[]> {
   const byType = new Map<string, typeof items>();
   for (const c of items) byType.set(c.entityType, [...(byType.get(c.entityType) ?? []), c]);
   const shown = new Map<string, HistoryRow>();
   for (const [type, changes] of byType) {
     for (const row of await presentChanges(portalId, type, changes, lang, timeZone)) shown.set(row.id, row);
   }
-  return items.map((c) => ({ ...shown.get(String(c.id))!, entityType: c.entityType, entityId: c.entityId,
-    source: c.source, path: recordPath(c.entityType, c.entityId) }));
+  return items.map((c) => ({
+    ...shown.get(String(c.id))!,
+    entityType: c.entityType,
+    entityId: c.entityId,
+    source: c.source,
+    path: recordPath(c.entityType, c.entityId),
+  }));
 }
 
 /** The people the person filter offers: the portal's users whose names we know, by name. */
@@ -138,12 +165,20 @@ export async function auditPeople(portalId: string): Promise<{ id: number; name:
   return users.map((u) => ({ id: u.userId, name: u.name }));
 }
 
-export interface AuditView { query: AuditQuery; rows: AuditRow[]; next: string | null;
-  people: { id: number; name: string }[]; types: EntityKey[] }
+export interface AuditView {
+  query: AuditQuery;
+  rows: AuditRow[];
+  next: string | null;
+  people: { id: number; name: string }[];
+  types: EntityKey[];
+}
 
 /** What the Audit page shows for an admin of `portalId` (the caller checks the admin): results, filter options. */
 export async function loadAuditView(portalId: string, query: AuditQuery, lang: string): Promise<AuditView> {
-  const [page, people, types] = await Promise.all([searchAudit(portalId, query), auditPeople(portalId),
-    auditTypes(portalId)]);
+  const [page, people, types] = await Promise.all([
+    searchAudit(portalId, query),
+    auditPeople(portalId),
+    auditTypes(portalId),
+  ]);
   return { query, rows: await presentAudit(portalId, page.items, lang), next: page.next, people, types };
 }

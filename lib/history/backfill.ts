@@ -29,9 +29,15 @@ class Superseded extends Error {}
 function listCommands(key: EntityKey, lastId: number, lists: number) {
   const base = (after: string) =>
     ["crm.item.list", itemListParams(key, { order: { id: "ASC" }, filter: { ">id": after }, start: -1 })] as [
-      string, Record<string, unknown>];
-  return Object.fromEntries(Array.from({ length: lists }, (_, i) =>
-    [`l${i}`, base(i === 0 ? String(lastId) : `$result[l${i - 1}][items][${PAGE - 1}][id]`)]));
+      string,
+      Record<string, unknown>,
+    ];
+  return Object.fromEntries(
+    Array.from({ length: lists }, (_, i) => [
+      `l${i}`,
+      base(i === 0 ? String(lastId) : `$result[l${i - 1}][items][${PAGE - 1}][id]`),
+    ]),
+  );
 }
 
 /**
@@ -39,8 +45,11 @@ function listCommands(key: EntityKey, lastId: number, lists: number) {
  * failed inside the (successful) batch is never read as the end of the list: the first one throws (the step is
  * retried, the cursor stays), a later one ends this step at the last record read (the next step continues there).
  */
-export function collect(res: BatchResult, entityType: string, after: number):
-  { records: CrmRecord[]; last: number; done: boolean } {
+export function collect(
+  res: BatchResult,
+  entityType: string,
+  after: number,
+): { records: CrmRecord[]; last: number; done: boolean } {
   const records: CrmRecord[] = [];
   let last = after;
   for (let i = 0; i < LISTS_PER_BATCH; i++) {
@@ -48,8 +57,13 @@ export function collect(res: BatchResult, entityType: string, after: number):
     if (!Array.isArray(page)) {
       if (i > 0) return { records, last, done: false };
       const failed = res.errors[`l${i}`];
-      throw new BitrixError(failed?.error || "MALFORMED_RESPONSE", 0, failed?.error_description ?? "the list command returned no page", "crm.item.list",
-        failed ? undefined : "malformed");
+      throw new BitrixError(
+        failed?.error || "MALFORMED_RESPONSE",
+        0,
+        failed?.error_description ?? "the list command returned no page",
+        "crm.item.list",
+        failed ? undefined : "malformed",
+      );
     }
     // A reference that resolved to nothing restarts the list: keep only IDs past the cursor, in order.
     const fresh = (page as CrmRecord[]).filter((r) => Number(r.ID) > last);
@@ -61,15 +75,22 @@ export function collect(res: BatchResult, entityType: string, after: number):
 }
 
 /** One batch request for one entity type. Returns whether this entity is complete. */
-export async function runBackfillStep(portalId: string, entityType: string, client?: BitrixClient): Promise<{ done: boolean; records: number }> {
+export async function runBackfillStep(
+  portalId: string,
+  entityType: string,
+  client?: BitrixClient,
+): Promise<{ done: boolean; records: number }> {
   const db = getDb();
   const key = { portalId_entityType: { portalId, entityType } };
   const run = await db.backfillRun.upsert({ where: key, create: { portalId, entityType }, update: {} });
   if (run.status === "done") return { done: true, records: 0 };
   const c = client ?? (await bitrixFor(portalId));
   if (run.total === null) {
-    const count = await c.call("crm.item.list", { entityTypeId: entityTypeIdOf(entityType), select: ["id"], start: 0 },
-      { lane: "background" });
+    const count = await c.call(
+      "crm.item.list",
+      { entityTypeId: entityTypeIdOf(entityType), select: ["id"], start: 0 },
+      { lane: "background" },
+    );
     await db.backfillRun.update({ where: key, data: { total: count.total ?? null, status: "running" } });
   }
   const meta = await getFieldMeta(portalId, entityType, c);
@@ -83,11 +104,31 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
   await attachFirstProductRows(portalId, entityType, records, c); // a deal's or lead's first snapshot holds its rows
   const first = await insertFirstSnapshots(portalId, entityType, records); // a first install: nearly all of them
   try {
-    await applySnapshots(portalId, entityType, records.filter((r) => !first.has(Number(r.ID))), meta, { source: "backfill", readAt, reread: recordReader(portalId, entityType, c, meta), alsoInTransaction: async (tx) => {
-      const moved = await tx.backfillRun.updateMany({ where: { portalId, entityType, lastId: run.lastId, status: { not: "done" } },
-        data: { lastId: last, processed: { increment: records.length }, heartbeatAt: new Date(), status: done ? "done" : "running", finishedAt: done ? new Date() : null, lastError: null } });
-      if (moved.count !== 1) throw new Superseded(); // another job moved this cursor meanwhile: its write stands
-    } });
+    await applySnapshots(
+      portalId,
+      entityType,
+      records.filter((r) => !first.has(Number(r.ID))),
+      meta,
+      {
+        source: "backfill",
+        readAt,
+        reread: recordReader(portalId, entityType, c, meta),
+        alsoInTransaction: async (tx) => {
+          const moved = await tx.backfillRun.updateMany({
+            where: { portalId, entityType, lastId: run.lastId, status: { not: "done" } },
+            data: {
+              lastId: last,
+              processed: { increment: records.length },
+              heartbeatAt: new Date(),
+              status: done ? "done" : "running",
+              finishedAt: done ? new Date() : null,
+              lastError: null,
+            },
+          });
+          if (moved.count !== 1) throw new Superseded(); // another job moved this cursor meanwhile: its write stands
+        },
+      },
+    );
   } catch (e) {
     if (e instanceof Superseded) return { done: false, records: 0 };
     throw e;
@@ -102,14 +143,18 @@ export async function runBackfillStep(portalId: string, entityType: string, clie
 /** How long a backfill waits before it asks a method blocked by its operating time again. */
 export const OPERATING_RETRY_MS = 60_000;
 
-export async function runBackfill(portalId: string, budgetMs = 20_000,
-  signal?: AbortSignal): Promise<{ records: number; complete: boolean; retryAt?: Date }> {
+export async function runBackfill(
+  portalId: string,
+  budgetMs = 20_000,
+  signal?: AbortSignal,
+): Promise<{ records: number; complete: boolean; retryAt?: Date }> {
   const started = Date.now();
   const client = await bitrixFor(portalId);
   let records = 0;
   for (const entityType of [...LEGACY_ENTITIES, ...(await listPortalItemTypes(client))]) {
     for (;;) {
-      if (signal?.aborted || Date.now() - started > budgetMs) { // a type already done costs one row read next time
+      if (signal?.aborted || Date.now() - started > budgetMs) {
+        // a type already done costs one row read next time
         await enqueueJob("history.backfill", { portalId });
         return { records, complete: false };
       }
@@ -136,10 +181,24 @@ export async function runBackfill(portalId: string, budgetMs = 20_000,
 /** A new pass over every record (install, update, reinstall, or an admin's "Run backfill"), in the workers. */
 export async function restartBackfill(portalId: string, reason: string): Promise<void> {
   const db = getDb();
-  const fresh = { status: "pending", lastId: 0, processed: 0, total: null, startedAt: new Date(), heartbeatAt: null, finishedAt: null, lastError: null };
+  const fresh = {
+    status: "pending",
+    lastId: 0,
+    processed: 0,
+    total: null,
+    startedAt: new Date(),
+    heartbeatAt: null,
+    finishedAt: null,
+    lastError: null,
+  };
   await db.$transaction([
-    ...LEGACY_ENTITIES.map((entityType) => db.backfillRun.upsert({ where: { portalId_entityType: { portalId, entityType } },
-      create: { portalId, entityType }, update: fresh })),
+    ...LEGACY_ENTITIES.map((entityType) =>
+      db.backfillRun.upsert({
+        where: { portalId_entityType: { portalId, entityType } },
+        create: { portalId, entityType },
+        update: fresh,
+      }),
+    ),
     db.backfillRun.updateMany({ where: { portalId }, data: fresh }), // item types (created by their first step)
   ]);
   await enqueueJob("history.backfill", { portalId, dedupeKey: `history.backfill:${portalId}:${reason}:${Date.now()}` });

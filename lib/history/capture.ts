@@ -31,14 +31,23 @@ export interface CrmDeletion {
  * add (their first snapshot is recorded as "created"). Ids deleted meanwhile are skipped: their delete event records
  * that. Returns the number of changes stored.
  */
-export async function captureRecords(portalId: string, entityType: CrmEntityType, ids: number[],
-  opts: { created?: Set<number>; triggers?: Map<number, ReadTrigger>; client?: BitrixClient } = {}): Promise<number> {
+export async function captureRecords(
+  portalId: string,
+  entityType: CrmEntityType,
+  ids: number[],
+  opts: { created?: Set<number>; triggers?: Map<number, ReadTrigger>; client?: BitrixClient } = {},
+): Promise<number> {
   const client = opts.client ?? (await bitrixFor(portalId));
   const meta = await getFieldMeta(portalId, entityType, client);
   const reread = recordReader(portalId, entityType, client, meta);
   const readAt = new Date();
-  return applySnapshots(portalId, entityType, await reread(ids), meta, { source: "event", created: opts.created,
-    triggers: opts.triggers, readAt, reread });
+  return applySnapshots(portalId, entityType, await reread(ids), meta, {
+    source: "event",
+    created: opts.created,
+    triggers: opts.triggers,
+    readAt,
+    reread,
+  });
 }
 
 /**
@@ -47,18 +56,30 @@ export async function captureRecords(portalId: string, entityType: CrmEntityType
  * tab would show "#<id>"). Also the read that settles a record another pass read under the same DATE_MODIFY
  * (snapshots.ts `reread`).
  */
-export function recordReader(portalId: string, entityType: string, client: BitrixClient,
-  meta: Awaited<ReturnType<typeof getFieldMeta>>): (ids: number[]) => Promise<CrmRecord[]> {
+export function recordReader(
+  portalId: string,
+  entityType: string,
+  client: BitrixClient,
+  meta: Awaited<ReturnType<typeof getFieldMeta>>,
+): (ids: number[]) => Promise<CrmRecord[]> {
   return async (ids) => {
     const records = [...(await fetchRecords(client, entityType, ids, meta)).values()];
     await attachProductRows(client, entityType, records);
-    await resolveUserNames(portalId, records.map((r) => Number(r.MODIFY_BY_ID)), client);
+    await resolveUserNames(
+      portalId,
+      records.map((r) => Number(r.MODIFY_BY_ID)),
+      client,
+    );
     return records;
   };
 }
 
 /** The ids among `ids` that the portal still has (read with the app's token, which sees every record). */
-export async function existingRecords(portalId: string, entityType: CrmEntityType, ids: number[]): Promise<Set<number>> {
+export async function existingRecords(
+  portalId: string,
+  entityType: CrmEntityType,
+  ids: number[],
+): Promise<Set<number>> {
   const client = await bitrixFor(portalId);
   const meta = await getFieldMeta(portalId, entityType, client);
   return new Set((await fetchRecords(client, entityType, ids, meta)).keys());
@@ -68,14 +89,35 @@ export async function existingRecords(portalId: string, entityType: CrmEntityTyp
 export async function recordDeletion(input: CrmDeletion): Promise<void> {
   const { portalId, entityType, entityId } = input;
   const db = getDb();
-  if (!(await loadTracking(portalId))(entityType)) { // a type the admin left out: its snapshot goes, nothing is kept
+  if (!(await loadTracking(portalId))(entityType)) {
+    // a type the admin left out: its snapshot goes, nothing is kept
     await db.crmSnapshot.deleteMany({ where: { portalId, entityType, entityId } });
     return;
   }
-  const snapshot = await db.crmSnapshot.findUnique({ where: { portalId_entityType_entityId: { portalId, entityType, entityId } }, select: { entityId: true } });
-  if (!snapshot && (await db.fieldChange.count({ where: { portalId, entityType, entityId, field: RECORD_FIELD, newValue: { equals: "deleted" } } }))) return; // a replayed delete
+  const snapshot = await db.crmSnapshot.findUnique({
+    where: { portalId_entityType_entityId: { portalId, entityType, entityId } },
+    select: { entityId: true },
+  });
+  if (
+    !snapshot &&
+    (await db.fieldChange.count({
+      where: { portalId, entityType, entityId, field: RECORD_FIELD, newValue: { equals: "deleted" } },
+    }))
+  )
+    return; // a replayed delete
   await db.$transaction([
-    db.fieldChange.create({ data: { portalId, entityType, entityId, field: RECORD_FIELD, oldValue: snapshot ? "exists" : Prisma.JsonNull, newValue: "deleted", changedById: null, changedAt: input.receivedAt } }),
+    db.fieldChange.create({
+      data: {
+        portalId,
+        entityType,
+        entityId,
+        field: RECORD_FIELD,
+        oldValue: snapshot ? "exists" : Prisma.JsonNull,
+        newValue: "deleted",
+        changedById: null,
+        changedAt: input.receivedAt,
+      },
+    }),
     db.crmSnapshot.deleteMany({ where: { portalId, entityType, entityId } }),
   ]);
 }

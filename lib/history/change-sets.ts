@@ -23,8 +23,17 @@ export function groupChangeSets(rows: HistoryRow[]): ChangeSet[] {
     const key = keyOf(r);
     const last = sets.at(-1);
     if (last && last.key === key) last.rows.push(r);
-    else sets.push({ key, changedAt: r.changedAt, changedAtIso: r.changedAtIso, who: r.who, mergedFrom: r.mergedFrom,
-      mergedFromIso: r.mergedFromIso, source: r.source, rows: [r] });
+    else
+      sets.push({
+        key,
+        changedAt: r.changedAt,
+        changedAtIso: r.changedAtIso,
+        who: r.who,
+        mergedFrom: r.mergedFrom,
+        mergedFromIso: r.mergedFromIso,
+        source: r.source,
+        rows: [r],
+      });
   }
   return sets;
 }

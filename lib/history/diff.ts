@@ -2,15 +2,28 @@
 // the same value in another spelling ("100" vs "100.00", "Y" vs "1", two ISO forms of one instant, a set in another
 // order) is not a change. Unit-tested exhaustively in diff.test.ts.
 
-export interface FieldMetaLite { type: string; isMultiple?: boolean; isReadOnly?: boolean; isImmutable?: boolean }
-export interface FieldDiff { field: string; oldValue: unknown; newValue: unknown }
+export interface FieldMetaLite {
+  type: string;
+  isMultiple?: boolean;
+  isReadOnly?: boolean;
+  isImmutable?: boolean;
+}
+export interface FieldDiff {
+  field: string;
+  oldValue: unknown;
+  newValue: unknown;
+}
 
 /**
  * One item of a multiple field (PHONE, EMAIL, WEB, IM — `crm_multifield`, b24restdocs crm/data-types.md): stored
  * with its ID so a revert can name it in Bitrix24's update form. Changes stored before items were kept hold
  * "VALUE_TYPE:VALUE" strings instead; they are read as items without an ID.
  */
-export interface MultiItem { VALUE_TYPE: string; VALUE: string; ID?: string }
+export interface MultiItem {
+  VALUE_TYPE: string;
+  VALUE: string;
+  ID?: string;
+}
 
 /**
  * The pseudo-field that keeps a deal's or lead's product rows in its snapshot (lib/history/product-rows.ts). Not a
@@ -22,8 +35,15 @@ export const PRODUCTS_META: FieldMetaLite = { type: "crm_product_rows", isReadOn
 
 /** One product row as the snapshot keeps it (crm/data-types.md#crm_item_product_row, the fields a user edits). */
 export interface ProductRowLite {
-  id: number; productId: number; productName: string; price: number | null; quantity: number | null;
-  discountRate: number | null; discountSum: number | null; taxRate: number | null; measure: string;
+  id: number;
+  productId: number;
+  productName: string;
+  price: number | null;
+  quantity: number | null;
+  discountRate: number | null;
+  discountSum: number | null;
+  taxRate: number | null;
+  measure: string;
 }
 
 /**
@@ -38,9 +58,23 @@ export const READ_PATH_ITEM = "item";
  * Bookkeeping fields that change on every save (or call, e-mail, chat) and are not the user's edit; the last
  * communication times per channel are read-only item fields (b24restdocs crm/universal/object-fields.md#common).
  */
-export const IGNORED_FIELDS = new Set(["ID", "DATE_MODIFY", "MODIFY_BY_ID", "DATE_CREATE", "CREATED_BY_ID", "MOVED_TIME",
-  "MOVED_BY_ID", "LAST_ACTIVITY_TIME", "LAST_ACTIVITY_BY", "LAST_COMMUNICATION_TIME", "LAST_COMMUNICATION_CALL_TIME",
-  "LAST_COMMUNICATION_EMAIL_TIME", "LAST_COMMUNICATION_IMOL_TIME", "LAST_COMMUNICATION_WEBFORM_TIME", READ_PATH_FIELD]);
+export const IGNORED_FIELDS = new Set([
+  "ID",
+  "DATE_MODIFY",
+  "MODIFY_BY_ID",
+  "DATE_CREATE",
+  "CREATED_BY_ID",
+  "MOVED_TIME",
+  "MOVED_BY_ID",
+  "LAST_ACTIVITY_TIME",
+  "LAST_ACTIVITY_BY",
+  "LAST_COMMUNICATION_TIME",
+  "LAST_COMMUNICATION_CALL_TIME",
+  "LAST_COMMUNICATION_EMAIL_TIME",
+  "LAST_COMMUNICATION_IMOL_TIME",
+  "LAST_COMMUNICATION_WEBFORM_TIME",
+  READ_PATH_FIELD,
+]);
 
 const isEmpty = (v: unknown) => v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
 
@@ -48,14 +82,18 @@ const isEmpty = (v: unknown) => v === null || v === undefined || v === "" || (Ar
 export function asList(v: unknown): unknown[] {
   if (v === null || v === undefined || v === "") return [];
   if (Array.isArray(v)) return v;
-  if (typeof v === "object" && Object.keys(v as object).every((k) => /^\d+$/.test(k))) return Object.values(v as object);
+  if (typeof v === "object" && Object.keys(v as object).every((k) => /^\d+$/.test(k)))
+    return Object.values(v as object);
   return [v];
 }
 
 function scalar(type: string, v: unknown): unknown {
   if (isEmpty(v)) return null;
   switch (type) {
-    case "integer": case "double": case "user": case "employee": {
+    case "integer":
+    case "double":
+    case "user":
+    case "employee": {
       const n = Number(String(v).replace(",", "."));
       return Number.isFinite(n) ? n : String(v);
     }
@@ -64,8 +102,13 @@ function scalar(type: string, v: unknown): unknown {
       const n = Number(amount);
       return Number.isFinite(n) ? `${n}|${currency ?? ""}` : String(v);
     }
-    case "boolean": case "char":
-      return ["Y", "1", "true", "TRUE"].includes(String(v)) ? true : ["N", "0", "false", "FALSE"].includes(String(v)) ? false : String(v);
+    case "boolean":
+    case "char":
+      return ["Y", "1", "true", "TRUE"].includes(String(v))
+        ? true
+        : ["N", "0", "false", "FALSE"].includes(String(v))
+          ? false
+          : String(v);
     case "date":
       return String(v).slice(0, 10);
     case "datetime": {
@@ -73,14 +116,17 @@ function scalar(type: string, v: unknown): unknown {
       return Number.isNaN(t) ? String(v) : new Date(t).toISOString();
     }
     case "file":
-      return typeof v === "object" ? String((v as Record<string, unknown>).id ?? (v as Record<string, unknown>).ID ?? JSON.stringify(v)) : String(v);
+      return typeof v === "object"
+        ? String((v as Record<string, unknown>).id ?? (v as Record<string, unknown>).ID ?? JSON.stringify(v))
+        : String(v);
     default:
       return typeof v === "object" ? JSON.stringify(v) : String(v);
   }
 }
 
 function multiItem(v: unknown): MultiItem | null {
-  if (typeof v === "string") { // the stored form of older changes: "VALUE_TYPE:VALUE" (a type holds no colon)
+  if (typeof v === "string") {
+    // the stored form of older changes: "VALUE_TYPE:VALUE" (a type holds no colon)
     const at = v.indexOf(":");
     return at < 0 ? null : { VALUE_TYPE: v.slice(0, at), VALUE: v.slice(at + 1) };
   }
@@ -96,7 +142,9 @@ export const multiKey = (i: MultiItem) => `${i.VALUE_TYPE}:${i.VALUE}`;
 
 /** A multiple field's items, in a stable order (Bitrix24 returns them in any order). */
 export function multiItems(v: unknown): MultiItem[] {
-  const items = asList(v).map(multiItem).filter((x): x is MultiItem => x !== null);
+  const items = asList(v)
+    .map(multiItem)
+    .filter((x): x is MultiItem => x !== null);
   return items.sort((a, b) => multiKey(a).localeCompare(multiKey(b)) || (a.ID ?? "").localeCompare(b.ID ?? ""));
 }
 
@@ -108,7 +156,11 @@ export function sameValue(meta: FieldMetaLite | undefined, a: unknown, b: unknow
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
-export interface MultiDiff { added: MultiItem[]; removed: MultiItem[]; changed: { from: MultiItem; to: MultiItem }[] }
+export interface MultiDiff {
+  added: MultiItem[];
+  removed: MultiItem[];
+  changed: { from: MultiItem; to: MultiItem }[];
+}
 
 /**
  * A multiple field's change item by item: items are paired by ID where both sides have it (a changed value or type
@@ -138,7 +190,8 @@ const rowNumber = (v: unknown) => (isEmpty(v) ? null : Number(v));
 
 /** Product rows in id order, keys in one order and numbers as numbers ("10.00" and 10 are one price); none is null. */
 export function productRows(v: unknown): ProductRowLite[] | null {
-  const rows = asList(v).filter((r): r is Record<string, unknown> => !!r && typeof r === "object")
+  const rows = asList(v)
+    .filter((r): r is Record<string, unknown> => !!r && typeof r === "object")
     .map((r) => liteRow(r, r.measure));
   return rows.length ? rows.sort((a, b) => a.id - b.id) : null;
 }
@@ -148,14 +201,30 @@ export function productRows(v: unknown): ProductRowLite[] | null {
  * `measure` is the unit's name: `measureName` in Bitrix24's rows (lib/history/product-rows.ts), `measure` once stored.
  */
 export function liteRow(r: Record<string, unknown>, measure: unknown): ProductRowLite {
-  return { id: Number(r.id), productId: Number(r.productId ?? 0), productName: String(r.productName ?? ""),
-    price: rowNumber(r.price), quantity: rowNumber(r.quantity), discountRate: rowNumber(r.discountRate),
-    discountSum: rowNumber(r.discountSum), taxRate: rowNumber(r.taxRate), measure: String(measure ?? "") };
+  return {
+    id: Number(r.id),
+    productId: Number(r.productId ?? 0),
+    productName: String(r.productName ?? ""),
+    price: rowNumber(r.price),
+    quantity: rowNumber(r.quantity),
+    discountRate: rowNumber(r.discountRate),
+    discountSum: rowNumber(r.discountSum),
+    taxRate: rowNumber(r.taxRate),
+    measure: String(measure ?? ""),
+  };
 }
 
 /** What a user sees change in a row; its id aside. */
-export const ROW_FIELDS = ["productName", "productId", "quantity", "price", "discountRate", "discountSum", "taxRate",
-  "measure"] as const;
+export const ROW_FIELDS = [
+  "productName",
+  "productId",
+  "quantity",
+  "price",
+  "discountRate",
+  "discountSum",
+  "taxRate",
+  "measure",
+] as const;
 export interface ProductRowsDiff {
   added: ProductRowLite[];
   removed: ProductRowLite[];
@@ -188,14 +257,20 @@ export function normalise(meta: FieldMetaLite | undefined, v: unknown): unknown 
     return items.length ? items : null;
   }
   if (meta?.isMultiple) {
-    const items = asList(v).map((x) => scalar(type, x)).filter((x) => x !== null);
+    const items = asList(v)
+      .map((x) => scalar(type, x))
+      .filter((x) => x !== null);
     // Multiple values are sets in Bitrix24: their order carries no meaning.
     return items.length ? [...items].sort((a, b) => String(a).localeCompare(String(b))) : null;
   }
   return scalar(type, v);
 }
 
-export function diffRecords(meta: Record<string, FieldMetaLite>, before: Record<string, unknown>, after: Record<string, unknown>): FieldDiff[] {
+export function diffRecords(
+  meta: Record<string, FieldMetaLite>,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): FieldDiff[] {
   const fields = new Set([...Object.keys(before), ...Object.keys(after)]);
   const out: FieldDiff[] = [];
   for (const field of [...fields].sort()) {

@@ -4,8 +4,18 @@ import { csvCell, toCsv } from "@/lib/history/export";
 /** A line's fields as a spreadsheet splitting on `sep` before looking at quotes reads them (Excel, `;` locales). */
 const naiveFields = (line: string, sep: string) => line.split(sep).map((f) => f.replace(/^["\s]+/, ""));
 const runs = (field: string) => /^[=+\-@\t\r]/.test(field);
-const HOSTILE = ["x;=1+1", "x,=1+1", "=1+1", "a; =cmd|' /C calc'!A0", "a;\"=1+1\"", "a;+1", "a;-1", "a;@SUM(1)",
-  "a,\t=1", "@x"];
+const HOSTILE = [
+  "x;=1+1",
+  "x,=1+1",
+  "=1+1",
+  "a; =cmd|' /C calc'!A0",
+  'a;"=1+1"',
+  "a;+1",
+  "a;-1",
+  "a;@SUM(1)",
+  "a,\t=1",
+  "@x",
+];
 
 describe("csvCell", () => {
   it("quotes every cell, so a `,` or `;` inside a value never splits it for an RFC 4180 reader", () => {
@@ -26,7 +36,10 @@ describe("csvCell", () => {
   });
 
   it("a whole file read by a `;`-separated spreadsheet has no formula in any field", () => {
-    const csv = toCsv(["When", "Field"], HOSTILE.map((v) => ["2026-01-01", v]));
+    const csv = toCsv(
+      ["When", "Field"],
+      HOSTILE.map((v) => ["2026-01-01", v]),
+    );
     const fields = csv.split("\r\n").flatMap((line) => [...naiveFields(line, ";"), ...naiveFields(line, ",")]);
     expect(fields.filter(runs)).toEqual([]);
   });

@@ -31,10 +31,28 @@ export function toCsv(header: string[], rows: string[][]): string {
  * four are for machines: the instant in ISO 8601 UTC, the field's code and the values as stored. The portal-wide
  * export (lib/history/audit-export.ts) starts with the same nine.
  */
-export const changeCsvHeader = (t: Dict) =>
-  [t.when, t.field, t.who, t.oldValue, t.newValue, "changedAt", "fieldCode", "oldRaw", "newRaw"];
-export const changeCsvCells = (r: HistoryRow) =>
-  [r.changedAt, r.field, r.who, r.oldValue, r.newValue, r.changedAtIso, r.fieldCode, r.oldRaw, r.newRaw];
+export const changeCsvHeader = (t: Dict) => [
+  t.when,
+  t.field,
+  t.who,
+  t.oldValue,
+  t.newValue,
+  "changedAt",
+  "fieldCode",
+  "oldRaw",
+  "newRaw",
+];
+export const changeCsvCells = (r: HistoryRow) => [
+  r.changedAt,
+  r.field,
+  r.who,
+  r.oldValue,
+  r.newValue,
+  r.changedAtIso,
+  r.fieldCode,
+  r.oldRaw,
+  r.newRaw,
+];
 
 /** Rows per CSV file: a record with more changes gets several files (part 1 of N …), never a silently cut one. */
 export const CSV_LIMITS = { partRows: 50_000 };
@@ -45,8 +63,14 @@ type CsvFile = { name: string; content: Uint8Array; rows: number };
  * The record's whole history as CSV files of at most CSV_LIMITS.partRows rows, newest first, built a page at a time
  * (one file in memory at once). One file is `history-<type>-<id>.csv`; several are `…-part-<k>-of-<n>.csv`.
  */
-export async function* historyCsvParts(portalId: string, entityType: string, entityId: number, lang: string,
-  timeZone?: string, partRows = CSV_LIMITS.partRows): AsyncGenerator<CsvFile & { part: number; parts: number; total: number }> {
+export async function* historyCsvParts(
+  portalId: string,
+  entityType: string,
+  entityId: number,
+  lang: string,
+  timeZone?: string,
+  partRows = CSV_LIMITS.partRows,
+): AsyncGenerator<CsvFile & { part: number; parts: number; total: number }> {
   const t = dict(lang);
   const total = await countHistory(portalId, { entityType, entityId });
   const parts = Math.max(1, Math.ceil(total / partRows));
@@ -54,8 +78,14 @@ export async function* historyCsvParts(portalId: string, entityType: string, ent
   const base = `history-${entityType}-${entityId}`;
   let lines: string[][] = [];
   let part = 1;
-  const file = () => ({ name: parts === 1 ? `${base}.csv` : `${base}-part-${part}-of-${parts}.csv`,
-    content: new TextEncoder().encode(toCsv(header, lines)), rows: lines.length, part, parts, total });
+  const file = () => ({
+    name: parts === 1 ? `${base}.csv` : `${base}-part-${part}-of-${parts}.csv`,
+    content: new TextEncoder().encode(toCsv(header, lines)),
+    rows: lines.length,
+    part,
+    parts,
+    total,
+  });
   let cursor: string | undefined;
   do {
     const page = await queryHistory(portalId, { entityType, entityId, cursor, limit: 200 });
@@ -74,19 +104,30 @@ export async function* historyCsvParts(portalId: string, entityType: string, ent
 }
 
 /** The record's history as one CSV (all of it, however long: for tests and small records). */
-export async function buildHistoryCsv(portalId: string, entityType: string, entityId: number, lang: string,
-  timeZone?: string): Promise<CsvFile> {
-  for await (const f of historyCsvParts(portalId, entityType, entityId, lang, timeZone, Number.MAX_SAFE_INTEGER)) return f;
+export async function buildHistoryCsv(
+  portalId: string,
+  entityType: string,
+  entityId: number,
+  lang: string,
+  timeZone?: string,
+): Promise<CsvFile> {
+  for await (const f of historyCsvParts(portalId, entityType, entityId, lang, timeZone, Number.MAX_SAFE_INTEGER))
+    return f;
   throw new Error("unreachable: historyCsvParts yields at least one file");
 }
 
 /** A multiple file field's current values in the form that keeps them on update (Bitrix24 replaces the whole set). */
 export function keepValues(fieldType: string, current: unknown): unknown[] {
-  return asList(current).map((v) => {
-    if (fieldType === "disk_file") return v; // attached-object ids, passed back as they are
-    const id = typeof v === "object" && v !== null ? (v as Record<string, unknown>).id ?? (v as Record<string, unknown>).ID : v;
-    return { id: Number(id) };
-  }).filter((v) => !(typeof v === "object" && v !== null && "id" in v && !Number.isInteger((v as { id: number }).id)));
+  return asList(current)
+    .map((v) => {
+      if (fieldType === "disk_file") return v; // attached-object ids, passed back as they are
+      const id =
+        typeof v === "object" && v !== null
+          ? ((v as Record<string, unknown>).id ?? (v as Record<string, unknown>).ID)
+          : v;
+      return { id: Number(id) };
+    })
+    .filter((v) => !(typeof v === "object" && v !== null && "id" in v && !Number.isInteger((v as { id: number }).id)));
 }
 
 /**
@@ -95,8 +136,13 @@ export function keepValues(fieldType: string, current: unknown): unknown[] {
  * Only on a record the user may read, and written with the user's own token: Bitrix24 applies their role to the write.
  * A multiple file field gets the CSV added to the files it has. The form is chosen by lib/bitrix/upload.ts.
  */
-export async function attachHistoryCsv(session: PortalSession, entityType: string, entityId: number, field?: string,
-  timeZone?: string) {
+export async function attachHistoryCsv(
+  session: PortalSession,
+  entityType: string,
+  entityId: number,
+  field?: string,
+  timeZone?: string,
+) {
   const { portalId, lang } = session;
   await requireRecordAccess(session, entityType, entityId);
   // A quote's, an invoice's or a smart-process item's timeline takes the type's name as ENTITY_TYPE: QUOTE,
@@ -105,24 +151,35 @@ export async function attachHistoryCsv(session: PortalSession, entityType: strin
   // upper-cases it, so our keys go as they are). Their file fields (crm.item.update) are not built yet: said plainly
   // instead of a half-written file.
   if (isItemType(entityType) && field) {
-    throw new AppError(400, "not_supported",
-      "A quote's, invoice's or smart-process item's history is attached to its timeline only");
+    throw new AppError(
+      400,
+      "not_supported",
+      "A quote's, invoice's or smart-process item's history is attached to its timeline only",
+    );
   }
   const caller = await userCaller(session);
   let target: FileTarget = { kind: "timeline", entityType, entityId, comment: dict(lang).history };
   if (field) {
     const meta = (await getFieldMeta(portalId, entityType, await bitrixFor(portalId)))[field];
-    if (!meta || !["file", "disk_file"].includes(meta.type)) throw new AppError(400, "invalid_request", `${field} is not a file field of this ${entityType}`);
+    if (!meta || !["file", "disk_file"].includes(meta.type))
+      throw new AppError(400, "invalid_request", `${field} is not a file field of this ${entityType}`);
     const keep = meta.isMultiple
-      ? keepValues(meta.type, (await caller.call<Record<string, unknown>>(`crm.${entityType}.get`, { id: entityId })).result?.[field])
+      ? keepValues(
+          meta.type,
+          (await caller.call<Record<string, unknown>>(`crm.${entityType}.get`, { id: entityId })).result?.[field],
+        )
       : undefined;
     target = { kind: "field", entityType, entityId, field, fieldType: meta.type, multiple: meta.isMultiple, keep };
   }
   // A long history goes in several files; a single-file field cannot take them, which is said before any upload.
   const total = await countHistory(portalId, { entityType, entityId });
   if (target.kind === "field" && !target.multiple && total > CSV_LIMITS.partRows) {
-    throw new AppError(400, "too_many_rows", `${total} changes make ${Math.ceil(total / CSV_LIMITS.partRows)} files of `
-      + `${CSV_LIMITS.partRows} rows: attach them to the timeline or to a multiple file field`);
+    throw new AppError(
+      400,
+      "too_many_rows",
+      `${total} changes make ${Math.ceil(total / CSV_LIMITS.partRows)} files of ` +
+        `${CSV_LIMITS.partRows} rows: attach them to the timeline or to a multiple file field`,
+    );
   }
   const names: string[] = [];
   let rows = 0;
@@ -130,11 +187,20 @@ export async function attachHistoryCsv(session: PortalSession, entityType: strin
   try {
     for await (const file of historyCsvParts(portalId, entityType, entityId, lang, timeZone)) {
       // a multiple field keeps what it had, the earlier parts included (Bitrix24 replaces the whole set on update)
-      const partTarget: FileTarget = target.kind === "field" && target.multiple && names.length
-        ? { ...target, keep: keepValues(target.fieldType, (await caller.call<Record<string, unknown>>(`crm.${entityType}.get`,
-          { id: entityId })).result?.[field!]) }
-        : target.kind === "timeline" && file.parts > 1
-          ? { ...target, comment: `${dict(lang).history} (${file.part}/${file.parts})` } : target;
+      const partTarget: FileTarget =
+        target.kind === "field" && target.multiple && names.length
+          ? {
+              ...target,
+              keep: keepValues(
+                target.fieldType,
+                (await caller.call<Record<string, unknown>>(`crm.${entityType}.get`, { id: entityId })).result?.[
+                  field!
+                ],
+              ),
+            }
+          : target.kind === "timeline" && file.parts > 1
+            ? { ...target, comment: `${dict(lang).history} (${file.part}/${file.parts})` }
+            : target;
       last = await attachFile(caller, partTarget, file);
       names.push(file.name);
       rows += file.rows;
@@ -144,6 +210,12 @@ export async function attachHistoryCsv(session: PortalSession, entityType: strin
     if (isAccessDenied(e)) throw new AppError(403, "forbidden", dict(lang).exportDenied);
     throw e;
   }
-  return { attachedTo: field ?? "timeline", form: last!.form, result: last!.result, rows, name: names[0]!,
-    files: names };
+  return {
+    attachedTo: field ?? "timeline",
+    form: last!.form,
+    result: last!.result,
+    rows,
+    name: names[0]!,
+    files: names,
+  };
 }

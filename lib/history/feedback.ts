@@ -5,7 +5,14 @@ import { entityTypeIdOf, updateEventsOf, type EntityKey } from "@/lib/history/en
 // What a person expects to see right after acting (issue #16 item 5): the change they reverted marked as reverted,
 // and an edit saved seconds ago shown as "updating…" while its event still waits in our inbox.
 
-interface Undoable { id: bigint; field: string; oldValue: unknown; newValue: unknown; changedAt: Date; source?: string }
+interface Undoable {
+  id: bigint;
+  field: string;
+  oldValue: unknown;
+  newValue: unknown;
+  changedAt: Date;
+  source?: string;
+}
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
@@ -13,20 +20,36 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
  * The changes of this page that a later revert undid: revertChange (lib/history/revert.ts) records a revert as the
  * change turned around — its new value as the old one, its old value as the new one, source "revert".
  */
-export async function revertedChanges(portalId: string, entityType: string, entityId: number,
-  changes: Undoable[]): Promise<Set<string>> {
+export async function revertedChanges(
+  portalId: string,
+  entityType: string,
+  entityId: number,
+  changes: Undoable[],
+): Promise<Set<string>> {
   const candidates = changes.filter((c) => c.source !== "revert");
   if (!candidates.length) return new Set();
   const since = new Date(Math.min(...candidates.map((c) => c.changedAt.getTime())));
   const reverts = await getDb().fieldChange.findMany({
-    where: { portalId, entityType, entityId, source: "revert", field: { in: [...new Set(candidates.map((c) => c.field))] },
-      changedAt: { gte: since } },
+    where: {
+      portalId,
+      entityType,
+      entityId,
+      source: "revert",
+      field: { in: [...new Set(candidates.map((c) => c.field))] },
+      changedAt: { gte: since },
+    },
     select: { field: true, oldValue: true, newValue: true, changedAt: true },
     orderBy: [{ changedAt: "asc" }, { id: "asc" }],
     take: 500,
   });
-  const undone = (c: Undoable) => reverts.some((r) => r.field === c.field && r.changedAt >= c.changedAt
-    && same(r.oldValue, c.newValue) && same(r.newValue, c.oldValue));
+  const undone = (c: Undoable) =>
+    reverts.some(
+      (r) =>
+        r.field === c.field &&
+        r.changedAt >= c.changedAt &&
+        same(r.oldValue, c.newValue) &&
+        same(r.newValue, c.oldValue),
+    );
   return new Set(candidates.filter(undone).map((c) => String(c.id)));
 }
 

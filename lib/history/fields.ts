@@ -18,12 +18,26 @@ import { multifieldLabels } from "@/lib/i18n";
 // fields and cached with them as `items`, the shape enumerations already have, in the portal's language.
 const TTL_MS = 3600_000;
 
-export interface ValueItem { ID: string; VALUE: string }
+export interface ValueItem {
+  ID: string;
+  VALUE: string;
+}
 type FieldWithItems = FieldMetaLite & { statusType?: string; items?: ValueItem[] };
-interface B24Status { ENTITY_ID: string; STATUS_ID: string; NAME: string }
-interface B24Category { id: number | string; name: string }
+interface B24Status {
+  ENTITY_ID: string;
+  STATUS_ID: string;
+  NAME: string;
+}
+interface B24Category {
+  id: number | string;
+  name: string;
+}
 
-export async function getFieldMeta(portalId: string, entityType: string, client: BitrixClient): Promise<Record<string, FieldMetaLite>> {
+export async function getFieldMeta(
+  portalId: string,
+  entityType: string,
+  client: BitrixClient,
+): Promise<Record<string, FieldMetaLite>> {
   const cached = await getDb().crmFieldMeta.findUnique({ where: { portalId_entityType: { portalId, entityType } } });
   const fields = cached?.fields as unknown as Record<string, LegacyFieldMeta> | undefined;
   // A legacy type's fields cached from crm.<entity>.fields (before decision 015) name no item field: read again.
@@ -33,11 +47,19 @@ export async function getFieldMeta(portalId: string, entityType: string, client:
 }
 
 /** Reads the fields and their directories again (the TTL ran out, or a change shows a code the cache lacks). */
-export async function refreshFieldMeta(portalId: string, entityType: string, client: BitrixClient): Promise<Record<string, FieldMetaLite>> {
+export async function refreshFieldMeta(
+  portalId: string,
+  entityType: string,
+  client: BitrixClient,
+): Promise<Record<string, FieldMetaLite>> {
   // Every type: crm.item.fields; the legacy four keyed by their legacy UPPER_CASE keys (lib/history/legacy-items.ts).
   const items = (await readItemFields(client, entityType as EntityKey)) as Record<string, FieldWithItems>;
-  const raw = isItemType(entityType) ? items : legacyFieldMeta(entityType as LegacyEntityType, items,
-    await labelsOfMultifields(portalId)) as Record<string, FieldWithItems>;
+  const raw = isItemType(entityType)
+    ? items
+    : (legacyFieldMeta(entityType as LegacyEntityType, items, await labelsOfMultifields(portalId)) as Record<
+        string,
+        FieldWithItems
+      >);
   const fields = await withDirectoryItems(raw, entityType, client, portalId);
   const data = fields as object;
   await getDb().crmFieldMeta.upsert({
@@ -61,19 +83,27 @@ async function labelsOfMultifields(portalId: string): Promise<Record<string, str
  */
 const ofType = (statusType: string) => {
   const family = statusType === "DEAL_STAGE" ? "DEAL_STAGE" : /^(.+_STAGE)_\d+$/.exec(statusType)?.[1];
-  return (entityId: string) => entityId === statusType || (family !== undefined
-    && (entityId === family || (entityId.startsWith(`${family}_`) && /^\d+$/.test(entityId.slice(family.length + 1)))));
+  return (entityId: string) =>
+    entityId === statusType ||
+    (family !== undefined &&
+      (entityId === family || (entityId.startsWith(`${family}_`) && /^\d+$/.test(entityId.slice(family.length + 1)))));
 };
 
-async function withDirectoryItems(fields: Record<string, FieldWithItems>, entityType: string, client: BitrixClient,
-  portalId: string) {
+async function withDirectoryItems(
+  fields: Record<string, FieldWithItems>,
+  entityType: string,
+  client: BitrixClient,
+  portalId: string,
+) {
   const entries = Object.entries(fields);
   const needsStatuses = entries.some(([, f]) => f.type === "crm_status" && f.statusType);
   // A box whose crm module predates crm.category.list (the probe found it missing) is not asked: ids are shown.
   // (quotes have no funnels: crm.category.list answers ENTITY_TYPE_NOT_SUPPORTED for them)
   const entityTypeId = entityType === "quote" ? undefined : entityTypeIdOf(entityType);
-  const needsCategories = entries.some(([, f]) => f.type === "crm_category") && entityTypeId !== undefined
-    && !(await portalLacks(portalId, "crm.category.list"));
+  const needsCategories =
+    entries.some(([, f]) => f.type === "crm_category") &&
+    entityTypeId !== undefined &&
+    !(await portalLacks(portalId, "crm.category.list"));
   if (!needsStatuses && !needsCategories) return fields;
   const statuses: B24Status[] = [];
   // One list for every directory; the whole list comes in one answer, `next` is followed should a portal page it.
@@ -85,14 +115,19 @@ async function withDirectoryItems(fields: Record<string, FieldWithItems>, entity
     ? await client.call<{ categories?: B24Category[] }>("crm.category.list", { entityTypeId }, { lane: "background" })
     : null;
   const categories = categoryList?.result.categories ?? [];
-  return Object.fromEntries(entries.map(([code, f]) => {
-    if (f.type === "crm_status" && f.statusType) {
-      const mine = ofType(f.statusType);
-      return [code, { ...f, items: statuses.filter((s) => mine(s.ENTITY_ID)).map((s) => ({ ID: s.STATUS_ID, VALUE: s.NAME })) }];
-    }
-    if (f.type === "crm_category" && categoryList) {
-      return [code, { ...f, items: categories.map((c) => ({ ID: String(c.id), VALUE: c.name })) }];
-    }
-    return [code, f];
-  }));
+  return Object.fromEntries(
+    entries.map(([code, f]) => {
+      if (f.type === "crm_status" && f.statusType) {
+        const mine = ofType(f.statusType);
+        return [
+          code,
+          { ...f, items: statuses.filter((s) => mine(s.ENTITY_ID)).map((s) => ({ ID: s.STATUS_ID, VALUE: s.NAME })) },
+        ];
+      }
+      if (f.type === "crm_category" && categoryList) {
+        return [code, { ...f, items: categories.map((c) => ({ ID: String(c.id), VALUE: c.name })) }];
+      }
+      return [code, f];
+    }),
+  );
 }

@@ -1,14 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { crmLinkTarget, formatBoolean, formatChange, formatDateTime, formatDay, formatFieldValue, formatFile,
-  formatMoney, recordTitle, safeUrl, type ValueContext } from "@/lib/history/format";
+import {
+  crmLinkTarget,
+  formatBoolean,
+  formatChange,
+  formatDateTime,
+  formatDay,
+  formatFieldValue,
+  formatFile,
+  formatMoney,
+  recordTitle,
+  safeUrl,
+  type ValueContext,
+} from "@/lib/history/format";
 import { wordDiff } from "@/lib/history/word-diff";
 
 // Intl puts a no-break space (U+00A0) or a narrow one (U+202F) where a person reads a space: compared as spaces.
 const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
 
 const ctx = (lang: string, more: Partial<ValueContext> = {}): ValueContext => ({
-  lang, words: lang === "ru" ? { yes: "Да", no: "Нет", file: "Файл" } : { yes: "Yes", no: "No", file: "File" },
-  userName: (id) => ({ 1: "Anna Admin", 4: "Dmitry Support" } as Record<number, string>)[id],
+  lang,
+  words: lang === "ru" ? { yes: "Да", no: "Нет", file: "Файл" } : { yes: "Yes", no: "No", file: "File" },
+  userName: (id) => (({ 1: "Anna Admin", 4: "Dmitry Support" }) as Record<number, string>)[id],
   recordName: (entity, id) => (entity === "company" && id === 5 ? "Atlas GmbH #5" : `${entity} #${id}`),
   ...more,
 });
@@ -32,10 +44,15 @@ describe("booleans", () => {
   it("are Yes/No (Да/Нет) whether Bitrix24 sends 1/0 (crm.deal) or Y/N (crm.item, char flags)", () => {
     const en = { yes: "Yes", no: "No" };
     const ru = { yes: "Да", no: "Нет" };
-    expect(["1", "0", "Y", "N", true, false].map((v) => formatBoolean(v, en))).toEqual(["Yes", "No", "Yes", "No",
-      "Yes", "No"]);
-    expect([formatBoolean("Y", ru), formatBoolean("0", ru), formatBoolean(null, ru)])
-      .toEqual(["Да", "Нет", "—"]);
+    expect(["1", "0", "Y", "N", true, false].map((v) => formatBoolean(v, en))).toEqual([
+      "Yes",
+      "No",
+      "Yes",
+      "No",
+      "Yes",
+      "No",
+    ]);
+    expect([formatBoolean("Y", ru), formatBoolean("0", ru), formatBoolean(null, ru)]).toEqual(["Да", "Нет", "—"]);
   });
 });
 
@@ -58,8 +75,9 @@ describe("users and linked records", () => {
   it("names users (user fields, employee custom fields) and falls back to the id", () => {
     const meta = { type: "user" };
     expect(formatFieldValue("4", "ASSIGNED_BY_ID", meta, ctx("en")).text).toBe("Dmitry Support");
-    expect(formatFieldValue(["1", 4], "UF_CRM_CURATOR", { type: "employee" }, ctx("en")).text)
-      .toBe("Anna Admin, Dmitry Support");
+    expect(formatFieldValue(["1", 4], "UF_CRM_CURATOR", { type: "employee" }, ctx("en")).text).toBe(
+      "Anna Admin, Dmitry Support",
+    );
     expect(formatFieldValue("77", "ASSIGNED_BY_ID", meta, ctx("en")).text).toBe("#77");
   });
   it("names a linked record by its title, in every form a CRM link takes", () => {
@@ -88,10 +106,14 @@ describe("enumerations and statuses", () => {
 describe("files", () => {
   it("are named, with the portal's link made absolute; a link that is not http(s) is dropped", () => {
     const file = { id: 3, name: "contract.pdf", showUrl: "/bitrix/show_file.php?fileId=3" };
-    expect(formatFile(file, "File", "https://acme.bitrix24.com")).toEqual({ text: "contract.pdf",
-      parts: [{ text: "contract.pdf", href: "https://acme.bitrix24.com/bitrix/show_file.php?fileId=3" }] });
-    expect(formatFile({ id: 4, url: "javascript:alert(1)" }, "Файл")).toEqual({ text: "Файл #4",
-      parts: [{ text: "Файл #4" }] });
+    expect(formatFile(file, "File", "https://acme.bitrix24.com")).toEqual({
+      text: "contract.pdf",
+      parts: [{ text: "contract.pdf", href: "https://acme.bitrix24.com/bitrix/show_file.php?fileId=3" }],
+    });
+    expect(formatFile({ id: 4, url: "javascript:alert(1)" }, "Файл")).toEqual({
+      text: "Файл #4",
+      parts: [{ text: "Файл #4" }],
+    });
     expect(safeUrl("data:text/html,x")).toBeUndefined();
   });
 });
@@ -100,8 +122,12 @@ describe("long texts", () => {
   it("mark only the words that changed", () => {
     const d = wordDiff("the quick brown fox jumps", "the quick red fox jumps high");
     expect(d.old).toEqual([{ text: "the quick " }, { text: "brown", mark: "del" }, { text: " fox jumps" }]);
-    expect(d.new).toEqual([{ text: "the quick " }, { text: "red", mark: "ins" }, { text: " fox jumps" },
-      { text: " high", mark: "ins" }]);
+    expect(d.new).toEqual([
+      { text: "the quick " },
+      { text: "red", mark: "ins" },
+      { text: " fox jumps" },
+      { text: " high", mark: "ins" },
+    ]);
   });
   it("are diffed above 200 characters only; short texts stay whole", () => {
     const long = `${"word ".repeat(50)}end`;

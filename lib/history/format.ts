@@ -30,7 +30,8 @@ function numberFormat(locale: string, currency?: string): Intl.NumberFormat {
   const key = `${locale}|${currency ?? ""}`;
   let f = NUMBER_FORMATS.get(key);
   if (!f) {
-    f = currency ? new Intl.NumberFormat(locale, { style: "currency", currency })
+    f = currency
+      ? new Intl.NumberFormat(locale, { style: "currency", currency })
       : new Intl.NumberFormat(locale, { maximumFractionDigits: 20 });
     NUMBER_FORMATS.set(key, f);
   }
@@ -43,8 +44,8 @@ function numberFormat(locale: string, currency?: string): Intl.NumberFormat {
  */
 export function formatMoney(value: unknown, lang: string, currency?: string): string {
   if (isEmpty(value)) return EMPTY;
-  const [amountText, code] = typeof value === "string" && value.includes("|") ? value.split("|", 2)
-    : [String(value), currency];
+  const [amountText, code] =
+    typeof value === "string" && value.includes("|") ? value.split("|", 2) : [String(value), currency];
   const amount = Number(amountText);
   if (amountText === "" || !Number.isFinite(amount)) return String(value);
   const cur = code && /^[A-Za-z]{3}$/.test(code) ? code.toUpperCase() : undefined;
@@ -81,9 +82,12 @@ function dateFormat(locale: string, timeZone: string | undefined, withTime: bool
   if (!f) {
     const day = { year: "numeric", month: "2-digit", day: "2-digit" } as const;
     const time = { hour: "2-digit", minute: "2-digit", second: "2-digit" } as const;
-    f = new Intl.DateTimeFormat(locale, withTime
-      ? { timeZone: timeZone ?? "UTC", ...day, ...time, ...(timeZone ? {} : { timeZoneName: "short" }) }
-      : { timeZone: "UTC", ...day });
+    f = new Intl.DateTimeFormat(
+      locale,
+      withTime
+        ? { timeZone: timeZone ?? "UTC", ...day, ...time, ...(timeZone ? {} : { timeZoneName: "short" }) }
+        : { timeZone: "UTC", ...day },
+    );
     DATE_FORMATS.set(key, f);
   }
   return f;
@@ -119,7 +123,10 @@ export function formatFile(value: unknown, fileWord: string, origin?: string): F
   const f = value as Record<string, unknown>;
   const name = [f.name, f.NAME, f.ORIGINAL_NAME, f.originalName].find((x) => typeof x === "string" && x !== "");
   const text = (name as string | undefined) ?? `${fileWord} #${String(f.id ?? f.ID ?? "?")}`;
-  const href = safeUrl([f.showUrl, f.url, f.downloadUrl].find((x) => typeof x === "string" && x !== ""), origin);
+  const href = safeUrl(
+    [f.showUrl, f.url, f.downloadUrl].find((x) => typeof x === "string" && x !== ""),
+    origin,
+  );
   return { text, parts: [href ? { text, href } : { text }] };
 }
 
@@ -139,11 +146,19 @@ export function safeUrl(raw: unknown, origin?: string): string | undefined {
  * a `crm` custom field holds "CO_5" (a prefix per type, crm/data-types.md "crm" — D, C, CO, L, Q, SI, T<hex>) or a
  * bare id when it allows one type only (its settings say which, e.g. {COMPANY: "Y"}).
  */
-export function crmLinkTarget(value: unknown, fieldType: string,
-  settings?: Record<string, unknown>): { entity: string; id: number } | null {
+export function crmLinkTarget(
+  value: unknown,
+  fieldType: string,
+  settings?: Record<string, unknown>,
+): { entity: string; id: number } | null {
   if (isEmpty(value) || value === 0 || value === "0") return null;
-  const direct: Record<string, string> = { crm_company: "company", crm_contact: "contact", crm_deal: "deal",
-    crm_lead: "lead", crm_quote: "quote" };
+  const direct: Record<string, string> = {
+    crm_company: "company",
+    crm_contact: "contact",
+    crm_deal: "deal",
+    crm_lead: "lead",
+    crm_quote: "quote",
+  };
   if (direct[fieldType]) {
     const id = Number(value);
     return Number.isInteger(id) && id > 0 ? { entity: direct[fieldType]!, id } : null;
@@ -151,18 +166,27 @@ export function crmLinkTarget(value: unknown, fieldType: string,
   const s = String(value);
   const prefixed = /^([A-Z]+[0-9a-f]*)_(\d+)$/.exec(s);
   if (prefixed) {
-    const byAbbr: Record<string, string> = { L: "lead", D: "deal", C: "contact", CO: "company", Q: "quote",
-      SI: "smart_invoice" };
+    const byAbbr: Record<string, string> = {
+      L: "lead",
+      D: "deal",
+      C: "contact",
+      CO: "company",
+      Q: "quote",
+      SI: "smart_invoice",
+    };
     const abbr = prefixed[1]!;
     const dynamic = /^T([0-9a-f]+)$/.exec(abbr);
     const entity = byAbbr[abbr] ?? (dynamic ? `dynamic_${parseInt(dynamic[1]!, 16)}` : undefined);
     return entity ? { entity, id: Number(prefixed[2]) } : null;
   }
-  const only = Object.entries(settings ?? {}).filter(([, v]) => v === "Y").map(([k]) => k);
+  const only = Object.entries(settings ?? {})
+    .filter(([, v]) => v === "Y")
+    .map(([k]) => k);
   const single: Record<string, string> = { COMPANY: "company", CONTACT: "contact", DEAL: "deal", LEAD: "lead" };
   const id = Number(s);
   return only.length === 1 && single[only[0]!] && Number.isInteger(id) && id > 0
-    ? { entity: single[only[0]!]!, id } : null;
+    ? { entity: single[only[0]!]!, id }
+    : null;
 }
 
 /** A record's name: TITLE (deals, leads, companies, quotes), title (crm.item.*), NAME LAST_NAME (contacts). */
@@ -171,7 +195,8 @@ export function recordTitle(fields: Record<string, unknown> | null | undefined):
   const title = fields.TITLE ?? fields.title;
   if (typeof title === "string" && title.trim()) return title.trim();
   const name = [fields.NAME ?? fields.name, fields.LAST_NAME ?? fields.lastName]
-    .filter((x) => typeof x === "string" && x.trim()).join(" ");
+    .filter((x) => typeof x === "string" && x.trim())
+    .join(" ");
   return name || undefined;
 }
 
@@ -236,12 +261,16 @@ export const LONG_TEXT = 200;
 const isFileType = (type: string | undefined) => type === "file" || type === "disk_file";
 
 /** A field's value (one or a list) as text, with parts for files (name + link). */
-export function formatFieldValue(v: unknown, field: string, meta: FieldInfo | undefined,
-  ctx: ValueContext): FormattedValue {
+export function formatFieldValue(
+  v: unknown,
+  field: string,
+  meta: FieldInfo | undefined,
+  ctx: ValueContext,
+): FormattedValue {
   const list = Array.isArray(v) ? v : [v];
   if (Array.isArray(v) && !v.length) return { text: EMPTY };
   if (isFileType(meta?.type)) {
-    const described = (f: unknown) => (typeof f === "object" || isEmpty(f) ? f : ctx.fileOf?.(field, String(f)) ?? f);
+    const described = (f: unknown) => (typeof f === "object" || isEmpty(f) ? f : (ctx.fileOf?.(field, String(f)) ?? f));
     const files = list.map((f) => formatFile(described(f), ctx.words.file, ctx.origin));
     const parts = files.flatMap((f, i) => [...(i ? [{ text: ", " }] : []), ...(f.parts ?? [{ text: f.text }])]);
     return { text: files.map((f) => f.text).join(", "), parts };
@@ -250,8 +279,13 @@ export function formatFieldValue(v: unknown, field: string, meta: FieldInfo | un
 }
 
 /** Both sides of a change; a long text (> LONG_TEXT characters on either side) becomes a word-level diff. */
-export function formatChange(before: unknown, after: unknown, field: string, meta: FieldInfo | undefined,
-  ctx: ValueContext): { old: FormattedValue; new: FormattedValue } {
+export function formatChange(
+  before: unknown,
+  after: unknown,
+  field: string,
+  meta: FieldInfo | undefined,
+  ctx: ValueContext,
+): { old: FormattedValue; new: FormattedValue } {
   const old = formatFieldValue(before, field, meta, ctx);
   const now = formatFieldValue(after, field, meta, ctx);
   const texts = typeof before === "string" && typeof after === "string" && !meta?.items?.length;
@@ -271,6 +305,7 @@ export function userIdsOf(v: unknown, meta: FieldInfo | undefined): number[] {
 /** The records a field's values link to (to read their names from our snapshots). */
 export function linksOf(v: unknown, meta: FieldInfo | undefined): { entity: string; id: number }[] {
   if (!LINK_TYPES.has(meta?.type ?? "")) return [];
-  return (Array.isArray(v) ? v : [v]).map((x) => crmLinkTarget(x, meta!.type!, meta?.settings))
+  return (Array.isArray(v) ? v : [v])
+    .map((x) => crmLinkTarget(x, meta!.type!, meta?.settings))
     .filter((x): x is { entity: string; id: number } => x !== null);
 }

@@ -1,8 +1,14 @@
 import "server-only";
 import { BitrixError, isBitrixError, type BatchResult, type BitrixClient, type CallResult } from "@/lib/bitrix";
 import type { FieldMetaLite } from "@/lib/history/diff";
-import { entityTypeIdOf, FIXED_ITEM_TYPES, isItemType, keyOfEntityTypeId, type EntityKey, type ItemEntityType }
-  from "@/lib/history/entity-types";
+import {
+  entityTypeIdOf,
+  FIXED_ITEM_TYPES,
+  isItemType,
+  keyOfEntityTypeId,
+  type EntityKey,
+  type ItemEntityType,
+} from "@/lib/history/entity-types";
 import { keyMapOf, legacyRecordOf, type LegacyFieldMeta } from "@/lib/history/legacy-items";
 import type { CrmRecord } from "@/lib/history/records";
 
@@ -22,8 +28,19 @@ export const ITEM_SELECT = ["*"];
 const IDS_PER_COMMAND = 50;
 
 /** Fields that change on every save (or never) and are no user's edit; the snapshot keeps them as ID/DATE_MODIFY/… */
-const ITEM_BOOKKEEPING = new Set(["id", "entityTypeId", "updatedTime", "updatedBy", "createdTime", "createdBy",
-  "movedTime", "movedBy", "lastActivityTime", "lastActivityBy", "lastCommunicationTime"]);
+const ITEM_BOOKKEEPING = new Set([
+  "id",
+  "entityTypeId",
+  "updatedTime",
+  "updatedBy",
+  "createdTime",
+  "createdBy",
+  "movedTime",
+  "movedBy",
+  "lastActivityTime",
+  "lastActivityBy",
+  "lastCommunicationTime",
+]);
 
 export function itemToRecord(item: Record<string, unknown>): CrmRecord {
   const rest = Object.fromEntries(Object.entries(item).filter(([k]) => !ITEM_BOOKKEEPING.has(k)));
@@ -48,16 +65,22 @@ export function itemListParams(key: EntityKey, extra: Record<string, unknown>): 
 
 /** A batch of crm.item.list answers, `{items}` each, as the record pages records.ts and backfill.ts read. */
 export function itemPages(res: BatchResult, toRecord: ToRecord): BatchResult {
-  const result = Object.fromEntries(Object.entries(res.result).map(([k, v]) => {
-    const items = (v as { items?: unknown } | null)?.items;
-    return [k, Array.isArray(items) ? (items as Record<string, unknown>[]).map(toRecord) : v];
-  }));
+  const result = Object.fromEntries(
+    Object.entries(res.result).map(([k, v]) => {
+      const items = (v as { items?: unknown } | null)?.items;
+      return [k, Array.isArray(items) ? (items as Record<string, unknown>[]).map(toRecord) : v];
+    }),
+  );
   return { ...res, result } as BatchResult;
 }
 
 /** The current state of the given items; ids that no longer exist are absent from the map. */
-export async function fetchItems(client: BitrixClient, key: EntityKey, ids: number[],
-  meta: Record<string, FieldMetaLite>): Promise<Map<number, CrmRecord>> {
+export async function fetchItems(
+  client: BitrixClient,
+  key: EntityKey,
+  ids: number[],
+  meta: Record<string, FieldMetaLite>,
+): Promise<Map<number, CrmRecord>> {
   const unique = [...new Set(ids)].sort((a, b) => a - b);
   const out = new Map<number, CrmRecord>();
   if (!unique.length) return out;
@@ -81,11 +104,11 @@ export async function fetchItems(client: BitrixClient, key: EntityKey, ids: numb
 export type ItemFieldMeta = FieldMetaLite & { title?: string; upperName?: string; statusType?: string };
 
 /** crm.item.fields of a type: `{fields: {<name>: {type, isMultiple, title, upperName, statusType, items}}}`. */
-export async function readItemFields(client: BitrixClient,
-  key: EntityKey): Promise<Record<string, ItemFieldMeta>> {
+export async function readItemFields(client: BitrixClient, key: EntityKey): Promise<Record<string, ItemFieldMeta>> {
   const params = { entityTypeId: entityTypeIdOf(key), useOriginalUfNames: ufNames(key) };
-  const res = await client.call<{ fields?: Record<string, ItemFieldMeta> }>("crm.item.fields", params,
-    { lane: "background" });
+  const res = await client.call<{ fields?: Record<string, ItemFieldMeta> }>("crm.item.fields", params, {
+    lane: "background",
+  });
   return res.result.fields ?? {};
 }
 
@@ -98,8 +121,11 @@ export async function listPortalItemTypes(client: BitrixClient): Promise<ItemEnt
   const dynamic: ItemEntityType[] = [];
   try {
     for (let start: number | undefined = 0; start !== undefined;) {
-      const res: CallResult<{ types?: { entityTypeId: number }[] }> = await client.call("crm.type.list",
-        { order: { id: "ASC" }, start }, { lane: "background" });
+      const res: CallResult<{ types?: { entityTypeId: number }[] }> = await client.call(
+        "crm.type.list",
+        { order: { id: "ASC" }, start },
+        { lane: "background" },
+      );
       for (const t of res.result.types ?? []) {
         const key = keyOfEntityTypeId(Number(t.entityTypeId));
         if (key?.startsWith("dynamic_")) dynamic.push(key as ItemEntityType);

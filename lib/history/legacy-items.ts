@@ -26,8 +26,13 @@ export type LegacyFieldMeta = FieldMetaLite & { itemName?: string; upperName?: s
  * ("`stageId` is named `STATUS_ID` or `STAGE_ID` there", object-fields.md).
  */
 export const ITEM_RENAMES: Record<"common" | LegacyEntityType, Record<string, string>> = {
-  common: { createdBy: "CREATED_BY_ID", updatedBy: "MODIFY_BY_ID", createdTime: "DATE_CREATE",
-    updatedTime: "DATE_MODIFY", movedBy: "MOVED_BY_ID" },
+  common: {
+    createdBy: "CREATED_BY_ID",
+    updatedBy: "MODIFY_BY_ID",
+    createdTime: "DATE_CREATE",
+    updatedTime: "DATE_MODIFY",
+    movedBy: "MOVED_BY_ID",
+  },
   lead: { stageId: "STATUS_ID", stageSemanticId: "STATUS_SEMANTIC_ID" },
   deal: {},
   contact: {},
@@ -48,8 +53,11 @@ export function legacyKeyOf(entity: LegacyEntityType, itemName: string, upperNam
  * crm.item.fields of a legacy type re-keyed by legacy key. `fm` becomes one crm_multifield entry per multifield type,
  * labelled by `labels` (crm.item.fields names only `fm` itself).
  */
-export function legacyFieldMeta(entity: LegacyEntityType, itemFields: Record<string, LegacyFieldMeta>,
-  labels: Record<string, string>): Record<string, LegacyFieldMeta> {
+export function legacyFieldMeta(
+  entity: LegacyEntityType,
+  itemFields: Record<string, LegacyFieldMeta>,
+  labels: Record<string, string>,
+): Record<string, LegacyFieldMeta> {
   const out: Record<string, LegacyFieldMeta> = {};
   for (const [name, meta] of Object.entries(itemFields)) {
     if (name === "fm") continue;
@@ -76,8 +84,12 @@ export function multifieldsOf(fm: unknown): Record<string, Item[]> {
   for (const v of Array.isArray(fm) ? (fm as Item[]) : []) {
     const type = String(v?.typeId ?? "");
     if (!(type in out)) continue;
-    out[type]!.push({ ID: String(v.id), VALUE_TYPE: String(v.valueType ?? ""), VALUE: String(v.value ?? ""),
-      TYPE_ID: type });
+    out[type]!.push({
+      ID: String(v.id),
+      VALUE_TYPE: String(v.valueType ?? ""),
+      VALUE: String(v.value ?? ""),
+      TYPE_ID: type,
+    });
   }
   return out;
 }

@@ -3,8 +3,11 @@ import { mergedFrom, type ReadTrigger } from "@/lib/history/merged";
 
 const t0 = new Date("2026-11-30T07:02:00Z");
 const t1 = new Date("2026-11-30T07:41:00Z");
-const online = (events: number, lastEventAt: Date | null = t1): ReadTrigger =>
-  ({ events, offline: false, lastEventAt });
+const online = (events: number, lastEventAt: Date | null = t1): ReadTrigger => ({
+  events,
+  offline: false,
+  lastEventAt,
+});
 
 describe("merged edits", () => {
   it("a sweep or a backfill pass stands for every edit since the snapshot", () => {

@@ -24,8 +24,12 @@ const SAME_SAVE_MS = 1000;
  * settled several events, and a read that found DATE_MODIFY later than its newest event (saved again meanwhile).
  * Not merged: a read for one online event that found that event's save — or no earlier DATE_MODIFY to start from.
  */
-export function mergedFrom(source: ChangeSource, previous: Date | null, modifiedAt: Date,
-  trigger?: ReadTrigger): Date | null {
+export function mergedFrom(
+  source: ChangeSource,
+  previous: Date | null,
+  modifiedAt: Date,
+  trigger?: ReadTrigger,
+): Date | null {
   if (!previous || previous.getTime() >= modifiedAt.getTime()) return null;
   if (source !== "event") return previous;
   if (!trigger) return null;

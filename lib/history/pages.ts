@@ -23,15 +23,19 @@ export interface PlacementContext {
 export type PlacementOutcome =
   | { kind: "renew" }
   | { kind: "invalid"; message: string; t: Dict; lang: "en" | "ru" }
-  | { kind: "denied" } | { kind: "missing" }
+  | { kind: "denied" }
+  | { kind: "missing" }
   | { kind: "ok"; ctx: PlacementContext; view: HistoryView };
 
 type Search = Record<string, string | string[] | undefined>;
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-export async function resolvePlacement(search: Search, cookieToken: () => Promise<string | null>,
-  mode: "tab" | "widget"): Promise<PlacementOutcome> {
+export async function resolvePlacement(
+  search: Search,
+  cookieToken: () => Promise<string | null>,
+  mode: "tab" | "widget",
+): Promise<PlacementOutcome> {
   const token = first(search.st) || (await cookieToken());
   // A session of an uninstalled (or reinstalled) portal is no session: the page renews through B24Frame or says so.
   const session = await checkSessionPortal(await readSessionToken(token));

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { multifieldText, valueText } from "@/lib/history/present";
 
-const item = (ID: string | undefined, VALUE: string, VALUE_TYPE = "WORK") =>
-  ({ ...(ID ? { ID } : {}), VALUE_TYPE, VALUE });
+const item = (ID: string | undefined, VALUE: string, VALUE_TYPE = "WORK") => ({
+  ...(ID ? { ID } : {}),
+  VALUE_TYPE,
+  VALUE,
+});
 
 describe("multiple fields as a CRM user reads them", () => {
   it("says what happened to each item: changed, added, removed, with its type", () => {
@@ -15,17 +18,20 @@ describe("multiple fields as a CRM user reads them", () => {
   });
 
   it("names both types when an item's type changed", () => {
-    expect(multifieldText("phone", [item("1", "+1")], [item("1", "+2", "MOBILE")]).newValue)
-      .toBe("phone +1 (WORK) → +2 (MOBILE)");
+    expect(multifieldText("phone", [item("1", "+1")], [item("1", "+2", "MOBILE")]).newValue).toBe(
+      "phone +1 (WORK) → +2 (MOBILE)",
+    );
   });
 
   it("reads a first item and a last one removed", () => {
-    expect(multifieldText("e-mail", null, [item("5", "x@y.de")])).toEqual({ oldValue: "—",
-      newValue: "+ e-mail x@y.de (WORK)" });
+    expect(multifieldText("e-mail", null, [item("5", "x@y.de")])).toEqual({
+      oldValue: "—",
+      newValue: "+ e-mail x@y.de (WORK)",
+    });
     expect(multifieldText("e-mail", [item("5", "x@y.de")], null).newValue).toBe("− e-mail x@y.de (WORK)");
   });
 
-  it("shows older changes' \"TYPE:VALUE\" strings as they were, and an item as value (type)", () => {
+  it('shows older changes\' "TYPE:VALUE" strings as they were, and an item as value (type)', () => {
     expect(valueText(["WORK:+1", "HOME:+2"])).toBe("WORK:+1, HOME:+2");
     expect(valueText([item("1", "+1")])).toBe("+1 (WORK)");
   });

@@ -1,8 +1,15 @@
 import "server-only";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
-import { diffMultiItems, diffProductRows, multiItems, PRODUCTS_FIELD, productRows, type MultiItem,
-  type ProductRowLite } from "@/lib/history/diff";
+import {
+  diffMultiItems,
+  diffProductRows,
+  multiItems,
+  PRODUCTS_FIELD,
+  productRows,
+  type MultiItem,
+  type ProductRowLite,
+} from "@/lib/history/diff";
 import { refreshFieldMeta, type ValueItem } from "@/lib/history/fields";
 import { formatChange, formatInstant, type ValuePart } from "@/lib/history/format";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
@@ -13,9 +20,17 @@ import { log } from "@/lib/log";
 // Turns stored changes into what a CRM user reads: the portal's field label (UF_* included), the user's name, values
 // as text (enumerations, stages, statuses and funnels by their name in the portal's language, multiple values
 // joined, record-level changes in the user's language), times in the user's time zone.
-interface FieldMeta { type?: string; title?: string; formLabel?: string; listLabel?: string; isReadOnly?: boolean;
+interface FieldMeta {
+  type?: string;
+  title?: string;
+  formLabel?: string;
+  listLabel?: string;
+  isReadOnly?: boolean;
   itemName?: string;
-  isImmutable?: boolean; items?: ValueItem[]; settings?: Record<string, unknown> }
+  isImmutable?: boolean;
+  items?: ValueItem[];
+  settings?: Record<string, unknown>;
+}
 
 export interface HistoryRow {
   id: string;
@@ -85,8 +100,11 @@ export function multifieldText(label: string, before: unknown, after: unknown): 
   const { added, removed, changed } = diffMultiItems(before, after);
   const item = (i: MultiItem) => `${i.VALUE} (${i.VALUE_TYPE})`;
   const lines = [
-    ...changed.map(({ from, to }) => (from.VALUE_TYPE === to.VALUE_TYPE
-      ? `${label} ${from.VALUE} → ${to.VALUE} (${to.VALUE_TYPE})` : `${label} ${item(from)} → ${item(to)}`)),
+    ...changed.map(({ from, to }) =>
+      from.VALUE_TYPE === to.VALUE_TYPE
+        ? `${label} ${from.VALUE} → ${to.VALUE} (${to.VALUE_TYPE})`
+        : `${label} ${item(from)} → ${item(to)}`,
+    ),
     ...added.map((i) => `+ ${label} ${item(i)}`),
     ...removed.map((i) => `− ${label} ${item(i)}`),
   ];
@@ -118,8 +136,11 @@ function rowEdits(t: Dict, from: ProductRowLite, to: ProductRowLite, fields: (ke
  * "+ Gadget × 1 at 10.00", "− Service".
  */
 export function productRowsText(t: Dict, before: unknown, after: unknown): { oldValue: string; newValue: string } {
-  const line = (r: ProductRowLite) => t.productLine.replace("{name}", rowName(r))
-    .replace("{quantity}", amount(r.quantity)).replace("{price}", money(r.price));
+  const line = (r: ProductRowLite) =>
+    t.productLine
+      .replace("{name}", rowName(r))
+      .replace("{quantity}", amount(r.quantity))
+      .replace("{price}", money(r.price));
   const { added, removed, changed } = diffProductRows(before, after);
   const lines = [
     ...changed.map(({ from, to, fields }) => `${rowName(from)}: ${rowEdits(t, from, to, fields)}`),
@@ -145,14 +166,18 @@ export async function loadLabels(portalId: string, entityType: string, userIds: 
   const names = new Map(users.map((u) => [u.userId, u.name]));
   // PHONE, EMAIL… of a legacy type read through crm.item.*: one `fm` there, labelled in the user's language here
   const multi = multifieldLabelsOf(t);
-  const label = (f: string) => (fields[f]?.itemName === "fm" ? multi[f] : undefined)
-    ?? fields[f]?.formLabel ?? fields[f]?.listLabel ?? fields[f]?.title ?? f;
+  const label = (f: string) =>
+    (fields[f]?.itemName === "fm" ? multi[f] : undefined) ??
+    fields[f]?.formLabel ??
+    fields[f]?.listLabel ??
+    fields[f]?.title ??
+    f;
   return {
     fetchedAt: meta?.fetchedAt ?? null,
     meta: (field: string): FieldMeta | undefined => fields[field],
-    field: (field: string) => (field === RECORD_FIELD ? t.recordField : field === PRODUCTS_FIELD ? t.productsField
-      : label(field)),
-    user: (id: number | null) => (id ? names.get(id) ?? `#${id}` : "—"),
+    field: (field: string) =>
+      field === RECORD_FIELD ? t.recordField : field === PRODUCTS_FIELD ? t.productsField : label(field),
+    user: (id: number | null) => (id ? (names.get(id) ?? `#${id}`) : "—"),
   };
 }
 
@@ -190,8 +215,13 @@ async function labelsFor(portalId: string, entityType: string, changes: ChangeTo
 const RECORD_STATES: Record<string, keyof Dict> = { created: "created", deleted: "deleted", exists: "exists" };
 
 /** `timeZone`: the user's IANA zone (TimeZoneSchema-checked); without it times are shown in UTC, marked as such. */
-export async function presentChanges(portalId: string, entityType: string, changes: ChangeToPresent[], lang: string,
-  timeZone?: string): Promise<HistoryRow[]> {
+export async function presentChanges(
+  portalId: string,
+  entityType: string,
+  changes: ChangeToPresent[],
+  lang: string,
+  timeZone?: string,
+): Promise<HistoryRow[]> {
   const t = dict(lang);
   const labels = await labelsFor(portalId, entityType, changes, t);
   const contextOf = await valueContext(portalId, entityType, changes, labels.meta, lang, timeZone);
@@ -207,14 +237,27 @@ export async function presentChanges(portalId: string, entityType: string, chang
     return multifieldText(labels.field(c.field).toLocaleLowerCase(lang), c.oldValue, c.newValue);
   };
   // Bitrix24's stage history names no author (crm-stage-history-list.md): the row says where it came from instead.
-  const who = (c: ChangeToPresent) => (c.source !== "stagehistory" ? labels.user(c.changedById)
-    : c.changedById ? `${labels.user(c.changedById)} (${t.fromStageHistory})` : t.fromStageHistory);
+  const who = (c: ChangeToPresent) =>
+    c.source !== "stagehistory"
+      ? labels.user(c.changedById)
+      : c.changedById
+        ? `${labels.user(c.changedById)} (${t.fromStageHistory})`
+        : t.fromStageHistory;
   return changes.map((c) => ({
-    id: String(c.id), changedAt: formatInstant(c.changedAt, lang, timeZone), changedAtIso: c.changedAt.toISOString(),
-    field: labels.field(c.field), fieldCode: c.field, who: who(c),
-    ...values(c), oldRaw: rawValue(c.oldValue), newRaw: rawValue(c.newValue),
-    revertible: c.field !== RECORD_FIELD && c.field !== PRODUCTS_FIELD && !labels.meta(c.field)?.isReadOnly
-      && !labels.meta(c.field)?.isImmutable,
+    id: String(c.id),
+    changedAt: formatInstant(c.changedAt, lang, timeZone),
+    changedAtIso: c.changedAt.toISOString(),
+    field: labels.field(c.field),
+    fieldCode: c.field,
+    who: who(c),
+    ...values(c),
+    oldRaw: rawValue(c.oldValue),
+    newRaw: rawValue(c.newValue),
+    revertible:
+      c.field !== RECORD_FIELD &&
+      c.field !== PRODUCTS_FIELD &&
+      !labels.meta(c.field)?.isReadOnly &&
+      !labels.meta(c.field)?.isImmutable,
     mergedFrom: c.mergedFrom ? formatInstant(c.mergedFrom, lang, timeZone) : null,
     mergedFromIso: c.mergedFrom?.toISOString() ?? null,
     source: c.source ?? "event",

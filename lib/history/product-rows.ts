@@ -29,8 +29,11 @@ function command(code: string, ownerId: number, after: number): [string, Record<
 }
 
 /** The rows of each owner, sorted by id. A failed command fails the whole read (it is retried), never "no rows". */
-export async function fetchProductRows(client: BitrixClient, entityType: string, ids: number[]):
-  Promise<Map<number, ProductRowLite[]>> {
+export async function fetchProductRows(
+  client: BitrixClient,
+  entityType: string,
+  ids: number[],
+): Promise<Map<number, ProductRowLite[]>> {
   const code = ownerCodeOf(entityType);
   const out = new Map<number, ProductRowLite[]>();
   if (!code) return out;
@@ -45,8 +48,13 @@ export async function fetchProductRows(client: BitrixClient, entityType: string,
     for (const id of pending.keys()) {
       const rows = (res.result[`r${id}`] as { productRows?: unknown } | undefined)?.productRows;
       if (!Array.isArray(rows)) {
-        throw new BitrixError("MALFORMED_RESPONSE", 0, "no productRows in the answer", "crm.item.productrow.list",
-          "malformed");
+        throw new BitrixError(
+          "MALFORMED_RESPONSE",
+          0,
+          "no productRows in the answer",
+          "crm.item.productrow.list",
+          "malformed",
+        );
       }
       out.get(id)!.push(...(rows as Record<string, unknown>[]).map((r) => liteRow(r, r.measureName)));
       if (rows.length >= PAGE) next.set(id, out.get(id)!.at(-1)!.id);
@@ -58,12 +66,15 @@ export async function fetchProductRows(client: BitrixClient, entityType: string,
 }
 
 /** Puts each record's product rows under PRODUCTS_FIELD (types without rows — contacts, companies — are left be). */
-export async function attachProductRows(client: BitrixClient, entityType: string, records: CrmRecord[]):
-  Promise<void> {
+export async function attachProductRows(client: BitrixClient, entityType: string, records: CrmRecord[]): Promise<void> {
   if (!hasProductRows(entityType) || !records.length) return;
   // a box whose crm module predates the method (the probe found it missing) is not asked: records keep no rows
   if (await portalLacks(client.portal.id, "crm.item.productrow.list")) return;
-  const rows = await fetchProductRows(client, entityType, records.map((r) => Number(r.ID)));
+  const rows = await fetchProductRows(
+    client,
+    entityType,
+    records.map((r) => Number(r.ID)),
+  );
   for (const record of records) record[PRODUCTS_FIELD] = rows.get(Number(record.ID)) ?? [];
 }
 
@@ -71,12 +82,21 @@ export async function attachProductRows(client: BitrixClient, entityType: string
  * The backfill's records that get their first snapshot now carry their rows (so the first row edit has a baseline);
  * records that already have one are diffed without rows, and their snapshot keeps the rows it had (snapshots.ts).
  */
-export async function attachFirstProductRows(portalId: string, entityType: string, records: CrmRecord[],
-  client: BitrixClient): Promise<void> {
+export async function attachFirstProductRows(
+  portalId: string,
+  entityType: string,
+  records: CrmRecord[],
+  client: BitrixClient,
+): Promise<void> {
   if (!hasProductRows(entityType) || !records.length) return;
   const known = await getDb().crmSnapshot.findMany({
-    where: { portalId, entityType, entityId: { in: records.map((r) => Number(r.ID)) } }, select: { entityId: true },
+    where: { portalId, entityType, entityId: { in: records.map((r) => Number(r.ID)) } },
+    select: { entityId: true },
   });
   const has = new Set(known.map((k) => k.entityId));
-  await attachProductRows(client, entityType, records.filter((r) => !has.has(Number(r.ID))));
+  await attachProductRows(
+    client,
+    entityType,
+    records.filter((r) => !has.has(Number(r.ID))),
+  );
 }

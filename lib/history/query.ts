@@ -5,9 +5,15 @@ import { getDb } from "@/lib/db";
 // The tab's query: newest first, keyset-paginated on (changedAt, id) so page N costs the same as page 1, filterable by
 // field and by user; served by the index (portalId, entityType, entityId, changedAt DESC, id DESC).
 export interface HistoryQuery {
-  entityType: string; entityId: number; field?: string; userId?: number; cursor?: string; limit?: number;
+  entityType: string;
+  entityId: number;
+  field?: string;
+  userId?: number;
+  cursor?: string;
+  limit?: number;
   /** the period: changes at or after `from`, before `to` */
-  from?: Date; to?: Date;
+  from?: Date;
+  to?: Date;
   /** where the changes were learnt (FieldChange.source) */
   sources?: string[];
 }
@@ -26,7 +32,9 @@ export function decodeCursor(cursor: string | undefined): { changedAt: Date; id:
 }
 
 const recordWhere = (portalId: string, q: HistoryQuery) => ({
-  portalId, entityType: q.entityType, entityId: q.entityId,
+  portalId,
+  entityType: q.entityType,
+  entityId: q.entityId,
   ...(q.field ? { field: q.field } : {}),
   ...(q.userId ? { changedById: q.userId } : {}),
   ...(q.sources ? { source: { in: q.sources } } : {}),
@@ -42,7 +50,12 @@ export async function queryHistory(portalId: string, q: HistoryQuery) {
       ...recordWhere(portalId, q),
       // The OR alone is only a filter: PostgreSQL would read every newer row first. The bound on changedAt lets the
       // index start at the cursor, so page N costs what page 1 does.
-      ...(after ? { changedAt: { lte: after.changedAt }, OR: [{ changedAt: { lt: after.changedAt } }, { changedAt: after.changedAt, id: { lt: after.id } }] } : {}),
+      ...(after
+        ? {
+            changedAt: { lte: after.changedAt },
+            OR: [{ changedAt: { lt: after.changedAt } }, { changedAt: after.changedAt, id: { lt: after.id } }],
+          }
+        : {}),
     },
     orderBy: [{ changedAt: "desc" }, { id: "desc" }],
     take: limit + 1,
@@ -62,13 +75,25 @@ export function countHistory(portalId: string, q: HistoryQuery): Promise<number>
  * one probe of the (…, field) and (…, changedById) indexes per distinct value — instead of grouping every change of
  * the record (a record with 10 000 changes has a few dozen fields and users).
  */
-export async function historyFacets(portalId: string, entityType: string, entityId: number): Promise<{ fields: string[]; users: number[] }> {
-  const [fields, users] = await Promise.all([distinctOnRecord<string>("field", portalId, entityType, entityId), distinctOnRecord<number>("changedById", portalId, entityType, entityId)]);
+export async function historyFacets(
+  portalId: string,
+  entityType: string,
+  entityId: number,
+): Promise<{ fields: string[]; users: number[] }> {
+  const [fields, users] = await Promise.all([
+    distinctOnRecord<string>("field", portalId, entityType, entityId),
+    distinctOnRecord<number>("changedById", portalId, entityType, entityId),
+  ]);
   return { fields, users: users.map(Number) };
 }
 
 /** The distinct non-null values of one column among a record's changes, ascending: a recursive CTE, a probe each. */
-async function distinctOnRecord<T>(column: "field" | "changedById", portalId: string, entityType: string, entityId: number): Promise<T[]> {
+async function distinctOnRecord<T>(
+  column: "field" | "changedById",
+  portalId: string,
+  entityType: string,
+  entityId: number,
+): Promise<T[]> {
   const col = Prisma.raw(`"${column}"`);
   const onRecord = Prisma.sql`"portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ${entityId} AND ${col} IS NOT NULL`;
   const rows = await getDb().$queryRaw<{ v: T }[]>`WITH RECURSIVE d(v) AS (

@@ -43,8 +43,14 @@ type Command = [string, Record<string, unknown>];
 
 /** The records modified since `since` past `after`: `crm.item.list` `>=updatedTime` (crm-item-list.md filters). */
 function listParams(entityType: string, since: string, after: string): Command {
-  return ["crm.item.list", itemListParams(entityType as EntityKey,
-    { order: { id: "ASC" }, filter: { ">=updatedTime": since, ">id": after }, start: -1 })];
+  return [
+    "crm.item.list",
+    itemListParams(entityType as EntityKey, {
+      order: { id: "ASC" },
+      filter: { ">=updatedTime": since, ">id": after },
+      start: -1,
+    }),
+  ];
 }
 
 function listCommands(entityType: string, since: string, lastId: number) {
@@ -65,24 +71,48 @@ function itemsCreatedSince(res: BatchResult, since: string): Set<number> {
 }
 
 /** One page of listed records against their snapshots; a record without one, created since `since`, is "created". */
-async function recordPage(portalId: string, entityType: string, records: CrmRecord[], since: string, readAt: Date,
-  meta: Awaited<ReturnType<typeof getFieldMeta>>, client: BitrixClient, created: Set<number>): Promise<number> {
+async function recordPage(
+  portalId: string,
+  entityType: string,
+  records: CrmRecord[],
+  since: string,
+  readAt: Date,
+  meta: Awaited<ReturnType<typeof getFieldMeta>>,
+  client: BitrixClient,
+  created: Set<number>,
+): Promise<number> {
   if (!records.length) return 0;
   // Names first, as live capture does: a change is never visible before its author's name.
-  await resolveUserNames(portalId, records.map((r) => Number(r.MODIFY_BY_ID)), client);
-  return applySnapshots(portalId, entityType, records, meta, { source: "reconciled", created, readAt,
-    reread: recordReader(portalId, entityType, client, meta) });
+  await resolveUserNames(
+    portalId,
+    records.map((r) => Number(r.MODIFY_BY_ID)),
+    client,
+  );
+  return applySnapshots(portalId, entityType, records, meta, {
+    source: "reconciled",
+    created,
+    readAt,
+    reread: recordReader(portalId, entityType, client, meta),
+  });
 }
 
-export interface SweepReport { listed: number; recovered: number; since: string; next: string }
+export interface SweepReport {
+  listed: number;
+  recovered: number;
+  since: string;
+  next: string;
+}
 
 /**
  * One sweep of one entity type. Without a watermark yet it starts at the entity's finished backfill (OVERLAP_MS
  * before it began: the backfill's snapshots hold every edit before that); before the backfill is done there is no
  * baseline to reconcile against, and the sweep waits (returns null).
  */
-export async function reconcileEntity(portalId: string, entityType: string, client: BitrixClient):
-  Promise<SweepReport | null> {
+export async function reconcileEntity(
+  portalId: string,
+  entityType: string,
+  client: BitrixClient,
+): Promise<SweepReport | null> {
   const db = getDb();
   const key = { portalId_entityType: { portalId, entityType } };
   let since = (await db.reconcileRun.findUnique({ where: key }))?.since;
@@ -100,8 +130,10 @@ export async function reconcileEntity(portalId: string, entityType: string, clie
   let records = itemPages(asBatch, toRecord).result.l0 as CrmRecord[];
   if (!Array.isArray(records)) records = [];
   let listed = records.length;
-  let recovered = await recordPage(portalId, entityType, records, since, readAt, meta, client,
-    itemsCreatedSince(asBatch, since));
+  // one page's records against their snapshots, read at `readAt`; `answer` tells which were created since the watermark
+  const record = (answer: BatchResult) =>
+    recordPage(portalId, entityType, records, since, readAt, meta, client, itemsCreatedSince(answer, since));
+  let recovered = await record(asBatch);
   const stamps = (rs: CrmRecord[]) => rs.map((r) => at(r.DATE_MODIFY)).filter((t) => !Number.isNaN(t));
   let newest = Math.max(-Infinity, ...stamps(records));
   let last = Number(records.at(-1)?.ID ?? 0);
@@ -112,8 +144,7 @@ export async function reconcileEntity(portalId: string, entityType: string, clie
     const raw = await client.batch(commands, { lane: "background", idempotent: true });
     ({ records, last, done } = collect(itemPages(raw, toRecord), entityType, last));
     listed += records.length;
-    recovered += await recordPage(portalId, entityType, records, since, readAt, meta, client,
-      itemsCreatedSince(raw, since));
+    recovered += await record(raw);
     newest = Math.max(newest, ...stamps(records));
   }
   // Without date_start ("the composition of the time object may vary"), the newest DATE_MODIFY listed stands in.

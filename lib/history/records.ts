@@ -14,7 +14,11 @@ export type CrmRecord = Record<string, unknown>;
 export const IDS_PER_COMMAND = 50;
 
 /** The current state of the given records; ids that no longer exist are absent from the map. */
-export async function fetchRecords(client: BitrixClient, entityType: string, ids: number[],
-  meta: Record<string, FieldMetaLite>): Promise<Map<number, CrmRecord>> {
+export async function fetchRecords(
+  client: BitrixClient,
+  entityType: string,
+  ids: number[],
+  meta: Record<string, FieldMetaLite>,
+): Promise<Map<number, CrmRecord>> {
   return fetchItems(client, entityType as EntityKey, ids, meta);
 }

@@ -16,11 +16,17 @@ export function retentionCutoff(years: number, now = new Date()): Date {
   return cut;
 }
 
-export interface RetentionReport { cutoff: string; deleted: number; complete: boolean }
+export interface RetentionReport {
+  cutoff: string;
+  deleted: number;
+  complete: boolean;
+}
 
 /** Job `history.retention`: deletes the portal's changes older than its retention, a batch at a time. */
-export async function runRetention(portalId: string, opts: { batch?: number; budgetMs?: number; signal?: AbortSignal;
-  now?: Date } = {}): Promise<RetentionReport | "forever"> {
+export async function runRetention(
+  portalId: string,
+  opts: { batch?: number; budgetMs?: number; signal?: AbortSignal; now?: Date } = {},
+): Promise<RetentionReport | "forever"> {
   const db = getDb();
   const portal = await db.portal.findUnique({ where: { id: portalId }, select: { retentionYears: true } });
   if (!portal?.retentionYears) return "forever";

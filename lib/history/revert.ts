@@ -7,8 +7,15 @@ import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
 import { callOrDefer, type RunnerFor } from "@/lib/bitrix/confirm";
 import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
-import { multiItems, multiKey, normalise, PRODUCTS_FIELD, sameValue, type FieldMetaLite, type MultiItem }
-  from "@/lib/history/diff";
+import {
+  multiItems,
+  multiKey,
+  normalise,
+  PRODUCTS_FIELD,
+  sameValue,
+  type FieldMetaLite,
+  type MultiItem,
+} from "@/lib/history/diff";
 import { valueText } from "@/lib/history/present";
 import { dict } from "@/lib/i18n";
 import { getFieldMeta } from "@/lib/history/fields";
@@ -59,14 +66,24 @@ export function toWireValue(meta: FieldMetaLite | undefined, v: unknown, current
 }
 
 /** Sets one field of a record's snapshot; returns how to put it back (only if nobody changed it meanwhile). */
-async function setSnapshotField(portalId: string, entityType: string, entityId: number, field: string, value: unknown): Promise<() => Promise<void>> {
+async function setSnapshotField(
+  portalId: string,
+  entityType: string,
+  entityId: number,
+  field: string,
+  value: unknown,
+): Promise<() => Promise<void>> {
   const db = getDb();
   const key = { portalId_entityType_entityId: { portalId, entityType, entityId } };
   const lockRow = (tx: Prisma.TransactionClient) => tx.$queryRaw<{ fields: Record<string, unknown> }[]>`
     SELECT fields FROM "CrmSnapshot" WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ${entityId} FOR UPDATE`;
   const before = await db.$transaction(async (tx) => {
     const [row] = await lockRow(tx);
-    if (row) await tx.crmSnapshot.update({ where: key, data: { fields: { ...row.fields, [field]: value } as Prisma.InputJsonValue } });
+    if (row)
+      await tx.crmSnapshot.update({
+        where: key,
+        data: { fields: { ...row.fields, [field]: value } as Prisma.InputJsonValue },
+      });
     return row ? { had: field in row.fields, value: row.fields[field] } : null;
   });
   return async () => {
@@ -95,14 +112,24 @@ export interface RevertOptions {
 }
 
 /** The record as Bitrix24 has it now, read with the writer's rights, in the shape its snapshot keeps. */
-async function readCurrent(portalId: string, entityType: string, entityId: number, session: PortalSession | undefined,
-  meta: Record<string, FieldMetaLite>) {
-  const params = { entityTypeId: entityTypeIdOf(entityType), id: entityId,
-    ...(isItemType(entityType) ? {} : { useOriginalUfNames: "Y" }) };
-  const res = session && !session.isAdmin
-    ? await callAsUser<{ item?: Record<string, unknown> }>(session, "crm.item.get", params)
-    : await (await bitrixFor(portalId)).call<{ item?: Record<string, unknown> }>("crm.item.get", params,
-      { lane: "interactive" });
+async function readCurrent(
+  portalId: string,
+  entityType: string,
+  entityId: number,
+  session: PortalSession | undefined,
+  meta: Record<string, FieldMetaLite>,
+) {
+  const params = {
+    entityTypeId: entityTypeIdOf(entityType),
+    id: entityId,
+    ...(isItemType(entityType) ? {} : { useOriginalUfNames: "Y" }),
+  };
+  const res =
+    session && !session.isAdmin
+      ? await callAsUser<{ item?: Record<string, unknown> }>(session, "crm.item.get", params)
+      : await (
+          await bitrixFor(portalId)
+        ).call<{ item?: Record<string, unknown> }>("crm.item.get", params, { lane: "interactive" });
   // crm.item.get answers {item} (crm-item-get.md): the item types' camelCase names are their snapshot's; the legacy
   // four's fields go back to their legacy keys, `fm` to PHONE/EMAIL/… (lib/history/legacy-items.ts)
   const item = res.result?.item ?? {};
@@ -119,7 +146,7 @@ function updateCall(entityType: string, id: number, field: string, meta: FieldMe
   if (!isItemType(entityType) && meta?.type === "crm_multifield") {
     return { method: `crm.${entityType}.update`, params: { id, fields: { [field]: value } } };
   }
-  const name = isItemType(entityType) ? field : (meta as LegacyFieldMeta | undefined)?.itemName ?? field;
+  const name = isItemType(entityType) ? field : ((meta as LegacyFieldMeta | undefined)?.itemName ?? field);
   const params: Record<string, unknown> = { entityTypeId: entityTypeIdOf(entityType), id, fields: { [name]: value } };
   if (!isItemType(entityType)) params.useOriginalUfNames = "Y";
   return { method: "crm.item.update", params };
@@ -131,7 +158,8 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   const change = await db.fieldChange.findFirst({ where: { id: changeId, portalId } });
   if (!change) throw new AppError(404, "not_found", "No such change on this portal");
   if (session) await requireRecordAccess(session, change.entityType, change.entityId);
-  if (change.field === RECORD_FIELD) throw new AppError(400, "not_revertible", "A deleted record cannot be restored from its history");
+  if (change.field === RECORD_FIELD)
+    throw new AppError(400, "not_revertible", "A deleted record cannot be restored from its history");
   // Product rows are written through crm.item.productrow.*, not the record's update (lib/history/product-rows.ts).
   if (change.field === PRODUCTS_FIELD) throw new AppError(400, "not_revertible", "Product rows are not reverted");
   const client = await bitrixFor(portalId);
@@ -139,16 +167,23 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   const fieldMeta = meta[change.field];
   if (fieldMeta?.isReadOnly) throw new AppError(400, "not_revertible", `${change.field} is read-only`);
   // An immutable field ("set on creation only", object-fields.md#access) is ignored by an update.
-  if (fieldMeta?.isImmutable) throw new AppError(400, "not_revertible", `${change.field} cannot be changed by an update`);
+  if (fieldMeta?.isImmutable)
+    throw new AppError(400, "not_revertible", `${change.field} cannot be changed by an update`);
   // Only a field that still holds what this change wrote is put back; anything else would silently undo a later edit.
   const currentRaw = (await readCurrent(portalId, change.entityType, change.entityId, session, meta))[change.field];
   const current = normalise(fieldMeta, currentRaw);
   if (!opts.overwrite && !sameValue(fieldMeta, current, change.newValue)) {
     const shown = valueText(current);
-    throw new AppError(409, "conflict", `${dict(session?.lang ?? "en").revertConflict} ${shown}`, { currentValue: current ?? null, currentText: shown });
+    throw new AppError(409, "conflict", `${dict(session?.lang ?? "en").revertConflict} ${shown}`, {
+      currentValue: current ?? null,
+      currentText: shown,
+    });
   }
   const value = toWireValue(fieldMeta, change.oldValue, currentRaw);
-  const features = ((await db.capabilityProfile.findUnique({ where: { portalId } }))?.features ?? {}) as Record<string, string>;
+  const features = ((await db.capabilityProfile.findUnique({ where: { portalId } }))?.features ?? {}) as Record<
+    string,
+    string
+  >;
   const connector = features.rest_auth_connector === "Y" ? AUTH_CONNECTOR : undefined;
   // The snapshot takes the value before the write, so an echo event (portals without rest_auth_connector) diffs to
   // nothing; a write that fails or waits for an admin's confirmation puts the snapshot back (revertRunner runs the
@@ -160,20 +195,36 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   let outcome: Awaited<ReturnType<typeof callOrDefer>>;
   try {
     // A user's revert is written with their own token: Bitrix24 refuses what their role does not allow.
-    outcome = session && !session.isAdmin
-      ? { status: "done", result: await callAsUser(session, method, params, { authConnector: connector }) }
-      : await callOrDefer(portalId, method, params, `revert:${changeId}:${userId}`, { authConnector: connector, alreadyPending: opts.alreadyPending });
+    outcome =
+      session && !session.isAdmin
+        ? { status: "done", result: await callAsUser(session, method, params, { authConnector: connector }) }
+        : await callOrDefer(portalId, method, params, `revert:${changeId}:${userId}`, {
+            authConnector: connector,
+            alreadyPending: opts.alreadyPending,
+          });
   } catch (e) {
     await restore();
-    if (isAccessDenied(e)) throw new AppError(403, "forbidden", "Bitrix24 does not let you edit this field of this record");
+    if (isAccessDenied(e))
+      throw new AppError(403, "forbidden", "Bitrix24 does not let you edit this field of this record");
     throw e;
   }
   if (outcome.status === "pending") {
     await restore();
     return { status: "pending" as const, pendingId: outcome.pendingId };
   }
-  await db.fieldChange.create({ data: { portalId, entityType: change.entityType, entityId: change.entityId, field: change.field, oldValue: (change.newValue ?? Prisma.JsonNull) as Prisma.InputJsonValue,
-    newValue: (change.oldValue ?? Prisma.JsonNull) as Prisma.InputJsonValue, changedById: userId, changedAt: new Date(), source: "revert" } });
+  await db.fieldChange.create({
+    data: {
+      portalId,
+      entityType: change.entityType,
+      entityId: change.entityId,
+      field: change.field,
+      oldValue: (change.newValue ?? Prisma.JsonNull) as Prisma.InputJsonValue,
+      newValue: (change.oldValue ?? Prisma.JsonNull) as Prisma.InputJsonValue,
+      changedById: userId,
+      changedAt: new Date(),
+      source: "revert",
+    },
+  });
   await resolveUserNames(portalId, [userId], client);
   return { status: "done" as const };
 }
@@ -181,5 +232,8 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
 /** A confirmed revert runs again as a whole (lock, write, snapshot, record), not as a bare repeat of its write. */
 export const revertRunner: RunnerFor = (purpose) => {
   const m = /^revert:(\d+):(\d+)$/.exec(purpose ?? "");
-  return m ? async (call) => (await revertChange(call.portalId, BigInt(m[1]!), { userId: Number(m[2]) }, { alreadyPending: true })).status : undefined;
+  return m
+    ? async (call) =>
+        (await revertChange(call.portalId, BigInt(m[1]!), { userId: Number(m[2]) }, { alreadyPending: true })).status
+    : undefined;
 };

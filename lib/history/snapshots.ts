@@ -40,16 +40,28 @@ const INSERT_SNAPSHOTS = `
   RETURNING "entityId"`;
 
 function snapshotRows(records: CrmRecord[]): string {
-  return JSON.stringify(records.map((r) => {
-    const at = modifiedAtOf(r);
-    return { id: Number(r.ID), fields: r, at: at && !Number.isNaN(at.getTime()) ? at.toISOString().slice(0, -1) : null };
-  }));
+  return JSON.stringify(
+    records.map((r) => {
+      const at = modifiedAtOf(r);
+      return {
+        id: Number(r.ID),
+        fields: r,
+        at: at && !Number.isNaN(at.getTime()) ? at.toISOString().slice(0, -1) : null,
+      };
+    }),
+  );
 }
 
 /** An instant as the timestamp columns hold it (UTC, without zone). */
 const utc = (d: Date) => d.toISOString().slice(0, -1);
 
-async function insertSnapshots(tx: Prisma.TransactionClient, portalId: string, entityType: string, records: CrmRecord[], settledAt: Date) {
+async function insertSnapshots(
+  tx: Prisma.TransactionClient,
+  portalId: string,
+  entityType: string,
+  records: CrmRecord[],
+  settledAt: Date,
+) {
   await tx.$executeRawUnsafe(INSERT_SNAPSHOTS, portalId, entityType, snapshotRows(records), utc(settledAt));
 }
 
@@ -60,9 +72,18 @@ async function insertSnapshots(tx: Prisma.TransactionClient, portalId: string, e
  * snapshot is left alone (a newer captured state stays the baseline), and a crash before the cursor moves only means
  * the retried page finds these snapshots and diffs against them. Returns the ids inserted.
  */
-export async function insertFirstSnapshots(portalId: string, entityType: string, records: CrmRecord[]): Promise<Set<number>> {
+export async function insertFirstSnapshots(
+  portalId: string,
+  entityType: string,
+  records: CrmRecord[],
+): Promise<Set<number>> {
   if (!records.length) return new Set();
-  const res = await getPool().query<{ entityId: number }>(INSERT_SNAPSHOTS, [portalId, entityType, snapshotRows(records), utc(new Date())]);
+  const res = await getPool().query<{ entityId: number }>(INSERT_SNAPSHOTS, [
+    portalId,
+    entityType,
+    snapshotRows(records),
+    utc(new Date()),
+  ]);
   return new Set(res.rows.map((r) => r.entityId));
 }
 
@@ -87,7 +108,13 @@ export interface ApplyOptions {
 /** Rounds of reread before a record is left to the next read (each round begins after the previous one settled). */
 const REREADS = 2;
 
-export async function applySnapshots(portalId: string, entityType: string, records: CrmRecord[], meta: Record<string, FieldMetaLite>, opts: ApplyOptions): Promise<number> {
+export async function applySnapshots(
+  portalId: string,
+  entityType: string,
+  records: CrmRecord[],
+  meta: Record<string, FieldMetaLite>,
+  opts: ApplyOptions,
+): Promise<number> {
   let { stored, unsettled } = await applyOnce(portalId, entityType, records, meta, opts);
   // Only the first pass carries the caller's extra writes (the backfill's cursor): a reread is about records alone.
   const again = { ...opts, alsoInTransaction: undefined };
@@ -101,62 +128,113 @@ export async function applySnapshots(portalId: string, entityType: string, recor
   return stored;
 }
 
-async function applyOnce(portalId: string, entityType: string, records: CrmRecord[], meta: Record<string, FieldMetaLite>,
-  opts: ApplyOptions): Promise<{ stored: number; unsettled: number[] }> {
+async function applyOnce(
+  portalId: string,
+  entityType: string,
+  records: CrmRecord[],
+  meta: Record<string, FieldMetaLite>,
+  opts: ApplyOptions,
+): Promise<{ stored: number; unsettled: number[] }> {
   const ids = records.map((r) => Number(r.ID));
-  return getDb().$transaction(async (tx) => {
-    const rows = ids.length ? await tx.$queryRaw<{ entityId: number; fields: CrmRecord; modifiedAt: Date | null; settledAt: Date | null }[]>`
+  return getDb().$transaction(
+    async (tx) => {
+      const rows = ids.length
+        ? await tx.$queryRaw<
+            { entityId: number; fields: CrmRecord; modifiedAt: Date | null; settledAt: Date | null }[]
+          >`
       SELECT "entityId", fields, "modifiedAt", "settledAt" FROM "CrmSnapshot"
-      WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ANY(${ids}::int[]) ORDER BY "entityId" FOR UPDATE` : [];
-    const settledAt = new Date(); // after the rows are locked, so after every read of theirs and ours had ended
-    // What the admin left out is read, but no change of it is kept (lib/admin/tracking.ts); the watch rules' version.
-    const portal = await tx.portal.findUnique({ where: { id: portalId },
-      select: { untrackedTypes: true, untrackedFields: true, watchRulesVersion: true } });
-    const tracked = trackingFilter(portal ? parseTracking(portal) : { untrackedTypes: [], untrackedFields: {} });
-    const prev = new Map(rows.map((r) => [r.entityId, r]));
-    const changes: Prisma.FieldChangeCreateManyInput[] = [];
-    const fresh: CrmRecord[] = [];
-    const updated: CrmRecord[] = [];
-    const unsettled: number[] = [];
-    for (const record of records) {
-      const entityId = Number(record.ID);
-      const before = prev.get(entityId);
-      const modifiedAt = modifiedAtOf(record) ?? new Date();
-      if (before?.modifiedAt && before.modifiedAt > modifiedAt) continue; // a newer state is already the baseline
-      const diff = before ? diffRecords(meta, before.fields, record) : opts.created?.has(entityId) ? [{ field: RECORD_FIELD, oldValue: null, newValue: "created" }] : [];
-      if (diff.length && before?.settledAt && opts.readAt < before.settledAt
-        && before.modifiedAt?.getTime() === modifiedAt.getTime()) { // same second, read before the snapshot's state
-        unsettled.push(entityId);
-        continue;
+      WHERE "portalId" = ${portalId} AND "entityType" = ${entityType} AND "entityId" = ANY(${ids}::int[]) ORDER BY "entityId" FOR UPDATE`
+        : [];
+      const settledAt = new Date(); // after the rows are locked, so after every read of theirs and ours had ended
+      // What the admin left out is read, but no change of it is kept (lib/admin/tracking.ts); the watch rules' version.
+      const portal = await tx.portal.findUnique({
+        where: { id: portalId },
+        select: { untrackedTypes: true, untrackedFields: true, watchRulesVersion: true },
+      });
+      const tracked = trackingFilter(portal ? parseTracking(portal) : { untrackedTypes: [], untrackedFields: {} });
+      const prev = new Map(rows.map((r) => [r.entityId, r]));
+      const changes: Prisma.FieldChangeCreateManyInput[] = [];
+      const fresh: CrmRecord[] = [];
+      const updated: CrmRecord[] = [];
+      const unsettled: number[] = [];
+      for (const record of records) {
+        const entityId = Number(record.ID);
+        const before = prev.get(entityId);
+        const modifiedAt = modifiedAtOf(record) ?? new Date();
+        if (before?.modifiedAt && before.modifiedAt > modifiedAt) continue; // a newer state is already the baseline
+        const diff = before
+          ? diffRecords(meta, before.fields, record)
+          : opts.created?.has(entityId)
+            ? [{ field: RECORD_FIELD, oldValue: null, newValue: "created" }]
+            : [];
+        if (
+          diff.length &&
+          before?.settledAt &&
+          opts.readAt < before.settledAt &&
+          before.modifiedAt?.getTime() === modifiedAt.getTime()
+        ) {
+          // same second, read before the snapshot's state
+          unsettled.push(entityId);
+          continue;
+        }
+        const changedById = Number(record.MODIFY_BY_ID) || null;
+        const merged = mergedFrom(opts.source, before?.modifiedAt ?? null, modifiedAt, opts.triggers?.get(entityId));
+        for (const c of diff) {
+          if (!tracked(entityType, c.field)) continue;
+          changes.push({
+            portalId,
+            entityType,
+            entityId,
+            field: c.field,
+            oldValue: json(c.oldValue),
+            newValue: json(c.newValue),
+            changedById,
+            changedAt: modifiedAt,
+            source: opts.source,
+            mergedFrom: merged,
+          });
+        }
+        // A read without product rows (backfill, sweep) keeps the rows the snapshot had: the next read diffs them.
+        if (before && PRODUCTS_FIELD in before.fields && !(PRODUCTS_FIELD in record)) {
+          record[PRODUCTS_FIELD] = before.fields[PRODUCTS_FIELD];
+        }
+        if (!before) fresh.push(record);
+        // A snapshot read through another path (crm.<entity>.list before decision 015) takes this read's shape.
+        else if (
+          diff.length ||
+          before.modifiedAt?.getTime() !== modifiedAt.getTime() ||
+          before.fields[READ_PATH_FIELD] !== record[READ_PATH_FIELD]
+        )
+          updated.push(record);
       }
-      const changedById = Number(record.MODIFY_BY_ID) || null;
-      const merged = mergedFrom(opts.source, before?.modifiedAt ?? null, modifiedAt, opts.triggers?.get(entityId));
-      for (const c of diff) {
-        if (!tracked(entityType, c.field)) continue;
-        changes.push({ portalId, entityType, entityId, field: c.field, oldValue: json(c.oldValue),
-          newValue: json(c.newValue), changedById, changedAt: modifiedAt, source: opts.source, mergedFrom: merged });
+      if (changes.length) await tx.fieldChange.createMany({ data: changes });
+      // watch rules (lib/watch/match.ts): what these changes owe is queued in this transaction, or not at all
+      await queueWatchDeliveries(
+        tx,
+        portalId,
+        changes.map((c) => ({
+          entityType,
+          entityId: c.entityId,
+          field: c.field,
+          oldValue: jsonValue(c.oldValue),
+          newValue: jsonValue(c.newValue),
+          changedById: c.changedById ?? null,
+          changedAt: c.changedAt as Date,
+          source: c.source ?? opts.source,
+        })),
+        new Map(records.map((r) => [Number(r.ID), r])),
+        portal?.watchRulesVersion ?? 0,
+      );
+      if (fresh.length) await insertSnapshots(tx, portalId, entityType, fresh, settledAt);
+      for (const record of updated) {
+        await tx.crmSnapshot.update({
+          where: { portalId_entityType_entityId: { portalId, entityType, entityId: Number(record.ID) } },
+          data: { fields: record as Prisma.InputJsonValue, modifiedAt: modifiedAtOf(record), settledAt },
+        });
       }
-      // A read without product rows (backfill, sweep) keeps the rows the snapshot had: the next read diffs them.
-      if (before && PRODUCTS_FIELD in before.fields && !(PRODUCTS_FIELD in record)) {
-        record[PRODUCTS_FIELD] = before.fields[PRODUCTS_FIELD];
-      }
-      if (!before) fresh.push(record);
-      // A snapshot read through another path (crm.<entity>.list before decision 015) takes this read's shape.
-      else if (diff.length || before.modifiedAt?.getTime() !== modifiedAt.getTime()
-        || before.fields[READ_PATH_FIELD] !== record[READ_PATH_FIELD]) updated.push(record);
-    }
-    if (changes.length) await tx.fieldChange.createMany({ data: changes });
-    // watch rules (lib/watch/match.ts): what these changes owe is queued in this transaction, or not at all
-    await queueWatchDeliveries(tx, portalId, changes.map((c) => ({ entityType, entityId: c.entityId, field: c.field,
-      oldValue: jsonValue(c.oldValue), newValue: jsonValue(c.newValue), changedById: c.changedById ?? null,
-      changedAt: c.changedAt as Date, source: c.source ?? opts.source })), new Map(records.map((r) => [Number(r.ID), r])),
-      portal?.watchRulesVersion ?? 0);
-    if (fresh.length) await insertSnapshots(tx, portalId, entityType, fresh, settledAt);
-    for (const record of updated) {
-      await tx.crmSnapshot.update({ where: { portalId_entityType_entityId: { portalId, entityType, entityId: Number(record.ID) } },
-        data: { fields: record as Prisma.InputJsonValue, modifiedAt: modifiedAtOf(record), settledAt } });
-    }
-    await opts.alsoInTransaction?.(tx);
-    return { stored: changes.length, unsettled };
-  }, { timeout: 30_000 });
+      await opts.alsoInTransaction?.(tx);
+      return { stored: changes.length, unsettled };
+    },
+    { timeout: 30_000 },
+  );
 }

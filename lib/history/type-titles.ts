@@ -17,8 +17,11 @@ export async function smartProcessTitle(portalId: string, entityTypeId: number):
   let title: string | undefined;
   try {
     const client = await bitrixFor(portalId);
-    const res = await client.call<{ type?: { title?: string } }>("crm.type.getByEntityTypeId", { entityTypeId },
-      { lane: "interactive" });
+    const res = await client.call<{ type?: { title?: string } }>(
+      "crm.type.getByEntityTypeId",
+      { entityTypeId },
+      { lane: "interactive" },
+    );
     title = typeof res.result.type?.title === "string" && res.result.type.title ? res.result.type.title : undefined;
   } catch (error) {
     if (!isBitrixError(error)) throw error;

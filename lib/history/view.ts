@@ -9,8 +9,14 @@ import { editInFlight, revertedChanges } from "@/lib/history/feedback";
 
 // What the CRM tab and the toolbar widget show, read for the session's portal only: one page of a record's changes,
 // the filter options (fields and users that occur in its history, with the portal's labels) and the paging cursor.
-export { HistoryEntitySchema, HistoryViewQuerySchema, RecordIdSchema, SOURCES, type HistoryViewQuery,
-  type SourceFilter } from "@/lib/history/view-query";
+export {
+  HistoryEntitySchema,
+  HistoryViewQuerySchema,
+  RecordIdSchema,
+  SOURCES,
+  type HistoryViewQuery,
+  type SourceFilter,
+} from "@/lib/history/view-query";
 
 export interface HistoryView {
   query: HistoryViewQuery;
@@ -25,11 +31,29 @@ export interface HistoryView {
   users: { value: number; label: string }[];
 }
 
-export async function loadHistoryView(session: PortalSession, query: HistoryViewQuery, limit = 50): Promise<HistoryView> {
-  const day = (d: string | undefined, plus = 0) => (d ? new Date(Date.parse(`${d}T00:00:00Z`) + plus * 86_400_000) : undefined);
-  const q = { entityType: query.entity, entityId: query.id, field: query.field, userId: query.user, cursor: query.cursor,
-    limit, from: day(query.from), to: day(query.to, 1), sources: query.source ? [...SOURCES[query.source]] : undefined };
-  const [page, total, facets] = await Promise.all([queryHistory(session.portalId, q), countHistory(session.portalId, q), historyFacets(session.portalId, query.entity, query.id)]);
+export async function loadHistoryView(
+  session: PortalSession,
+  query: HistoryViewQuery,
+  limit = 50,
+): Promise<HistoryView> {
+  const day = (d: string | undefined, plus = 0) =>
+    d ? new Date(Date.parse(`${d}T00:00:00Z`) + plus * 86_400_000) : undefined;
+  const q = {
+    entityType: query.entity,
+    entityId: query.id,
+    field: query.field,
+    userId: query.user,
+    cursor: query.cursor,
+    limit,
+    from: day(query.from),
+    to: day(query.to, 1),
+    sources: query.source ? [...SOURCES[query.source]] : undefined,
+  };
+  const [page, total, facets] = await Promise.all([
+    queryHistory(session.portalId, q),
+    countHistory(session.portalId, q),
+    historyFacets(session.portalId, query.entity, query.id),
+  ]);
   const [presented, labels, record, reverted, updating] = await Promise.all([
     presentChanges(session.portalId, query.entity, page.items, session.lang, query.tz),
     loadLabels(session.portalId, query.entity, facets.users, dict(session.lang)),
@@ -39,8 +63,17 @@ export async function loadHistoryView(session: PortalSession, query: HistoryView
   ]);
   const rows = presented.map((r) => (reverted.has(r.id) ? { ...r, reverted: true, revertible: false } : r));
   return {
-    query, record, rows, total, next: page.next, updating,
-    fields: facets.fields.map((f) => ({ value: f, label: labels.field(f) })).sort((a, b) => a.label.localeCompare(b.label)),
-    users: facets.users.map((u) => ({ value: u, label: labels.user(u) })).sort((a, b) => a.label.localeCompare(b.label)),
+    query,
+    record,
+    rows,
+    total,
+    next: page.next,
+    updating,
+    fields: facets.fields
+      .map((f) => ({ value: f, label: labels.field(f) }))
+      .sort((a, b) => a.label.localeCompare(b.label)),
+    users: facets.users
+      .map((u) => ({ value: u, label: labels.user(u) }))
+      .sort((a, b) => a.label.localeCompare(b.label)),
   };
 }

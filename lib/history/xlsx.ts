@@ -16,9 +16,10 @@ const WORKBOOK = `xl/${W}book.xml`;
 const SHEET = `xl/${W}sheets/sheet1.xml`;
 const REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 // XML 1.0 allows tab, LF, CR and the characters from U+0020 up (less the surrogates' halves, the two non-characters).
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const escapeXml = (s: string) => s.replace(NOT_XML, "\uFFFD").replace(/&/g, "&amp;").replace(/</g, "&lt;")
-  .replace(/>/g, "&gt;");
+const NOT_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const escapeXml = (s: string) =>
+  s.replace(NOT_XML, "\uFFFD").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** A cell's text as Excel takes it: longer than 32 767 characters is cut, and the cut says so in the cell. */
 export function xlsxText(v: string): string {
@@ -34,26 +35,30 @@ function colName(i: number): string {
 }
 
 const PARTS: Record<string, string> = {
-  "[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">`
-    + `<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>`
-    + `<Default Extension="xml" ContentType="application/xml"/>`
-    + `<Override PartName="/${WORKBOOK}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>`
-    + `<Override PartName="/${SHEET}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`
-    + `</Types>`,
-  "_rels/.rels": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`
-    + `<Relationship Id="rId1" Type="${REL}/officeDocument" Target="${WORKBOOK}"/>`
-    + `</Relationships>`,
-  [`xl/_rels/${W}book.xml.rels`]: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`
-    + `<Relationship Id="rId1" Type="${REL}/${W}sheet" Target="${W}sheets/sheet1.xml"/>`
-    + `</Relationships>`,
+  "[Content_Types].xml":
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
+    `<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
+    `<Default Extension="xml" ContentType="application/xml"/>` +
+    `<Override PartName="/${WORKBOOK}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>` +
+    `<Override PartName="/${SHEET}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>` +
+    `</Types>`,
+  "_rels/.rels":
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+    `<Relationship Id="rId1" Type="${REL}/officeDocument" Target="${WORKBOOK}"/>` +
+    `</Relationships>`,
+  [`xl/_rels/${W}book.xml.rels`]:
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+    `<Relationship Id="rId1" Type="${REL}/${W}sheet" Target="${W}sheets/sheet1.xml"/>` +
+    `</Relationships>`,
 };
-const workbook = (sheet: string) => `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" `
-  + `xmlns:r="${REL}">`
-  + `<sheets><sheet name="${escapeXml(sheet)}" sheetId="1" r:id="rId1"/></sheets></${W}book>`;
+const workbook = (sheet: string) =>
+  `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ` +
+  `xmlns:r="${REL}">` +
+  `<sheets><sheet name="${escapeXml(sheet)}" sheetId="1" r:id="rId1"/></sheets></${W}book>`;
 
 /** One workbook of one sheet, written row by row; `sink` gets the zip's bytes in order, `end()` finishes it. */
 export class XlsxWriter {
@@ -101,8 +106,15 @@ export class XlsxWriter {
   row(cells: string[]) {
     if (this.rows >= XLSX_MAX_ROWS + 1) throw new Error(`a sheet holds ${XLSX_MAX_ROWS + 1} rows`);
     const r = ++this.rows;
-    this.write(`<row r="${r}">${cells.map((v, i) => `<c r="${colName(i)}${r}" t="inlineStr"><is><t xml:space="preserve">`
-      + `${escapeXml(xlsxText(v))}</t></is></c>`).join("")}</row>`);
+    this.write(
+      `<row r="${r}">${cells
+        .map(
+          (v, i) =>
+            `<c r="${colName(i)}${r}" t="inlineStr"><is><t xml:space="preserve">` +
+            `${escapeXml(xlsxText(v))}</t></is></c>`,
+        )
+        .join("")}</row>`,
+    );
   }
 
   end() {

@@ -49,7 +49,12 @@ function parse<S extends Schema>(schema: S, value: unknown, invalid?: (error: z.
   throw invalid ? invalid(parsed.error) : parsed.error;
 }
 
-export function route<A = null, B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined>(
+export function route<
+  A = null,
+  B extends Schema = undefined,
+  Q extends Schema = undefined,
+  P extends Schema = undefined,
+>(
   spec: RouteSpec<A, B, Q, P>,
   handler: (ctx: RouteContext<A, B, Q, P>) => Promise<Response> | Response,
 ): (req: Request, ctx?: { params: Promise<Record<string, string | string[]>> }) => Promise<Response> {
@@ -57,7 +62,11 @@ export function route<A = null, B extends Schema = undefined, Q extends Schema =
     try {
       const session = spec.auth ? await spec.auth(req) : (null as A);
       const params = parse(spec.params as P, spec.params ? await ctx?.params : undefined);
-      const query = parse(spec.query as Q, spec.query ? Object.fromEntries(new URL(req.url).searchParams) : undefined, spec.invalid);
+      const query = parse(
+        spec.query as Q,
+        spec.query ? Object.fromEntries(new URL(req.url).searchParams) : undefined,
+        spec.invalid,
+      );
       const body = parse(spec.body as B, spec.body ? await readJsonBody(req) : undefined, spec.invalid);
       return await handler({ req, session, params, query, body });
     } catch (error) {

@@ -15,6 +15,12 @@ describe("i18n", () => {
     const en = (n: number) => plural("en", n, DICTS.en!.changesCount);
     const ru = (n: number) => plural("ru", n, DICTS.ru!.changesCount);
     expect([en(0), en(1), en(2)]).toEqual(["changes", "change", "changes"]);
-    expect([ru(1), ru(3), ru(5), ru(21), ru(11)]).toEqual(["изменение", "изменения", "изменений", "изменение", "изменений"]);
+    expect([ru(1), ru(3), ru(5), ru(21), ru(11)]).toEqual([
+      "изменение",
+      "изменения",
+      "изменений",
+      "изменение",
+      "изменений",
+    ]);
   });
 });

@@ -42,7 +42,9 @@ export async function underLease<T>(workerId: string, work: () => Promise<T>): P
   const timer = setInterval(() => {
     renewing ??= renew(workerId)
       .catch((err: unknown) => log.debug({ err }, "lease not renewed"))
-      .finally(() => { renewing = null; });
+      .finally(() => {
+        renewing = null;
+      });
   }, HEARTBEAT_MS);
   timer.unref();
   try {

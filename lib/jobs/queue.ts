@@ -6,11 +6,28 @@ import { sleep } from "@/lib/sleep";
 // The durable job queue: rows claimed with FOR UPDATE SKIP LOCKED, so any number of worker processes share one
 // Postgres without overlap. dedupeKey makes one-off work (lifecycle callbacks, scheduled ticks) run once.
 
-export interface JobRow { id: bigint; portalId: string | null; kind: string; payload: Prisma.JsonValue; attempts: number }
+export interface JobRow {
+  id: bigint;
+  portalId: string | null;
+  kind: string;
+  payload: Prisma.JsonValue;
+  attempts: number;
+}
 
-export async function enqueueJob(kind: string, opts: { portalId?: string | null; payload?: object; dedupeKey?: string; runAt?: Date } = {}): Promise<boolean> {
+export async function enqueueJob(
+  kind: string,
+  opts: { portalId?: string | null; payload?: object; dedupeKey?: string; runAt?: Date } = {},
+): Promise<boolean> {
   try {
-    await getDb().job.create({ data: { kind, portalId: opts.portalId ?? null, payload: (opts.payload ?? {}) as object, dedupeKey: opts.dedupeKey, runAt: opts.runAt ?? new Date() } });
+    await getDb().job.create({
+      data: {
+        kind,
+        portalId: opts.portalId ?? null,
+        payload: (opts.payload ?? {}) as object,
+        dedupeKey: opts.dedupeKey,
+        runAt: opts.runAt ?? new Date(),
+      },
+    });
     return true;
   } catch (e) {
     if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") return false; // already queued
@@ -35,7 +52,12 @@ export async function enqueueUnlessWaiting(kind: string, portalId: string, runAt
  * A failed run leaves no row behind (a flood of forged callbacks writes nothing); a duplicate that was waiting on it
  * then runs the work itself and meets the same refusal.
  */
-export async function runOnce<T>(dedupeKey: string, portalId: string | null, work: () => Promise<T>, waitMs = 60_000): Promise<T> {
+export async function runOnce<T>(
+  dedupeKey: string,
+  portalId: string | null,
+  work: () => Promise<T>,
+  waitMs = 60_000,
+): Promise<T> {
   const db = getDb();
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
@@ -43,7 +65,10 @@ export async function runOnce<T>(dedupeKey: string, portalId: string | null, wor
       await db.job.update({ where: { dedupeKey }, data: { status: "running", lockedAt: new Date() } });
       try {
         const result = await work();
-        await db.job.update({ where: { dedupeKey }, data: { status: "done", result: (result ?? null) as object, finishedAt: new Date() } });
+        await db.job.update({
+          where: { dedupeKey },
+          data: { status: "done", result: (result ?? null) as object, finishedAt: new Date() },
+        });
         return result;
       } catch (e) {
         await db.job.deleteMany({ where: { dedupeKey } });
@@ -95,7 +120,10 @@ export async function claimJobs(workerId: string, limit = 5, lane: JobLane = "an
     RETURNING id, "portalId", kind, payload, attempts`;
 }
 
-export async function finishJob(id: bigint, outcome: { ok: true; result?: unknown } | { ok: false; error: string; retryInMs?: number }) {
+export async function finishJob(
+  id: bigint,
+  outcome: { ok: true; result?: unknown } | { ok: false; error: string; retryInMs?: number },
+) {
   const data = outcome.ok
     ? { status: "done", result: (outcome.result ?? null) as object, finishedAt: new Date(), lockedBy: null }
     : outcome.retryInMs !== undefined
@@ -106,5 +134,6 @@ export async function finishJob(id: bigint, outcome: { ok: true; result?: unknow
 
 /** Jobs whose worker died mid-run (their lease was not renewed, lib/jobs/lease.ts) go back to the queue. */
 export async function requeueStaleJobs(olderThanMs: number) {
-  await getDb().$executeRaw`UPDATE "Job" SET status = 'pending', "lockedBy" = NULL WHERE status = 'running' AND kind <> 'inline' AND "lockedAt" < now() - make_interval(secs => ${olderThanMs / 1000})`;
+  await getDb()
+    .$executeRaw`UPDATE "Job" SET status = 'pending', "lockedBy" = NULL WHERE status = 'running' AND kind <> 'inline' AND "lockedAt" < now() - make_interval(secs => ${olderThanMs / 1000})`;
 }

@@ -19,7 +19,9 @@ export async function handleCrmTypeEvents(events: InboxEvent[]): Promise<unknown
       const newTab = report.bound.some((b) => b.startsWith("placement:CRM_DYNAMIC_"));
       if (newTab) await backfillNewTypes(portalId, "crm-type");
     } catch (e) {
-      events.forEach((ev, i) => { if (ev.portalId === portalId) errors[i] = e; });
+      events.forEach((ev, i) => {
+        if (ev.portalId === portalId) errors[i] = e;
+      });
     }
   }
   return errors;

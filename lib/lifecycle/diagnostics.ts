@@ -11,7 +11,12 @@ import { errorMessage } from "@/lib/error-message";
 
 // The recovery playbook of docs/lifecycle.md as code ("If events stop arriving"): each step checks, repairs what it
 // can, reports.
-export interface DiagnosticStep { step: string; ok: boolean; detail: string; repaired?: boolean }
+export interface DiagnosticStep {
+  step: string;
+  ok: boolean;
+  detail: string;
+  repaired?: boolean;
+}
 
 async function step(name: string, run: () => Promise<Omit<DiagnosticStep, "step">>): Promise<DiagnosticStep> {
   try {
@@ -35,27 +40,52 @@ export async function runDiagnostics(portalId: string): Promise<DiagnosticStep[]
   const portal = await getDb().portal.findUniqueOrThrow({ where: { id: portalId } });
   const client = await bitrixFor(portalId);
   const report: DiagnosticStep[] = [];
-  report.push(await step("1. Installation finished", async () => {
-    const info = (await client.call<{ INSTALLED?: boolean }>("app.info", {}, { lane: "interactive" })).result;
-    return { ok: info.INSTALLED === true && portal.installStage === "finished", detail: `app.info INSTALLED=${String(info.INSTALLED)}, local stage ${portal.installStage}` };
-  }));
-  report.push(await step("2. Handler reachable", async () => {
-    const url = appUrl("/api/ping");
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    return { ok: res.ok, detail: `${url} answered ${res.status} (checked from this server; Bitrix24 must reach it from the internet too)` };
-  }));
+  report.push(
+    await step("1. Installation finished", async () => {
+      const info = (await client.call<{ INSTALLED?: boolean }>("app.info", {}, { lane: "interactive" })).result;
+      return {
+        ok: info.INSTALLED === true && portal.installStage === "finished",
+        detail: `app.info INSTALLED=${String(info.INSTALLED)}, local stage ${portal.installStage}`,
+      };
+    }),
+  );
+  report.push(
+    await step("2. Handler reachable", async () => {
+      const url = appUrl("/api/ping");
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      return {
+        ok: res.ok,
+        detail: `${url} answered ${res.status} (checked from this server; Bitrix24 must reach it from the internet too)`,
+      };
+    }),
+  );
   const expectedMissing = await getDb().bindingState.count({ where: { portalId, expected: true, actual: false } });
-  report.push(await step("3-4. Bindings verified with event.get, missing ones rebound", async () => {
-    const r = await rebindPortal(portalId);
-    return { ok: r.missingAfter.length === 0, repaired: r.bound.length > 0, detail: `${r.bound.length} rebound, ${r.missingAfter.length} still missing, ${expectedMissing} were marked missing before` };
-  }));
-  report.push(await step("5. Tokens and capability profile consistent", async () => {
-    const tokens = await loadTokens(portalId);
-    const caps = await probeCapabilities(client);
-    await saveCapabilities(portalId, caps);
-    const errors = caps.problems.filter((p) => p.level === "error");
-    return { ok: Boolean(tokens) && errors.length === 0, repaired: true, detail: `tokens ${tokens ? `v${tokens.version}, expire ${tokens.expiresAt.toISOString()}` : "missing"}; profile refreshed, ${errors.length} blocking problems` };
-  }));
-  await audit(portal.memberId, portalId, "diagnostics.run", { ok: report.every((s) => s.ok), steps: report.map((s) => `${s.step}: ${s.ok ? "ok" : "FAIL"}`) });
+  report.push(
+    await step("3-4. Bindings verified with event.get, missing ones rebound", async () => {
+      const r = await rebindPortal(portalId);
+      return {
+        ok: r.missingAfter.length === 0,
+        repaired: r.bound.length > 0,
+        detail: `${r.bound.length} rebound, ${r.missingAfter.length} still missing, ${expectedMissing} were marked missing before`,
+      };
+    }),
+  );
+  report.push(
+    await step("5. Tokens and capability profile consistent", async () => {
+      const tokens = await loadTokens(portalId);
+      const caps = await probeCapabilities(client);
+      await saveCapabilities(portalId, caps);
+      const errors = caps.problems.filter((p) => p.level === "error");
+      return {
+        ok: Boolean(tokens) && errors.length === 0,
+        repaired: true,
+        detail: `tokens ${tokens ? `v${tokens.version}, expire ${tokens.expiresAt.toISOString()}` : "missing"}; profile refreshed, ${errors.length} blocking problems`,
+      };
+    }),
+  );
+  await audit(portal.memberId, portalId, "diagnostics.run", {
+    ok: report.every((s) => s.ok),
+    steps: report.map((s) => `${s.step}: ${s.ok ? "ok" : "FAIL"}`),
+  });
   return report;
 }

@@ -27,12 +27,16 @@ export async function confirmIdentity(claim: InstallClaim): Promise<OAuthTokens>
   try {
     tokens = await exchangeRefreshToken(claim.serverEndpoint, claim.refreshToken);
   } catch (e) {
-    if (isBitrixError(e) && e.code === "OAUTH_SERVER_NOT_ALLOWED") throw new AppError(400, "oauth_server_not_allowed", "server_endpoint is not an allowed Bitrix24 OAuth server");
-    if (isBitrixError(e) && e.code.toUpperCase() === "PAYMENT_REQUIRED") throw new AppError(402, "payment_required", "The portal's subscription for this app has ended");
+    if (isBitrixError(e) && e.code === "OAUTH_SERVER_NOT_ALLOWED")
+      throw new AppError(400, "oauth_server_not_allowed", "server_endpoint is not an allowed Bitrix24 OAuth server");
+    if (isBitrixError(e) && e.code.toUpperCase() === "PAYMENT_REQUIRED")
+      throw new AppError(402, "payment_required", "The portal's subscription for this app has ended");
     throw new AppError(401, "install_rejected", "The Bitrix24 OAuth server did not confirm this installation");
   }
-  if (tokens.memberId !== claim.memberId) throw new AppError(401, "install_rejected", "member_id does not match the OAuth server's answer");
-  if (!(await isPortalAdmin(tokens))) throw new AppError(403, "install_rejected", "Only a portal administrator can install or update the app");
+  if (tokens.memberId !== claim.memberId)
+    throw new AppError(401, "install_rejected", "member_id does not match the OAuth server's answer");
+  if (!(await isPortalAdmin(tokens)))
+    throw new AppError(403, "install_rejected", "Only a portal administrator can install or update the app");
   return tokens;
 }
 
@@ -47,8 +51,10 @@ async function isPortalAdmin(tokens: OAuthTokens, attempt = 1): Promise<boolean>
     return (await callWithToken<boolean>(tokens.clientEndpoint, tokens.accessToken, "user.admin")).result === true;
   } catch (e) {
     // A busy portal (our worker may be using its budget during an update) answers QUERY_LIMIT_EXCEEDED: wait, retry.
-    if (isBitrixError(e, "limit") && attempt < 4) return sleep(attempt * 1000).then(() => isPortalAdmin(tokens, attempt + 1));
-    if (isBitrixError(e)) throw new AppError(401, "install_rejected", "The portal did not confirm the installing user's rights");
+    if (isBitrixError(e, "limit") && attempt < 4)
+      return sleep(attempt * 1000).then(() => isPortalAdmin(tokens, attempt + 1));
+    if (isBitrixError(e))
+      throw new AppError(401, "install_rejected", "The portal did not confirm the installing user's rights");
     throw e;
   }
 }
@@ -56,19 +62,47 @@ async function isPortalAdmin(tokens: OAuthTokens, attempt = 1): Promise<boolean>
 async function upsertPortal(tokens: OAuthTokens, claim: InstallClaim): Promise<{ id: string; kind: LifecycleKind }> {
   const db = getDb();
   const existing = await db.portal.findUnique({ where: { memberId: tokens.memberId } });
-  const kind: LifecycleKind = !existing ? "install" : existing.status === "uninstalled" ? "reinstall" : claim.source === "update" ? "update" : existing.installStage !== "finished" ? "resume" : "install";
+  const kind: LifecycleKind = !existing
+    ? "install"
+    : existing.status === "uninstalled"
+      ? "reinstall"
+      : claim.source === "update"
+        ? "update"
+        : existing.installStage !== "finished"
+          ? "resume"
+          : "install";
   // A form without APPLICATION_TOKEN keeps the stored hash, except the one of a removed installation.
-  const hash = claim.applicationToken ? sha256Hex(claim.applicationToken) : !existing || kind === "reinstall" ? null : undefined;
-  const identity = { domain: new URL(tokens.clientEndpoint).host, clientEndpoint: tokens.clientEndpoint, serverEndpoint: tokens.serverEndpoint,
-    ...(hash === undefined ? {} : { applicationTokenHash: hash }) };
+  const hash = claim.applicationToken
+    ? sha256Hex(claim.applicationToken)
+    : !existing || kind === "reinstall"
+      ? null
+      : undefined;
+  const identity = {
+    domain: new URL(tokens.clientEndpoint).host,
+    clientEndpoint: tokens.clientEndpoint,
+    serverEndpoint: tokens.serverEndpoint,
+    ...(hash === undefined ? {} : { applicationTokenHash: hash }),
+  };
   const portal = await db.portal.upsert({
     where: { memberId: tokens.memberId },
     create: { memberId: tokens.memberId, ...identity, licenseStatus: tokens.status },
     // Reinstall over residue: a CLEAN=0 uninstall left data; the state that would be stale is reset here.
-    update: { ...identity, status: "active", terminalReason: null, uninstalledAt: null, licenseStatus: tokens.status, ...(kind === "reinstall" ? { installStage: "started", installedAt: new Date() } : {}) },
+    update: {
+      ...identity,
+      status: "active",
+      terminalReason: null,
+      uninstalledAt: null,
+      licenseStatus: tokens.status,
+      ...(kind === "reinstall" ? { installStage: "started", installedAt: new Date() } : {}),
+    },
   });
-  if (kind === "reinstall") await db.$transaction([db.capabilityProfile.deleteMany({ where: { portalId: portal.id } }), db.bindingState.deleteMany({ where: { portalId: portal.id } }),
-    db.pendingCall.updateMany({ where: { portalId: portal.id, status: "pending" }, data: { status: "expired" } }), db.rateBucket.deleteMany({ where: { portalId: portal.id } })]);
+  if (kind === "reinstall")
+    await db.$transaction([
+      db.capabilityProfile.deleteMany({ where: { portalId: portal.id } }),
+      db.bindingState.deleteMany({ where: { portalId: portal.id } }),
+      db.pendingCall.updateMany({ where: { portalId: portal.id, status: "pending" }, data: { status: "expired" } }),
+      db.rateBucket.deleteMany({ where: { portalId: portal.id } }),
+    ]);
   await saveTokens(portal.id, tokens);
   await audit(tokens.memberId, portal.id, `${kind}.started`, { source: claim.source });
   return { id: portal.id, kind };
@@ -108,7 +142,11 @@ export async function installFromClaim(claim: InstallClaim): Promise<LifecycleOu
  * show the application_token to any user, so the portal confirms the version (app.info) and each version runs once:
  * a forged or repeated event can only repeat what already ran.
  */
-export async function updateWithStoredTokens(portalId: string, memberId: string, version: string): Promise<LifecycleOutcome> {
+export async function updateWithStoredTokens(
+  portalId: string,
+  memberId: string,
+  version: string,
+): Promise<LifecycleOutcome> {
   const info = await (await bitrixFor(portalId)).call<{ VERSION?: unknown }>("app.info");
   if (!version || String(info.result.VERSION ?? "") !== version) {
     throw new AppError(401, "update_unconfirmed", "The portal does not report this app version as installed");

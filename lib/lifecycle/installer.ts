@@ -21,10 +21,20 @@ const InstallerFormSchema = z.object({
 
 export async function installFromInstallerForm(form: FormObject, query: URLSearchParams): Promise<string> {
   const f = InstallerFormSchema.parse(form);
-  const outcome = await installFromClaim({ memberId: f.member_id, refreshToken: f.REFRESH_ID, serverEndpoint: f.SERVER_ENDPOINT || null,
-    applicationToken: f.APPLICATION_TOKEN ?? null, source: "installer" });
+  const outcome = await installFromClaim({
+    memberId: f.member_id,
+    refreshToken: f.REFRESH_ID,
+    serverEndpoint: f.SERVER_ENDPOINT || null,
+    applicationToken: f.APPLICATION_TOKEN ?? null,
+    source: "installer",
+  });
   // `fa`: the portal's origin, signed, so that only this portal may frame the finish page (proxy.ts).
   const portal = await getDb().portal.findUniqueOrThrow({ where: { id: outcome.portalId } });
-  const next = new URLSearchParams({ lang: query.get("LANG") ?? "en", state: outcome.ok ? "ok" : "blocked", p: signValue(outcome.portalId), fa: signValue(new URL(portal.clientEndpoint).origin) });
+  const next = new URLSearchParams({
+    lang: query.get("LANG") ?? "en",
+    state: outcome.ok ? "ok" : "blocked",
+    p: signValue(outcome.portalId),
+    fa: signValue(new URL(portal.clientEndpoint).origin),
+  });
   return `/install/finish?${next}`;
 }

@@ -8,12 +8,24 @@ import { loadTokens } from "@/lib/portals/tokens";
 
 // Missed signals (Bitrix24 never retries an event): each portal is asked app.info periodically, so an uninstall or a
 // lapsed payment whose event never arrived is noticed, and a portal that paid again resumes.
-interface AppInfo { INSTALLED?: boolean; PAYMENT_EXPIRED?: string; STATUS?: string; LICENSE_FAMILY?: string }
+interface AppInfo {
+  INSTALLED?: boolean;
+  PAYMENT_EXPIRED?: string;
+  STATUS?: string;
+  LICENSE_FAMILY?: string;
+}
 
 async function applyInfo(portalId: string, info: AppInfo) {
   const enterprise = info.LICENSE_FAMILY === "ent";
-  await getDb().portal.update({ where: { id: portalId }, data: { lastProbeAt: new Date(), licenseStatus: info.STATUS ?? null, licenseFamily: info.LICENSE_FAMILY ?? null,
-    ...(enterprise ? { rateBurst: 250, rateDrainPerSec: 5 } : {}) } });
+  await getDb().portal.update({
+    where: { id: portalId },
+    data: {
+      lastProbeAt: new Date(),
+      licenseStatus: info.STATUS ?? null,
+      licenseFamily: info.LICENSE_FAMILY ?? null,
+      ...(enterprise ? { rateBurst: 250, rateDrainPerSec: 5 } : {}),
+    },
+  });
 }
 
 export async function probePortal(portalId: string): Promise<string> {
@@ -36,11 +48,15 @@ export async function probePortal(portalId: string): Promise<string> {
       await markPortalTerminal(portalId, "payment_required", "app.info PAYMENT_EXPIRED=Y");
       return "payment_required";
     }
-    if (info.INSTALLED === false && portal.installStage === "finished") await audit(portal.memberId, portalId, "probe.not_installed", {});
+    if (info.INSTALLED === false && portal.installStage === "finished")
+      await audit(portal.memberId, portalId, "probe.not_installed", {});
     return "ok";
   } catch (e) {
     if (isBitrixError(e) && e.kind === "terminal") {
-      await audit(portal.memberId, portalId, "probe.access_lost", { code: e.code, note: "uninstalled or disabled without an event reaching us" });
+      await audit(portal.memberId, portalId, "probe.access_lost", {
+        code: e.code,
+        note: "uninstalled or disabled without an event reaching us",
+      });
       return "terminal";
     }
     throw e;

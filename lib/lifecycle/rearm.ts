@@ -27,11 +27,18 @@ export async function rearmFromAdminFrame(portalId: string, refreshId: string | 
   try {
     const tokens = await exchangeRefreshToken(portal.serverEndpoint, refreshId);
     if (tokens.memberId !== portal.memberId) throw new Error("the OAuth server's answer names another portal");
-    const admin = (await callWithToken<boolean>(portal.clientEndpoint, tokens.accessToken, "user.admin")).result === true;
+    const admin =
+      (await callWithToken<boolean>(portal.clientEndpoint, tokens.accessToken, "user.admin")).result === true;
     if (!admin) throw new Error("the exchanged token is not an administrator's");
     await saveTokens(portal.id, tokens);
-    await db.portal.update({ where: { id: portal.id }, data: { status: "active", terminalReason: null, tokensProblem: null } });
-    await audit(portal.memberId, portal.id, "portal.rearmed", { was: portal.status === "needs_reauth" ? portal.terminalReason : portal.tokensProblem, byUser: tokens.userId });
+    await db.portal.update({
+      where: { id: portal.id },
+      data: { status: "active", terminalReason: null, tokensProblem: null },
+    });
+    await audit(portal.memberId, portal.id, "portal.rearmed", {
+      was: portal.status === "needs_reauth" ? portal.terminalReason : portal.tokensProblem,
+      byUser: tokens.userId,
+    });
     await enqueueUnlessWaiting("offline.drain", portal.id);
     log.info({ portalId }, "portal re-armed by an administrator's frame");
     return "rearmed";

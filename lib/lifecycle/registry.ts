@@ -1,6 +1,13 @@
 import { appUrl } from "@/lib/env";
 import {
-  detailTabOf, DYNAMIC_ITEM_EVENTS, FIXED_ENTITY_TYPES, keyOfEntityTypeId, LEGACY_ENTITIES, QUOTE_EVENTS, TYPE_EVENTS, type EntityKey,
+  detailTabOf,
+  DYNAMIC_ITEM_EVENTS,
+  FIXED_ENTITY_TYPES,
+  keyOfEntityTypeId,
+  LEGACY_ENTITIES,
+  QUOTE_EVENTS,
+  TYPE_EVENTS,
+  type EntityKey,
 } from "@/lib/history/entity-types";
 
 // What the app needs from a portal, in ONE place: install, update, reconcile, diagnostics and the admin page all
@@ -17,15 +24,21 @@ export const REQUIRED_METHODS: Record<string, string> = {
   // Every CRM type is read through crm.item.* (lib/history/items.ts, decision 015).
   "crm.item.list": "Backfill and change capture of every CRM type",
   "crm.item.fields": "Field types and labels of every CRM type",
-  "event.bind": "Receiving CRM changes", "event.get": "Binding health checks", "placement.bind": "The Change history tabs",
+  "event.bind": "Receiving CRM changes",
+  "event.get": "Binding health checks",
+  "placement.bind": "The Change history tabs",
   "user.get": "Showing who made a change",
 };
 export const OPTIONAL_METHODS: Record<string, string> = {
-  "crm.timeline.comment.add": "Attach history as CSV", "crm.item.update": "Revert a change",
+  "crm.timeline.comment.add": "Attach history as CSV",
+  "crm.item.update": "Revert a change",
   // crm.item.update cannot change or delete a multifield value (crm/universal/object-fields.md#fm)
   "crm.contact.update": "Revert of phone and e-mail changes (leads and companies alike)",
   "event.offline.get": "Safe offline event queue",
-  "event.offline.clear": "Safe offline event queue", "event.offline.error": "Safe offline event queue", "disk.folder.uploadfile": "Drive upload of CSV files", "disk.storage.getforapp": "Drive upload of CSV files",
+  "event.offline.clear": "Safe offline event queue",
+  "event.offline.error": "Safe offline event queue",
+  "disk.folder.uploadfile": "Drive upload of CSV files",
+  "disk.storage.getforapp": "Drive upload of CSV files",
   // A self-hosted portal's crm module may predate the universal crm.category.* methods (b24restdocs
   // settings/cloud-and-on-premise/on-premise/versions.md): funnels then show as their ids.
   "crm.category.list": "Funnel names in the history (shown as ids)",
@@ -37,7 +50,8 @@ export const OPTIONAL_METHODS: Record<string, string> = {
 };
 
 export const FEATURES: Record<string, string> = {
-  rest_offline_extended: "Safe offline queue (event.offline.get clear=0); without it CRM changes arrive as online events",
+  rest_offline_extended:
+    "Safe offline queue (event.offline.get clear=0); without it CRM changes arrive as online events",
   rest_auth_connector: "Loop-free reverts (auth_connector); without it a local loop guard is used",
 };
 
@@ -79,18 +93,52 @@ export function placementHandlerUrl(): string {
 export function expectedBindings(features: Record<string, string>, dynamicTypes: number[] = []): ExpectedBinding[] {
   const offline = features.rest_offline_extended === "Y";
   const events: ExpectedBinding[] = [
-    ...["ONAPPUPDATE", "ONAPPUNINSTALL", "ONAPPMETHODCONFIRM"].map((code) => ({ kind: "event" as const, code, mode: "online" as const, handler: eventHandlerUrl() })),
-    ...CRM_EVENTS.map((code) => ({ kind: "event" as const, code, mode: offline ? ("offline" as const) : ("online" as const), handler: offline ? "" : eventHandlerUrl() })),
-    ...TYPE_EVENTS.map((code) => ({ kind: "event" as const, code, mode: "online" as const,
-      handler: eventHandlerUrl() })),
+    ...["ONAPPUPDATE", "ONAPPUNINSTALL", "ONAPPMETHODCONFIRM"].map((code) => ({
+      kind: "event" as const,
+      code,
+      mode: "online" as const,
+      handler: eventHandlerUrl(),
+    })),
+    ...CRM_EVENTS.map((code) => ({
+      kind: "event" as const,
+      code,
+      mode: offline ? ("offline" as const) : ("online" as const),
+      handler: offline ? "" : eventHandlerUrl(),
+    })),
+    ...TYPE_EVENTS.map((code) => ({
+      kind: "event" as const,
+      code,
+      mode: "online" as const,
+      handler: eventHandlerUrl(),
+    })),
   ];
-  const tabs: EntityKey[] = [...FIXED_ENTITY_TYPES,
-    ...dynamicTypes.map(keyOfEntityTypeId).filter((k): k is EntityKey => k?.startsWith("dynamic_") === true)];
-  if (offline) events.push({ kind: "event", code: "ONOFFLINEEVENT", mode: "online", handler: eventHandlerUrl(), options: { minTimeout: OFFLINE_NOTIFY_MIN_TIMEOUT_S } });
+  const tabs: EntityKey[] = [
+    ...FIXED_ENTITY_TYPES,
+    ...dynamicTypes.map(keyOfEntityTypeId).filter((k): k is EntityKey => k?.startsWith("dynamic_") === true),
+  ];
+  if (offline)
+    events.push({
+      kind: "event",
+      code: "ONOFFLINEEVENT",
+      mode: "online",
+      handler: eventHandlerUrl(),
+      options: { minTimeout: OFFLINE_NOTIFY_MIN_TIMEOUT_S },
+    });
   const placements: ExpectedBinding[] = [
-    ...tabs.map((e) => ({ kind: "placement" as const, code: detailTabOf(e), mode: "placement" as const,
-      handler: placementHandlerUrl(), title: "Change history" })),
-    { kind: "placement", code: "CRM_DEAL_DETAIL_TOOLBAR", mode: "placement", handler: placementHandlerUrl(), title: "Change history" },
+    ...tabs.map((e) => ({
+      kind: "placement" as const,
+      code: detailTabOf(e),
+      mode: "placement" as const,
+      handler: placementHandlerUrl(),
+      title: "Change history",
+    })),
+    {
+      kind: "placement",
+      code: "CRM_DEAL_DETAIL_TOOLBAR",
+      mode: "placement",
+      handler: placementHandlerUrl(),
+      title: "Change history",
+    },
   ];
   return [...events, ...placements];
 }

@@ -11,7 +11,14 @@ import { probeCapabilities, saveCapabilities, type Problem } from "@/lib/lifecyc
 // The install/update sequence of docs/lifecycle.md, as resumable stages recorded in Portal.installStage:
 // started → probed → bound → finished (or blocked when a required capability is missing).
 export type LifecycleKind = "install" | "reinstall" | "update" | "resume";
-export interface LifecycleOutcome { portalId: string; kind: LifecycleKind; ok: boolean; problems: Problem[]; bindings?: ReconcileReport; migrations?: string[] }
+export interface LifecycleOutcome {
+  portalId: string;
+  kind: LifecycleKind;
+  ok: boolean;
+  problems: Problem[];
+  bindings?: ReconcileReport;
+  migrations?: string[];
+}
 
 export async function runLifecycle(portalId: string, kind: LifecycleKind): Promise<LifecycleOutcome> {
   const db = getDb();
@@ -34,6 +41,12 @@ export async function runLifecycle(portalId: string, kind: LifecycleKind): Promi
   await restartBackfill(portalId, kind);
   const version = loadEnv().BITRIX_APP_VERSION;
   await db.portal.update({ where: { id: portalId }, data: { installStage: "finished", appVersion: version } });
-  await audit(portal.memberId, portalId, `${kind}.finished`, { version, bound: bindings.bound, missing: bindings.missingAfter, removed: bindings.removed, migrations });
+  await audit(portal.memberId, portalId, `${kind}.finished`, {
+    version,
+    bound: bindings.bound,
+    missing: bindings.missingAfter,
+    removed: bindings.removed,
+    migrations,
+  });
   return { portalId, kind, ok: bindings.missingAfter.length === 0, problems: caps.problems, bindings, migrations };
 }

@@ -31,7 +31,11 @@ const AMBIGUOUS = new Set(["INVALID_CLIENT", "WRONG_CLIENT"]);
 
 async function credentialsProvenRecently(portalId: string): Promise<boolean> {
   const since = new Date(Date.now() - 24 * 3600_000);
-  return (await getDb().tokenSet.count({ where: { portalId: { not: portalId }, refreshedAt: { gte: since }, lastRefreshError: null } })) > 0;
+  return (
+    (await getDb().tokenSet.count({
+      where: { portalId: { not: portalId }, refreshedAt: { gte: since }, lastRefreshError: null },
+    })) > 0
+  );
 }
 
 async function confirmByOAuth(portalId: string): Promise<"confirmed" | "refuted" | "unknown"> {
@@ -43,32 +47,49 @@ async function confirmByOAuth(portalId: string): Promise<"confirmed" | "refuted"
     return "refuted";
   } catch (e) {
     if (isBitrixError(e) && REVOKED.has(e.code.toUpperCase())) return "confirmed";
-    if (isBitrixError(e) && AMBIGUOUS.has(e.code.toUpperCase()) && (await credentialsProvenRecently(portalId))) return "confirmed";
+    if (isBitrixError(e) && AMBIGUOUS.has(e.code.toUpperCase()) && (await credentialsProvenRecently(portalId)))
+      return "confirmed";
     log.warn({ portalId, err: errorMessage(e) }, "uninstall: the OAuth server gave no answer");
     return "unknown";
   }
 }
 
-export async function handleUninstallClaim(portalId: string, memberId: string, clean: boolean, attempt = 0): Promise<UninstallOutcome> {
+export async function handleUninstallClaim(
+  portalId: string,
+  memberId: string,
+  clean: boolean,
+  attempt = 0,
+): Promise<UninstallOutcome> {
   const verdict = await confirmByOAuth(portalId);
   if (verdict === "confirmed") {
     await handleUninstall(portalId, memberId, clean);
     return "uninstalled";
   }
   if (verdict === "refuted") {
-    log.warn({ portalId, clean }, "uninstall refused: the OAuth server still accepts the app's tokens (forged ONAPPUNINSTALL?)");
+    log.warn(
+      { portalId, clean },
+      "uninstall refused: the OAuth server still accepts the app's tokens (forged ONAPPUNINSTALL?)",
+    );
     await audit(memberId, portalId, "uninstall.refuted", { clean });
     return "refuted";
   }
   await audit(memberId, portalId, "uninstall.unconfirmed", { clean, attempt });
   if (attempt < 8) {
-    await enqueueJob("lifecycle.uninstall", { portalId, payload: { clean, attempt: attempt + 1 }, runAt: new Date(Date.now() + 30_000 * 2 ** attempt) });
+    await enqueueJob("lifecycle.uninstall", {
+      portalId,
+      payload: { clean, attempt: attempt + 1 },
+      runAt: new Date(Date.now() + 30_000 * 2 ** attempt),
+    });
   }
   return "unconfirmed";
 }
 
 /** The uninstall itself, once confirmed. */
-export async function handleUninstall(portalId: string, memberId: string, clean: boolean): Promise<{ purged: boolean }> {
+export async function handleUninstall(
+  portalId: string,
+  memberId: string,
+  clean: boolean,
+): Promise<{ purged: boolean }> {
   const db = getDb();
   if (clean) {
     await audit(memberId, null, "uninstall", { clean: true });
@@ -76,7 +97,10 @@ export async function handleUninstall(portalId: string, memberId: string, clean:
     return { purged: true };
   }
   await db.$transaction([
-    db.portal.update({ where: { id: portalId }, data: { status: "uninstalled", uninstalledAt: new Date(), installStage: "uninstalled" } }),
+    db.portal.update({
+      where: { id: portalId },
+      data: { status: "uninstalled", uninstalledAt: new Date(), installStage: "uninstalled" },
+    }),
     db.tokenSet.deleteMany({ where: { portalId } }), // revoked by Bitrix24 anyway; never try them again
     db.bindingState.updateMany({ where: { portalId }, data: { actual: false } }),
     db.job.deleteMany({ where: { portalId, status: "pending" } }),

@@ -10,7 +10,12 @@ import { flushAuthFailures } from "@/lib/metrics/auth-failures";
 // failed flush never fails the work it counts, and a process killed mid-second loses at most that second's counts.
 export const FLUSH_MS = 1000;
 
-interface Pending { portalId: string | null; name: string; minute: Date; value: number }
+interface Pending {
+  portalId: string | null;
+  name: string;
+  minute: Date;
+  value: number;
+}
 const pending = new Map<string, Pending>();
 let timer: NodeJS.Timeout | null = null;
 
@@ -46,12 +51,14 @@ export async function flushMetrics(): Promise<void> {
   const db = getDb();
   try {
     // Joined with Portal: counts of a portal purged meanwhile (uninstall with CLEAN=1) are dropped, not an error.
-    if (perPortal.length) await db.$executeRaw`
+    if (perPortal.length)
+      await db.$executeRaw`
       INSERT INTO "MetricSample" ("portalId", name, minute, value)
       SELECT v.p, v.n, v.m, v.v FROM (VALUES ${Prisma.join(perPortal.map((r) => Prisma.sql`(${r.portalId}, ${r.name}, ${r.minute.toISOString().slice(0, -1)}::timestamp, ${r.value}::float8)`))}) AS v(p, n, m, v)
       JOIN "Portal" ON "Portal".id = v.p
       ON CONFLICT ("portalId", name, minute) DO UPDATE SET value = "MetricSample".value + EXCLUDED.value`;
-    if (global.length) await db.$executeRaw`
+    if (global.length)
+      await db.$executeRaw`
       INSERT INTO "GlobalCounter" (name, value, "updatedAt")
       VALUES ${Prisma.join(global.map((r) => Prisma.sql`(${r.name}, ${BigInt(r.value)}, now())`))}
       ON CONFLICT (name) DO UPDATE SET value = "GlobalCounter".value + EXCLUDED.value, "updatedAt" = now()`;

@@ -32,7 +32,10 @@ export async function saveTokens(portalId: string, t: OAuthTokens): Promise<void
 }
 
 export async function loadTokens(portalId: string): Promise<TokenSnapshot | null> {
-  const row = await getDb().tokenSet.findUnique({ where: { portalId }, include: { portal: { select: { clientEndpoint: true } } } });
+  const row = await getDb().tokenSet.findUnique({
+    where: { portalId },
+    include: { portal: { select: { clientEndpoint: true } } },
+  });
   if (!row) return null;
   return {
     accessToken: decryptSecret(row.accessTokenEnc),

@@ -1,6 +1,6 @@
 import "server-only";
 import type { Prisma, WatchRule } from "@prisma/client";
-import { changeFacts } from "@/lib/history/search";
+import { changeFacts, type ChangeFactsOf } from "@/lib/history/search";
 
 // Watch rules on the capture path (docs/watch-rules.md): matched in memory against the changes one capture batch
 // stores, inside that batch's transaction, and handed to delivery as one `watch.deliver` job written in the same
@@ -12,7 +12,11 @@ import { changeFacts } from "@/lib/history/search";
 // before it let a worker miss a rule for 30 s after it was added: the e2e watch-rules spec found it.)
 // The portal's notification pause (docs/watch-rules.md "Notification settings") is kept with its rules: saving it
 // bumps the same version (lib/admin/settings.ts), so a pause applies to the very next change too.
-interface PortalRules { version: number; rules: WatchRule[]; paused: boolean }
+interface PortalRules {
+  version: number;
+  rules: WatchRule[];
+  paused: boolean;
+}
 const cache = new Map<string, PortalRules>();
 
 async function rulesOf(tx: Prisma.TransactionClient, portalId: string, version: number): Promise<PortalRules> {
@@ -25,12 +29,13 @@ async function rulesOf(tx: Prisma.TransactionClient, portalId: string, version: 
   return fresh;
 }
 
-export interface StoredChange {
-  entityType: string; entityId: number; field: string; oldValue: unknown; newValue: unknown; changedById: number | null;
-  changedAt: Date; source: string;
-}
+export type StoredChange = ChangeFactsOf & { source: string };
 export type Delivery = ReturnType<typeof changeFacts> & {
-  ruleId: string; to: number | null; triggerCode: string | null; lang: string; ruleName: string;
+  ruleId: string;
+  to: number | null;
+  triggerCode: string | null;
+  lang: string;
+  ruleName: string;
 };
 
 /** Sources a person acted in (an edit, a revert, an edit a sweep found); a backfill or old stage history is not news. */
@@ -45,8 +50,12 @@ const responsibleOf = (record: Record<string, unknown> | undefined) =>
  * several rules gets one notification naming them all; a trigger is kept per rule (each is its own automation hook).
  * While the portal's notifications are paused nobody is told, but triggers still run: robots depend on them.
  */
-export function matchRules(rules: WatchRule[], changes: StoredChange[],
-  records: Map<number, Record<string, unknown>>, opts: { paused?: boolean } = {}): Delivery[] {
+export function matchRules(
+  rules: WatchRule[],
+  changes: StoredChange[],
+  records: Map<number, Record<string, unknown>>,
+  opts: { paused?: boolean } = {},
+): Delivery[] {
   const out: Delivery[] = [];
   const told = new Map<string, Delivery>();
   const tell = (to: number, d: Omit<Delivery, "to" | "triggerCode">) => {
@@ -83,13 +92,20 @@ export function matchRules(rules: WatchRule[], changes: StoredChange[],
 }
 
 /** Inside the capture transaction: the deliveries this batch owes, queued as one job (or nothing at all). */
-export async function queueWatchDeliveries(tx: Prisma.TransactionClient, portalId: string, changes: StoredChange[],
-  records: Map<number, Record<string, unknown>>, rulesVersion: number): Promise<number> {
+export async function queueWatchDeliveries(
+  tx: Prisma.TransactionClient,
+  portalId: string,
+  changes: StoredChange[],
+  records: Map<number, Record<string, unknown>>,
+  rulesVersion: number,
+): Promise<number> {
   if (!changes.length) return 0;
   const { rules, paused } = await rulesOf(tx, portalId, rulesVersion);
   if (!rules.length) return 0;
   const deliveries = matchRules(rules, changes, records, { paused });
   if (!deliveries.length) return 0;
-  await tx.job.create({ data: { kind: "watch.deliver", portalId, payload: { deliveries } as unknown as Prisma.InputJsonValue } });
+  await tx.job.create({
+    data: { kind: "watch.deliver", portalId, payload: { deliveries } as unknown as Prisma.InputJsonValue },
+  });
   return deliveries.length;
 }

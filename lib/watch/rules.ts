@@ -14,7 +14,9 @@ export const MAX_RULES_PER_PORTAL = 2_000;
 
 export const RuleInputSchema = z.strictObject({
   name: z.string().trim().min(1).max(120),
-  entityType: z.string().regex(ENTITY_KEY_PATTERN, "a CRM type key (deal, contact, company, lead, quote, smart_invoice, dynamic_<id>)"),
+  entityType: z
+    .string()
+    .regex(ENTITY_KEY_PATTERN, "a CRM type key (deal, contact, company, lead, quote, smart_invoice, dynamic_<id>)"),
   fields: z.array(z.string().min(1).max(100)).max(50).default([]),
   condition: z.enum(["changed", "cleared"]).default("changed"),
   onlyMine: z.boolean().default(false),
@@ -25,15 +27,32 @@ export const RuleInputSchema = z.strictObject({
 });
 export type RuleInput = z.infer<typeof RuleInputSchema>;
 
-interface Author { portalId: string; userId: number; isAdmin: boolean; lang: string }
+interface Author {
+  portalId: string;
+  userId: number;
+  isAdmin: boolean;
+  lang: string;
+}
 
 export async function createRule(author: Author, input: RuleInput) {
-  if (input.scope === "portal" && !author.isAdmin) throw new AppError(403, "forbidden", "Only portal administrators can add rules for the whole portal");
+  if (input.scope === "portal" && !author.isAdmin)
+    throw new AppError(403, "forbidden", "Only portal administrators can add rules for the whole portal");
   const db = getDb();
-  const notifyResponsible = input.notifyResponsible ?? (input.scope === "portal" && (await db.portal.findUniqueOrThrow({
-    where: { id: author.portalId }, select: { watchNotifyResponsibleDefault: true } })).watchNotifyResponsibleDefault);
+  const notifyResponsible =
+    input.notifyResponsible ??
+    (input.scope === "portal" &&
+      (
+        await db.portal.findUniqueOrThrow({
+          where: { id: author.portalId },
+          select: { watchNotifyResponsibleDefault: true },
+        })
+      ).watchNotifyResponsibleDefault);
   if (input.scope === "personal" && (notifyResponsible || input.trigger)) {
-    throw new AppError(400, "invalid_request", "A personal rule notifies its author: notifyResponsible and trigger are for portal rules");
+    throw new AppError(
+      400,
+      "invalid_request",
+      "A personal rule notifies its author: notifyResponsible and trigger are for portal rules",
+    );
   }
   if (input.scope === "portal" && !notifyResponsible && !input.trigger) {
     throw new AppError(400, "invalid_request", "A portal rule must notify the responsible person or run a trigger");
@@ -46,35 +65,67 @@ export async function createRule(author: Author, input: RuleInput) {
   if (input.trigger) {
     // Latin letters, digits, ".", "-", "_" (crm-automation-trigger-add.md); registered with the app's (admin's) token.
     triggerCode = `chb_${id.replace(/-/g, "").slice(0, 12)}`;
-    await (await bitrixFor(author.portalId)).call("crm.automation.trigger.add",
-      { CODE: triggerCode, NAME: `Change History: ${input.name}`.slice(0, 255) }, { lane: "interactive" });
+    await (
+      await bitrixFor(author.portalId)
+    ).call(
+      "crm.automation.trigger.add",
+      { CODE: triggerCode, NAME: `Change History: ${input.name}`.slice(0, 255) },
+      { lane: "interactive" },
+    );
   }
-  const [rule] = await db.$transaction([db.watchRule.create({ data: { id, portalId: author.portalId, createdById: author.userId,
-    scope: input.scope, name: input.name, entityType: input.entityType, fields: input.fields, condition: input.condition,
-    onlyMine: input.onlyMine, notifyResponsible, triggerCode, lang: author.lang === "ru" ? "ru" : "en" } }),
-  rulesChanged(author.portalId)]);
+  const [rule] = await db.$transaction([
+    db.watchRule.create({
+      data: {
+        id,
+        portalId: author.portalId,
+        createdById: author.userId,
+        scope: input.scope,
+        name: input.name,
+        entityType: input.entityType,
+        fields: input.fields,
+        condition: input.condition,
+        onlyMine: input.onlyMine,
+        notifyResponsible,
+        triggerCode,
+        lang: author.lang === "ru" ? "ru" : "en",
+      },
+    }),
+    rulesChanged(author.portalId),
+  ]);
   return rule;
 }
 
 /** The rules a user sees: their own, and — for an admin — the portal's. */
 export function listRules(author: Author) {
-  return getDb().watchRule.findMany({ orderBy: { createdAt: "desc" }, where: { portalId: author.portalId,
-    ...(author.isAdmin ? {} : { createdById: author.userId, scope: "personal" }) } });
+  return getDb().watchRule.findMany({
+    orderBy: { createdAt: "desc" },
+    where: { portalId: author.portalId, ...(author.isAdmin ? {} : { createdById: author.userId, scope: "personal" }) },
+  });
 }
 
 /** Deletes a rule its author (or an admin) may delete; another portal's or another user's is "not found". */
 export async function deleteRule(author: Author, id: string) {
   const db = getDb();
-  const rule = await db.watchRule.findFirst({ where: { id, portalId: author.portalId,
-    ...(author.isAdmin ? {} : { createdById: author.userId, scope: "personal" }) } });
+  const rule = await db.watchRule.findFirst({
+    where: {
+      id,
+      portalId: author.portalId,
+      ...(author.isAdmin ? {} : { createdById: author.userId, scope: "personal" }),
+    },
+  });
   if (!rule) throw new AppError(404, "not_found", "No such watch rule");
   if (rule.triggerCode) {
-    await (await bitrixFor(author.portalId)).call("crm.automation.trigger.delete", { CODE: rule.triggerCode },
-      { lane: "interactive" });
+    await (
+      await bitrixFor(author.portalId)
+    ).call("crm.automation.trigger.delete", { CODE: rule.triggerCode }, { lane: "interactive" });
   }
   await db.$transaction([db.watchRule.delete({ where: { id } }), rulesChanged(author.portalId)]);
 }
 
 /** Every process's capture path reads the rules again at its next change (lib/watch/match.ts). */
 const rulesChanged = (portalId: string) =>
-  getDb().portal.update({ where: { id: portalId }, data: { watchRulesVersion: { increment: 1 } }, select: { id: true } });
+  getDb().portal.update({
+    where: { id: portalId },
+    data: { watchRulesVersion: { increment: 1 } },
+    select: { id: true },
+  });

@@ -14,12 +14,20 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
   await expect(frame.getByRole("heading", { name: "Capabilities" })).toBeVisible();
   // The app drives the real parent protocol through B24Frame: title and height come from the app.
   await expect(page.locator("#frame-title")).toHaveText("Change History — settings");
-  await expect.poll(() => page.evaluate(() => (window as unknown as { __frameLog?: string[] }).__frameLog ?? [])).toContain("resizeWindow");
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { __frameLog?: string[] }).__frameLog ?? []))
+    .toContain("resizeWindow");
   await shot(page, "admin-settings");
 
-  await fetch(`${portal()}/_fake/bindings/delete`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ event: "ONCRMDEALUPDATE" }) });
+  await fetch(`${portal()}/_fake/bindings/delete`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ event: "ONCRMDEALUPDATE" }),
+  });
   await frame.getByRole("button", { name: "Rebind" }).click();
-  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText("Bindings repaired: 1");
+  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText(
+    "Bindings repaired: 1",
+  );
   const state = (await (await fetch(`${portal()}/_fake/state`)).json()) as { bindings: { event: string }[] };
   expect(state.bindings.map((b) => b.event)).toContain("ONCRMDEALUPDATE");
 
@@ -34,12 +42,19 @@ test("an admin runs the backfill again and watches it finish", async ({ page }) 
   await openDiagnostics(frame);
   await expect(frame.getByText("Nothing is running.")).toBeVisible();
   // every type is read through crm.item.list (decision 015): the pass's lists of all types count here
-  const itemLists = async () => ((await (await fetch(`${portal()}/_fake/counters`)).json()) as { rest: Record<string, number> }).rest["crm.item.list"] ?? 0;
+  const itemLists = async () =>
+    ((await (await fetch(`${portal()}/_fake/counters`)).json()) as { rest: Record<string, number> }).rest[
+      "crm.item.list"
+    ] ?? 0;
   const before = await itemLists();
   // The pass waits at its first call (the deals' count, `start: 0`) until the page has shown it running: a small
   // portal's pass could otherwise finish between two polls, and the page would rightly never show it running.
-  const control = (route: string, body: object) => fetch(`${portal()}/_fake/${route}`, { method: "POST",
-    headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const control = (route: string, body: object) =>
+    fetch(`${portal()}/_fake/${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
   await control("hold", { method: "crm.item.list", contains: '"entityTypeId":2,"select":["id"],"start":0' });
   await frame.getByRole("button", { name: "Run backfill" }).click();
   await expect(frame.getByRole("status").filter({ hasText: "A new backfill pass is queued" })).toBeVisible();
@@ -47,7 +62,8 @@ test("an admin runs the backfill again and watches it finish", async ({ page }) 
   expect(((await (await control("release", { method: "crm.item.list" })).json()) as { held: boolean }).held).toBe(true);
   // The bars follow the worker live (no reload) until the pass has read every entity, the last one too.
   await expect.poll(itemLists, { timeout: 60_000 }).toBeGreaterThan(before);
-  for (const entity of ["deal", "contact", "company", "lead"]) await expect(frame.getByRole("progressbar", { name: `${entity} — done` })).toBeVisible({ timeout: 30_000 });
+  for (const entity of ["deal", "contact", "company", "lead"])
+    await expect(frame.getByRole("progressbar", { name: `${entity} — done` })).toBeVisible({ timeout: 30_000 });
   await expect(frame.getByText("Nothing is running.")).toBeVisible({ timeout: 30_000 });
   await page.reload();
   await openDiagnostics(frame);
@@ -56,7 +72,9 @@ test("an admin runs the backfill again and watches it finish", async ({ page }) 
   await shot(page, "admin-backfill-done");
 });
 
-test("the settings page speaks the portal's language (LANG=ru), at 1280 px and in a 400 px frame without sideways scrolling", async ({ page }) => {
+test("the settings page speaks the portal's language (LANG=ru), at 1280 px and in a 400 px frame without sideways scrolling", async ({
+  page,
+}) => {
   for (const width of [1280, 400]) {
     await page.setViewportSize({ width, height: 900 });
     await page.goto(`${portal()}/marketplace/app/?user=1&lang=ru`);
@@ -69,7 +87,9 @@ test("the settings page speaks the portal's language (LANG=ru), at 1280 px and i
     expect(await frame.locator("body").evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true); // no sideways scrolling
     await shot(page, `admin-ru-${width}`);
     // The app sized its frame's height only: the frame still fits the portal's page.
-    expect(await page.locator("#app-frame").evaluate((el) => el.getBoundingClientRect().right)).toBeLessThanOrEqual(width);
+    expect(await page.locator("#app-frame").evaluate((el) => el.getBoundingClientRect().right)).toBeLessThanOrEqual(
+      width,
+    );
   }
 });
 
@@ -96,7 +116,9 @@ test("the toolbar widget opens on a deal card, in Russian", async ({ page }) => 
   await shot(page, "widget-ru");
 });
 
-test("keeps working when the browser blocks third-party cookies (session in the Authorization header)", async ({ page }) => {
+test("keeps working when the browser blocks third-party cookies (session in the Authorization header)", async ({
+  page,
+}) => {
   await page.goto(`${portal()}/marketplace/app/?user=1`);
   const frame = page.frameLocator("#app-frame");
   await expect(frame.getByRole("heading", { name: "Change History — settings" })).toBeVisible();
@@ -104,10 +126,14 @@ test("keeps working when the browser blocks third-party cookies (session in the 
   await page.context().clearCookies();
   expect(await page.context().cookies(app())).toEqual([]);
   const sent: Record<string, string>[] = [];
-  page.on("request", (r) => { if (r.url().endsWith("/api/admin/rebind")) sent.push(r.headers()); });
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/admin/rebind")) sent.push(r.headers());
+  });
   await openDiagnostics(frame);
   await frame.getByRole("button", { name: "Rebind" }).click();
-  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText("Bindings repaired");
+  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText(
+    "Bindings repaired",
+  );
   expect(sent[0]?.authorization).toMatch(/^Bearer /);
   expect(sent[0]?.cookie).toBeUndefined();
 });
@@ -121,17 +147,35 @@ test("an expired session is renewed through B24Frame refreshAuth without a visib
   await page.route(`${app()}/api/admin/rebind`, (route) => {
     if (!first) return route.continue();
     first = false; // the session token has expired: the app must renew it and retry
-    return route.fulfill({ status: 401, contentType: "application/json", body: JSON.stringify({ error: "unauthorized", message: "expired" }) });
+    return route.fulfill({
+      status: 401,
+      contentType: "application/json",
+      body: JSON.stringify({ error: "unauthorized", message: "expired" }),
+    });
   });
   await frame.getByRole("button", { name: "Rebind" }).click();
-  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText("Bindings repaired");
+  await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText(
+    "Bindings repaired",
+  );
   expect(await page.evaluate(() => (window as unknown as { __refreshes?: number }).__refreshes)).toBe(1);
 });
 
 test("app pages may be framed only by their own portal", async ({ request }) => {
-  const auth = (await (await fetch(`${portal()}/_fake/frame-auth`, { method: "POST", body: JSON.stringify({ userId: 1 }) })).json()) as Record<string, string>;
-  const form = new URLSearchParams({ AUTH_ID: auth.AUTH_ID!, member_id: auth.member_id!, APPLICATION_TOKEN: auth.APPLICATION_TOKEN!, PLACEMENT: "DEFAULT", PLACEMENT_OPTIONS: "{}" });
-  const handoff = await request.post(`${app()}/bitrix/app?DOMAIN=x&LANG=en`, { data: form.toString(), headers: { "content-type": "application/x-www-form-urlencoded" }, maxRedirects: 0 });
+  const auth = (await (
+    await fetch(`${portal()}/_fake/frame-auth`, { method: "POST", body: JSON.stringify({ userId: 1 }) })
+  ).json()) as Record<string, string>;
+  const form = new URLSearchParams({
+    AUTH_ID: auth.AUTH_ID!,
+    member_id: auth.member_id!,
+    APPLICATION_TOKEN: auth.APPLICATION_TOKEN!,
+    PLACEMENT: "DEFAULT",
+    PLACEMENT_OPTIONS: "{}",
+  });
+  const handoff = await request.post(`${app()}/bitrix/app?DOMAIN=x&LANG=en`, {
+    data: form.toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    maxRedirects: 0,
+  });
   expect(handoff.status()).toBe(303);
   const cookie = handoff.headers()["set-cookie"] ?? "";
   expect(cookie).toMatch(/HttpOnly/);

@@ -7,12 +7,17 @@ import { portal, shot } from "./support";
 const DEAL = 14;
 const today = () => new Date().toISOString().slice(0, 10);
 
-async function search(page: Page, frame: FrameLocator, words: { link: string; person: string; from: string; to: string;
-  search: string }, lang = "en") {
+async function search(
+  page: Page,
+  frame: FrameLocator,
+  words: { link: string; person: string; from: string; to: string; search: string },
+  lang = "en",
+) {
   await page.goto(`${portal()}/marketplace/app/?user=1&lang=${lang}`);
   // the settings page has set itself up through B24Frame (its height fitted) before we leave it
-  await page.waitForFunction(() => ((window as unknown as { __frameLog?: string[] }).__frameLog ?? [])
-    .includes("resizeWindow"));
+  await page.waitForFunction(() =>
+    ((window as unknown as { __frameLog?: string[] }).__frameLog ?? []).includes("resizeWindow"),
+  );
   await frame.getByRole("link", { name: words.link }).click();
   await frame.getByLabel(words.person, { exact: true }).selectOption({ label: "Clara Sales" });
   await frame.getByLabel(words.from, { exact: true }).fill(today());
@@ -23,8 +28,11 @@ async function search(page: Page, frame: FrameLocator, words: { link: string; pe
 test("an admin finds a change by person and period and opens its record in the portal", async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 900 });
   const title = `Audited in the browser ${Date.now()}`;
-  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, { method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ fields: { TITLE: title }, userId: 3 }) });
+  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ fields: { TITLE: title }, userId: 3 }),
+  });
   const frame = page.frameLocator("#app-frame");
   const found = frame.getByRole("row").filter({ hasText: title });
   const en = { link: "Audit: search every change", person: "Person", from: "From", to: "To", search: "Search" };
@@ -46,14 +54,19 @@ test("an admin finds a change by person and period and opens its record in the p
   await found.getByRole("link", { name: `Deal #${DEAL}` }).click();
   await expect(page.locator("#slider")).toBeVisible();
   await expect(page.frameLocator("#slider-frame").getByRole("heading", { name: title })).toBeVisible();
-  expect(await page.evaluate(() => (window as unknown as { __openedPath?: string }).__openedPath))
-    .toBe(`/crm/deal/details/${DEAL}/`);
+  expect(await page.evaluate(() => (window as unknown as { __openedPath?: string }).__openedPath)).toBe(
+    `/crm/deal/details/${DEAL}/`,
+  );
   await page.locator("#slider-close").click();
   await expect(page.locator("#slider")).toHaveCount(0);
 
   await page.setViewportSize({ width: 400, height: 900 });
-  await search(page, frame, { link: "Аудит: поиск по всем изменениям", person: "Сотрудник", from: "С", to: "По",
-    search: "Найти" }, "ru");
+  await search(
+    page,
+    frame,
+    { link: "Аудит: поиск по всем изменениям", person: "Сотрудник", from: "С", to: "По", search: "Найти" },
+    "ru",
+  );
   await expect(frame.getByRole("heading", { name: "Аудит: все изменения портала" })).toBeVisible();
   await expect(found).toContainText(/Правка в Битрикс24|Найдено сверкой/);
   await expect(found.getByRole("link", { name: `Сделка #${DEAL}` })).toBeVisible();
@@ -63,12 +76,21 @@ test("an admin finds a change by person and period and opens its record in the p
 
 test("an admin exports a search to their Drive and finds the file there", async ({ page }) => {
   const title = `Exported from the browser ${Date.now()}`;
-  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, { method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ fields: { TITLE: title }, userId: 3 }) });
+  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ fields: { TITLE: title }, userId: 3 }),
+  });
   const frame = page.frameLocator("#app-frame");
   const found = frame.getByRole("row").filter({ hasText: title });
   await expect(async () => {
-    await search(page, frame, { link: "Audit: search every change", person: "Person", from: "From", to: "To", search: "Search" });
+    await search(page, frame, {
+      link: "Audit: search every change",
+      person: "Person",
+      from: "From",
+      to: "To",
+      search: "Search",
+    });
     await expect(found).toBeVisible({ timeout: 2000 });
   }).toPass({ timeout: 60_000 });
   await frame.getByRole("button", { name: "Export CSV" }).click();

@@ -37,31 +37,47 @@ test.afterAll(async () => {
   app.close();
 });
 
-test("the real b24jssdk initialises, calls REST, refreshes auth and resizes inside the fake portal", async ({ page }) => {
+test("the real b24jssdk initialises, calls REST, refreshes auth and resizes inside the fake portal", async ({
+  page,
+}) => {
   const portal = fake.portals[0]!.baseUrl;
-  await page.goto(`${portal}/frame?handler=${encodeURIComponent(`${appUrl}/app`)}&placement=CRM_DEAL_DETAIL_TAB&options=${encodeURIComponent('{"ID":"7"}')}`);
+  await page.goto(
+    `${portal}/frame?handler=${encodeURIComponent(`${appUrl}/app`)}&placement=CRM_DEAL_DETAIL_TAB&options=${encodeURIComponent('{"ID":"7"}')}`,
+  );
   const frame = page.frameLocator("#app-frame");
   await expect(frame.locator("#status")).toHaveText("ready:Anna:CRM_DEAL_DETAIL_TAB");
 
   // Forced expiry: the next call gets 401 expired_token, the SDK asks the parent (refreshAuth) and retries.
   await fetch(`${portal}/_fake/tokens/expire`, { method: "POST" });
   const title = await page.frames()[1]!.evaluate(async () => {
-    const w = window as unknown as { $b24: { actions: { v2: { call: { make(a: object): Promise<{ getData(): { result: { NAME: string; ID: string } } }> } } } } };
+    const w = window as unknown as {
+      $b24: {
+        actions: {
+          v2: { call: { make(a: object): Promise<{ getData(): { result: { NAME: string; ID: string } } }> } };
+        };
+      };
+    };
     const r = await w.$b24.actions.v2.call.make({ method: "crm.deal.get", params: { id: 7 } });
     return r.getData().result.ID;
   });
   expect(title).toBe("7");
-  expect(await page.evaluate(() => (window as unknown as { __refreshes?: number }).__refreshes ?? 0)).toBeGreaterThanOrEqual(1);
+  expect(
+    await page.evaluate(() => (window as unknown as { __refreshes?: number }).__refreshes ?? 0),
+  ).toBeGreaterThanOrEqual(1);
 
   await page.frames()[1]!.evaluate(async () => {
-    const w = window as unknown as { $b24: { parent: { resizeWindow(w: number, h: number): Promise<unknown>; setTitle(t: string): Promise<unknown> } } };
+    const w = window as unknown as {
+      $b24: { parent: { resizeWindow(w: number, h: number): Promise<unknown>; setTitle(t: string): Promise<unknown> } };
+    };
     await w.$b24.parent.resizeWindow(640, 480);
     await w.$b24.parent.setTitle("History of deal 7");
   });
   await expect(page.locator("#app-frame")).toHaveCSS("height", "480px");
   // A placement frame may not retitle the portal's page (core components/bitrix/app.layout): the parent leaves
   // setTitle unanswered and the SDK's isSafely timer settles it.
-  expect(await page.evaluate(() => (window as unknown as { __frameRefused?: string[] }).__frameRefused)).toEqual(["setTitle"]);
+  expect(await page.evaluate(() => (window as unknown as { __frameRefused?: string[] }).__frameRefused)).toEqual([
+    "setTitle",
+  ]);
   await expect(page.locator("#frame-title")).not.toHaveText("History of deal 7");
   await page.screenshot({ path: test.info().outputPath("sdk-in-fake-portal.png") });
 });

@@ -38,6 +38,10 @@ export default async function globalSetup() {
   process.env.E2E_PORTAL_URL = stack.portalUrls[0];
   process.env.E2E_PORTAL2_URL = stack.portalUrls[1];
   // What the security spec needs to recognise a leaked secret: the app's secrets and the database with its tokens.
-  process.env.E2E_STACK_SECRETS = JSON.stringify({ APP_SECRET: stack.env.APP_SECRET, BITRIX_CLIENT_SECRET: stack.env.BITRIX_CLIENT_SECRET, DATABASE_URL: stack.env.DATABASE_URL });
+  process.env.E2E_STACK_SECRETS = JSON.stringify({
+    APP_SECRET: stack.env.APP_SECRET,
+    BITRIX_CLIENT_SECRET: stack.env.BITRIX_CLIENT_SECRET,
+    DATABASE_URL: stack.env.DATABASE_URL,
+  });
   return async () => stack.stop();
 }

@@ -11,7 +11,9 @@ test("a field edited on the portal's deal card appears in the app's Change histo
   // The worker picks the change up through the offline queue (ONOFFLINEEVENT → drain → inbox → diff).
   await expect(async () => {
     await page.goto(`${portal}/crm/deal/details/5/?tab=0`);
-    await expect(page.frameLocator("#app-frame").getByRole("cell", { name: "Edited in the browser" })).toBeVisible({ timeout: 2000 });
+    await expect(page.frameLocator("#app-frame").getByRole("cell", { name: "Edited in the browser" })).toBeVisible({
+      timeout: 2000,
+    });
   }).toPass({ timeout: 60_000 });
   const row = page.frameLocator("#app-frame").getByRole("row").filter({ hasText: "Edited in the browser" });
   await expect(row).toContainText("Name");
@@ -23,9 +25,18 @@ test("a field edited on the portal's deal card appears in the app's Change histo
   const frame = page.frameLocator("#app-frame");
   await frame.getByRole("button", { name: "Attach history as CSV" }).click();
   await expect(frame.getByRole("status").first()).toContainText("Attached to the timeline: history-deal-5.csv");
-  await frame.getByRole("row").filter({ hasText: "Edited in the browser" }).getByRole("button", { name: "Revert" }).click();
+  await frame
+    .getByRole("row")
+    .filter({ hasText: "Edited in the browser" })
+    .getByRole("button", { name: "Revert" })
+    .click();
   // confirmed in the page's own Bitrix24-style dialog, not the browser's confirm() (issue #16 item 5)
-  await frame.getByRole("alertdialog", { name: "Revert this change?" }).getByRole("button", { name: "Revert", exact: true }).click();
-  await expect.poll(async () => ((await (await fetch(`${portal}/_fake/crm?entity=deal&id=5`)).json()) as { TITLE: string }).TITLE).not.toBe("Edited in the browser");
+  await frame
+    .getByRole("alertdialog", { name: "Revert this change?" })
+    .getByRole("button", { name: "Revert", exact: true })
+    .click();
+  await expect
+    .poll(async () => ((await (await fetch(`${portal}/_fake/crm?entity=deal&id=5`)).json()) as { TITLE: string }).TITLE)
+    .not.toBe("Edited in the browser");
   await page.screenshot({ path: test.info().outputPath("history-tab-after-revert.png"), fullPage: true });
 });

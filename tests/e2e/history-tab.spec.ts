@@ -10,9 +10,22 @@ const ROUNDS = 4;
 function round(i: number, cur: Record<string, unknown>): Record<string, unknown> {
   const next = <T>(xs: T[], v: unknown) => xs[(xs.indexOf(v as T) + 1) % xs.length]!;
   const user = (v: unknown) => String((Number(v) % 4) + 1);
-  return { TITLE: `Round ${i}`, COMMENTS: `comment ${i}`, OPPORTUNITY: `${i + 1}23.00`, CLOSEDATE: `2027-0${i + 1}-01`, STAGE_ID: next(["NEW", "PREPARATION", "WON", "LOSE"], cur.STAGE_ID),
-    ASSIGNED_BY_ID: user(cur.ASSIGNED_BY_ID), UF_CRM_TEXT: `note ${i}`, UF_CRM_AMOUNT: String(1000 + i), UF_CRM_BUDGET: `${1000 + i}|USD`, UF_CRM_DUE: `2027-02-0${i + 1}`,
-    UF_CRM_VIP: cur.UF_CRM_VIP === "1" ? "0" : "1", UF_CRM_SOURCE: next(["41", "42", "43"], cur.UF_CRM_SOURCE), UF_CRM_TAGS: [`tag${i}`], UF_CRM_CURATOR: user(cur.UF_CRM_CURATOR) };
+  return {
+    TITLE: `Round ${i}`,
+    COMMENTS: `comment ${i}`,
+    OPPORTUNITY: `${i + 1}23.00`,
+    CLOSEDATE: `2027-0${i + 1}-01`,
+    STAGE_ID: next(["NEW", "PREPARATION", "WON", "LOSE"], cur.STAGE_ID),
+    ASSIGNED_BY_ID: user(cur.ASSIGNED_BY_ID),
+    UF_CRM_TEXT: `note ${i}`,
+    UF_CRM_AMOUNT: String(1000 + i),
+    UF_CRM_BUDGET: `${1000 + i}|USD`,
+    UF_CRM_DUE: `2027-02-0${i + 1}`,
+    UF_CRM_VIP: cur.UF_CRM_VIP === "1" ? "0" : "1",
+    UF_CRM_SOURCE: next(["41", "42", "43"], cur.UF_CRM_SOURCE),
+    UF_CRM_TAGS: [`tag${i}`],
+    UF_CRM_CURATOR: user(cur.UF_CRM_CURATOR),
+  };
 }
 const FIELDS_PER_ROUND = 14;
 
@@ -27,8 +40,15 @@ test.beforeAll(async ({ browser }) => {
   const page = await browser.newPage();
   let expected = await total(page);
   for (let i = 0; i < ROUNDS; i++) {
-    const current = (await (await fetch(`${portal()}/_fake/crm?entity=deal&id=${DEAL}`)).json()) as Record<string, unknown>;
-    await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ fields: round(i, current), userId: i % 2 ? 3 : 2 }) });
+    const current = (await (await fetch(`${portal()}/_fake/crm?entity=deal&id=${DEAL}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ fields: round(i, current), userId: i % 2 ? 3 : 2 }),
+    });
     expected += FIELDS_PER_ROUND;
     await expect.poll(() => total(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(expected);
   }
@@ -61,7 +81,8 @@ test("filters by field and by user with the keyboard", async ({ page }) => {
   await field.selectOption({ label: "Name" });
   // Tab from Field through the other filters (Who, Source, the period's two dates) to Apply, and press Enter there.
   const apply = frame.getByRole("button", { name: "Apply" });
-  for (let i = 0; i < 15 && !(await apply.evaluate((b) => b === document.activeElement)); i++) await page.keyboard.press("Tab");
+  for (let i = 0; i < 15 && !(await apply.evaluate((b) => b === document.activeElement)); i++)
+    await page.keyboard.press("Tab");
   await expect(apply).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(frame.locator("[data-total]")).toHaveText(String(ROUNDS));
@@ -71,7 +92,9 @@ test("filters by field and by user with the keyboard", async ({ page }) => {
   await expect(frame.locator("[data-total]")).toHaveText(String(ROUNDS / 2));
   await expect(frame.locator("tbody tr")).toContainText(["Round 3", "Round 1"]);
   // The app resized its frame to the content through B24Frame: two rows, not the 50 of the first page.
-  await expect.poll(() => page.locator("#app-frame").evaluate((el) => el.getBoundingClientRect().height)).toBeLessThan(500);
+  await expect
+    .poll(() => page.locator("#app-frame").evaluate((el) => el.getBoundingClientRect().height))
+    .toBeLessThan(500);
   await shot(page, "tab-filtered");
   await frameSettled(page);
   await frame.getByRole("link", { name: "Reset" }).click();
@@ -86,7 +109,11 @@ test("renews an expired session through B24Frame refreshAuth without a visible e
   await page.route(`${app()}/api/history/export`, (route) => {
     if (!first) return route.continue();
     first = false;
-    return route.fulfill({ status: 401, contentType: "application/json", body: JSON.stringify({ error: "unauthorized", message: "expired" }) });
+    return route.fulfill({
+      status: 401,
+      contentType: "application/json",
+      body: JSON.stringify({ error: "unauthorized", message: "expired" }),
+    });
   });
   await frame.getByRole("button", { name: "Attach history as CSV" }).click();
   await expect(frame.getByRole("status")).toContainText(`Attached to the timeline: history-deal-${DEAL}.csv`);

@@ -7,14 +7,19 @@ import { expect, test } from "@playwright/test";
 // portal sends to the install handler once the install is finished.
 test("installs from the portal's installer page and finishes through installFinish()", async ({ page }) => {
   const portal = process.env.E2E_PORTAL2_URL!;
-  type State = { memberId: string; app: { installed: boolean; finished: boolean; applicationToken: string }; bindings: unknown[] };
+  type State = {
+    memberId: string;
+    app: { installed: boolean; finished: boolean; applicationToken: string };
+    bindings: unknown[];
+  };
   const state = async () => (await (await fetch(`${portal}/_fake/state`)).json()) as State;
   await fetch(`${portal}/_fake/uninstall`, { method: "POST", body: JSON.stringify({ clean: true }) });
   expect((await state()).app.finished).toBe(false);
 
   const installerPosts: string[][] = [];
   page.on("request", (r) => {
-    if (r.method() === "POST" && new URL(r.url()).pathname === "/api/bitrix/install") installerPosts.push([...new URLSearchParams(r.postData() ?? "").keys()]);
+    if (r.method() === "POST" && new URL(r.url()).pathname === "/api/bitrix/install")
+      installerPosts.push([...new URLSearchParams(r.postData() ?? "").keys()]);
   });
   await page.goto(`${portal}/marketplace/install/?user=1`);
   const frame = page.frameLocator("#app-frame");
@@ -27,9 +32,18 @@ test("installs from the portal's installer page and finishes through installFini
   // The application_token came with ONAPPINSTALL (the portal sent it before answering installFinish): the app now
   // accepts events signed with it.
   const s = await state();
-  const event = new URLSearchParams({ event: "ONCRMDEALUPDATE", "data[FIELDS][ID]": "1", ts: String(Math.floor(Date.now() / 1000)),
-    "auth[member_id]": s.memberId, "auth[application_token]": s.app.applicationToken });
-  const res = await fetch(`${process.env.E2E_APP_URL}/api/bitrix/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: event });
+  const event = new URLSearchParams({
+    event: "ONCRMDEALUPDATE",
+    "data[FIELDS][ID]": "1",
+    ts: String(Math.floor(Date.now() / 1000)),
+    "auth[member_id]": s.memberId,
+    "auth[application_token]": s.app.applicationToken,
+  });
+  const res = await fetch(`${process.env.E2E_APP_URL}/api/bitrix/events`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: event,
+  });
   expect(res.status).toBe(200);
   await page.screenshot({ path: test.info().outputPath("installed-in-browser.png"), fullPage: true });
 });

@@ -10,11 +10,25 @@ import { discoverRoutes, fillPath } from "../support/routes";
 
 const app = () => process.env.E2E_APP_URL!;
 const portalUrl = (i: number) => (i === 0 ? process.env.E2E_PORTAL_URL! : process.env.E2E_PORTAL2_URL!);
-const stack = () => JSON.parse(process.env.E2E_STACK_SECRETS ?? "{}") as { APP_SECRET: string; BITRIX_CLIENT_SECRET: string; DATABASE_URL: string };
+const stack = () =>
+  JSON.parse(process.env.E2E_STACK_SECRETS ?? "{}") as {
+    APP_SECRET: string;
+    BITRIX_CLIENT_SECRET: string;
+    DATABASE_URL: string;
+  };
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
 
-async function control<T = Record<string, unknown>>(i: number, route: string, body: unknown = {}, method = "POST"): Promise<T> {
-  const res = await fetch(`${portalUrl(i)}/_fake/${route}`, { method, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : JSON.stringify(body) });
+async function control<T = Record<string, unknown>>(
+  i: number,
+  route: string,
+  body: unknown = {},
+  method = "POST",
+): Promise<T> {
+  const res = await fetch(`${portalUrl(i)}/_fake/${route}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: method === "GET" ? undefined : JSON.stringify(body),
+  });
   return (await res.json()) as T;
 }
 /**
@@ -22,7 +36,8 @@ async function control<T = Record<string, unknown>>(i: number, route: string, bo
  * (capture, product rows, backfill of every type, stage history, reconciliation, the offline queue), which go on for
  * portal B on their own while A's pages are opened.
  */
-const BACKGROUND = /^(batch|crm\.[a-z.]*\.(list|fields)|crm\.item\.(list|fields|productrow\.list)|crm\.(status|category|type|stagehistory)\.list|user\.get|event\.offline\.[a-z]+|app\.info|feature\.get|method\.get|scope|event\.get|placement\.get)$/i;
+const BACKGROUND =
+  /^(batch|crm\.[a-z.]*\.(list|fields)|crm\.item\.(list|fields|productrow\.list)|crm\.(status|category|type|stagehistory)\.list|user\.get|event\.offline\.[a-z]+|app\.info|feature\.get|method\.get|scope|event\.get|placement\.get)$/i;
 const requestsTo = async (i: number) =>
   (await control<{ rest?: string }[]>(i, "log", undefined, "GET")).filter((e) => !BACKGROUND.test(e.rest ?? "")).length;
 
@@ -32,7 +47,8 @@ const sessions = new Set<string>(); // our session tokens (`st`): expected in pa
 const memberIds = new Set<string>();
 
 function remember(fields: Record<string, string | undefined>) {
-  for (const k of ["AUTH_ID", "REFRESH_ID", "APPLICATION_TOKEN", "access_token", "refresh_token", "application_token"]) if (fields[k]) bitrixTokens.add(fields[k]!);
+  for (const k of ["AUTH_ID", "REFRESH_ID", "APPLICATION_TOKEN", "access_token", "refresh_token", "application_token"])
+    if (fields[k]) bitrixTokens.add(fields[k]!);
 }
 async function rememberPortals() {
   for (const i of [0, 1]) {
@@ -52,7 +68,9 @@ async function rememberPortals() {
   const db = new pg.Client({ connectionString: stack().DATABASE_URL });
   await db.connect();
   try {
-    const { rows } = await db.query<{ a: string; r: string }>(`SELECT "accessTokenEnc" AS a, "refreshTokenEnc" AS r FROM "TokenSet"`);
+    const { rows } = await db.query<{ a: string; r: string }>(
+      `SELECT "accessTokenEnc" AS a, "refreshTokenEnc" AS r FROM "TokenSet"`,
+    );
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) [open(row.a), open(row.r)].forEach((t) => bitrixTokens.add(t));
   } finally {
@@ -61,13 +79,22 @@ async function rememberPortals() {
 }
 function ourSecrets(): string[] {
   const s = stack().APP_SECRET;
-  const keys = [hkdfSync("sha256", s, "b24-app", "token-encryption-v1", 32), hkdfSync("sha256", s, "", "NextAuth.js Generated Encryption Key", 32)].map((k) => Buffer.from(k));
-  return [s, stack().BITRIX_CLIENT_SECRET, ...keys.flatMap((k) => [k.toString("hex"), k.toString("base64"), k.toString("base64url")])];
+  const keys = [
+    hkdfSync("sha256", s, "b24-app", "token-encryption-v1", 32),
+    hkdfSync("sha256", s, "", "NextAuth.js Generated Encryption Key", 32),
+  ].map((k) => Buffer.from(k));
+  return [
+    s,
+    stack().BITRIX_CLIENT_SECRET,
+    ...keys.flatMap((k) => [k.toString("hex"), k.toString("base64"), k.toString("base64url")]),
+  ];
 }
 /** Known secrets, plus any 32-hex string that is not a member_id (the shape of every token the fake issues). */
 function leaksIn(text: string, alsoForbidden: Iterable<string> = []): string[] {
   const known = [...bitrixTokens, ...ourSecrets(), ...alsoForbidden].filter((s) => text.includes(s));
-  const shaped = [...text.matchAll(/(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])/g)].map((m) => m[0]).filter((h) => !memberIds.has(h));
+  const shaped = [...text.matchAll(/(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])/g)]
+    .map((m) => m[0])
+    .filter((h) => !memberIds.has(h));
   return [...new Set([...known, ...shaped])];
 }
 
@@ -80,13 +107,27 @@ async function frameAuth(i: number, userId: number, placement = "DEFAULT", optio
 async function handoff(i: number, userId: number, placement = "DEFAULT", options: Record<string, unknown> = {}) {
   const f = await frameAuth(i, userId, placement, options);
   const route = placement === "DEFAULT" ? "app" : "placement";
-  const res = await fetch(`${app()}/bitrix/${route}?DOMAIN=${f.DOMAIN}&LANG=en`, { method: "POST", headers: FORM, redirect: "manual",
-    body: new URLSearchParams({ AUTH_ID: f.AUTH_ID!, REFRESH_ID: f.REFRESH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: f.APPLICATION_TOKEN!, PLACEMENT: placement, PLACEMENT_OPTIONS: f.PLACEMENT_OPTIONS! }) });
+  const res = await fetch(`${app()}/bitrix/${route}?DOMAIN=${f.DOMAIN}&LANG=en`, {
+    method: "POST",
+    headers: FORM,
+    redirect: "manual",
+    body: new URLSearchParams({
+      AUTH_ID: f.AUTH_ID!,
+      REFRESH_ID: f.REFRESH_ID!,
+      member_id: f.member_id!,
+      APPLICATION_TOKEN: f.APPLICATION_TOKEN!,
+      PLACEMENT: placement,
+      PLACEMENT_OPTIONS: f.PLACEMENT_OPTIONS!,
+    }),
+  });
   expect(res.status, await res.clone().text()).toBe(303);
   const st = new URL(res.headers.get("location")!, app()).searchParams.get("st")!;
   sessions.add(st);
   expect(bitrixTokens.has(st)).toBe(false);
-  expect(JSON.parse(Buffer.from(st.split(".")[0]!, "base64url").toString())).toMatchObject({ alg: "dir", enc: "A256GCM" }); // encrypted, ours
+  expect(JSON.parse(Buffer.from(st.split(".")[0]!, "base64url").toString())).toMatchObject({
+    alg: "dir",
+    enc: "A256GCM",
+  }); // encrypted, ours
   return { st, cookie: res.headers.get("set-cookie") ?? "", location: res.headers.get("location")! };
 }
 
@@ -131,7 +172,10 @@ test("every page found on disk is known; without a session it shows nothing and 
       const body = await res.text();
       expect(csp(res), `${p} without a session`).toBe("frame-ancestors 'none'");
       expect(leaksIn(body), p).toEqual([]);
-      if (plan!.session === "admin" || plan!.session === "any") expect(res.status === 401 || /role="alert"/.test(body), `${p} without a session answers ${res.status}`).toBe(true);
+      if (plan!.session === "admin" || plan!.session === "any")
+        expect(res.status === 401 || /role="alert"/.test(body), `${p} without a session answers ${res.status}`).toBe(
+          true,
+        );
     }
   }
 });
@@ -141,7 +185,11 @@ test("with a session every page is framed only by its portal, and portal A's ses
   await control(1, "crm/deal/5", { fields: { TITLE: privateB }, userId: 2 });
   const b = await handoff(1, 1);
   // B's own tab shows the edit once the worker has captured it: what A must not see below.
-  await expect.poll(async () => (await (await get("/placements/tab?entity=deal&id=5", { st: b.st })).text()).includes(privateB), { timeout: 60_000 }).toBe(true);
+  await expect
+    .poll(async () => (await (await get("/placements/tab?entity=deal&id=5", { st: b.st })).text()).includes(privateB), {
+      timeout: 60_000,
+    })
+    .toBe(true);
   const a = { admin: await handoff(0, 1), user: await handoff(0, 2) };
   const stateB = await control<{ memberId: string; domain: string }>(1, "state", undefined, "GET");
   for (const [p, plan] of Object.entries(PAGES).filter(([, x]) => x.session === "admin" || x.session === "any")) {
@@ -156,7 +204,8 @@ test("with a session every page is framed only by its portal, and portal A's ses
         expect(body).not.toContain(privateB);
         expect(body).not.toContain(stateB.domain);
         expect(leaksIn(body), p).toEqual([]);
-        if (plan.session === "admin" && who === "user") expect(body).toContain("This page is for portal administrators.");
+        if (plan.session === "admin" && who === "user")
+          expect(body).toContain("This page is for portal administrators.");
       }
       expect(await requestsTo(1), `portal B received a request while A's ${who} opened ${p}`).toBe(requestsB);
     }
@@ -165,8 +214,11 @@ test("with a session every page is framed only by its portal, and portal A's ses
 
 test("a malformed placement address answers 400 naming the parameter, after the session check (401 without one)", async () => {
   const { st } = await handoff(0, 1);
-  const cases = [["entity=deal&id=abc", "id must be a record id"], ["entity=task&id=5", "entity must be deal, contact"],
-    ["entity=deal&id=5&from=yesterday", "from must be a date (YYYY-MM-DD)"]] as const;
+  const cases = [
+    ["entity=deal&id=abc", "id must be a record id"],
+    ["entity=task&id=5", "entity must be deal, contact"],
+    ["entity=deal&id=5&from=yesterday", "from must be a date (YYYY-MM-DD)"],
+  ] as const;
   for (const p of ["/placements/tab", "/placements/widget"]) {
     for (const [query, named] of cases) {
       const res = await get(`${p}?${query}`, { st });
@@ -182,8 +234,19 @@ test("a malformed placement address answers 400 naming the parameter, after the 
 
 test("the install finish page carries no secret and may be framed only by the portal that installed", async () => {
   const f = await frameAuth(1, 1);
-  const res = await fetch(`${app()}/api/bitrix/install?DOMAIN=${f.DOMAIN}&LANG=en`, { method: "POST", headers: FORM, redirect: "manual",
-    body: new URLSearchParams({ AUTH_ID: f.AUTH_ID!, REFRESH_ID: f.REFRESH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: f.APPLICATION_TOKEN!, SERVER_ENDPOINT: f.SERVER_ENDPOINT!, PLACEMENT: "DEFAULT" }) });
+  const res = await fetch(`${app()}/api/bitrix/install?DOMAIN=${f.DOMAIN}&LANG=en`, {
+    method: "POST",
+    headers: FORM,
+    redirect: "manual",
+    body: new URLSearchParams({
+      AUTH_ID: f.AUTH_ID!,
+      REFRESH_ID: f.REFRESH_ID!,
+      member_id: f.member_id!,
+      APPLICATION_TOKEN: f.APPLICATION_TOKEN!,
+      SERVER_ENDPOINT: f.SERVER_ENDPOINT!,
+      PLACEMENT: "DEFAULT",
+    }),
+  });
   expect(res.status, await res.clone().text()).toBe(303);
   const location = res.headers.get("location")!;
   expect(location).toMatch(/^\/install\/finish\?/);
@@ -194,18 +257,24 @@ test("the install finish page carries no secret and may be framed only by the po
   expect(leaksIn(body)).toEqual([]);
   expect(csp(page)).toBe(`frame-ancestors ${portalUrl(1)}`);
   const forged = new URL(location, app());
-  for (const [k, v] of forged.searchParams) if (k !== "state" && k !== "lang") forged.searchParams.set(k, `${v.slice(0, -2)}xx`);
+  for (const [k, v] of forged.searchParams)
+    if (k !== "state" && k !== "lang") forged.searchParams.set(k, `${v.slice(0, -2)}xx`);
   expect(csp(await get(`${forged.pathname}${forged.search}`))).toBe("frame-ancestors 'none'");
 });
 
 test("every session cookie is HttpOnly; Secure; SameSite=None; Partitioned, and next-auth refuses another portal's frame auth", async () => {
   const attributes = (cookie: string, what: string) => {
-    for (const a of [/;\s*HttpOnly/i, /;\s*Secure/i, /;\s*SameSite=None/i, /;\s*Partitioned/i]) expect(cookie, what).toMatch(a);
+    for (const a of [/;\s*HttpOnly/i, /;\s*Secure/i, /;\s*SameSite=None/i, /;\s*Partitioned/i])
+      expect(cookie, what).toMatch(a);
   };
   attributes((await handoff(0, 1)).cookie, "/bitrix/app");
   attributes((await handoff(0, 2, "CRM_DEAL_DETAIL_TAB", { ID: 2 })).cookie, "/bitrix/placement");
   const f = await frameAuth(0, 1);
-  const renewed = await fetch(`${app()}/api/auth/frame`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ AUTH_ID: f.AUTH_ID, member_id: f.member_id }) });
+  const renewed = await fetch(`${app()}/api/auth/frame`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ AUTH_ID: f.AUTH_ID, member_id: f.member_id }),
+  });
   expect(renewed.status).toBe(200);
   attributes(renewed.headers.get("set-cookie") ?? "", "/api/auth/frame");
 
@@ -217,24 +286,50 @@ test("every session cookie is HttpOnly; Secure; SameSite=None; Partitioned, and 
 
 test("a full flow at LOG_LEVEL=debug writes no secret into any app log line or rendered page", async ({ page }) => {
   const pages: Promise<string>[] = [];
-  page.on("request", (r) => { if (r.url().startsWith(app()) && r.method() === "POST") remember(Object.fromEntries(new URLSearchParams(r.postData() ?? ""))); });
-  page.on("response", (r) => { if (r.url().startsWith(app()) && (r.headers()["content-type"] ?? "").includes("text/html")) pages.push(r.text().catch(() => "")); });
+  page.on("request", (r) => {
+    if (r.url().startsWith(app()) && r.method() === "POST")
+      remember(Object.fromEntries(new URLSearchParams(r.postData() ?? "")));
+  });
+  page.on("response", (r) => {
+    if (r.url().startsWith(app()) && (r.headers()["content-type"] ?? "").includes("text/html"))
+      pages.push(r.text().catch(() => ""));
+  });
   await openInPortal(page, "/marketplace/app/?user=1", "Change History — settings");
   await openInPortal(page, "/crm/deal/details/2/?tab=0", "Change history");
   await openInPortal(page, "/crm/deal/details/3/?widget=0", "Recent changes");
 
   await control(0, "tokens/expire"); // the next call of the app needs a refresh
   const a = await handoff(0, 1);
-  const rebind = await fetch(`${app()}/api/admin/rebind`, { method: "POST", headers: { authorization: `Bearer ${a.st}` } });
+  const rebind = await fetch(`${app()}/api/admin/rebind`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${a.st}` },
+  });
   expect(rebind.status).toBe(200);
   // Error paths: a forged install, an event with a wrong application_token, a portal error during an export.
-  const forged = await fetch(`${app()}/api/bitrix/install`, { method: "POST", headers: FORM, body: new URLSearchParams({ AUTH_ID: "a".repeat(32), REFRESH_ID: "b".repeat(32), member_id: "f".repeat(32), APPLICATION_TOKEN: "c".repeat(32) }) });
+  const forged = await fetch(`${app()}/api/bitrix/install`, {
+    method: "POST",
+    headers: FORM,
+    body: new URLSearchParams({
+      AUTH_ID: "a".repeat(32),
+      REFRESH_ID: "b".repeat(32),
+      member_id: "f".repeat(32),
+      APPLICATION_TOKEN: "c".repeat(32),
+    }),
+  });
   expect(forged.status).toBe(401);
-  const event = await fetch(`${app()}/api/bitrix/events`, { method: "POST", headers: FORM, body: `event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=2&auth%5Bmember_id%5D=${[...memberIds][0]}&auth%5Bapplication_token%5D=${"0".repeat(32)}` });
+  const event = await fetch(`${app()}/api/bitrix/events`, {
+    method: "POST",
+    headers: FORM,
+    body: `event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=2&auth%5Bmember_id%5D=${[...memberIds][0]}&auth%5Bapplication_token%5D=${"0".repeat(32)}`,
+  });
   expect(event.status).toBe(401);
   await control(0, "faults", { methodErrors: { "crm.timeline.comment.add": "ERROR_CORE" } });
   try {
-    const exported = await fetch(`${app()}/api/history/export`, { method: "POST", headers: { authorization: `Bearer ${a.st}`, "content-type": "application/json" }, body: JSON.stringify({ entity: "deal", id: 2 }) });
+    const exported = await fetch(`${app()}/api/history/export`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${a.st}`, "content-type": "application/json" },
+      body: JSON.stringify({ entity: "deal", id: 2 }),
+    });
     expect(exported.status).toBe(500);
   } finally {
     await control(0, "faults", { methodErrors: {} });
@@ -242,9 +337,16 @@ test("a full flow at LOG_LEVEL=debug writes no secret into any app log line or r
   await rememberPortals(); // the pair the refresh stored
 
   const file = process.env.E2E_LOG_FILE!;
-  await expect.poll(() => readFileSync(file, "utf8").includes("unhandled error in route"), { timeout: 15_000 }).toBe(true);
-  const lines = readFileSync(file, "utf8").split("\n").filter((l) => l && !l.startsWith("[fake-bitrix24]")); // the app's lines
-  expect(lines.some((l) => l.includes('"level":20')), "the app logged at debug level").toBe(true);
+  await expect
+    .poll(() => readFileSync(file, "utf8").includes("unhandled error in route"), { timeout: 15_000 })
+    .toBe(true);
+  const lines = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l && !l.startsWith("[fake-bitrix24]")); // the app's lines
+  expect(
+    lines.some((l) => l.includes('"level":20')),
+    "the app logged at debug level",
+  ).toBe(true);
   expect(lines.some((l) => l.includes("tokens refreshed"))).toBe(true);
   expect(lines.flatMap((l) => leaksIn(l, sessions).map((s) => `${s} in: ${l.slice(0, 300)}`))).toEqual([]);
   const rendered = await Promise.all(pages);
@@ -255,5 +357,6 @@ test("a full flow at LOG_LEVEL=debug writes no secret into any app log line or r
 async function openInPortal(page: Page, path: string, heading: string) {
   await page.goto(`${portalUrl(0)}${path}`);
   await expect(page.frameLocator("#app-frame").getByRole("heading", { name: heading })).toBeVisible();
-  for (const frame of page.frames().filter((f) => f.url().startsWith(app()))) expect(leaksIn(await frame.content())).toEqual([]);
+  for (const frame of page.frames().filter((f) => f.url().startsWith(app())))
+    expect(leaksIn(await frame.content())).toEqual([]);
 }

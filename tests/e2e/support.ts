@@ -6,10 +6,15 @@ export const app = () => process.env.E2E_APP_URL!;
 
 /** After the app has sized its frame through B24Frame (resizeWindow), so the screenshot shows the whole page. */
 export async function shot(page: Page, name: string) {
-  await page.waitForFunction(() => ((window as unknown as { __frameLog?: string[] }).__frameLog ?? []).includes("resizeWindow"));
+  await page.waitForFunction(() =>
+    ((window as unknown as { __frameLog?: string[] }).__frameLog ?? []).includes("resizeWindow"),
+  );
   // A tall cross-site frame renders only where the viewport is: grow the viewport to the page instead of fullPage.
   const size = page.viewportSize() ?? { width: 1280, height: 900 };
-  await page.setViewportSize({ width: size.width, height: Math.min(8000, await page.evaluate(() => document.documentElement.scrollHeight)) });
+  await page.setViewportSize({
+    width: size.width,
+    height: Math.min(8000, await page.evaluate(() => document.documentElement.scrollHeight)),
+  });
   await page.screenshot({ path: test.info().outputPath(`${name}.png`) });
   await page.setViewportSize(size);
 }
@@ -19,11 +24,15 @@ export async function shot(page: Page, name: string) {
  * would move a link under a click — e.g. after shot() or once local times have replaced the server's text.
  */
 export async function frameSettled(page: Page) {
-  await expect.poll(async () => {
-    const want = await page.frameLocator("#app-frame").locator("body")
-      .evaluate((b) => Math.max(200, Math.ceil(b.getBoundingClientRect().height)));
-    return (await page.locator("#app-frame").evaluate((f) => parseInt((f as HTMLElement).style.height, 10))) - want;
-  }).toBe(0);
+  await expect
+    .poll(async () => {
+      const want = await page
+        .frameLocator("#app-frame")
+        .locator("body")
+        .evaluate((b) => Math.max(200, Math.ceil(b.getBoundingClientRect().height)));
+      return (await page.locator("#app-frame").evaluate((f) => parseInt((f as HTMLElement).style.height, 10))) - want;
+    })
+    .toBe(0);
 }
 
 /**

@@ -14,11 +14,20 @@ test.beforeAll(async ({ browser }) => {
     return Number(await page.frameLocator("#app-frame").locator("[data-total]").textContent({ timeout: 15_000 }));
   };
   const before = await total();
-  const current = (await (await fetch(`${portal()}/_fake/crm?entity=deal&id=${DEAL}`)).json()) as Record<string, unknown>;
-  const fields = { TITLE: `Relaunch ${Date.now() % 1000}`, OPPORTUNITY: String(Number(current.OPPORTUNITY ?? 0) + 12345.5),
-    UF_CRM_VIP: current.UF_CRM_VIP === "1" ? "0" : "1" };
-  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, { method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ fields, userId: 2 }) });
+  const current = (await (await fetch(`${portal()}/_fake/crm?entity=deal&id=${DEAL}`)).json()) as Record<
+    string,
+    unknown
+  >;
+  const fields = {
+    TITLE: `Relaunch ${Date.now() % 1000}`,
+    OPPORTUNITY: String(Number(current.OPPORTUNITY ?? 0) + 12345.5),
+    UF_CRM_VIP: current.UF_CRM_VIP === "1" ? "0" : "1",
+  };
+  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ fields, userId: 2 }),
+  });
   await expect.poll(total, { timeout: 90_000 }).toBeGreaterThanOrEqual(before + 3);
   await page.close();
 });
@@ -29,8 +38,9 @@ for (const lang of ["en", "ru"] as const) {
       await page.setViewportSize({ width, height: 900 });
       await page.goto(`${portal()}/crm/deal/details/${DEAL}/?tab=0&user=1${lang === "ru" ? "&lang=ru" : ""}`);
       const frame = page.frameLocator("#app-frame");
-      await expect(frame.getByRole("heading", { name: lang === "ru" ? "История изменений" : "Change history" }))
-        .toBeVisible();
+      await expect(
+        frame.getByRole("heading", { name: lang === "ru" ? "История изменений" : "Change history" }),
+      ).toBeVisible();
       const set = frame.locator("tbody.set").first();
       await expect(set.locator("tr")).toHaveCount(3);
       await expect(set.locator("time")).toHaveCount(1);
@@ -47,7 +57,12 @@ test("a revert asks in a Bitrix24-style dialog, never the browser's confirm()", 
   });
   await page.goto(`${portal()}/crm/deal/details/${DEAL}/?tab=0&user=1`);
   const frame = page.frameLocator("#app-frame");
-  await frame.locator("tbody.set").first().getByRole("button", { name: /^Revert: / }).first().click();
+  await frame
+    .locator("tbody.set")
+    .first()
+    .getByRole("button", { name: /^Revert: / })
+    .first()
+    .click();
   const dialog = frame.getByRole("alertdialog", { name: "Revert this change?" });
   await expect(dialog).toBeVisible();
   await shot(page, "tab-react-confirm");

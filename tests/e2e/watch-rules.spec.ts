@@ -7,12 +7,19 @@ import { portal, shot } from "./support";
 const DEAL = 12;
 const AMOUNT = /4[\s,.\u00a0\u202f]?321/; // as the user's locale writes the money: 4,321.00 / 4 321,00
 
-test("a watch rule tells a deal's responsible person, in the portal's notifications, when someone changes its amount", async ({ page }) => {
-  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, { method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ fields: { ASSIGNED_BY_ID: "3" }, userId: 1 }) }); // Clara Sales is responsible
+test("a watch rule tells a deal's responsible person, in the portal's notifications, when someone changes its amount", async ({
+  page,
+}) => {
+  await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ fields: { ASSIGNED_BY_ID: "3" }, userId: 1 }),
+  }); // Clara Sales is responsible
   await page.goto(`${portal()}/marketplace/app/?user=1`);
   // the settings page has set itself up through B24Frame (its height fitted) before we click in it
-  await page.waitForFunction(() => ((window as unknown as { __frameLog?: string[] }).__frameLog ?? []).includes("resizeWindow"));
+  await page.waitForFunction(() =>
+    ((window as unknown as { __frameLog?: string[] }).__frameLog ?? []).includes("resizeWindow"),
+  );
   const rules = page.frameLocator("#app-frame").getByRole("region", { name: "Watch rules" });
   await rules.getByLabel("Rule name").fill("Amounts of Clara's deals");
   await rules.getByLabel(/^Field codes/).fill("OPPORTUNITY");
@@ -44,11 +51,16 @@ test("a watch rule tells a deal's responsible person, in the portal's notificati
 const WATCHED = 14;
 const SUM = /2[\s,.\u00a0\u202f]?468/;
 
-test("an employee adds a personal rule from the CRM tab and is notified when someone else changes that field", async ({ page }) => {
+test("an employee adds a personal rule from the CRM tab and is notified when someone else changes that field", async ({
+  page,
+}) => {
   await page.setViewportSize({ width: 1280, height: 900 });
   // Clara Sales is responsible for the deal, and its history already knows its Amount (the tab offers known fields).
-  await fetch(`${portal()}/_fake/crm/deal/${WATCHED}`, { method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ fields: { ASSIGNED_BY_ID: "3", OPPORTUNITY: "1357.00" }, userId: 1 }) });
+  await fetch(`${portal()}/_fake/crm/deal/${WATCHED}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ fields: { ASSIGNED_BY_ID: "3", OPPORTUNITY: "1357.00" }, userId: 1 }),
+  });
   const frame = page.frameLocator("#app-frame");
   await expect(async () => {
     await page.goto(`${portal()}/crm/deal/details/${WATCHED}/?tab=0&user=3`);

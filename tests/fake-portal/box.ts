@@ -21,7 +21,12 @@ export interface BoxOptions {
   restV3?: boolean;
 }
 
-export interface BoxState { lang: string; absentModules: Set<string>; absentMethods: Set<string>; restV3: boolean }
+export interface BoxState {
+  lang: string;
+  absentModules: Set<string>;
+  absentMethods: Set<string>;
+  restV3: boolean;
+}
 
 const boxes = new WeakMap<PortalState, BoxState>();
 export const boxOf = (portal: PortalState): BoxState | undefined => boxes.get(portal);
@@ -101,11 +106,11 @@ export function boxRefuses(portal: PortalState, path: string, res: ServerRespons
   const box = boxOf(portal);
   if (!box) return false;
   if (path.startsWith("/oauth/token")) {
-    return json(res, 404, { error: "not_found", error_description: "Not found" }), true;
+    return (json(res, 404, { error: "not_found", error_description: "Not found" }), true);
   }
   if (path.startsWith("/rest/api/") && !box.restV3) {
     const e: RestError = E.notFound();
-    return json(res, e.status, { error: e.error, error_description: e.description }), true;
+    return (json(res, e.status, { error: e.error, error_description: e.description }), true);
   }
   return false;
 }

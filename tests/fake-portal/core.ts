@@ -31,8 +31,10 @@ export function revokePortalTokens(fake: FakeBitrix, portal: PortalState) {
  * `127.0.0.1:<port>` reach the same listener, so the default toggles between the two.
  */
 export function movePortal(portal: PortalState, host?: string) {
-  const next = host ?? (portal.domain.startsWith("localhost:") ? `127.0.0.1:${portal.port}` : `localhost:${portal.port}`);
-  if (next === portal.domain) return { domain: portal.domain, clientEndpoint: portal.clientEndpoint, formerHosts: portal.formerHosts ?? [] };
+  const next =
+    host ?? (portal.domain.startsWith("localhost:") ? `127.0.0.1:${portal.port}` : `localhost:${portal.port}`);
+  if (next === portal.domain)
+    return { domain: portal.domain, clientEndpoint: portal.clientEndpoint, formerHosts: portal.formerHosts ?? [] };
   portal.formerHosts = [...(portal.formerHosts ?? []).filter((h) => h !== next), portal.domain];
   portal.domain = next;
   portal.clientEndpoint = `http://${next}/rest/`;
@@ -49,9 +51,17 @@ export function movedLocation(portal: PortalState, host: string | undefined, pat
 export function tokenAnswer(fake: FakeBitrix, portal: PortalState, userId: number) {
   const t = mintTokens(fake, portal, userId);
   return {
-    access_token: t.access, client_endpoint: portal.clientEndpoint, domain: new URL(fake.oauthUrl).host, expires: t.expires,
-    expires_in: 3600, member_id: portal.memberId, refresh_token: t.refresh, scope: fake.app.scopes.join(","),
-    server_endpoint: `${fake.oauthUrl}/rest/`, status: portal.app.status, user_id: userId,
+    access_token: t.access,
+    client_endpoint: portal.clientEndpoint,
+    domain: new URL(fake.oauthUrl).host,
+    expires: t.expires,
+    expires_in: 3600,
+    member_id: portal.memberId,
+    refresh_token: t.refresh,
+    scope: fake.app.scopes.join(","),
+    server_endpoint: `${fake.oauthUrl}/rest/`,
+    status: portal.app.status,
+    user_id: userId,
   };
 }
 
@@ -59,29 +69,68 @@ const NO_AUTH = new Set(["ONAPPUNINSTALL", "ONAPPMETHODCONFIRM"]);
 const WITH_REFRESH = new Set(["ONAPPINSTALL", "ONAPPUPDATE", "ONOFFLINEEVENT"]);
 
 /** `auth` of an event (docs/bitrix24.md#events): tokens only when a user acted; refresh_token only for some events. */
-export function eventAuth(fake: FakeBitrix, portal: PortalState, event: string, userId: number | null): Record<string, unknown> {
-  const base = { domain: portal.domain, client_endpoint: portal.clientEndpoint, server_endpoint: `${fake.oauthUrl}/rest/`, member_id: portal.memberId, application_token: portal.app.applicationToken };
+export function eventAuth(
+  fake: FakeBitrix,
+  portal: PortalState,
+  event: string,
+  userId: number | null,
+): Record<string, unknown> {
+  const base = {
+    domain: portal.domain,
+    client_endpoint: portal.clientEndpoint,
+    server_endpoint: `${fake.oauthUrl}/rest/`,
+    member_id: portal.memberId,
+    application_token: portal.app.applicationToken,
+  };
   if (NO_AUTH.has(event) || !userId) return base;
   const t = mintTokens(fake, portal, userId);
   return {
-    access_token: t.access, expires: String(t.expires), expires_in: "3600", scope: fake.app.scopes.join(","), domain: portal.domain,
-    server_endpoint: base.server_endpoint, status: portal.app.status, client_endpoint: portal.clientEndpoint, member_id: portal.memberId,
-    user_id: String(userId), ...(WITH_REFRESH.has(event) ? { refresh_token: t.refresh } : {}), application_token: portal.app.applicationToken,
+    access_token: t.access,
+    expires: String(t.expires),
+    expires_in: "3600",
+    scope: fake.app.scopes.join(","),
+    domain: portal.domain,
+    server_endpoint: base.server_endpoint,
+    status: portal.app.status,
+    client_endpoint: portal.clientEndpoint,
+    member_id: portal.memberId,
+    user_id: String(userId),
+    ...(WITH_REFRESH.has(event) ? { refresh_token: t.refresh } : {}),
+    application_token: portal.app.applicationToken,
   };
 }
 
 /** POSTs one form-encoded event (fire and forget, never retried — Bitrix24 does not retry). */
 export async function postForm(url: string, body: string): Promise<{ status: number; text: string }> {
   try {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, signal: AbortSignal.timeout(30_000), redirect: "manual" });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+      signal: AbortSignal.timeout(30_000),
+      redirect: "manual",
+    });
     return { status: res.status, text: await res.text() };
   } catch (e) {
     return { status: 0, text: String(e) };
   }
 }
 
-export function eventBody(fake: FakeBitrix, portal: PortalState, event: string, data: Record<string, unknown> | null, userId: number | null, handlerId: number): string {
-  return httpBuildQuery({ event, event_handler_id: String(handlerId), data: data ?? undefined, ts: String(fake.clock.nowSec()), auth: eventAuth(fake, portal, event, userId) });
+export function eventBody(
+  fake: FakeBitrix,
+  portal: PortalState,
+  event: string,
+  data: Record<string, unknown> | null,
+  userId: number | null,
+  handlerId: number,
+): string {
+  return httpBuildQuery({
+    event,
+    event_handler_id: String(handlerId),
+    data: data ?? undefined,
+    ts: String(fake.clock.nowSec()),
+    auth: eventAuth(fake, portal, event, userId),
+  });
 }
 
 /** Online deliveries per portal since it started: the k-th is the one `faults.dropEvents` may drop. */
@@ -114,7 +163,14 @@ function deliver(fake: FakeBitrix, portal: PortalState, handler: string, body: s
 }
 
 /** Fires an event to online bindings and the offline queue; nothing is sent before the install is finished. */
-export function fireEvent(fake: FakeBitrix, portal: PortalState, event: string, data: Record<string, unknown> | null, userId: number | null, connector?: string) {
+export function fireEvent(
+  fake: FakeBitrix,
+  portal: PortalState,
+  event: string,
+  data: Record<string, unknown> | null,
+  userId: number | null,
+  connector?: string,
+) {
   if (!portal.app.installed || !portal.app.finished || portal.app.disabled || portal.app.paymentExpired) return;
   for (const b of portal.bindings.filter((x) => x.event === event)) {
     if (!b.offline) deliver(fake, portal, b.handler, eventBody(fake, portal, event, data, userId, b.id));
@@ -122,12 +178,30 @@ export function fireEvent(fake: FakeBitrix, portal: PortalState, event: string, 
   }
 }
 
-function enqueueOffline(fake: FakeBitrix, portal: PortalState, event: string, data: Record<string, unknown> | null, userId: number | null, connector: string) {
+function enqueueOffline(
+  fake: FakeBitrix,
+  portal: PortalState,
+  event: string,
+  data: Record<string, unknown> | null,
+  userId: number | null,
+  connector: string,
+) {
   // MESSAGE_ID is md5(EVENT_NAME|json(EVENT_DATA)) (core modules/rest/lib/eventoffline.php getMessageId): one row per
   // object and event, and per ENTITY_TYPE_ID for ONCRMDYNAMICITEM* (item 5 of two types are two objects)
-  const messageId = createHash("md5").update(`${event}|${JSON.stringify(data ?? false)}`).digest("hex");
-  const item: OfflineItem = { ID: portal.nextOfflineId++, TIMESTAMP_X: fake.clock.iso(), EVENT_NAME: event, EVENT_DATA: data ?? false,
-    EVENT_ADDITIONAL: { user_id: String(userId ?? 0) }, MESSAGE_ID: messageId, PROCESS_ID: null, ERROR: 0, connector };
+  const messageId = createHash("md5")
+    .update(`${event}|${JSON.stringify(data ?? false)}`)
+    .digest("hex");
+  const item: OfflineItem = {
+    ID: portal.nextOfflineId++,
+    TIMESTAMP_X: fake.clock.iso(),
+    EVENT_NAME: event,
+    EVENT_DATA: data ?? false,
+    EVENT_ADDITIONAL: { user_id: String(userId ?? 0) },
+    MESSAGE_ID: messageId,
+    PROCESS_ID: null,
+    ERROR: 0,
+    connector,
+  };
   // The queue keeps only the latest state per object, merging into an error row too (offline-queue.ts).
   queueOfflineItem(portal, item);
   notifyOffline(fake, portal, userId);
@@ -149,7 +223,16 @@ export function crmEventName(entity: Entity, action: "add" | "update" | "delete"
 }
 
 /** A CRM write by a user (REST call or the portal's own UI): stamps DATE_MODIFY/MODIFY_BY_ID and fires the event. */
-export function crmWrite(fake: FakeBitrix, portal: PortalState, entity: Entity, action: "add" | "update" | "delete", id: number | null, fields: CrmRecord, userId: number, connector?: string): number {
+export function crmWrite(
+  fake: FakeBitrix,
+  portal: PortalState,
+  entity: Entity,
+  action: "add" | "update" | "delete",
+  id: number | null,
+  fields: CrmRecord,
+  userId: number,
+  connector?: string,
+): number {
   const store = portal.crm[entity];
   const now = fake.clock.iso();
   let moved: CrmRecord | null = null; // a deal's funnel change (deal-moves.ts)
@@ -157,7 +240,14 @@ export function crmWrite(fake: FakeBitrix, portal: PortalState, entity: Entity, 
   if (action === "add") {
     id = portal.nextId[entity]++;
     fields = writeMultifields(portal, portal.fields[entity], null, fields);
-    store.set(id, { ...fields, ID: String(id), DATE_CREATE: now, DATE_MODIFY: now, CREATED_BY_ID: String(userId), MODIFY_BY_ID: String(userId) });
+    store.set(id, {
+      ...fields,
+      ID: String(id),
+      DATE_CREATE: now,
+      DATE_MODIFY: now,
+      CREATED_BY_ID: String(userId),
+      MODIFY_BY_ID: String(userId),
+    });
   } else if (action === "update") {
     const prev = store.get(id!)!;
     moved = entity === "deal" ? dealMove(portal, prev, fields) : null;

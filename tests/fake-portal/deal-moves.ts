@@ -10,7 +10,6 @@ import type { CrmRecord, PortalState } from "./types";
 
 const stageEntity = (category: string) => (category === "0" ? "DEAL_STAGE" : `DEAL_STAGE_${category}`);
 
-
 /**
  * The fields of an update that moves the deal `prev` to another funnel, its stage set to one of that funnel; null
  * when the update does not change the funnel.
@@ -27,5 +26,6 @@ export function dealMove(portal: PortalState, prev: CrmRecord, fields: CrmRecord
 }
 
 /** data of ONCRMDEALMOVETOCATEGORY: the deal's ID, its new funnel and stage, as strings like every event field. */
-export const moveEventData = (id: number, moved: CrmRecord) =>
-  ({ FIELDS: { ID: String(id), CATEGORY_ID: String(moved.CATEGORY_ID), STAGE_ID: String(moved.STAGE_ID) } });
+export const moveEventData = (id: number, moved: CrmRecord) => ({
+  FIELDS: { ID: String(id), CATEGORY_ID: String(moved.CATEGORY_ID), STAGE_ID: String(moved.STAGE_ID) },
+});

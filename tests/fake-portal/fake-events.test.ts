@@ -12,7 +12,8 @@ afterEach(() => f.stop());
 
 const handler = () => `${f.app.url}/api/bitrix/events`;
 const eventsNamed = (name: string) => f.app.received.filter((r) => r.body.event === name);
-const strings = (o: unknown): boolean => (typeof o === "object" && o !== null ? Object.values(o).every(strings) : typeof o === "string");
+const strings = (o: unknown): boolean =>
+  typeof o === "object" && o !== null ? Object.values(o).every(strings) : typeof o === "string";
 
 describe("events as Bitrix24 sends them", () => {
   it("ONAPPINSTALL goes to the install handler, form-encoded, with the documented keys and a refresh_token", async () => {
@@ -33,7 +34,9 @@ describe("events as Bitrix24 sends them", () => {
     await f.control("crm/deal/7", { fields: { TITLE: "Renamed" }, userId: 2 });
     await f.waitFor(() => eventsNamed("ONCRMDEALUPDATE").length === 1);
     const got = eventsNamed("ONCRMDEALUPDATE")[0]!.body;
-    const documented = keyPaths(fixture("events/oncrmdealupdate.docs.form.decoded.json")).filter((k) => k !== "auth.refresh_token");
+    const documented = keyPaths(fixture("events/oncrmdealupdate.docs.form.decoded.json")).filter(
+      (k) => k !== "auth.refresh_token",
+    );
     expect(documented.filter((k) => !keyPaths(got).includes(k))).toEqual([]);
     expect(got).toMatchObject({ data: { FIELDS: { ID: "7" } }, auth: { user_id: "2", member_id: f.portal.memberId } });
     expect((got.auth as Record<string, string>).refresh_token).toBeUndefined();
@@ -63,7 +66,9 @@ describe("events as Bitrix24 sends them", () => {
     await f.rest("event.bind", { event: "ONAPPUNINSTALL", handler: handler() }, admin);
     await f.control("uninstall", { clean: true });
     const got = eventsNamed("ONAPPUNINSTALL")[0]!.body;
-    expect(keyPaths(got).sort()).toEqual([...keyPaths(fixture("events/onappuninstall.docs.form.decoded.json")), "event_handler_id"].sort());
+    expect(keyPaths(got).sort()).toEqual(
+      [...keyPaths(fixture("events/onappuninstall.docs.form.decoded.json")), "event_handler_id"].sort(),
+    );
     expect(got.data).toMatchObject({ CLEAN: "1" });
     expect((await f.rest("user.current", {}, admin)).body.error).toBe("invalid_token");
   });
@@ -84,15 +89,21 @@ describe("offline queue", () => {
     await f.rest("event.bind", { event: "ONCRMDEALUPDATE", event_type: "offline" }, admin);
     for (let id = 1; id <= 6; id++) await f.control(`crm/deal/${id}`, { fields: { TITLE: `t${id}` } });
     await f.control("crm/deal/1", { fields: { TITLE: "again" } }); // latest state per object: still one entry
-    const a = (await f.rest("event.offline.get", { clear: 0, limit: 4 }, admin)).body.result as { process_id: string; events: { ID: string; MESSAGE_ID: string; EVENT_DATA: unknown }[] };
+    const a = (await f.rest("event.offline.get", { clear: 0, limit: 4 }, admin)).body.result as {
+      process_id: string;
+      events: { ID: string; MESSAGE_ID: string; EVENT_DATA: unknown }[];
+    };
     const b = (await f.rest("event.offline.get", { clear: 0, limit: 4 }, admin)).body.result as typeof a;
     expect(a.events).toHaveLength(4);
     expect(b.events).toHaveLength(2);
     expect(a.events.map((e) => e.ID).filter((id) => b.events.some((x) => x.ID === id))).toEqual([]);
-    expect(Object.keys(a.events[0]!).sort()).toEqual(Object.keys(fixture("events-api/event.offline.get.response.docs.json").result.events[0]).sort());
+    expect(Object.keys(a.events[0]!).sort()).toEqual(
+      Object.keys(fixture("events-api/event.offline.get.response.docs.json").result.events[0]).sort(),
+    );
     expect(a.events[0]!.MESSAGE_ID).toHaveLength(32);
     // a crash before clear loses nothing: the reserved batch can be re-read by its process_id
-    const again = (await f.rest("event.offline.get", { clear: 0, process_id: a.process_id }, admin)).body.result as typeof a;
+    const again = (await f.rest("event.offline.get", { clear: 0, process_id: a.process_id }, admin)).body
+      .result as typeof a;
     expect(again.events.map((e) => e.ID)).toEqual(a.events.map((e) => e.ID));
     await f.rest("event.offline.clear", { process_id: a.process_id }, admin);
     await f.rest("event.offline.error", { process_id: b.process_id, message_id: [b.events[0]!.MESSAGE_ID] }, admin);
@@ -105,9 +116,17 @@ describe("offline queue", () => {
   it("a write made with our auth_connector raises no offline event for that connector", async () => {
     await f.rest("event.bind", { event: "ONCRMDEALUPDATE", event_type: "offline", auth_connector: "history" }, admin);
     await f.rest("crm.deal.update", { id: 3, fields: { TITLE: "ours" }, auth_connector: "history" }, admin);
-    expect((await f.rest("event.offline.get", { clear: 0, auth_connector: "history" }, admin)).body.result).toMatchObject({ events: [] });
+    expect(
+      (await f.rest("event.offline.get", { clear: 0, auth_connector: "history" }, admin)).body.result,
+    ).toMatchObject({ events: [] });
     await f.rest("crm.deal.update", { id: 3, fields: { TITLE: "someone else" } }, admin);
-    expect(((await f.rest("event.offline.get", { clear: 0, auth_connector: "history" }, admin)).body.result as { events: unknown[] }).events).toHaveLength(1);
+    expect(
+      (
+        (await f.rest("event.offline.get", { clear: 0, auth_connector: "history" }, admin)).body.result as {
+          events: unknown[];
+        }
+      ).events,
+    ).toHaveLength(1);
   });
 
   it("notifies with ONOFFLINEEVENT (no data key) at most once per minTimeout", async () => {
@@ -186,8 +205,13 @@ describe("events no user acted for", () => {
     await f.rest("event.bind", { event: "ONCRMDEALUPDATE", handler: handler() }, admin);
     await f.control("crm/deal/5", { fields: { TITLE: "by a robot" }, userId: 0 });
     await f.waitFor(() => eventsNamed("ONCRMDEALUPDATE").length === 1);
-    expect(Object.keys(auth(eventsNamed("ONCRMDEALUPDATE")[0]!)).sort())
-      .toEqual(["application_token", "client_endpoint", "domain", "member_id", "server_endpoint"]);
+    expect(Object.keys(auth(eventsNamed("ONCRMDEALUPDATE")[0]!)).sort()).toEqual([
+      "application_token",
+      "client_endpoint",
+      "domain",
+      "member_id",
+      "server_endpoint",
+    ]);
   });
 
   it("ONOFFLINEEVENT carries the acting user's tokens, or none when no user acted", async () => {
@@ -228,15 +252,23 @@ describe("method confirmation", () => {
   it("waits, then fires ONAPPMETHODCONFIRM and allows only that token", async () => {
     await f.rest("event.bind", { event: "ONAPPMETHODCONFIRM", handler: handler() }, admin);
     await f.control("methods", { name: "crm.deal.delete", confirm: "required" });
-    expect(await f.rest("crm.deal.delete", { id: 9 }, admin)).toEqual({ status: 401, body: fixture("rest/errors/401.METHOD_CONFIRM_WAITING.docs.json") });
+    expect(await f.rest("crm.deal.delete", { id: 9 }, admin)).toEqual({
+      status: 401,
+      body: fixture("rest/errors/401.METHOD_CONFIRM_WAITING.docs.json"),
+    });
     await f.control("confirm", { method: "crm.deal.delete", confirmed: true });
     const got = eventsNamed("ONAPPMETHODCONFIRM")[0]!.body;
-    expect(keyPaths(got).sort()).toEqual([...keyPaths(fixture("events/onappmethodconfirm.docs.form.decoded.json")), "event_handler_id"].sort());
+    expect(keyPaths(got).sort()).toEqual(
+      [...keyPaths(fixture("events/onappmethodconfirm.docs.form.decoded.json")), "event_handler_id"].sort(),
+    );
     expect(got.data).toMatchObject({ TOKEN: admin, METHOD: "crm.deal.delete", CONFIRMED: "1" });
     expect((await f.rest("crm.deal.delete", { id: 9 }, admin)).status).toBe(200);
     const fresh = (await f.frame(1)).AUTH_ID!;
     expect((await f.rest("crm.deal.delete", { id: 10 }, fresh)).body.error).toBe("METHOD_CONFIRM_WAITING");
     await f.control("confirm", { method: "crm.deal.delete", confirmed: false });
-    expect(await f.rest("crm.deal.delete", { id: 10 }, fresh)).toEqual({ status: 403, body: fixture("rest/errors/403.METHOD_CONFIRM_DENIED.docs.json") });
+    expect(await f.rest("crm.deal.delete", { id: 10 }, fresh)).toEqual({
+      status: 403,
+      body: fixture("rest/errors/403.METHOD_CONFIRM_DENIED.docs.json"),
+    });
   });
 });

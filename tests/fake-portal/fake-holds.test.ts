@@ -41,9 +41,15 @@ describe("POST /_fake/hold", () => {
     const title = "never written";
     await f.control("hold", { method: "crm.deal.update" });
     const since = await lastN();
-    const call = f.rest("crm.deal.update", { id: 7, fields: { TITLE: title } }, AUTH_ID!).then(() => "answered", () => "connection closed");
+    const call = f.rest("crm.deal.update", { id: 7, fields: { TITLE: title } }, AUTH_ID!).then(
+      () => "answered",
+      () => "connection closed",
+    );
     const entry = await untilLogged("crm.deal.update", since);
-    expect(await f.control("release", { method: "crm.deal.update", outcome: "drop" })).toMatchObject({ held: true, logN: entry.n });
+    expect(await f.control("release", { method: "crm.deal.update", outcome: "drop" })).toMatchObject({
+      held: true,
+      logN: entry.n,
+    });
     expect(await call).toBe("connection closed");
     expect(((await f.control("crm?entity=deal&id=7", {}, "GET")) as { TITLE: string }).TITLE).not.toBe(title);
   });

@@ -107,7 +107,7 @@ describe("crm.item.* over the legacy records", () => {
     expect(bad.body).toMatchObject({ error: "INVALID_ARG_VALUE" });
   });
 
-  it("a contact's fm arrives only with no select or select [\"*\"] (object-fields.md#select)", async () => {
+  it('a contact\'s fm arrives only with no select or select ["*"] (object-fields.md#select)', async () => {
     const fmOf = async (select?: string[]) => {
       const res = await ok("crm.item.list", { entityTypeId: 3, filter: { "@id": [1] }, ...(select ? { select } : {}) });
       return (res.result.items as R[])[0]!.fm;

@@ -35,7 +35,12 @@ export function armHold(portal: PortalState, method: string, contains?: string) 
  * Called by the REST handler before anything else, in the same turn as the request was logged: null when this call is
  * not held, else a promise of the outcome the test chose.
  */
-export function heldCall(portal: PortalState, method: string, raw: string, params: () => unknown): Promise<HoldOutcome> | null {
+export function heldCall(
+  portal: PortalState,
+  method: string,
+  raw: string,
+  params: () => unknown,
+): Promise<HoldOutcome> | null {
   const text = decoded(raw);
   const hold = listOf(portal).find((h) => !h.held && h.method === method && (!h.contains || text.includes(h.contains)));
   if (!hold) return null;
@@ -45,7 +50,9 @@ export function heldCall(portal: PortalState, method: string, raw: string, param
   } catch {
     parsed = text;
   }
-  return new Promise((release) => { hold.held = { logN: portal.log.at(-1)?.n ?? null, params: parsed, release }; });
+  return new Promise((release) => {
+    hold.held = { logN: portal.log.at(-1)?.n ?? null, params: parsed, release };
+  });
 }
 
 /** Releases the held call of `method` (or disarms a hold no call has met yet); says which call was held. */

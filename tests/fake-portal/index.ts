@@ -33,7 +33,12 @@ export interface RunningFake {
   stop(): Promise<void>;
 }
 
-const SEED_KEYS: Record<Entity, "deals" | "contacts" | "companies" | "leads"> = { deal: "deals", contact: "contacts", company: "companies", lead: "leads" };
+const SEED_KEYS: Record<Entity, "deals" | "contacts" | "companies" | "leads"> = {
+  deal: "deals",
+  contact: "contacts",
+  company: "companies",
+  lead: "leads",
+};
 
 function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalState {
   const rand = prng(1000 + index);
@@ -47,16 +52,55 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
     nextId[e] = n + 1;
   }
   const portal: PortalState = {
-    index, memberId: hex(), port: 0, baseUrl: "", domain: "", clientEndpoint: "", users: seedUsers(), crm, crmIdsRevision: { deal: 0, contact: 0, company: 0, lead: 0 }, nextId,
+    index,
+    memberId: hex(),
+    port: 0,
+    baseUrl: "",
+    domain: "",
+    clientEndpoint: "",
+    users: seedUsers(),
+    crm,
+    crmIdsRevision: { deal: 0, contact: 0, company: 0, lead: 0 },
+    nextId,
     fields: structuredClone(FIELDS),
-    app: { installed: false, finished: false, version: opts.app.version ?? 1, applicationToken: hex(), options: {}, status: "L", license: "pro", paymentExpired: false, disabled: false, lastOfflineNotifyAt: 0 },
-    bindings: [], nextBindingId: 1, placements: [], offline: [], nextOfflineId: 1,
-    bucket: { burst: 50, drain: 2, level: 0, at: Date.now() }, operating: new Map(), operatingLimit: 480,
-    methodOverrides: new Map(), confirmations: new Map(), features: { rest_offline_extended: "Y", rest_auth_connector: "Y" },
+    app: {
+      installed: false,
+      finished: false,
+      version: opts.app.version ?? 1,
+      applicationToken: hex(),
+      options: {},
+      status: "L",
+      license: "pro",
+      paymentExpired: false,
+      disabled: false,
+      lastOfflineNotifyAt: 0,
+    },
+    bindings: [],
+    nextBindingId: 1,
+    placements: [],
+    offline: [],
+    nextOfflineId: 1,
+    bucket: { burst: 50, drain: 2, level: 0, at: Date.now() },
+    operating: new Map(),
+    operatingLimit: 480,
+    methodOverrides: new Map(),
+    confirmations: new Map(),
+    features: { rest_offline_extended: "Y", rest_auth_connector: "Y" },
     rights: { denyRead: new Set(), denyWrite: new Set() },
     faults: { script: [], fail503: 0, latencyMs: [0, 0], dropEvents: 0, duplicateEvents: 0, methodErrors: {} },
-    webhook: { userId: 1, secret: hex(8) }, disk: { files: new Map(), nextId: 1, uploads: new Map(), templates: [] }, timeline: [],
-    log: [], counters: { rest: {}, served503: 0, refreshes: 0, refreshAttempts: 0, eventsDelivered: 0, eventsDropped: 0, logSeq: 0 },
+    webhook: { userId: 1, secret: hex(8) },
+    disk: { files: new Map(), nextId: 1, uploads: new Map(), templates: [] },
+    timeline: [],
+    log: [],
+    counters: {
+      rest: {},
+      served503: 0,
+      refreshes: 0,
+      refreshAttempts: 0,
+      eventsDelivered: 0,
+      eventsDropped: 0,
+      logSeq: 0,
+    },
     items: undefined as unknown as PortalState["items"],
   };
   seedItems(fake, portal); // quotes, invoices, the "Projects" smart process, product rows, stage history
@@ -74,12 +118,24 @@ async function readBody(req: IncomingMessage): Promise<string> {
 function portalHandler(fake: FakeBitrix, portal: PortalState) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     // nginx in front of Bitrix24 merges slashes (merge_slashes on): the SDK's "/rest//method" reaches "/rest/method".
-    const url = new URL((req.url ?? "/").replace(/^([^?]*)/, (p) => p.replace(/\/{2,}/g, "/")), portal.baseUrl);
+    const url = new URL(
+      (req.url ?? "/").replace(/^([^?]*)/, (p) => p.replace(/\/{2,}/g, "/")),
+      portal.baseUrl,
+    );
     const body = await readBody(req);
-    const entry = { n: ++portal.counters.logSeq, at: Date.now(), method: req.method ?? "GET", path: url.pathname, status: 0 } as PortalState["log"][number];
-    if (url.pathname.startsWith("/rest/")) entry.rest = url.pathname.replace(/^\/rest\/(api\/|\d+\/[^/]+\/)?/, "").replace(/\.json$/, "");
+    const entry = {
+      n: ++portal.counters.logSeq,
+      at: Date.now(),
+      method: req.method ?? "GET",
+      path: url.pathname,
+      status: 0,
+    } as PortalState["log"][number];
+    if (url.pathname.startsWith("/rest/"))
+      entry.rest = url.pathname.replace(/^\/rest\/(api\/|\d+\/[^/]+\/)?/, "").replace(/\.json$/, "");
     if (!url.pathname.startsWith("/_fake/")) portal.log.push(entry);
-    res.on("finish", () => { entry.status = res.statusCode; });
+    res.on("finish", () => {
+      entry.status = res.statusCode;
+    });
     const moved = url.pathname.startsWith("/rest/") ? movedLocation(portal, req.headers.host, req.url ?? "/") : null;
     if (moved) return void res.writeHead(302, { location: moved }).end(); // a former address (core.ts movePortal)
     if (boxRefuses(portal, url.pathname, res)) return;
@@ -99,11 +155,27 @@ function listen(server: Server, port: number): Promise<number> {
 
 export async function startFakeBitrix(opts: FakeOptions): Promise<RunningFake> {
   const fake: FakeBitrix = {
-    app: { clientId: opts.app.clientId, clientSecret: opts.app.clientSecret, appUrl: opts.app.appUrl.replace(/\/$/, ""), scopes: opts.app.scopes ?? ["crm", "placement", "user_brief", "disk", "im"] },
-    clock: new FakeClock(), portals: [], oauthUrl: "", tokens: new Map(), refreshTokens: new Map(), codes: new Map(), latencyMs: opts.latencyMs ?? [0, 0],
+    app: {
+      clientId: opts.app.clientId,
+      clientSecret: opts.app.clientSecret,
+      appUrl: opts.app.appUrl.replace(/\/$/, ""),
+      scopes: opts.app.scopes ?? ["crm", "placement", "user_brief", "disk", "im"],
+    },
+    clock: new FakeClock(),
+    portals: [],
+    oauthUrl: "",
+    tokens: new Map(),
+    refreshTokens: new Map(),
+    codes: new Map(),
+    latencyMs: opts.latencyMs ?? [0, 0],
   };
   const servers: Server[] = [];
-  const oauthServer = createServer((req, res) => void readBody(req).then((b) => handleOAuth(fake, req, res, new URL(req.url ?? "/", fake.oauthUrl || "http://x"), b)));
+  const oauthServer = createServer(
+    (req, res) =>
+      void readBody(req).then((b) =>
+        handleOAuth(fake, req, res, new URL(req.url ?? "/", fake.oauthUrl || "http://x"), b),
+      ),
+  );
   servers.push(oauthServer);
   fake.oauthUrl = `http://127.0.0.1:${await listen(oauthServer, opts.oauthPort ?? 0)}`;
   for (let i = 0; i < (opts.portals ?? 1); i++) {
@@ -120,7 +192,21 @@ export async function startFakeBitrix(opts: FakeOptions): Promise<RunningFake> {
   return {
     fake,
     oauthUrl: fake.oauthUrl,
-    portals: fake.portals.map((p) => ({ memberId: p.memberId, domain: p.domain, baseUrl: p.baseUrl, clientEndpoint: p.clientEndpoint })),
-    stop: () => Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); }))).then(() => undefined),
+    portals: fake.portals.map((p) => ({
+      memberId: p.memberId,
+      domain: p.domain,
+      baseUrl: p.baseUrl,
+      clientEndpoint: p.clientEndpoint,
+    })),
+    stop: () =>
+      Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.closeAllConnections();
+              s.close(() => r());
+            }),
+        ),
+      ).then(() => undefined),
   };
 }

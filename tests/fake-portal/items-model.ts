@@ -242,8 +242,10 @@ export function toItem(
  */
 function derivedFields(entityTypeId: number, rec: CrmRecord): Record<string, unknown> {
   const first = (k: string) => (((rec[k] ?? []) as Record<string, unknown>[])[0]?.VALUE as string | undefined) ?? null;
-  const out: Record<string, unknown> = { dateModifyShort: rec.DATE_MODIFY ?? null,
-    searchContent: [rec.TITLE, rec.NAME, rec.LAST_NAME].filter(Boolean).join(" ") };
+  const out: Record<string, unknown> = {
+    dateModifyShort: rec.DATE_MODIFY ?? null,
+    searchContent: [rec.TITLE, rec.NAME, rec.LAST_NAME].filter(Boolean).join(" "),
+  };
   if (entityTypeId === 2) {
     out.isWon = /(^|:)WON$/.test(String(rec.STAGE_ID ?? "")) ? "Y" : "N";
     out.isLose = /(^|:)LOSE$/.test(String(rec.STAGE_ID ?? "")) ? "Y" : "N";
@@ -255,8 +257,15 @@ function derivedFields(entityTypeId: number, rec: CrmRecord): Record<string, unk
 }
 
 /** crm.item.fields' `fm` of a lead, contact or company (object-fields.md: `fm`, `crm_multifield`, read and write). */
-export const FM_FIELD: FieldDef = { type: "crm_multifield", isRequired: false, isReadOnly: false, isImmutable: false,
-  isMultiple: true, isDynamic: false, title: "Multifields" };
+export const FM_FIELD: FieldDef = {
+  type: "crm_multifield",
+  isRequired: false,
+  isReadOnly: false,
+  isImmutable: false,
+  isMultiple: true,
+  isDynamic: false,
+  title: "Multifields",
+};
 
 /**
  * Item fields given to add/update (camelCase or UPPER_CASE, "any field names in all methods can be passed in either",

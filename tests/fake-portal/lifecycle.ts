@@ -14,19 +14,49 @@ export const appPageUrl = (fake: FakeBitrix) => `${fake.app.appUrl}/bitrix/app`;
  * body is b24phpsdk's capture in tests/Unit/Application/Requests/Placement/PlacementRequestTest.php). Only newer docs
  * pages (b24restdocs settings/oauth/simple-way.md) add SERVER_ENDPOINT, APPLICATION_TOKEN, APPLICATION_SCOPE: `rich`.
  */
-type FrameForm = { AUTH_ID: string; AUTH_EXPIRES: string; REFRESH_ID: string; member_id: string; status: string; PLACEMENT: string }
-  & Record<string, string>;
+type FrameForm = {
+  AUTH_ID: string;
+  AUTH_EXPIRES: string;
+  REFRESH_ID: string;
+  member_id: string;
+  status: string;
+  PLACEMENT: string;
+} & Record<string, string>;
 
-export function frameAuth(fake: FakeBitrix, portal: PortalState, userId: number, placement = "DEFAULT", options: Record<string, unknown> = {},
-  lang = "en", rich = fake.richForms ?? false) {
+export function frameAuth(
+  fake: FakeBitrix,
+  portal: PortalState,
+  userId: number,
+  placement = "DEFAULT",
+  options: Record<string, unknown> = {},
+  lang = "en",
+  rich = fake.richForms ?? false,
+) {
   const t = mintTokens(fake, portal, userId);
   const appSid = Math.random().toString(16).slice(2).padEnd(32, "0").slice(0, 32);
-  const serverSide: Record<string, string> = rich ? { SERVER_ENDPOINT: `${fake.oauthUrl}/rest/`, APPLICATION_TOKEN: portal.app.applicationToken, APPLICATION_SCOPE: fake.app.scopes.join(",") } : {};
-  const form: FrameForm = { AUTH_ID: t.access, AUTH_EXPIRES: "3600", REFRESH_ID: t.refresh, ...serverSide, member_id: portal.memberId,
-    status: portal.app.status, PLACEMENT: placement };
+  const serverSide: Record<string, string> = rich
+    ? {
+        SERVER_ENDPOINT: `${fake.oauthUrl}/rest/`,
+        APPLICATION_TOKEN: portal.app.applicationToken,
+        APPLICATION_SCOPE: fake.app.scopes.join(","),
+      }
+    : {};
+  const form: FrameForm = {
+    AUTH_ID: t.access,
+    AUTH_EXPIRES: "3600",
+    REFRESH_ID: t.refresh,
+    ...serverSide,
+    member_id: portal.memberId,
+    status: portal.app.status,
+    PLACEMENT: placement,
+  };
   // Json::encode escapes "/" as "\/"; the rich form keeps the key even when empty, as the fake always did.
   if (rich || Object.keys(options).length) form.PLACEMENT_OPTIONS = JSON.stringify(options).replace(/\//g, "\\/");
-  return { query: { DOMAIN: portal.domain, PROTOCOL: "0", LANG: lang, APP_SID: appSid }, form, frameName: `${portal.domain}|0|${appSid}` };
+  return {
+    query: { DOMAIN: portal.domain, PROTOCOL: "0", LANG: lang, APP_SID: appSid },
+    form,
+    frameName: `${portal.domain}|0|${appSid}`,
+  };
 }
 
 export function withQuery(url: string, query: Record<string, string>) {
@@ -42,7 +72,13 @@ export interface InstallOptions {
   onAppInstall?: "before" | "after" | "none";
 }
 
-export async function install(fake: FakeBitrix, portal: PortalState, mode: "event" | "ui", finish: boolean, opts: InstallOptions = {}) {
+export async function install(
+  fake: FakeBitrix,
+  portal: PortalState,
+  mode: "event" | "ui",
+  finish: boolean,
+  opts: InstallOptions = {},
+) {
   portal.app.installed = true;
   portal.app.disabled = false;
   portal.app.installEventSent = false;
@@ -70,8 +106,18 @@ export async function install(fake: FakeBitrix, portal: PortalState, mode: "even
 export async function sendInstallEvent(fake: FakeBitrix, portal: PortalState) {
   if (portal.app.installEventSent) return null;
   portal.app.installEventSent = true;
-  const data = { VERSION: String(portal.app.version), ACTIVE: "Y", INSTALLED: portal.app.finished ? "Y" : "N", LANGUAGE_ID: "en" };
-  const body = httpBuildQuery({ event: "ONAPPINSTALL", data, ts: String(fake.clock.nowSec()), auth: eventAuthForInstall(fake, portal) });
+  const data = {
+    VERSION: String(portal.app.version),
+    ACTIVE: "Y",
+    INSTALLED: portal.app.finished ? "Y" : "N",
+    LANGUAGE_ID: "en",
+  };
+  const body = httpBuildQuery({
+    event: "ONAPPINSTALL",
+    data,
+    ts: String(fake.clock.nowSec()),
+    auth: eventAuthForInstall(fake, portal),
+  });
   return postForm(installUrl(fake), body);
 }
 
@@ -82,7 +128,12 @@ function eventAuthForInstall(fake: FakeBitrix, portal: PortalState) {
 
 export async function uninstall(fake: FakeBitrix, portal: PortalState, clean: boolean) {
   const handlers = portal.bindings.filter((b) => b.event === "ONAPPUNINSTALL" && !b.offline);
-  const deliveries = handlers.map((b) => postForm(b.handler, eventBody(fake, portal, "ONAPPUNINSTALL", { LANGUAGE_ID: "en", CLEAN: clean ? "1" : "0" }, null, b.id)));
+  const deliveries = handlers.map((b) =>
+    postForm(
+      b.handler,
+      eventBody(fake, portal, "ONAPPUNINSTALL", { LANGUAGE_ID: "en", CLEAN: clean ? "1" : "0" }, null, b.id),
+    ),
+  );
   // What Bitrix24 removes on uninstall: event handlers, widgets; app data only with CLEAN (docs/bitrix24.md#install).
   Object.assign(portal.app, { installed: false, finished: false, installEventSent: false });
   portal.bindings = [];
@@ -105,18 +156,34 @@ export async function update(fake: FakeBitrix, portal: PortalState, version: num
   const handlers = portal.bindings.filter((b) => b.event === "ONAPPUPDATE" && !b.offline);
   portal.bindings = [];
   const data = { VERSION: String(version), PREVIOUS_VERSION: String(previous), LANGUAGE_ID: "en" };
-  return Promise.all(handlers.map((b) => postForm(b.handler, eventBody(fake, portal, "ONAPPUPDATE", data, userId, b.id))));
+  return Promise.all(
+    handlers.map((b) => postForm(b.handler, eventBody(fake, portal, "ONAPPUPDATE", data, userId, b.id))),
+  );
 }
 
 export async function confirmMethod(fake: FakeBitrix, portal: PortalState, method: string, confirmed: boolean) {
   const name = method.toLowerCase();
-  const pending = [...portal.confirmations].filter(([k, v]) => k.endsWith(`|${name}`) && v === "pending").map(([k]) => k);
+  const pending = [...portal.confirmations]
+    .filter(([k, v]) => k.endsWith(`|${name}`) && v === "pending")
+    .map(([k]) => k);
   const sends: Promise<unknown>[] = [];
   for (const key of pending) {
     portal.confirmations.set(key, confirmed ? "confirmed" : "denied");
     const token = key.slice(0, key.lastIndexOf("|"));
     for (const b of portal.bindings.filter((x) => x.event === "ONAPPMETHODCONFIRM" && !x.offline)) {
-      sends.push(postForm(b.handler, eventBody(fake, portal, "ONAPPMETHODCONFIRM", { TOKEN: token, METHOD: name, CONFIRMED: confirmed ? "1" : "0", LANGUAGE_ID: "en" }, null, b.id)));
+      sends.push(
+        postForm(
+          b.handler,
+          eventBody(
+            fake,
+            portal,
+            "ONAPPMETHODCONFIRM",
+            { TOKEN: token, METHOD: name, CONFIRMED: confirmed ? "1" : "0", LANGUAGE_ID: "en" },
+            null,
+            b.id,
+          ),
+        ),
+      );
     }
   }
   await Promise.all(sends);
@@ -124,7 +191,15 @@ export async function confirmMethod(fake: FakeBitrix, portal: PortalState, metho
 }
 
 /** A user adds (id null), edits or deletes a record in the portal UI: the store changes and the CRM event fires. */
-export function editAsUser(fake: FakeBitrix, portal: PortalState, entity: Entity, id: number | null, fields: CrmRecord, userId: number, action: "add" | "update" | "delete" = "update"): number {
+export function editAsUser(
+  fake: FakeBitrix,
+  portal: PortalState,
+  entity: Entity,
+  id: number | null,
+  fields: CrmRecord,
+  userId: number,
+  action: "add" | "update" | "delete" = "update",
+): number {
   if (id !== null && !portal.crm[entity].has(id)) throw new Error(`no ${entity} ${id}`);
   return crmWrite(fake, portal, entity, id === null ? "add" : action, id, fields, userId);
 }

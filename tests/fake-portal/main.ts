@@ -6,22 +6,43 @@ import { startFakeBitrix } from "./index";
 
 const { values: v } = parseArgs({
   options: {
-    port: { type: "string", default: "4000" }, "oauth-port": { type: "string" }, portals: { type: "string", default: "1" },
-    "app-url": { type: "string", default: "http://localhost:3000" }, "client-id": { type: "string", default: "local.devapp000000000.00000000" },
-    "client-secret": { type: "string", default: "dev-client-secret" }, deals: { type: "string", default: "100" }, contacts: { type: "string", default: "20" },
-    companies: { type: "string", default: "10" }, leads: { type: "string", default: "20" }, latency: { type: "string", default: "100-300" },
-    version: { type: "string", default: "1" }, box: { type: "boolean", default: false }, "box-lang": { type: "string" },
+    port: { type: "string", default: "4000" },
+    "oauth-port": { type: "string" },
+    portals: { type: "string", default: "1" },
+    "app-url": { type: "string", default: "http://localhost:3000" },
+    "client-id": { type: "string", default: "local.devapp000000000.00000000" },
+    "client-secret": { type: "string", default: "dev-client-secret" },
+    deals: { type: "string", default: "100" },
+    contacts: { type: "string", default: "20" },
+    companies: { type: "string", default: "10" },
+    leads: { type: "string", default: "20" },
+    latency: { type: "string", default: "100-300" },
+    version: { type: "string", default: "1" },
+    box: { type: "boolean", default: false },
+    "box-lang": { type: "string" },
   },
 });
 const port = Number(v.port);
 const [lo, hi] = String(v.latency).split("-").map(Number);
 const running = await startFakeBitrix({
-  port, oauthPort: v["oauth-port"] ? Number(v["oauth-port"]) : port === 0 ? 0 : port + 1,
+  port,
+  oauthPort: v["oauth-port"] ? Number(v["oauth-port"]) : port === 0 ? 0 : port + 1,
   portals: Number(v.portals),
-  app: { clientId: String(v["client-id"]), clientSecret: String(v["client-secret"]), appUrl: String(v["app-url"]), version: Number(v.version) },
-  seed: { deals: Number(v.deals), contacts: Number(v.contacts), companies: Number(v.companies), leads: Number(v.leads) },
+  app: {
+    clientId: String(v["client-id"]),
+    clientSecret: String(v["client-secret"]),
+    appUrl: String(v["app-url"]),
+    version: Number(v.version),
+  },
+  seed: {
+    deals: Number(v.deals),
+    contacts: Number(v.contacts),
+    companies: Number(v.companies),
+    leads: Number(v.leads),
+  },
   latencyMs: [lo ?? 0, hi ?? lo ?? 0],
   ...(v.box ? { box: v["box-lang"] ? { lang: String(v["box-lang"]) } : true } : {}),
 });
 console.log(JSON.stringify({ oauthUrl: running.oauthUrl, portals: running.portals }));
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void running.stop().then(() => process.exit(0)));
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.on(sig, () => void running.stop().then(() => process.exit(0)));

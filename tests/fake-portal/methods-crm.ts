@@ -20,15 +20,28 @@ function matches(rec: CrmRecord, filter: Record<string, unknown>): boolean {
       typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v));
     const num = (v: unknown) => (isDate(have) && isDate(v) ? Date.parse(String(v)) : Number(v));
     // A form body gives arrays as {"0": …}; JSON as arrays.
-    const wants = (Array.isArray(want) ? want : want && typeof want === "object" ? Object.values(want) : [want]).map(String);
+    const wants = (Array.isArray(want) ? want : want && typeof want === "object" ? Object.values(want) : [want]).map(
+      String,
+    );
     switch (op) {
-      case ">": return num(have) > num(want);
-      case ">=": return num(have) >= num(want);
-      case "<": return num(have) < num(want);
-      case "<=": return num(have) <= num(want);
-      case "!": case "!=": case "!@": return !wants.includes(String(have ?? ""));
-      case "%": return String(have ?? "").toLowerCase().includes(String(want).toLowerCase());
-      default: return wants.includes(String(have ?? "")); // "=" and "@" (IN)
+      case ">":
+        return num(have) > num(want);
+      case ">=":
+        return num(have) >= num(want);
+      case "<":
+        return num(have) < num(want);
+      case "<=":
+        return num(have) <= num(want);
+      case "!":
+      case "!=":
+      case "!@":
+        return !wants.includes(String(have ?? ""));
+      case "%":
+        return String(have ?? "")
+          .toLowerCase()
+          .includes(String(want).toLowerCase());
+      default:
+        return wants.includes(String(have ?? "")); // "=" and "@" (IN)
     }
   });
 }
@@ -41,8 +54,10 @@ function matches(rec: CrmRecord, filter: Record<string, unknown>): boolean {
 function project(rec: CrmRecord, select: string[], fields: Record<string, FieldDef>): CrmRecord {
   const masks = select.length ? select : ["*", "UF_*"];
   const multiple = (k: string) => fields[k]?.isMultiple === true;
-  const keep = (k: string) => k === "ID" || masks.includes(k)
-    || (!multiple(k) && (k.startsWith("UF_") ? masks.includes("UF_*") : masks.includes("*")));
+  const keep = (k: string) =>
+    k === "ID" ||
+    masks.includes(k) ||
+    (!multiple(k) && (k.startsWith("UF_") ? masks.includes("UF_*") : masks.includes("*")));
   return Object.fromEntries(Object.entries(rec).filter(([k]) => keep(k)));
 }
 
@@ -50,15 +65,23 @@ function project(rec: CrmRecord, select: string[], fields: Record<string, FieldD
 const sortedIds = new WeakMap<Map<number, CrmRecord>, { revision: number; ids: number[] }>();
 function idsOf(store: Map<number, CrmRecord>, revision: number): number[] {
   let cached = sortedIds.get(store);
-  if (!cached || cached.revision !== revision) sortedIds.set(store, (cached = { revision, ids: [...store.keys()].sort((a, b) => a - b) }));
+  if (!cached || cached.revision !== revision)
+    sortedIds.set(store, (cached = { revision, ids: [...store.keys()].sort((a, b) => a - b) }));
   return cached.ids;
 }
 
 /** The candidate ids in list order: `@ID` names them, `>ID` (the fast export pattern) starts past the cursor. */
-function candidates(store: Map<number, CrmRecord>, revision: number, filter: Record<string, unknown>, desc: boolean): number[] {
+function candidates(
+  store: Map<number, CrmRecord>,
+  revision: number,
+  filter: Record<string, unknown>,
+  desc: boolean,
+): number[] {
   const inIds = filter["@ID"];
   if (inIds !== undefined) {
-    const wanted = (Array.isArray(inIds) ? inIds : typeof inIds === "object" && inIds ? Object.values(inIds) : [inIds]).map(Number).filter((id) => store.has(id));
+    const wanted = (Array.isArray(inIds) ? inIds : typeof inIds === "object" && inIds ? Object.values(inIds) : [inIds])
+      .map(Number)
+      .filter((id) => store.has(id));
     return [...new Set(wanted)].sort((a, b) => (desc ? b - a : a - b));
   }
   const ids = idsOf(store, revision);
@@ -67,7 +90,11 @@ function candidates(store: Map<number, CrmRecord>, revision: number, filter: Rec
   if (after === undefined || after === "" || Number.isNaN(Number(after))) return ids;
   let lo = 0;
   let hi = ids.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (ids[mid]! <= Number(after)) lo = mid + 1; else hi = mid; }
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]! <= Number(after)) lo = mid + 1;
+    else hi = mid;
+  }
   return ids.slice(lo);
 }
 
@@ -76,7 +103,9 @@ function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
   const order = (p.order ?? p.ORDER ?? { ID: "ASC" }) as Record<string, string>;
   const raw = p.select ?? p.SELECT ?? [];
   // A form body gives select[]=ID as {"0": "ID"}; JSON gives an array.
-  const select = (Array.isArray(raw) ? raw : typeof raw === "object" ? Object.values(raw as object) : [raw]).map(String);
+  const select = (Array.isArray(raw) ? raw : typeof raw === "object" ? Object.values(raw as object) : [raw]).map(
+    String,
+  );
   const start = Number(p.start ?? 0);
   const desc = String(Object.values(order)[0] ?? "ASC").toUpperCase() === "DESC";
   const store = ctx.portal.crm[entity];
@@ -90,7 +119,11 @@ function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
     if (rows.length < limit) rows.push(rec);
     else if (start === -1) break;
   }
-  if (start === -1) return new ListAnswer(rows.slice(0, 50).map((r) => project(r, select, ctx.portal.fields[entity])), 0);
+  if (start === -1)
+    return new ListAnswer(
+      rows.slice(0, 50).map((r) => project(r, select, ctx.portal.fields[entity])),
+      0,
+    );
   const page = rows.slice(start, start + 50).map((r) => project(r, select, ctx.portal.fields[entity]));
   return new ListAnswer(page, total, start + 50 < total ? start + 50 : undefined);
 }
@@ -105,14 +138,18 @@ function requireRecord(ctx: Ctx, entity: Entity, id: unknown, need: "read" | "wr
   const n = Number(id);
   if (!Number.isInteger(n) || n <= 0) throw E.arg("ID is not defined or invalid.", "id");
   if (!ctx.portal.crm[entity].has(n)) throw new RestError(400, "", "Not found");
-  if (!mayRead(ctx, entity, n) || (need === "write" && ctx.portal.rights.denyWrite.has(`${ctx.userId}:${entity}:${n}`))) {
+  if (
+    !mayRead(ctx, entity, n) ||
+    (need === "write" && ctx.portal.rights.denyWrite.has(`${ctx.userId}:${entity}:${n}`))
+  ) {
     throw new RestError(400, "", "Access denied.");
   }
   return n;
 }
 
 /** A list shows a user only the records their role lets them read (Bitrix24 filters by permissions, never errors). */
-const mayRead = (ctx: Ctx, entity: Entity, id: number) => !ctx.portal.rights.denyRead.has(`${ctx.userId}:${entity}:${id}`);
+const mayRead = (ctx: Ctx, entity: Entity, id: number) =>
+  !ctx.portal.rights.denyRead.has(`${ctx.userId}:${entity}:${id}`);
 
 function entityMethods(entity: Entity): MethodTable {
   return {
@@ -120,7 +157,17 @@ function entityMethods(entity: Entity): MethodTable {
     [`crm.${entity}.fields`]: (ctx) => localFields(ctx.portal.fields[entity], entity, ctx.portal.lang ?? "en"),
     [`crm.${entity}.get`]: (ctx, p) => ctx.portal.crm[entity].get(requireRecord(ctx, entity, p.id ?? p.ID)),
     [`crm.${entity}.list`]: (ctx, p) => list(ctx, entity, p),
-    [`crm.${entity}.add`]: (ctx, p) => crmWrite(ctx.fake, ctx.portal, entity, "add", null, acceptFileFields(ctx, entity, (p.fields ?? {}) as CrmRecord), ctx.userId, ctx.connector),
+    [`crm.${entity}.add`]: (ctx, p) =>
+      crmWrite(
+        ctx.fake,
+        ctx.portal,
+        entity,
+        "add",
+        null,
+        acceptFileFields(ctx, entity, (p.fields ?? {}) as CrmRecord),
+        ctx.userId,
+        ctx.connector,
+      ),
     [`crm.${entity}.update`]: (ctx, p) => {
       const id = requireRecord(ctx, entity, p.id ?? p.ID, "write");
       const fields = acceptFileFields(ctx, entity, (p.fields ?? {}) as CrmRecord, ctx.portal.crm[entity].get(id));
@@ -128,13 +175,31 @@ function entityMethods(entity: Entity): MethodTable {
       return true;
     },
     [`crm.${entity}.delete`]: (ctx, p) => {
-      crmWrite(ctx.fake, ctx.portal, entity, "delete", requireRecord(ctx, entity, p.id ?? p.ID, "write"), {}, ctx.userId, ctx.connector);
+      crmWrite(
+        ctx.fake,
+        ctx.portal,
+        entity,
+        "delete",
+        requireRecord(ctx, entity, p.id ?? p.ID, "write"),
+        {},
+        ctx.userId,
+        ctx.connector,
+      );
       return true;
     },
   };
 }
 
-const TYPE_IDS: Record<string, Entity> = { "1": "lead", "2": "deal", "3": "contact", "4": "company", lead: "lead", deal: "deal", contact: "contact", company: "company" };
+const TYPE_IDS: Record<string, Entity> = {
+  "1": "lead",
+  "2": "deal",
+  "3": "contact",
+  "4": "company",
+  lead: "lead",
+  deal: "deal",
+  contact: "contact",
+  company: "company",
+};
 
 const ITEM_TYPE_IDS: Record<string, number> = { quote: 7, smart_invoice: 31 };
 
@@ -162,8 +227,13 @@ export const crmMethods: MethodTable = {
     }
     // a comment needs the right to read the record
     const id = entity ? requireRecord(ctx, entity, f.ENTITY_ID) : requireItem(ctx, itemType!, f.ENTITY_ID);
-    ctx.portal.timeline.push({ ENTITY_TYPE: entity ?? name, ENTITY_ID: id, COMMENT: String(f.COMMENT ?? ""),
-      FILES: pairs(f.FILES), AUTHOR_ID: ctx.userId });
+    ctx.portal.timeline.push({
+      ENTITY_TYPE: entity ?? name,
+      ENTITY_ID: id,
+      COMMENT: String(f.COMMENT ?? ""),
+      FILES: pairs(f.FILES),
+      AUTHOR_ID: ctx.userId,
+    });
     return ctx.portal.timeline.length;
   },
 };

@@ -57,7 +57,8 @@ function fieldsOf(ctx: Ctx, p: Row) {
   const legacy = LEGACY_BY_TYPE_ID[t];
   // every type's titles in the portal's language, not only the legacy four's (a Russian portal's smart process says
   // "Сумма", not "Amount")
-  const local = legacy ? localFields(ctx.portal.fields[legacy], legacy, ctx.portal.lang ?? "en")
+  const local = legacy
+    ? localFields(ctx.portal.fields[legacy], legacy, ctx.portal.lang ?? "en")
     : localFields(ctx.portal.items.stores.get(t)!.fields, "item", ctx.portal.lang ?? "en");
   const out: Record<string, unknown> = {};
   for (const f of itemFields(ctx.portal, t)!) {

@@ -11,7 +11,14 @@ import type { PortalState } from "./types";
 //   application context only; CODE of Latin letters, digits, ".", "-", "_"; add with a known CODE renames it;
 //   execute of an unregistered CODE is a 400 naming it; OWNER_TYPE_ID must be a CRM type; `true` does not mean a
 //   stage moved. Their 400s carry an empty `error` code, as the page's table shows.
-export interface Notification { id: number; to: number; from: number; message: string; tag: string | null; at: string }
+export interface Notification {
+  id: number;
+  to: number;
+  from: number;
+  message: string;
+  tag: string | null;
+  at: string;
+}
 export interface NotifyState {
   notifications: Notification[];
   nextId: number;

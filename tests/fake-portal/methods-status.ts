@@ -16,9 +16,19 @@ const SEMANTICS = { S: "success", F: "failure" } as const;
  */
 function statusRow(s: StatusRow, portal: PortalState) {
   const NAME = s.names[portal.lang ?? "en"];
-  return { ID: String(s.ID), ENTITY_ID: s.ENTITY_ID, STATUS_ID: s.STATUS_ID, NAME, NAME_INIT: s.SYSTEM === "Y" ? NAME : "",
-    SORT: String(s.SORT), SYSTEM: s.SYSTEM, CATEGORY_ID: s.CATEGORY_ID, COLOR: s.COLOR, SEMANTICS: s.SEMANTICS,
-    EXTRA: { SEMANTICS: s.SEMANTICS ? SEMANTICS[s.SEMANTICS] : "process", COLOR: s.COLOR } };
+  return {
+    ID: String(s.ID),
+    ENTITY_ID: s.ENTITY_ID,
+    STATUS_ID: s.STATUS_ID,
+    NAME,
+    NAME_INIT: s.SYSTEM === "Y" ? NAME : "",
+    SORT: String(s.SORT),
+    SYSTEM: s.SYSTEM,
+    CATEGORY_ID: s.CATEGORY_ID,
+    COLOR: s.COLOR,
+    SEMANTICS: s.SEMANTICS,
+    EXTRA: { SEMANTICS: s.SEMANTICS ? SEMANTICS[s.SEMANTICS] : "process", COLOR: s.COLOR },
+  };
 }
 
 const objectParam = (v: unknown) => (v && typeof v === "object" ? (v as Record<string, unknown>) : {});
@@ -31,9 +41,13 @@ const objectParam = (v: unknown) => (v && typeof v === "object" ? (v as Record<s
 function listStatuses(ctx: Ctx, p: Record<string, unknown>) {
   const filter = objectParam(p.filter ?? p.FILTER);
   const [orderKey = "SORT", dir = "ASC"] = Object.entries(objectParam(p.order ?? p.ORDER))[0] ?? [];
-  const rows = statusesOf(ctx.portal).map((s) => statusRow(s, ctx.portal))
-    .filter((r) => Object.entries(filter).every(([k, v]) => String((r as Record<string, unknown>)[k] ?? "") === String(v)));
-  const key = (r: Record<string, unknown>) => (["ID", "SORT"].includes(orderKey) ? Number(r[orderKey]) : String(r[orderKey] ?? ""));
+  const rows = statusesOf(ctx.portal)
+    .map((s) => statusRow(s, ctx.portal))
+    .filter((r) =>
+      Object.entries(filter).every(([k, v]) => String((r as Record<string, unknown>)[k] ?? "") === String(v)),
+    );
+  const key = (r: Record<string, unknown>) =>
+    ["ID", "SORT"].includes(orderKey) ? Number(r[orderKey]) : String(r[orderKey] ?? "");
   rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : Number(a.ID) - Number(b.ID)));
   if (String(dir).toUpperCase() === "DESC") rows.reverse();
   return new ListAnswer(rows, rows.length);
@@ -45,11 +59,21 @@ function addStatus(ctx: Ctx, p: Record<string, unknown>) {
   const [entityId, statusId, name] = [f.ENTITY_ID, f.STATUS_ID, f.NAME].map((v) => String(v ?? ""));
   if (!entityId || !statusId || !name) throw new RestError(400, "", "Required fields: ENTITY_ID, STATUS_ID, NAME.");
   const rows = statusesOf(ctx.portal);
-  if (rows.some((s) => s.ENTITY_ID === entityId && s.STATUS_ID === statusId)) throw new RestError(400, "", "Duplicate STATUS_ID.");
+  if (rows.some((s) => s.ENTITY_ID === entityId && s.STATUS_ID === statusId))
+    throw new RestError(400, "", "Duplicate STATUS_ID.");
   const ID = Math.max(0, ...rows.map((s) => s.ID)) + 2;
   const SORT = Number(f.SORT ?? Math.max(0, ...rows.filter((s) => s.ENTITY_ID === entityId).map((s) => s.SORT)) + 10);
-  rows.push({ ID, ENTITY_ID: entityId, STATUS_ID: statusId, names: { en: name, ru: name }, SORT, SYSTEM: "N",
-    CATEGORY_ID: /^DEAL_STAGE_(\d+)$/.exec(entityId)?.[1] ?? null, COLOR: String(f.COLOR ?? "#ACE9FB"), SEMANTICS: null });
+  rows.push({
+    ID,
+    ENTITY_ID: entityId,
+    STATUS_ID: statusId,
+    names: { en: name, ru: name },
+    SORT,
+    SYSTEM: "N",
+    CATEGORY_ID: /^DEAL_STAGE_(\d+)$/.exec(entityId)?.[1] ?? null,
+    COLOR: String(f.COLOR ?? "#ACE9FB"),
+    SEMANTICS: null,
+  });
   return ID;
 }
 
@@ -62,10 +86,16 @@ function listCategories(ctx: Ctx, p: Record<string, unknown>) {
   const type = Number(p.entityTypeId ?? p.ENTITY_TYPE_ID);
   if (type === 1) throw new RestError(400, "ENTITY_TYPE_NOT_SUPPORTED", "Entity type `LEAD` is not supported");
   if (type !== 2) throw new RestError(400, "NOT_FOUND", "Smart process not found");
-  const categories = [...DEAL_CATEGORIES].sort((a, b) => a.sort - b.sort || a.id - b.id).map((c) => ({
-    id: c.id, name: c.names[ctx.portal.lang ?? "en"], sort: c.sort, entityTypeId: 2, isDefault: c.isDefault,
-    ...(c.isDefault === "Y" ? {} : { originId: "", originatorId: "" }),
-  }));
+  const categories = [...DEAL_CATEGORIES]
+    .sort((a, b) => a.sort - b.sort || a.id - b.id)
+    .map((c) => ({
+      id: c.id,
+      name: c.names[ctx.portal.lang ?? "en"],
+      sort: c.sort,
+      entityTypeId: 2,
+      isDefault: c.isDefault,
+      ...(c.isDefault === "Y" ? {} : { originId: "", originatorId: "" }),
+    }));
   return new ListAnswer({ categories }, categories.length);
 }
 

@@ -5,7 +5,18 @@ import type { FakeUser } from "./types";
 
 // app.info, scope, methods, method.get, feature.get, users, profile, app options (docs/bitrix24.md#capabilities); what
 // a box answers instead (box.ts).
-const scopeOf = (method: string) => method.split(".")[0] === "crm" ? "crm" : method.startsWith("placement") ? "placement" : method.startsWith("disk") ? "disk" : method.startsWith("user") ? "user_brief" : method.startsWith("im.") ? "im" : null;
+const scopeOf = (method: string) =>
+  method.split(".")[0] === "crm"
+    ? "crm"
+    : method.startsWith("placement")
+      ? "placement"
+      : method.startsWith("disk")
+        ? "disk"
+        : method.startsWith("user")
+          ? "user_brief"
+          : method.startsWith("im.")
+            ? "im"
+            : null;
 
 export function knownMethod(ctx: Ctx, name: string, table: MethodTable) {
   const o = ctx.portal.methodOverrides.get(name);
@@ -19,9 +30,14 @@ export function knownMethod(ctx: Ctx, name: string, table: MethodTable) {
 // `user_brief` gives "user information without contact details" (b24restdocs api-reference/user/index.md): no EMAIL
 // unless the app also has the `user` scope.
 const userOut = (ctx: Ctx, u: FakeUser) => ({
-  ID: u.ID, ACTIVE: u.ACTIVE, NAME: u.NAME, LAST_NAME: u.LAST_NAME,
+  ID: u.ID,
+  ACTIVE: u.ACTIVE,
+  NAME: u.NAME,
+  LAST_NAME: u.LAST_NAME,
   ...(ctx.fake.app.scopes.includes("user") ? { EMAIL: u.EMAIL } : {}),
-  PERSONAL_GENDER: "", UF_DEPARTMENT: u.extranet ? [] : [1], USER_TYPE: u.extranet ? "extranet" : "employee",
+  PERSONAL_GENDER: "",
+  UF_DEPARTMENT: u.extranet ? [] : [1],
+  USER_TYPE: u.extranet ? "extranet" : "employee",
 });
 const USER_PAGE = 50;
 const ALL_SCOPES = ["crm", "placement", "user", "user_brief", "disk", "department", "entity", "im", "task", "log"];
@@ -42,12 +58,23 @@ function methodsList(ctx: Ctx, p: Record<string, unknown>, table: MethodTable) {
 /** app.info (core rest_provider.php appInfo): a box answers LICENSE `<lang>_selfhosted` and no LICENSE_TYPE/FAMILY. */
 function appInfo(ctx: Ctx) {
   const a = ctx.portal.app;
-  const license = boxLicense(ctx.portal)
-    ?? { LICENSE: `en_${a.license}`, LICENSE_TYPE: a.license, LICENSE_FAMILY: a.license.replace(/\d+$/, "") };
+  const license = boxLicense(ctx.portal) ?? {
+    LICENSE: `en_${a.license}`,
+    LICENSE_TYPE: a.license,
+    LICENSE_FAMILY: a.license.replace(/\d+$/, ""),
+  };
   if (ctx.viaWebhook) return { SCOPE: ctx.fake.app.scopes, LICENSE: license.LICENSE };
-  return { ID: 5, CODE: "local.changehistory", VERSION: a.version, STATUS: a.status, INSTALLED: a.finished,
-    PAYMENT_EXPIRED: a.paymentExpired ? "Y" : "N", DAYS: null, LANGUAGE_ID: boxOf(ctx.portal)?.lang ?? "en",
-    ...license };
+  return {
+    ID: 5,
+    CODE: "local.changehistory",
+    VERSION: a.version,
+    STATUS: a.status,
+    INSTALLED: a.finished,
+    PAYMENT_EXPIRED: a.paymentExpired ? "Y" : "N",
+    DAYS: null,
+    LANGUAGE_ID: boxOf(ctx.portal)?.lang ?? "en",
+    ...license,
+  };
 }
 
 /**
@@ -62,12 +89,19 @@ function userGet(ctx: Ctx, p: Record<string, unknown>) {
   const list = raw === undefined || raw === null ? [] : typeof raw === "object" ? Object.values(raw) : [raw];
   const ids = list.map(Number);
   const active = filter.ACTIVE;
-  const all = [...ctx.portal.users.values()].filter((u) => (!ids.length || ids.includes(Number(u.ID)))
-    && (active === undefined || String(active) === "" || u.ACTIVE === ["true", "Y", "1"].includes(String(active)))
-    && (ctx.isAdmin || !u.extranet));
+  const all = [...ctx.portal.users.values()].filter(
+    (u) =>
+      (!ids.length || ids.includes(Number(u.ID))) &&
+      (active === undefined || String(active) === "" || u.ACTIVE === ["true", "Y", "1"].includes(String(active))) &&
+      (ctx.isAdmin || !u.extranet),
+  );
   const start = Math.max(0, Number(p.start ?? 0)) || 0;
   const next = start + USER_PAGE < all.length ? start + USER_PAGE : undefined;
-  return new ListAnswer(all.slice(start, start + USER_PAGE).map((u) => userOut(ctx, u)), all.length, next);
+  return new ListAnswer(
+    all.slice(start, start + USER_PAGE).map((u) => userOut(ctx, u)),
+    all.length,
+    next,
+  );
 }
 
 export const systemMethods = (table: () => MethodTable): MethodTable => ({
@@ -85,10 +119,19 @@ export const systemMethods = (table: () => MethodTable): MethodTable => ({
   "user.get": userGet,
   profile: (ctx) => {
     const u = ctx.portal.users.get(ctx.userId)!;
-    return { ID: u.ID, ADMIN: u.ADMIN, NAME: u.NAME, LAST_NAME: u.LAST_NAME, PERSONAL_GENDER: "", TIME_ZONE: "", TIME_ZONE_OFFSET: 0 };
+    return {
+      ID: u.ID,
+      ADMIN: u.ADMIN,
+      NAME: u.NAME,
+      LAST_NAME: u.LAST_NAME,
+      PERSONAL_GENDER: "",
+      TIME_ZONE: "",
+      TIME_ZONE_OFFSET: 0,
+    };
   },
   "server.time": (ctx) => ctx.fake.clock.iso(),
-  "app.option.get": (ctx, p) => (p.option ? ctx.portal.app.options[String(p.option)] ?? null : ctx.portal.app.options),
+  "app.option.get": (ctx, p) =>
+    p.option ? (ctx.portal.app.options[String(p.option)] ?? null) : ctx.portal.app.options,
   "app.option.set": (ctx, p) => {
     if (!ctx.isAdmin) throw E.denied();
     Object.assign(ctx.portal.app.options, p.options as Record<string, string>);

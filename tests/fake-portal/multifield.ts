@@ -28,14 +28,20 @@ function newItemId(portal: PortalState): string {
 }
 
 /** A form body gives arrays as {"0": …}; JSON as arrays. */
-const items = (v: unknown): Item[] => (Array.isArray(v) ? v : v && typeof v === "object" ? Object.values(v) : [])
-  .filter((x): x is Item => !!x && typeof x === "object");
+const items = (v: unknown): Item[] =>
+  (Array.isArray(v) ? v : v && typeof v === "object" ? Object.values(v) : []).filter(
+    (x): x is Item => !!x && typeof x === "object",
+  );
 
 const isDelete = (x: Item) => x.DELETE === "Y" || x.VALUE === undefined || x.VALUE === null || String(x.VALUE) === "";
 
 /** Applies the multiple fields of an add (prev null) or update; other fields pass through unchanged. */
-export function writeMultifields(portal: PortalState, defs: Record<string, FieldDef>, prev: CrmRecord | null,
-  fields: CrmRecord): CrmRecord {
+export function writeMultifields(
+  portal: PortalState,
+  defs: Record<string, FieldDef>,
+  prev: CrmRecord | null,
+  fields: CrmRecord,
+): CrmRecord {
   const out: CrmRecord = { ...fields };
   for (const [code, value] of Object.entries(fields)) {
     if (defs[code]?.type !== "crm_multifield") continue;

@@ -7,33 +7,65 @@ import { PARENT_JS } from "./ui/parent-js";
 // any other path answers PATH_NOT_AVAILABLE at once and opens nothing.
 const APP = "http://app.test";
 
-interface Node { id: string; src?: string; textContent: string; style: { cssText?: string }; children: Node[];
-  onclick?: () => void; setAttribute(): void; appendChild(n: Node): void; remove(): void }
+interface Node {
+  id: string;
+  src?: string;
+  textContent: string;
+  style: { cssText?: string };
+  children: Node[];
+  onclick?: () => void;
+  setAttribute(): void;
+  appendChild(n: Node): void;
+  remove(): void;
+}
 
 function portalPage() {
   const replies: string[] = [];
   const nodes = new Map<string, Node>();
   const element = (): Node => {
-    const n: Node = { id: "", textContent: "", style: {}, children: [], setAttribute: () => undefined,
+    const n: Node = {
+      id: "",
+      textContent: "",
+      style: {},
+      children: [],
+      setAttribute: () => undefined,
       appendChild: (c) => {
         n.children.push(c);
         for (const x of [c, ...c.children]) if (x.id) nodes.set(x.id, x);
       },
-      remove: () => { nodes.delete(n.id); } };
+      remove: () => {
+        nodes.delete(n.id);
+      },
+    };
     return n;
   };
   const frame = { ...element(), contentWindow: { postMessage: (m: string) => void replies.push(m) } };
   const body = element();
   let onMessage: (e: { origin: string; data: string }) => void = () => undefined;
   const window = {
-    __FRAME__: { handler: `${APP}/bitrix/app`, placement: "DEFAULT", lang: "en", domain: "portal.test", memberId: "m",
-      userId: 1, auth: { AUTH_ID: "a", AUTH_EXPIRES: "3600", REFRESH_ID: "r" }, isAdmin: true, installFinished: true,
-      appOptions: {}, placementOptions: {} },
-    addEventListener: (_: string, h: typeof onMessage) => { onMessage = h; },
+    __FRAME__: {
+      handler: `${APP}/bitrix/app`,
+      placement: "DEFAULT",
+      lang: "en",
+      domain: "portal.test",
+      memberId: "m",
+      userId: 1,
+      auth: { AUTH_ID: "a", AUTH_EXPIRES: "3600", REFRESH_ID: "r" },
+      isAdmin: true,
+      installFinished: true,
+      appOptions: {},
+      placementOptions: {},
+    },
+    addEventListener: (_: string, h: typeof onMessage) => {
+      onMessage = h;
+    },
     location: { origin: "http://portal.test" },
   } as Record<string, unknown>;
-  const document = { body, createElement: element,
-    getElementById: (id: string) => (id === "app-frame" ? frame : nodes.get(id) ?? null) };
+  const document = {
+    body,
+    createElement: element,
+    getElementById: (id: string) => (id === "app-frame" ? frame : (nodes.get(id) ?? null)),
+  };
   const fetch = () => Promise.reject(new Error("no"));
   runInNewContext(PARENT_JS, { window, document, URL, Promise, JSON, setTimeout, fetch });
   const send = (params: unknown, cb: string) =>

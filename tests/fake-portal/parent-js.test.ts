@@ -11,21 +11,49 @@ function portalPage(placement: string) {
   const waiting = new Map<string, () => void>();
   const node = () => ({ textContent: "", style: {} as Record<string, string> });
   const title = node();
-  const frame = { ...node(), contentWindow: { postMessage: (m: string) => {
-    replies.push(m);
-    waiting.get(m.split(":")[0]!)?.();
-  } } };
+  const frame = {
+    ...node(),
+    contentWindow: {
+      postMessage: (m: string) => {
+        replies.push(m);
+        waiting.get(m.split(":")[0]!)?.();
+      },
+    },
+  };
   let onMessage: (e: { origin: string; data: string }) => void = () => undefined;
   const window = {
-    __FRAME__: { handler: `${APP}/bitrix/placement`, placement, lang: "en", domain: "portal.test", memberId: "m", userId: 1,
-      auth: { AUTH_ID: "a", AUTH_EXPIRES: "3600", REFRESH_ID: "r" }, isAdmin: true, installFinished: true, appOptions: {},
-      placementOptions: {} },
-    addEventListener: (_: string, h: typeof onMessage) => { onMessage = h; },
+    __FRAME__: {
+      handler: `${APP}/bitrix/placement`,
+      placement,
+      lang: "en",
+      domain: "portal.test",
+      memberId: "m",
+      userId: 1,
+      auth: { AUTH_ID: "a", AUTH_EXPIRES: "3600", REFRESH_ID: "r" },
+      isAdmin: true,
+      installFinished: true,
+      appOptions: {},
+      placementOptions: {},
+    },
+    addEventListener: (_: string, h: typeof onMessage) => {
+      onMessage = h;
+    },
     scrollTo: () => undefined,
     location: { reload: () => undefined },
   } as Record<string, unknown>;
-  const document = { title: "", getElementById: (id: string) => (id === "app-frame" ? frame : id === "frame-title" ? title : null) };
-  runInNewContext(PARENT_JS, { window, document, URL, Promise, JSON, setTimeout, fetch: () => Promise.reject(new Error("no")) });
+  const document = {
+    title: "",
+    getElementById: (id: string) => (id === "app-frame" ? frame : id === "frame-title" ? title : null),
+  };
+  runInNewContext(PARENT_JS, {
+    window,
+    document,
+    URL,
+    Promise,
+    JSON,
+    setTimeout,
+    fetch: () => Promise.reject(new Error("no")),
+  });
   /** Sends a command and resolves when the parent answers a marker sent after it: every earlier answer is in. */
   const send = async (command: string, params: unknown, cb: string) => {
     onMessage({ origin: APP, data: `${command}:${JSON.stringify(params)}:${cb}:SID` });
@@ -46,7 +74,8 @@ describe("frame commands of the main page only", () => {
     expect(page.title.textContent).toBe("");
     expect(page.window.__frameRefused).toEqual(["setTitle", "setScroll", "reloadWindow"]);
     await page.send("getInterface", {}, "i1");
-    const commands = (JSON.parse(page.replies.find((m) => m.startsWith("i1:"))!.slice(3)) as { command: string[] }).command;
+    const commands = (JSON.parse(page.replies.find((m) => m.startsWith("i1:"))!.slice(3)) as { command: string[] })
+      .command;
     expect(commands).toContain("resizeWindow");
     expect(commands).not.toContain("setTitle");
   });

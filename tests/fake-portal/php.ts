@@ -2,7 +2,10 @@
 // POSTs) and parse_str (how it reads form bodies and batch sub-queries). docs/bitrix24.md#wire-format.
 export type PhpValue = string | PhpValue[] | { [k: string]: PhpValue };
 
-const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, "+").replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const enc = (s: string) =>
+  encodeURIComponent(s)
+    .replace(/%20/g, "+")
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** Every leaf becomes a string; null/undefined and empty arrays/objects vanish, as in PHP. */
 export function httpBuildQuery(value: Record<string, unknown>): string {

@@ -10,11 +10,19 @@ export interface Ctx {
   connector?: string;
 }
 
-export interface Paged { result: unknown; total?: number; next?: number }
+export interface Paged {
+  result: unknown;
+  total?: number;
+  next?: number;
+}
 export type MethodFn = (ctx: Ctx, params: Record<string, unknown>) => unknown;
 export type MethodTable = Record<string, MethodFn>;
 
 /** Marks a list answer so the envelope lifts total/next out of the result (docs/bitrix24.md#lists). */
 export class ListAnswer implements Paged {
-  constructor(readonly result: unknown, readonly total?: number, readonly next?: number) {}
+  constructor(
+    readonly result: unknown,
+    readonly total?: number,
+    readonly next?: number,
+  ) {}
 }

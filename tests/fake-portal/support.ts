@@ -6,34 +6,65 @@ import path from "node:path";
 import { startFakeBitrix, type FakeOptions } from "./index";
 import { parseStr } from "./php";
 
-export const fixture = (p: string) => JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../fixtures", p), "utf8"));
+export const fixture = (p: string) =>
+  JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../fixtures", p), "utf8"));
 
-export interface Received { path: string; contentType: string; raw: string; body: Record<string, unknown> }
+export interface Received {
+  path: string;
+  contentType: string;
+  raw: string;
+  body: Record<string, unknown>;
+}
 
 export async function startRecorder() {
   const received: Received[] = [];
   const server = createServer(async (req, res) => {
     let raw = "";
     for await (const c of req) raw += c;
-    received.push({ path: req.url ?? "", contentType: String(req.headers["content-type"]), raw, body: parseStr(raw) as Record<string, unknown> });
+    received.push({
+      path: req.url ?? "",
+      contentType: String(req.headers["content-type"]),
+      raw,
+      body: parseStr(raw) as Record<string, unknown>,
+    });
     res.writeHead(200).end("ok");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, received, stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url,
+    received,
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 export async function startWithRecorder(extra: Partial<FakeOptions> = {}) {
   const app = await startRecorder();
-  const running = await startFakeBitrix({ app: { clientId: "app.test", clientSecret: "secret", appUrl: app.url }, seed: { deals: 120 }, ...extra });
+  const running = await startFakeBitrix({
+    app: { clientId: "app.test", clientSecret: "secret", appUrl: app.url },
+    seed: { deals: 120 },
+    ...extra,
+  });
   const portal = running.portals[0]!;
   const control = async (route: string, body: unknown = {}, method = "POST") => {
-    const res = await fetch(`${portal.baseUrl}/_fake/${route}`, { method, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${portal.baseUrl}/_fake/${route}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: method === "GET" ? undefined : JSON.stringify(body),
+    });
     return res.json();
   };
   const frame = async (userId = 1) => (await control("frame-auth", { userId })) as Record<string, string>;
   const rest = async (method: string, params: Record<string, unknown>, token: string) => {
-    const res = await fetch(`${portal.clientEndpoint}${method}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...params, auth: token }) });
+    const res = await fetch(`${portal.clientEndpoint}${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...params, auth: token }),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const waitFor = async (pred: () => boolean, ms = 5000) => {
@@ -43,7 +74,19 @@ export async function startWithRecorder(extra: Partial<FakeOptions> = {}) {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  return { app, running, portal, control, frame, rest, waitFor, stop: async () => { await running.stop(); await app.stop(); } };
+  return {
+    app,
+    running,
+    portal,
+    control,
+    frame,
+    rest,
+    waitFor,
+    stop: async () => {
+      await running.stop();
+      await app.stop();
+    },
+  };
 }
 
 /** Every leaf path of a decoded form body: "auth.member_id", "data.FIELDS.ID", … */

@@ -23,10 +23,35 @@ export interface FieldDef {
   statusType?: string;
 }
 
-export interface FakeUser { ID: string; NAME: string; LAST_NAME: string; EMAIL: string; ADMIN: boolean; ACTIVE: boolean; extranet?: boolean }
+export interface FakeUser {
+  ID: string;
+  NAME: string;
+  LAST_NAME: string;
+  EMAIL: string;
+  ADMIN: boolean;
+  ACTIVE: boolean;
+  extranet?: boolean;
+}
 
-export interface EventBinding { id: number; event: string; handler: string; authType: number; offline: boolean; connector: string; minTimeout: number }
-export interface Placement { placement: string; handler: string; title: string; description: string; groupName: string; langAll: Record<string, unknown>; options: Record<string, unknown>; userId: number }
+export interface EventBinding {
+  id: number;
+  event: string;
+  handler: string;
+  authType: number;
+  offline: boolean;
+  connector: string;
+  minTimeout: number;
+}
+export interface Placement {
+  placement: string;
+  handler: string;
+  title: string;
+  description: string;
+  groupName: string;
+  langAll: Record<string, unknown>;
+  options: Record<string, unknown>;
+  userId: number;
+}
 
 export interface OfflineItem {
   ID: number;
@@ -40,7 +65,15 @@ export interface OfflineItem {
   connector: string;
 }
 
-export interface LogEntry { n: number; at: number; method: string; path: string; rest?: string; userId?: number; status: number }
+export interface LogEntry {
+  n: number;
+  at: number;
+  method: string;
+  path: string;
+  rest?: string;
+  userId?: number;
+  status: number;
+}
 
 /** A scripted answer for the next REST request: an exact response, a dropped connection, or an HTML error page. */
 export type ScriptedAnswer = { status: number; body: unknown } | "drop" | "html";
@@ -112,10 +145,29 @@ export interface PortalState {
   webhook: { userId: number; secret: string };
   /** crm.item.* beyond the legacy entities, smart process types, product rows, stage history (items-store.ts) */
   items: ItemsState;
-  disk: { files: Map<number, Record<string, unknown>>; nextId: number; uploads: Map<string, number>; templates: { id: number; name: string; size: number; bare: boolean }[] };
-  timeline: { ENTITY_TYPE: string; ENTITY_ID: number; COMMENT: string; FILES: { name: string; size: number }[]; AUTHOR_ID: number }[];
+  disk: {
+    files: Map<number, Record<string, unknown>>;
+    nextId: number;
+    uploads: Map<string, number>;
+    templates: { id: number; name: string; size: number; bare: boolean }[];
+  };
+  timeline: {
+    ENTITY_TYPE: string;
+    ENTITY_ID: number;
+    COMMENT: string;
+    FILES: { name: string; size: number }[];
+    AUTHOR_ID: number;
+  }[];
   log: LogEntry[];
-  counters: { rest: Record<string, number>; served503: number; refreshes: number; refreshAttempts: number; eventsDelivered: number; eventsDropped: number; logSeq: number };
+  counters: {
+    rest: Record<string, number>;
+    served503: number;
+    refreshes: number;
+    refreshAttempts: number;
+    eventsDelivered: number;
+    eventsDropped: number;
+    logSeq: number;
+  };
 }
 
 /** A smart process type as crm.type.list answers it (crm/data-types.md#type), flags "Y" / "N". */
@@ -181,10 +233,24 @@ export interface ItemsState {
   nextStageHistoryId: number;
 }
 
-export interface TokenInfo { portal: PortalState; userId: number; expiresAtMs: number }
-export interface RefreshInfo { portal: PortalState; userId: number; rotated: boolean; issuedAtMs: number }
+export interface TokenInfo {
+  portal: PortalState;
+  userId: number;
+  expiresAtMs: number;
+}
+export interface RefreshInfo {
+  portal: PortalState;
+  userId: number;
+  rotated: boolean;
+  issuedAtMs: number;
+}
 
-export interface AppRegistration { clientId: string; clientSecret: string; appUrl: string; scopes: string[] }
+export interface AppRegistration {
+  clientId: string;
+  clientSecret: string;
+  appUrl: string;
+  scopes: string[];
+}
 
 export interface FakeBitrix {
   app: AppRegistration;

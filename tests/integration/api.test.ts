@@ -11,17 +11,27 @@ import { frameSession } from "../support/sessions";
 // portal's changes, paginated by cursor and rate-limited; revoked, forged or another portal's tokens read nothing.
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 const portalIds: string[] = [];
-const A = 0, B = 1;
+const A = 0,
+  B = 1;
 beforeAll(async () => {
   env = await startAppWithFake({ portals: 2 });
   for (const i of [A, B]) {
     await env.control("install", { mode: "ui", finish: true }, i);
     portalIds[i] = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(i).memberId } })).id;
     const base = Date.parse("2026-03-01T10:00:00Z");
-    await getDb().fieldChange.createMany({ data: Array.from({ length: 25 }, (_, k) => ({
-      portalId: portalIds[i]!, entityType: k % 2 ? "deal" : "contact", entityId: 500 + (k % 3), field: k % 5 ? "TITLE" : "OPPORTUNITY",
-      oldValue: `old-${i}-${k}`, newValue: `new-${i}-${k}`, changedById: 1 + (k % 4), changedAt: new Date(base + Math.floor(k / 2) * 60_000),
-      source: k % 7 ? "event" : "reconciled" })) });
+    await getDb().fieldChange.createMany({
+      data: Array.from({ length: 25 }, (_, k) => ({
+        portalId: portalIds[i]!,
+        entityType: k % 2 ? "deal" : "contact",
+        entityId: 500 + (k % 3),
+        field: k % 5 ? "TITLE" : "OPPORTUNITY",
+        oldValue: `old-${i}-${k}`,
+        newValue: `new-${i}-${k}`,
+        changedById: 1 + (k % 4),
+        changedAt: new Date(base + Math.floor(k / 2) * 60_000),
+        source: k % 7 ? "event" : "reconciled",
+      })),
+    });
   }
 });
 afterAll(() => env.stop());
@@ -29,14 +39,28 @@ afterAll(() => env.stop());
 const admin = async (i: number) => (await frameSession(env.control, 1, null, i)).token;
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 async function create(session: string, body: unknown) {
-  const res = await createRoute(new Request("http://app/api/admin/api-tokens", { method: "POST",
-    headers: { ...bearer(session), "content-type": "application/json" }, body: JSON.stringify(body) }));
+  const res = await createRoute(
+    new Request("http://app/api/admin/api-tokens", {
+      method: "POST",
+      headers: { ...bearer(session), "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 async function changes(token: string | null, query = "") {
-  const res = await changesRoute(new Request(`http://app/api/v1/changes${query}`, { headers: token ? bearer(token) : {} }));
-  return { status: res.status, retryAfter: res.headers.get("retry-after"),
-    body: (await res.json()) as { items: { id: string; newValue: string; changedAt: string; entityType: string }[]; next: string | null; message?: string } };
+  const res = await changesRoute(
+    new Request(`http://app/api/v1/changes${query}`, { headers: token ? bearer(token) : {} }),
+  );
+  return {
+    status: res.status,
+    retryAfter: res.headers.get("retry-after"),
+    body: (await res.json()) as {
+      items: { id: string; newValue: string; changedAt: string; entityType: string }[];
+      next: string | null;
+      message?: string;
+    },
+  };
 }
 
 describe("API tokens", () => {
@@ -78,7 +102,9 @@ describe("GET /api/v1/changes", () => {
     const token = String((await create(await admin(A), { name: "filters" })).body.token);
     const one = await changes(token, "?entityType=deal&entityId=501&field=TITLE");
     expect(one.body.items.length).toBeGreaterThan(0);
-    const rows = await getDb().fieldChange.findMany({ where: { portalId: portalIds[A]!, entityType: "deal", entityId: 501, field: "TITLE" } });
+    const rows = await getDb().fieldChange.findMany({
+      where: { portalId: portalIds[A]!, entityType: "deal", entityId: 501, field: "TITLE" },
+    });
     expect(one.body.items.map((c) => c.newValue).sort()).toEqual(rows.map((r) => String(r.newValue)).sort());
     const bySource = await changes(token, "?source=reconciled");
     expect(bySource.body.items.map((c) => c.newValue).sort()).toEqual(["new-0-0", "new-0-14", "new-0-21", "new-0-7"]);
@@ -90,8 +116,14 @@ describe("GET /api/v1/changes", () => {
 
   it("refuses bad parameters with the parameter named", async () => {
     const token = String((await create(await admin(A), { name: "bad" })).body.token);
-    for (const [query, name] of [["?limit=0", "limit"], ["?since=yesterday", "since"], ["?entityType=order", "entityType"],
-      ["?entityId=5", "entityId"], ["?cursor=abc", "cursor"], ["?colour=red", "colour"]] as const) {
+    for (const [query, name] of [
+      ["?limit=0", "limit"],
+      ["?since=yesterday", "since"],
+      ["?entityType=order", "entityType"],
+      ["?entityId=5", "entityId"],
+      ["?cursor=abc", "cursor"],
+      ["?colour=red", "colour"],
+    ] as const) {
       const res = await changes(token, query);
       expect(res.status, query).toBe(400);
       expect(res.body.message, query).toContain(name);
@@ -104,14 +136,21 @@ describe("GET /api/v1/changes", () => {
     const created = await create(await admin(A), { name: "to revoke" });
     const token = String(created.body.token);
     expect((await changes(token)).status).toBe(200);
-    const revoke = await revokeRoute(new Request(`http://app/api/admin/api-tokens/${String(created.body.id)}`,
-      { method: "DELETE", headers: bearer(await admin(A)) }), { params: Promise.resolve({ id: String(created.body.id) }) });
+    const revoke = await revokeRoute(
+      new Request(`http://app/api/admin/api-tokens/${String(created.body.id)}`, {
+        method: "DELETE",
+        headers: bearer(await admin(A)),
+      }),
+      { params: Promise.resolve({ id: String(created.body.id) }) },
+    );
     expect(revoke.status).toBe(200);
     expect((await changes(token)).status).toBe(401);
     // portal B's admin cannot revoke A's token (it is "not found" to them)
     const other = await create(await admin(A), { name: "A's" });
-    const cross = await revokeRoute(new Request("http://app/x", { method: "DELETE", headers: bearer(await admin(B)) }),
-      { params: Promise.resolve({ id: String(other.body.id) }) });
+    const cross = await revokeRoute(
+      new Request("http://app/x", { method: "DELETE", headers: bearer(await admin(B)) }),
+      { params: Promise.resolve({ id: String(other.body.id) }) },
+    );
     expect(cross.status).toBe(404);
     const tokenB = String((await create(await admin(B), { name: "B" })).body.token);
     await getDb().portal.update({ where: { id: portalIds[B]! }, data: { status: "payment_required" } });
@@ -136,7 +175,10 @@ describe("GET /api/v1/changes", () => {
     const fresh = String((await create(await admin(A), { name: "calm" })).body.token);
     expect((await changes(fresh, "?limit=1")).status).toBe(200);
     // A minute later the window starts again.
-    await getDb().apiToken.updateMany({ where: { name: "busy" }, data: { windowStart: new Date(Date.now() - 61_000) } });
+    await getDb().apiToken.updateMany({
+      where: { name: "busy" },
+      data: { windowStart: new Date(Date.now() - 61_000) },
+    });
     expect((await changes(token, "?limit=1")).status).toBe(200);
   });
 });

@@ -19,11 +19,12 @@ import { frameSession } from "../support/sessions";
 // "part k of n" when one upload cannot carry it, never cut (docs/history.md "Exporting a search").
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 const ids: string[] = [];
-const A = 0, B = 1;
+const A = 0,
+  B = 1;
 const BIG = 120_000;
 const tokens: Record<string, string> = {};
 /** The small search: 25 reverts on deal 900, values a spreadsheet or an XML parser could trip on. */
-const TRICKY = ["=1+1", "say \"hi\"", "a;=2+2", "<b>&amp;</b>", "Привет, мир", "line\r\nbreak", "@SUM(A1)"];
+const TRICKY = ["=1+1", 'say "hi"', "a;=2+2", "<b>&amp;</b>", "Привет, мир", "line\r\nbreak", "@SUM(A1)"];
 
 beforeAll(async () => {
   env = await startAppWithFake({ portals: 2 });
@@ -33,13 +34,33 @@ beforeAll(async () => {
     ids[i] = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(i).memberId } })).id;
     await getDb().portal.update({ where: { id: ids[i]! }, data: { rateBurst: 100_000, rateDrainPerSec: 10_000 } });
   }
-  await getDb().fieldChange.createMany({ data: Array.from({ length: 25 }, (_, k) => ({
-    portalId: ids[A]!, entityType: "deal", entityId: 900, field: "TITLE", oldValue: TRICKY[k % TRICKY.length]!,
-    newValue: `new-${k}`, changedById: 1, changedAt: new Date(Date.UTC(2026, 2, 1, 0, k)), source: "revert" })) });
+  await getDb().fieldChange.createMany({
+    data: Array.from({ length: 25 }, (_, k) => ({
+      portalId: ids[A]!,
+      entityType: "deal",
+      entityId: 900,
+      field: "TITLE",
+      oldValue: TRICKY[k % TRICKY.length]!,
+      newValue: `new-${k}`,
+      changedById: 1,
+      changedAt: new Date(Date.UTC(2026, 2, 1, 0, k)),
+      source: "revert",
+    })),
+  });
   // portal B's reverts: never in A's export
-  await getDb().fieldChange.createMany({ data: Array.from({ length: 5 }, (_, k) => ({
-    portalId: ids[B]!, entityType: "deal", entityId: 900, field: "TITLE", oldValue: "portal-B-secret",
-    newValue: `b-${k}`, changedById: 1, changedAt: new Date(Date.UTC(2026, 2, 1, 0, k)), source: "revert" })) });
+  await getDb().fieldChange.createMany({
+    data: Array.from({ length: 5 }, (_, k) => ({
+      portalId: ids[B]!,
+      entityType: "deal",
+      entityId: 900,
+      field: "TITLE",
+      oldValue: "portal-B-secret",
+      newValue: `b-${k}`,
+      changedById: 1,
+      changedAt: new Date(Date.UTC(2026, 2, 1, 0, k)),
+      source: "revert",
+    })),
+  });
   // 120 000 backfilled changes of portal A in one statement
   await getDb().$executeRaw`INSERT INTO "FieldChange" ("portalId", "entityType", "entityId", field, "oldValue",
       "newValue", "changedById", "changedAt", source)
@@ -56,21 +77,36 @@ afterEach(() => Object.assign(EXPORT_LIMITS, saved));
 
 const auth = (token?: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 async function post(body: unknown, token = tokens.admin) {
-  const res = await createRoute(new Request("http://app/api/admin/exports", { method: "POST",
-    headers: { ...auth(token), "content-type": "application/json" }, body: JSON.stringify(body) }));
+  const res = await createRoute(
+    new Request("http://app/api/admin/exports", {
+      method: "POST",
+      headers: { ...auth(token), "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
-type Progress = { id: string; status: string; rowsWritten: number; totalEstimate: number | null; files: ExportedFile[];
-  driveUrl: string | null; fileName: string | null; error: string | null };
+type Progress = {
+  id: string;
+  status: string;
+  rowsWritten: number;
+  totalEstimate: number | null;
+  files: ExportedFile[];
+  driveUrl: string | null;
+  fileName: string | null;
+  error: string | null;
+};
 async function progress(id: string, token = tokens.admin) {
-  const res = await progressRoute(new Request(`http://app/api/admin/exports/${id}`, { headers: auth(token) }),
-    { params: Promise.resolve({ id }) });
+  const res = await progressRoute(new Request(`http://app/api/admin/exports/${id}`, { headers: auth(token) }), {
+    params: Promise.resolve({ id }),
+  });
   return { status: res.status, body: (await res.json()) as Progress };
 }
 /** Runs the export's queued job as the worker's background lane would. */
 async function runJob(exportId: string) {
-  const job = await getDb().job.findFirstOrThrow({ where: { kind: AUDIT_EXPORT_JOB, status: "pending",
-    payload: { path: ["exportId"], equals: exportId } } });
+  const job = await getDb().job.findFirstOrThrow({
+    where: { kind: AUDIT_EXPORT_JOB, status: "pending", payload: { path: ["exportId"], equals: exportId } },
+  });
   await finishJob(job.id, { ok: true, result: await JOB_HANDLERS[AUDIT_EXPORT_JOB]!(job) });
 }
 const fileBytes = (f: ExportedFile) => diskFileContent(env.state(A), Number(f.id))!;
@@ -79,14 +115,21 @@ const csvLines = (buf: Buffer) => {
   expect(text.startsWith("\uFEFF")).toBe(true);
   expect(text.endsWith("\r\n")).toBe(true);
   // a line ends at CRLF outside quotes (a cell may hold a CRLF of its own)
-  return text.slice(1, -2).match(/(?:"(?:[^"]|"")*"|[^\r\n",]*)(?:,(?:"(?:[^"]|"")*"|[^\r\n",]*))*(?=\r\n|$)/g)!
+  return text
+    .slice(1, -2)
+    .match(/(?:"(?:[^"]|"")*"|[^\r\n",]*)(?:,(?:"(?:[^"]|"")*"|[^\r\n",]*))*(?=\r\n|$)/g)!
     .filter((l) => l !== "");
 };
 const sheetRows = (buf: Buffer) => {
   const parts = unzipSync(new Uint8Array(buf));
   const W = "work"; // no slash before "work" in a tracked file (a project check refuses it)
-  expect(Object.keys(parts).sort()).toEqual(["[Content_Types].xml", "_rels/.rels", `xl/_rels/${W}book.xml.rels`,
-    `xl/${W}book.xml`, `xl/${W}sheets/sheet1.xml`]);
+  expect(Object.keys(parts).sort()).toEqual([
+    "[Content_Types].xml",
+    "_rels/.rels",
+    `xl/_rels/${W}book.xml.rels`,
+    `xl/${W}book.xml`,
+    `xl/${W}sheets/sheet1.xml`,
+  ]);
   const sheet = strFromU8(parts[`xl/${W}sheets/sheet1.xml`]!);
   return { sheet, rows: sheet.match(/<row /g)?.length ?? 0 };
 };
@@ -101,9 +144,13 @@ describe("POST /api/admin/exports and GET /api/admin/exports/[id]: who and what"
 
   it("answers 400 naming the bad field", async () => {
     const cases: [unknown, RegExp][] = [
-      [{ format: "pdf" }, /format/], [{}, /format/], [{ format: "csv", filters: { from: "2026-13-01" } }, /filters\.from/],
-      [{ format: "csv", filters: { person: "x" } }, /filters\.person/], [{ format: "csv", filters: { colour: "red" } }, /filters/],
-      [{ format: "csv", filters: { cursor: "abc" } }, /filters/], [{ format: "csv", timeZone: "Mars/Base" }, /timeZone/],
+      [{ format: "pdf" }, /format/],
+      [{}, /format/],
+      [{ format: "csv", filters: { from: "2026-13-01" } }, /filters\.from/],
+      [{ format: "csv", filters: { person: "x" } }, /filters\.person/],
+      [{ format: "csv", filters: { colour: "red" } }, /filters/],
+      [{ format: "csv", filters: { cursor: "abc" } }, /filters/],
+      [{ format: "csv", timeZone: "Mars/Base" }, /timeZone/],
       [{ format: "csv", extra: 1 }, /extra|body/],
     ];
     for (const [body, field] of cases) {
@@ -111,8 +158,13 @@ describe("POST /api/admin/exports and GET /api/admin/exports/[id]: who and what"
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(String(r.body.message), JSON.stringify(body)).toMatch(field);
     }
-    const notJson = await createRoute(new Request("http://app/api/admin/exports", { method: "POST",
-      headers: { ...auth(tokens.admin), "content-type": "application/json" }, body: "{" }));
+    const notJson = await createRoute(
+      new Request("http://app/api/admin/exports", {
+        method: "POST",
+        headers: { ...auth(tokens.admin), "content-type": "application/json" },
+        body: "{",
+      }),
+    );
     expect(notJson.status).toBe(400);
     expect(await getDb().auditExport.count({ where: { portalId: ids[A]! } })).toBe(0);
   });
@@ -133,14 +185,16 @@ describe("POST /api/admin/exports and GET /api/admin/exports/[id]: who and what"
 
 describe("the Audit page", () => {
   it("offers Export CSV / Export XLSX for the search on screen (English and Russian)", async () => {
-    const html = renderToStaticMarkup(await AuditPage({ searchParams: Promise.resolve({ st: tokens.admin!,
-      source: "revert" }) }));
+    const html = renderToStaticMarkup(
+      await AuditPage({ searchParams: Promise.resolve({ st: tokens.admin!, source: "revert" }) }),
+    );
     expect(html).toContain(">Export CSV</button>");
     expect(html).toContain(">Export XLSX</button>");
     expect(dict("ru")).toMatchObject({ auditExportCsv: "Выгрузить CSV", auditExportXlsx: "Выгрузить XLSX" });
     // a bad filter: no export of a search that is not shown
-    const bad = renderToStaticMarkup(await AuditPage({ searchParams: Promise.resolve({ st: tokens.admin!,
-      from: "nope" }) }));
+    const bad = renderToStaticMarkup(
+      await AuditPage({ searchParams: Promise.resolve({ st: tokens.admin!, from: "nope" }) }),
+    );
     expect(bad).not.toContain("Export CSV");
   });
 });
@@ -159,19 +213,40 @@ describe("the file in the admin's Drive", () => {
     expect(stored).toMatchObject({ PARENT_ID: String(USER_ROOT + 1), CREATED_BY: "1", NAME: done.fileName });
     const lines = csvLines(fileBytes(done.files[0]!));
     expect(lines).toHaveLength(1 + 25);
-    expect(lines[0]).toBe(["When", "Field", "Who", "Old value", "New value", "changedAt", "fieldCode", "oldRaw", "newRaw",
-      "Record", "entityType", "entityId", "source"].map(csvCell).join(","));
+    expect(lines[0]).toBe(
+      [
+        "When",
+        "Field",
+        "Who",
+        "Old value",
+        "New value",
+        "changedAt",
+        "fieldCode",
+        "oldRaw",
+        "newRaw",
+        "Record",
+        "entityType",
+        "entityId",
+        "source",
+      ]
+        .map(csvCell)
+        .join(","),
+    );
     const text = lines.join("\n");
     for (const v of TRICKY) expect(text).toContain(csvCell(v));
     // formula starts neutralized as in the record CSV: at the cell's start and after a ; or ,
     for (const cell of [`"'=1+1"`, `"'@SUM(A1)"`, `"a;'=2+2"`, `"say ""hi"""`]) expect(text).toContain(cell);
     expect(text).not.toMatch(/portal-B-secret/);
     // newest first, every row once
-    const news = lines.slice(1).map((l) => /"new-(\d+)"/.exec(l)?.[1]).map(Number);
+    const news = lines
+      .slice(1)
+      .map((l) => /"new-(\d+)"/.exec(l)?.[1])
+      .map(Number);
     expect(news).toEqual(Array.from({ length: 25 }, (_, k) => 24 - k));
     // the admin's token was kept only while the job ran
-    expect((await getDb().auditExport.findUniqueOrThrow({ where: { id: String(created.body.id) } })).userTokenEnc)
-      .toBeNull();
+    expect(
+      (await getDb().auditExport.findUniqueOrThrow({ where: { id: String(created.body.id) } })).userTokenEnc,
+    ).toBeNull();
   });
 
   it("XLSX: a real workbook whose sheet holds the header and one row a change", async () => {
@@ -182,8 +257,8 @@ describe("the file in the admin's Drive", () => {
     expect(done.fileName).toMatch(/\.xlsx$/);
     const { sheet, rows } = sheetRows(fileBytes(done.files[0]!));
     expect(rows).toBe(1 + 25);
-    expect(sheet).toContain("<t xml:space=\"preserve\">&lt;b&gt;&amp;amp;&lt;/b&gt;</t>");
-    expect(sheet).toContain("<t xml:space=\"preserve\">=1+1</t>"); // an inline string: never run as a formula
+    expect(sheet).toContain('<t xml:space="preserve">&lt;b&gt;&amp;amp;&lt;/b&gt;</t>');
+    expect(sheet).toContain('<t xml:space="preserve">=1+1</t>'); // an inline string: never run as a formula
     expect(sheet).toContain("Привет, мир");
     expect(sheet).not.toContain("portal-B-secret");
   });
@@ -196,22 +271,28 @@ describe("the file in the admin's Drive", () => {
     const n = done.files.length;
     expect(n).toBeGreaterThan(2);
     expect(done.fileName).toMatch(new RegExp(`-part-1-of-${n}\\.csv$`));
-    const rows = done.files.map((f) => {
-      const bytes = fileBytes(f);
-      expect(bytes.length).toBeLessThanOrEqual(2000);
-      const lines = csvLines(bytes);
-      expect(lines[0]).toMatch(/^"When","Field"/);
-      expect(lines.length - 1).toBe(f.rows);
-      return lines.slice(1);
-    }).flat();
+    const rows = done.files
+      .map((f) => {
+        const bytes = fileBytes(f);
+        expect(bytes.length).toBeLessThanOrEqual(2000);
+        const lines = csvLines(bytes);
+        expect(lines[0]).toMatch(/^"When","Field"/);
+        expect(lines.length - 1).toBe(f.rows);
+        return lines.slice(1);
+      })
+      .flat();
     expect(rows.map((l) => Number(/"new-(\d+)"/.exec(l)?.[1]))).toEqual(Array.from({ length: 25 }, (_, k) => 24 - k));
   });
 
   it("a failed upload says why, and keeps no token", async () => {
     const created = await post({ format: "csv", filters: { source: "revert" } });
     // the stored token no longer opens the portal: the upload is refused, the export says so
-    await getDb().auditExport.update({ where: { id: String(created.body.id) }, data: {
-      userTokenEnc: (await import("@/lib/crypto")).encryptSecret("expired-token") } });
+    await getDb().auditExport.update({
+      where: { id: String(created.body.id) },
+      data: {
+        userTokenEnc: (await import("@/lib/crypto")).encryptSecret("expired-token"),
+      },
+    });
     await runJob(String(created.body.id));
     const failed = (await progress(String(created.body.id))).body;
     expect(failed.status).toBe("failed");
@@ -252,8 +333,9 @@ describe("120 000 rows", () => {
     expect(done).toMatchObject({ status: "done", rowsWritten: BIG });
     const n = done.files.length;
     expect(n).toBeGreaterThan(1);
-    expect(done.files.map((f) => f.name)).toEqual(done.files.map((_, k) =>
-      expect.stringMatching(new RegExp(`-part-${k + 1}-of-${n}\\.xlsx$`))));
+    expect(done.files.map((f) => f.name)).toEqual(
+      done.files.map((_, k) => expect.stringMatching(new RegExp(`-part-${k + 1}-of-${n}\\.xlsx$`))),
+    );
     let total = 0;
     for (const f of done.files) {
       const bytes = fileBytes(f);

@@ -11,7 +11,8 @@ import { frameSession } from "../support/sessions";
 // only a portal administrator sees it.
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 const ids: string[] = [];
-const A = 0, B = 1;
+const A = 0,
+  B = 1;
 const TYPES = ["deal", "contact", "quote", "dynamic_128"];
 const SOURCES = ["event", "event", "backfill", "revert", "reconciled"];
 const DAY = 86_400_000;
@@ -23,13 +24,27 @@ beforeAll(async () => {
     await env.control("install", { mode: "ui", finish: true }, i);
     ids[i] = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(i).memberId } })).id;
     // 40 changes a portal, one every 6 hours from 1 March: k decides the type, record, field, person and source.
-    await getDb().fieldChange.createMany({ data: Array.from({ length: 40 }, (_, k) => ({
-      portalId: ids[i]!, entityType: TYPES[k % 4]!, entityId: 700 + (k % 3), field: k % 5 ? "TITLE" : "STAGE_ID",
-      oldValue: `old-${i}-${k}`, newValue: `new-${i}-${k}`, changedById: 1 + (k % 3),
-      changedAt: new Date(BASE + k * DAY / 4), source: SOURCES[k % 5]! })) });
-    await getDb().userNameCache.createMany({ skipDuplicates: true, data: [
-      { portalId: ids[i]!, userId: 1, name: "Anna Admin" }, { portalId: ids[i]!, userId: 2, name: "Boris Manager" },
-      { portalId: ids[i]!, userId: 3, name: "Clara Sales" }] });
+    await getDb().fieldChange.createMany({
+      data: Array.from({ length: 40 }, (_, k) => ({
+        portalId: ids[i]!,
+        entityType: TYPES[k % 4]!,
+        entityId: 700 + (k % 3),
+        field: k % 5 ? "TITLE" : "STAGE_ID",
+        oldValue: `old-${i}-${k}`,
+        newValue: `new-${i}-${k}`,
+        changedById: 1 + (k % 3),
+        changedAt: new Date(BASE + (k * DAY) / 4),
+        source: SOURCES[k % 5]!,
+      })),
+    });
+    await getDb().userNameCache.createMany({
+      skipDuplicates: true,
+      data: [
+        { portalId: ids[i]!, userId: 1, name: "Anna Admin" },
+        { portalId: ids[i]!, userId: 2, name: "Boris Manager" },
+        { portalId: ids[i]!, userId: 3, name: "Clara Sales" },
+      ],
+    });
   }
 });
 afterAll(() => env.stop());
@@ -40,11 +55,13 @@ async function found(q: Partial<AuditQuery>, limit = 50): Promise<number[]> {
   let cursor: string | undefined;
   do {
     const page = await searchAudit(ids[A]!, { ...q, cursor }, limit);
-    ks.push(...page.items.map((c) => {
-      const [, portal, k] = String(c.newValue).split("-");
-      expect(portal).toBe("0"); // never portal B's
-      return Number(k);
-    }));
+    ks.push(
+      ...page.items.map((c) => {
+        const [, portal, k] = String(c.newValue).split("-");
+        expect(portal).toBe("0"); // never portal B's
+        return Number(k);
+      }),
+    );
     cursor = page.next ?? undefined;
   } while (cursor);
   return ks;
@@ -52,7 +69,7 @@ async function found(q: Partial<AuditQuery>, limit = 50): Promise<number[]> {
 const expected = (pred: (k: number) => boolean) => Array.from({ length: 40 }, (_, k) => 39 - k).filter(pred);
 /** Whether change k was made on a UTC day from `from` to `to`, both included. */
 const on = (k: number, from: string, to: string) =>
-  BASE + k * DAY / 4 >= Date.parse(from) && BASE + k * DAY / 4 < Date.parse(to) + DAY;
+  BASE + (k * DAY) / 4 >= Date.parse(from) && BASE + (k * DAY) / 4 < Date.parse(to) + DAY;
 
 describe("the audit search", () => {
   it("filters by person, field, type, record, period and source, newest first, this portal only", async () => {
@@ -66,14 +83,16 @@ describe("the audit search", () => {
     expect(await found({ source: "revert" })).toEqual(expected((k) => k % 5 === 3));
     // 2 March and 3 March (UTC days, both included): k 3..10
     expect(await found({ from: "2026-03-02", to: "2026-03-03" })).toEqual(expected((k) => k >= 3 && k <= 10));
-    expect(await found({ person: 3, from: "2026-03-05", to: "2026-03-07", type: "dynamic_128" }))
-      .toEqual(expected((k) => on(k, "2026-03-05", "2026-03-07") && k % 3 === 2 && k % 4 === 3));
+    expect(await found({ person: 3, from: "2026-03-05", to: "2026-03-07", type: "dynamic_128" })).toEqual(
+      expected((k) => on(k, "2026-03-05", "2026-03-07") && k % 3 === 2 && k % 4 === 3),
+    );
   });
 
   it("pages with no gap and no repeat, whatever the page size", async () => {
     for (const limit of [1, 7, 40]) expect(await found({ person: 1 }, limit)).toEqual(expected((k) => k % 3 === 0));
-    expect(await found({ from: "2026-03-02", to: "2026-03-08" }, 3))
-      .toEqual(expected((k) => on(k, "2026-03-02", "2026-03-08")));
+    expect(await found({ from: "2026-03-02", to: "2026-03-08" }, 3)).toEqual(
+      expected((k) => on(k, "2026-03-02", "2026-03-08")),
+    );
   });
 
   it("refuses a bad filter, naming it", () => {
@@ -119,8 +138,9 @@ describe("the Audit page", () => {
     const cursor = (await searchAudit(ids[A]!, { source: "event" }, 10)).next!;
     const deep = new URLSearchParams({ cursor, source: "event" });
     const older = await render(1, Object.fromEntries(deep));
-    expect([...older.matchAll(/old-0-(\d+) →/g)].map((m) => Number(m[1])))
-      .toEqual(expected((k) => k % 5 < 2).slice(10));
+    expect([...older.matchAll(/old-0-(\d+) →/g)].map((m) => Number(m[1]))).toEqual(
+      expected((k) => k % 5 < 2).slice(10),
+    );
     expect(older).toMatch(/href="\/audit\?st=[^"]+&amp;source=event"/); // back to the newest, still by source
   });
 

@@ -15,32 +15,67 @@ beforeAll(async () => {
 });
 afterAll(() => env.stop());
 
-const frame = async (userId: number, i = 0) => (await env.control("frame-auth", { userId }, i)) as Record<string, string>;
+const frame = async (userId: number, i = 0) =>
+  (await env.control("frame-auth", { userId }, i)) as Record<string, string>;
 const post = (path: string, token: string | null, init: RequestInit = {}) =>
   import(`@/app${path}/route`).then((m: { POST: (r: Request, c?: unknown) => Promise<Response> }) =>
-    m.POST(new Request(`http://app${path}`, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {}, ...init }), { params: Promise.resolve({ id: "x" }) }));
+    m.POST(
+      new Request(`http://app${path}`, {
+        method: "POST",
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        ...init,
+      }),
+      { params: Promise.resolve({ id: "x" }) },
+    ),
+  );
 
 describe("frame credentials", () => {
   it("verifies the frame's auth against the installed portal and issues a session", async () => {
     const f = await frame(1);
-    const s = await verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: f.APPLICATION_TOKEN, LANG: "ru" });
-    expect(s).toMatchObject({ userId: 1, userName: "Anna Admin", isAdmin: true, lang: "ru", portalOrigin: env.portal(0).baseUrl });
+    const s = await verifyFrameAuth({
+      AUTH_ID: f.AUTH_ID!,
+      member_id: f.member_id!,
+      APPLICATION_TOKEN: f.APPLICATION_TOKEN,
+      LANG: "ru",
+    });
+    expect(s).toMatchObject({
+      userId: 1,
+      userName: "Anna Admin",
+      isAdmin: true,
+      lang: "ru",
+      portalOrigin: env.portal(0).baseUrl,
+    });
     expect(await readSessionToken(await issueSessionToken(s))).toEqual({ ...s, expiresAt: expect.any(Number) });
     // The sign-in runs through next-auth: its credentials provider and jwt callback; its decoder reads the token.
-    const signedIn = await signInWithFrame({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, record: { entity: "deal", id: 3 } });
+    const signedIn = await signInWithFrame({
+      AUTH_ID: f.AUTH_ID!,
+      member_id: f.member_id!,
+      record: { entity: "deal", id: 3 },
+    });
     expect(signedIn.session).toMatchObject({ userId: 1, isAdmin: true, record: { entity: "deal", id: 3 } });
-    expect(await decode({ token: signedIn.token, secret: process.env.APP_SECRET! })).toMatchObject({ sub: `${s.portalId}:1`, userId: 1, name: "Anna Admin" });
-    await expect(signInWithFrame({ AUTH_ID: "x".repeat(32), member_id: f.member_id! })).rejects.toMatchObject({ status: 401 });
+    expect(await decode({ token: signedIn.token, secret: process.env.APP_SECRET! })).toMatchObject({
+      sub: `${s.portalId}:1`,
+      userId: 1,
+      name: "Anna Admin",
+    });
+    await expect(signInWithFrame({ AUTH_ID: "x".repeat(32), member_id: f.member_id! })).rejects.toMatchObject({
+      status: 401,
+    });
   });
 
   it.each([
     ["a wrong APPLICATION_TOKEN", async () => ({ ...(await frame(1)), APPLICATION_TOKEN: "0".repeat(32) })],
     ["an unknown member_id", async () => ({ ...(await frame(1)), member_id: "f".repeat(32) })],
     ["an access token the portal rejects", async () => ({ ...(await frame(1)), AUTH_ID: "x".repeat(32) })],
-    ["portal A's member_id with portal B's token", async () => ({ ...(await frame(1, 1)), member_id: env.portal(0).memberId, APPLICATION_TOKEN: undefined })],
+    [
+      "portal A's member_id with portal B's token",
+      async () => ({ ...(await frame(1, 1)), member_id: env.portal(0).memberId, APPLICATION_TOKEN: undefined }),
+    ],
   ])("refuses %s with 401", async (_name, make) => {
     const f = (await make()) as Record<string, string>;
-    await expect(verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: f.APPLICATION_TOKEN })).rejects.toMatchObject({ status: 401 });
+    await expect(
+      verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: f.APPLICATION_TOKEN }),
+    ).rejects.toMatchObject({ status: 401 });
   });
 
   it("gives a non-admin a session without admin rights, and admin actions refuse it", async () => {
@@ -56,12 +91,26 @@ describe("frame credentials", () => {
   });
 
   it("keeps every admin action inside the session's own portal", async () => {
-    const [a, b] = await Promise.all([getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(0).memberId } }), getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(1).memberId } })]);
-    const pendingOfB = await getDb().pendingCall.create({ data: { portalId: b.id, method: "crm.deal.delete", params: {}, tokenHash: "x", expiresAt: new Date(Date.now() + 60_000) } });
+    const [a, b] = await Promise.all([
+      getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(0).memberId } }),
+      getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(1).memberId } }),
+    ]);
+    const pendingOfB = await getDb().pendingCall.create({
+      data: {
+        portalId: b.id,
+        method: "crm.deal.delete",
+        params: {},
+        tokenHash: "x",
+        expiresAt: new Date(Date.now() + 60_000),
+      },
+    });
     const f = await frame(1, 0);
     const tokenA = await issueSessionToken(await verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id! }));
     const rerun = await import("@/app/api/admin/pending/[id]/route");
-    const res = await rerun.POST(new Request("http://app/api/admin/pending/x", { method: "POST", headers: { authorization: `Bearer ${tokenA}` } }), { params: Promise.resolve({ id: pendingOfB.id }) });
+    const res = await rerun.POST(
+      new Request("http://app/api/admin/pending/x", { method: "POST", headers: { authorization: `Bearer ${tokenA}` } }),
+      { params: Promise.resolve({ id: pendingOfB.id }) },
+    );
     expect(res.status).toBe(404);
     expect((await getDb().pendingCall.findUniqueOrThrow({ where: { id: pendingOfB.id } })).status).toBe("pending");
     const before = env.state(1).log.length;
@@ -75,12 +124,43 @@ describe("placement hand-off", () => {
   it("answers 303 to the right page with a session token, and refuses bad placement input with 4xx", async () => {
     const f = await frame(1);
     const route = await import("@/app/bitrix/placement/route");
-    const send = (fields: Record<string, string>) => route.POST(new Request("http://app/bitrix/placement?DOMAIN=x&LANG=en", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields) }));
-    const ok = await send({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: f.APPLICATION_TOKEN!, PLACEMENT: "CRM_CONTACT_DETAIL_TAB", PLACEMENT_OPTIONS: '{"ID":"8061"}' });
+    const send = (fields: Record<string, string>) =>
+      route.POST(
+        new Request("http://app/bitrix/placement?DOMAIN=x&LANG=en", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams(fields),
+        }),
+      );
+    const ok = await send({
+      AUTH_ID: f.AUTH_ID!,
+      member_id: f.member_id!,
+      APPLICATION_TOKEN: f.APPLICATION_TOKEN!,
+      PLACEMENT: "CRM_CONTACT_DETAIL_TAB",
+      PLACEMENT_OPTIONS: '{"ID":"8061"}',
+    });
     expect(ok.status).toBe(303);
     expect(ok.headers.get("location")).toMatch(/^\/placements\/tab\?entity=contact&id=8061&st=/);
-    expect((await send({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, PLACEMENT: "CRM_DEAL_DETAIL_TAB", PLACEMENT_OPTIONS: "{nope" })).status).toBe(400);
-    expect((await send({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, PLACEMENT: "TASK_VIEW_TAB", PLACEMENT_OPTIONS: "{}" })).status).toBe(400);
+    expect(
+      (
+        await send({
+          AUTH_ID: f.AUTH_ID!,
+          member_id: f.member_id!,
+          PLACEMENT: "CRM_DEAL_DETAIL_TAB",
+          PLACEMENT_OPTIONS: "{nope",
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await send({
+          AUTH_ID: f.AUTH_ID!,
+          member_id: f.member_id!,
+          PLACEMENT: "TASK_VIEW_TAB",
+          PLACEMENT_OPTIONS: "{}",
+        })
+      ).status,
+    ).toBe(400);
   });
 });
 
@@ -89,7 +169,9 @@ describe("session edges", () => {
     const f = await frame(1);
     const token = await issueSessionToken(await verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id! }));
     const before = env.state(0).log.length;
-    const viaCookie = await post("/api/admin/rebind", null, { headers: { cookie: `${SESSION_COOKIE}=${token}`, "content-type": "text/plain" } });
+    const viaCookie = await post("/api/admin/rebind", null, {
+      headers: { cookie: `${SESSION_COOKIE}=${token}`, "content-type": "text/plain" },
+    });
     expect(viaCookie.status).toBe(401);
     expect(env.state(0).log.length).toBe(before); // nothing reached the portal
     expect((await post("/api/admin/rebind", token)).status).toBe(200);
@@ -104,7 +186,10 @@ describe("session edges", () => {
     expect(await readSessionToken(stale)).toBeNull();
     expect((await post("/api/admin/rebind", stale)).status).toBe(401);
     const { proxy } = await import("@/proxy");
-    const csp = async (st: string) => (await proxy(new NextRequest(`http://app/placements/tab?entity=deal&id=1&st=${encodeURIComponent(st)}`))).headers.get("content-security-policy");
+    const csp = async (st: string) =>
+      (
+        await proxy(new NextRequest(`http://app/placements/tab?entity=deal&id=1&st=${encodeURIComponent(st)}`))
+      ).headers.get("content-security-policy");
     expect(await csp(stale)).toBe(`frame-ancestors ${env.portal(0).baseUrl}`);
     expect(await csp("forged.token.value")).toBe("frame-ancestors 'none'");
   });

@@ -26,7 +26,9 @@ describe("a backfill that meets OPERATION_TIME_LIMIT", () => {
     expect(blocked.retryAt!.getTime()).toBeGreaterThanOrEqual(before + OPERATING_RETRY_MS);
     const queued = await getDb().job.findMany({ where: { portalId, kind: "history.backfill", status: "pending" } });
     expect(queued.some((j) => j.runAt.getTime() >= before + OPERATING_RETRY_MS)).toBe(true);
-    const deals = await getDb().backfillRun.findUniqueOrThrow({ where: { portalId_entityType: { portalId, entityType: "deal" } } });
+    const deals = await getDb().backfillRun.findUniqueOrThrow({
+      where: { portalId_entityType: { portalId, entityType: "deal" } },
+    });
     expect(deals.status).not.toBe("done"); // the page whose rows could not be read is read again, not skipped
 
     await env.control("faults", { methodErrors: {} }); // the window has passed
@@ -36,9 +38,15 @@ describe("a backfill that meets OPERATION_TIME_LIMIT", () => {
     expect(owners.length).toBeGreaterThan(0);
     for (const dealId of owners) {
       const snap = await getDb().crmSnapshot.findUniqueOrThrow({
-        where: { portalId_entityType_entityId: { portalId, entityType: "deal", entityId: dealId } } });
+        where: { portalId_entityType_entityId: { portalId, entityType: "deal", entityId: dealId } },
+      });
       const kept = (snap.fields as Record<string, unknown>)[PRODUCTS_FIELD] as { id: number }[];
-      expect(kept.map((r) => r.id).sort()).toEqual(rows.filter((r) => r.ownerId === dealId).map((r) => r.id).sort());
+      expect(kept.map((r) => r.id).sort()).toEqual(
+        rows
+          .filter((r) => r.ownerId === dealId)
+          .map((r) => r.id)
+          .sort(),
+      );
     }
   });
 });

@@ -4,8 +4,15 @@ import { mixedMinimum } from "../../bench/crm-coverage";
 // The figure `npm run bench -- crm` prints beside the mixed backfill's wall time (docs/performance.md): the least time
 // Bitrix24's default limits allow, product rows included. Arithmetic only — benchmarks themselves never assert.
 describe("mixed backfill minimum", () => {
-  const mix = (each: number) => ({ deal: each, contact: each, company: 10, lead: 10, quote: each, smart_invoice: each,
-    dynamic_128: each });
+  const mix = (each: number) => ({
+    deal: each,
+    contact: each,
+    company: 10,
+    lead: 10,
+    quote: each,
+    smart_invoice: each,
+    dynamic_128: each,
+  });
 
   it("counts list batches per type, one product-row command per owner of a type with rows, 50 to a request", () => {
     const m = mixedMinimum(mix(2000));

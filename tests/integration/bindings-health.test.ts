@@ -23,7 +23,15 @@ describe("binding health after the app's address changed", () => {
     const oldPlacement = placementHandlerUrl();
     const oldUrl = process.env.APP_URL!;
     // A stale offline binding we no longer use (an event the registry dropped).
-    env.state().bindings.push({ id: 9999, event: "ONCRMACTIVITYADD", handler: "", authType: 0, offline: true, connector: "change_history", minTimeout: 1 });
+    env.state().bindings.push({
+      id: 9999,
+      event: "ONCRMACTIVITYADD",
+      handler: "",
+      authType: 0,
+      offline: true,
+      connector: "change_history",
+      minTimeout: 1,
+    });
     process.env.APP_URL = oldUrl.replace("127.0.0.1", "localhost");
     resetEnvForTests();
     try {

@@ -18,7 +18,14 @@ let fake: RunningFake;
 let p: PortalState;
 
 beforeAll(async () => {
-  fake = await startFakeBitrix({ app: { clientId: process.env.BITRIX_CLIENT_ID!, clientSecret: process.env.BITRIX_CLIENT_SECRET!, appUrl: "http://127.0.0.1:9" }, seed: { deals: 10_000 } });
+  fake = await startFakeBitrix({
+    app: {
+      clientId: process.env.BITRIX_CLIENT_ID!,
+      clientSecret: process.env.BITRIX_CLIENT_SECRET!,
+      appUrl: "http://127.0.0.1:9",
+    },
+    seed: { deals: 10_000 },
+  });
   p = fake.fake.portals[0]!;
   Object.assign(p.app, { installed: true, finished: true });
   process.env.BITRIX_OAUTH_URL = fake.oauthUrl;
@@ -35,21 +42,36 @@ beforeEach(() => {
 
 const bucket = (burst: number, drain: number) => Object.assign(p.bucket, { burst, drain, level: 0, at: Date.now() });
 const script = (...answers: ScriptedAnswer[]) => p.faults.script.push(...answers);
-const expireAll = () => { for (const t of fake.fake.tokens.values()) if (t.portal === p) t.expiresAtMs = 0; };
+const expireAll = () => {
+  for (const t of fake.fake.tokens.values()) if (t.portal === p) t.expiresAtMs = 0;
+};
 /** The fake's request log position: requests are told apart by their sequence number, not by a clock reading. */
 const mark = () => p.counters.logSeq;
 const callsSince = (from: number, method: string) => p.log.filter((e) => e.n > from && e.rest === method);
 
 async function portalFor(o: { burst?: number; drain?: number; serverEndpoint?: string } = {}) {
   const a = lifecycle.frameAuth(fake.fake, p, 1);
-  return createInstalledPortal({ endpoint: p.baseUrl, tokens: { access_token: a.form.AUTH_ID, refresh_token: a.form.REFRESH_ID, expires: Math.floor(Date.now() / 1000) + 3600, scope: "crm" }, serverEndpoint: `${fake.oauthUrl}/rest/`, ...o });
+  return createInstalledPortal({
+    endpoint: p.baseUrl,
+    tokens: {
+      access_token: a.form.AUTH_ID,
+      refresh_token: a.form.REFRESH_ID,
+      expires: Math.floor(Date.now() / 1000) + 3600,
+      scope: "crm",
+    },
+    serverEndpoint: `${fake.oauthUrl}/rest/`,
+    ...o,
+  });
 }
 
 /** One child process (tests/support/bitrix-child.ts): `ready` once its client is built, its stdout when it exits. */
 function child(portalId: string, each: number, method: string) {
   const args = ["--conditions=react-server", "tests/support/bitrix-child.ts", portalId, String(each), method];
-  const proc = spawn(path.join(ROOT, "node_modules/.bin/tsx"), args, { cwd: ROOT, env: process.env,
-    stdio: ["pipe", "pipe", "inherit"] });
+  const proc = spawn(path.join(ROOT, "node_modules/.bin/tsx"), args, {
+    cwd: ROOT,
+    env: process.env,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   let out = "";
   const exited = once(proc, "exit").then(([code]) => ({ code: code as number | null, out }));
   const ready = new Promise<void>((resolve, reject) => {
@@ -121,7 +143,9 @@ describe("token refresh", () => {
     const portal = await portalFor({ serverEndpoint: "https://evil.example/rest/" });
     expireAll();
     const before = p.counters.refreshAttempts;
-    await expect((await bitrixFor(portal.id)).call("user.current")).rejects.toMatchObject({ code: "OAUTH_SERVER_NOT_ALLOWED" });
+    await expect((await bitrixFor(portal.id)).call("user.current")).rejects.toMatchObject({
+      code: "OAUTH_SERVER_NOT_ALLOWED",
+    });
     expect(p.counters.refreshAttempts).toBe(before);
   });
 });
@@ -151,13 +175,21 @@ describe("rate limits", () => {
     const client = await bitrixFor(portal.id);
     await client.call("user.current", {}); // creates the bucket row
     // The background lane is full (44 of 50, lib/bitrix/limits.ts): a backfill's next read waits for a slot.
-    await getDb().$executeRaw`UPDATE "RateBucket" SET level = 44, "updatedAt" = clock_timestamp() WHERE "portalId" = ${portal.id}`;
+    await getDb()
+      .$executeRaw`UPDATE "RateBucket" SET level = 44, "updatedAt" = clock_timestamp() WHERE "portalId" = ${portal.id}`;
     const stop = new AbortController();
     const backfillRead = client.call("user.current", {}, { lane: "background", signal: stop.signal });
     let backfillDone = false;
-    void backfillRead.then(() => { backfillDone = true; }, () => undefined);
+    void backfillRead.then(
+      () => {
+        backfillDone = true;
+      },
+      () => undefined,
+    );
     // A read made in the worker's capture lane (the same code path, the caller's lane from its context) goes through.
-    await expect(runInLane("capture", () => client.call("user.current", {}, { lane: "background" }))).resolves.toBeDefined();
+    await expect(
+      runInLane("capture", () => client.call("user.current", {}, { lane: "background" })),
+    ).resolves.toBeDefined();
     expect(backfillDone).toBe(false);
     stop.abort();
     await expect(backfillRead).rejects.toThrow();
@@ -171,7 +203,9 @@ describe("rate limits", () => {
     const limit = { status: 503, body: { error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" } };
     script(limit, limit, limit);
     const from = mark();
-    await expect((await bitrixFor(portal.id)).call("crm.deal.get", { id: 1 })).resolves.toMatchObject({ result: { ID: "1" } });
+    await expect((await bitrixFor(portal.id)).call("crm.deal.get", { id: 1 })).resolves.toMatchObject({
+      result: { ID: "1" },
+    });
     const at = callsSince(from, "crm.deal.get").map((c) => c.at);
     expect(at).toHaveLength(4); // three 503s, then the answer
     // Retry k waits at least half its ceiling, baseMs·2^k / 2 (lib/bitrix/limits.ts): 50, 100, 200 ms. Lower bounds
@@ -179,7 +213,9 @@ describe("rate limits", () => {
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     gaps.forEach((gap, k) => expect(gap, `gap before retry ${k + 1}`).toBeGreaterThanOrEqual(50 * 2 ** k - 2));
     script(...Array.from({ length: 10 }, () => limit));
-    await expect((await bitrixFor(portal.id)).call("crm.deal.get", { id: 1 })).rejects.toThrow(/gave up after 6 attempts/);
+    await expect((await bitrixFor(portal.id)).call("crm.deal.get", { id: 1 })).rejects.toThrow(
+      /gave up after 6 attempts/,
+    );
   });
 });
 
@@ -188,11 +224,22 @@ describe("batch and lists", () => {
     const portal = await portalFor({ burst: 500, drain: 100 });
     bucket(500, 100);
     const from = mark();
-    const cmds = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`d${i}`, ["crm.deal.get", { id: i + 1 }] as [string, Record<string, unknown>]]));
+    const cmds = Object.fromEntries(
+      Array.from({ length: 120 }, (_, i) => [
+        `d${i}`,
+        ["crm.deal.get", { id: i + 1 }] as [string, Record<string, unknown>],
+      ]),
+    );
     const res = await (await bitrixFor(portal.id)).batch(cmds);
     expect(Object.keys(res.result)).toHaveLength(120);
     expect(callsSince(from, "batch")).toHaveLength(3);
-    const linked = await (await bitrixFor(portal.id)).batch({ first: ["crm.deal.get", { id: 7 }], second: ["crm.deal.get", { id: "$result[first][ID]" }], bad: ["no.such.method", {}] });
+    const linked = await (
+      await bitrixFor(portal.id)
+    ).batch({
+      first: ["crm.deal.get", { id: 7 }],
+      second: ["crm.deal.get", { id: "$result[first][ID]" }],
+      bad: ["no.such.method", {}],
+    });
     expect(linked.result.second).toMatchObject({ ID: "7" });
     expect(linked.errors.bad).toMatchObject({ error: "ERROR_METHOD_NOT_FOUND" });
   });
@@ -216,7 +263,10 @@ describe("failures become clear errors", () => {
   it("an HTML page is a malformed-response error naming the method", async () => {
     const portal = await portalFor();
     script("html");
-    await expect((await bitrixFor(portal.id)).call("crm.deal.add", {})).rejects.toMatchObject({ kind: "malformed", method: "crm.deal.add" });
+    await expect((await bitrixFor(portal.id)).call("crm.deal.add", {})).rejects.toMatchObject({
+      kind: "malformed",
+      method: "crm.deal.add",
+    });
   });
 
   it("an unknown JSON shape is a malformed-response error", async () => {
@@ -240,5 +290,4 @@ describe("failures become clear errors", () => {
     await expect(client.call("crm.deal.get", { id: 3 })).resolves.toMatchObject({ result: { ID: "3" } });
     expect(callsSince(from, "crm.deal.get")).toHaveLength(2);
   });
-
 });

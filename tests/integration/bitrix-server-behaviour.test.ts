@@ -100,8 +100,13 @@ describe("events no user acted for", () => {
 
   it("ONOFFLINEEVENT without tokens is accepted and schedules a drain", async () => {
     const p = env.portal();
-    const auth = { domain: p.domain, member_id: p.memberId, application_token: env.state().app.applicationToken,
-      client_endpoint: p.clientEndpoint, server_endpoint: `${env.fake.oauthUrl}/rest/` };
+    const auth = {
+      domain: p.domain,
+      member_id: p.memberId,
+      application_token: env.state().app.applicationToken,
+      client_endpoint: p.clientEndpoint,
+      server_endpoint: `${env.fake.oauthUrl}/rest/`,
+    };
     expect(await acceptEvent({ event: "ONOFFLINEEVENT", ts: "1700000000", auth })).toEqual({ status: "scheduled" });
   });
 });

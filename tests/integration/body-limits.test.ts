@@ -15,7 +15,11 @@ const TOTAL = 300 * 1024 * 1024;
 const CHUNK = new Uint8Array(64 * 1024).fill(0x61); // "aaaa…": the same chunk every time, the source itself is free
 const MB = 1024 * 1024;
 
-interface Sent { status: number; pulled: number; peakRss: number }
+interface Sent {
+  status: number;
+  pulled: number;
+  peakRss: number;
+}
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string | string[]>> }) => Promise<Response>;
 
 async function sendHuge(route: string, type: string, headers: Record<string, string> = {}, params = {}): Promise<Sent> {
@@ -77,8 +81,16 @@ describe("request bodies are cut at the limit while streaming", () => {
   });
 
   it("every other POST route refuses a missing session before it reads anything", async () => {
-    const covered = ["/api/bitrix/events", "/api/bitrix/install", "/bitrix/app", "/bitrix/placement", "/api/ping",
-      "/api/auth/frame", "/api/history/export", "/api/history/revert"];
+    const covered = [
+      "/api/bitrix/events",
+      "/api/bitrix/install",
+      "/bitrix/app",
+      "/bitrix/placement",
+      "/api/ping",
+      "/api/auth/frame",
+      "/api/history/export",
+      "/api/history/revert",
+    ];
     const posts = discoverRoutes().filter((r) => r.kind === "api" && r.methods.includes("POST"));
     const rest = posts.filter((r) => !covered.includes(r.path));
     expect(rest.map((r) => r.path)).toContain("/api/admin/rebind");

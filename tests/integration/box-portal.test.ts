@@ -25,7 +25,9 @@ const BOX_LACKS = ["crm.category.list", "crm.item.productrow.list", "crm.stagehi
 const portal = () => fake.fake.portals[0]!;
 const control = async (route: string, body: unknown = {}) => {
   const res = await fetch(`${fake.portals[0]!.baseUrl}/_fake/${route}`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
   });
   return res.json() as Promise<Record<string, unknown>>;
 };
@@ -35,8 +37,11 @@ beforeAll(async () => {
   process.env.APP_URL = app.url;
   const { BITRIX_CLIENT_ID: clientId, BITRIX_CLIENT_SECRET: clientSecret } = process.env;
   const seed = { deals: 20, contacts: 5, companies: 5, leads: 5 };
-  fake = await startFakeBitrix({ box: { absentMethods: BOX_LACKS }, seed,
-    app: { clientId: clientId!, clientSecret: clientSecret!, appUrl: app.url } });
+  fake = await startFakeBitrix({
+    box: { absentMethods: BOX_LACKS },
+    seed,
+    app: { clientId: clientId!, clientSecret: clientSecret!, appUrl: app.url },
+  });
   process.env.BITRIX_OAUTH_URL = fake.oauthUrl;
   process.env.BITRIX_OAUTH_ALLOWED = fake.oauthUrl;
   resetEnvForTests();
@@ -44,13 +49,18 @@ beforeAll(async () => {
   expect(res.status).toBe(303);
   portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: fake.portals[0]!.memberId } })).id;
 });
-afterAll(async () => { await fake.stop(); await app.stop(); });
+afterAll(async () => {
+  await fake.stop();
+  await app.stop();
+});
 
 describe("installed on a self-hosted Bitrix24", () => {
   it("installs at the company's own address over http", async () => {
     expect(await getDb().portal.findUniqueOrThrow({ where: { id: portalId } })).toMatchObject({
-      status: "active", installStage: "finished",
-      domain: fake.portals[0]!.domain, clientEndpoint: fake.portals[0]!.clientEndpoint,
+      status: "active",
+      installStage: "finished",
+      domain: fake.portals[0]!.domain,
+      clientEndpoint: fake.portals[0]!.clientEndpoint,
     });
     expect(fake.portals[0]!.domain).toMatch(/^localhost:\d+$/);
   });
@@ -60,13 +70,22 @@ describe("installed on a self-hosted Bitrix24", () => {
     expect(profile.features).toEqual({ rest_offline_extended: "en_selfhosted", rest_auth_connector: "en_selfhosted" });
     const problems = profile.problems as { level: string; item: string; message: string }[];
     expect(problems.filter((p) => p.level === "error")).toEqual([]);
-    expect(problems.map((p) => p.item)).toEqual(expect.arrayContaining(["feature:rest_offline_extended",
-      "feature:rest_auth_connector", "scope:disk", "method:disk.storage.getforapp", "method:crm.category.list"]));
+    expect(problems.map((p) => p.item)).toEqual(
+      expect.arrayContaining([
+        "feature:rest_offline_extended",
+        "feature:rest_auth_connector",
+        "scope:disk",
+        "method:disk.storage.getforapp",
+        "method:crm.category.list",
+      ]),
+    );
     const offline = problems.find((p) => p.item === "feature:rest_offline_extended")!;
     expect(offline.message).toMatch(/self-hosted Bitrix24 \(feature\.get answered "en_selfhosted"\)/);
     const caps = (await loadAdminOverview(portalId)).capabilities;
-    expect(caps.find((c) => c.item === "rest_offline_extended")).toMatchObject({ ok: false,
-      disables: expect.stringMatching(/self-hosted Bitrix24 .* CRM changes arrive as online events/) });
+    expect(caps.find((c) => c.item === "rest_offline_extended")).toMatchObject({
+      ok: false,
+      disables: expect.stringMatching(/self-hosted Bitrix24 .* CRM changes arrive as online events/),
+    });
     expect(caps.find((c) => c.item === "crm.category.list")).toMatchObject({ ok: false, required: false });
   });
 
@@ -83,8 +102,10 @@ describe("installed on a self-hosted Bitrix24", () => {
     expect((await runBackfill(portalId)).complete).toBe(true); // the baseline the edit is diffed against
     // the stage-history jobs the pass queued find no crm.stagehistory.list on this box and record nothing
     for (const job of await getDb().job.findMany({ where: { portalId, kind: STAGE_HISTORY_JOB } })) {
-      expect(await runStageHistory(portalId, job.payload as unknown as StageHistoryPayload)).toEqual({ recorded: 0,
-        complete: true });
+      expect(await runStageHistory(portalId, job.payload as unknown as StageHistoryPayload)).toEqual({
+        recorded: 0,
+        complete: true,
+      });
     }
     await control("crm/deal/7", { fields: { TITLE: "Box deal", STAGE_ID: "PREPARATION" }, userId: 2 });
     await waitUntil(async () => (await getDb().eventInbox.count({ where: { portalId, status: "pending" } })) > 0);
@@ -97,8 +118,10 @@ describe("installed on a self-hosted Bitrix24", () => {
 
   it("checks the plan with app.info although a box reports no LICENSE_FAMILY", async () => {
     expect(await probePortal(portalId)).toBe("ok");
-    expect(await getDb().portal.findUniqueOrThrow({ where: { id: portalId } }))
-      .toMatchObject({ licenseFamily: null, status: "active" });
+    expect(await getDb().portal.findUniqueOrThrow({ where: { id: portalId } })).toMatchObject({
+      licenseFamily: null,
+      status: "active",
+    });
   });
 
   it("refreshes tokens at the OAuth server, which is all a box offers", async () => {

@@ -26,13 +26,22 @@ const ids: string[] = [];
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
 const advance = (seconds: number) => env.control("clock", { advance: seconds });
-const settle = async () => { while (await processInboxBatch("test", 200)); };
-const dealChanges = (entityId: number) => getDb().fieldChange.findMany({
-  where: { portalId: ids[0]!, entityType: "deal", entityId, source: { not: "stagehistory" } },
-  orderBy: { id: "asc" } });
-const inboxOf = (entityId: number) => getDb().eventInbox.findMany({
-  where: { portalId: ids[0]!, event: "ONCRMDEALUPDATE",
-    payload: { path: ["data", "FIELDS", "ID"], equals: String(entityId) } } });
+const settle = async () => {
+  while (await processInboxBatch("test", 200));
+};
+const dealChanges = (entityId: number) =>
+  getDb().fieldChange.findMany({
+    where: { portalId: ids[0]!, entityType: "deal", entityId, source: { not: "stagehistory" } },
+    orderBy: { id: "asc" },
+  });
+const inboxOf = (entityId: number) =>
+  getDb().eventInbox.findMany({
+    where: {
+      portalId: ids[0]!,
+      event: "ONCRMDEALUPDATE",
+      payload: { path: ["data", "FIELDS", "ID"], equals: String(entityId) },
+    },
+  });
 const typeOf = async (key: string) => (await loadCoverage(ids[0]!)).types.find((t) => t.entityType === key)!;
 
 /** A deal edit whose event arrives and fails every attempt (the portal answers its read with an error): dead. */
@@ -83,8 +92,14 @@ describe("coverage", () => {
   it("counts the events received per type — item types by ENTITY_TYPE_ID — with the last one's time", async () => {
     const before = await loadCoverage(ids[0]!);
     const received = (c: typeof before, key: string) => c.types.find((t) => t.entityType === key)?.eventsReceived ?? 0;
-    expect(before.types.map((t) => t.entityType).slice(0, 6))
-      .toEqual(["deal", "contact", "company", "lead", "quote", "smart_invoice"]);
+    expect(before.types.map((t) => t.entityType).slice(0, 6)).toEqual([
+      "deal",
+      "contact",
+      "company",
+      "lead",
+      "quote",
+      "smart_invoice",
+    ]);
     await env.control("crm/deal/3", { fields: { TITLE: "Counted" }, userId: 2 });
     await env.control("crm/contact/2", { fields: { NAME: "Counted" }, userId: 2 });
     await env.control("items/7/2", { fields: { title: "Counted quote" }, userId: 2 });
@@ -97,13 +112,20 @@ describe("coverage", () => {
     });
     await settle();
     const after = await loadCoverage(ids[0]!);
-    const delta = Object.fromEntries([...keys, "company", "lead"]
-      .map((k) => [k, received(after, k) - received(before, k)]));
+    const delta = Object.fromEntries(
+      [...keys, "company", "lead"].map((k) => [k, received(after, k) - received(before, k)]),
+    );
     expect(delta).toEqual({ deal: 1, contact: 1, quote: 1, smart_invoice: 1, dynamic_128: 1, company: 0, lead: 0 });
     const project = after.types.find((t) => t.entityType === "dynamic_128")!;
     // The invoice's update is an ONCRMDYNAMICITEMUPDATE too (ENTITY_TYPE_ID 31) and may arrive after the project's.
-    const row = await getDb().eventInbox.findFirstOrThrow({ where: { portalId: ids[0]!, event: "ONCRMDYNAMICITEMUPDATE",
-      payload: { path: ["data", "FIELDS", "ENTITY_TYPE_ID"], equals: "128" } }, orderBy: { receivedAt: "desc" } });
+    const row = await getDb().eventInbox.findFirstOrThrow({
+      where: {
+        portalId: ids[0]!,
+        event: "ONCRMDYNAMICITEMUPDATE",
+        payload: { path: ["data", "FIELDS", "ENTITY_TYPE_ID"], equals: "128" },
+      },
+      orderBy: { receivedAt: "desc" },
+    });
     expect(project.lastEventAt?.getTime()).toBe(row.receivedAt.getTime());
     // Another portal's events are not this one's.
     expect((await loadCoverage(ids[1]!)).types.every((t) => t.eventsReceived === 0)).toBe(true);
@@ -124,50 +146,67 @@ describe("replay", () => {
     expect(back).toMatchObject({ status: "pending", attempts: 0, lockedBy: null, lastError: row.lastError });
     expect((await typeOf("deal")).dead).toBe(0);
     await settle();
-    expect(await getDb().eventInbox.findUniqueOrThrow({ where: { id: row.id } }))
-      .toMatchObject({ status: "done", attempts: 1, lastError: null });
-    expect((await dealChanges(8)).map((c) => [c.field, c.newValue, c.source, c.changedById]))
-      .toEqual([["TITLE", "Dead then replayed", "event", 2]]);
+    expect(await getDb().eventInbox.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({
+      status: "done",
+      attempts: 1,
+      lastError: null,
+    });
+    expect((await dealChanges(8)).map((c) => [c.field, c.newValue, c.source, c.changedById])).toEqual([
+      ["TITLE", "Dead then replayed", "event", 2],
+    ]);
 
     const again = await replayRoute(admin, JSON.stringify({ ids: [String(row.id)] }));
     expect(again.json).toEqual({ replayed: 0, ids: [] });
     await settle();
     expect(await dealChanges(8)).toHaveLength(1);
-    const audit = await getDb().auditLog.findMany({ where: { portalId: ids[0]!, action: "events.replayed" },
-      orderBy: { createdAt: "asc" } });
+    const audit = await getDb().auditLog.findMany({
+      where: { portalId: ids[0]!, action: "events.replayed" },
+      orderBy: { createdAt: "asc" },
+    });
     expect(audit.map((a) => (a.detail as { count: number }).count)).toEqual([1, 0]);
   });
 
-  it("a replayed event whose change a sweep already recovered records nothing more (the diff is against snapshots)",
-    async () => {
-      await runReconcile(ids[0]!); // the watermark: the next sweep lists what changes from here
-      await advance(120);
-      const row = await deadLetteredEdit(9, "Lost, swept, replayed");
-      await advance(120); // past the next sweep's overlap
-      const swept = (await runReconcile(ids[0]!)) as Record<string, SweepReport | null>;
-      expect(swept.deal).toMatchObject({ recovered: 1 });
-      expect((await dealChanges(9)).map((c) => [c.field, c.newValue, c.source]))
-        .toEqual([["TITLE", "Lost, swept, replayed", "reconciled"]]);
+  it("a replayed event whose change a sweep already recovered records nothing more (the diff is against snapshots)", async () => {
+    await runReconcile(ids[0]!); // the watermark: the next sweep lists what changes from here
+    await advance(120);
+    const row = await deadLetteredEdit(9, "Lost, swept, replayed");
+    await advance(120); // past the next sweep's overlap
+    const swept = (await runReconcile(ids[0]!)) as Record<string, SweepReport | null>;
+    expect(swept.deal).toMatchObject({ recovered: 1 });
+    expect((await dealChanges(9)).map((c) => [c.field, c.newValue, c.source])).toEqual([
+      ["TITLE", "Lost, swept, replayed", "reconciled"],
+    ]);
 
-      const deal = await typeOf("deal");
-      expect(deal.sweepOnly).toBe(1);
-      expect(deal.sweepOnlyPerDay).toHaveLength(COVERAGE_DAYS);
-      expect(deal.sweepOnlyPerDay.at(-1)).toBe(1); // found today
-      const run = await getDb().reconcileRun.findUniqueOrThrow({
-        where: { portalId_entityType: { portalId: ids[0]!, entityType: "deal" } } });
-      expect(deal.lastSweepAt?.getTime()).toBe(run.lastRunAt!.getTime());
-      expect(deal.dead).toBe(1);
-
-      expect(await replayDeadEvents(ids[0]!, [row.id])).toEqual({ replayed: 1, ids: [row.id] });
-      await settle();
-      expect(await getDb().eventInbox.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: "done" });
-      expect(await dealChanges(9)).toHaveLength(1);
-      expect((await typeOf("deal")).sweepOnly).toBe(1);
+    const deal = await typeOf("deal");
+    expect(deal.sweepOnly).toBe(1);
+    expect(deal.sweepOnlyPerDay).toHaveLength(COVERAGE_DAYS);
+    expect(deal.sweepOnlyPerDay.at(-1)).toBe(1); // found today
+    const run = await getDb().reconcileRun.findUniqueOrThrow({
+      where: { portalId_entityType: { portalId: ids[0]!, entityType: "deal" } },
     });
+    expect(deal.lastSweepAt?.getTime()).toBe(run.lastRunAt!.getTime());
+    expect(deal.dead).toBe(1);
+
+    expect(await replayDeadEvents(ids[0]!, [row.id])).toEqual({ replayed: 1, ids: [row.id] });
+    await settle();
+    expect(await getDb().eventInbox.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: "done" });
+    expect(await dealChanges(9)).toHaveLength(1);
+    expect((await typeOf("deal")).sweepOnly).toBe(1);
+  });
 
   it("two Replays at once move each row once", async () => {
-    const make = (n: number) => getDb().eventInbox.create({ data: { portalId: ids[0]!, event: "ONCRMTYPEUPDATE",
-      idempotencyKey: `race-${n}`, payload: { data: null }, status: "dead", attempts: MAX_ATTEMPTS, lastError: "x" } });
+    const make = (n: number) =>
+      getDb().eventInbox.create({
+        data: {
+          portalId: ids[0]!,
+          event: "ONCRMTYPEUPDATE",
+          idempotencyKey: `race-${n}`,
+          payload: { data: null },
+          status: "dead",
+          attempts: MAX_ATTEMPTS,
+          lastError: "x",
+        },
+      });
     const rows = await Promise.all([1, 2, 3].map(make));
     expect((await loadCoverage(ids[0]!)).dead).toBe(3); // Replay moves them too, though they are of no CRM type
     const holder = new pg.Client({ connectionString: await testDatabaseUrl() });
@@ -176,14 +215,21 @@ describe("replay", () => {
     try {
       // Both replays are made to meet at the same rows: a transaction holds their locks until both wait on them.
       await holder.query("BEGIN");
-      await holder.query(`SELECT id FROM "EventInbox" WHERE id = ANY($1::bigint[]) FOR UPDATE`,
-        [rows.map((r) => String(r.id))]);
+      await holder.query(`SELECT id FROM "EventInbox" WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
+        rows.map((r) => String(r.id)),
+      ]);
       both = Promise.all([replayDeadEvents(ids[0]!), replayDeadEvents(ids[0]!)]);
       // Both replays' own statement (its SET is theirs alone), waiting on a lock; a loaded CI machine may take a while
       // to give them their connections, so the wait is long — it ends as soon as both wait.
-      await waitUntil(async () => (await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity
+      await waitUntil(
+        async () =>
+          (
+            await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity
         WHERE datname = current_database() AND wait_event_type = 'Lock'
-          AND query LIKE '%UPDATE "EventInbox" SET status = ''pending'', attempts = 0%'`)).rows[0].n === 2, 60_000);
+          AND query LIKE '%UPDATE "EventInbox" SET status = ''pending'', attempts = 0%'`)
+          ).rows[0].n === 2,
+        60_000,
+      );
       await holder.query("COMMIT");
     } finally {
       await holder.end();
@@ -195,14 +241,23 @@ describe("replay", () => {
   });
 
   it("admins only, the session's own portal, and a clear 400 on a body it cannot read", async () => {
-    const other = await getDb().eventInbox.create({ data: { portalId: ids[1]!, event: "ONCRMTYPEUPDATE",
-      idempotencyKey: "other-portal", payload: { data: null }, status: "dead", attempts: MAX_ATTEMPTS } });
+    const other = await getDb().eventInbox.create({
+      data: {
+        portalId: ids[1]!,
+        event: "ONCRMTYPEUPDATE",
+        idempotencyKey: "other-portal",
+        payload: { data: null },
+        status: "dead",
+        attempts: MAX_ATTEMPTS,
+      },
+    });
     const employee = (await frameSession(env.control, 2)).token;
     expect((await replayRoute(employee, "{}")).status).toBe(403);
     expect((await replayRoute(null, "{}")).status).toBe(401);
     const admin = (await frameSession(env.control, 1)).token;
-    const bad = await Promise.all(["{not json", '{"ids": []}', '{"ids": ["12a"]}', '{"ids": "1"}']
-      .map((body) => replayRoute(admin, body)));
+    const bad = await Promise.all(
+      ["{not json", '{"ids": []}', '{"ids": ["12a"]}', '{"ids": "1"}'].map((body) => replayRoute(admin, body)),
+    );
     expect(bad.map((r) => r.status)).toEqual([400, 400, 400, 400]);
     expect(bad[0]!.json.message).toMatch(/not JSON/);
     expect(bad[2]!.json.message).toMatch(/^Invalid ids\.0/);
@@ -215,50 +270,82 @@ describe("replay", () => {
 });
 
 describe("the coverage card", () => {
-  it("shows each type's figures and a 14-day chart, in the portal's language; Replay only when rows are dead",
-    async () => {
-      const dead = await getDb().eventInbox.create({ data: { portalId: ids[0]!, event: "ONCRMLEADUPDATE",
-        idempotencyKey: "card", payload: { data: { FIELDS: { ID: "1" } } }, status: "dead", attempts: MAX_ATTEMPTS } });
-      const html = renderToStaticMarkup(await CoverageCard({ portalId: ids[0]!, lang: "ru" }));
-      expect(html).toContain("Полнота истории");
-      const rows = html.split("<tr>").slice(2); // after the head
-      const deal = rows.find((r) => r.startsWith("<td>Сделка</td>"))!;
-      // found only by sweeps: 1 (deal 9 above), its chart one bar a day, labelled
-      const chart = "Сделка: Изменений, найденных только сверкой, по дням за 14 дней";
-      expect(deal).toMatch(new RegExp(`>1</span><svg[^>]+aria-label="${chart}`));
-      const bars = deal.match(/<rect [^>]*height="(\d+)"/g)!.map((r) => Number(/height="(\d+)"/.exec(r)![1]));
-      expect(bars).toEqual([...Array<number>(COVERAGE_DAYS - 1).fill(1), 28]); // today's bar; the others empty
-      // Item types by name; a smart process by the title its admin gave it (crm.type.getByEntityTypeId).
-      expect(rows.map((r) => /^<td>([^<]*)<\/td>/.exec(r)![1]))
-        .toEqual(["Сделка", "Контакт", "Компания", "Лид", "Предложение", "Счёт", "Projects"]);
-      const lead = rows.find((r) => r.startsWith("<td>Лид</td>"))!;
-      expect(lead).toMatch(/>1<\/span><\/td><\/tr>/); // its dead-lettered event
-      expect(html).toContain(">Повторить</button>");
-      await getDb().eventInbox.delete({ where: { id: dead.id } });
-      // Portal 1: nothing dead, nothing to replay.
-      const other = renderToStaticMarkup(await CoverageCard({ portalId: ids[1]!, lang: "en" }));
-      expect(other).toContain("Coverage");
-      expect(other).not.toContain(">Replay</button>");
+  it("shows each type's figures and a 14-day chart, in the portal's language; Replay only when rows are dead", async () => {
+    const dead = await getDb().eventInbox.create({
+      data: {
+        portalId: ids[0]!,
+        event: "ONCRMLEADUPDATE",
+        idempotencyKey: "card",
+        payload: { data: { FIELDS: { ID: "1" } } },
+        status: "dead",
+        attempts: MAX_ATTEMPTS,
+      },
     });
+    const html = renderToStaticMarkup(await CoverageCard({ portalId: ids[0]!, lang: "ru" }));
+    expect(html).toContain("Полнота истории");
+    const rows = html.split("<tr>").slice(2); // after the head
+    const deal = rows.find((r) => r.startsWith("<td>Сделка</td>"))!;
+    // found only by sweeps: 1 (deal 9 above), its chart one bar a day, labelled
+    const chart = "Сделка: Изменений, найденных только сверкой, по дням за 14 дней";
+    expect(deal).toMatch(new RegExp(`>1</span><svg[^>]+aria-label="${chart}`));
+    const bars = deal.match(/<rect [^>]*height="(\d+)"/g)!.map((r) => Number(/height="(\d+)"/.exec(r)![1]));
+    expect(bars).toEqual([...Array<number>(COVERAGE_DAYS - 1).fill(1), 28]); // today's bar; the others empty
+    // Item types by name; a smart process by the title its admin gave it (crm.type.getByEntityTypeId).
+    expect(rows.map((r) => /^<td>([^<]*)<\/td>/.exec(r)![1])).toEqual([
+      "Сделка",
+      "Контакт",
+      "Компания",
+      "Лид",
+      "Предложение",
+      "Счёт",
+      "Projects",
+    ]);
+    const lead = rows.find((r) => r.startsWith("<td>Лид</td>"))!;
+    expect(lead).toMatch(/>1<\/span><\/td><\/tr>/); // its dead-lettered event
+    expect(html).toContain(">Повторить</button>");
+    await getDb().eventInbox.delete({ where: { id: dead.id } });
+    // Portal 1: nothing dead, nothing to replay.
+    const other = renderToStaticMarkup(await CoverageCard({ portalId: ids[1]!, lang: "en" }));
+    expect(other).toContain("Coverage");
+    expect(other).not.toContain(">Replay</button>");
+  });
 });
 
 describe("npm run replay -- <portal>", () => {
-  const run = (arg: string) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn("npm", ["run", "--silent", "replay", "--", arg],
-      { cwd: ROOT, env: workerEnv({ LOG_LEVEL: "silent" }) as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
-    child.on("exit", (code) => resolve({ code, out, err }));
-  });
+  const run = (arg: string) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn("npm", ["run", "--silent", "replay", "--", arg], {
+        cwd: ROOT,
+        env: workerEnv({ LOG_LEVEL: "silent" }) as NodeJS.ProcessEnv,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "",
+        err = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr.on("data", (d: Buffer) => {
+        err += d.toString();
+      });
+      child.on("exit", (code) => resolve({ code, out, err }));
+    });
 
   it("exits 1 with one line for an unknown portal; replays a known one's dead rows by domain", async () => {
     const unknown = await run("no-such.bitrix24.com");
     expect(unknown.code).toBe(1);
-    expect(unknown.err.trim()).toBe('unknown portal "no-such.bitrix24.com": give its member_id or domain ' +
-      "(e.g. example.bitrix24.com)");
-    const dead = await getDb().eventInbox.create({ data: { portalId: ids[1]!, event: "ONCRMTYPEUPDATE",
-      idempotencyKey: "cli", payload: { data: null }, status: "dead", attempts: MAX_ATTEMPTS } });
+    expect(unknown.err.trim()).toBe(
+      'unknown portal "no-such.bitrix24.com": give its member_id or domain ' + "(e.g. example.bitrix24.com)",
+    );
+    const dead = await getDb().eventInbox.create({
+      data: {
+        portalId: ids[1]!,
+        event: "ONCRMTYPEUPDATE",
+        idempotencyKey: "cli",
+        payload: { data: null },
+        status: "dead",
+        attempts: MAX_ATTEMPTS,
+      },
+    });
     const domain = (await getDb().portal.findUniqueOrThrow({ where: { id: ids[1]! } })).domain;
     const known = await run(domain);
     expect(known).toMatchObject({ code: 0, out: `replayed 1 dead-lettered event of ${domain}\n` });

@@ -18,7 +18,10 @@ import { frameSession } from "../support/sessions";
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 const EMPLOYEE = 2;
-const settle = async () => { await drainOffline(portalId); while (await processInboxBatch("test", 50)); };
+const settle = async () => {
+  await drainOffline(portalId);
+  while (await processInboxBatch("test", 50));
+};
 
 beforeAll(async () => {
   env = await startAppWithFake();
@@ -43,10 +46,18 @@ const boundTabs = () => env.state().placements.map((p) => p.placement);
 describe("quotes, invoices and smart processes", () => {
   it("binds their events and one tab per type found by crm.type.list", () => {
     const events = env.state().bindings.map((b) => b.event);
-    for (const e of ["ONCRMQUOTEUPDATE", "ONCRMDYNAMICITEMADD", "ONCRMDYNAMICITEMUPDATE", "ONCRMDYNAMICITEMDELETE",
-      "ONCRMTYPEADD", "ONCRMTYPEDELETE"]) expect(events).toContain(e);
-    expect(boundTabs()).toEqual(expect.arrayContaining(
-      ["CRM_QUOTE_DETAIL_TAB", "CRM_SMART_INVOICE_DETAIL_TAB", "CRM_DYNAMIC_128_DETAIL_TAB"]));
+    for (const e of [
+      "ONCRMQUOTEUPDATE",
+      "ONCRMDYNAMICITEMADD",
+      "ONCRMDYNAMICITEMUPDATE",
+      "ONCRMDYNAMICITEMDELETE",
+      "ONCRMTYPEADD",
+      "ONCRMTYPEDELETE",
+    ])
+      expect(events).toContain(e);
+    expect(boundTabs()).toEqual(
+      expect.arrayContaining(["CRM_QUOTE_DETAIL_TAB", "CRM_SMART_INVOICE_DETAIL_TAB", "CRM_DYNAMIC_128_DETAIL_TAB"]),
+    );
   });
 
   it("the backfill took a baseline of every item type", async () => {

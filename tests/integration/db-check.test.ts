@@ -16,15 +16,21 @@ const SECRET = "S3cret-pa55word-never-printed";
 /** The real PostgreSQL the suite runs on, when it does (its host and port: 127.0.0.1:5432 on CI). */
 const server = process.env.TEST_DATABASE_URL ? new URL(process.env.TEST_DATABASE_URL) : null;
 
-const failure = (url: string) => checkDatabase(url).then(() => "connected", (e: Error) => `${e.name}: ${e.message}`);
+const failure = (url: string) =>
+  checkDatabase(url).then(
+    () => "connected",
+    (e: Error) => `${e.name}: ${e.message}`,
+  );
 
 /** Runs an entry point with DATABASE_URL set; resolves with its exit code and output. */
 async function start(args: string[], url: string) {
   const env = { ...process.env, ...workerEnv({ DATABASE_URL: url, LOG_LEVEL: "silent" }) };
   return run(TSX, args, { cwd: ROOT, env, timeout: 120_000 }).then(
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
-    (e: { code?: number; stdout?: string; stderr?: string }) =>
-      ({ code: e.code, out: `${e.stdout ?? ""}${e.stderr ?? ""}` }),
+    (e: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: e.code,
+      out: `${e.stdout ?? ""}${e.stderr ?? ""}`,
+    }),
   );
 }
 
@@ -90,11 +96,14 @@ describe("entry points stop at start with that message", () => {
     expect(out).not.toContain(SECRET);
   });
 
-  it.skipIf(!server)("a worker (lib/composition/main.ts) with a wrong password: exit 1 with one clear line", async () => {
-    const url = `postgresql://postgres:${SECRET}@${server!.hostname}:${server!.port || 5432}/postgres`;
-    const { code, out } = await start(["--conditions=react-server", "lib/composition/main.ts"], url);
-    expect(code).toBe(1);
-    expect(out).toMatch(/\[worker\] Cannot connect to the database "postgres" .*password authentication failed/);
-    expect(out).not.toContain(SECRET);
-  });
+  it.skipIf(!server)(
+    "a worker (lib/composition/main.ts) with a wrong password: exit 1 with one clear line",
+    async () => {
+      const url = `postgresql://postgres:${SECRET}@${server!.hostname}:${server!.port || 5432}/postgres`;
+      const { code, out } = await start(["--conditions=react-server", "lib/composition/main.ts"], url);
+      expect(code).toBe(1);
+      expect(out).toMatch(/\[worker\] Cannot connect to the database "postgres" .*password authentication failed/);
+      expect(out).not.toContain(SECRET);
+    },
+  );
 });

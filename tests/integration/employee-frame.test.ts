@@ -16,7 +16,10 @@ import { frameSession } from "../support/sessions";
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 const EMPLOYEE = 2;
-const settle = async () => { await drainOffline(portalId); while (await processInboxBatch("test", 50)); };
+const settle = async () => {
+  await drainOffline(portalId);
+  while (await processInboxBatch("test", 50));
+};
 
 beforeAll(async () => {
   env = await startAppWithFake();
@@ -28,15 +31,31 @@ beforeEach(() => forgetUserRights());
 
 /** A body any user of the portal can build: the application_token is in every frame they open. */
 function postEvent(fields: Record<string, string>) {
-  const body = new URLSearchParams({ ts: String(Math.floor(Date.now() / 1000)), ...fields, "auth[member_id]": env.portal().memberId,
-    "auth[application_token]": env.state().app.applicationToken, "auth[user_id]": "1", "auth[domain]": env.state().domain });
-  return fetch(`${env.app.url}/api/bitrix/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+  const body = new URLSearchParams({
+    ts: String(Math.floor(Date.now() / 1000)),
+    ...fields,
+    "auth[member_id]": env.portal().memberId,
+    "auth[application_token]": env.state().app.applicationToken,
+    "auth[user_id]": "1",
+    "auth[domain]": env.state().domain,
+  });
+  return fetch(`${env.app.url}/api/bitrix/events`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+  });
 }
 
 /** The app's own route handlers, called as the browser calls them. */
 async function api(path: string, token: string, body: object) {
   const route = (await import(`@/app${path}/route`)) as { POST: (r: Request) => Promise<Response> };
-  const res = await route.POST(new Request(`http://app${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) }));
+  const res = await route.POST(
+    new Request(`http://app${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    }),
+  );
   return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
 }
 
@@ -60,7 +79,11 @@ describe("a forged uninstall", () => {
     // still capturing: a real edit after the forgery is recorded
     await env.control("crm/deal/6", { fields: { TITLE: `After forged uninstall ${clean}` }, userId: EMPLOYEE });
     await settle();
-    expect(await getDb().fieldChange.count({ where: { portalId, entityId: 6, field: "TITLE", newValue: { equals: `After forged uninstall ${clean}` } } })).toBe(1);
+    expect(
+      await getDb().fieldChange.count({
+        where: { portalId, entityId: 6, field: "TITLE", newValue: { equals: `After forged uninstall ${clean}` } },
+      }),
+    ).toBe(1);
   });
 });
 
@@ -79,7 +102,9 @@ describe("a forged delete", () => {
   it("a real delete is recorded without taking the author from the event body", async () => {
     await env.control("crm/deal/8", {}, 0, "DELETE");
     await settle();
-    const deleted = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: 8, field: "__record__", newValue: { equals: "deleted" } } });
+    const deleted = await getDb().fieldChange.findFirstOrThrow({
+      where: { portalId, entityId: 8, field: "__record__", newValue: { equals: "deleted" } },
+    });
     expect(deleted.changedById).toBeNull();
   });
 });
@@ -87,15 +112,26 @@ describe("a forged delete", () => {
 describe("a flood of forged update events", () => {
   it("costs one read of the record (and one of its product rows), not one per event", async () => {
     for (let i = 0; i < 300; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, (_, j) => postEvent({ event: "ONCRMDEALUPDATE", "data[FIELDS][ID]": "6", ts: String(1_700_000_000 + i + j) })));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          postEvent({ event: "ONCRMDEALUPDATE", "data[FIELDS][ID]": "6", ts: String(1_700_000_000 + i + j) }),
+        ),
+      );
     }
-    expect(await getDb().eventInbox.count({ where: { portalId, event: "ONCRMDEALUPDATE", status: "pending" } })).toBeGreaterThanOrEqual(300);
+    expect(
+      await getDb().eventInbox.count({ where: { portalId, event: "ONCRMDEALUPDATE", status: "pending" } }),
+    ).toBeGreaterThanOrEqual(300);
     const since = env.state().log.length;
     await settle();
-    const reads = env.state().log.slice(since).filter((e) => e.rest === "batch" || e.rest?.startsWith("crm.deal.list"));
+    const reads = env
+      .state()
+      .log.slice(since)
+      .filter((e) => e.rest === "batch" || e.rest?.startsWith("crm.deal.list"));
     // One batch reads the deal, one its product rows (Bitrix24 raises no event for rows: lib/history/product-rows.ts)
     expect(reads).toHaveLength(2);
-    expect(await getDb().eventInbox.count({ where: { portalId, event: "ONCRMDEALUPDATE", status: "pending" } })).toBe(0);
+    expect(await getDb().eventInbox.count({ where: { portalId, event: "ONCRMDEALUPDATE", status: "pending" } })).toBe(
+      0,
+    );
   });
 });
 
@@ -114,7 +150,9 @@ describe("a record's history is as private as the record", () => {
     const before = env.state().timeline.length;
     expect((await api("/api/history/export", token, { entity: "deal", id: 5 })).status).toBe(403);
     expect(env.state().timeline.length).toBe(before);
-    const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: 5, field: "OPPORTUNITY" } });
+    const change = await getDb().fieldChange.findFirstOrThrow({
+      where: { portalId, entityId: 5, field: "OPPORTUNITY" },
+    });
     expect((await api("/api/history/revert", token, { changeId: String(change.id) })).status).toBe(403);
     expect((await page("tab", token, "deal", 4)).status).toBe(200); // a record they may read
     const { token: adminToken } = await frameSession(env.control, 1);
@@ -138,7 +176,11 @@ describe("a record's history is as private as the record", () => {
   // docs/performance.md (bench `ui`): the sign-in's batch asks whether the user may read the frame's record, so the
   // tab that follows it makes no call of its own with the user's token — and its answer, a refusal too, still holds.
   it("the sign-in for a record answers the tab's rights check: one round trip with the user's token, same verdicts", async () => {
-    const userCalls = (since: number) => env.state().log.filter((e) => e.n > since && e.userId === EMPLOYEE).map((e) => e.rest);
+    const userCalls = (since: number) =>
+      env
+        .state()
+        .log.filter((e) => e.n > since && e.userId === EMPLOYEE)
+        .map((e) => e.rest);
     const start = env.state().counters.logSeq;
     const allowed = await frameSession(env.control, EMPLOYEE, { entity: "deal", id: 4 });
     const denied = await frameSession(env.control, EMPLOYEE, { entity: "deal", id: 5 });
@@ -158,12 +200,17 @@ describe("writes go with the user's own rights", () => {
     const since = env.state().log.length;
     const ok = await api("/api/history/export", token, { entity: "deal", id: 4 });
     expect(ok.status).toBe(200);
-    const writes = env.state().log.slice(since).filter((e) => e.rest === "crm.timeline.comment.add" && e.status === 200);
+    const writes = env
+      .state()
+      .log.slice(since)
+      .filter((e) => e.rest === "crm.timeline.comment.add" && e.status === 200);
     expect(writes.map((e) => e.userId)).toEqual([EMPLOYEE]);
     await env.control("rights", { userId: EMPLOYEE, entity: "deal", id: 4, write: false });
     try {
       const docs = env.state().crm.deal.get(4)!.UF_CRM_DOCS;
-      expect((await api("/api/history/export", token, { entity: "deal", id: 4, field: "UF_CRM_CONTRACT" })).status).toBe(403);
+      expect(
+        (await api("/api/history/export", token, { entity: "deal", id: 4, field: "UF_CRM_CONTRACT" })).status,
+      ).toBe(403);
       expect(env.state().crm.deal.get(4)!.UF_CRM_DOCS).toEqual(docs);
     } finally {
       await env.control("rights", { userId: EMPLOYEE, entity: "deal", id: 4, write: true });
@@ -182,23 +229,38 @@ describe("writes go with the user's own rights", () => {
   it("an employee reverts a field they may edit (with their token), never one they may not", async () => {
     await env.control("crm/deal/9", { fields: { COMMENTS: "employee wrote this" }, userId: EMPLOYEE });
     await settle();
-    const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: 9, field: "COMMENTS" }, orderBy: { id: "desc" } });
+    const change = await getDb().fieldChange.findFirstOrThrow({
+      where: { portalId, entityId: 9, field: "COMMENTS" },
+      orderBy: { id: "desc" },
+    });
     const { token } = await frameSession(env.control, EMPLOYEE);
     await env.control("rights", { userId: EMPLOYEE, entity: "deal", id: 9, write: false });
     expect((await api("/api/history/revert", token, { changeId: String(change.id) })).status).toBe(403);
     expect(env.state().crm.deal.get(9)!.COMMENTS).toBe("employee wrote this");
     await env.control("rights", { userId: EMPLOYEE, entity: "deal", id: 9, write: true });
     const since = env.state().log.length;
-    expect(await api("/api/history/revert", token, { changeId: String(change.id) })).toMatchObject({ status: 200, body: { status: "done" } });
+    expect(await api("/api/history/revert", token, { changeId: String(change.id) })).toMatchObject({
+      status: 200,
+      body: { status: "done" },
+    });
     // (a write the portal turned away for its rate limit has no user: only the answered one counts)
-    expect(env.state().log.slice(since).filter((e) => e.rest === "crm.item.update" && e.status === 200).map((e) => e.userId)).toEqual([EMPLOYEE]);
+    expect(
+      env
+        .state()
+        .log.slice(since)
+        .filter((e) => e.rest === "crm.item.update" && e.status === 200)
+        .map((e) => e.userId),
+    ).toEqual([EMPLOYEE]);
     expect(env.state().crm.deal.get(9)!.COMMENTS).not.toBe("employee wrote this");
   });
 
   it("reverts only a field that still holds the change's value: otherwise 409 with the current value, then overwrite", async () => {
     await env.control("crm/deal/10", { fields: { COMMENTS: "first" }, userId: EMPLOYEE });
     await settle();
-    const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: 10, field: "COMMENTS" }, orderBy: { id: "desc" } });
+    const change = await getDb().fieldChange.findFirstOrThrow({
+      where: { portalId, entityId: 10, field: "COMMENTS" },
+      orderBy: { id: "desc" },
+    });
     await env.control("crm/deal/10", { fields: { COMMENTS: "second" }, userId: 1 });
     const { token } = await frameSession(env.control, EMPLOYEE);
     const conflict = await api("/api/history/revert", token, { changeId: String(change.id) });
@@ -206,7 +268,9 @@ describe("writes go with the user's own rights", () => {
     expect(conflict.body).toMatchObject({ error: "conflict", currentValue: "second" });
     expect(String(conflict.body.message)).toContain("second");
     expect(env.state().crm.deal.get(10)!.COMMENTS).toBe("second");
-    expect((await api("/api/history/revert", token, { changeId: String(change.id), overwrite: true })).status).toBe(200);
+    expect((await api("/api/history/revert", token, { changeId: String(change.id), overwrite: true })).status).toBe(
+      200,
+    );
     expect(env.state().crm.deal.get(10)!.COMMENTS).toBe(change.oldValue ?? "");
   });
 });

@@ -61,7 +61,10 @@ describe("a deal moved to another funnel", () => {
     expect(funnel?.revertible).toBe(false);
     const { revertChange } = await import("@/lib/history/revert");
     const change = (await queryHistory(ids[0]!, { entityType: "deal", entityId: 7, field: "CATEGORY_ID" })).items[0]!;
-    await expect(revertChange(ids[0]!, change.id, { userId: 1 })).rejects.toMatchObject({ status: 400, code: "not_revertible" });
+    await expect(revertChange(ids[0]!, change.id, { userId: 1 })).rejects.toMatchObject({
+      status: 400,
+      code: "not_revertible",
+    });
   });
 
   it("online: delivered as ONCRMDEALMOVETOCATEGORY only, recorded as CATEGORY_ID and STAGE_ID", async () => {

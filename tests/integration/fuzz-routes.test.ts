@@ -15,7 +15,12 @@ beforeAll(async () => {
 
 async function rowCounts() {
   const db = getDb();
-  const [portals, inbox, tokens, jobs] = await Promise.all([db.portal.count(), db.eventInbox.count(), db.tokenSet.count(), db.job.count()]);
+  const [portals, inbox, tokens, jobs] = await Promise.all([
+    db.portal.count(),
+    db.eventInbox.count(),
+    db.tokenSet.count(),
+    db.job.count(),
+  ]);
   return { portals, inbox, tokens, jobs };
 }
 
@@ -26,7 +31,9 @@ describe.each(ROUTES)("fuzzing POST %s", (path) => {
     const statuses = new Map<number, number>();
     for (const c of fuzzCases(COUNT, path.length)) {
       const headers: Record<string, string> = c.contentType ? { "content-type": c.contentType } : {};
-      const res = await handler.POST(new Request(`http://app${path}?DOMAIN=x&LANG=en`, { method: "POST", headers, body: c.body as BodyInit }));
+      const res = await handler.POST(
+        new Request(`http://app${path}?DOMAIN=x&LANG=en`, { method: "POST", headers, body: c.body as BodyInit }),
+      );
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       if (res.status < 400 || res.status >= 500) throw new Error(`${c.name} → HTTP ${res.status}: ${await res.text()}`);
     }

@@ -14,7 +14,10 @@ import { frameSession } from "../support/sessions";
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 let admin: PortalSession;
-const settle = async () => { await drainOffline(portalId); while (await processInboxBatch("test", 50)); };
+const settle = async () => {
+  await drainOffline(portalId);
+  while (await processInboxBatch("test", 50));
+};
 beforeAll(async () => {
   env = await startAppWithFake();
   await env.control("install", { mode: "ui", finish: true });
@@ -40,7 +43,10 @@ describe("one normalized upload module: the CSV export in every form", () => {
     const r = await attachHistoryCsv(admin, "deal", 2, "UF_CRM_CONTRACT");
     expect(r.form).toBe("fileData");
     const csv = await buildHistoryCsv(portalId, "deal", 2, "en");
-    expect(env.state().crm.deal.get(2)!.UF_CRM_CONTRACT).toMatchObject({ name: "history-deal-2.csv", size: csv.content.length });
+    expect(env.state().crm.deal.get(2)!.UF_CRM_CONTRACT).toMatchObject({
+      name: "history-deal-2.csv",
+      size: csv.content.length,
+    });
   });
 
   it("puts the history CSV into a Drive field Drive-first: uploaded to the app's storage, referenced by id", async () => {
@@ -52,7 +58,16 @@ describe("one normalized upload module: the CSV export in every form", () => {
 
   it("sends a bare base64 string where the target takes one (document templates)", async () => {
     const csv = await buildHistoryCsv(portalId, "deal", 2, "en");
-    const r = await attachFile(await bitrixFor(portalId), { kind: "method", method: "documentgenerator.template.add", params: { fields: { name: "History" } }, path: ["fields", "file"] }, csv);
+    const r = await attachFile(
+      await bitrixFor(portalId),
+      {
+        kind: "method",
+        method: "documentgenerator.template.add",
+        params: { fields: { name: "History" } },
+        path: ["fields", "file"],
+      },
+      csv,
+    );
     expect(r.form).toBe("base64");
     expect(env.state().disk.templates.at(-1)).toMatchObject({ name: "History", size: csv.content.length, bare: true });
   });
@@ -60,7 +75,12 @@ describe("one normalized upload module: the CSV export in every form", () => {
   it("refuses a field that is not a file field, before any upload", async () => {
     const before = env.state().log.length;
     await expect(attachHistoryCsv(admin, "deal", 2, "UF_CRM_TEXT")).rejects.toMatchObject({ status: 400 });
-    expect(env.state().log.slice(before).filter((e) => e.rest !== "crm.item.fields")).toEqual([]);
+    expect(
+      env
+        .state()
+        .log.slice(before)
+        .filter((e) => e.rest !== "crm.item.fields"),
+    ).toEqual([]);
   });
 
   it.each([false, true])("uploads to Drive first (two-step: %s)", async (twoStep) => {
@@ -71,81 +91,140 @@ describe("one normalized upload module: the CSV export in every form", () => {
 
 describe("export and revert", () => {
   it("never cuts a long history silently: more rows than a file holds go in several files, each said to be a part", async () => {
-    await getDb().fieldChange.createMany({ data: Array.from({ length: 7 }, (_, k) => ({ portalId, entityType: "deal", entityId: 17,
-      field: "TITLE", oldValue: `t${k}`, newValue: `t${k + 1}`, changedById: 1, changedAt: new Date(Date.UTC(2026, 0, 1, 0, k)) })) });
+    await getDb().fieldChange.createMany({
+      data: Array.from({ length: 7 }, (_, k) => ({
+        portalId,
+        entityType: "deal",
+        entityId: 17,
+        field: "TITLE",
+        oldValue: `t${k}`,
+        newValue: `t${k + 1}`,
+        changedById: 1,
+        changedAt: new Date(Date.UTC(2026, 0, 1, 0, k)),
+      })),
+    });
     const saved = CSV_LIMITS.partRows;
     CSV_LIMITS.partRows = 3;
     try {
       const before = env.state().timeline.length;
       const r = await attachHistoryCsv(admin, "deal", 17);
-      expect(r).toMatchObject({ rows: 7, files: ["history-deal-17-part-1-of-3.csv", "history-deal-17-part-2-of-3.csv",
-        "history-deal-17-part-3-of-3.csv"] });
+      expect(r).toMatchObject({
+        rows: 7,
+        files: [
+          "history-deal-17-part-1-of-3.csv",
+          "history-deal-17-part-2-of-3.csv",
+          "history-deal-17-part-3-of-3.csv",
+        ],
+      });
       const added = env.state().timeline.slice(before);
-      expect(added.map((c) => [c.COMMENT, c.FILES[0]!.name])).toEqual([["Change history (1/3)", "history-deal-17-part-1-of-3.csv"],
-        ["Change history (2/3)", "history-deal-17-part-2-of-3.csv"], ["Change history (3/3)", "history-deal-17-part-3-of-3.csv"]]);
+      expect(added.map((c) => [c.COMMENT, c.FILES[0]!.name])).toEqual([
+        ["Change history (1/3)", "history-deal-17-part-1-of-3.csv"],
+        ["Change history (2/3)", "history-deal-17-part-2-of-3.csv"],
+        ["Change history (3/3)", "history-deal-17-part-3-of-3.csv"],
+      ]);
       // a single-file field cannot take three files: said before anything is uploaded
       const sent = env.state().log.length;
-      await expect(attachHistoryCsv(admin, "deal", 17, "UF_CRM_CONTRACT")).rejects.toMatchObject({ status: 400,
-        code: "too_many_rows", message: expect.stringMatching(/7 changes make 3 files/) });
-      expect(env.state().log.slice(sent).filter((e) => !/\.(get|fields)$/.test(e.rest ?? ""))).toEqual([]);
+      await expect(attachHistoryCsv(admin, "deal", 17, "UF_CRM_CONTRACT")).rejects.toMatchObject({
+        status: 400,
+        code: "too_many_rows",
+        message: expect.stringMatching(/7 changes make 3 files/),
+      });
+      expect(
+        env
+          .state()
+          .log.slice(sent)
+          .filter((e) => !/\.(get|fields)$/.test(e.rest ?? "")),
+      ).toEqual([]);
     } finally {
       CSV_LIMITS.partRows = saved;
     }
   });
 
   it("attaches the history as a CSV file on the record's timeline", async () => {
-    await env.control("crm/deal/9", { fields: { TITLE: "=HYPERLINK(\"x\")", COMMENTS: "a, \"quoted\" note" }, userId: 2 });
+    await env.control("crm/deal/9", { fields: { TITLE: '=HYPERLINK("x")', COMMENTS: 'a, "quoted" note' }, userId: 2 });
     await settle();
     const r = await attachHistoryCsv(admin, "deal", 9);
     expect(r).toMatchObject({ rows: 2, form: "pair", attachedTo: "timeline" });
     const timeline = env.state().timeline.at(-1)!;
     expect(timeline).toMatchObject({ ENTITY_TYPE: "deal", ENTITY_ID: 9, FILES: [{ name: "history-deal-9.csv" }] });
-    const csv = toCsv(["When", "Field"], [["x", "=HYPERLINK(\"x\")"], ["y", "a, \"quoted\" note"]]);
+    const csv = toCsv(
+      ["When", "Field"],
+      [
+        ["x", '=HYPERLINK("x")'],
+        ["y", 'a, "quoted" note'],
+      ],
+    );
     expect(csv.startsWith('\uFEFF"When","Field"\r\n')).toBe(true); // every cell quoted (lib/history/export.test.ts)
     expect(csv).toContain(`"'=HYPERLINK(""x"")"`); // formula neutralised and quoted
     expect(csv).toContain(`"a, ""quoted"" note"`);
   });
 
-  it.each(["Y", "N"])("reverts a change without the write coming back as a new change (rest_auth_connector=%s)", async (feature) => {
-    await getDb().capabilityProfile.update({ where: { portalId }, data: { features: { rest_offline_extended: "Y", rest_auth_connector: feature } } });
-    const id = feature === "Y" ? 10 : 11;
-    const original = String(env.state().crm.deal.get(id)!.TITLE);
-    await env.control(`crm/deal/${id}`, { fields: { TITLE: "Wrong title" }, userId: 2 });
-    await settle();
-    const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: id, field: "TITLE" } });
-    expect(await revertChange(portalId, change.id, { userId: 1, session: admin })).toEqual({ status: "done" });
-    expect(env.state().crm.deal.get(id)!.TITLE).toBe(original);
-    await settle(); // an echo, if any, arrives and is processed here
-    const changes = await getDb().fieldChange.findMany({ where: { portalId, entityId: id, field: "TITLE" }, orderBy: { id: "asc" } });
-    expect(changes.map((c) => c.source)).toEqual(["event", "revert"]);
-    expect(changes[1]).toMatchObject({ oldValue: "Wrong title", newValue: original, changedById: 1 });
-  });
-
-  it.each([true, false])("a revert that needs an admin's confirmation changes nothing until confirmed (confirmed: %s)", async (confirmed) => {
-    const id = confirmed ? 12 : 13;
-    await env.control(`crm/deal/${id}`, { fields: { COMMENTS: "needs a revert" }, userId: 2 });
-    await settle();
-    const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: id, field: "COMMENTS" } });
-    await env.control("methods", { name: "crm.item.update", confirm: "required" });
-    await env.control("tokens/expire"); // a confirmation is bound to its access token: the next case needs a new one
-    try {
-      const outcome = await revertChange(portalId, change.id, { userId: 1, session: admin });
-      expect(outcome.status).toBe("pending");
-      expect(env.state().crm.deal.get(id)!.COMMENTS).toBe("needs a revert"); // not written yet
-      const snapshot = await getDb().crmSnapshot.findUniqueOrThrow({ where: { portalId_entityType_entityId: { portalId, entityType: "deal", entityId: id } } });
-      expect((snapshot.fields as Record<string, unknown>).COMMENTS).toBe("needs a revert"); // nor assumed written
-      await env.control("confirm", { method: "crm.item.update", confirmed }); // the admin answers: ONAPPMETHODCONFIRM
-      await waitUntil(async () => (await getDb().eventInbox.count({ where: { portalId, event: "ONAPPMETHODCONFIRM", status: "pending" } })) > 0 || (await getDb().pendingCall.count({ where: { portalId, status: "pending" } })) === 0);
+  it.each(["Y", "N"])(
+    "reverts a change without the write coming back as a new change (rest_auth_connector=%s)",
+    async (feature) => {
+      await getDb().capabilityProfile.update({
+        where: { portalId },
+        data: { features: { rest_offline_extended: "Y", rest_auth_connector: feature } },
+      });
+      const id = feature === "Y" ? 10 : 11;
+      const original = String(env.state().crm.deal.get(id)!.TITLE);
+      await env.control(`crm/deal/${id}`, { fields: { TITLE: "Wrong title" }, userId: 2 });
       await settle();
-      const call = await getDb().pendingCall.findUniqueOrThrow({ where: { id: (outcome as { pendingId: string }).pendingId } });
-      expect(call.status).toBe(confirmed ? "done" : "denied");
-      expect(env.state().crm.deal.get(id)!.COMMENTS).toBe(confirmed ? change.oldValue ?? "" : "needs a revert");
-      await settle(); // an echo, if any
-      const sources = (await getDb().fieldChange.findMany({ where: { portalId, entityId: id, field: "COMMENTS" }, orderBy: { id: "asc" } })).map((c) => c.source);
-      expect(sources).toEqual(confirmed ? ["event", "revert"] : ["event"]);
-    } finally {
-      await env.control("methods", { name: "crm.item.update", confirm: "none" });
-    }
-  });
-});
+      const change = await getDb().fieldChange.findFirstOrThrow({ where: { portalId, entityId: id, field: "TITLE" } });
+      expect(await revertChange(portalId, change.id, { userId: 1, session: admin })).toEqual({ status: "done" });
+      expect(env.state().crm.deal.get(id)!.TITLE).toBe(original);
+      await settle(); // an echo, if any, arrives and is processed here
+      const changes = await getDb().fieldChange.findMany({
+        where: { portalId, entityId: id, field: "TITLE" },
+        orderBy: { id: "asc" },
+      });
+      expect(changes.map((c) => c.source)).toEqual(["event", "revert"]);
+      expect(changes[1]).toMatchObject({ oldValue: "Wrong title", newValue: original, changedById: 1 });
+    },
+  );
 
+  it.each([true, false])(
+    "a revert that needs an admin's confirmation changes nothing until confirmed (confirmed: %s)",
+    async (confirmed) => {
+      const id = confirmed ? 12 : 13;
+      await env.control(`crm/deal/${id}`, { fields: { COMMENTS: "needs a revert" }, userId: 2 });
+      await settle();
+      const change = await getDb().fieldChange.findFirstOrThrow({
+        where: { portalId, entityId: id, field: "COMMENTS" },
+      });
+      await env.control("methods", { name: "crm.item.update", confirm: "required" });
+      await env.control("tokens/expire"); // a confirmation is bound to its access token: the next case needs a new one
+      try {
+        const outcome = await revertChange(portalId, change.id, { userId: 1, session: admin });
+        expect(outcome.status).toBe("pending");
+        expect(env.state().crm.deal.get(id)!.COMMENTS).toBe("needs a revert"); // not written yet
+        const snapshot = await getDb().crmSnapshot.findUniqueOrThrow({
+          where: { portalId_entityType_entityId: { portalId, entityType: "deal", entityId: id } },
+        });
+        expect((snapshot.fields as Record<string, unknown>).COMMENTS).toBe("needs a revert"); // nor assumed written
+        await env.control("confirm", { method: "crm.item.update", confirmed }); // the admin answers: ONAPPMETHODCONFIRM
+        await waitUntil(
+          async () =>
+            (await getDb().eventInbox.count({ where: { portalId, event: "ONAPPMETHODCONFIRM", status: "pending" } })) >
+              0 || (await getDb().pendingCall.count({ where: { portalId, status: "pending" } })) === 0,
+        );
+        await settle();
+        const call = await getDb().pendingCall.findUniqueOrThrow({
+          where: { id: (outcome as { pendingId: string }).pendingId },
+        });
+        expect(call.status).toBe(confirmed ? "done" : "denied");
+        expect(env.state().crm.deal.get(id)!.COMMENTS).toBe(confirmed ? (change.oldValue ?? "") : "needs a revert");
+        await settle(); // an echo, if any
+        const sources = (
+          await getDb().fieldChange.findMany({
+            where: { portalId, entityId: id, field: "COMMENTS" },
+            orderBy: { id: "asc" },
+          })
+        ).map((c) => c.source);
+        expect(sources).toEqual(confirmed ? ["event", "revert"] : ["event"]);
+      } finally {
+        await env.control("methods", { name: "crm.item.update", confirm: "none" });
+      }
+    },
+  );
+});

@@ -30,16 +30,26 @@ describe("backfill", () => {
     } finally {
       await env.control("faults", { methodErrors: {} });
     }
-    expect(await getDb().backfillRun.findUniqueOrThrow({ where: { portalId_entityType: { portalId, entityType: "deal" } } })).toMatchObject({ lastId: 2500, status: "running" });
+    expect(
+      await getDb().backfillRun.findUniqueOrThrow({ where: { portalId_entityType: { portalId, entityType: "deal" } } }),
+    ).toMatchObject({ lastId: 2500, status: "running" });
     // The worker dies after fetching the next range but before committing it: the cursor must not move.
     const spy = vi.spyOn(getDb(), "$transaction").mockRejectedValueOnce(new Error("killed"));
     await expect(runBackfillStep(portalId, "deal")).rejects.toThrow("killed");
     spy.mockRestore();
-    expect((await getDb().backfillRun.findUniqueOrThrow({ where: { portalId_entityType: { portalId, entityType: "deal" } } })).lastId).toBe(2500);
+    expect(
+      (
+        await getDb().backfillRun.findUniqueOrThrow({
+          where: { portalId_entityType: { portalId, entityType: "deal" } },
+        })
+      ).lastId,
+    ).toBe(2500);
     const report = await runBackfill(portalId);
     expect(report.complete).toBe(true);
     expect(await getDb().crmSnapshot.count({ where: { portalId, entityType: "deal" } })).toBe(3000);
-    const run = await getDb().backfillRun.findUniqueOrThrow({ where: { portalId_entityType: { portalId, entityType: "deal" } } });
+    const run = await getDb().backfillRun.findUniqueOrThrow({
+      where: { portalId_entityType: { portalId, entityType: "deal" } },
+    });
     expect(run).toMatchObject({ status: "done", processed: 3000, total: 3000, lastId: 3000 });
     // The killed page's first snapshots were already in (written before its transaction): the retry diffs against
     // them and invents no change.
@@ -51,7 +61,10 @@ describe("live capture", () => {
   it("turns a field edited in the portal into a change: who, when, label, old → new", async () => {
     const current = env.state().crm.deal.get(42)!;
     const source = current.UF_CRM_SOURCE === "42" ? "43" : "42";
-    await env.control("crm/deal/42", { fields: { TITLE: "Renamed deal", UF_CRM_SOURCE: source, OPPORTUNITY: "999.00", UF_CRM_TAGS: ["x", "y"] }, userId: 2 });
+    await env.control("crm/deal/42", {
+      fields: { TITLE: "Renamed deal", UF_CRM_SOURCE: source, OPPORTUNITY: "999.00", UF_CRM_TAGS: ["x", "y"] },
+      userId: 2,
+    });
     await drainOffline(portalId);
     while (await processInboxBatch("test", 50));
     const page = await queryHistory(portalId, { entityType: "deal", entityId: 42 });
@@ -64,7 +77,8 @@ describe("live capture", () => {
   });
 
   it("fetches a burst of edits to 30 records in one batched request", async () => {
-    for (let id = 100; id < 130; id++) await env.control(`crm/deal/${id}`, { fields: { COMMENTS: `burst ${id}` }, userId: 3 });
+    for (let id = 100; id < 130; id++)
+      await env.control(`crm/deal/${id}`, { fields: { COMMENTS: `burst ${id}` }, userId: 3 });
     await drainOffline(portalId);
     await env.control("reset-counters");
     await processInboxBatch("test");
@@ -74,7 +88,11 @@ describe("live capture", () => {
     expect(requests).toEqual(["batch", "batch", "user.get"]);
     // 30 ids in one @ID command
     expect(env.state().counters.rest).toEqual({ "crm.item.list": 1, "crm.item.productrow.list": 30, "user.get": 1 });
-    expect(await getDb().fieldChange.count({ where: { portalId, entityType: "deal", entityId: { gte: 100, lt: 130 }, field: "COMMENTS", changedById: 3 } })).toBe(30);
+    expect(
+      await getDb().fieldChange.count({
+        where: { portalId, entityType: "deal", entityId: { gte: 100, lt: 130 }, field: "COMMENTS", changedById: 3 },
+      }),
+    ).toBe(30);
     expect(await getDb().eventInbox.count({ where: { portalId, status: { not: "done" } } })).toBe(0);
   });
 
@@ -86,9 +104,17 @@ describe("live capture", () => {
     const where = { portalId, entityType: "deal", entityId: 200, field: "COMMENTS" };
     expect(await getDb().fieldChange.count({ where })).toBe(0); // not shown as "#4" in the meantime
     await env.control("faults", { methodErrors: {} });
-    await getDb().eventInbox.updateMany({ where: { portalId, status: { not: "done" } }, data: { nextAttemptAt: new Date(0) } });
+    await getDb().eventInbox.updateMany({
+      where: { portalId, status: { not: "done" } },
+      data: { nextAttemptAt: new Date(0) },
+    });
     while (await processInboxBatch("test"));
-    const rows = await presentChanges(portalId, "deal", (await queryHistory(portalId, { entityType: "deal", entityId: 200, field: "COMMENTS" })).items, "en");
+    const rows = await presentChanges(
+      portalId,
+      "deal",
+      (await queryHistory(portalId, { entityType: "deal", entityId: 200, field: "COMMENTS" })).items,
+      "en",
+    );
     expect(rows).toMatchObject([{ newValue: "by a new user", who: "Dmitry Support" }]);
   });
 
@@ -96,7 +122,9 @@ describe("live capture", () => {
     await env.control("crm/contact/3", { fields: { NAME: "Renamed" }, userId: 1 });
     await drainOffline(portalId);
     while (await processInboxBatch("test"));
-    expect((await queryHistory(portalId, { entityType: "contact", entityId: 3 })).items.map((c) => c.field)).toEqual(["NAME"]);
+    expect((await queryHistory(portalId, { entityType: "contact", entityId: 3 })).items.map((c) => c.field)).toEqual([
+      "NAME",
+    ]);
     await env.control("crm/contact/3", { fields: { PHONE: [{ VALUE_TYPE: "WORK", VALUE: "+4930999" }] }, userId: 1 });
     await drainOffline(portalId);
     while (await processInboxBatch("test"));
@@ -115,8 +143,14 @@ describe("live capture", () => {
     const { recordDeletion } = await import("@/lib/history/capture");
     await recordDeletion({ portalId, entityType: "deal", entityId: id, receivedAt: new Date() });
     await recordDeletion({ portalId, entityType: "deal", entityId: id, receivedAt: new Date() }); // a crash before the inbox row settled
-    const fields = (await queryHistory(portalId, { entityType: "deal", entityId: id })).items.map((c) => [c.field, c.newValue]);
-    expect(fields).toEqual([["__record__", "deleted"], ["__record__", "created"]]);
+    const fields = (await queryHistory(portalId, { entityType: "deal", entityId: id })).items.map((c) => [
+      c.field,
+      c.newValue,
+    ]);
+    expect(fields).toEqual([
+      ["__record__", "deleted"],
+      ["__record__", "created"],
+    ]);
   });
 
   it("keyset-paginates and filters by field and by user", async () => {
@@ -129,7 +163,11 @@ describe("live capture", () => {
     const first = await queryHistory(portalId, { entityType: "deal", entityId: 43, limit: 1 });
     const second = await queryHistory(portalId, { entityType: "deal", entityId: 43, limit: 1, cursor: first.next! });
     expect(first.items[0]!.id).not.toBe(second.items[0]!.id);
-    expect((await queryHistory(portalId, { entityType: "deal", entityId: 43, userId: 2 })).items.every((c) => c.changedById === 2)).toBe(true);
+    expect(
+      (await queryHistory(portalId, { entityType: "deal", entityId: 43, userId: 2 })).items.every(
+        (c) => c.changedById === 2,
+      ),
+    ).toBe(true);
     expect((await queryHistory(portalId, { entityType: "deal", entityId: 43, field: "COMMENTS" })).items).toEqual([]);
   });
 });
@@ -142,10 +180,16 @@ describe("a binding that vanished", () => {
     expect(env.state().offline.filter((e) => e.EVENT_NAME === "ONCRMDEALUPDATE")).toHaveLength(0); // Bitrix24 kept nothing
     const report = await rebindPortal(portalId);
     expect(report.bound).toContain("offline:ONCRMDEALUPDATE");
-    expect((await getDb().backfillRun.findMany({ where: { portalId } })).every((r) => r.status === "pending" && r.lastId === 0)).toBe(true);
+    expect(
+      (await getDb().backfillRun.findMany({ where: { portalId } })).every(
+        (r) => r.status === "pending" && r.lastId === 0,
+      ),
+    ).toBe(true);
     while (!(await runBackfill(portalId)).complete);
     const changes = await getDb().fieldChange.findMany({ where: { portalId, source: "backfill" } });
-    expect(changes.map((c) => [c.entityType, c.entityId, c.field, c.newValue, c.changedById])).toEqual([["deal", 60, "TITLE", "Edited in the gap", 4]]);
+    expect(changes.map((c) => [c.entityType, c.entityId, c.field, c.newValue, c.changedById])).toEqual([
+      ["deal", 60, "TITLE", "Edited in the gap", 4],
+    ]);
     await runBackfill(portalId); // done: a finished pass does nothing more
     expect(await getDb().fieldChange.count({ where: { portalId, source: "backfill" } })).toBe(1);
   });

@@ -20,7 +20,10 @@ describe("worker", () => {
     const stop = new AbortController();
     const worker = runWorker(stop.signal);
     try {
-      await waitUntil(async () => (await getDb().eventInbox.count({ where: { portalId, source: "offline", status: "done" } })) === 2, 20_000);
+      await waitUntil(
+        async () => (await getDb().eventInbox.count({ where: { portalId, source: "offline", status: "done" } })) === 2,
+        20_000,
+      );
     } finally {
       stop.abort();
       await worker;
@@ -46,16 +49,31 @@ describe("worker", () => {
   it("claims background work fairly: one job per portal, none for a portal whose background work is running", async () => {
     const db = getDb();
     const a = (await db.portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
-    const b = (await db.portal.create({ data: { memberId: `fair-${Date.now()}`, domain: "fair.example", clientEndpoint: "https://fair.example/rest/",
-      serverEndpoint: "https://fair.example/rest/", installStage: "finished" } })).id;
+    const b = (
+      await db.portal.create({
+        data: {
+          memberId: `fair-${Date.now()}`,
+          domain: "fair.example",
+          clientEndpoint: "https://fair.example/rest/",
+          serverEndpoint: "https://fair.example/rest/",
+          installStage: "finished",
+        },
+      })
+    ).id;
     await db.job.deleteMany({ where: { status: { in: ["pending", "running"] }, kind: { not: "inline" } } }); // earlier tests' claims
     const past = (s: number) => new Date(Date.now() - s * 1000);
     // Portal A queued a long backfill's slices first; B's sweep came later: B must not wait for all of A's.
-    for (const s of [30, 29, 28]) await db.job.create({ data: { kind: "history.backfill", portalId: a, runAt: past(s) } });
+    for (const s of [30, 29, 28])
+      await db.job.create({ data: { kind: "history.backfill", portalId: a, runAt: past(s) } });
     await db.job.create({ data: { kind: "history.reconcile", portalId: b, runAt: past(10) } });
     await db.job.create({ data: { kind: "offline.drain", portalId: a, runAt: past(40) } });
     const first = await claimJobs("w1", 5, "background");
-    expect(first.map((j) => [j.portalId, j.kind]).sort()).toEqual([[a, "history.backfill"], [b, "history.reconcile"]].sort());
+    expect(first.map((j) => [j.portalId, j.kind]).sort()).toEqual(
+      [
+        [a, "history.backfill"],
+        [b, "history.reconcile"],
+      ].sort(),
+    );
     // A second worker finds A's next slice held back while A's first one runs, and nothing else of the lane.
     expect(await claimJobs("w2", 5, "background")).toEqual([]);
     // The capture lane takes the drain that the background lane left alone.
@@ -69,7 +87,10 @@ describe("worker", () => {
     const portalId = (await db.portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
     await db.job.deleteMany({ where: { portalId, kind: "offline.drain", status: "pending" } });
     await db.job.create({ data: { kind: "offline.drain", portalId, runAt: new Date(Date.now() + 3600_000) } });
-    await db.job.updateMany({ where: { portalId, kind: "offline.drain", dedupeKey: { not: null } }, data: { dedupeKey: null } });
+    await db.job.updateMany({
+      where: { portalId, kind: "offline.drain", dedupeKey: { not: null } },
+      data: { dedupeKey: null },
+    });
     await schedule();
     expect(await db.job.count({ where: { portalId, kind: "offline.drain", status: "pending" } })).toBe(1);
     await db.job.deleteMany({ where: { portalId, kind: "offline.drain", status: "pending" } });
@@ -86,7 +107,10 @@ describe("worker", () => {
     const stop = new AbortController();
     const worker = runWorker(stop.signal, "capture");
     try {
-      await waitUntil(async () => (await db.job.findUniqueOrThrow({ where: { id: drain.id } })).status === "done", 20_000);
+      await waitUntil(
+        async () => (await db.job.findUniqueOrThrow({ where: { id: drain.id } })).status === "done",
+        20_000,
+      );
     } finally {
       stop.abort();
       await worker;
@@ -95,11 +119,13 @@ describe("worker", () => {
     const other = new AbortController();
     const background = runWorker(other.signal, "background");
     try {
-      await waitUntil(async () => (await db.job.findUniqueOrThrow({ where: { id: probe.id } })).status === "done", 20_000);
+      await waitUntil(
+        async () => (await db.job.findUniqueOrThrow({ where: { id: probe.id } })).status === "done",
+        20_000,
+      );
     } finally {
       other.abort();
       await background;
     }
   });
 });
-

@@ -18,7 +18,12 @@ beforeAll(async () => {
 afterAll(() => env.stop());
 beforeEach(() => vi.restoreAllMocks());
 
-const post = (body: string) => fetch(`${env.app.url}/api/bitrix/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+const post = (body: string) =>
+  fetch(`${env.app.url}/api/bitrix/events`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+  });
 const crmEvent = (token: string, id: number, ts = 1736405807, member = env.portal().memberId) =>
   `event=ONCRMDEALUPDATE&event_handler_id=201&data%5BFIELDS%5D%5BID%5D=${id}&ts=${ts}&auth%5Bdomain%5D=x&auth%5Bmember_id%5D=${member}&auth%5Bapplication_token%5D=${token}`;
 const appToken = () => env.state().app.applicationToken;
@@ -30,27 +35,39 @@ describe("online events", () => {
     expect((await post(crmEvent(appToken(), 1, 1, "9".repeat(32)))).status).toBe(401);
     expect((await post("event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=1&auth%5Bmember_id%5D=x")).status).toBe(400);
     expect(await getDb().eventInbox.count()).toBe(inboxBefore);
-    expect(await getDb().authFailure.count({ where: { portalId, reason: "application_token_mismatch" } })).toBeGreaterThanOrEqual(1);
+    expect(
+      await getDb().authFailure.count({ where: { portalId, reason: "application_token_mismatch" } }),
+    ).toBeGreaterThanOrEqual(1);
     await flushMetrics();
-    expect((await getDb().globalCounter.findUnique({ where: { name: "auth_failures_unknown_portal" } }))?.value).toBeGreaterThanOrEqual(1n);
+    expect(
+      (await getDb().globalCounter.findUnique({ where: { name: "auth_failures_unknown_portal" } }))?.value,
+    ).toBeGreaterThanOrEqual(1n);
   });
 
   it("a duplicated delivery has one effect", async () => {
     const body = crmEvent(appToken(), 5, 1800000001);
     const answers = await Promise.all([post(body), post(body), post(body)].map((p) => p.then((r) => r.json())));
     expect(answers.map((a) => (a as { status: string }).status).sort()).toEqual(["duplicate", "duplicate", "queued"]);
-    expect(await getDb().eventInbox.count({ where: { portalId, payload: { path: ["ts"], equals: "1800000001" } } })).toBe(1);
+    expect(
+      await getDb().eventInbox.count({ where: { portalId, payload: { path: ["ts"], equals: "1800000001" } } }),
+    ).toBe(1);
   });
 
   it("processes the inbox with retries and dead-letters after the last attempt", async () => {
     const spy = vi.spyOn(capture, "captureRecords").mockRejectedValue(new Error("boom"));
     await post(crmEvent(appToken(), 6, 1800000002));
-    const row = await getDb().eventInbox.findFirstOrThrow({ where: { portalId, payload: { path: ["ts"], equals: "1800000002" } } });
+    const row = await getDb().eventInbox.findFirstOrThrow({
+      where: { portalId, payload: { path: ["ts"], equals: "1800000002" } },
+    });
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
       await getDb().eventInbox.update({ where: { id: row.id }, data: { nextAttemptAt: new Date(0) } });
       await processInboxBatch("test", 50);
     }
-    expect(await getDb().eventInbox.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: "dead", attempts: MAX_ATTEMPTS, lastError: "boom" });
+    expect(await getDb().eventInbox.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({
+      status: "dead",
+      attempts: MAX_ATTEMPTS,
+      lastError: "boom",
+    });
     expect(spy).toHaveBeenCalledWith(portalId, "deal", [6], expect.anything());
   });
 });
@@ -60,7 +77,11 @@ describe("offline events", () => {
     for (const id of [1, 2, 3]) await env.control(`crm/deal/${id}`, { fields: { TITLE: `offline ${id}` }, userId: 2 });
     // A worker reserves a batch and dies before clearing it.
     const client = await bitrixFor(portalId);
-    const reserved = await client.call<{ process_id: string; events: unknown[] }>("event.offline.get", { clear: 0, limit: 2, auth_connector: AUTH_CONNECTOR });
+    const reserved = await client.call<{ process_id: string; events: unknown[] }>("event.offline.get", {
+      clear: 0,
+      limit: 2,
+      auth_connector: AUTH_CONNECTOR,
+    });
     await getDb().offlineClaim.create({ data: { portalId, processId: reserved.result.process_id, eventCount: 2 } });
     const report = await drainOffline(portalId);
     expect(report.resumed).toBe(1);
@@ -72,7 +93,11 @@ describe("offline events", () => {
   it("several workers drain one portal at once without overlap", async () => {
     for (let id = 13; id <= 24; id++) await env.control(`crm/deal/${id}`, { fields: { TITLE: `parallel ${id}` } });
     const before = await getDb().eventInbox.count({ where: { portalId, source: "offline" } });
-    const reports = await Promise.all([drainOffline(portalId, 1), drainOffline(portalId, 1), drainOffline(portalId, 1)]);
+    const reports = await Promise.all([
+      drainOffline(portalId, 1),
+      drainOffline(portalId, 1),
+      drainOffline(portalId, 1),
+    ]);
     const taken = reports.reduce((s, r) => s + r.events, 0);
     const leftover = await drainOffline(portalId);
     expect(taken + leftover.events).toBe(12); // every event reserved by exactly one worker
@@ -113,8 +138,10 @@ describe("offline events", () => {
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
     // A follow-up is due 5 s after the drain that queued it: at least 4 s after `from`, taken before that drain (so a
     // slow machine between the drain and this count cannot make it look due "at once").
-    const later = (from: number) => getDb().job.count({ where: { portalId, kind: "offline.drain", status: "pending",
-      runAt: { gt: new Date(from + 4000) } } });
+    const later = (from: number) =>
+      getDb().job.count({
+        where: { portalId, kind: "offline.drain", status: "pending", runAt: { gt: new Date(from + 4000) } },
+      });
     await drainOffline(portalId); // what earlier tests left in the queue
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
     let from = Date.now();
@@ -130,16 +157,22 @@ describe("offline events", () => {
 
 describe("ONAPPUPDATE with no user behind it", () => {
   it("is verified by application_token and binds everything again with the stored tokens", async () => {
-    const answers = (await env.control("update", { version: 2, userId: null })) as unknown as { status: number; text: string }[];
+    const answers = (await env.control("update", { version: 2, userId: null })) as unknown as {
+      status: number;
+      text: string;
+    }[];
     expect(answers.map((a) => [a.status, JSON.parse(a.text)])).toEqual([[200, { status: "updated" }]]);
     const bound = env.state().bindings.map((b) => b.event);
     expect(bound).toEqual(expect.arrayContaining(["ONCRMDEALUPDATE", "ONAPPUPDATE", "ONAPPUNINSTALL"]));
-    const audits = await getDb().auditLog.findMany({ where: { portalId, action: { in: ["update.started", "update.finished"] } } });
+    const audits = await getDb().auditLog.findMany({
+      where: { portalId, action: { in: ["update.started", "update.finished"] } },
+    });
     expect(audits.map((a) => a.action).sort()).toEqual(["update.finished", "update.started"]);
   });
 
   it("refuses one the portal does not confirm: a version that is not installed, or a wrong token", async () => {
-    const body = (token: string, version: string) => `event=ONAPPUPDATE&data%5BVERSION%5D=${version}&data%5BPREVIOUS_VERSION%5D=1&ts=1` +
+    const body = (token: string, version: string) =>
+      `event=ONAPPUPDATE&data%5BVERSION%5D=${version}&data%5BPREVIOUS_VERSION%5D=1&ts=1` +
       `&auth%5Bmember_id%5D=${env.portal().memberId}&auth%5Bapplication_token%5D=${token}`;
     const before = await getDb().auditLog.count({ where: { portalId, action: "update.started" } });
     expect((await post(body(appToken(), "7"))).status).toBe(401);
@@ -218,7 +251,10 @@ describe("terminal states", () => {
     await env.control("plan", { burst: 500, drain: 100 });
     await getDb().portal.update({ where: { id: portalId }, data: { rateBurst: 500, rateDrainPerSec: 100 } });
     await flushMetrics(); // hits of earlier tests are counted before ours
-    const before = await getDb().metricSample.aggregate({ where: { portalId, name: "rest.limit_hits" }, _sum: { value: true } });
+    const before = await getDb().metricSample.aggregate({
+      where: { portalId, name: "rest.limit_hits" },
+      _sum: { value: true },
+    });
     try {
       const client = await bitrixFor(portalId);
       for (const run of storm) {
@@ -233,7 +269,10 @@ describe("terminal states", () => {
       limitPolicy.baseMs = 1000;
     }
     await flushMetrics();
-    const hits = await getDb().metricSample.aggregate({ where: { portalId, name: "rest.limit_hits" }, _sum: { value: true } });
+    const hits = await getDb().metricSample.aggregate({
+      where: { portalId, name: "rest.limit_hits" },
+      _sum: { value: true },
+    });
     expect((hits._sum.value ?? 0) - (before._sum.value ?? 0)).toBe(storm.reduce((a, b) => a + b, 0));
   });
 });

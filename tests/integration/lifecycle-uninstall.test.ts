@@ -16,7 +16,9 @@ beforeEach(async () => {
 });
 afterEach(() => env.stop());
 
-const drainInbox = async () => { while (await processInboxBatch("test", 50)); };
+const drainInbox = async () => {
+  while (await processInboxBatch("test", 50));
+};
 
 describe("method confirmation", () => {
   it("stores the pending call, re-runs it only when confirmed, records a denial", async () => {
@@ -25,18 +27,26 @@ describe("method confirmation", () => {
     const first = await callOrDefer(portalId, "crm.deal.delete", { id: 3 }, "test");
     expect(first.status).toBe("pending");
     await env.control("confirm", { method: "crm.deal.delete", confirmed: true }); // ONAPPMETHODCONFIRM → our events route
-    await waitUntil(async () => (await getDb().eventInbox.count({ where: { portalId, event: "ONAPPMETHODCONFIRM" } })) > 0);
+    await waitUntil(
+      async () => (await getDb().eventInbox.count({ where: { portalId, event: "ONAPPMETHODCONFIRM" } })) > 0,
+    );
     await drainInbox();
-    expect(await getDb().pendingCall.findUniqueOrThrow({ where: { id: (first as { pendingId: string }).pendingId } })).toMatchObject({ status: "done" });
+    expect(
+      await getDb().pendingCall.findUniqueOrThrow({ where: { id: (first as { pendingId: string }).pendingId } }),
+    ).toMatchObject({ status: "done" });
     expect(env.state().crm.deal.has(3)).toBe(false);
 
     await env.control("tokens/expire"); // a new token needs a new confirmation
     const second = await callOrDefer(portalId, "crm.deal.delete", { id: 4 }, "test");
     expect(second.status).toBe("pending");
     await env.control("confirm", { method: "crm.deal.delete", confirmed: false });
-    await waitUntil(async () => (await getDb().eventInbox.count({ where: { portalId, event: "ONAPPMETHODCONFIRM" } })) > 1);
+    await waitUntil(
+      async () => (await getDb().eventInbox.count({ where: { portalId, event: "ONAPPMETHODCONFIRM" } })) > 1,
+    );
     await drainInbox();
-    const denied = await getDb().pendingCall.findUniqueOrThrow({ where: { id: (second as { pendingId: string }).pendingId } });
+    const denied = await getDb().pendingCall.findUniqueOrThrow({
+      where: { id: (second as { pendingId: string }).pendingId },
+    });
     expect(denied.status).toBe("denied");
     expect(env.state().crm.deal.has(4)).toBe(true);
     expect((await rerunPendingCall(portalId, denied.id)).status).toBe("failed"); // METHOD_CONFIRM_DENIED is final for this token
@@ -49,9 +59,14 @@ describe("uninstall and reinstall", () => {
     await env.control("uninstall", { clean: true });
     expect(await portalRow()).toBeNull();
     expect(await getDb().tokenSet.count({ where: { portalId } })).toBe(0);
-    expect((await getDb().auditLog.findMany({ where: { memberId, action: "uninstall" } })).map((a) => a.detail)).toEqual([{ clean: true }]);
-    const late = await fetch(`${env.app.url}/api/bitrix/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: `event=ONCRMDEALADD&data%5BFIELDS%5D%5BID%5D=1&auth%5Bmember_id%5D=${memberId}&auth%5Bapplication_token%5D=${env.state().app.applicationToken}` });
+    expect(
+      (await getDb().auditLog.findMany({ where: { memberId, action: "uninstall" } })).map((a) => a.detail),
+    ).toEqual([{ clean: true }]);
+    const late = await fetch(`${env.app.url}/api/bitrix/events`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `event=ONCRMDEALADD&data%5BFIELDS%5D%5BID%5D=1&auth%5Bmember_id%5D=${memberId}&auth%5Bapplication_token%5D=${env.state().app.applicationToken}`,
+    });
     expect(late.status).toBe(401);
   });
 
@@ -59,7 +74,11 @@ describe("uninstall and reinstall", () => {
     const { id: portalId } = (await portalRow())!;
     const uninstallBody = `event=ONAPPUNINSTALL&data%5BLANGUAGE_ID%5D=en&data%5BCLEAN%5D=0&ts=1&auth%5Bmember_id%5D=${env.portal().memberId}&auth%5Bapplication_token%5D=${env.state().app.applicationToken}`;
     await env.control("uninstall", { clean: false });
-    const again = await fetch(`${env.app.url}/api/bitrix/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: uninstallBody });
+    const again = await fetch(`${env.app.url}/api/bitrix/events`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: uninstallBody,
+    });
     expect(await again.json()).toEqual({ status: "duplicate" });
     expect(await portalRow()).toMatchObject({ status: "uninstalled" });
     expect(await getDb().backfillRun.count({ where: { portalId } })).toBe(4); // data kept
@@ -69,7 +88,9 @@ describe("uninstall and reinstall", () => {
     expect(await portalRow()).toMatchObject({ id: portalId, status: "active", installStage: "finished" });
     expect(await getDb().tokenSet.count({ where: { portalId } })).toBe(1);
     expect((await getDb().bindingState.findMany({ where: { portalId } })).every((b) => b.actual)).toBe(true);
-    expect((await getDb().auditLog.findMany({ where: { portalId } })).map((a) => a.action)).toContain("reinstall.finished");
+    expect((await getDb().auditLog.findMany({ where: { portalId } })).map((a) => a.action)).toContain(
+      "reinstall.finished",
+    );
   });
 
   it("an update that dropped the bindings is reconciled from ONAPPUPDATE", async () => {
@@ -109,8 +130,20 @@ describe("recovery playbook", () => {
     resetEnvForTests();
     try {
       expect((await GET(new Request("http://app/api/metrics"))).status).toBe(401);
-      expect((await GET(new Request("http://app/api/metrics", { headers: { authorization: "Bearer wrong-token-0123456789" } }))).status).toBe(401);
-      expect((await GET(new Request("http://app/api/metrics", { headers: { authorization: "Bearer metrics-token-0123456789" } }))).status).toBe(200);
+      expect(
+        (
+          await GET(
+            new Request("http://app/api/metrics", { headers: { authorization: "Bearer wrong-token-0123456789" } }),
+          )
+        ).status,
+      ).toBe(401);
+      expect(
+        (
+          await GET(
+            new Request("http://app/api/metrics", { headers: { authorization: "Bearer metrics-token-0123456789" } }),
+          )
+        ).status,
+      ).toBe(200);
     } finally {
       delete process.env.METRICS_TOKEN;
       resetEnvForTests();

@@ -28,8 +28,10 @@ beforeAll(async () => {
   await runBackfill(portalId);
   admin = (await frameSession(env.control, 1)).session;
   // Reverts without rest_auth_connector: the revert's own write comes back as an event and must diff to nothing.
-  await getDb().capabilityProfile.update({ where: { portalId },
-    data: { features: { rest_offline_extended: "Y", rest_auth_connector: "N" } } });
+  await getDb().capabilityProfile.update({
+    where: { portalId },
+    data: { features: { rest_offline_extended: "Y", rest_auth_connector: "N" } },
+  });
 });
 afterAll(() => env.stop());
 
@@ -47,7 +49,12 @@ describe("the fake writes multiple fields as Bitrix24 does", () => {
     expect(kept).toMatchObject({ ID: "10", VALUE_TYPE: "WORK" });
     expect(added).toMatchObject({ VALUE_TYPE: "MOBILE", VALUE: "+49 170 1", TYPE_ID: "PHONE" });
     expect(Number(added!.ID)).toBeGreaterThan(0);
-    await edit(1, { PHONE: [{ ID: "10", VALUE: "" }, { ID: added!.ID, VALUE: "+49 170 2" }] });
+    await edit(1, {
+      PHONE: [
+        { ID: "10", VALUE: "" },
+        { ID: added!.ID, VALUE: "+49 170 2" },
+      ],
+    });
     expect(contact(1).PHONE).toEqual([{ ID: added!.ID, VALUE_TYPE: "MOBILE", VALUE: "+49 170 2", TYPE_ID: "PHONE" }]);
   });
 });
@@ -59,11 +66,18 @@ describe("multiple fields in the history", () => {
     await edit(3, { PHONE: [{ ID: "30", VALUE: "+49 30 2" }] });
     await settle();
     const { items, rows } = await changesOf(3, "PHONE");
-    expect(items.map((c) => [c.oldValue, c.newValue])).toEqual([[
-      [{ VALUE_TYPE: "WORK", VALUE: before.VALUE, ID: "30" }], [{ VALUE_TYPE: "WORK", VALUE: "+49 30 2", ID: "30" }],
-    ]]);
-    expect(rows).toMatchObject([{ field: "Phone", oldValue: `${before.VALUE} (WORK)`,
-      newValue: `phone ${before.VALUE} → +49 30 2 (WORK)`, who: "Boris Manager", revertible: true }]);
+    expect(items.map((c) => [c.oldValue, c.newValue])).toEqual([
+      [[{ VALUE_TYPE: "WORK", VALUE: before.VALUE, ID: "30" }], [{ VALUE_TYPE: "WORK", VALUE: "+49 30 2", ID: "30" }]],
+    ]);
+    expect(rows).toMatchObject([
+      {
+        field: "Phone",
+        oldValue: `${before.VALUE} (WORK)`,
+        newValue: `phone ${before.VALUE} → +49 30 2 (WORK)`,
+        who: "Boris Manager",
+        revertible: true,
+      },
+    ]);
 
     expect(await revertChange(portalId, items[0]!.id, { userId: 1, session: admin })).toEqual({ status: "done" });
     expect(contact(3).PHONE).toEqual([before]); // the same item, its value written back by ID
@@ -80,8 +94,9 @@ describe("multiple fields in the history", () => {
     const phone = await changesOf(4, "PHONE");
     const mail = await changesOf(4, "EMAIL");
     expect(phone.rows.map((r) => r.newValue)).toEqual(["+ phone +49 30 1234 (HOME)"]);
-    expect(mail.rows.map((r) => [r.oldValue, r.newValue]))
-      .toEqual([[`${email.VALUE} (WORK)`, `− e-mail ${email.VALUE} (WORK)`]]);
+    expect(mail.rows.map((r) => [r.oldValue, r.newValue])).toEqual([
+      [`${email.VALUE} (WORK)`, `− e-mail ${email.VALUE} (WORK)`],
+    ]);
 
     await revertChange(portalId, phone.items[0]!.id, { userId: 1, session: admin });
     await revertChange(portalId, mail.items[0]!.id, { userId: 1, session: admin });
@@ -92,12 +107,21 @@ describe("multiple fields in the history", () => {
     expect((await changesOf(4, "EMAIL")).items.map((c) => c.source)).toEqual(["revert", "event"]);
   });
 
-  it("changes stored before as \"TYPE:VALUE\" strings show as before and still revert", async () => {
+  it('changes stored before as "TYPE:VALUE" strings show as before and still revert', async () => {
     const current = (contact(5).PHONE as Record<string, string>[])[0]!;
-    const legacy = await getDb().fieldChange.create({ data: { portalId, entityType: "contact", entityId: 5,
-      field: "PHONE", oldValue: ["WORK:+49 30 5"] as Prisma.InputJsonValue,
-      newValue: [`WORK:${current.VALUE}`] as Prisma.InputJsonValue, changedById: 2, changedAt: new Date(),
-      source: "event" } });
+    const legacy = await getDb().fieldChange.create({
+      data: {
+        portalId,
+        entityType: "contact",
+        entityId: 5,
+        field: "PHONE",
+        oldValue: ["WORK:+49 30 5"] as Prisma.InputJsonValue,
+        newValue: [`WORK:${current.VALUE}`] as Prisma.InputJsonValue,
+        changedById: 2,
+        changedAt: new Date(),
+        source: "event",
+      },
+    });
     const { rows } = await changesOf(5, "PHONE");
     expect(rows).toMatchObject([{ oldValue: "WORK:+49 30 5", newValue: `WORK:${current.VALUE}` }]);
     expect(await revertChange(portalId, legacy.id, { userId: 1, session: admin })).toEqual({ status: "done" });

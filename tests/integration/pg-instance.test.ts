@@ -20,8 +20,9 @@ function brokenPgBin(): string {
 
 describe("the crash-safety suite's own PostgreSQL", () => {
   it("under CI, a PostgreSQL that does not start fails with the reason instead of using PGlite", async () => {
-    await expect(startDedicatedDb({ pgBin: brokenPgBin(), ci: true }))
-      .rejects.toThrow(/PostgreSQL at .* could not be started .*Permission denied.*under CI/s);
+    await expect(startDedicatedDb({ pgBin: brokenPgBin(), ci: true })).rejects.toThrow(
+      /PostgreSQL at .* could not be started .*Permission denied.*under CI/s,
+    );
   });
 
   it("under CI, no PostgreSQL installed fails too", async () => {

@@ -24,12 +24,14 @@ afterAll(() => env.stop());
 afterEach(() => vi.useRealTimers());
 
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
-const forged = (memberId: string) => new Request("http://app/api/bitrix/events", {
-  method: "POST",
-  headers: FORM,
-  body: `event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=1&ts=1&auth%5Bmember_id%5D=${memberId}`
-    + `&auth%5Bapplication_token%5D=${randomBytes(16).toString("hex")}`,
-});
+const forged = (memberId: string) =>
+  new Request("http://app/api/bitrix/events", {
+    method: "POST",
+    headers: FORM,
+    body:
+      `event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=1&ts=1&auth%5Bmember_id%5D=${memberId}` +
+      `&auth%5Bapplication_token%5D=${randomBytes(16).toString("hex")}`,
+  });
 const failures = () => getDb().authFailure.findMany({ where: { portalId } });
 
 describe("forged events", () => {
@@ -73,11 +75,14 @@ describe("forged events", () => {
 });
 
 describe("frame verification", () => {
-  const renew = (body: Record<string, unknown>, client: string) => frameRoute(new Request("http://app/api/auth/frame", {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-forwarded-for": `198.51.100.9, ${client}` },
-    body: JSON.stringify(body),
-  }));
+  const renew = (body: Record<string, unknown>, client: string) =>
+    frameRoute(
+      new Request("http://app/api/auth/frame", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": `198.51.100.9, ${client}` },
+        body: JSON.stringify(body),
+      }),
+    );
   // Calls the portal served: one turned away for its rate limit (503, retried once the budget allows) did no work.
   const portalCalls = (i = 0) => env.state(i).log.filter((e) => e.path.startsWith("/rest/") && e.status !== 503).length;
   const madeUp = (i = 0) => ({ AUTH_ID: randomBytes(16).toString("hex"), member_id: env.portal(i).memberId });
@@ -116,8 +121,9 @@ describe("nothing waits forever in the inbox", () => {
     const id = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(1).memberId } })).id;
     const token = env.state(1).app.applicationToken;
     for (const deal of [1, 2]) {
-      const body = `event=ONCRMDEALUPDATE&event_handler_id=1&data%5BFIELDS%5D%5BID%5D=${deal}&ts=${deal}`
-        + `&auth%5Bmember_id%5D=${env.portal(1).memberId}&auth%5Bapplication_token%5D=${token}`;
+      const body =
+        `event=ONCRMDEALUPDATE&event_handler_id=1&data%5BFIELDS%5D%5BID%5D=${deal}&ts=${deal}` +
+        `&auth%5Bmember_id%5D=${env.portal(1).memberId}&auth%5Bapplication_token%5D=${token}`;
       const res = await events(new Request("http://app/api/bitrix/events", { method: "POST", body, headers: FORM }));
       expect(await res.json()).toEqual({ status: "queued" });
     }
@@ -136,8 +142,14 @@ describe("nothing waits forever in the inbox", () => {
   it("events of a paused portal wait without spending attempts, and settle once they are too old", async () => {
     await getDb().portal.update({ where: { id: portalId }, data: { status: "payment_required" } });
     try {
-      const row = (received: Date) => ({ portalId, event: "ONCRMDEALUPDATE", payload: { data: { FIELDS: { ID: "1" } } },
-        idempotencyKey: randomBytes(8).toString("hex"), receivedAt: received, nextAttemptAt: new Date(0) });
+      const row = (received: Date) => ({
+        portalId,
+        event: "ONCRMDEALUPDATE",
+        payload: { data: { FIELDS: { ID: "1" } } },
+        idempotencyKey: randomBytes(8).toString("hex"),
+        receivedAt: received,
+        nextAttemptAt: new Date(0),
+      });
       const fresh = await getDb().eventInbox.create({ data: row(new Date()) });
       const stale = await getDb().eventInbox.create({ data: row(new Date(Date.now() - MAX_PAUSED_WAIT_MS - 60_000)) });
       while (await processInboxBatch("probes-test"));

@@ -35,7 +35,10 @@ async function productChanges(dealId: number) {
 }
 
 const rowsOf = (dealId: number) =>
-  env.state(0).items.productRows.filter((r) => r.ownerType === "D" && r.ownerId === dealId).sort((a, b) => a.id - b.id);
+  env
+    .state(0)
+    .items.productRows.filter((r) => r.ownerType === "D" && r.ownerId === dealId)
+    .sort((a, b) => a.id - b.id);
 
 describe("product rows of a deal", () => {
   it("the backfill's first snapshot holds the deal's rows", async () => {
@@ -54,7 +57,9 @@ describe("product rows of a deal", () => {
     const { items, rows } = await productChanges(2);
     expect(items).toHaveLength(1);
     expect(rows[0]).toMatchObject({
-      field: "Products", who: "Boris Manager", revertible: false,
+      field: "Products",
+      who: "Boris Manager",
+      revertible: false,
       newValue: `${first!.productName}: quantity 1 → 3`,
     });
     expect(rows[0]!.oldValue).toContain(`${first!.productName} × 1 at ${first!.price.toFixed(2)}`);
@@ -65,8 +70,9 @@ describe("product rows of a deal", () => {
   it("an added and a removed row are recorded as '+ …' and '− …'; the tab shows them without a revert", async () => {
     const client = await bitrixFor(portalId);
     const [gone] = rowsOf(3);
-    await client.call("crm.item.productrow.add", { fields: { ownerType: "D", ownerId: 3, productName: "Gadget",
-      price: 10, quantity: 1 } });
+    await client.call("crm.item.productrow.add", {
+      fields: { ownerType: "D", ownerId: 3, productName: "Gadget", price: 10, quantity: 1 },
+    });
     await deliver();
     await client.call("crm.item.productrow.delete", { id: gone!.id });
     await deliver();
@@ -93,10 +99,16 @@ describe("product rows of a deal", () => {
 });
 
 describe("product rows of quotes, new invoices and smart-process items (owner codes Q, SI, T80)", () => {
-  it.each([["quote", "Q"], ["smart_invoice", "SI"], ["dynamic_128", "T80"]])(
+  it.each([
+    ["quote", "Q"],
+    ["smart_invoice", "SI"],
+    ["dynamic_128", "T80"],
+  ])(
     "%s: a row's quantity change raises the item's update event and is recorded as a products change",
     async (entityType, code) => {
-      const [row] = env.state(0).items.productRows.filter((r) => r.ownerType === code && r.ownerId === 1)
+      const [row] = env
+        .state(0)
+        .items.productRows.filter((r) => r.ownerType === code && r.ownerId === 1)
         .sort((a, b) => a.id - b.id);
       const snap = await getDb().crmSnapshot.findUniqueOrThrow({
         where: { portalId_entityType_entityId: { portalId, entityType, entityId: 1 } },
@@ -107,9 +119,7 @@ describe("product rows of quotes, new invoices and smart-process items (owner co
       await deliver();
       const page = await queryHistory(portalId, { entityType, entityId: 1, field: PRODUCTS_FIELD });
       const rows = await presentChanges(portalId, entityType, page.items, "en");
-      expect(rows.map((r) => r.newValue)).toEqual([
-        `${row!.productName}: quantity ${was} → ${was + 4}`,
-      ]);
+      expect(rows.map((r) => r.newValue)).toEqual([`${row!.productName}: quantity ${was} → ${was + 4}`]);
     },
   );
 });

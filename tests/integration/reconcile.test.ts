@@ -22,11 +22,16 @@ const OFFLINE = 1;
 
 const record = (i: number, id: number) => env.state(i).crm.deal.get(id)!;
 // Moves from Bitrix24's stage history (stage-history.ts, queued by the backfill) are not what these tests count.
-const changesOf = (i: number, entityId: number) => getDb().fieldChange.findMany({
-  where: { portalId: ids[i]!, entityType: "deal", entityId, source: { not: "stagehistory" } }, orderBy: { id: "asc" } });
+const changesOf = (i: number, entityId: number) =>
+  getDb().fieldChange.findMany({
+    where: { portalId: ids[i]!, entityType: "deal", entityId, source: { not: "stagehistory" } },
+    orderBy: { id: "asc" },
+  });
 const advance = (seconds: number) => env.control("clock", { advance: seconds });
 const sweep = async (i: number) => (await runReconcile(ids[i]!)) as Record<string, SweepReport | null>;
-const settle = async () => { while (await processInboxBatch("test", 200)); };
+const settle = async () => {
+  while (await processInboxBatch("test", 200));
+};
 const nameOf = (i: number, userId: number) => {
   const u = env.state(i).users.get(userId)!;
   return `${u.NAME} ${u.LAST_NAME}`;
@@ -79,16 +84,20 @@ describe("reconciliation", () => {
     const [amount] = await changesOf(ONLINE, 8);
     expect(amount).toMatchObject({ field: "OPPORTUNITY", newValue: 777, source: "reconciled", changedById: 3 });
     expect(amount!.changedAt.getTime()).toBe(Date.parse(String(record(ONLINE, 8).DATE_MODIFY)));
-    expect(await changesOf(ONLINE, added))
-      .toMatchObject([{ field: RECORD_FIELD, newValue: "created", source: "reconciled" }]);
+    expect(await changesOf(ONLINE, added)).toMatchObject([
+      { field: RECORD_FIELD, newValue: "created", source: "reconciled" },
+    ]);
     // A sweep finds what changed since the snapshot, not how often: the change says so.
     expect(title!.mergedFrom?.getTime()).toBe(Date.parse("2026-01-01T00:00:00Z"));
 
     // The lost event after all (a late delivery): the snapshot already holds its change, nothing more is recorded.
     const binding = env.state(ONLINE).bindings.find((b) => b.event === "ONCRMDEALUPDATE" && !b.offline)!;
     const body = eventBody(env.fake.fake, env.state(ONLINE), "ONCRMDEALUPDATE", { FIELDS: { ID: "7" } }, 2, binding.id);
-    const res = await fetch(binding.handler, { method: "POST", body,
-      headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const res = await fetch(binding.handler, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(res.status).toBe(200);
     await settle();
     const late = { portalId: ids[ONLINE], status: "done" as const, event: "ONCRMDEALUPDATE" };
@@ -115,7 +124,9 @@ describe("reconciliation", () => {
     try {
       await env.control("items/128/1", { fields: { title: "Lost item edit" }, userId: 3 }, ONLINE);
       await env.control("items/7/2", { fields: { title: "Lost quote edit" }, userId: 2 }, ONLINE);
-      added = (await env.control("items/128/new", { fields: { title: "Lost item add" }, userId: 2 }, ONLINE)) as { id: number };
+      added = (await env.control("items/128/new", { fields: { title: "Lost item add" }, userId: 2 }, ONLINE)) as {
+        id: number;
+      };
     } finally {
       await env.control("faults", { dropEvents: 0 }, ONLINE);
     }
@@ -123,8 +134,10 @@ describe("reconciliation", () => {
     const report = await sweep(ONLINE);
     expect(report.dynamic_128).toMatchObject({ listed: 2, recovered: 2 });
     expect(report.quote).toMatchObject({ listed: 1, recovered: 1 });
-    const of = (entityType: string, entityId: number) => getDb().fieldChange.findMany({
-      where: { portalId: ids[ONLINE]!, entityType, entityId, source: "reconciled" } });
+    const of = (entityType: string, entityId: number) =>
+      getDb().fieldChange.findMany({
+        where: { portalId: ids[ONLINE]!, entityType, entityId, source: "reconciled" },
+      });
     expect(await of("dynamic_128", 1)).toMatchObject([{ field: "title", newValue: "Lost item edit", changedById: 3 }]);
     expect(await of("quote", 2)).toMatchObject([{ field: "title", newValue: "Lost quote edit", changedById: 2 }]);
     const newId = Number(added!.id);
@@ -170,7 +183,10 @@ describe("merged edits", () => {
     const page = await queryHistory(ids[OFFLINE]!, { entityType: "deal", entityId: 5 });
     const now = Date.parse(String(record(OFFLINE, 5).DATE_MODIFY));
     const latest = page.items.filter((c) => c.changedAt.getTime() === now);
-    expect(latest.map((c) => [c.field, c.changedById]).sort()).toEqual([["OPPORTUNITY", 3], ["TITLE", 3]]);
+    expect(latest.map((c) => [c.field, c.changedById]).sort()).toEqual([
+      ["OPPORTUNITY", 3],
+      ["TITLE", 3],
+    ]);
     expect(latest.every((c) => c.mergedFrom?.getTime() === Date.parse(first))).toBe(true);
     const rows = await presentChanges(ids[OFFLINE]!, "deal", latest, "en", "Europe/Moscow");
     const title = rows.find((r) => r.fieldCode === "TITLE")!;

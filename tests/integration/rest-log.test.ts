@@ -13,7 +13,8 @@ import { frameSession } from "../support/sessions";
 // searchable by a portal's admin for their own portal only.
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 const portalIds: string[] = [];
-const A = 0, B = 1;
+const A = 0,
+  B = 1;
 beforeAll(async () => {
   env = await startAppWithFake({ portals: 2 });
   for (const i of [A, B]) {
@@ -29,9 +30,11 @@ function fakeSecrets(): string[] {
   return [...fake.tokens.keys(), ...fake.refreshTokens.keys(), ...fake.portals.map((p) => p.app.applicationToken)];
 }
 const search = async (token: string | null, query = "") => {
-  const res = await restLogRoute(new Request(`http://app/api/admin/rest-log${query}`, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  }));
+  const res = await restLogRoute(
+    new Request(`http://app/api/admin/rest-log${query}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    }),
+  );
   return { status: res.status, body: (await res.json()) as { entries: RestLogEntry[]; next: string | null } };
 };
 const adminToken = async (i: number) => (await frameSession(env.control, 1, null, i)).token;
@@ -118,8 +121,8 @@ describe("GET /api/admin/rest-log", () => {
     expect(byMethod.map((e) => e.method)).toEqual(expect.arrayContaining(["crm.deal.list", "crm.deal.get"]));
     expect(byMethod.every((e) => e.method.startsWith("crm.deal"))).toBe(true);
     const failed = (await search(tokenA, "?status=error")).body.entries;
-    const notFound = (e: RestLogEntry) => e.method === "crm.deal.get" && e.status === 400
-      && e.params.includes("987000");
+    const notFound = (e: RestLogEntry) =>
+      e.method === "crm.deal.get" && e.status === 400 && e.params.includes("987000");
     expect(failed.some(notFound)).toBe(true);
     expect(failed.every((e) => e.status === 0 || e.status >= 400 || e.errorCode !== null)).toBe(true);
     expect((await search(tokenA, "?status=200")).body.entries.every((e) => e.status === 200)).toBe(true);
@@ -144,10 +147,19 @@ describe("GET /api/admin/rest-log", () => {
 
 describe("retention", () => {
   const day = 24 * 3600_000;
-  const put = (method: string, ageMs: number) => getDb().restLog.create({
-    data: { at: new Date(Date.now() - ageMs), portalId: portalIds[A], host: "h", method, status: 200, durationMs: 1,
-      params: "{}", response: "{}" },
-  });
+  const put = (method: string, ageMs: number) =>
+    getDb().restLog.create({
+      data: {
+        at: new Date(Date.now() - ageMs),
+        portalId: portalIds[A],
+        host: "h",
+        method,
+        status: 200,
+        durationMs: 1,
+        params: "{}",
+        response: "{}",
+      },
+    });
   const methods = async () =>
     (await getDb().restLog.findMany({ where: { method: { startsWith: "age." } } })).map((r) => r.method);
 
@@ -172,8 +184,12 @@ describe("retention", () => {
   });
 
   it("refuses a window under 3 days at start", () => {
-    const base = { APP_URL: "https://a.example", BITRIX_CLIENT_ID: "x", BITRIX_CLIENT_SECRET: "y",
-      APP_SECRET: "z".repeat(32) };
+    const base = {
+      APP_URL: "https://a.example",
+      BITRIX_CLIENT_ID: "x",
+      BITRIX_CLIENT_SECRET: "y",
+      APP_SECRET: "z".repeat(32),
+    };
     expect(() => parseEnv({ ...base, REST_LOG_DAYS: "2" })).toThrow(/REST_LOG_DAYS: must be at least 3/);
     expect(parseEnv(base).REST_LOG_DAYS).toBe(3);
   });

@@ -22,13 +22,28 @@ afterAll(() => env.stop());
 const NOW = new Date("2026-06-15T12:00:00Z");
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000);
 async function seed(portalId: string, entityId: number, ages: number[]) {
-  await getDb().fieldChange.createMany({ data: ages.map((d) => ({ portalId, entityType: "deal", entityId, field: "TITLE",
-    oldValue: "a", newValue: `${d} days`, changedById: 1, changedAt: daysAgo(d) })) });
+  await getDb().fieldChange.createMany({
+    data: ages.map((d) => ({
+      portalId,
+      entityType: "deal",
+      entityId,
+      field: "TITLE",
+      oldValue: "a",
+      newValue: `${d} days`,
+      changedById: 1,
+      changedAt: daysAgo(d),
+    })),
+  });
 }
 const count = (portalId: string, entityId: number) => getDb().fieldChange.count({ where: { portalId, entityId } });
 const post = async (token: string, body: unknown) => {
-  const res = await settingsRoute(new Request("http://app/api/admin/settings", { method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }));
+  const res = await settingsRoute(
+    new Request("http://app/api/admin/settings", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 
@@ -46,7 +61,10 @@ describe("retention", () => {
     expect(retentionCutoff(2, NOW).toISOString()).toBe("2024-06-15T12:00:00.000Z");
     const report = await runRetention(portalIds[0]!, { now: NOW, batch: 2 });
     expect(report).toMatchObject({ deleted: 4 + 1, complete: true }); // 9001's 5000-day-old change goes too
-    const left = await getDb().fieldChange.findMany({ where: { portalId: portalIds[0]!, entityId: 9002 }, orderBy: { changedAt: "asc" } });
+    const left = await getDb().fieldChange.findMany({
+      where: { portalId: portalIds[0]!, entityId: 9002 },
+      orderBy: { changedAt: "asc" },
+    });
     expect(left.map((c) => c.newValue)).toEqual(["729 days", "700 days", "1 days"]);
     expect(await count(portalIds[1]!, 9002)).toBe(3);
   });
@@ -61,21 +79,32 @@ describe("retention", () => {
 });
 
 const TRACK_ALL = { untrackedTypes: [], untrackedFields: {} }; // tracking.test.ts
+// the watch-rule notification settings as a portal starts (docs/watch-rules.md "Notification settings")
+const NOTIFY_DEFAULTS = { watchPaused: false, watchShowValues: true, watchNotifyResponsibleDefault: true };
 
 describe("POST /api/admin/settings", () => {
   it("lets an admin choose retention and the sweep period, and answers what is stored", async () => {
     const { token } = await frameSession(env.control, 1, null, 1);
-    expect(await post(token, { retentionYears: 5, reconcileEveryMin: 30 }))
-      .toEqual({ status: 200, body: { retentionYears: 5, reconcileEveryMin: 30, revertPolicy: "editors", ...TRACK_ALL } });
-    expect(await post(token, { retentionYears: null }))
-      .toEqual({ status: 200, body: { retentionYears: null, reconcileEveryMin: 30, revertPolicy: "editors", ...TRACK_ALL } });
+    expect(await post(token, { retentionYears: 5, reconcileEveryMin: 30 })).toEqual({
+      status: 200,
+      body: { retentionYears: 5, reconcileEveryMin: 30, revertPolicy: "editors", ...TRACK_ALL, ...NOTIFY_DEFAULTS },
+    });
+    expect(await post(token, { retentionYears: null })).toEqual({
+      status: 200,
+      body: { retentionYears: null, reconcileEveryMin: 30, revertPolicy: "editors", ...TRACK_ALL, ...NOTIFY_DEFAULTS },
+    });
   });
 
   it("refuses bad input with the field named, and changes nothing", async () => {
     const { token } = await frameSession(env.control, 1, null, 1);
     const before = await getDb().portal.findUniqueOrThrow({ where: { id: portalIds[1]! } });
-    for (const body of [{ retentionYears: 3 }, { reconcileEveryMin: -1 }, { reconcileEveryMin: 5, extra: 1 }, "x",
-      { revertPolicy: "everyone" }]) {
+    for (const body of [
+      { retentionYears: 3 },
+      { reconcileEveryMin: -1 },
+      { reconcileEveryMin: 5, extra: 1 },
+      "x",
+      { revertPolicy: "everyone" },
+    ]) {
       const res = await post(token, body);
       expect(res.status).toBe(400);
       expect(String(res.body.message)).toMatch(/retentionYears|reconcileEveryMin|revertPolicy|extra|body|Unrecognized/);
@@ -93,13 +122,27 @@ describe("POST /api/admin/settings", () => {
 
 describe("who may revert", () => {
   it("'admins' keeps reverts to portal administrators; 'editors' leaves it to Bitrix24's rights", async () => {
-    const change = await getDb().fieldChange.create({ data: { portalId: portalIds[1]!, entityType: "deal", entityId: 1,
-      field: "TITLE", oldValue: "a", newValue: "b", changedById: 1, changedAt: new Date() } });
+    const change = await getDb().fieldChange.create({
+      data: {
+        portalId: portalIds[1]!,
+        entityType: "deal",
+        entityId: 1,
+        field: "TITLE",
+        oldValue: "a",
+        newValue: "b",
+        changedById: 1,
+        changedAt: new Date(),
+      },
+    });
     const revert = async (userId: number) => {
       const { token } = await frameSession(env.control, userId, null, 1);
-      const res = await revertRoute(new Request("http://app/api/history/revert", { method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ changeId: String(change.id) }) }));
+      const res = await revertRoute(
+        new Request("http://app/api/history/revert", {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ changeId: String(change.id) }),
+        }),
+      );
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
     const admin = (await frameSession(env.control, 1, null, 1)).token;
@@ -110,4 +153,3 @@ describe("who may revert", () => {
     expect((await revert(2)).body.error).not.toBe("revert_admins_only");
   });
 });
-

@@ -23,10 +23,21 @@ beforeAll(async () => {
 });
 afterAll(() => env.stop());
 
-const titles = async () => (await getDb().fieldChange.findMany({ where: { portalId, entityType: "deal", entityId: DEAL, field: "TITLE" },
-  orderBy: { id: "asc" } })).map((c) => `${String(c.oldValue)} → ${String(c.newValue)}`);
-const snapshotTitle = async () => ((await getDb().crmSnapshot.findUniqueOrThrow({ where: { portalId_entityType_entityId:
-  { portalId, entityType: "deal", entityId: DEAL } } })).fields as Record<string, unknown>).TITLE;
+const titles = async () =>
+  (
+    await getDb().fieldChange.findMany({
+      where: { portalId, entityType: "deal", entityId: DEAL, field: "TITLE" },
+      orderBy: { id: "asc" },
+    })
+  ).map((c) => `${String(c.oldValue)} → ${String(c.newValue)}`);
+const snapshotTitle = async () =>
+  (
+    (
+      await getDb().crmSnapshot.findUniqueOrThrow({
+        where: { portalId_entityType_entityId: { portalId, entityType: "deal", entityId: DEAL } },
+      })
+    ).fields as Record<string, unknown>
+  ).TITLE;
 
 describe("reads of saves made in the same second", () => {
   it("records each save once, in order, whatever order the reads are applied in", async () => {
@@ -50,14 +61,18 @@ describe("reads of saves made in the same second", () => {
     expect(await applySnapshots(portalId, "deal", [one!], meta, { source: "backfill", readAt: readOne })).toBe(0);
     expect(await snapshotTitle()).toBe("two");
     // With a reread, the stale record is read again: the portal still has "two", so nothing more is recorded.
-    expect(await applySnapshots(portalId, "deal", [one!], meta, { source: "backfill", readAt: readOne, reread: read })).toBe(0);
+    expect(
+      await applySnapshots(portalId, "deal", [one!], meta, { source: "backfill", readAt: readOne, reread: read }),
+    ).toBe(0);
     expect(await titles()).toEqual([`${original} → two`]);
 
     // A third save in the same second, read after the snapshot was settled, is a real change and is recorded.
     Object.assign(deal, { TITLE: "three" });
     const readThree = new Date();
     const [three] = await read([DEAL]);
-    expect(await applySnapshots(portalId, "deal", [three!], meta, { source: "event", readAt: readThree })).toBeGreaterThan(0);
+    expect(
+      await applySnapshots(portalId, "deal", [three!], meta, { source: "event", readAt: readThree }),
+    ).toBeGreaterThan(0);
     // A stale read arriving when the portal has moved on again: the reread records what the portal now holds.
     Object.assign(deal, { TITLE: "four" });
     await applySnapshots(portalId, "deal", [one!], meta, { source: "reconciled", readAt: readOne, reread: read });

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { readSessionToken } from "@/lib/auth/session";
 import {
-  A, B, byPath, footprint as footprintOf, FORM, frameAuth, refusals, send, setUpSecurityEnv, withoutFailures,
+  A,
+  B,
+  byPath,
+  footprint as footprintOf,
+  FORM,
+  frameAuth,
+  refusals,
+  send,
+  setUpSecurityEnv,
+  withoutFailures,
 } from "../support/security-env";
 
 // Threat: one portal's frame auth, hand-off or application_token used for another portal; secrets visible in the
@@ -23,11 +32,15 @@ describe("frame auth, hand-off and events of one portal cannot be used for anoth
     const headers = { "x-forwarded-for": `192.0.2.${p.length}` };
     for (const fields of variants) {
       const input = {
-        AUTH_ID: f.AUTH_ID!, PLACEMENT: f.PLACEMENT!, PLACEMENT_OPTIONS: f.PLACEMENT_OPTIONS!, ...fields,
+        AUTH_ID: f.AUTH_ID!,
+        PLACEMENT: f.PLACEMENT!,
+        PLACEMENT_OPTIONS: f.PLACEMENT_OPTIONS!,
+        ...fields,
       };
-      const res = p === "/api/auth/frame"
-        ? await send(byPath(p), { body: input, headers })
-        : await send(byPath(p), { form: input, query: "?DOMAIN=x&LANG=en", headers });
+      const res =
+        p === "/api/auth/frame"
+          ? await send(byPath(p), { body: input, headers })
+          : await send(byPath(p), { form: input, query: "?DOMAIN=x&LANG=en", headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("set-cookie")).toBeNull();
       expect(res.headers.get("location")).toBeNull();
@@ -36,12 +49,16 @@ describe("frame auth, hand-off and events of one portal cannot be used for anoth
     expect(await footprint(B)).toEqual(beforeB);
   });
 
-  const handOff = "the hand-off's session token is our own encrypted session: only the user's own short-lived AUTH_ID "
-    + "inside, never visible";
+  const handOff =
+    "the hand-off's session token is our own encrypted session: only the user's own short-lived AUTH_ID " +
+    "inside, never visible";
   it(handOff, async () => {
     const f = await frame(A, 1, { placement: "CRM_DEAL_DETAIL_TAB", options: { ID: 3 } });
     const form = {
-      AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: f.APPLICATION_TOKEN!, PLACEMENT: f.PLACEMENT!,
+      AUTH_ID: f.AUTH_ID!,
+      member_id: f.member_id!,
+      APPLICATION_TOKEN: f.APPLICATION_TOKEN!,
+      PLACEMENT: f.PLACEMENT!,
       PLACEMENT_OPTIONS: f.PLACEMENT_OPTIONS!,
     };
     const res = await send(byPath("/bitrix/placement"), { form, query: "?DOMAIN=x&LANG=en" });
@@ -62,9 +79,10 @@ describe("frame auth, hand-off and events of one portal cannot be used for anoth
 
   it("an event with portal B's application_token presented as portal A ⇒ 401, nothing queued", async () => {
     const before = [await footprint(A), await footprint(B)];
-    const body = "event=ONCRMDEALUPDATE&event_handler_id=1&data%5BFIELDS%5D%5BID%5D=3&ts=1"
-      + `&auth%5Bmember_id%5D=${s.portals[A]!.memberId}`
-      + `&auth%5Bapplication_token%5D=${s.env.state(B).app.applicationToken}`;
+    const body =
+      "event=ONCRMDEALUPDATE&event_handler_id=1&data%5BFIELDS%5D%5BID%5D=3&ts=1" +
+      `&auth%5Bmember_id%5D=${s.portals[A]!.memberId}` +
+      `&auth%5Bapplication_token%5D=${s.env.state(B).app.applicationToken}`;
     const res = await fetch(`${s.env.app.url}/api/bitrix/events`, { method: "POST", headers: FORM, body });
     expect(res.status).toBe(401);
     const after = [await footprint(A), await footprint(B)];

@@ -4,7 +4,16 @@ import { sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { waitUntil } from "../support/lifecycle-env";
 import {
-  B, byPath, C, footprint as footprintOf, FORM, frameAuth, refusals, send, setUpSecurityEnv, withoutFailures,
+  B,
+  byPath,
+  C,
+  footprint as footprintOf,
+  FORM,
+  frameAuth,
+  refusals,
+  send,
+  setUpSecurityEnv,
+  withoutFailures,
 } from "../support/security-env";
 
 // Threat: taking over a portal's install (forged ONAPPINSTALL / ONAPPUPDATE, another portal's or a non-admin's
@@ -17,7 +26,8 @@ const frame = (i: number, userId = 1, extra: Record<string, unknown> = {}) => fr
 describe("install, reinstall and replays (portal C)", () => {
   const sent: string[] = [];
   const realFetch = globalThis.fetch;
-  let oldToken = "", newToken = "";
+  let oldToken = "",
+    newToken = "";
   beforeAll(() => {
     // Records what the fake Bitrix24 pushes to the app, so the test can replay the exact bodies later.
     vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
@@ -30,20 +40,32 @@ describe("install, reinstall and replays (portal C)", () => {
   const captured = (event: string) => sent.filter((b) => new URLSearchParams(b).get("event") === event).at(-1);
   const post = (route: "events" | "install", body: string) =>
     realFetch(`${s.env.app.url}/api/bitrix/${route}`, { method: "POST", headers: FORM, body, redirect: "manual" });
-  const crmEvent = (token: string, ts: number) => `event=ONCRMDEALUPDATE&event_handler_id=1&data%5BFIELDS%5D%5BID%5D=2`
-    + `&ts=${ts}&auth%5Bmember_id%5D=${s.env.portal(C).memberId}&auth%5Bapplication_token%5D=${token}`;
-  const lifecycle = (event: string, refresh: string, memberId: string, appToken: string) => new URLSearchParams({
-    event, "data[VERSION]": "1", ts: "1", "auth[access_token]": randomBytes(16).toString("hex"),
-    "auth[refresh_token]": refresh, "auth[server_endpoint]": `${s.env.fake.oauthUrl}/rest/`,
-    "auth[client_endpoint]": s.env.portal(C).clientEndpoint, "auth[member_id]": memberId,
-    "auth[application_token]": appToken,
-  }).toString();
-  const storedC = () => getDb().portal.findUniqueOrThrow({
-    where: { memberId: s.env.portal(C).memberId }, omit: { applicationTokenHash: false },
-  });
+  const crmEvent = (token: string, ts: number) =>
+    `event=ONCRMDEALUPDATE&event_handler_id=1&data%5BFIELDS%5D%5BID%5D=2` +
+    `&ts=${ts}&auth%5Bmember_id%5D=${s.env.portal(C).memberId}&auth%5Bapplication_token%5D=${token}`;
+  const lifecycle = (event: string, refresh: string, memberId: string, appToken: string) =>
+    new URLSearchParams({
+      event,
+      "data[VERSION]": "1",
+      ts: "1",
+      "auth[access_token]": randomBytes(16).toString("hex"),
+      "auth[refresh_token]": refresh,
+      "auth[server_endpoint]": `${s.env.fake.oauthUrl}/rest/`,
+      "auth[client_endpoint]": s.env.portal(C).clientEndpoint,
+      "auth[member_id]": memberId,
+      "auth[application_token]": appToken,
+    }).toString();
+  const storedC = () =>
+    getDb().portal.findUniqueOrThrow({
+      where: { memberId: s.env.portal(C).memberId },
+      omit: { applicationTokenHash: false },
+    });
   /** The portal may see the app ask `user.admin` with the presented token — and nothing else. */
   const onlyAdminCheck = (since: number) => {
-    const calls = s.env.state(C).log.slice(since).map((e) => e.rest);
+    const calls = s.env
+      .state(C)
+      .log.slice(since)
+      .map((e) => e.rest);
     expect(calls.every((m) => m === "user.admin")).toBe(true);
     return calls.length;
   };
@@ -64,8 +86,8 @@ describe("install, reinstall and replays (portal C)", () => {
     expect(await storedC()).toMatchObject({ status: "active", applicationTokenHash: sha256Hex(newToken) });
   });
 
-  const replayed = "refuses every body replayed with the old application_token: events, offline notice, uninstall, "
-    + "frame auth";
+  const replayed =
+    "refuses every body replayed with the old application_token: events, offline notice, uninstall, " + "frame auth";
   it(replayed, async () => {
     const before = await footprint(C);
     const uninstall = captured("ONAPPUNINSTALL")!;
@@ -75,7 +97,10 @@ describe("install, reinstall and replays (portal C)", () => {
     for (const body of replays) expect((await post("events", body)).status).toBe(401);
     const f = await frame(C, 1, { placement: "CRM_DEAL_DETAIL_TAB", options: { ID: 2 } });
     const stale = {
-      AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: oldToken, PLACEMENT: f.PLACEMENT!,
+      AUTH_ID: f.AUTH_ID!,
+      member_id: f.member_id!,
+      APPLICATION_TOKEN: oldToken,
+      PLACEMENT: f.PLACEMENT!,
       PLACEMENT_OPTIONS: f.PLACEMENT_OPTIONS!,
     };
     expect((await send(byPath("/api/auth/frame"), { body: stale })).status).toBe(401);
@@ -110,7 +135,7 @@ describe("install, reinstall and replays (portal C)", () => {
     expect([401, 403]).toContain(res.status);
     const after = [await footprint(C), await footprint(B)];
     const adminCheckOnly = (f: (typeof before)[number], i: number) =>
-      (i === 0 ? { ...f, requests: f.requests + onlyAdminCheck(f.requests) } : f);
+      i === 0 ? { ...f, requests: f.requests + onlyAdminCheck(f.requests) } : f;
     expect(after).toEqual(before.map(adminCheckOnly));
     expect((await post("events", crmEvent(newToken, 200 + sent.length))).status).toBe(200);
   });
@@ -119,8 +144,12 @@ describe("install, reinstall and replays (portal C)", () => {
     const before = await footprint(C);
     const f = await frame(C, 2);
     const form = new URLSearchParams({
-      AUTH_ID: f.AUTH_ID!, REFRESH_ID: f.REFRESH_ID!, member_id: f.member_id!,
-      APPLICATION_TOKEN: "attacker-chosen-token", SERVER_ENDPOINT: f.SERVER_ENDPOINT!, PLACEMENT: "DEFAULT",
+      AUTH_ID: f.AUTH_ID!,
+      REFRESH_ID: f.REFRESH_ID!,
+      member_id: f.member_id!,
+      APPLICATION_TOKEN: "attacker-chosen-token",
+      SERVER_ENDPOINT: f.SERVER_ENDPOINT!,
+      PLACEMENT: "DEFAULT",
     });
     const res = await post("install", form.toString());
     expect(res.status).toBe(403);

@@ -19,9 +19,10 @@ describe("route enumeration", () => {
     put("app/(shop)/orders/[id]/page.tsx", "export default function P() { return null }");
     put("app/api/x/route.ts", "export async function POST() {}\nexport const GET = () => 1;");
     put("app/_private/page.tsx", "");
-    put("lib/act.ts", "\"use server\";\nexport async function a() {}");
+    put("lib/act.ts", '"use server";\nexport async function a() {}');
     expect(discoverRoutes(root).map((r) => `${r.kind} ${r.path} ${r.methods.join(",")} ${r.reads.session}`)).toEqual([
-      "api /api/x GET,POST false", "page /orders/[id] GET false",
+      "api /api/x GET,POST false",
+      "page /orders/[id] GET false",
     ]);
     expect(discoverServerActions(root)).toEqual(["lib/act.ts"]);
     // The app is App Router only: a Pages Router route would escape the attack tables, so discovery refuses one.
@@ -40,8 +41,10 @@ describe("every API route is known and attacked", () => {
   const each = it.each(apis.map((r) => [r.path, r] as const));
   each("%s has an attack plan that matches what its code reads", (_p, route) => {
     const attack = ATTACKS[route.path];
-    expect(attack, `${route.file} is a new API route: add it to ATTACKS in tests/support/security-attacks.ts`)
-      .toBeDefined();
+    expect(
+      attack,
+      `${route.file} is a new API route: add it to ATTACKS in tests/support/security-attacks.ts`,
+    ).toBeDefined();
     if (route.reads.session) expect(["admin", "session"], `${route.file} reads a session`).toContain(attack!.access);
     if (attack!.access === "admin") expect(route.reads.admin, `${route.file} must check the admin flag`).toBe(true);
   });

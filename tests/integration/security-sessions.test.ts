@@ -32,18 +32,50 @@ describe("sessions: missing, forged, non-admin and cross-portal", () => {
       });
       const change = await getDb().fieldChange.create({
         data: {
-          portalId: p.id, entityType: "deal", entityId: 3 + i, field: "TITLE", oldValue: `private-old-${i}`,
-          newValue: `private-new-${i}`, changedById: 2, changedAt: new Date(),
+          portalId: p.id,
+          entityType: "deal",
+          entityId: 3 + i,
+          field: "TITLE",
+          oldValue: `private-old-${i}`,
+          newValue: `private-new-${i}`,
+          changedById: 2,
+          changedAt: new Date(),
         },
       });
-      const apiToken = await getDb().apiToken.create({ data: { portalId: p.id, name: `t${i}`, tokenHash: `h${i}`, createdById: 1 } });
-      const watchRule = await getDb().watchRule.create({ data: { portalId: p.id, createdById: 1, scope: "personal",
-        name: `w${i}`, entityType: "deal", fields: [], condition: "changed" } });
-      const auditExport = await getDb().auditExport.create({ data: { portalId: p.id, userId: 1, filters: {},
-        format: "csv", status: "done", fileName: `private-new-${i}.csv` } });
+      const apiToken = await getDb().apiToken.create({
+        data: { portalId: p.id, name: `t${i}`, tokenHash: `h${i}`, createdById: 1 },
+      });
+      const watchRule = await getDb().watchRule.create({
+        data: {
+          portalId: p.id,
+          createdById: 1,
+          scope: "personal",
+          name: `w${i}`,
+          entityType: "deal",
+          fields: [],
+          condition: "changed",
+        },
+      });
+      const auditExport = await getDb().auditExport.create({
+        data: {
+          portalId: p.id,
+          userId: 1,
+          filters: {},
+          format: "csv",
+          status: "done",
+          fileName: `private-new-${i}.csv`,
+        },
+      });
       objects[i] = {
-        portal: i, portalId: p.id, memberId: p.memberId, pendingId: pending.id, changeId: String(change.id),
-        recordId: 3 + i, apiTokenId: apiToken.id, watchRuleId: watchRule.id, exportId: auditExport.id,
+        portal: i,
+        portalId: p.id,
+        memberId: p.memberId,
+        pendingId: pending.id,
+        changeId: String(change.id),
+        recordId: 3 + i,
+        apiTokenId: apiToken.id,
+        watchRuleId: watchRule.id,
+        exportId: auditExport.id,
       };
       await (await bitrixFor(p.id)).call("crm.deal.list", { filter: { TITLE: `private-new-${i}` } }); // REST log mark
     }

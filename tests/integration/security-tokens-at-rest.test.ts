@@ -6,7 +6,17 @@ import { decryptSecret, resetKeysForTests } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
 import {
-  A, B, byPath, C, FORM, frameAuth, ownSecrets, rememberTokens, send, sessionFor, setUpSecurityEnv,
+  A,
+  B,
+  byPath,
+  C,
+  FORM,
+  frameAuth,
+  ownSecrets,
+  rememberTokens,
+  send,
+  sessionFor,
+  setUpSecurityEnv,
 } from "../support/security-env";
 import { testDatabaseUrl } from "../support/test-db";
 
@@ -26,17 +36,22 @@ beforeAll(async () => {
   for (const userId of [1, 2]) {
     const f = await frameAuth(s.env, A, userId, { placement: "CRM_DEAL_DETAIL_TAB", options: { ID: 3 } });
     const form = {
-      AUTH_ID: f.AUTH_ID!, member_id: f.member_id!, APPLICATION_TOKEN: f.APPLICATION_TOKEN!, PLACEMENT: f.PLACEMENT!,
+      AUTH_ID: f.AUTH_ID!,
+      member_id: f.member_id!,
+      APPLICATION_TOKEN: f.APPLICATION_TOKEN!,
+      PLACEMENT: f.PLACEMENT!,
       PLACEMENT_OPTIONS: f.PLACEMENT_OPTIONS!,
     };
     expect((await send(byPath("/bitrix/placement"), { form, query: "?DOMAIN=x&LANG=en" })).status).toBe(303);
   }
   await sessionFor(s.env, B, 1);
-  const event = "event=ONCRMDEALUPDATE&event_handler_id=1&data%5BFIELDS%5D%5BID%5D=2&ts=1"
-    + `&auth%5Bmember_id%5D=${s.portals[C]!.memberId}`
-    + `&auth%5Bapplication_token%5D=${s.env.state(C).app.applicationToken}`;
-  expect((await fetch(`${s.env.app.url}/api/bitrix/events`, { method: "POST", headers: FORM, body: event })).status)
-    .toBe(200);
+  const event =
+    "event=ONCRMDEALUPDATE&event_handler_id=1&data%5BFIELDS%5D%5BID%5D=2&ts=1" +
+    `&auth%5Bmember_id%5D=${s.portals[C]!.memberId}` +
+    `&auth%5Bapplication_token%5D=${s.env.state(C).app.applicationToken}`;
+  expect(
+    (await fetch(`${s.env.app.url}/api/bitrix/events`, { method: "POST", headers: FORM, body: event })).status,
+  ).toBe(200);
   await s.env.control("uninstall", { clean: false }, C);
   remember();
   // Bitrix24 issues a new application_token with every installation; the fake keeps one per portal, so set it here.
@@ -46,8 +61,9 @@ beforeAll(async () => {
 });
 
 describe("tokens at rest", () => {
-  const title = "no table holds an OAuth token, application_token or secret in plaintext, after installs, a reinstall, "
-    + "hand-offs, an event and a refresh";
+  const title =
+    "no table holds an OAuth token, application_token or secret in plaintext, after installs, a reinstall, " +
+    "hand-offs, an event and a refresh";
   it(title, async () => {
     await s.env.control("tokens/expire", {}, A);
     const refreshes = s.env.state(A).counters.refreshes;

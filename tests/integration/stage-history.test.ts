@@ -64,27 +64,44 @@ describe("stage history from before the install", () => {
   it("records each move before the install once, as STAGE_ID / STATUS_ID, its time, the stage before", async () => {
     expect(await fromHistory("deal")).toEqual([]);
     await runJobs();
-    const types = [["deal", 2, "STAGE_ID"], ["lead", 1, "STATUS_ID"], ["smart_invoice", 31, "stageId"],
-      ["dynamic_128", 128, "stageId"]] as const;
+    const types = [
+      ["deal", 2, "STAGE_ID"],
+      ["lead", 1, "STATUS_ID"],
+      ["smart_invoice", 31, "stageId"],
+      ["dynamic_128", 128, "stageId"],
+    ] as const;
     for (const [entityType, typeId, field] of types) {
       const rows = seeded(typeId);
       const moves = rows.filter((r) => r.TYPE_ID !== 1 && Date.parse(r.CREATED_TIME) < moved.at.getTime());
       // the stage before a move is the owner's previous row's
       const before = (r: (typeof rows)[number]) => rows.filter((c) => c.OWNER_ID === r.OWNER_ID && c.ID < r.ID).at(-1);
-      const expected = moves.map((r) => ({ entityId: r.OWNER_ID, field,
-        changedAt: new Date(r.CREATED_TIME).toISOString(), oldValue: before(r)!.STAGE_ID, newValue: r.STAGE_ID,
-        changedById: null }));
+      const expected = moves.map((r) => ({
+        entityId: r.OWNER_ID,
+        field,
+        changedAt: new Date(r.CREATED_TIME).toISOString(),
+        oldValue: before(r)!.STAGE_ID,
+        newValue: r.STAGE_ID,
+        changedById: null,
+      }));
       expect(expected.length).toBeGreaterThan(0);
-      const got = (await fromHistory(entityType)).map((c) => ({ entityId: c.entityId, field: c.field,
-        changedAt: c.changedAt.toISOString(), oldValue: c.oldValue, newValue: c.newValue,
-        changedById: c.changedById }));
+      const got = (await fromHistory(entityType)).map((c) => ({
+        entityId: c.entityId,
+        field: c.field,
+        changedAt: c.changedAt.toISOString(),
+        oldValue: c.oldValue,
+        newValue: c.newValue,
+        changedById: c.changedById,
+      }));
       expect(got).toEqual(expected);
     }
-    expect((await fromHistory("lead")).map((c) => [c.oldValue, c.newValue])).toEqual([["NEW", "IN_PROCESS"],
-      ["IN_PROCESS", "JUNK"]]);
+    expect((await fromHistory("lead")).map((c) => [c.oldValue, c.newValue])).toEqual([
+      ["NEW", "IN_PROCESS"],
+      ["IN_PROCESS", "JUNK"],
+    ]);
     // the move after the install is the captured one only
-    const movedNow = await getDb().fieldChange.findMany({ where: { portalId, entityType: "deal", entityId: moved.id,
-      field: "STAGE_ID", newValue: { equals: moved.stage } } });
+    const movedNow = await getDb().fieldChange.findMany({
+      where: { portalId, entityType: "deal", entityId: moved.id, field: "STAGE_ID", newValue: { equals: moved.stage } },
+    });
     expect(movedNow.map((c) => c.source)).toEqual(["event"]);
   });
 

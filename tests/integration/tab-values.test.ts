@@ -22,8 +22,16 @@ const LONG_AFTER = `${"Call the client about the renewal terms. ".repeat(6)}Budg
 
 // Intl separates thousands and currency with no-break spaces: read as spaces.
 const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
-const text = (h: string) => plain(h.replace(/<[^>]+>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<")
-  .replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'")).trim();
+const text = (h: string) =>
+  plain(
+    h
+      .replace(/<[^>]+>/g, "")
+      .replace(/&amp;/g, "&")
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'"),
+  ).trim();
 
 /** The tab's rows as a user reads them: field → [old, new]. */
 function rowsOf(body: string): Map<string, [string, string]> {
@@ -54,13 +62,26 @@ async function tab(i: number, lang: "en" | "ru", entity: string, id: number, tz:
 
 const SHOW_FILE = "/bitrix/components/bitrix/crm.deal.show/show_file.php?fileId=7";
 const BEFORE = {
-  ASSIGNED_BY_ID: "4", UF_CRM_BUDGET: "1002|USD", UF_CRM_VIP: "0", UF_CRM_MEETING: "2026-11-30T10:02:00+03:00",
-  UF_CRM_DUE: "2026-12-31", COMPANY_ID: "5", COMMENTS: LONG_BEFORE, UF_CRM_CONTRACT: null,
-  OPPORTUNITY: "1500.00", CURRENCY_ID: "EUR",
+  ASSIGNED_BY_ID: "4",
+  UF_CRM_BUDGET: "1002|USD",
+  UF_CRM_VIP: "0",
+  UF_CRM_MEETING: "2026-11-30T10:02:00+03:00",
+  UF_CRM_DUE: "2026-12-31",
+  COMPANY_ID: "5",
+  COMMENTS: LONG_BEFORE,
+  UF_CRM_CONTRACT: null,
+  OPPORTUNITY: "1500.00",
+  CURRENCY_ID: "EUR",
 };
 const EDIT = {
-  ASSIGNED_BY_ID: "1", UF_CRM_BUDGET: "2500.5|USD", UF_CRM_VIP: "1", UF_CRM_MEETING: "2026-12-01T15:30:00+03:00",
-  UF_CRM_DUE: "2027-01-15", COMPANY_ID: "4", COMMENTS: LONG_AFTER, OPPORTUNITY: "30000.00",
+  ASSIGNED_BY_ID: "1",
+  UF_CRM_BUDGET: "2500.5|USD",
+  UF_CRM_VIP: "1",
+  UF_CRM_MEETING: "2026-12-01T15:30:00+03:00",
+  UF_CRM_DUE: "2027-01-15",
+  COMPANY_ID: "4",
+  COMMENTS: LONG_AFTER,
+  OPPORTUNITY: "30000.00",
   UF_CRM_CONTRACT: { id: 7, name: "contract <v2>.pdf", showUrl: SHOW_FILE },
 };
 
@@ -99,8 +120,10 @@ describe("the tab in English", () => {
   it("shows a file by name with the portal's link, and a long text as escaped word marks", async () => {
     const rows = rowsOf(await tab(0, "en", "deal", DEAL, "Asia/Tokyo"));
     const [, file] = rows.get("Contract")!;
-    expect(file).toBe(`<a href="${env.portal(0).baseUrl}${SHOW_FILE}" `
-      + `target="_blank" rel="noopener noreferrer">contract &lt;v2&gt;.pdf</a>`);
+    expect(file).toBe(
+      `<a href="${env.portal(0).baseUrl}${SHOW_FILE}" ` +
+        `target="_blank" rel="noopener noreferrer">contract &lt;v2&gt;.pdf</a>`,
+    );
     const [old, now] = rows.get("Comment")!;
     expect(old).toContain("<del>fixed.</del>");
     expect(now).toContain("<ins>&lt;b&gt;open&lt;/b&gt;.</ins>");
@@ -110,10 +133,12 @@ describe("the tab in English", () => {
   it("names the record by its title and its type, in the header and the page title", async () => {
     const body = await tab(0, "en", "deal", DEAL, "UTC");
     const title = String(env.state(0).crm.deal.get(DEAL)!.TITLE);
-    expect(text(/<p class="sub">([\s\S]*?)<\/p>/.exec(body)![1]!)).toMatch(new RegExp(`^Deal #${DEAL} · ${title.replace(
-      /[#]/g, "\\#")} · \\d+ changes$`));
-    expect(/<title>(.*)<\/title>/.exec(body)![1])
-      .toBe(`Change history — ${title.replace(/&/g, "&amp;")} (Deal #${DEAL})`);
+    expect(text(/<p class="sub">([\s\S]*?)<\/p>/.exec(body)![1]!)).toMatch(
+      new RegExp(`^Deal #${DEAL} · ${title.replace(/[#]/g, "\\#")} · \\d+ changes$`),
+    );
+    expect(/<title>(.*)<\/title>/.exec(body)![1]).toBe(
+      `Change history — ${title.replace(/&/g, "&amp;")} (Deal #${DEAL})`,
+    );
   });
 });
 
@@ -137,8 +162,9 @@ describe("the tab in Russian", () => {
     expect(text(/<p class="sub">([\s\S]*?)<\/p>/.exec(quote)![1]!)).toMatch(/^Предложение #2 · /);
     const project = await tab(1, "ru", "dynamic_128", 1, "Europe/Moscow");
     const item = (await env.control("items/128/1", {}, 1, "GET")) as { title: string };
-    expect(text(/<p class="sub">([\s\S]*?)<\/p>/.exec(project)![1]!))
-      .toMatch(new RegExp(`^Projects #1 · ${item.title} · `));
+    expect(text(/<p class="sub">([\s\S]*?)<\/p>/.exec(project)![1]!)).toMatch(
+      new RegExp(`^Projects #1 · ${item.title} · `),
+    );
     // the portal's own labels in its language, for a smart process's fields too
     await env.control("items/128/1", { fields: { opportunity: 12345 }, userId: 2 }, 1);
     await settle(1);
@@ -152,8 +178,10 @@ describe("the tab's status line in Russian", () => {
     await env.control("rights", { userId: 1, entity: "deal", id: DEAL, write: false }, 1);
     try {
       const { session: admin } = await session(1, "ru", { entity: "deal", id: DEAL });
-      await expect(attachHistoryCsv(admin, "deal", DEAL, "UF_CRM_CONTRACT")).rejects.toMatchObject({ status: 403,
-        message: "Битрикс24 не разрешает вам изменять эту запись, поэтому историю нельзя к ней прикрепить" });
+      await expect(attachHistoryCsv(admin, "deal", DEAL, "UF_CRM_CONTRACT")).rejects.toMatchObject({
+        status: 403,
+        message: "Битрикс24 не разрешает вам изменять эту запись, поэтому историю нельзя к ней прикрепить",
+      });
     } finally {
       await env.control("rights", { userId: 1, entity: "deal", id: DEAL, write: true }, 1);
     }
@@ -167,16 +195,21 @@ describe("CSV of a smart-process item", () => {
     const { session: admin } = await session(0, "en", { entity: "dynamic_128", id: 2 });
     const r = await attachHistoryCsv(admin, "dynamic_128", 2, undefined, "Asia/Tokyo");
     expect(r).toMatchObject({ attachedTo: "timeline", name: "history-dynamic_128-2.csv" });
-    expect(env.state(0).timeline.at(-1)).toMatchObject({ ENTITY_TYPE: "dynamic_128", ENTITY_ID: 2,
-      FILES: [{ name: "history-dynamic_128-2.csv" }] });
+    expect(env.state(0).timeline.at(-1)).toMatchObject({
+      ENTITY_TYPE: "dynamic_128",
+      ENTITY_ID: 2,
+      FILES: [{ name: "history-dynamic_128-2.csv" }],
+    });
     const csv = plain(new TextDecoder().decode((await buildHistoryCsv(ids[0]!, "dynamic_128", 2, "en")).content));
     const lines = csv.split("\r\n");
     expect(lines[0]).toBe(`"When","Field","Who","Old value","New value","changedAt","fieldCode","oldRaw","newRaw"`);
     const line = (code: string) => lines.find((l) => l.includes(`"${code}"`));
     const iso = `"[-\\d]+T[\\d:.]+Z"`;
-    expect(line("ufCrm_1_PHASE2"))
-      .toMatch(new RegExp(`"Phase 2","Boris Manager","Yes","No",${iso},"ufCrm_1_PHASE2","true","false"$`));
-    expect(line("opportunity"))
-      .toMatch(new RegExp(`"Amount","Boris Manager","€20,000.00","€25,000.00",${iso},"opportunity","20000","25000"$`));
+    expect(line("ufCrm_1_PHASE2")).toMatch(
+      new RegExp(`"Phase 2","Boris Manager","Yes","No",${iso},"ufCrm_1_PHASE2","true","false"$`),
+    );
+    expect(line("opportunity")).toMatch(
+      new RegExp(`"Amount","Boris Manager","€20,000.00","€25,000.00",${iso},"opportunity","20000","25000"$`),
+    );
   });
 });

@@ -25,15 +25,31 @@ beforeAll(async () => {
 });
 afterAll(() => env.stop());
 beforeEach(async () => {
-  await getDb().portal.update({ where: { id: portalId }, data: { status: "active", terminalReason: null, tokensProblem: null } });
+  await getDb().portal.update({
+    where: { id: portalId },
+    data: { status: "active", terminalReason: null, tokensProblem: null },
+  });
 });
 
 /** The app's main page as Bitrix24 opens it for a user: the core form POST into the iframe. */
 async function openApp(userId: number) {
   const f = (await env.control("frame-auth", { userId, form: "core" })) as Record<string, string>;
   const route = await import("@/app/bitrix/app/route");
-  const body = new URLSearchParams({ AUTH_ID: f.AUTH_ID!, AUTH_EXPIRES: "3600", REFRESH_ID: f.REFRESH_ID!, member_id: f.member_id!, status: "L", PLACEMENT: "DEFAULT" });
-  return route.POST(new Request("http://app/bitrix/app?DOMAIN=x&LANG=en", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body }));
+  const body = new URLSearchParams({
+    AUTH_ID: f.AUTH_ID!,
+    AUTH_EXPIRES: "3600",
+    REFRESH_ID: f.REFRESH_ID!,
+    member_id: f.member_id!,
+    status: "L",
+    PLACEMENT: "DEFAULT",
+  });
+  return route.POST(
+    new Request("http://app/bitrix/app?DOMAIN=x&LANG=en", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+    }),
+  );
 }
 
 describe("our configuration errors are not the tenant's", () => {
@@ -108,14 +124,18 @@ describe("the admin whose tokens the app uses loses admin rights", () => {
     env.state().users.get(owner)!.ADMIN = false;
     try {
       await expect((await bitrixFor(portalId)).call("event.get", {}, { lane: "interactive" })).resolves.toBeDefined(); // app-level, still fine
-      await expect((await bitrixFor(portalId)).call("event.offline.get", { clear: 0 }, { lane: "interactive" })).rejects.toMatchObject({ code: "ACCESS_DENIED" });
+      await expect(
+        (await bitrixFor(portalId)).call("event.offline.get", { clear: 0 }, { lane: "interactive" }),
+      ).rejects.toMatchObject({ code: "ACCESS_DENIED" });
       expect((await portal()).tokensProblem).toBe("token_owner_not_admin");
       const { loadAdminOverview } = await import("@/lib/admin/overview");
       expect((await loadAdminOverview(portalId)).portal.tokensProblem).toBe("token_owner_not_admin");
       expect((await openApp(other)).status).toBe(303);
       expect((await portal()).tokensProblem).toBeNull();
       expect((await getDb().tokenSet.findUniqueOrThrow({ where: { portalId } })).userId).toBe(other);
-      await expect((await bitrixFor(portalId)).call("event.offline.get", { clear: 0 }, { lane: "interactive" })).resolves.toBeDefined();
+      await expect(
+        (await bitrixFor(portalId)).call("event.offline.get", { clear: 0 }, { lane: "interactive" }),
+      ).resolves.toBeDefined();
     } finally {
       env.state().users.get(owner)!.ADMIN = true;
       env.state().users.get(other)!.ADMIN = false;
@@ -125,15 +145,23 @@ describe("the admin whose tokens the app uses loses admin rights", () => {
 
 describe("refresh tokens die after 180 days unused", () => {
   it("an idle portal is kept alive by the scheduled refresh, by the fake's clock", async () => {
-    const stale = async () => getDb().tokenSet.update({ where: { portalId }, data: { refreshedAt: new Date(Date.now() - 31 * 24 * 3600_000) } });
+    const stale = async () =>
+      getDb().tokenSet.update({
+        where: { portalId },
+        data: { refreshedAt: new Date(Date.now() - 31 * 24 * 3600_000) },
+      });
     await env.control("crm/deal/1", {}); // make sure the stored pair is a fresh one
     await call();
     await stale();
     await env.control("clock", { advance: 170 * 24 * 3600 }); // 170 days idle: the refresh token still lives
-    expect(await JOB_HANDLERS["tokens.keepalive"]!({ id: 1n, portalId, kind: "tokens.keepalive", payload: {}, attempts: 1 })).toBe("refreshed");
+    expect(
+      await JOB_HANDLERS["tokens.keepalive"]!({ id: 1n, portalId, kind: "tokens.keepalive", payload: {}, attempts: 1 }),
+    ).toBe("refreshed");
     await env.control("clock", { advance: 170 * 24 * 3600 }); // another 170 days: alive only thanks to the keep-alive
     await stale();
-    expect(await JOB_HANDLERS["tokens.keepalive"]!({ id: 2n, portalId, kind: "tokens.keepalive", payload: {}, attempts: 1 })).toBe("refreshed");
+    expect(
+      await JOB_HANDLERS["tokens.keepalive"]!({ id: 2n, portalId, kind: "tokens.keepalive", payload: {}, attempts: 1 }),
+    ).toBe("refreshed");
     expect((await portal()).status).toBe("active");
     // Without it: 181 days after the last refresh, the token is dead.
     await env.control("clock", { advance: 181 * 24 * 3600 });

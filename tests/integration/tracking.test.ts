@@ -25,8 +25,13 @@ afterAll(() => env.stop());
 
 const post = async (userId: number, body: unknown) => {
   const { token } = await frameSession(env.control, userId);
-  const res = await settingsRoute(new Request("http://app/api/admin/settings", { method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }));
+  const res = await settingsRoute(
+    new Request("http://app/api/admin/settings", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 async function edit(entity: string, id: number, fields: Record<string, unknown>) {
@@ -34,13 +39,20 @@ async function edit(entity: string, id: number, fields: Record<string, unknown>)
   await drainOffline(portalId);
   while (await processInboxBatch("test", 50));
 }
-const changes = async (entityType: string, entityId: number) => (await getDb().fieldChange.findMany({
-  where: { portalId, entityType, entityId }, orderBy: { id: "asc" } })).map((c) => `${c.field}: ${String(c.oldValue)} → ${String(c.newValue)}`);
+const changes = async (entityType: string, entityId: number) =>
+  (
+    await getDb().fieldChange.findMany({
+      where: { portalId, entityType, entityId },
+      orderBy: { id: "asc" },
+    })
+  ).map((c) => `${c.field}: ${String(c.oldValue)} → ${String(c.newValue)}`);
 
 describe("what is tracked", () => {
   it("leaves out a field, then tracks it again from its current value", async () => {
-    expect(await post(1, { untrackedFields: { deal: ["COMMENTS"] } })).toMatchObject({ status: 200,
-      body: { untrackedTypes: [], untrackedFields: { deal: ["COMMENTS"] } } });
+    expect(await post(1, { untrackedFields: { deal: ["COMMENTS"] } })).toMatchObject({
+      status: 200,
+      body: { untrackedTypes: [], untrackedFields: { deal: ["COMMENTS"] } },
+    });
     const before = String(env.state().crm.deal.get(2)!.TITLE);
     await edit("deal", 2, { TITLE: "tracked title", COMMENTS: "not kept" });
     expect(await changes("deal", 2)).toEqual([`TITLE: ${before} → tracked title`]);
@@ -67,8 +79,13 @@ describe("what is tracked", () => {
   });
 
   it("refuses a type or field that is none, with the field named, and is for administrators only", async () => {
-    for (const body of [{ untrackedTypes: ["bogus"] }, { untrackedTypes: ["dynamic_5"] }, { untrackedFields: { deal: ["a b"] } },
-      { untrackedFields: { nope: ["TITLE"] } }, { untrackedFields: ["TITLE"] }]) {
+    for (const body of [
+      { untrackedTypes: ["bogus"] },
+      { untrackedTypes: ["dynamic_5"] },
+      { untrackedFields: { deal: ["a b"] } },
+      { untrackedFields: { nope: ["TITLE"] } },
+      { untrackedFields: ["TITLE"] },
+    ]) {
       const res = await post(1, body);
       expect(res.status).toBe(400);
       expect(String(res.body.message)).toMatch(/^untracked(Types|Fields)/);

@@ -56,7 +56,9 @@ describe("stage and status names", () => {
     await edit(0, "lead", 2, { STATUS_ID: "IN_PROCESS" });
     expect(await rows(0, "deal", 3, "STAGE_ID")).toMatchObject([{ field: "Stage", oldValue: "New", newValue: "Won" }]);
     expect(await rows(0, "deal", 10, "STAGE_ID")).toMatchObject([{ oldValue: "New", newValue: "Won" }]);
-    expect(await rows(0, "lead", 2, "STATUS_ID")).toMatchObject([{ field: "Status", oldValue: "Unassigned", newValue: "In progress" }]);
+    expect(await rows(0, "lead", 2, "STATUS_ID")).toMatchObject([
+      { field: "Status", oldValue: "Unassigned", newValue: "In progress" },
+    ]);
   });
 
   it("come in Russian from a Russian portal, field titles and funnel names included", async () => {
@@ -64,18 +66,24 @@ describe("stage and status names", () => {
     await edit(1, "deal", 3, { CATEGORY_ID: "1", STAGE_ID: "C1:PREPARATION" });
     const stages = await rows(1, "deal", 3, "STAGE_ID");
     expect(stages.map((r) => [r.field, r.oldValue, r.newValue])).toEqual([
-      ["Стадия сделки", "Успешно", "Переговоры"], ["Стадия сделки", "Новая", "Успешно"],
+      ["Стадия сделки", "Успешно", "Переговоры"],
+      ["Стадия сделки", "Новая", "Успешно"],
     ]);
-    expect(await rows(1, "deal", 3, "CATEGORY_ID")).toMatchObject([{ field: "Воронка", oldValue: "Общая", newValue: "Опт" }]);
+    expect(await rows(1, "deal", 3, "CATEGORY_ID")).toMatchObject([
+      { field: "Воронка", oldValue: "Общая", newValue: "Опт" },
+    ]);
     const channel = env.state(1).crm.deal.get(4)!.UF_CRM_SOURCE === "42" ? "43" : "42";
     await edit(1, "deal", 4, { UF_CRM_SOURCE: channel });
-    expect(await rows(1, "deal", 4, "UF_CRM_SOURCE")).toMatchObject([{ field: "Канал лида", newValue: channel === "42" ? "Партнёр" : "Выставка" }]);
+    expect(await rows(1, "deal", 4, "UF_CRM_SOURCE")).toMatchObject([
+      { field: "Канал лида", newValue: channel === "42" ? "Партнёр" : "Выставка" },
+    ]);
   });
 
   it("are read again once when a stage appears that the cached names lack (an admin added it), not on every page", async () => {
     const hook = env.state(0).webhook;
     const added = await fetch(`${env.portal(0).baseUrl}/rest/${hook.userId}/${hook.secret}/crm.status.add`, {
-      method: "POST", headers: { "content-type": "application/json" },
+      method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ fields: { ENTITY_ID: "DEAL_STAGE", STATUS_ID: "REVIEW", NAME: "Legal review" } }),
     });
     expect(added.status).toBe(200);
@@ -96,15 +104,24 @@ describe("time zones", () => {
     const [change] = (await queryHistory(ids[0]!, { entityType: "deal", entityId: 5, field: "COMMENTS" })).items;
     expect(change!.changedAt.getTime()).toBe(Date.parse(String(record.DATE_MODIFY)));
     // Pin the instant to compare clock faces: 07:02 UTC is 16:02 in Tokyo, 02:02 in New York, 10:02 in Moscow.
-    await getDb().fieldChange.update({ where: { id: change!.id }, data: { changedAt: new Date("2026-11-30T10:02:00+03:00") } });
+    await getDb().fieldChange.update({
+      where: { id: change!.id },
+      data: { changedAt: new Date("2026-11-30T10:02:00+03:00") },
+    });
     expect((await rows(0, "deal", 5, "COMMENTS", "Asia/Tokyo"))[0]!.changedAt).toBe("30/11/2026, 16:02:00");
     expect((await rows(0, "deal", 5, "COMMENTS", "America/New_York"))[0]!.changedAt).toBe("30/11/2026, 02:02:00");
     expect((await rows(0, "deal", 5, "COMMENTS"))[0]!.changedAt).toBe("30/11/2026, 07:02:00 UTC"); // no zone: UTC, said so
     const session = { portalId: ids[1]!, lang: "ru" } as PortalSession;
     await edit(1, "deal", 5, { COMMENTS: "когда?" });
     const ru = (await queryHistory(ids[1]!, { entityType: "deal", entityId: 5, field: "COMMENTS" })).items[0]!;
-    await getDb().fieldChange.update({ where: { id: ru.id }, data: { changedAt: new Date("2026-11-30T10:02:00+03:00") } });
-    const view = await loadHistoryView(session, HistoryViewQuerySchema.parse({ entity: "deal", id: 5, field: "COMMENTS", tz: "Europe/Moscow" }));
+    await getDb().fieldChange.update({
+      where: { id: ru.id },
+      data: { changedAt: new Date("2026-11-30T10:02:00+03:00") },
+    });
+    const view = await loadHistoryView(
+      session,
+      HistoryViewQuerySchema.parse({ entity: "deal", id: 5, field: "COMMENTS", tz: "Europe/Moscow" }),
+    );
     expect(view.rows[0]!.changedAt).toBe("30.11.2026, 10:02:00");
     const csv = new TextDecoder().decode((await buildHistoryCsv(ids[0]!, "deal", 5, "en", "Asia/Tokyo")).content);
     expect(csv).toContain(`"30/11/2026, 16:02:00"`);
@@ -127,7 +144,9 @@ describe("time zones", () => {
       const { bitrixFor } = await import("@/lib/bitrix");
       const meta = await getFieldMeta(ids[0]!, "deal", await bitrixFor(ids[0]!));
       await applySnapshots(ids[0]!, "deal", [before], meta, { source: "event", readAt: new Date() });
-      const snapshot = await getDb().crmSnapshot.findUniqueOrThrow({ where: { portalId_entityType_entityId: { portalId: ids[0]!, entityType: "deal", entityId: 6 } } });
+      const snapshot = await getDb().crmSnapshot.findUniqueOrThrow({
+        where: { portalId_entityType_entityId: { portalId: ids[0]!, entityType: "deal", entityId: 6 } },
+      });
       expect((snapshot.fields as Record<string, unknown>).TITLE).toBe("newer");
     } finally {
       env.fake.fake.clock.utcOffsetMinutes = 180;

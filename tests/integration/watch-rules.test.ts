@@ -16,7 +16,9 @@ import { frameSession } from "../support/sessions";
 // notifications (im.notify.personal.add) and automation triggers (crm.automation.trigger.*) by the fake portal.
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
-const ADMIN = 1, BORIS = 2, CLARA = 3;
+const ADMIN = 1,
+  BORIS = 2,
+  CLARA = 3;
 
 const capture = async () => {
   await drainOffline(portalId);
@@ -24,7 +26,10 @@ const capture = async () => {
 };
 /** Runs the queued deliveries as a worker's background lane would; returns how many jobs ran. */
 async function deliver(): Promise<number> {
-  const jobs = await getDb().job.findMany({ where: { kind: "watch.deliver", status: "pending" }, orderBy: { id: "asc" } });
+  const jobs = await getDb().job.findMany({
+    where: { kind: "watch.deliver", status: "pending" },
+    orderBy: { id: "asc" },
+  });
   for (const j of jobs) await finishJob(j.id, { ok: true, result: await JOB_HANDLERS["watch.deliver"]!(j) });
   return jobs.length;
 }
@@ -35,14 +40,20 @@ const edit = async (id: number, fields: Record<string, unknown>, userId: number)
 const notes = () => notifyState(env.state()).notifications;
 const session = async (userId: number) => (await frameSession(env.control, userId)).token;
 async function create(userId: number, body: unknown) {
-  const res = await createRoute(new Request("http://app/api/watch-rules", { method: "POST",
-    headers: { authorization: `Bearer ${await session(userId)}`, "content-type": "application/json" }, body: JSON.stringify(body) }));
+  const res = await createRoute(
+    new Request("http://app/api/watch-rules", {
+      method: "POST",
+      headers: { authorization: `Bearer ${await session(userId)}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 beforeAll(async () => {
   env = await startAppWithFake({ deals: 20 });
-  for (const id of [5, 6]) Object.assign(env.state().crm.deal.get(id)!, { ASSIGNED_BY_ID: String(CLARA), COMMENTS: "call back" });
+  for (const id of [5, 6])
+    Object.assign(env.state().crm.deal.get(id)!, { ASSIGNED_BY_ID: String(CLARA), COMMENTS: "call back" });
   Object.assign(env.state().crm.deal.get(7)!, { ASSIGNED_BY_ID: String(BORIS) });
   await env.control("plan", { burst: 500, drain: 100 });
   await env.control("install", { mode: "ui", finish: true });
@@ -55,7 +66,12 @@ afterAll(() => env.stop());
 
 describe("a personal rule", () => {
   it("tells its author when Stage or Amount changes on deals they are responsible for — not their own edits", async () => {
-    const rule = await create(CLARA, { name: "My big deals", entityType: "deal", fields: ["STAGE_ID", "OPPORTUNITY"], onlyMine: true });
+    const rule = await create(CLARA, {
+      name: "My big deals",
+      entityType: "deal",
+      fields: ["STAGE_ID", "OPPORTUNITY"],
+      onlyMine: true,
+    });
     expect(rule.status).toBe(201);
     await edit(5, { OPPORTUNITY: "12500.00" }, BORIS); // Clara's deal, edited by Boris: news for Clara
     await edit(5, { TITLE: "Renamed" }, BORIS); // a field the rule does not watch
@@ -86,21 +102,41 @@ describe("a personal rule", () => {
   });
 
   it("is the author's: others cannot see or delete it; bad input is refused with the field named", async () => {
-    const [mine] = (await getDb().watchRule.findMany({ where: { portalId, createdById: CLARA } }));
-    const list = async (userId: number) => ((await (await listRoute(new Request("http://app/api/watch-rules",
-      { headers: { authorization: `Bearer ${await session(userId)}` } }))).json()) as { rules: { id: string }[] }).rules;
+    const [mine] = await getDb().watchRule.findMany({ where: { portalId, createdById: CLARA } });
+    const list = async (userId: number) =>
+      (
+        (await (
+          await listRoute(
+            new Request("http://app/api/watch-rules", {
+              headers: { authorization: `Bearer ${await session(userId)}` },
+            }),
+          )
+        ).json()) as { rules: { id: string }[] }
+      ).rules;
     expect((await list(CLARA)).map((r) => r.id)).toEqual([mine!.id]);
     expect(await list(BORIS)).toEqual([]);
-    const del = (userId: number) => async () => deleteRoute(new Request("http://app/x", { method: "DELETE",
-      headers: { authorization: `Bearer ${await session(userId)}` } }), { params: Promise.resolve({ id: mine!.id }) });
+    const del = (userId: number) => async () =>
+      deleteRoute(
+        new Request("http://app/x", {
+          method: "DELETE",
+          headers: { authorization: `Bearer ${await session(userId)}` },
+        }),
+        { params: Promise.resolve({ id: mine!.id }) },
+      );
     expect((await (await del(BORIS))()).status).toBe(404);
-    for (const [body, name] of [[{ name: "x", entityType: "order" }, "entityType"], [{ name: "", entityType: "deal" }, "name"],
-      [{ name: "x", entityType: "deal", condition: "sometimes" }, "condition"], [{ name: "x", entityType: "deal", colour: 1 }, "colour"]] as const) {
+    for (const [body, name] of [
+      [{ name: "x", entityType: "order" }, "entityType"],
+      [{ name: "", entityType: "deal" }, "name"],
+      [{ name: "x", entityType: "deal", condition: "sometimes" }, "condition"],
+      [{ name: "x", entityType: "deal", colour: 1 }, "colour"],
+    ] as const) {
       const res = await create(BORIS, body);
       expect(res.status).toBe(400);
       expect(String(res.body.message)).toContain(name);
     }
-    expect((await create(BORIS, { name: "x", entityType: "deal", scope: "portal", notifyResponsible: true })).status).toBe(403);
+    expect(
+      (await create(BORIS, { name: "x", entityType: "deal", scope: "portal", notifyResponsible: true })).status,
+    ).toBe(403);
     expect((await create(BORIS, { name: "x", entityType: "deal", trigger: true })).status).toBe(400);
     expect((await (await del(CLARA))()).status).toBe(200);
     expect(await getDb().watchRule.count({ where: { id: mine!.id } })).toBe(0);
@@ -109,8 +145,15 @@ describe("a personal rule", () => {
 
 describe("a portal rule", () => {
   it("tells the responsible person when Comment is cleared and runs the automation trigger it offers", async () => {
-    const rule = await create(ADMIN, { name: "Comment wiped", entityType: "deal", fields: ["COMMENTS"], condition: "cleared",
-      scope: "portal", notifyResponsible: true, trigger: true });
+    const rule = await create(ADMIN, {
+      name: "Comment wiped",
+      entityType: "deal",
+      fields: ["COMMENTS"],
+      condition: "cleared",
+      scope: "portal",
+      notifyResponsible: true,
+      trigger: true,
+    });
     expect(rule.status).toBe(201);
     const code = String(rule.body.triggerCode);
     expect(notifyState(env.state()).triggers.get(code)).toBe("Change History: Comment wiped");
@@ -122,10 +165,14 @@ describe("a portal rule", () => {
     expect(fresh).toHaveLength(1);
     expect(fresh[0]).toMatchObject({ to: CLARA });
     expect(fresh[0]!.message).toContain("Comment wiped");
-    expect(notifyState(env.state()).executions).toEqual([expect.objectContaining({ code, ownerTypeId: 2, ownerId: 6 })]);
+    expect(notifyState(env.state()).executions).toEqual([
+      expect.objectContaining({ code, ownerTypeId: 2, ownerId: 6 }),
+    ]);
     // Deleting the rule takes its trigger out of Bitrix24's automation settings.
-    const res = await deleteRoute(new Request("http://app/x", { method: "DELETE", headers: { authorization: `Bearer ${await session(ADMIN)}` } }),
-      { params: Promise.resolve({ id: String(rule.body.id) }) });
+    const res = await deleteRoute(
+      new Request("http://app/x", { method: "DELETE", headers: { authorization: `Bearer ${await session(ADMIN)}` } }),
+      { params: Promise.resolve({ id: String(rule.body.id) }) },
+    );
     expect(res.status).toBe(200);
     expect(notifyState(env.state()).triggers.has(code)).toBe(false);
   });
@@ -136,22 +183,44 @@ describe("a rule added in another process", () => {
     await edit(5, { TITLE: "primes this process's rules" }, BORIS);
     await getDb().job.deleteMany({ where: { kind: "watch.deliver" } });
     // What createRule does in the web process: the rule and the portal's version, in one transaction.
-    await getDb().$transaction([getDb().watchRule.create({ data: { id: "00000000-0000-4000-8000-000000000017", portalId,
-      createdById: ADMIN, scope: "portal", name: "Titles", entityType: "deal", fields: ["TITLE"], condition: "changed",
-      onlyMine: false, notifyResponsible: true, triggerCode: null, lang: "en" } }),
-    getDb().portal.update({ where: { id: portalId }, data: { watchRulesVersion: { increment: 1 } } })]);
+    await getDb().$transaction([
+      getDb().watchRule.create({
+        data: {
+          id: "00000000-0000-4000-8000-000000000017",
+          portalId,
+          createdById: ADMIN,
+          scope: "portal",
+          name: "Titles",
+          entityType: "deal",
+          fields: ["TITLE"],
+          condition: "changed",
+          onlyMine: false,
+          notifyResponsible: true,
+          triggerCode: null,
+          lang: "en",
+        },
+      }),
+      getDb().portal.update({ where: { id: portalId }, data: { watchRulesVersion: { increment: 1 } } }),
+    ]);
     const before = notes().length;
     await edit(5, { TITLE: "seen at once" }, BORIS);
     expect(await deliver()).toBe(1);
-    expect(notes().slice(before)).toEqual([expect.objectContaining({ to: CLARA, message: expect.stringContaining("seen at once") })]);
+    expect(notes().slice(before)).toEqual([
+      expect.objectContaining({ to: CLARA, message: expect.stringContaining("seen at once") }),
+    ]);
   });
 });
 
 describe("the portal's notification settings (docs/watch-rules.md)", () => {
   /** As the admin page's Notifications card saves them. */
   async function settings(body: Record<string, boolean>) {
-    const res = await settingsRoute(new Request("http://app/api/admin/settings", { method: "POST",
-      headers: { authorization: `Bearer ${await session(ADMIN)}`, "content-type": "application/json" }, body: JSON.stringify(body) }));
+    const res = await settingsRoute(
+      new Request("http://app/api/admin/settings", {
+        method: "POST",
+        headers: { authorization: `Bearer ${await session(ADMIN)}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
     expect(res.status).toBe(200);
     return (await res.json()) as Record<string, unknown>;
   }
@@ -163,9 +232,21 @@ describe("the portal's notification settings (docs/watch-rules.md)", () => {
   const executions = () => notifyState(env.state()).executions.length;
 
   it("a pause tells nobody of changes made during it or queued before it, runs triggers all the same, and lifts", async () => {
-    expect((await create(CLARA, { name: "Amounts", entityType: "deal", fields: ["OPPORTUNITY"], onlyMine: true })).status).toBe(201);
-    expect((await create(ADMIN, { name: "Comment robot", entityType: "deal", fields: ["COMMENTS"], scope: "portal",
-      notifyResponsible: true, trigger: true })).status).toBe(201);
+    expect(
+      (await create(CLARA, { name: "Amounts", entityType: "deal", fields: ["OPPORTUNITY"], onlyMine: true })).status,
+    ).toBe(201);
+    expect(
+      (
+        await create(ADMIN, {
+          name: "Comment robot",
+          entityType: "deal",
+          fields: ["COMMENTS"],
+          scope: "portal",
+          notifyResponsible: true,
+          trigger: true,
+        })
+      ).status,
+    ).toBe(201);
     await getDb().job.deleteMany({ where: { kind: "watch.deliver" } });
     const before = notes().length;
     const ran = executions();
@@ -181,7 +262,9 @@ describe("the portal's notification settings (docs/watch-rules.md)", () => {
     await settings({ watchPaused: false });
     await later(5, { OPPORTUNITY: "503.00" }, BORIS);
     expect(await deliver()).toBe(1);
-    expect(notes().slice(before)).toEqual([expect.objectContaining({ to: CLARA, message: expect.stringMatching(/503/) })]);
+    expect(notes().slice(before)).toEqual([
+      expect.objectContaining({ to: CLARA, message: expect.stringMatching(/503/) }),
+    ]);
   });
 
   it("without values a notification names the changed field only", async () => {
@@ -201,7 +284,8 @@ describe("the portal's notification settings (docs/watch-rules.md)", () => {
   });
 
   it("a new portal rule not told otherwise does what the portal's default says", async () => {
-    const portalRule = (name: string, extra: object = {}) => create(ADMIN, { name, entityType: "lead", scope: "portal", ...extra });
+    const portalRule = (name: string, extra: object = {}) =>
+      create(ADMIN, { name, entityType: "lead", scope: "portal", ...extra });
     const told = await portalRule("Leads, default on");
     expect(told.status).toBe(201);
     expect(told.body.notifyResponsible).toBe(true);
@@ -217,9 +301,14 @@ describe("the portal's notification settings (docs/watch-rules.md)", () => {
 
 describe("the CRM tab's list (GET /api/watch-rules?mine=1)", () => {
   it("holds only the caller's own personal rules — an admin's too, without the portal's", async () => {
-    const list = async (query: string) => listRoute(new Request(`http://app/api/watch-rules${query}`,
-      { headers: { authorization: `Bearer ${await session(ADMIN)}` } }));
-    const ids = async (query: string) => ((await (await list(query)).json()) as { rules: { id: string }[] }).rules.map((r) => r.id);
+    const list = async (query: string) =>
+      listRoute(
+        new Request(`http://app/api/watch-rules${query}`, {
+          headers: { authorization: `Bearer ${await session(ADMIN)}` },
+        }),
+      );
+    const ids = async (query: string) =>
+      ((await (await list(query)).json()) as { rules: { id: string }[] }).rules.map((r) => r.id);
     const own = await create(ADMIN, { name: "Admin's own", entityType: "contact" });
     const claras = await create(CLARA, { name: "Clara's contacts", entityType: "contact" });
     expect(await ids("?mine=1")).toEqual([own.body.id]);

@@ -11,12 +11,24 @@ async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
   const body = chunks.length ? Buffer.concat(chunks) : undefined;
-  return new Request(new URL(req.url ?? "/", base), { method: req.method, headers, body: req.method === "GET" ? undefined : body });
+  return new Request(new URL(req.url ?? "/", base), {
+    method: req.method,
+    headers,
+    body: req.method === "GET" ? undefined : body,
+  });
 }
 
 export async function startAppServer() {
-  const [install, events, ping] = await Promise.all([import("@/app/api/bitrix/install/route"), import("@/app/api/bitrix/events/route"), import("@/app/api/ping/route")]);
-  const routes: Record<string, Handler> = { "POST /api/bitrix/install": install.POST, "POST /api/bitrix/events": events.POST, "GET /api/ping": ping.GET };
+  const [install, events, ping] = await Promise.all([
+    import("@/app/api/bitrix/install/route"),
+    import("@/app/api/bitrix/events/route"),
+    import("@/app/api/ping/route"),
+  ]);
+  const routes: Record<string, Handler> = {
+    "POST /api/bitrix/install": install.POST,
+    "POST /api/bitrix/events": events.POST,
+    "GET /api/ping": ping.GET,
+  };
   let base = "";
   const server = createServer(async (req, res) => {
     const handler = routes[`${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`];
@@ -27,5 +39,12 @@ export async function startAppServer() {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url: base, stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url: base,
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }

@@ -31,7 +31,7 @@ function fixedCases(): FuzzCase[] {
     { name: "empty body", contentType: FORM, body: "" },
     { name: "no content type", contentType: null, body: VALID_EVENT },
     { name: "json instead of form", contentType: "application/json", body: JSON.stringify({ event: "ONAPPINSTALL" }) },
-    { name: "broken json", contentType: "application/json", body: "{\"event\":" },
+    { name: "broken json", contentType: "application/json", body: '{"event":' },
     { name: "multipart garbage", contentType: "multipart/form-data; boundary=x", body: "--x\r\nnonsense" },
     { name: "text/plain", contentType: "text/plain", body: "hello" },
     { name: "xml", contentType: "application/xml", body: "<event>ONAPPINSTALL</event>" },
@@ -43,8 +43,16 @@ function fixedCases(): FuzzCase[] {
     { name: "__proto__ pollution", contentType: FORM, body: "__proto__%5Bpolluted%5D=1&event=ONAPPINSTALL" },
     { name: "constructor pollution", contentType: FORM, body: "constructor%5Bprototype%5D%5Bpolluted%5D=1" },
     { name: "nested __proto__", contentType: FORM, body: "auth%5B__proto__%5D%5Bx%5D=1&event=ONCRMDEALADD" },
-    { name: "duplicated keys", contentType: FORM, body: `${VALID_EVENT}&event=ONAPPUNINSTALL&auth%5Bmember_id%5D=other` },
-    { name: "array where scalar", contentType: FORM, body: "event%5B%5D=ONAPPINSTALL&event%5B%5D=X&auth%5Bmember_id%5D%5B%5D=1" },
+    {
+      name: "duplicated keys",
+      contentType: FORM,
+      body: `${VALID_EVENT}&event=ONAPPUNINSTALL&auth%5Bmember_id%5D=other`,
+    },
+    {
+      name: "array where scalar",
+      contentType: FORM,
+      body: "event%5B%5D=ONAPPINSTALL&event%5B%5D=X&auth%5Bmember_id%5D%5B%5D=1",
+    },
     { name: "scalar where object", contentType: FORM, body: "event=ONCRMDEALADD&auth=abc&data=1" },
     { name: "missing auth", contentType: FORM, body: "event=ONCRMDEALADD&data%5BFIELDS%5D%5BID%5D=1" },
     { name: "missing member_id", contentType: FORM, body: "event=ONCRMDEALADD&auth%5Bapplication_token%5D=x" },
@@ -54,15 +62,57 @@ function fixedCases(): FuzzCase[] {
     { name: "only separators", contentType: FORM, body: "&&&===&&" },
     { name: "form with json content type", contentType: "application/json", body: VALID_EVENT },
     { name: "charset latin1", contentType: `${FORM}; charset=latin1`, body: "event=caf\xe9" },
-    { name: "install without tokens", contentType: FORM, body: "event=ONAPPINSTALL&auth%5Bmember_id%5D=a223c6b3710f85df22e9377d6c4f7553" },
-    { name: "placement without auth", contentType: FORM, body: "PLACEMENT=CRM_DEAL_DETAIL_TAB&PLACEMENT_OPTIONS=%7B%22ID%22%3A1%7D" },
-    { name: "placement options not json", contentType: FORM, body: "AUTH_ID=x&member_id=y&PLACEMENT=CRM_DEAL_DETAIL_TAB&PLACEMENT_OPTIONS=%7Bnope" },
-    { name: "server_endpoint elsewhere", contentType: FORM, body: "AUTH_ID=x&REFRESH_ID=y&member_id=z&SERVER_ENDPOINT=https%3A%2F%2Fevil.example%2Frest%2F" },
+    {
+      name: "install without tokens",
+      contentType: FORM,
+      body: "event=ONAPPINSTALL&auth%5Bmember_id%5D=a223c6b3710f85df22e9377d6c4f7553",
+    },
+    {
+      name: "placement without auth",
+      contentType: FORM,
+      body: "PLACEMENT=CRM_DEAL_DETAIL_TAB&PLACEMENT_OPTIONS=%7B%22ID%22%3A1%7D",
+    },
+    {
+      name: "placement options not json",
+      contentType: FORM,
+      body: "AUTH_ID=x&member_id=y&PLACEMENT=CRM_DEAL_DETAIL_TAB&PLACEMENT_OPTIONS=%7Bnope",
+    },
+    {
+      name: "server_endpoint elsewhere",
+      contentType: FORM,
+      body: "AUTH_ID=x&REFRESH_ID=y&member_id=z&SERVER_ENDPOINT=https%3A%2F%2Fevil.example%2Frest%2F",
+    },
   ];
 }
 
-const KEYS = ["event", "data", "auth", "ts", "member_id", "AUTH_ID", "PLACEMENT", "PLACEMENT_OPTIONS", "__proto__", "x"];
-const VALUES = ["", "0", "-1", "1e309", "null", "[]", "{}", "%", "%25", "\u202e", "😀", "<script>", "' OR 1=1 --", "A".repeat(5000)];
+const KEYS = [
+  "event",
+  "data",
+  "auth",
+  "ts",
+  "member_id",
+  "AUTH_ID",
+  "PLACEMENT",
+  "PLACEMENT_OPTIONS",
+  "__proto__",
+  "x",
+];
+const VALUES = [
+  "",
+  "0",
+  "-1",
+  "1e309",
+  "null",
+  "[]",
+  "{}",
+  "%",
+  "%25",
+  "\u202e",
+  "😀",
+  "<script>",
+  "' OR 1=1 --",
+  "A".repeat(5000),
+];
 
 function randomKey(rand: () => number): string {
   let key = KEYS[Math.floor(rand() * KEYS.length)]!;

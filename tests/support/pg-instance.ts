@@ -37,12 +37,16 @@ export function freePort(): Promise<number> {
 }
 
 const inPath = (name: string, extra: string[] = []) =>
-  [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), ...extra].map((d) => path.join(d, name)).find((f) => existsSync(f)) ?? null;
+  [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), ...extra]
+    .map((d) => path.join(d, name))
+    .find((f) => existsSync(f)) ?? null;
 
 /** initdb + pg_ctl: on PATH, or where Debian's packages put them (/usr/lib/postgresql/<major>/bin, not on PATH). */
 function findPgBin(): string | null {
   const debian = existsSync("/usr/lib/postgresql")
-    ? readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a)).map((v) => `/usr/lib/postgresql/${v}/bin`)
+    ? readdirSync("/usr/lib/postgresql")
+        .sort((a, b) => Number(b) - Number(a))
+        .map((v) => `/usr/lib/postgresql/${v}/bin`)
     : [];
   const initdb = inPath("initdb", debian);
   return initdb && existsSync(path.join(path.dirname(initdb), "pg_ctl")) ? path.dirname(initdb) : null;
@@ -54,7 +58,6 @@ function postgresUser(): { uid: number; gid: number } | null {
   const gid = /gid=(\d+)/.exec(r.stdout)?.[1];
   return r.status === 0 && uid && gid ? { uid: Number(uid), gid: Number(gid) } : null;
 }
-
 
 /** `tool` of the PostgreSQL binaries, as the postgres user when we are root (the server refuses to run as root). */
 function pgCommand(bin: string, tool: string, args: string[]): [string, string[]] {
@@ -70,9 +73,13 @@ async function startPostgres(bin: string): Promise<DedicatedDb> {
   if (owner) chownSync(dir, owner.uid, owner.gid);
   const data = path.join(dir, "data");
   // Asynchronous: the fake portal and the app's routes live in this process and must keep serving meanwhile.
-  const run = (tool: string, args: string[]) => execFileAsync(...pgCommand(bin, tool, args), { cwd: dir, timeout: 120_000 });
+  const run = (tool: string, args: string[]) =>
+    execFileAsync(...pgCommand(bin, tool, args), { cwd: dir, timeout: 120_000 });
   const onExit = () => {
-    spawnSync(...pgCommand(bin, "pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]), { cwd: dir, stdio: "ignore" });
+    spawnSync(...pgCommand(bin, "pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]), {
+      cwd: dir,
+      stdio: "ignore",
+    });
     rmSync(dir, { recursive: true, force: true });
   };
   process.once("exit", onExit); // vitest killed or a hook threw: no cluster is left running
@@ -80,14 +87,30 @@ async function startPostgres(bin: string): Promise<DedicatedDb> {
     await run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8", "--locale=C"]);
     const port = await freePort();
     // Throwaway data: no fsync. Its own socket dir, so nothing touches the system cluster's /var/run/postgresql.
-    appendFileSync(path.join(data, "postgresql.conf"), [`port = ${port}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`,
-      "fsync = off", "synchronous_commit = off", "full_page_writes = off", "shared_buffers = 16MB", "max_connections = 60", ""].join("\n"));
+    appendFileSync(
+      path.join(data, "postgresql.conf"),
+      [
+        `port = ${port}`,
+        "listen_addresses = '127.0.0.1'",
+        `unix_socket_directories = '${dir}'`,
+        "fsync = off",
+        "synchronous_commit = off",
+        "full_page_writes = off",
+        "shared_buffers = 16MB",
+        "max_connections = 60",
+        "",
+      ].join("\n"),
+    );
     const db: DedicatedDb = {
       kind: "postgres",
       url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`,
-      start: async () => void (await run("pg_ctl", ["-D", data, "-l", path.join(dir, "log"), "-w", "-t", "60", "start"])),
+      start: async () =>
+        void (await run("pg_ctl", ["-D", data, "-l", path.join(dir, "log"), "-w", "-t", "60", "start"])),
       stop: async () => void (await run("pg_ctl", ["-D", data, "-m", "fast", "-w", "-t", "60", "stop"])),
-      destroy: async () => { process.removeListener("exit", onExit); onExit(); },
+      destroy: async () => {
+        process.removeListener("exit", onExit);
+        onExit();
+      },
     };
     await db.start();
     await applyMigrations(db.url);
@@ -109,9 +132,19 @@ async function startPgliteOnDisk(): Promise<DedicatedDb> {
   const db: DedicatedDb = {
     kind: "pglite",
     url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
-    start: async () => { server = await servePglite(await PGlite.create(path.join(dir, "data")), port); },
-    stop: async () => { const s = server; server = null; await s?.stop(); },
-    destroy: async () => { await db.stop(); process.removeListener("exit", onExit); onExit(); },
+    start: async () => {
+      server = await servePglite(await PGlite.create(path.join(dir, "data")), port);
+    },
+    stop: async () => {
+      const s = server;
+      server = null;
+      await s?.stop();
+    },
+    destroy: async () => {
+      await db.stop();
+      process.removeListener("exit", onExit);
+      onExit();
+    },
   };
   await db.start();
   await applyMigrations(db.url);

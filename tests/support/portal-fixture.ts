@@ -4,9 +4,22 @@ import { getDb } from "@/lib/db";
 import { saveTokens } from "@/lib/portals/tokens";
 import { sha256Hex } from "@/lib/crypto";
 
-interface TokenAnswer { access_token: string; refresh_token: string; expires: number; scope: string; member_id?: string }
+interface TokenAnswer {
+  access_token: string;
+  refresh_token: string;
+  expires: number;
+  scope: string;
+  member_id?: string;
+}
 
-export async function createInstalledPortal(opts: { endpoint: string; tokens: TokenAnswer; burst?: number; drain?: number; serverEndpoint?: string; applicationToken?: string }) {
+export async function createInstalledPortal(opts: {
+  endpoint: string;
+  tokens: TokenAnswer;
+  burst?: number;
+  drain?: number;
+  serverEndpoint?: string;
+  applicationToken?: string;
+}) {
   const memberId = randomBytes(16).toString("hex");
   const portal = await getDb().portal.create({
     data: {

@@ -17,10 +17,15 @@ let current = new Headers();
 vi.mock("next/headers", () => ({
   headers: async () => current,
   cookies: async () => {
-    const jar = new Map((current.get("cookie") ?? "").split(/;\s*/).filter(Boolean).map((c) => {
-      const i = c.indexOf("=");
-      return [c.slice(0, i), c.slice(i + 1)] as const;
-    }));
+    const jar = new Map(
+      (current.get("cookie") ?? "")
+        .split(/;\s*/)
+        .filter(Boolean)
+        .map((c) => {
+          const i = c.indexOf("=");
+          return [c.slice(0, i), c.slice(i + 1)] as const;
+        }),
+    );
     return { get: (name: string) => (jar.has(name) ? { name, value: jar.get(name)! } : undefined) };
   },
 }));

@@ -35,7 +35,11 @@ function exportedMethods(src: string): string[] {
   const found = new Set<string>();
   for (const m of METHODS) {
     if (new RegExp(`export\\s+(async\\s+)?(function|const|let)\\s+${m}\\b`).test(src)) found.add(m);
-    if (new RegExp(`export\\s*\\{[^}]*\\bas\\s+${m}\\b[^}]*\\}`).test(src) || new RegExp(`export\\s*\\{[^}]*\\b${m}\\b[^}]*\\}`).test(src)) found.add(m);
+    if (
+      new RegExp(`export\\s*\\{[^}]*\\bas\\s+${m}\\b[^}]*\\}`).test(src) ||
+      new RegExp(`export\\s*\\{[^}]*\\b${m}\\b[^}]*\\}`).test(src)
+    )
+      found.add(m);
   }
   return [...found];
 }
@@ -49,17 +53,23 @@ function sourceClosure(root: string, file: string, depth = 3, seen = new Set<str
   seen.add(file);
   const src = readFileSync(file, "utf8");
   if (depth === 0) return src;
-  const imported = [...src.matchAll(/from\s+["'](@\/[^"']+|\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]!)
+  const imported = [...src.matchAll(/from\s+["'](@\/[^"']+|\.{1,2}\/[^"']+)["']/g)]
+    .map((m) => m[1]!)
     .map((spec) => (spec.startsWith("@/") ? path.join(root, spec.slice(2)) : path.resolve(path.dirname(file), spec)))
     .filter((base) => !path.relative(root, base).startsWith(path.join("lib", "auth")))
-    .map((base) => [".ts", ".tsx", "/index.ts", ""].map((ext) => base + ext).find((f) => existsSync(f) && statSync(f).isFile()))
+    .map((base) =>
+      [".ts", ".tsx", "/index.ts", ""].map((ext) => base + ext).find((f) => existsSync(f) && statSync(f).isFile()),
+    )
     .filter((f): f is string => Boolean(f));
   return [src, ...imported.map((f) => sourceClosure(root, f, depth - 1, seen))].join("\n");
 }
 
 function reads(src: string) {
   return {
-    session: /requirePortalSession|requirePortalAdmin|getPageSession|readSessionToken|tokenFromRequest|SESSION_COOKIE|getServerSession|getToken\(/.test(src),
+    session:
+      /requirePortalSession|requirePortalAdmin|getPageSession|readSessionToken|tokenFromRequest|SESSION_COOKIE|getServerSession|getToken\(/.test(
+        src,
+      ),
     admin: /requirePortalAdmin|isAdmin/.test(src),
   };
 }
@@ -112,6 +122,7 @@ export function fillPath(route: string, params: Record<string, string>): string 
 /** The params object Next.js hands an App Router handler for this path. */
 export function paramsFor(route: string, params: Record<string, string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const m of route.matchAll(/\[\[?(\.\.\.)?([^\]]+)\]\]?/g)) out[m[2]!] = m[1] ? (params[m[2]!] ?? "").split("/") : (params[m[2]!] ?? "");
+  for (const m of route.matchAll(/\[\[?(\.\.\.)?([^\]]+)\]\]?/g))
+    out[m[2]!] = m[1] ? (params[m[2]!] ?? "").split("/") : (params[m[2]!] ?? "");
   return out;
 }

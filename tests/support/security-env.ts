@@ -13,7 +13,9 @@ import { discoverRoutes, fillPath, paramsFor, ROOT, type DiscoveredRoute } from 
 import { testDatabaseUrl } from "./test-db";
 
 export type SecurityEnv = Awaited<ReturnType<typeof startAppWithFake>>;
-export const A = 0, B = 1, C = 2;
+export const A = 0,
+  B = 1,
+  C = 2;
 export const FORM = { "content-type": "application/x-www-form-urlencoded" };
 
 /**
@@ -51,8 +53,14 @@ export function ownSecrets(): string[] {
 
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string | string[]>> }) => Promise<Response>;
 export interface SendOptions {
-  method?: string; token?: string | null; via?: "bearer" | "st"; body?: unknown; form?: Record<string, string>;
-  params?: Record<string, string>; query?: string; headers?: Record<string, string>;
+  method?: string;
+  token?: string | null;
+  via?: "bearer" | "st";
+  body?: unknown;
+  form?: Record<string, string>;
+  params?: Record<string, string>;
+  query?: string;
+  headers?: Record<string, string>;
 }
 /** Calls the route's own handler in-process, as Next.js would. */
 export async function send(route: DiscoveredRoute, o: SendOptions = {}) {
@@ -71,7 +79,10 @@ export async function send(route: DiscoveredRoute, o: SendOptions = {}) {
   return mod[method]!(new Request(url, { method, headers, body }), { params });
 }
 /** The route at a path: its API handler, or its page when it has no handler (the CRM placements). */
-export const byPath = (p: string) => discoverRoutes().filter((r) => r.path === p).sort((a, b) => a.kind.localeCompare(b.kind))[0]!;
+export const byPath = (p: string) =>
+  discoverRoutes()
+    .filter((r) => r.path === p)
+    .sort((a, b) => a.kind.localeCompare(b.kind))[0]!;
 
 /** The frame's auth the fake would post into the app's iframe for this user of portal i. */
 export const frameAuth = async (env: SecurityEnv, i: number, userId = 1, extra: Record<string, unknown> = {}) =>
@@ -109,6 +120,8 @@ export async function footprint(env: SecurityEnv, portalId: string, i: number) {
 }
 
 /** Refused requests counted in a footprint's AuthFailure rows (one row per portal, reason, route and minute). */
-export const refusals = (rows: string[]) => rows.filter((r) => r.startsWith("AuthFailure "))
-  .reduce((n, r) => n + (JSON.parse(r.slice("AuthFailure ".length)) as { count: number }).count, 0);
+export const refusals = (rows: string[]) =>
+  rows
+    .filter((r) => r.startsWith("AuthFailure "))
+    .reduce((n, r) => n + (JSON.parse(r.slice("AuthFailure ".length)) as { count: number }).count, 0);
 export const withoutFailures = (rows: string[]) => rows.filter((r) => !r.startsWith("AuthFailure "));

@@ -28,12 +28,27 @@ const killGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
     // already gone
   }
 };
-process.once("exit", () => { for (const child of running) killGroup(child, "SIGKILL"); });
+process.once("exit", () => {
+  for (const child of running) killGroup(child, "SIGKILL");
+});
 
 /** The configuration the app needs (lib/env.ts), taken from this test process, with overrides. */
 export function workerEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  const keys = ["PATH", "HOME", "TMPDIR", "LANG", "NODE_ENV", "APP_URL", "DATABASE_URL", "APP_SECRET", "BITRIX_CLIENT_ID", "BITRIX_CLIENT_SECRET",
-    "BITRIX_OAUTH_URL", "BITRIX_OAUTH_ALLOWED", "BITRIX_ALLOW_HTTP"];
+  const keys = [
+    "PATH",
+    "HOME",
+    "TMPDIR",
+    "LANG",
+    "NODE_ENV",
+    "APP_URL",
+    "DATABASE_URL",
+    "APP_SECRET",
+    "BITRIX_CLIENT_ID",
+    "BITRIX_CLIENT_SECRET",
+    "BITRIX_OAUTH_URL",
+    "BITRIX_OAUTH_ALLOWED",
+    "BITRIX_ALLOW_HTTP",
+  ];
   const env: Record<string, string> = {};
   for (const k of keys) if (process.env[k]) env[k] = process.env[k]!;
   return { ...env, LOG_LEVEL: "info", ...overrides };
@@ -56,9 +71,14 @@ function isDead(pid: number): boolean {
 
 function waitForStart(child: ChildProcess, log: () => string, timeoutMs: number): Promise<{ id: string; pid: number }> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start in ${timeoutMs} ms:\n${log().slice(-4000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`worker did not start in ${timeoutMs} ms:\n${log().slice(-4000)}`)),
+      timeoutMs,
+    );
     const onData = () => {
-      const line = log().split("\n").find((l) => l.includes('"worker started"'));
+      const line = log()
+        .split("\n")
+        .find((l) => l.includes('"worker started"'));
       if (!line) return;
       clearTimeout(timer);
       child.stdout!.off("data", onData);
@@ -66,7 +86,10 @@ function waitForStart(child: ChildProcess, log: () => string, timeoutMs: number)
       resolve({ id: parsed.worker, pid: parsed.pid });
     };
     child.stdout!.on("data", onData);
-    child.once("exit", (code, signal) => { clearTimeout(timer); reject(new Error(`worker exited (${code ?? signal}) before starting:\n${log().slice(-4000)}`)); });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${code ?? signal}) before starting:\n${log().slice(-4000)}`));
+    });
   });
 }
 
@@ -74,18 +97,30 @@ export async function startWorker(env: Record<string, string>, timeoutMs = 120_0
   // Node with tsx's loader, not the `tsx` command: that one is a parent process that relays SIGTERM only if the worker
   // answers within 30 ms, and otherwise kills it and exits 143 (node_modules/tsx cli relaySignalToChild) — a worker
   // busy with a backfill slice on a loaded machine lost its graceful stop that way.
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "lib/composition/main.ts"],
-    { cwd: ROOT, env: env as NodeJS.ProcessEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "lib/composition/main.ts"], {
+    cwd: ROOT,
+    env: env as NodeJS.ProcessEnv,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   running.add(child);
   let log = "";
-  const append = (d: Buffer) => { log = (log + d.toString()).slice(-200_000); };
+  const append = (d: Buffer) => {
+    log = (log + d.toString()).slice(-200_000);
+  };
   child.stdout!.on("data", append);
   child.stderr!.on("data", append);
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => { running.delete(child); r(code); }));
+  const exited = new Promise<number | null>((r) =>
+    child.once("exit", (code) => {
+      running.delete(child);
+      r(code);
+    }),
+  );
   try {
     const { id, pid } = await waitForStart(child, () => log, timeoutMs);
     return {
-      id, pid,
+      id,
+      pid,
       output: () => log,
       alive: () => child.exitCode === null && child.signalCode === null && !isDead(pid),
       async kill9() {
@@ -114,5 +149,7 @@ export async function startWorker(env: Record<string, string>, timeoutMs = 120_0
 export async function killAllWorkers(): Promise<void> {
   const all = [...running];
   for (const child of all) killGroup(child, "SIGKILL");
-  await Promise.all(all.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once("exit", r)))));
+  await Promise.all(
+    all.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once("exit", r)))),
+  );
 }

@@ -10,6 +10,7 @@ export const dynamic = "force-dynamic";
 export const GET = route({}, async ({ req }) => {
   const expected = loadEnv().METRICS_TOKEN;
   const given = /^Bearer\s+(.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? "";
-  if (expected && !safeEqual(given, expected)) throw new AppError(401, "unauthorized", "GET /api/metrics needs Authorization: Bearer <METRICS_TOKEN>");
+  if (expected && !safeEqual(given, expected))
+    throw new AppError(401, "unauthorized", "GET /api/metrics needs Authorization: Bearer <METRICS_TOKEN>");
   return new Response(await renderMetrics(), { headers: { "content-type": "text/plain; version=0.0.4" } });
 });

@@ -10,11 +10,15 @@ import { createRule, listRules, RuleInputSchema } from "@/lib/watch/rules";
 const ListQuery = z.object({ mine: z.literal("1").optional() });
 
 export const GET = route({ auth: requirePortalSession, query: ListQuery }, async ({ session: s, query }) =>
-  Response.json({ rules: await listRules({ ...s, isAdmin: query.mine ? false : await isAdminNow(s, false) }) }));
+  Response.json({ rules: await listRules({ ...s, isAdmin: query.mine ? false : await isAdminNow(s, false) }) }),
+);
 
-export const POST = route({ auth: requirePortalSession, body: RuleInputSchema }, async ({ req, session, body: input }) => {
-  const s = input.scope === "portal" ? await requirePortalAdmin(req) : session;
-  const rule = await createRule({ ...s, isAdmin: input.scope === "portal" }, input);
-  await audit(s.memberId, s.portalId, "watch_rule.created", { userId: s.userId, ruleId: rule.id, scope: rule.scope });
-  return Response.json(rule, { status: 201 });
-});
+export const POST = route(
+  { auth: requirePortalSession, body: RuleInputSchema },
+  async ({ req, session, body: input }) => {
+    const s = input.scope === "portal" ? await requirePortalAdmin(req) : session;
+    const rule = await createRule({ ...s, isAdmin: input.scope === "portal" }, input);
+    await audit(s.memberId, s.portalId, "watch_rule.created", { userId: s.userId, ruleId: rule.id, scope: rule.scope });
+    return Response.json(rule, { status: 201 });
+  },
+);

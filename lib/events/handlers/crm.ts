@@ -4,7 +4,13 @@ import { getDb } from "@/lib/db";
 import type { ReadTrigger } from "@/lib/history/merged";
 import type { InboxEvent } from "@/lib/events/handlers/types";
 import {
-  actionOfEvent, DYNAMIC_ITEM_EVENTS, entityTypeIdOf, itemTypeOfEvent, QUOTE_EVENTS, TYPE_EVENTS, updateEventsOf,
+  actionOfEvent,
+  DYNAMIC_ITEM_EVENTS,
+  entityTypeIdOf,
+  itemTypeOfEvent,
+  QUOTE_EVENTS,
+  TYPE_EVENTS,
+  updateEventsOf,
 } from "@/lib/history/entity-types";
 import { handleCrmTypeEvents } from "@/lib/lifecycle/crm-types";
 
@@ -25,7 +31,12 @@ export function isCrmEvent(name: string): boolean {
   return CRM_EVENT.test(name) || ITEM_EVENTS.has(name) || TYPE_EVENTS.includes(name);
 }
 
-interface Parsed { index: number; entityType: CrmEntityType; action: "add" | "update" | "delete"; id: number }
+interface Parsed {
+  index: number;
+  entityType: CrmEntityType;
+  action: "add" | "update" | "delete";
+  id: number;
+}
 
 function parse(e: InboxEvent, index: number): Parsed | null {
   const fields = e.data?.FIELDS as Record<string, unknown> | undefined;
@@ -50,7 +61,8 @@ async function coalesceWaitingUpdates(portalId: string, entityType: CrmEntityTyp
   const events = updateEventsOf(entityType);
   // ONCRMDYNAMICITEMUPDATE of item 1 of type 128 and of type 31 are two records: the type must match too.
   const typeId = events.includes("ONCRMDYNAMICITEMUPDATE") ? String(entityTypeIdOf(entityType)) : null;
-  await getDb().$executeRaw`UPDATE "EventInbox" SET status = 'done', "processedAt" = now() AT TIME ZONE 'UTC', "lastError" = 'coalesced'
+  await getDb()
+    .$executeRaw`UPDATE "EventInbox" SET status = 'done', "processedAt" = now() AT TIME ZONE 'UTC', "lastError" = 'coalesced'
     WHERE "portalId" = ${portalId} AND status = 'pending' AND event = ANY(${events}::text[])
       AND "receivedAt" < ${startedAt}
       AND payload->'data'->'FIELDS'->>'ID' = ANY(${ids.map(String)}::text[])
@@ -64,8 +76,11 @@ function readTriggers(events: (readonly [number, InboxEvent])[]): Map<number, Re
     const t = out.get(id) ?? { events: 0, offline: false, lastEventAt: null };
     const ts = e.source !== "offline" && e.ts ? new Date(Number(e.ts) * 1000) : null;
     const valid = ts && !Number.isNaN(ts.getTime()) ? ts : null;
-    out.set(id, { events: t.events + 1, offline: t.offline || e.source === "offline",
-      lastEventAt: valid && (!t.lastEventAt || valid > t.lastEventAt) ? valid : t.lastEventAt });
+    out.set(id, {
+      events: t.events + 1,
+      offline: t.offline || e.source === "offline",
+      lastEventAt: valid && (!t.lastEventAt || valid > t.lastEventAt) ? valid : t.lastEventAt,
+    });
   }
   return out;
 }
@@ -76,7 +91,9 @@ export async function handleCrmEvents(events: InboxEvent[]): Promise<unknown[]> 
   const typeEvents = events.map((e, i) => [e, i] as const).filter(([e]) => TYPE_EVENTS.includes(e.event));
   if (typeEvents.length) {
     const typeErrors = await handleCrmTypeEvents(typeEvents.map(([e]) => e));
-    typeEvents.forEach(([, i], j) => { errors[i] = typeErrors[j]; });
+    typeEvents.forEach(([, i], j) => {
+      errors[i] = typeErrors[j];
+    });
   }
   const parsed = events.map(parse).filter((p): p is Parsed => p !== null);
   const groups = new Map<string, Parsed[]>();
@@ -90,8 +107,18 @@ export async function handleCrmEvents(events: InboxEvent[]): Promise<unknown[]> 
     const triggers = readTriggers(group.map((p) => [p.id, events[p.index]!] as const));
     try {
       const startedAt = new Date();
-      await captureRecords(portalId, group[0]!.entityType, group.map((p) => p.id), { created, triggers });
-      await coalesceWaitingUpdates(portalId, group[0]!.entityType, group.map((p) => p.id), startedAt);
+      await captureRecords(
+        portalId,
+        group[0]!.entityType,
+        group.map((p) => p.id),
+        { created, triggers },
+      );
+      await coalesceWaitingUpdates(
+        portalId,
+        group[0]!.entityType,
+        group.map((p) => p.id),
+        startedAt,
+      );
     } catch (e) {
       for (const p of group) errors[p.index] = e;
     }
@@ -108,10 +135,19 @@ export async function handleCrmEvents(events: InboxEvent[]): Promise<unknown[]> 
   for (const group of deletes.values()) {
     const { portalId } = events[group[0]!.index]!;
     try {
-      const alive = await existingRecords(portalId, group[0]!.entityType, group.map((p) => p.id));
+      const alive = await existingRecords(
+        portalId,
+        group[0]!.entityType,
+        group.map((p) => p.id),
+      );
       for (const p of group) {
         if (alive.has(p.id)) continue; // forged (or restored): nothing to record
-        await recordDeletion({ portalId, entityType: p.entityType, entityId: p.id, receivedAt: events[p.index]!.receivedAt });
+        await recordDeletion({
+          portalId,
+          entityType: p.entityType,
+          entityId: p.id,
+          receivedAt: events[p.index]!.receivedAt,
+        });
       }
     } catch (err) {
       for (const p of group) errors[p.index] = err;

@@ -12,7 +12,9 @@ export async function dispatchEvents(events: InboxEvent[]): Promise<unknown[]> {
   const errors: unknown[] = events.map(() => null);
   const crm = events.map((e, i) => [e, i] as const).filter(([e]) => isCrmEvent(e.event));
   const crmErrors = await handleCrmEvents(crm.map(([e]) => e));
-  crm.forEach(([, i], j) => { errors[i] = crmErrors[j]; });
+  crm.forEach(([, i], j) => {
+    errors[i] = crmErrors[j];
+  });
   for (const [i, e] of events.entries()) {
     if (e.event !== "ONAPPMETHODCONFIRM") continue;
     try {

@@ -7,5 +7,11 @@ import type { InboxEvent } from "@/lib/events/handlers/types";
 // access token.
 export async function handleMethodConfirm(e: InboxEvent): Promise<void> {
   const d = e.data ?? {};
-  await onMethodConfirm(e.portalId, String(d.TOKEN ?? ""), String(d.METHOD ?? ""), String(d.CONFIRMED ?? "0") === "1", revertRunner);
+  await onMethodConfirm(
+    e.portalId,
+    String(d.TOKEN ?? ""),
+    String(d.METHOD ?? ""),
+    String(d.CONFIRMED ?? "0") === "1",
+    revertRunner,
+  );
 }

@@ -11,8 +11,12 @@ const mine = (portal: PortalState, userId: number) =>
   [...portal.disk.files.values()].filter((f) => f.TYPE === "file" && Number(f.CREATED_BY) === userId);
 
 export function drivePage(portal: PortalState, userId: number): string {
-  const rows = mine(portal, userId).map((f) => `<tr><td><a href="/docs/file/${encodeURIComponent(String(f.NAME))}">${esc(f.NAME)}</a></td>
-<td>${esc(f.SIZE)} bytes</td><td>${esc(f.CREATE_TIME)}</td></tr>`).join("");
+  const rows = mine(portal, userId)
+    .map(
+      (f) => `<tr><td><a href="/docs/file/${encodeURIComponent(String(f.NAME))}">${esc(f.NAME)}</a></td>
+<td>${esc(f.SIZE)} bytes</td><td>${esc(f.CREATE_TIME)}</td></tr>`,
+    )
+    .join("");
   return `<h1>My Drive</h1>${rows ? `<table><tr><th>Name</th><th>Size</th><th>Uploaded</th></tr>${rows}</table>` : "<p>No files.</p>"}`;
 }
 
@@ -20,6 +24,14 @@ export function driveFilePage(portal: PortalState, userId: number, name: string)
   const file = mine(portal, userId).findLast((f) => f.NAME === name);
   if (!file) return null;
   const content = diskFileContent(portal, Number(file.ID));
-  const text = content && /\.(csv|txt)$/i.test(name) ? content.toString("utf8").replace(/^\uFEFF/, "").split(/\r?\n/).slice(0, 6).join("\n") : "";
+  const text =
+    content && /\.(csv|txt)$/i.test(name)
+      ? content
+          .toString("utf8")
+          .replace(/^\uFEFF/, "")
+          .split(/\r?\n/)
+          .slice(0, 6)
+          .join("\n")
+      : "";
   return `<h1>${esc(file.NAME)}</h1><p>${esc(file.SIZE)} bytes · uploaded ${esc(file.CREATE_TIME)}</p>${text ? `<pre class="card" aria-label="Preview">${esc(text)}</pre>` : ""}`;
 }

@@ -10,15 +10,24 @@ import { esc } from "./esc";
 
 // The portal in a browser: home, CRM lists and cards with the app's tabs and widgets, the app's main page and
 // installer — every app frame opened with the real form POST into a named iframe (docs/fake-portal.md).
-export interface UiContext { portal: PortalState; fake: FakeBitrix; baseUrl: string; body?: string }
+export interface UiContext {
+  portal: PortalState;
+  fake: FakeBitrix;
+  baseUrl: string;
+  body?: string;
+}
 
 const jsonForScript = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c");
-const ENTITY_TITLES: Record<Entity, string> = { deal: "Deals", contact: "Contacts", company: "Companies", lead: "Leads" };
+const ENTITY_TITLES: Record<Entity, string> = {
+  deal: "Deals",
+  contact: "Contacts",
+  company: "Companies",
+  lead: "Leads",
+};
 
 function layout(ctx: UiContext, userId: number, title: string, body: string) {
   const u = ctx.portal.users.get(userId);
-  const nav = ENTITIES.map((e) => `<a href="/crm/${e}/">${ENTITY_TITLES[e]}</a>`).join("")
-    + itemNav(ctx.portal); // SPAs, quotes, invoices (ui/items.ts)
+  const nav = ENTITIES.map((e) => `<a href="/crm/${e}/">${ENTITY_TITLES[e]}</a>`).join("") + itemNav(ctx.portal); // SPAs, quotes, invoices (ui/items.ts)
   // scrollbar-gutter: the app's frame keeps its width when a test grows and shrinks the viewport (e2e shot()): a
   // scrollbar appearing would narrow the frame, the app re-fits its height, and a click aimed before the re-fit lands
   // beside its target (history-tab.spec's "Older →" missed so, now and then).
@@ -35,12 +44,33 @@ table{border-collapse:collapse;background:#fff}td,th{padding:6px 10px;border-bot
 <main>${body}</main></body></html>`;
 }
 
-function frame(ctx: UiContext, userId: number, handler: string, placement: string, options: Record<string, unknown>, lang: string, title: string) {
+function frame(
+  ctx: UiContext,
+  userId: number,
+  handler: string,
+  placement: string,
+  options: Record<string, unknown>,
+  lang: string,
+  title: string,
+) {
   const a = frameAuth(ctx.fake, ctx.portal, userId, placement, options, lang);
   const action = withQuery(handler, a.query);
-  const inputs = Object.entries(a.form).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join("");
-  const cfg = { handler, lang, domain: ctx.portal.domain, memberId: ctx.portal.memberId, auth: a.form, userId, isAdmin: ctx.portal.users.get(userId)?.ADMIN ?? false,
-    installFinished: ctx.portal.app.finished, appOptions: ctx.portal.app.options, placement, placementOptions: options };
+  const inputs = Object.entries(a.form)
+    .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+    .join("");
+  const cfg = {
+    handler,
+    lang,
+    domain: ctx.portal.domain,
+    memberId: ctx.portal.memberId,
+    auth: a.form,
+    userId,
+    isAdmin: ctx.portal.users.get(userId)?.ADMIN ?? false,
+    installFinished: ctx.portal.app.finished,
+    appOptions: ctx.portal.app.options,
+    placement,
+    placementOptions: options,
+  };
   return `<h2 id="frame-title">${esc(title)}</h2><p id="opened-path"></p>
 <form id="frame-form" method="POST" target="${esc(a.frameName)}" action="${esc(action)}">${inputs}</form>
 <iframe id="app-frame" name="${esc(a.frameName)}" title="${esc(title)}" style="width:100%;height:600px;border:0;background:#fff"></iframe>
@@ -65,24 +95,38 @@ function card(ctx: UiContext, entity: Entity, id: number, userId: number, url: U
   const widgets = ctx.portal.placements.filter((p) => p.placement === `CRM_${code}_DETAIL_TOOLBAR`);
   const tab = url.searchParams.get("tab");
   const widget = url.searchParams.get("widget");
-  const tabLinks = [`<a href="?" class="${tab === null ? "on" : ""}">General</a>`, ...tabs.map((p, i) => `<a href="?tab=${i}" class="${tab === String(i) ? "on" : ""}">${esc(p.title || "App")}</a>`)].join("");
+  const tabLinks = [
+    `<a href="?" class="${tab === null ? "on" : ""}">General</a>`,
+    ...tabs.map((p, i) => `<a href="?tab=${i}" class="${tab === String(i) ? "on" : ""}">${esc(p.title || "App")}</a>`),
+  ].join("");
   const toolbar = widgets.map((p, i) => `<a class="btn" href="?widget=${i}">${esc(p.title || "App")}</a>`).join(" ");
-  const fields = Object.entries(ctx.portal.fields[entity]).filter(([k, d]) => !d.isReadOnly && !d.isMultiple && !["crm_multifield", "file"].includes(d.type) && k !== "ID");
+  const fields = Object.entries(ctx.portal.fields[entity]).filter(
+    ([k, d]) => !d.isReadOnly && !d.isMultiple && !["crm_multifield", "file"].includes(d.type) && k !== "ID",
+  );
   const form = `<form method="POST" class="card">${fields.map(([k, d]) => `<label for="f-${k}">${esc(d.formLabel ?? d.title)}</label><input id="f-${k}" name="fields[${k}]" value="${esc(rec[k])}">`).join("")}
 <p><button type="submit">Save</button></p></form>`;
   const selected = tab !== null ? tabs[Number(tab)] : widget !== null ? widgets[Number(widget)] : undefined;
   // a deal card also moves the deal to another funnel; deals and leads show their product rows (ui/items.ts)
-  const extras = (entity === "deal" ? dealMoveSection(ctx.portal, id) : "")
-    + (entity === "deal" || entity === "lead"
-      ? productRowsSection(ctx.portal, entity === "deal" ? 2 : 1, id, url.pathname) : "");
-  const opened = selected
-    && frame(ctx, userId, selected.handler, selected.placement, { ID: String(id) }, lang, selected.title || "App");
+  const extras =
+    (entity === "deal" ? dealMoveSection(ctx.portal, id) : "") +
+    (entity === "deal" || entity === "lead"
+      ? productRowsSection(ctx.portal, entity === "deal" ? 2 : 1, id, url.pathname)
+      : "");
+  const opened =
+    selected &&
+    frame(ctx, userId, selected.handler, selected.placement, { ID: String(id) }, lang, selected.title || "App");
   const body = opened ? `<div class="card">${opened}</div>` : form + extras;
   return `<h1>${esc(rec.TITLE ?? `${rec.NAME ?? ""} ${rec.LAST_NAME ?? ""}`)}</h1><p>${toolbar}</p><div class="tabs">${tabLinks}</div>${body}`;
 }
 
 function list(ctx: UiContext, entity: Entity) {
-  const rows = [...ctx.portal.crm[entity].values()].slice(0, 50).map((r) => `<tr><td>${esc(r.ID)}</td><td><a href="/crm/${entity}/details/${esc(r.ID)}/">${esc(r.TITLE ?? `${r.NAME} ${r.LAST_NAME}`)}</a></td><td>${esc(r.DATE_MODIFY)}</td></tr>`).join("");
+  const rows = [...ctx.portal.crm[entity].values()]
+    .slice(0, 50)
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.ID)}</td><td><a href="/crm/${entity}/details/${esc(r.ID)}/">${esc(r.TITLE ?? `${r.NAME} ${r.LAST_NAME}`)}</a></td><td>${esc(r.DATE_MODIFY)}</td></tr>`,
+    )
+    .join("");
   return `<h1>${ENTITY_TITLES[entity]}</h1><table><tr><th>ID</th><th>Name</th><th>Modified</th></tr>${rows}</table>`;
 }
 
@@ -90,7 +134,8 @@ export async function handleUi(req: IncomingMessage, res: ServerResponse, ctx: U
   const url = new URL(req.url ?? "/", ctx.baseUrl);
   const userId = currentUser(req, url, res, ctx.portal);
   const lang = url.searchParams.get("lang") ?? "en";
-  const html = (title: string, body: string): void => void res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(layout(ctx, userId, title, body));
+  const html = (title: string, body: string): void =>
+    void res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(layout(ctx, userId, title, body));
   const itemRedirect = req.method === "POST" && itemPost(ctx.portal, ctx.fake, url.pathname, ctx.body ?? "", userId);
   if (itemRedirect) return void res.writeHead(303, { location: itemRedirect }).end();
   const typeCard = /^\/crm\/type\/(\d+)\/details\/(\d+)\/?$/.exec(url.pathname);
@@ -116,20 +161,38 @@ export async function handleUi(req: IncomingMessage, res: ServerResponse, ctx: U
   const driveFile = /^\/docs\/file\/(.+)$/.exec(url.pathname);
   const fileBody = driveFile && driveFilePage(ctx.portal, userId, decodeURIComponent(driveFile[1]!));
   if (fileBody) return html("Drive", fileBody);
-  if (url.pathname === "/marketplace/app/") return html("Change History", frame(ctx, userId, appPageUrl(ctx.fake), "DEFAULT", {}, lang, "Change History"));
+  if (url.pathname === "/marketplace/app/")
+    return html("Change History", frame(ctx, userId, appPageUrl(ctx.fake), "DEFAULT", {}, lang, "Change History"));
   if (url.pathname === "/marketplace/install/") {
     // A new installation: its ONAPPINSTALL goes out at installFinish (lifecycle.ts sendInstallEvent).
     Object.assign(ctx.portal.app, { installed: true, disabled: false, installEventSent: false });
-    return html("Installing", frame(ctx, userId, installUrl(ctx.fake), "DEFAULT", {}, lang, "Installing Change History"));
+    return html(
+      "Installing",
+      frame(ctx, userId, installUrl(ctx.fake), "DEFAULT", {}, lang, "Installing Change History"),
+    );
   }
   if (url.pathname === "/frame") {
     const options = JSON.parse(url.searchParams.get("options") ?? "{}") as Record<string, unknown>;
-    return html("App", frame(ctx, userId, url.searchParams.get("handler") ?? appPageUrl(ctx.fake), url.searchParams.get("placement") ?? "DEFAULT", options, lang, "App"));
+    return html(
+      "App",
+      frame(
+        ctx,
+        userId,
+        url.searchParams.get("handler") ?? appPageUrl(ctx.fake),
+        url.searchParams.get("placement") ?? "DEFAULT",
+        options,
+        lang,
+        "App",
+      ),
+    );
   }
   if (url.pathname === "/") {
     const a = ctx.portal.app;
-    return html("Bitrix24", `<div class="card"><h1>Fake Bitrix24 portal</h1><p>App installed: ${a.installed ? "yes" : "no"}, install finished: ${a.finished ? "yes" : "no"}, version ${a.version}.</p>
-<p><a class="btn" href="/marketplace/app/">Open Change History</a> <a href="/marketplace/install/">Install again</a> · <a href="/crm/deal/details/1/">Deal #1</a></p></div>`);
+    return html(
+      "Bitrix24",
+      `<div class="card"><h1>Fake Bitrix24 portal</h1><p>App installed: ${a.installed ? "yes" : "no"}, install finished: ${a.finished ? "yes" : "no"}, version ${a.version}.</p>
+<p><a class="btn" href="/marketplace/app/">Open Change History</a> <a href="/marketplace/install/">Install again</a> · <a href="/crm/deal/details/1/">Deal #1</a></p></div>`,
+    );
   }
   res.writeHead(404, { "content-type": "text/plain" }).end("Not found");
 }

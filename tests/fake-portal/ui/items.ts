@@ -12,7 +12,6 @@ import { esc } from "./esc";
 // address Bitrix24 gives them) with the app's bound tab, a field form, the product rows with an editable quantity,
 // and on a deal card a form that moves the deal to another funnel. Writes go through the same paths as REST.
 
-
 /** The detail-tab placement of a type (api-reference/widgets/crm/detail-tab.md). */
 export function tabPlacement(entityTypeId: number): string {
   if (entityTypeId === 7) return "CRM_QUOTE_DETAIL_TAB";

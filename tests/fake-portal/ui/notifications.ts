@@ -11,9 +11,18 @@ export function unreadCount(portal: PortalState, userId: number): number {
 }
 
 export function notificationsPage(portal: PortalState, userId: number): string {
-  const mine = notifyState(portal).notifications.filter((n) => n.to === userId).reverse();
-  const name = (id: number) => { const u = portal.users.get(id); return u ? `${u.NAME} ${u.LAST_NAME}` : `#${id}`; };
-  const items = mine.map((n) => `<li class="card" data-notification="${n.id}"><small>${esc(n.at)} · ${esc(name(n.from))}</small>
-<p>${esc(n.message)}</p></li>`).join("");
+  const mine = notifyState(portal)
+    .notifications.filter((n) => n.to === userId)
+    .reverse();
+  const name = (id: number) => {
+    const u = portal.users.get(id);
+    return u ? `${u.NAME} ${u.LAST_NAME}` : `#${id}`;
+  };
+  const items = mine
+    .map(
+      (n) => `<li class="card" data-notification="${n.id}"><small>${esc(n.at)} · ${esc(name(n.from))}</small>
+<p>${esc(n.message)}</p></li>`,
+    )
+    .join("");
   return `<h1>Notifications</h1>${mine.length ? `<ul style="list-style:none;padding:0">${items}</ul>` : "<p>No notifications.</p>"}`;
 }

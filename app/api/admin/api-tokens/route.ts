@@ -9,7 +9,8 @@ import { audit } from "@/lib/lifecycle/audit";
 const Body = z.strictObject({ name: z.string().trim().min(1).max(80) });
 
 export const GET = route({ auth: requirePortalAdmin }, async ({ session: s }) =>
-  Response.json({ tokens: await listApiTokens(s.portalId) }));
+  Response.json({ tokens: await listApiTokens(s.portalId) }),
+);
 
 export const POST = route({ auth: requirePortalAdmin, body: Body }, async ({ session: s, body: { name } }) => {
   const created = await createApiToken(s.portalId, name, s.userId);

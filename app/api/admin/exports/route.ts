@@ -22,12 +22,22 @@ export async function POST(req: Request) {
   try {
     const s = await requirePortalAdmin(req);
     const body = Body.parse(await req.json().catch(() => undefined));
-    const open = await getDb().auditExport.count({ where: { portalId: s.portalId, status: { in: ["queued", "running"] } } });
+    const open = await getDb().auditExport.count({
+      where: { portalId: s.portalId, status: { in: ["queued", "running"] } },
+    });
     if (open >= MAX_OPEN_EXPORTS) {
-      throw new AppError(429, "too_many_exports", `${open} exports of this portal are still running: wait for one to end`);
+      throw new AppError(
+        429,
+        "too_many_exports",
+        `${open} exports of this portal are still running: wait for one to end`,
+      );
     }
     const row = await createAuditExport(s, body.filters, body.format, body.timeZone);
-    await audit(s.memberId, s.portalId, "audit.export.queued", { userId: s.userId, exportId: row.id, format: row.format });
+    await audit(s.memberId, s.portalId, "audit.export.queued", {
+      userId: s.userId,
+      exportId: row.id,
+      format: row.format,
+    });
     return Response.json(exportView(row), { status: 201, headers: { "cache-control": "no-store" } });
   } catch (error) {
     return toErrorResponse(error);

@@ -12,8 +12,11 @@ const invalid = (e: ZodError) => {
   return new AppError(400, "BAD_SETTINGS", `${issue.path.join(".") || "body"}: ${issue.message}`);
 };
 
-export const POST = route({ auth: requirePortalAdmin, body: SettingsInputSchema, invalid }, async ({ session: s, body }) => {
-  const settings = await saveSettings(s.portalId, body);
-  await audit(s.memberId, s.portalId, "settings.changed", { userId: s.userId, ...body });
-  return Response.json(settings);
-});
+export const POST = route(
+  { auth: requirePortalAdmin, body: SettingsInputSchema, invalid },
+  async ({ session: s, body }) => {
+    const settings = await saveSettings(s.portalId, body);
+    await audit(s.memberId, s.portalId, "settings.changed", { userId: s.userId, ...body });
+    return Response.json(settings);
+  },
+);

@@ -14,5 +14,8 @@ export const POST = route({ body: RenewSchema }, async ({ req, body }) => {
   const record = body.entity && body.id ? { entity: body.entity, id: body.id } : null;
   const { session, token, expiresAt } = await signInWithFrame({ ...body, record, client: clientAddress(req.headers) });
   if (record) await requireRecordAccess(session, record.entity, record.id);
-  return Response.json({ token, expiresAt }, { headers: { "set-cookie": sessionCookie(token), "cache-control": "no-store" } });
+  return Response.json(
+    { token, expiresAt },
+    { headers: { "set-cookie": sessionCookie(token), "cache-control": "no-store" } },
+  );
 });

@@ -9,7 +9,10 @@ const BodySchema = z.object({
   entity: HistoryEntitySchema,
   id: RecordIdSchema,
   /** a file field of the record to put the CSV into, instead of the timeline */
-  field: z.string().regex(/^UF_[A-Z0-9_]{1,60}$/, "must be a UF_ file field").optional(),
+  field: z
+    .string()
+    .regex(/^UF_[A-Z0-9_]{1,60}$/, "must be a UF_ file field")
+    .optional(),
   /** the user's time zone for the file's times (the tab's script sends the browser's) */
   tz: TimeZoneSchema.optional(),
 });
@@ -17,4 +20,5 @@ const BodySchema = z.object({
 // POST /api/history/export — "Attach history as CSV" to the record's timeline or one of its file fields: a record the
 // user may read, written with the user's own token (lib/history/export.ts).
 export const POST = route({ auth: requirePortalSession, body: BodySchema }, async ({ session: s, body }) =>
-  Response.json(await attachHistoryCsv(s, body.entity, body.id, body.field, body.tz)));
+  Response.json(await attachHistoryCsv(s, body.entity, body.id, body.field, body.tz)),
+);

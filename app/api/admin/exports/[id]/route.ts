@@ -8,7 +8,9 @@ export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }
   try {
     const s = await requirePortalAdmin(req);
     const { id } = await ctx.params;
-    return Response.json(exportView(await getAuditExport(s.portalId, id)), { headers: { "cache-control": "no-store" } });
+    return Response.json(exportView(await getAuditExport(s.portalId, id)), {
+      headers: { "cache-control": "no-store" },
+    });
   } catch (error) {
     return toErrorResponse(error);
   }
