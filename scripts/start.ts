@@ -12,13 +12,16 @@ const workerInWeb = ["1", "true", "yes"].includes(process.env.WORKER_IN_WEB ?? "
 const split = workerInWeb && !process.env.WORKER_LANES;
 const children: ChildProcess[] = [];
 let stopping = false;
-const web = spawn("npx", ["next", "start", "-p", process.env.PORT ?? "3000"], {
+// next's own bin, spawned directly like the worker below: a signal to this process reaches the server itself
+const web = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", process.env.PORT ?? "3000"], {
   stdio: "inherit",
   env: { ...process.env, ...(split ? { WORKER_LANES: "capture" } : {}) },
 });
 children.push(web);
 if (split) {
-  const worker = spawn("npm", ["run", "worker"], {
+  // `npm run worker`'s own command, spawned directly: a signal to this process then reaches the worker itself (npm and
+  // tsx in between do not pass it on). DATABASE_URL is set here (scripts/with-db.ts ran before this script).
+  const worker = spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "lib/composition/main.ts"], {
     stdio: "inherit",
     env: { ...process.env, WORKER_LANES: "background" },
   });

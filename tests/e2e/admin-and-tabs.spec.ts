@@ -10,7 +10,7 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
   // The settings come first; the developer console is one click below them.
   await expect(frame.getByRole("heading", { name: "Settings", exact: true })).toBeVisible();
   await expect(frame.getByRole("heading", { name: "Capabilities" })).toBeHidden();
-  await openDiagnostics(frame);
+  await openDiagnostics(page);
   await expect(frame.getByRole("heading", { name: "Capabilities" })).toBeVisible();
   // The app drives the real parent protocol through B24Frame: title and height come from the app.
   await expect(page.locator("#frame-title")).toHaveText("Change History — settings");
@@ -39,7 +39,7 @@ test("an admin sees the settings page, breaks a binding in the portal and repair
 test("an admin runs the backfill again and watches it finish", async ({ page }) => {
   await page.goto(`${portal()}/marketplace/app/?user=1`);
   const frame = page.frameLocator("#app-frame");
-  await openDiagnostics(frame);
+  await openDiagnostics(page);
   await expect(frame.getByText("Nothing is running.")).toBeVisible();
   // every type is read through crm.item.list (decision 015): the pass's lists of all types count here
   const itemLists = async () =>
@@ -66,7 +66,7 @@ test("an admin runs the backfill again and watches it finish", async ({ page }) 
     await expect(frame.getByRole("progressbar", { name: `${entity} — done` })).toBeVisible({ timeout: 30_000 });
   await expect(frame.getByText("Nothing is running.")).toBeVisible({ timeout: 30_000 });
   await page.reload();
-  await openDiagnostics(frame);
+  await openDiagnostics(page);
   await expect(frame.getByRole("progressbar", { name: "lead — done" })).toBeVisible();
   await expect(frame.getByRole("row").filter({ hasText: "backfill.requested" }).first()).toBeVisible();
   await shot(page, "admin-backfill-done");
@@ -81,7 +81,7 @@ test("the settings page speaks the portal's language (LANG=ru), at 1280 px and i
     const frame = page.frameLocator("#app-frame");
     await expect(frame.getByRole("heading", { name: "История изменений — настройки" })).toBeVisible();
     await expect(frame.getByRole("heading", { name: "Уведомления" })).toBeVisible();
-    await openDiagnostics(frame, "ru");
+    await openDiagnostics(page, "ru");
     await expect(frame.getByRole("button", { name: "Переподписать" })).toBeVisible();
     await expect(frame.getByRole("heading", { name: "События CRM" })).toBeVisible();
     expect(await frame.locator("body").evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true); // no sideways scrolling
@@ -129,7 +129,7 @@ test("keeps working when the browser blocks third-party cookies (session in the 
   page.on("request", (r) => {
     if (r.url().endsWith("/api/admin/rebind")) sent.push(r.headers());
   });
-  await openDiagnostics(frame);
+  await openDiagnostics(page);
   await frame.getByRole("button", { name: "Rebind" }).click();
   await expect(frame.getByRole("region", { name: "Event bindings" }).getByRole("status")).toContainText(
     "Bindings repaired",
@@ -141,7 +141,7 @@ test("keeps working when the browser blocks third-party cookies (session in the 
 test("an expired session is renewed through B24Frame refreshAuth without a visible error", async ({ page }) => {
   await page.goto(`${portal()}/marketplace/app/?user=1`);
   const frame = page.frameLocator("#app-frame");
-  await openDiagnostics(frame);
+  await openDiagnostics(page);
   await expect(frame.getByRole("button", { name: "Rebind" })).toBeVisible();
   let first = true;
   await page.route(`${app()}/api/admin/rebind`, (route) => {
