@@ -1,9 +1,9 @@
 "use client";
 import { useState } from "react";
-import { postJson, sessionFetch } from "@/components/frame/session-fetch";
+import { postJson } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
-import { SubmitRow } from "./busy-controls";
+import { BusyForm, ItemList, removeItem, SubmitRow } from "./busy-controls";
 
 interface TokenRow {
   id: string;
@@ -33,24 +33,21 @@ export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }
   const [confirming, setConfirming] = useState<string | null>(null);
   return (
     <div>
-      <form
-        className={styles.settings}
-        onSubmit={(e) => {
-          e.preventDefault();
-          void run(async () => {
-            const created = await postJson("/api/admin/api-tokens", { name });
-            setFresh(String(created.token));
-            setTokens([
-              {
-                id: String(created.id),
-                name: String(created.name),
-                createdAt: String(created.createdAt),
-                lastUsedAt: null,
-              },
-              ...tokens,
-            ]);
-            setName("");
-          });
+      <BusyForm
+        run={run}
+        work={async () => {
+          const created = await postJson("/api/admin/api-tokens", { name });
+          setFresh(String(created.token));
+          setTokens([
+            {
+              id: String(created.id),
+              name: String(created.name),
+              createdAt: String(created.createdAt),
+              lastUsedAt: null,
+            },
+            ...tokens,
+          ]);
+          setName("");
         }}
       >
         <label>
@@ -58,44 +55,40 @@ export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }
           <input name="name" required maxLength={80} value={name} onChange={(e) => setName(e.target.value)} />
         </label>
         <SubmitRow state={state} label={text.create} busyLabel={text.creating} />
-      </form>
+      </BusyForm>
       {fresh && (
         <p className={styles.notice} role="status">
           {text.shownOnce} <code data-api-token>{fresh}</code>
         </p>
       )}
-      {tokens.length === 0 ? (
-        <p className={styles.muted}>{text.none}</p>
-      ) : (
-        <ul className={styles.report}>
-          {tokens.map((t) => (
-            <li key={t.id}>
-              <strong>{t.name}</strong> · {text.lastUsed}:{" "}
-              {t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : text.never}{" "}
-              {confirming === t.id ? (
-                <>
-                  <span>{text.revokeConfirm}</span>{" "}
-                  <button
-                    type="button"
-                    className={styles.link}
-                    onClick={async () => {
-                      const res = await sessionFetch(`/api/admin/api-tokens/${t.id}`, { method: "DELETE" });
-                      if (res.ok) setTokens(tokens.filter((x) => x.id !== t.id));
-                      setConfirming(null);
-                    }}
-                  >
-                    {text.revoke}
-                  </button>
-                </>
-              ) : (
-                <button type="button" className={styles.link} onClick={() => setConfirming(t.id)}>
+      <ItemList
+        items={tokens}
+        none={text.none}
+        line={(t) => (
+          <>
+            {text.lastUsed}: {t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : text.never}{" "}
+            {confirming === t.id ? (
+              <>
+                <span>{text.revokeConfirm}</span>{" "}
+                <button
+                  type="button"
+                  className={styles.link}
+                  onClick={async () => {
+                    await removeItem(`/api/admin/api-tokens/${t.id}`, tokens, t.id, setTokens);
+                    setConfirming(null);
+                  }}
+                >
                   {text.revoke}
                 </button>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+              </>
+            ) : (
+              <button type="button" className={styles.link} onClick={() => setConfirming(t.id)}>
+                {text.revoke}
+              </button>
+            )}
+          </>
+        )}
+      />
     </div>
   );
 }

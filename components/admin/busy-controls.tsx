@@ -1,4 +1,5 @@
 "use client";
+import { sessionFetch } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 
@@ -60,4 +61,33 @@ export function BusyForm(p: {
       {p.children}
     </form>
   );
+}
+
+/** An admin card's list: "none" when it is empty, else a line per item, its name first. */
+export function ItemList<T extends { id: string; name: string }>(p: {
+  items: T[];
+  none: string;
+  line: (item: T) => React.ReactNode;
+}) {
+  if (!p.items.length) return <p className={styles.muted}>{p.none}</p>;
+  return (
+    <ul className={styles.report}>
+      {p.items.map((item) => (
+        <li key={item.id}>
+          <strong>{item.name}</strong> · {p.line(item)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** DELETEs one item; the list drops it only once the server has. */
+export async function removeItem<T extends { id: string }>(
+  url: string,
+  items: T[],
+  id: string,
+  set: (next: T[]) => void,
+) {
+  const res = await sessionFetch(url, { method: "DELETE" });
+  if (res.ok) set(items.filter((x) => x.id !== id));
 }

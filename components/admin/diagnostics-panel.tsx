@@ -141,24 +141,9 @@ function Queues({ o, progress, lang, t }: Omit<Props, "portalId">) {
         />
       </Card>
       <Card title={t.rateLimit} id="limits">
-        <div className={styles.chartRow}>
-          <Sparkline values={o.restCalls} label={t.restCalls} />
-          <span>
-            {t.restCalls}: {sum(o.restCalls)}
-          </span>
-        </div>
-        <div className={styles.chartRow}>
-          <Sparkline values={o.limitHits} label={t.limitHits} tone="bad" />
-          <span>
-            {t.limitHits}: {sum(o.limitHits)}
-          </span>
-        </div>
-        <div className={styles.chartRow}>
-          <Sparkline values={o.eventsProcessed} label={t.eventsPerMinute} />
-          <span>
-            {t.eventsPerMinute}: {sum(o.eventsProcessed)}
-          </span>
-        </div>
+        <ChartRow values={o.restCalls} label={t.restCalls} />
+        <ChartRow values={o.limitHits} label={t.limitHits} tone="bad" />
+        <ChartRow values={o.eventsProcessed} label={t.eventsPerMinute} />
         <Progress value={Math.round(o.bucketLevel)} max={o.portal.burst} label={`${t.budget} (${o.portal.drain}/s)`} />
       </Card>
       <Card title={t.offline} id="offline">
@@ -188,6 +173,18 @@ function Queues({ o, progress, lang, t }: Omit<Props, "portalId">) {
           ])}
         />
       </Card>
+    </div>
+  );
+}
+
+/** A per-minute series as a small chart with its label and the hour's total. */
+function ChartRow({ values, label, tone }: { values: number[]; label: string; tone?: "bad" }) {
+  return (
+    <div className={styles.chartRow}>
+      <Sparkline values={values} label={label} tone={tone} />
+      <span>
+        {label}: {sum(values)}
+      </span>
     </div>
   );
 }

@@ -1,9 +1,9 @@
 "use client";
 import { useState } from "react";
-import { postJson, sessionFetch } from "@/components/frame/session-fetch";
+import { postJson } from "@/components/frame/session-fetch";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
-import { SubmitRow } from "./busy-controls";
+import { BusyForm, ItemList, removeItem, SubmitRow } from "./busy-controls";
 
 interface RuleRow {
   id: string;
@@ -60,27 +60,24 @@ export function WatchRules({
     setForm({ ...form, [k]: e.target.type === "checkbox" ? Boolean(e.target.checked) : e.target.value });
   return (
     <div>
-      <form
-        className={styles.settings}
-        onSubmit={(e) => {
-          e.preventDefault();
-          void run(async () => {
-            const fields = form.fields
-              .split(",")
-              .map((f) => f.trim())
-              .filter(Boolean);
-            const rule = await postJson("/api/watch-rules", {
-              name: form.name,
-              entityType: form.entityType,
-              fields,
-              condition: form.condition,
-              scope: "portal",
-              notifyResponsible: form.notifyResponsible,
-              trigger: form.trigger,
-              onlyMine: form.onlyMine,
-            });
-            setRules([rule as unknown as RuleRow, ...rules]);
+      <BusyForm
+        run={run}
+        work={async () => {
+          const fields = form.fields
+            .split(",")
+            .map((f) => f.trim())
+            .filter(Boolean);
+          const rule = await postJson("/api/watch-rules", {
+            name: form.name,
+            entityType: form.entityType,
+            fields,
+            condition: form.condition,
+            scope: "portal",
+            notifyResponsible: form.notifyResponsible,
+            trigger: form.trigger,
+            onlyMine: form.onlyMine,
           });
+          setRules([rule as unknown as RuleRow, ...rules]);
         }}
       >
         <label>
@@ -121,35 +118,30 @@ export function WatchRules({
           <input type="checkbox" name="trigger" checked={form.trigger} onChange={set("trigger")} /> {text.trigger}
         </label>
         <SubmitRow state={state} label={text.add} busyLabel={text.adding} />
-      </form>
-      {rules.length === 0 ? (
-        <p className={styles.muted}>{text.none}</p>
-      ) : (
-        <ul className={styles.report}>
-          {rules.map((r) => (
-            <li key={r.id}>
-              <strong>{r.name}</strong> · {text.types[r.entityType] ?? r.entityType} · {r.fields.join(", ") || "*"} ·{" "}
-              {r.condition === "cleared" ? text.cleared : text.changed}
-              {r.triggerCode ? (
-                <>
-                  {" "}
-                  · <code>{r.triggerCode}</code>
-                </>
-              ) : null}{" "}
-              <button
-                type="button"
-                className={styles.link}
-                onClick={async () => {
-                  const res = await sessionFetch(`/api/watch-rules/${r.id}`, { method: "DELETE" });
-                  if (res.ok) setRules(rules.filter((x) => x.id !== r.id));
-                }}
-              >
-                {text.remove}
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      </BusyForm>
+      <ItemList
+        items={rules}
+        none={text.none}
+        line={(r) => (
+          <>
+            {text.types[r.entityType] ?? r.entityType} · {r.fields.join(", ") || "*"} ·{" "}
+            {r.condition === "cleared" ? text.cleared : text.changed}
+            {r.triggerCode ? (
+              <>
+                {" "}
+                · <code>{r.triggerCode}</code>
+              </>
+            ) : null}{" "}
+            <button
+              type="button"
+              className={styles.link}
+              onClick={() => removeItem(`/api/watch-rules/${r.id}`, rules, r.id, setRules)}
+            >
+              {text.remove}
+            </button>
+          </>
+        )}
+      />
     </div>
   );
 }

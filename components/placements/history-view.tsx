@@ -176,6 +176,29 @@ const SOURCE_LABELS = [
   ["stagehistory", "sourceStagehistory"],
 ] as const;
 
+/** One filter of the tab: a labelled select whose first choice is "all". */
+function FilterSelect(p: {
+  name: string;
+  label: string;
+  all: string;
+  value?: string | number | null;
+  options: { value: string | number; label: string }[];
+}) {
+  return (
+    <label className="ctl">
+      <span>{p.label}</span>
+      <select name={p.name} defaultValue={p.value ?? ""}>
+        <option value="">{p.all}</option>
+        {p.options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function Filters({ view, t, token, base }: { view: HistoryView; t: Dict; token: string; base: string }) {
   const q = view.query;
   return (
@@ -183,39 +206,15 @@ function Filters({ view, t, token, base }: { view: HistoryView; t: Dict; token: 
       <input type="hidden" name="st" value={token} />
       <input type="hidden" name="entity" value={q.entity} />
       <input type="hidden" name="id" value={q.id} />
-      <label className="ctl">
-        <span>{t.field}</span>
-        <select name="field" defaultValue={q.field ?? ""}>
-          <option value="">{t.allFields}</option>
-          {view.fields.map((f) => (
-            <option key={f.value} value={f.value}>
-              {f.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="ctl">
-        <span>{t.who}</span>
-        <select name="user" defaultValue={q.user ?? ""}>
-          <option value="">{t.allUsers}</option>
-          {view.users.map((u) => (
-            <option key={u.value} value={u.value}>
-              {u.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="ctl">
-        <span>{t.source}</span>
-        <select name="source" defaultValue={q.source ?? ""}>
-          <option value="">{t.allSources}</option>
-          {SOURCE_LABELS.map(([value, label]) => (
-            <option key={value} value={value}>
-              {t[label]}
-            </option>
-          ))}
-        </select>
-      </label>
+      <FilterSelect name="field" label={t.field} all={t.allFields} value={q.field} options={view.fields} />
+      <FilterSelect name="user" label={t.who} all={t.allUsers} value={q.user} options={view.users} />
+      <FilterSelect
+        name="source"
+        label={t.source}
+        all={t.allSources}
+        value={q.source}
+        options={SOURCE_LABELS.map(([value, label]) => ({ value, label: t[label] }))}
+      />
       <label className="ctl">
         <span>{t.periodFrom}</span>
         <input type="date" name="from" defaultValue={q.from ?? ""} />

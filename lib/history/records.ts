@@ -13,12 +13,10 @@ import { fetchItems } from "@/lib/history/items";
 export type CrmRecord = Record<string, unknown>;
 export const IDS_PER_COMMAND = 50;
 
-/** The current state of the given records; ids that no longer exist are absent from the map. */
-export async function fetchRecords(
+/** The current state of the given records (every type reads through crm.item.*, lib/history/items.ts). */
+export const fetchRecords = (
   client: BitrixClient,
   entityType: string,
   ids: number[],
   meta: Record<string, FieldMetaLite>,
-): Promise<Map<number, CrmRecord>> {
-  return fetchItems(client, entityType as EntityKey, ids, meta);
-}
+) => fetchItems(client, entityType as EntityKey, ids, meta);
