@@ -11,32 +11,36 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 const workerInWeb = ["1", "true", "yes"].includes(process.env.WORKER_IN_WEB ?? "1"); // lib/env.ts reads it so
 const split = workerInWeb && !process.env.WORKER_LANES;
 const children: ChildProcess[] = [];
-let stopping = false;
 // next's own bin, spawned directly like the worker below: a signal to this process reaches the server itself
-const web = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", process.env.PORT ?? "3000"], {
-  stdio: "inherit",
-  env: { ...process.env, ...(split ? { WORKER_LANES: "capture" } : {}) },
-});
-children.push(web);
+children.push(
+  spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", process.env.PORT ?? "3000"], {
+    stdio: "inherit",
+    env: { ...process.env, ...(split ? { WORKER_LANES: "capture" } : {}) },
+  }),
+);
 if (split) {
   // `npm run worker`'s own command, spawned directly: a signal to this process then reaches the worker itself (npm and
   // tsx in between do not pass it on). DATABASE_URL is set here (scripts/with-db.ts ran before this script).
-  const worker = spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "lib/composition/main.ts"], {
-    stdio: "inherit",
-    env: { ...process.env, WORKER_LANES: "background" },
-  });
-  worker.on("exit", (code) => {
-    if (code !== 0 && !stopping) process.exit(code ?? 1); // a dead background worker must not go unnoticed
-  });
-  children.push(worker);
+  children.push(
+    spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "lib/composition/main.ts"], {
+      stdio: "inherit",
+      env: { ...process.env, WORKER_LANES: "background" },
+    }),
+  );
 }
-for (const sig of ["SIGINT", "SIGTERM"] as const)
-  process.on(sig, () => {
-    stopping = true;
-    for (const child of children) child.kill(sig);
+
+// One stops, all stop: a signal stops both children (exit 0); a child that exits on its own — a crashed background
+// worker must not go unnoticed — stops the other and gives its code (non-zero: for the supervisor to restart).
+let exitCode: number | null = null;
+const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+function stopAll(code: number) {
+  exitCode ??= code;
+  for (const child of children) if (running(child)) child.kill("SIGTERM");
+}
+for (const child of children) {
+  child.on("exit", (code) => {
+    stopAll(code ?? 1);
+    if (!children.some(running)) process.exit(exitCode ?? 0);
   });
-web.on("exit", (code) => {
-  stopping = true;
-  for (const child of children) child.kill("SIGTERM");
-  process.exit(code ?? 0);
-});
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => stopAll(0));
