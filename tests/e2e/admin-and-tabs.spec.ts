@@ -59,6 +59,11 @@ test("an admin runs the backfill again and watches it finish", async ({ page }) 
   await frame.getByRole("button", { name: "Run backfill" }).click();
   await expect(frame.getByRole("status").filter({ hasText: "A new backfill pass is queued" })).toBeVisible();
   await expect(frame.getByText("Nothing is running.")).toHaveCount(0); // the new pass shows as running
+  // The page shows the pass running as soon as it is queued; the worker's first call may come later (a loaded CI
+  // machine): release only once the fake holds it, or the release would find nothing held.
+  const holding = async () =>
+    ((await (await fetch(`${portal()}/_fake/holds`)).json()) as { held: boolean }[]).some((h) => h.held);
+  await expect.poll(holding, { timeout: 30_000 }).toBe(true);
   expect(((await (await control("release", { method: "crm.item.list" })).json()) as { held: boolean }).held).toBe(true);
   // The bars follow the worker live (no reload) until the pass has read every entity, the last one too.
   await expect.poll(itemLists, { timeout: 60_000 }).toBeGreaterThan(before);

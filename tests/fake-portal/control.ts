@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { movePortal, revokePortalTokens } from "./core";
 import { handleItemControl } from "./control-items";
-import { armHold, releaseHold } from "./holds";
+import { armHold, listHolds, releaseHold } from "./holds";
 import {
   confirmMethod,
   editAsUser,
@@ -91,6 +91,7 @@ const ROUTES: Record<string, Handler> = {
   "POST /_fake/faults": (_f, p, b) => Object.assign(p.faults, b),
   "POST /_fake/hold": (_f, p, b) =>
     armHold(p, String(b.method), b.contains === undefined ? undefined : String(b.contains)),
+  "GET /_fake/holds": (_f, p) => listHolds(p),
   "POST /_fake/release": (_f, p, b) => releaseHold(p, String(b.method), b.outcome === "drop" ? "drop" : "run"),
   "POST /_fake/methods": (_f, p, b) => {
     const name = String(b.name).toLowerCase();

@@ -26,9 +26,13 @@ function decoded(raw: string): string {
   }
 }
 
+/** The armed holds and whether each holds a call now: a test waits for `held` before it releases. */
+export const listHolds = (portal: PortalState) =>
+  listOf(portal).map((h) => ({ method: h.method, contains: h.contains ?? null, held: Boolean(h.held) }));
+
 export function armHold(portal: PortalState, method: string, contains?: string) {
   listOf(portal).push({ method: method.toLowerCase(), ...(contains ? { contains } : {}) });
-  return listOf(portal).map((h) => ({ method: h.method, contains: h.contains ?? null, held: Boolean(h.held) }));
+  return listHolds(portal);
 }
 
 /**
