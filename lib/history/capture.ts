@@ -7,7 +7,8 @@ import type { EntityKey } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
 import type { ReadTrigger } from "@/lib/history/merged";
 import { attachProductRows } from "@/lib/history/product-rows";
-import { fetchRecords, type CrmRecord } from "@/lib/history/records";
+import { fetchItems } from "@/lib/history/items";
+import type { CrmRecord } from "@/lib/history/records";
 import { applySnapshots, RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
 
@@ -63,7 +64,7 @@ export function recordReader(
   meta: Awaited<ReturnType<typeof getFieldMeta>>,
 ): (ids: number[]) => Promise<CrmRecord[]> {
   return async (ids) => {
-    const records = [...(await fetchRecords(client, entityType, ids, meta)).values()];
+    const records = [...(await fetchItems(client, entityType as EntityKey, ids, meta)).values()];
     await attachProductRows(client, entityType, records);
     await resolveUserNames(
       portalId,
@@ -82,7 +83,7 @@ export async function existingRecords(
 ): Promise<Set<number>> {
   const client = await bitrixFor(portalId);
   const meta = await getFieldMeta(portalId, entityType, client);
-  return new Set((await fetchRecords(client, entityType, ids, meta)).keys());
+  return new Set((await fetchItems(client, entityType as EntityKey, ids, meta)).keys());
 }
 
 /** A delete event: recorded once, and the snapshot goes (a later edit of the same id would have no baseline). */

@@ -1,8 +1,4 @@
 import "server-only";
-import type { BitrixClient } from "@/lib/bitrix";
-import type { FieldMetaLite } from "@/lib/history/diff";
-import type { EntityKey } from "@/lib/history/entity-types";
-import { fetchItems } from "@/lib/history/items";
 
 // One shape for a CRM record, whether the backfill lists it, a sweep finds it or live capture fetches it — otherwise
 // the first diff after the backfill reports fields one read never returned as "changed". Every type is read through
@@ -11,12 +7,3 @@ import { fetchItems } from "@/lib/history/items";
 // reads records by an `@id` (IN) filter: 50 records per command, up to 50 commands per batch request — 2 500 records
 // per request instead of one `crm.item.get` each.
 export type CrmRecord = Record<string, unknown>;
-export const IDS_PER_COMMAND = 50;
-
-/** The current state of the given records (every type reads through crm.item.*, lib/history/items.ts). */
-export const fetchRecords = (
-  client: BitrixClient,
-  entityType: string,
-  ids: number[],
-  meta: Record<string, FieldMetaLite>,
-) => fetchItems(client, entityType as EntityKey, ids, meta);
