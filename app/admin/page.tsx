@@ -147,8 +147,11 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             watchNotifyResponsibleDefault: settings.watchNotifyResponsibleDefault,
           }}
           text={{
-            ...{ enabled: t.notifyEnabled, values: t.notifyValues, responsibleDefault: t.notifyResponsibleDefault },
-            ...{ hint: t.notifyHint, ...saveText },
+            enabled: t.notifyEnabled,
+            values: t.notifyValues,
+            responsibleDefault: t.notifyResponsibleDefault,
+            hint: t.notifyHint,
+            ...saveText,
           }}
         />
       </Card>
