@@ -68,6 +68,12 @@ async function verifyOnce(input: FrameAuth, record: PortalSession["record"]): Pr
         callLimited<T>(portal.id, portal.clientEndpoint, input.AUTH_ID, method, params),
     };
     answers = await batchVia(asUser)(cmds);
+    // halt 0 lets a command fail inside a successful batch: who the user is and whether they are an admin must be
+    // answers, never a failed command read as "no" — an admin refused admin rights could not re-arm the portal
+    for (const key of ["me", "admin"] as const) {
+      const failed = answers.errors[key];
+      if (failed) throw new BitrixError(failed.error, 0, failed.error_description, cmds[key]![0]);
+    }
   } catch (e) {
     if (isBitrixError(e, "limit"))
       throw new AppError(503, "portal_busy", "Bitrix24 asks us to slow down: try again in a moment");

@@ -78,6 +78,27 @@ describe("frame credentials", () => {
     ).rejects.toMatchObject({ status: 401 });
   });
 
+  it.each([
+    ["OPERATION_TIME_LIMIT", 503],
+    ["INTERNAL_SERVER_ERROR", 401],
+  ])(
+    "reads a user.admin that failed inside the sign-in batch (%s) as no answer, not as 'not an admin'",
+    async (code, status) => {
+      // halt 0 (lib/auth/frame-auth.ts): the batch succeeds with the command's error beside the others' results
+      await env.control("faults", { methodErrors: { "user.admin": code } });
+      try {
+        const f = await frame(1);
+        await expect(verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id! })).rejects.toMatchObject({
+          status,
+        });
+      } finally {
+        await env.control("faults", { methodErrors: {} });
+      }
+      const f = await frame(1);
+      expect((await verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id! })).isAdmin).toBe(true);
+    },
+  );
+
   it("gives a non-admin a session without admin rights, and admin actions refuse it", async () => {
     const f = await frame(2);
     const s = await verifyFrameAuth({ AUTH_ID: f.AUTH_ID!, member_id: f.member_id! });
