@@ -1,6 +1,7 @@
 "use client";
 import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
+import type { Dict } from "@/lib/i18n";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 import { BusyForm, ItemList, removeItem, SubmitRow } from "./busy-controls";
@@ -11,21 +12,10 @@ interface TokenRow {
   createdAt: string;
   lastUsedAt: string | null;
 }
-interface Text {
-  name: string;
-  create: string;
-  creating: string;
-  revoke: string;
-  shownOnce: string;
-  none: string;
-  lastUsed: string;
-  never: string;
-  revokeConfirm: string;
-}
 
 // The JSON API's tokens (docs/api.md): create one (its plain token is shown here once), see when each was last used,
 // revoke one. The list comes from the server page; changes go through /api/admin/api-tokens.
-export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }) {
+export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Dict["apiTokens"] }) {
   const [tokens, setTokens] = useState(initial);
   const [name, setName] = useState("");
   const [fresh, setFresh] = useState<string | null>(null);
