@@ -98,17 +98,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
       <Card title={t.watchRules.title} id="watch-rules">
         <p className={styles.muted}>{t.watchRules.hint}</p>
         <WatchRules
-          initial={rules.map((r) => ({
-            id: r.id,
-            name: r.name,
-            entityType: r.entityType,
-            fields: r.fields,
-            condition: r.condition,
-            scope: r.scope,
-            notifyResponsible: r.notifyResponsible,
-            triggerCode: r.triggerCode,
-            onlyMine: r.onlyMine,
-          }))}
+          initial={rules}
           notifyResponsible={settings.watchNotifyResponsibleDefault}
           text={{ ...t.watchRules, types: Object.fromEntries(FIXED_ENTITY_TYPES.map((k) => [k, typeName(t, k)])) }}
         />
@@ -125,15 +115,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
       </Card>
       <Card title={t.apiTokens.title} id="api">
         <p className={styles.muted}>{t.apiTokens.hint}</p>
-        <ApiTokens
-          initial={apiTokens.map((a) => ({
-            id: a.id,
-            name: a.name,
-            createdAt: a.createdAt.toISOString(),
-            lastUsedAt: a.lastUsedAt?.toISOString() ?? null,
-          }))}
-          text={t.apiTokens}
-        />
+        <ApiTokens initial={apiTokens} text={t.apiTokens} />
       </Card>
       <DiagnosticsPanel o={o} progress={progress} portalId={session.portalId} lang={session.lang} t={t} />
     </main>

@@ -2,21 +2,11 @@
 import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
 import type { Dict } from "@/lib/i18n";
+import type { RuleRow } from "@/lib/watch/rules";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 import { BusyForm, ItemList, removeItem, SubmitRow } from "./busy-controls";
 
-interface RuleRow {
-  id: string;
-  name: string;
-  entityType: string;
-  fields: string[];
-  condition: string;
-  scope: string;
-  notifyResponsible: boolean;
-  triggerCode: string | null;
-  onlyMine: boolean;
-}
 type Text = Dict["watchRules"] & { types: Record<string, string> };
 
 // Portal watch rules (docs/watch-rules.md): an admin adds a rule that tells each record's responsible person and/or
