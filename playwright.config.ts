@@ -1,9 +1,5 @@
-import { existsSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
-
-// Debian's Chromium where present (`npx playwright install` cannot download on our machines); Playwright's own
-// browser elsewhere. The flags keep Chromium from reaching for the network at start-up.
-const debianChromium = "/usr/bin/chromium";
+import { CHROMIUM_LAUNCH } from "./tests/support/chromium";
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -28,17 +24,7 @@ export default defineConfig({
       name: "chromium",
       use: {
         ...devices["Desktop Chrome"],
-        launchOptions: {
-          executablePath: existsSync(debianChromium) ? debianChromium : undefined,
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-          ],
-        },
+        launchOptions: CHROMIUM_LAUNCH,
       },
     },
   ],

@@ -2,10 +2,10 @@
 // first-load JavaScript, and the time from the portal page's navigation to the tab frame's first contentful paint with
 // the bytes the frame transferred, on a cold cache (a new browser context each run) and on a warm one (the same
 // context, after one visit). Run: `npm run build && npm run bench -- ui`.
-import { existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { chromium, type Page } from "@playwright/test";
 import { startStack } from "../scripts/stack";
+import { CHROMIUM_LAUNCH } from "../tests/support/chromium";
 import { fmt, percentile, type BenchRow } from "./table";
 
 interface Visit {
@@ -100,17 +100,7 @@ export async function benchUi(runs = 7): Promise<BenchRow[]> {
     ephemeralDb: true,
     log: () => {},
   });
-  const browser = await chromium.launch({
-    executablePath: existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
   const portalUrl = stack.portalUrls[0]!;
   try {
     const cold: Visit[] = [];

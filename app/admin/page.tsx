@@ -41,7 +41,6 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
     trackableTypes(session.portalId, t),
   ]);
   const status = adminStatus(o, dead);
-  const saveText = { save: t.save, saving: t.saving, saved: t.saved }; // every settings form's button and outcome
   return (
     <main className={styles.page} lang={session.lang}>
       <FrameSetup title={t.settingsTitle} token={token} />
@@ -82,100 +81,41 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
           {t.tokensOwnerNotAdmin}
         </p>
       )}
-      <Card title={t.settings} id="settings">
+      <Card title={t.settings.title} id="settings">
         <SettingsForm
           initial={settings}
           years={RETENTION_YEARS}
           text={{
-            retention: t.retention,
-            retentionForever: t.retentionForever,
-            retentionYears: RETENTION_YEARS.map((y) => plural(session.lang, y, t.retentionYears)),
-            reconcileEvery: t.reconcileEvery,
-            ...saveText,
-            retentionHint: t.retentionHint,
-            revertPolicy: t.revertPolicy,
-            revertEditors: t.revertEditors,
-            revertAdmins: t.revertAdmins,
+            ...t.settings,
+            ...t.saveButton,
+            retentionYears: RETENTION_YEARS.map((y) => plural(session.lang, y, t.settings.retentionYears)),
           }}
         />
       </Card>
-      <Card title={t.tracking} id="tracking">
-        <TrackingForm
-          types={trackable}
-          initial={settings}
-          text={{ keep: t.trackKeep, fields: t.trackFields, of: t.trackOf, hint: t.trackHint, ...saveText }}
-        />
+      <Card title={t.tracking.title} id="tracking">
+        <TrackingForm types={trackable} initial={settings} text={{ ...t.tracking, ...t.saveButton }} />
       </Card>
-      <Card title={t.watchRules} id="watch-rules">
-        <p className={styles.muted}>{t.watchHint}</p>
+      <Card title={t.watchRules.title} id="watch-rules">
+        <p className={styles.muted}>{t.watchRules.hint}</p>
         <WatchRules
-          initial={rules.map((r) => ({
-            id: r.id,
-            name: r.name,
-            entityType: r.entityType,
-            fields: r.fields,
-            condition: r.condition,
-            scope: r.scope,
-            notifyResponsible: r.notifyResponsible,
-            triggerCode: r.triggerCode,
-            onlyMine: r.onlyMine,
-          }))}
+          initial={rules}
           notifyResponsible={settings.watchNotifyResponsibleDefault}
-          text={{
-            name: t.watchName,
-            type: t.watchType,
-            fields: t.watchFields,
-            condition: t.watchCondition,
-            changed: t.watchChanged,
-            cleared: t.watchCleared,
-            onlyMine: t.watchOnlyMine,
-            notifyResponsible: t.watchNotifyResponsible,
-            trigger: t.watchTrigger,
-            add: t.watchAdd,
-            adding: t.watchAdding,
-            none: t.watchNone,
-            remove: t.watchDelete,
-            types: Object.fromEntries(FIXED_ENTITY_TYPES.map((k) => [k, typeName(t, k)])),
-          }}
+          text={{ ...t.watchRules, types: Object.fromEntries(FIXED_ENTITY_TYPES.map((k) => [k, typeName(t, k)])) }}
         />
       </Card>
-      <Card title={t.notifySettings} id="notifications">
+      <Card title={t.notifySettings.title} id="notifications">
         <NotifySettingsForm
           initial={{
             watchPaused: settings.watchPaused,
             watchShowValues: settings.watchShowValues,
             watchNotifyResponsibleDefault: settings.watchNotifyResponsibleDefault,
           }}
-          text={{
-            enabled: t.notifyEnabled,
-            values: t.notifyValues,
-            responsibleDefault: t.notifyResponsibleDefault,
-            hint: t.notifyHint,
-            ...saveText,
-          }}
+          text={{ ...t.notifySettings, ...t.saveButton }}
         />
       </Card>
-      <Card title={t.apiTokens} id="api">
-        <p className={styles.muted}>{t.apiHint}</p>
-        <ApiTokens
-          initial={apiTokens.map((a) => ({
-            id: a.id,
-            name: a.name,
-            createdAt: a.createdAt.toISOString(),
-            lastUsedAt: a.lastUsedAt?.toISOString() ?? null,
-          }))}
-          text={{
-            name: t.apiTokenName,
-            create: t.createToken,
-            creating: t.creatingToken,
-            revoke: t.revokeToken,
-            shownOnce: t.tokenShownOnce,
-            none: t.noTokens,
-            lastUsed: t.lastUsed,
-            never: t.neverUsed,
-            revokeConfirm: t.revokeTokenConfirm,
-          }}
-        />
+      <Card title={t.apiTokens.title} id="api">
+        <p className={styles.muted}>{t.apiTokens.hint}</p>
+        <ApiTokens initial={apiTokens} text={t.apiTokens} />
       </Card>
       <DiagnosticsPanel o={o} progress={progress} portalId={session.portalId} lang={session.lang} t={t} />
     </main>

@@ -150,22 +150,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       <Card title={t.filters}>
         <Filters t={t} token={token} q={query} people={view.people} types={view.types} />
         <p className={styles.muted}>{t.auditUtc}</p>
-        {!problem && (
-          <ExportButtons
-            filters={filters}
-            text={{
-              csv: t.auditExportCsv,
-              xlsx: t.auditExportXlsx,
-              title: t.auditExportTitle,
-              queued: t.auditExportQueued,
-              running: t.auditExportRunning,
-              uploading: t.auditExportUploading,
-              done: t.auditExportDone,
-              failed: t.auditExportFailed,
-              part: t.auditExportPart,
-            }}
-          />
-        )}
+        {!problem && <ExportButtons filters={filters} text={t.exportButtons} />}
       </Card>
       <Card title={t.auditResults} id="results">
         {rows.length === 0 ? (

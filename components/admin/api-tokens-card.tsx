@@ -1,31 +1,15 @@
 "use client";
 import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
+import type { ApiTokenInfo } from "@/lib/api/tokens";
+import type { Dict } from "@/lib/i18n";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 import { BusyForm, ItemList, removeItem, SubmitRow } from "./busy-controls";
 
-interface TokenRow {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-interface Text {
-  name: string;
-  create: string;
-  creating: string;
-  revoke: string;
-  shownOnce: string;
-  none: string;
-  lastUsed: string;
-  never: string;
-  revokeConfirm: string;
-}
-
 // The JSON API's tokens (docs/api.md): create one (its plain token is shown here once), see when each was last used,
 // revoke one. The list comes from the server page; changes go through /api/admin/api-tokens.
-export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }) {
+export function ApiTokens({ initial, text }: { initial: ApiTokenInfo[]; text: Dict["apiTokens"] }) {
   const [tokens, setTokens] = useState(initial);
   const [name, setName] = useState("");
   const [fresh, setFresh] = useState<string | null>(null);
@@ -42,7 +26,7 @@ export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }
             {
               id: String(created.id),
               name: String(created.name),
-              createdAt: String(created.createdAt),
+              createdAt: new Date(String(created.createdAt)),
               lastUsedAt: null,
             },
             ...tokens,
@@ -66,7 +50,7 @@ export function ApiTokens({ initial, text }: { initial: TokenRow[]; text: Text }
         none={text.none}
         line={(t) => (
           <>
-            {text.lastUsed}: {t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : text.never}{" "}
+            {text.lastUsed}: {t.lastUsedAt ? t.lastUsedAt.toLocaleString() : text.never}{" "}
             {confirming === t.id ? (
               <>
                 <span>{text.revokeConfirm}</span>{" "}

@@ -7,7 +7,7 @@ import { RestLogCard } from "@/components/admin/rest-log";
 import { Badge, Card, Progress, Sparkline, Table, Tile } from "@/components/ui/ui";
 import type { AdminOverview } from "@/lib/admin/overview";
 import type { loadProgress } from "@/lib/admin/progress";
-import { entityLabels, type Dict } from "@/lib/i18n";
+import { entityLabels, type Dict, type TextKey } from "@/lib/i18n";
 import { eventHandlerUrl } from "@/lib/lifecycle/registry";
 
 // The admin page's developer console, one click below its plain status and settings (issue #17 item 5): a native
@@ -17,7 +17,7 @@ import { eventHandlerUrl } from "@/lib/lifecycle/registry";
 const fmt = (d: Date | null, lang: string) =>
   d ? d.toLocaleString(lang === "ru" ? "ru-RU" : "en-GB", { timeZone: "UTC" }) + " UTC" : "—";
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const CALL_STATUS: Record<string, { tone: "ok" | "warn" | "bad" | "muted"; text: keyof Dict }> = {
+const CALL_STATUS: Record<string, { tone: "ok" | "warn" | "bad" | "muted"; text: TextKey }> = {
   pending: { tone: "warn", text: "statusPending" },
   done: { tone: "ok", text: "statusDone" },
   denied: { tone: "bad", text: "statusDenied" },
@@ -121,24 +121,10 @@ export function DiagnosticsPanel({ o, progress, portalId, lang, t }: Props) {
 
 /** Work in progress, the REST budget, the offline queue, rejected requests and scopes: the grid of small cards. */
 function Queues({ o, progress, lang, t }: Omit<Props, "portalId">) {
-  const entities = entityLabels(t);
   return (
     <div className={styles.grid}>
       <Card title={t.work} id="work">
-        <LiveProgress
-          initial={progress}
-          text={{
-            backfill: t.backfill,
-            queue: t.queue,
-            processed: t.processed,
-            waiting: t.waiting,
-            failedForGood: t.failedForGood,
-            idle: t.idle,
-            runBackfill: t.runBackfill,
-            backfillQueued: t.backfillQueued,
-            entities,
-          }}
-        />
+        <LiveProgress initial={progress} text={{ ...t.liveProgress, entities: entityLabels(t) }} />
       </Card>
       <Card title={t.rateLimit} id="limits">
         <ChartRow values={o.restCalls} label={t.restCalls} />

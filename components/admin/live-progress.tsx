@@ -3,20 +3,11 @@ import { useEffect, useState } from "react";
 import { postJson, sessionFetch } from "@/components/frame/session-fetch";
 import { Progress } from "@/components/ui/ui";
 import type { WorkProgress } from "@/lib/admin/progress";
+import type { Dict } from "@/lib/i18n";
 import styles from "./admin.module.css";
 
 // The backfill and the queue drain, live: polls /api/admin/progress every 2 s while something runs, stops when idle.
-export interface LiveProgressText {
-  backfill: string;
-  queue: string;
-  processed: string;
-  waiting: string;
-  failedForGood: string;
-  idle: string;
-  runBackfill: string;
-  backfillQueued: string;
-  entities: Record<string, string>;
-}
+export type LiveProgressText = Dict["liveProgress"] & { entities: Record<string, string> };
 const POLL_MS = 2000;
 
 export function LiveProgress({ initial, text }: { initial: WorkProgress; text: LiveProgressText }) {

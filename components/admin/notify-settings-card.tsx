@@ -1,6 +1,7 @@
 "use client";
 import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
+import type { Dict } from "@/lib/i18n";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 import { BusyForm, SubmitRow } from "./busy-controls";
@@ -10,15 +11,7 @@ export interface NotifySettings {
   watchShowValues: boolean;
   watchNotifyResponsibleDefault: boolean;
 }
-interface Text {
-  enabled: string;
-  values: string;
-  responsibleDefault: string;
-  hint: string;
-  save: string;
-  saving: string;
-  saved: string;
-}
+type Text = Dict["notifySettings"] & Dict["saveButton"];
 
 // The watch rules' notification settings (docs/watch-rules.md "Notification settings"), saved through
 // POST /api/admin/settings; the server's answer (what is stored now) is shown back. "Send" is the pause, inverted:

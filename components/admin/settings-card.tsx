@@ -1,23 +1,13 @@
 "use client";
 import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
+import type { Dict } from "@/lib/i18n";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 import { BusyForm, SubmitRow } from "./busy-controls";
 
-interface Text {
-  revertPolicy: string;
-  revertEditors: string;
-  revertAdmins: string;
-  retention: string;
-  retentionForever: string;
-  retentionYears: string[];
-  reconcileEvery: string;
-  save: string;
-  saving: string;
-  saved: string;
-  retentionHint: string;
-}
+/** The plural "year|years" forms come already chosen, one per offered number of years. */
+type Text = Omit<Dict["settings"], "retentionYears"> & Dict["saveButton"] & { retentionYears: string[] };
 
 // The portal's settings (lib/admin/settings.ts): retention and the reconciliation sweep's period, saved through
 // POST /api/admin/settings; the server's answer (what is stored now) is shown back.

@@ -1,19 +1,12 @@
 "use client";
 import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
+import type { Dict } from "@/lib/i18n";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 import { SubmitRow } from "./busy-controls";
 
-interface Text {
-  keep: string;
-  fields: string;
-  of: string;
-  save: string;
-  saving: string;
-  saved: string;
-  hint: string;
-}
+type Text = Dict["tracking"] & Dict["saveButton"];
 interface TypeChoice {
   key: string;
   name: string;

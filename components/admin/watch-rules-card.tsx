@@ -1,37 +1,13 @@
 "use client";
 import { useState } from "react";
 import { postJson } from "@/components/frame/session-fetch";
+import type { Dict } from "@/lib/i18n";
+import type { RuleRow } from "@/lib/watch/rules";
 import styles from "./admin.module.css";
 import { useBusy } from "./use-busy";
 import { BusyForm, ItemList, removeItem, SubmitRow } from "./busy-controls";
 
-interface RuleRow {
-  id: string;
-  name: string;
-  entityType: string;
-  fields: string[];
-  condition: string;
-  scope: string;
-  notifyResponsible: boolean;
-  triggerCode: string | null;
-  onlyMine: boolean;
-}
-interface Text {
-  name: string;
-  type: string;
-  fields: string;
-  condition: string;
-  changed: string;
-  cleared: string;
-  onlyMine: string;
-  notifyResponsible: string;
-  trigger: string;
-  add: string;
-  adding: string;
-  none: string;
-  remove: string;
-  types: Record<string, string>;
-}
+type Text = Dict["watchRules"] & { types: Record<string, string> };
 
 // Portal watch rules (docs/watch-rules.md): an admin adds a rule that tells each record's responsible person and/or
 // runs a Bitrix24 automation trigger; every rule of the portal is listed with a delete button.

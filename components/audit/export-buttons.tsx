@@ -2,21 +2,12 @@
 import { useEffect, useState } from "react";
 import { postJson, sessionFetch } from "@/components/frame/session-fetch";
 import styles from "@/components/admin/admin.module.css";
+import type { Dict } from "@/lib/i18n";
 
 // "Export CSV" / "Export XLSX" of the Audit page's current search (POST /api/admin/exports), then a progress line that
 // polls GET /api/admin/exports/<id> every 1.5 s until the job ends with a link to each file in the admin's Drive
 // (lib/history/audit-export.ts, docs/history.md "Exporting a search").
-export interface ExportText {
-  csv: string;
-  xlsx: string;
-  title: string;
-  queued: string;
-  running: string;
-  uploading: string;
-  done: string;
-  failed: string;
-  part: string;
-}
+export type ExportText = Dict["exportButtons"];
 interface ExportState {
   id: string;
   status: string;

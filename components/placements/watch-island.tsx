@@ -1,6 +1,7 @@
 "use client";
 import { useState } from "react";
 import { postJson, sessionFetch } from "@/components/frame/session-fetch";
+import type { Dict } from "@/lib/i18n";
 import styles from "./watch-island.module.css";
 
 // "Notify me…" on the CRM tab (docs/watch-rules.md "From the CRM tab"): the user's own watch rules for this record's
@@ -15,22 +16,9 @@ interface Rule {
   condition: string;
   onlyMine: boolean;
 }
-export interface NotifyMeText {
-  notifyMe: string;
-  notifyMeHint: string;
-  notifyMeFields: string;
-  notifyMeOnlyMine: string;
-  notifyMeAdd: string;
-  notifyMeAdded: string;
-  notifyMeNone: string;
-  notifyMeYours: string;
-  notifyMeAnyField: string;
-  watchCondition: string;
-  watchChanged: string;
-  watchCleared: string;
-  watchDelete: string;
-  watchAdding: string;
-}
+export type NotifyMeText = Dict["notifyMe"] & {
+  watch: Pick<Dict["watchRules"], "condition" | "changed" | "cleared" | "remove" | "adding">;
+};
 
 export function NotifyMe({
   entity,
@@ -58,7 +46,7 @@ export function NotifyMe({
   };
   const add = async () => {
     setBusy(true);
-    const name = `${typeName}: ${picked.map(label).join(", ") || text.notifyMeAnyField}`.slice(0, 120);
+    const name = `${typeName}: ${picked.map(label).join(", ") || text.anyField}`.slice(0, 120);
     try {
       const rule = (await postJson("/api/watch-rules", {
         name,
@@ -69,7 +57,7 @@ export function NotifyMe({
       })) as unknown as Rule;
       setRules([rule, ...(rules ?? [])]);
       setPicked([]);
-      setMessage(text.notifyMeAdded);
+      setMessage(text.added);
     } catch (e) {
       setMessage((e as Error).message);
     }
@@ -88,8 +76,8 @@ export function NotifyMe({
         if (e.currentTarget.open && !rules) void load();
       }}
     >
-      <summary className={styles.summary}>{text.notifyMe}</summary>
-      <p className={styles.hint}>{text.notifyMeHint}</p>
+      <summary className={styles.summary}>{text.title}</summary>
+      <p className={styles.hint}>{text.hint}</p>
       <form
         className={styles.form}
         onSubmit={(e) => {
@@ -99,7 +87,7 @@ export function NotifyMe({
       >
         {fields.length ? (
           <fieldset className={styles.fields}>
-            <legend>{text.notifyMeFields}</legend>
+            <legend>{text.fields}</legend>
             {fields.map((f) => (
               <label key={f.value} className={styles.check}>
                 <input
@@ -116,43 +104,42 @@ export function NotifyMe({
         ) : null}
         <div className={styles.row}>
           <label className={styles.ctl}>
-            <span>{text.watchCondition}</span>
+            <span>{text.watch.condition}</span>
             <select value={condition} onChange={(e) => setCondition(e.target.value)}>
-              <option value="changed">{text.watchChanged}</option>
-              <option value="cleared">{text.watchCleared}</option>
+              <option value="changed">{text.watch.changed}</option>
+              <option value="cleared">{text.watch.cleared}</option>
             </select>
           </label>
           <label className={styles.check}>
-            <input type="checkbox" checked={onlyMine} onChange={(e) => setOnlyMine(e.target.checked)} />{" "}
-            {text.notifyMeOnlyMine}
+            <input type="checkbox" checked={onlyMine} onChange={(e) => setOnlyMine(e.target.checked)} /> {text.onlyMine}
           </label>
         </div>
         <div className={styles.row}>
           <button type="submit" className="btn btn-light" disabled={busy}>
-            {busy ? text.watchAdding : text.notifyMeAdd}
+            {busy ? text.watch.adding : text.add}
           </button>
           <span role="status" className={styles.status}>
             {message}
           </span>
         </div>
       </form>
-      <h2 className={styles.title}>{text.notifyMeYours}</h2>
-      {rules && !rules.length ? <p className={styles.hint}>{text.notifyMeNone}</p> : null}
+      <h2 className={styles.title}>{text.yours}</h2>
+      {rules && !rules.length ? <p className={styles.hint}>{text.none}</p> : null}
       {rules?.length ? (
-        <ul className={styles.list} aria-label={text.notifyMeYours}>
+        <ul className={styles.list} aria-label={text.yours}>
           {rules.map((r) => (
             <li key={r.id}>
               <span>
-                <strong>{r.name}</strong> · {r.condition === "cleared" ? text.watchCleared : text.watchChanged}
-                {r.onlyMine ? ` · ${text.notifyMeOnlyMine}` : ""}
+                <strong>{r.name}</strong> · {r.condition === "cleared" ? text.watch.cleared : text.watch.changed}
+                {r.onlyMine ? ` · ${text.onlyMine}` : ""}
               </span>{" "}
               <button
                 type="button"
                 className="link"
-                aria-label={`${text.watchDelete}: ${r.name}`}
+                aria-label={`${text.watch.remove}: ${r.name}`}
                 onClick={() => void remove(r)}
               >
-                {text.watchDelete}
+                {text.watch.remove}
               </button>
             </li>
           ))}

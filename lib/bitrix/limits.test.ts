@@ -4,21 +4,20 @@ import { laneCapacity, limitBackoffMs, secondsUntilRoom } from "@/lib/bitrix/lim
 import { endpointFor } from "@/lib/bitrix/client";
 
 describe("limits", () => {
-  it("keeps slots for interactive calls that background work cannot take", () => {
-    expect(laneCapacity(50, "interactive")).toBe(49);
-    expect(laneCapacity(50, "background")).toBe(44);
-    expect(laneCapacity(250, "background")).toBe(224);
-    expect(secondsUntilRoom(44, 50, 2, "background")).toBeCloseTo(0.5);
-    expect(secondsUntilRoom(44, 50, 2, "interactive")).toBe(0);
-  });
-
-  it("lets live capture past a backfill's share, and a user's click past both", () => {
-    expect(laneCapacity(50, "capture")).toBe(47);
-    expect(laneCapacity(250, "capture")).toBe(237);
-    expect(laneCapacity(3, "capture")).toBe(1);
-    expect(secondsUntilRoom(44, 50, 2, "capture")).toBe(0);
-    expect(secondsUntilRoom(47, 50, 2, "capture")).toBeCloseTo(0.5);
-  });
+  // Background work stops short of a bucket's top so live capture and a user's click get past it; capture stops short
+  // of the click. At 44 of 50 only background work waits; a lane at its own capacity waits one slot (0.5 s at 2/s).
+  it.each([
+    { lane: "interactive", at50: 49, at250: 249, at3: 2, waitAt44: 0 },
+    { lane: "capture", at50: 47, at250: 237, at3: 1, waitAt44: 0 },
+    { lane: "background", at50: 44, at250: 224, at3: 1, waitAt44: 0.5 },
+  ] as const)(
+    "gives the $lane lane $at50 of 50 slots, $at250 of 250, $at3 of 3",
+    ({ lane, at50, at250, at3, waitAt44 }) => {
+      expect([laneCapacity(50, lane), laneCapacity(250, lane), laneCapacity(3, lane)]).toEqual([at50, at250, at3]);
+      expect(secondsUntilRoom(44, 50, 2, lane)).toBeCloseTo(waitAt44);
+      expect(secondsUntilRoom(at50, 50, 2, lane)).toBeCloseTo(0.5);
+    },
+  );
 
   it("backs off exponentially with jitter and a cap", () => {
     expect(limitBackoffMs(0, () => 0)).toBe(500);

@@ -14,7 +14,7 @@ import { refreshFieldMeta, type ValueItem } from "@/lib/history/fields";
 import { formatChange, formatInstant, type ValuePart } from "@/lib/history/format";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { rawValue, valueContext } from "@/lib/history/value-context";
-import { dict, multifieldLabelsOf, type Dict } from "@/lib/i18n";
+import { dict, multifieldLabelsOf, type Dict, type TextKey } from "@/lib/i18n";
 import { log } from "@/lib/log";
 
 // Turns stored changes into what a CRM user reads: the portal's field label (UF_* included), the user's name, values
@@ -212,7 +212,7 @@ async function labelsFor(portalId: string, entityType: string, changes: ChangeTo
   return loadLabels(portalId, entityType, userIds, t);
 }
 
-const RECORD_STATES: Record<string, keyof Dict> = { created: "created", deleted: "deleted", exists: "exists" };
+const RECORD_STATES: Record<string, TextKey> = { created: "created", deleted: "deleted", exists: "exists" };
 
 /** `timeZone`: the user's IANA zone (TimeZoneSchema-checked); without it times are shown in UTC, marked as such. */
 export async function presentChanges(

@@ -1,5 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import type { Prisma } from "@prisma/client";
 import { z } from "zod";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
@@ -95,9 +96,24 @@ export async function createRule(author: Author, input: RuleInput) {
   return rule;
 }
 
+/** What a list of rules shows of each: the admin page's card and the CRM tab's "Notify me…" read these. */
+const RULE_ROW = {
+  id: true,
+  name: true,
+  entityType: true,
+  fields: true,
+  condition: true,
+  scope: true,
+  notifyResponsible: true,
+  triggerCode: true,
+  onlyMine: true,
+} satisfies Prisma.WatchRuleSelect;
+export type RuleRow = Prisma.WatchRuleGetPayload<{ select: typeof RULE_ROW }>;
+
 /** The rules a user sees: their own, and — for an admin — the portal's. */
-export function listRules(author: Author) {
+export function listRules(author: Author): Promise<RuleRow[]> {
   return getDb().watchRule.findMany({
+    select: RULE_ROW,
     orderBy: { createdAt: "desc" },
     where: { portalId: author.portalId, ...(author.isAdmin ? {} : { createdById: author.userId, scope: "personal" }) },
   });

@@ -190,7 +190,7 @@ describe("the Audit page", () => {
     );
     expect(html).toContain(">Export CSV</button>");
     expect(html).toContain(">Export XLSX</button>");
-    expect(dict("ru")).toMatchObject({ auditExportCsv: "Выгрузить CSV", auditExportXlsx: "Выгрузить XLSX" });
+    expect(dict("ru").exportButtons).toMatchObject({ csv: "Выгрузить CSV", xlsx: "Выгрузить XLSX" });
     // a bad filter: no export of a search that is not shown
     const bad = renderToStaticMarkup(
       await AuditPage({ searchParams: Promise.resolve({ st: tokens.admin!, from: "nope" }) }),
