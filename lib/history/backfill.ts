@@ -1,7 +1,7 @@
 import "server-only";
 import { BitrixError, bitrixFor, type BatchResult, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
-import { enqueueJob } from "@/lib/jobs/queue";
+import { enqueueJob, yieldToCapture, type BackgroundOptions } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
 import { attachFirstProductRows } from "@/lib/history/product-rows";
 import { enqueueStageHistory } from "@/lib/history/stage-history";
@@ -147,12 +147,15 @@ export async function runBackfill(
   portalId: string,
   budgetMs = 20_000,
   signal?: AbortSignal,
+  opts: BackgroundOptions = {},
 ): Promise<{ records: number; complete: boolean; retryAt?: Date }> {
   const started = Date.now();
   const client = await bitrixFor(portalId);
   let records = 0;
+  let lastStepAt = started;
   for (const entityType of [...LEGACY_ENTITIES, ...(await listPortalItemTypes(client))]) {
     for (;;) {
+      if (opts.yieldToCapture) await yieldToCapture(lastStepAt, signal); // capture first (lib/jobs/queue.ts)
       if (signal?.aborted || Date.now() - started > budgetMs) {
         // a type already done costs one row read next time
         await enqueueJob("history.backfill", { portalId });
@@ -171,6 +174,7 @@ export async function runBackfill(
         return { records, complete: false, retryAt };
       }
       records += step.records;
+      lastStepAt = Date.now();
       if (step.done) break;
     }
   }

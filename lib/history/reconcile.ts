@@ -9,6 +9,7 @@ import { itemListParams, itemPages, listPortalItemTypes, recordAdapter } from "@
 import type { CrmRecord } from "@/lib/history/records";
 import { applySnapshots } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
+import { yieldToCapture, type BackgroundOptions } from "@/lib/jobs/queue";
 
 // Reconciliation: Bitrix24 never resends an online event whose delivery failed, so a lost event would leave its edit
 // unrecorded until the record changes again. Every `reconcileEveryMin` (Portal, default 15) a sweep lists, per entity
@@ -112,6 +113,7 @@ export async function reconcileEntity(
   portalId: string,
   entityType: string,
   client: BitrixClient,
+  opts: BackgroundOptions = {},
 ): Promise<SweepReport | null> {
   const db = getDb();
   const key = { portalId_entityType: { portalId, entityType } };
@@ -138,7 +140,9 @@ export async function reconcileEntity(
   let newest = Math.max(-Infinity, ...stamps(records));
   let last = Number(records.at(-1)?.ID ?? 0);
   let done = records.length < PAGE;
+  let lastStepAt = Date.now();
   while (!done) {
+    if (opts.yieldToCapture) await yieldToCapture(lastStepAt); // a sweep is background work too (lib/jobs/queue.ts)
     const commands = listCommands(entityType, since, last);
     readAt = new Date();
     const raw = await client.batch(commands, { lane: "background", idempotent: true });
@@ -146,6 +150,7 @@ export async function reconcileEntity(
     listed += records.length;
     recovered += await record(raw);
     newest = Math.max(newest, ...stamps(records));
+    lastStepAt = Date.now();
   }
   // Without date_start ("the composition of the time object may vary"), the newest DATE_MODIFY listed stands in.
   const anchor = first.time?.date_start ?? (Number.isFinite(newest) ? new Date(newest).toISOString() : null);
@@ -156,14 +161,17 @@ export async function reconcileEntity(
 }
 
 /** Job `history.reconcile`: one sweep of every entity type of an active portal whose sweep is switched on. */
-export async function runReconcile(portalId: string): Promise<Record<string, SweepReport | null> | "skipped"> {
+export async function runReconcile(
+  portalId: string,
+  opts: BackgroundOptions = {},
+): Promise<Record<string, SweepReport | null> | "skipped"> {
   const select = { status: true, reconcileEveryMin: true };
   const portal = await getDb().portal.findUnique({ where: { id: portalId }, select });
   if (!portal || portal.status !== "active" || portal.reconcileEveryMin <= 0) return "skipped";
   const client = await bitrixFor(portalId);
   const report: Record<string, SweepReport | null> = {};
   for (const entityType of [...LEGACY_ENTITIES, ...(await listPortalItemTypes(client))]) {
-    report[entityType] = await reconcileEntity(portalId, entityType, client);
+    report[entityType] = await reconcileEntity(portalId, entityType, client, opts);
   }
   return report;
 }

@@ -137,3 +137,39 @@ export async function requeueStaleJobs(olderThanMs: number) {
   await getDb()
     .$executeRaw`UPDATE "Job" SET status = 'pending', "lockedBy" = NULL WHERE status = 'running' AND kind <> 'inline' AND "lockedAt" < now() - make_interval(secs => ${olderThanMs / 1000})`;
 }
+
+/** Long background work in a worker's lane passes yieldToCapture: true (lib/composition/registry.ts); tests and
+ * benches that drive it by hand, with no capture lane running, do not wait for capture work nobody will do. */
+export interface BackgroundOptions {
+  yieldToCapture?: boolean;
+}
+
+/** Capture work older than this is "behind": the background lanes give it the machine (yieldToCapture). */
+export const CAPTURE_BEHIND_MS = 2_000;
+/** However far capture is behind, a background job still takes a step this often (it must finish some day). */
+export const BACKGROUND_MIN_STEP_MS = 10_000;
+
+/**
+ * Whether capture work — runnable capture-lane jobs, inbox rows — has waited longer than CAPTURE_BEHIND_MS. Both are
+ * read as tables here (the inbox is lib/events', but its rows are this lane's queue), on their (status, time) indexes.
+ */
+export async function captureIsBehind(): Promise<boolean> {
+  const capture = Prisma.join([...CAPTURE_JOB_KINDS]);
+  const behind = new Date(Date.now() - CAPTURE_BEHIND_MS);
+  const rows = await getDb().$queryRaw<{ behind: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM "Job" WHERE status = 'pending' AND kind IN (${capture}) AND "runAt" <= ${behind})
+      OR EXISTS (SELECT 1 FROM "EventInbox" WHERE status = 'pending' AND "nextAttemptAt" <= ${behind}) AS behind`;
+  return rows[0]?.behind === true;
+}
+
+/**
+ * Called by long background work (a backfill, a sweep) between its steps: while capture is behind, it waits — in
+ * whatever process it runs, since the lanes share one database and, on a small machine, the same cores — so one
+ * portal's million-record backfill cannot slow every portal's capture (issue #15 item 5). At most
+ * BACKGROUND_MIN_STEP_MS after `lastStepAt`, so the background still moves when capture never catches up.
+ */
+export async function yieldToCapture(lastStepAt: number, signal?: AbortSignal): Promise<void> {
+  while (Date.now() - lastStepAt < BACKGROUND_MIN_STEP_MS && !signal?.aborted && (await captureIsBehind())) {
+    await sleep(500, signal).catch(() => undefined);
+  }
+}
