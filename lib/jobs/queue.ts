@@ -145,7 +145,7 @@ export interface BackgroundOptions {
 }
 
 /** Capture work older than this is "behind": the background lanes give it the machine (yieldToCapture). */
-export const CAPTURE_BEHIND_MS = 2_000;
+export const CAPTURE_BEHIND_MS = 500;
 /** However far capture is behind, a background job still takes a step this often (it must finish some day). */
 export const BACKGROUND_MIN_STEP_MS = 10_000;
 
