@@ -26,11 +26,17 @@ export async function shot(page: Page, name: string) {
 export async function frameSettled(page: Page) {
   await expect
     .poll(async () => {
-      const want = await page
-        .frameLocator("#app-frame")
-        .locator("body")
-        .evaluate((b) => Math.max(200, Math.ceil(b.getBoundingClientRect().height)));
-      return (await page.locator("#app-frame").evaluate((f) => parseInt((f as HTMLElement).style.height, 10))) - want;
+      try {
+        const want = await page
+          .frameLocator("#app-frame")
+          .locator("body")
+          .evaluate((b) => Math.max(200, Math.ceil(b.getBoundingClientRect().height)));
+        return (await page.locator("#app-frame").evaluate((f) => parseInt((f as HTMLElement).style.height, 10))) - want;
+      } catch (e) {
+        // the frame is still loading its page (the sign-in POST, its 303, the page): not settled yet, ask again
+        if (/Execution context was destroyed|navigat/i.test(String(e))) return "navigating";
+        throw e;
+      }
     })
     .toBe(0);
 }
