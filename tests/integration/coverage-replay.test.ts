@@ -238,7 +238,7 @@ describe("replay", () => {
     expect(a!.replayed + b!.replayed).toBe(3);
     expect([...a!.ids, ...b!.ids].sort()).toEqual(rows.map((r) => r.id).sort());
     await getDb().eventInbox.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
-  });
+  }, 150_000); // longer than its own 60 s wait for both locks: on a loaded machine that wait, not the runner, must say why
 
   it("admins only, the session's own portal, and a clear 400 on a body it cannot read", async () => {
     const other = await getDb().eventInbox.create({
