@@ -155,10 +155,11 @@ export const BACKGROUND_MIN_STEP_MS = 10_000;
  */
 export async function captureIsBehind(): Promise<boolean> {
   const capture = Prisma.join([...CAPTURE_JOB_KINDS]);
-  const behind = new Date(Date.now() - CAPTURE_BEHIND_MS);
+  // the database's clock, as claimJobs and processInboxBatch judge "runnable" by it
   const rows = await getDb().$queryRaw<{ behind: boolean }[]>`
-    SELECT EXISTS (SELECT 1 FROM "Job" WHERE status = 'pending' AND kind IN (${capture}) AND "runAt" <= ${behind})
-      OR EXISTS (SELECT 1 FROM "EventInbox" WHERE status = 'pending' AND "nextAttemptAt" <= ${behind}) AS behind`;
+    WITH t AS (SELECT now() - make_interval(secs => ${CAPTURE_BEHIND_MS / 1000}) AS behind)
+    SELECT EXISTS (SELECT 1 FROM "Job", t WHERE status = 'pending' AND kind IN (${capture}) AND "runAt" <= t.behind)
+      OR EXISTS (SELECT 1 FROM "EventInbox", t WHERE status = 'pending' AND "nextAttemptAt" <= t.behind) AS behind`;
   return rows[0]?.behind === true;
 }
 
