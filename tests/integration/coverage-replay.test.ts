@@ -219,14 +219,15 @@ describe("replay", () => {
         rows.map((r) => String(r.id)),
       ]);
       both = Promise.all([replayDeadEvents(ids[0]!), replayDeadEvents(ids[0]!)]);
-      // Both replays' own statement (its SET is theirs alone), waiting on a lock; a loaded CI machine may take a while
-      // to give them their connections, so the wait is long — it ends as soon as both wait.
+      // Both replays waiting on the held row locks — the only sessions of this database that can wait on a lock here.
+      // Not matched by their text: pg_stat_activity showed one waiting replay (on transactionid) with its connection's
+      // previous statement as its query, so a text match never saw two. A loaded machine may take a while to give
+      // them their connections, so the wait is long — it ends as soon as both wait.
       await waitUntil(
         async () =>
           (
             await holder.query(`SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock'
-          AND query LIKE '%UPDATE "EventInbox" SET status = ''pending'', attempts = 0%'`)
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`)
           ).rows[0].n === 2,
         60_000,
       );
