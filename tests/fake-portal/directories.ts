@@ -89,6 +89,8 @@ const RU_TITLES: Record<string, string> = {
   POST: "Должность",
   PHONE: "Телефон",
   EMAIL: "E-mail",
+  WEB: "Сайт",
+  IM: "Мессенджер",
   INDUSTRY: "Сфера деятельности",
   REVENUE: "Годовой оборот",
   "lead.STATUS_ID": "Стадия",

@@ -59,8 +59,8 @@ const LEGACY_RENAMES: Record<string, [string, string]> = {
   "lead.STATUS_ID": ["stageId", "STAGE_ID"],
   CLOSEDATE: ["closedate", "CLOSEDATE"],
 };
-/** multifields come as `fm` (object-fields.md), not as fields of their own */
-const MULTIFIELDS = new Set(["PHONE", "EMAIL"]);
+/** multifields come as `fm` (object-fields.md), not as fields of their own (crm/data-types.md#crm_multifield) */
+const MULTIFIELDS = new Set(["PHONE", "EMAIL", "WEB", "IM"]);
 
 function legacyFields(portal: PortalState, entity: Entity): ItemField[] {
   const out: ItemField[] = [];

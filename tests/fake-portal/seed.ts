@@ -67,6 +67,17 @@ const STAGES = [{ ID: "NEW" }, { ID: "PREPARATION" }, { ID: "WON" }, { ID: "LOSE
 /** Every deal of funnel 1 (id divisible by 10) has its stage there: `C1:<stage>` (ENTITY_ID DEAL_STAGE_1). */
 export const FUNNEL_1_EVERY = 10;
 const MULTI = { isMultiple: true, type: "crm_multifield" };
+/**
+ * "In leads, contacts, and companies, fields of this type are PHONE, EMAIL, WEB, and IM" (b24restdocs
+ * api-reference/crm/data-types.md#crm_multifield; crm/leads/crm-lead-fields.md, crm/contacts/crm-contact-fields.md and
+ * crm/companies/crm-company-fields.md list the four with these titles).
+ */
+const MULTIFIELD_DEFS: Record<string, FieldDef> = {
+  PHONE: f("crm_multifield", "Phone", MULTI),
+  EMAIL: f("crm_multifield", "E-mail", MULTI),
+  WEB: f("crm_multifield", "Website", MULTI),
+  IM: f("crm_multifield", "Messenger", MULTI),
+};
 
 export const FIELDS: Record<Entity, Record<string, FieldDef>> = {
   deal: {
@@ -86,8 +97,7 @@ export const FIELDS: Record<Entity, Record<string, FieldDef>> = {
     NAME: f("string", "First name"),
     LAST_NAME: f("string", "Last name"),
     POST: f("string", "Position"),
-    PHONE: f("crm_multifield", "Phone", MULTI),
-    EMAIL: f("crm_multifield", "E-mail", MULTI),
+    ...MULTIFIELD_DEFS,
     COMPANY_ID: f("crm_company", "Company"),
     ...UF_FIELDS,
   },
@@ -96,7 +106,7 @@ export const FIELDS: Record<Entity, Record<string, FieldDef>> = {
     TITLE: f("string", "Company name", { isRequired: true }),
     INDUSTRY: status("Industry", "INDUSTRY"),
     REVENUE: f("double", "Annual revenue"),
-    PHONE: f("crm_multifield", "Phone", MULTI),
+    ...MULTIFIELD_DEFS,
     ...UF_FIELDS,
   },
   lead: {
@@ -106,6 +116,7 @@ export const FIELDS: Record<Entity, Record<string, FieldDef>> = {
     STATUS_ID: status("Status", "STATUS"),
     OPPORTUNITY: f("double", "Amount"),
     SOURCE_ID: status("Source", "SOURCE"),
+    ...MULTIFIELD_DEFS,
     ...UF_FIELDS,
   },
 };

@@ -128,3 +128,42 @@ describe("multiple fields in the history", () => {
     expect(contact(5).PHONE).toEqual([expect.objectContaining({ VALUE_TYPE: "WORK", VALUE: "+49 30 5" })]);
   });
 });
+
+describe("websites and messengers (WEB, IM) as Bitrix24 types them", () => {
+  const lead = (id: number) => env.state().crm.lead.get(id)!;
+  const editLead = (id: number, fields: Record<string, unknown>) =>
+    env.control(`crm/lead/${id}`, { fields, userId: 2 });
+  async function leadChanges(id: number, field: string) {
+    const items = (await queryHistory(portalId, { entityType: "lead", entityId: id, field })).items;
+    return { items, rows: await presentChanges(portalId, "lead", items, "en") };
+  }
+
+  it("a lead's added website and messenger, then a messenger's new value and a website removed, read item by item", async () => {
+    // VALUE_TYPE values of a website (WORK, HOME, VK, …) and a messenger (TELEGRAM, SKYPE, …): crm/data-types.md
+    await editLead(2, {
+      WEB: [{ VALUE_TYPE: "WORK", VALUE: "https://example.com" }],
+      IM: [{ VALUE_TYPE: "TELEGRAM", VALUE: "@lead2" }],
+    });
+    await settle();
+    expect((await leadChanges(2, "WEB")).rows.map((r) => r.newValue)).toEqual(["+ website https://example.com (WORK)"]);
+    expect((await leadChanges(2, "IM")).rows.map((r) => r.newValue)).toEqual(["+ messenger @lead2 (TELEGRAM)"]);
+
+    const [web] = lead(2).WEB as Record<string, string>[];
+    const [im] = lead(2).IM as Record<string, string>[];
+    await editLead(2, { WEB: [{ ID: web!.ID, VALUE: "" }], IM: [{ ID: im!.ID, VALUE: "@lead2_new" }] });
+    await settle();
+    const webs = await leadChanges(2, "WEB");
+    expect(webs.rows[0]).toMatchObject({
+      field: "Website",
+      oldValue: "https://example.com (WORK)",
+      newValue: "− website https://example.com (WORK)",
+    });
+    expect(webs.items[0]!.newValue).toBeNull(); // no item left
+    const ims = await leadChanges(2, "IM");
+    expect(ims.rows[0]).toMatchObject({ field: "Messenger", newValue: "messenger @lead2 → @lead2_new (TELEGRAM)" });
+
+    // the website's removal is undone: the item comes back with its type
+    expect(await revertChange(portalId, webs.items[0]!.id, { userId: 1, session: admin })).toEqual({ status: "done" });
+    expect(lead(2).WEB).toEqual([expect.objectContaining({ VALUE_TYPE: "WORK", VALUE: "https://example.com" })]);
+  });
+});
