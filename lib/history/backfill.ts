@@ -3,6 +3,7 @@ import { BitrixError, bitrixFor, type BatchResult, type BitrixClient } from "@/l
 import { getDb } from "@/lib/db";
 import { enqueueJob, yieldToCapture, type BackgroundOptions } from "@/lib/jobs/queue";
 import { getFieldMeta } from "@/lib/history/fields";
+import { attachLeadAddresses } from "@/lib/history/lead-address";
 import { attachFirstProductRows } from "@/lib/history/product-rows";
 import { enqueueStageHistory } from "@/lib/history/stage-history";
 import { entityTypeIdOf, LEGACY_ENTITIES, type EntityKey } from "@/lib/history/entity-types";
@@ -101,6 +102,7 @@ export async function runBackfillStep(
   // items in the record shape (ID, DATE_MODIFY, MODIFY_BY_ID; the legacy four under their legacy keys)
   const res = itemPages(answer, recordAdapter(entityType as EntityKey, meta));
   const { records, last, done } = collect(res, entityType, run.lastId);
+  await attachLeadAddresses(c, entityType, records); // a lead's address is read beside the item (lead-address.ts)
   await attachFirstProductRows(portalId, entityType, records, c); // a deal's or lead's first snapshot holds its rows
   const first = await insertFirstSnapshots(portalId, entityType, records); // a first install: nearly all of them
   try {

@@ -169,3 +169,14 @@ describe("product rows (PRODUCTS_FIELD)", () => {
     expect(diffRecords({}, { TITLE: "a" }, { TITLE: "a", [PRODUCTS_FIELD]: [row(1, 1)] })).toEqual([]);
   });
 });
+
+describe("a lead's address (LEAD_ADDRESS_KEYS, read from crm.address.list)", () => {
+  const str = { type: "string" };
+  it("a snapshot taken before the address was read takes it as its baseline; one that has it diffs it", () => {
+    const meta = { ADDRESS_CITY: str, TITLE: str };
+    expect(diffRecords(meta, { TITLE: "a" }, { TITLE: "a", ADDRESS_CITY: "Berlin" })).toEqual([]);
+    expect(diffRecords(meta, { TITLE: "a", ADDRESS_CITY: null }, { TITLE: "a", ADDRESS_CITY: "Berlin" })).toEqual([
+      { field: "ADDRESS_CITY", oldValue: null, newValue: "Berlin" },
+    ]);
+  });
+});

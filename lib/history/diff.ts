@@ -33,6 +33,17 @@ export interface MultiItem {
 export const PRODUCTS_FIELD = "__products__";
 export const PRODUCTS_META: FieldMetaLite = { type: "crm_product_rows", isReadOnly: true };
 
+/** A lead's address fields, read from crm.address.list beside the item (lib/history/lead-address.ts). */
+export const LEAD_ADDRESS_KEYS: readonly string[] = [
+  "ADDRESS",
+  "ADDRESS_2",
+  "ADDRESS_CITY",
+  "ADDRESS_POSTAL_CODE",
+  "ADDRESS_REGION",
+  "ADDRESS_PROVINCE",
+  "ADDRESS_COUNTRY",
+];
+
 /** One product row as the snapshot keeps it (crm/data-types.md#crm_item_product_row, the fields a user edits). */
 export interface ProductRowLite {
   id: number;
@@ -279,6 +290,9 @@ export function diffRecords(
     // Rows missing from the snapshot were not read then (a snapshot older than product rows): this read is their
     // baseline, not an edit that added every row.
     if (field === PRODUCTS_FIELD && !(field in before)) continue;
+    // Likewise a lead's address, read beside the item since lib/history/lead-address.ts: a snapshot without it was
+    // taken before, and this read is its baseline.
+    if (LEAD_ADDRESS_KEYS.includes(field) && !(field in before)) continue;
     // A field the old read path never returned: this first read through crm.item.* is its baseline (decision 015).
     if (!(field in before) && before[READ_PATH_FIELD] !== after[READ_PATH_FIELD]) continue;
     const m = field === PRODUCTS_FIELD ? PRODUCTS_META : meta[field];

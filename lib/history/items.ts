@@ -9,6 +9,7 @@ import {
   type EntityKey,
   type ItemEntityType,
 } from "@/lib/history/entity-types";
+import { attachLeadAddresses } from "@/lib/history/lead-address";
 import { keyMapOf, legacyRecordOf, type LegacyFieldMeta } from "@/lib/history/legacy-items";
 import type { CrmRecord } from "@/lib/history/records";
 
@@ -98,6 +99,7 @@ export async function fetchItems(
     if (!Array.isArray(page)) continue;
     for (const record of page as CrmRecord[]) out.set(Number(record.ID), record);
   }
+  await attachLeadAddresses(client, key, [...out.values()]); // a lead's address is not an item field
   return out;
 }
 

@@ -26,6 +26,13 @@ describe("legacy keys of item fields", () => {
     expect(legacyKeyOf("contact", "createdTime", "CREATED_TIME")).toBe("DATE_CREATE");
     expect(legacyKeyOf("company", "UF_CRM_1_DIGIT10", "UF_CRM_1_DIGIT10")).toBe("UF_CRM_1_DIGIT10");
     expect(Object.keys(meta).sort()).toEqual([
+      "ADDRESS",
+      "ADDRESS_2",
+      "ADDRESS_CITY",
+      "ADDRESS_COUNTRY",
+      "ADDRESS_POSTAL_CODE",
+      "ADDRESS_PROVINCE",
+      "ADDRESS_REGION",
       "CREATED_BY_ID",
       "DATE_MODIFY",
       "EMAIL",
@@ -43,6 +50,9 @@ describe("legacy keys of item fields", () => {
       "WEB",
     ]);
     expect(meta.PHONE).toMatchObject({ type: "crm_multifield", isMultiple: true, title: "Phone", itemName: "fm" });
+    // a lead's address comes from crm.address.list (lib/history/lead-address.ts), never from an item field
+    expect(meta.ADDRESS_CITY).toMatchObject({ type: "string", itemName: "crm.address" });
+    expect(keyMapOf(meta).has("crm.address")).toBe(false);
     expect(legacyFieldMeta("deal", { fm: LEAD_FIELDS.fm }, {})).toEqual({}); // deals have no multifields
   });
 });

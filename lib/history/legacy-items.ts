@@ -11,8 +11,9 @@
 //   `dateModifyShort`, `searchContent`, …), derived from other fields: dropped, so it never reads as an edit.
 // Values keep the item's spelling (`1002` for "1002.00", `"Y"` for "1"): the diff normalises by field type.
 import type { FieldMetaLite } from "@/lib/history/diff";
-import { READ_PATH_FIELD, READ_PATH_ITEM } from "@/lib/history/diff";
+import { LEAD_ADDRESS_KEYS, READ_PATH_FIELD, READ_PATH_ITEM } from "@/lib/history/diff";
 import type { LegacyEntityType } from "@/lib/history/entity-types";
+import { ADDRESS_SOURCE } from "@/lib/history/lead-address";
 
 type Item = Record<string, unknown>;
 
@@ -51,7 +52,8 @@ export function legacyKeyOf(entity: LegacyEntityType, itemName: string, upperNam
 
 /**
  * crm.item.fields of a legacy type re-keyed by legacy key. `fm` becomes one crm_multifield entry per multifield type,
- * labelled by `labels` (crm.item.fields names only `fm` itself).
+ * labelled by `labels` (crm.item.fields names only `fm` itself); a lead gets its address's ADDRESS_* keys, read from
+ * crm.address.list (lib/history/lead-address.ts) and labelled by `labels` too.
  */
 export function legacyFieldMeta(
   entity: LegacyEntityType,
@@ -68,13 +70,20 @@ export function legacyFieldMeta(
       out[key] = { type: "crm_multifield", isMultiple: true, title: labels[key] ?? key, itemName: "fm" };
     }
   }
+  if (entity === "lead") {
+    for (const key of LEAD_ADDRESS_KEYS) {
+      out[key] = { type: "string", isMultiple: false, title: labels[key] ?? key, itemName: ADDRESS_SOURCE };
+    }
+  }
   return out;
 }
 
 /** item name → legacy key, from meta built by legacyFieldMeta. */
 export function keyMapOf(meta: Record<string, LegacyFieldMeta>): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [key, m] of Object.entries(meta)) if (m.itemName && m.itemName !== "fm") out.set(m.itemName, key);
+  for (const [key, m] of Object.entries(meta)) {
+    if (m.itemName && m.itemName !== "fm" && m.itemName !== ADDRESS_SOURCE) out.set(m.itemName, key);
+  }
   return out;
 }
 

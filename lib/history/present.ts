@@ -14,6 +14,7 @@ import { refreshFieldMeta, type ValueItem } from "@/lib/history/fields";
 import { formatChange, formatInstant, type ValuePart } from "@/lib/history/format";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { rawValue, valueContext } from "@/lib/history/value-context";
+import { ADDRESS_SOURCE } from "@/lib/history/lead-address";
 import { dict, multifieldLabelsOf, type Dict, type TextKey } from "@/lib/i18n";
 import { log } from "@/lib/log";
 
@@ -164,10 +165,11 @@ export async function loadLabels(portalId: string, entityType: string, userIds: 
   ]);
   const fields = (meta?.fields ?? {}) as Record<string, FieldMeta>;
   const names = new Map(users.map((u) => [u.userId, u.name]));
-  // PHONE, EMAIL… of a legacy type read through crm.item.*: one `fm` there, labelled in the user's language here
+  // PHONE, EMAIL… of a legacy type read through crm.item.* (one `fm` there) and a lead's address (crm.address.list):
+  // labelled in the user's language here
   const multi = multifieldLabelsOf(t);
   const label = (f: string) =>
-    (fields[f]?.itemName === "fm" ? multi[f] : undefined) ??
+    (fields[f]?.itemName === "fm" || fields[f]?.itemName === ADDRESS_SOURCE ? multi[f] : undefined) ??
     fields[f]?.formLabel ??
     fields[f]?.listLabel ??
     fields[f]?.title ??

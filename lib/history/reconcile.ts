@@ -6,6 +6,7 @@ import { recordReader } from "@/lib/history/capture";
 import { LEGACY_ENTITIES, type EntityKey } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
 import { itemListParams, itemPages, listPortalItemTypes, recordAdapter } from "@/lib/history/items";
+import { attachLeadAddresses } from "@/lib/history/lead-address";
 import type { CrmRecord } from "@/lib/history/records";
 import { applySnapshots } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
@@ -131,6 +132,7 @@ export async function reconcileEntity(
   const asBatch = { result: { l0: first.result }, errors: {}, total: {}, next: {} } as unknown as BatchResult;
   let records = itemPages(asBatch, toRecord).result.l0 as CrmRecord[];
   if (!Array.isArray(records)) records = [];
+  await attachLeadAddresses(client, entityType, records); // a lead's address is read beside the item (lead-address.ts)
   let listed = records.length;
   // one page's records against their snapshots, read at `readAt`; `answer` tells which were created since the watermark
   const record = (answer: BatchResult) =>
@@ -147,6 +149,7 @@ export async function reconcileEntity(
     readAt = new Date();
     const raw = await client.batch(commands, { lane: "background", idempotent: true });
     ({ records, last, done } = collect(itemPages(raw, toRecord), entityType, last));
+    await attachLeadAddresses(client, entityType, records);
     listed += records.length;
     recovered += await record(raw);
     newest = Math.max(newest, ...stamps(records));

@@ -1,7 +1,7 @@
 import "server-only";
 import { Prisma } from "@prisma/client";
 import type { PortalSession } from "@/lib/auth/session";
-import { callAsUser, requireRecordAccess } from "@/lib/auth/user-rights";
+import { callAsUser, requireRecordAccess, userCaller } from "@/lib/auth/user-rights";
 import { bitrixFor, isAccessDenied } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/http-errors";
@@ -24,6 +24,7 @@ import { recordAdapter } from "@/lib/history/items";
 import type { LegacyFieldMeta } from "@/lib/history/legacy-items";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { resolveUserNames } from "@/lib/history/users";
+import { attachLeadAddresses, isLeadAddressKey, LEAD_ADDRESS_KEYS } from "@/lib/history/lead-address";
 
 // Revert a change: write the old value back. With rest_auth_connector the write carries our connector, so Bitrix24
 // raises no offline event for it; either way the snapshot takes the reverted value first, so an echo (portals
@@ -116,6 +117,7 @@ async function readCurrent(
   portalId: string,
   entityType: string,
   entityId: number,
+  field: string,
   session: PortalSession | undefined,
   meta: Record<string, FieldMetaLite>,
 ) {
@@ -133,18 +135,39 @@ async function readCurrent(
   // crm.item.get answers {item} (crm-item-get.md): the item types' camelCase names are their snapshot's; the legacy
   // four's fields go back to their legacy keys, `fm` to PHONE/EMAIL/… (lib/history/legacy-items.ts)
   const item = res.result?.item ?? {};
-  return isItemType(entityType) ? item : recordAdapter(entityType as EntityKey, meta)(item);
+  if (isItemType(entityType)) return item;
+  const record = recordAdapter(entityType as EntityKey, meta)(item);
+  // a lead's address is not an item field: read from crm.address.list, and only for an address change (the method
+  // wants read rights on contacts and companies too, crm-address-list.md — not asked of a user for other fields)
+  if (isLeadAddressKey(entityType, field)) {
+    const caller = session && !session.isAdmin ? await userCaller(session) : await bitrixFor(portalId);
+    await attachLeadAddresses(caller, entityType, [record], "interactive");
+  }
+  return record;
 }
 
 /**
  * The write of one field: crm.item.update {entityTypeId, id, fields} under the field's item name (crm-item-update.md;
  * a legacy type's key is translated back, custom fields go as UF_CRM_… with useOriginalUfNames "Y"). A multifield
  * of a lead, contact or company goes through crm.<entity>.update: crm.item.update only adds multifield values and
- * "you cannot modify or delete a value through crm.item.*" (b24restdocs crm/universal/object-fields.md#fm).
+ * "you cannot modify or delete a value through crm.item.*" (b24restdocs crm/universal/object-fields.md#fm). So does a
+ * lead's address: crm.item.* has no such field (lib/history/lead-address.ts), crm.lead.update writes its ADDRESS_*
+ * with "the complete set of address fields" it recommends (crm/leads/crm-lead-update.md): the others as they are now.
  */
-function updateCall(entityType: string, id: number, field: string, meta: FieldMetaLite | undefined, value: unknown) {
+function updateCall(
+  entityType: string,
+  id: number,
+  field: string,
+  meta: FieldMetaLite | undefined,
+  value: unknown,
+  current: Record<string, unknown>,
+) {
   if (!isItemType(entityType) && meta?.type === "crm_multifield") {
     return { method: `crm.${entityType}.update`, params: { id, fields: { [field]: value } } };
+  }
+  if (isLeadAddressKey(entityType, field)) {
+    const address = Object.fromEntries(LEAD_ADDRESS_KEYS.map((k) => [k, (k === field ? value : current[k]) ?? ""]));
+    return { method: "crm.lead.update", params: { id, fields: address } };
   }
   const name = isItemType(entityType) ? field : ((meta as LegacyFieldMeta | undefined)?.itemName ?? field);
   const params: Record<string, unknown> = { entityTypeId: entityTypeIdOf(entityType), id, fields: { [name]: value } };
@@ -170,7 +193,8 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   if (fieldMeta?.isImmutable)
     throw new AppError(400, "not_revertible", `${change.field} cannot be changed by an update`);
   // Only a field that still holds what this change wrote is put back; anything else would silently undo a later edit.
-  const currentRaw = (await readCurrent(portalId, change.entityType, change.entityId, session, meta))[change.field];
+  const currentRecord = await readCurrent(portalId, change.entityType, change.entityId, change.field, session, meta);
+  const currentRaw = currentRecord[change.field];
   const current = normalise(fieldMeta, currentRaw);
   if (!opts.overwrite && !sameValue(fieldMeta, current, change.newValue)) {
     const shown = valueText(current);
@@ -191,7 +215,14 @@ export async function revertChange(portalId: string, changeId: bigint, actor: Re
   // a multiple field's write names only the items it touches: the snapshot takes the whole list it leaves
   const expected = fieldMeta?.type === "crm_multifield" ? change.oldValue : value;
   const restore = await setSnapshotField(portalId, change.entityType, change.entityId, change.field, expected);
-  const { method, params } = updateCall(change.entityType, change.entityId, change.field, fieldMeta, value);
+  const { method, params } = updateCall(
+    change.entityType,
+    change.entityId,
+    change.field,
+    fieldMeta,
+    value,
+    currentRecord,
+  );
   let outcome: Awaited<ReturnType<typeof callOrDefer>>;
   try {
     // A user's revert is written with their own token: Bitrix24 refuses what their role does not allow.

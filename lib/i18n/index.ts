@@ -561,10 +561,40 @@ const ru: Dict = {
 };
 
 export const DICTS: Record<string, Dict> = { en, ru };
-/** The multifields crm.item.fields names only as one `fm` (lib/history/legacy-items.ts), labelled as a portal does. */
+/**
+ * The legacy fields crm.item.fields does not label, as a portal labels them: the multifields it names only as one `fm`
+ * (lib/history/legacy-items.ts), and a lead's address read from crm.address.list (lib/history/lead-address.ts; titles
+ * as crm/leads/crm-lead-fields.md gives them).
+ */
 const MULTIFIELD_LABELS: Record<string, Record<string, string>> = {
-  en: { PHONE: "Phone", EMAIL: "E-mail", WEB: "Website", IM: "Messenger", LINK: "Link" },
-  ru: { PHONE: "Телефон", EMAIL: "E-mail", WEB: "Сайт", IM: "Мессенджер", LINK: "Ссылка" },
+  en: {
+    PHONE: "Phone",
+    EMAIL: "E-mail",
+    WEB: "Website",
+    IM: "Messenger",
+    LINK: "Link",
+    ADDRESS: "Address",
+    ADDRESS_2: "Address (Line 2)",
+    ADDRESS_CITY: "City",
+    ADDRESS_POSTAL_CODE: "Postal Code",
+    ADDRESS_REGION: "Region",
+    ADDRESS_PROVINCE: "Province",
+    ADDRESS_COUNTRY: "Country",
+  },
+  ru: {
+    PHONE: "Телефон",
+    EMAIL: "E-mail",
+    WEB: "Сайт",
+    IM: "Мессенджер",
+    LINK: "Ссылка",
+    ADDRESS: "Адрес",
+    ADDRESS_2: "Адрес (стр. 2)",
+    ADDRESS_CITY: "Город",
+    ADDRESS_POSTAL_CODE: "Почтовый индекс",
+    ADDRESS_REGION: "Район",
+    ADDRESS_PROVINCE: "Область",
+    ADDRESS_COUNTRY: "Страна",
+  },
 };
 export function multifieldLabels(lang: string | undefined | null): Record<string, string> {
   return MULTIFIELD_LABELS[lang ?? "en"] ?? MULTIFIELD_LABELS.en!;

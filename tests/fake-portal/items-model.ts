@@ -66,6 +66,9 @@ function legacyFields(portal: PortalState, entity: Entity): ItemField[] {
   const out: ItemField[] = [];
   for (const [key, def] of Object.entries(portal.fields[entity])) {
     if (MULTIFIELDS.has(key)) continue;
+    // a lead's address: crm.item.* has only `address`, "Deprecated. Field is disabled" (object-fields.md); it is read
+    // through crm.address.list (methods-address.ts)
+    if (entity === "lead" && key.startsWith("ADDRESS")) continue;
     const renamed = LEGACY_RENAMES[`${entity}.${key}`] ?? LEGACY_RENAMES[key];
     const [name, upper] = renamed ?? [key.startsWith("UF_") ? ufCamelName(key) : camel(key), key];
     out.push({ name, upper, key, def });

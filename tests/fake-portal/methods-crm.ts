@@ -9,7 +9,7 @@ import { ENTITIES, type CrmRecord, type Entity, type FieldDef } from "./types";
 
 // crm.{deal,contact,company,lead}.{fields,get,list,add,update,delete} and timeline comments (files: methods-files.ts).
 
-function matches(rec: CrmRecord, filter: Record<string, unknown>): boolean {
+export function matches(rec: CrmRecord, filter: Record<string, unknown>): boolean {
   return Object.entries(filter).every(([rawKey, want]) => {
     const m = /^(>=|<=|!=|!@|>|<|=|!|%|@)?(.+)$/.exec(rawKey)!;
     const op = m[1] ?? "=";
@@ -148,7 +148,7 @@ function requireRecord(ctx: Ctx, entity: Entity, id: unknown, need: "read" | "wr
 }
 
 /** A list shows a user only the records their role lets them read (Bitrix24 filters by permissions, never errors). */
-const mayRead = (ctx: Ctx, entity: Entity, id: number) =>
+export const mayRead = (ctx: Ctx, entity: Entity, id: number) =>
   !ctx.portal.rights.denyRead.has(`${ctx.userId}:${entity}:${id}`);
 
 function entityMethods(entity: Entity): MethodTable {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { E, RestError } from "./errors";
+import { addressMethods } from "./methods-address";
 import { crmMethods } from "./methods-crm";
 import { fileMethods, finishDiskUpload, multipartFile } from "./methods-files";
 import { heldCall } from "./holds";
@@ -15,6 +16,7 @@ import { notifyMethods } from "./methods-notify";
 // methods-items.ts comes after crmMethods and eventMethods: it extends crm.category.list and placement.list.
 export const METHODS: MethodTable = {
   ...crmMethods,
+  ...addressMethods,
   ...fileMethods,
   ...eventMethods,
   ...itemMethods,

@@ -79,6 +79,18 @@ const MULTIFIELD_DEFS: Record<string, FieldDef> = {
   IM: f("crm_multifield", "Messenger", MULTI),
 };
 
+/** A lead's address as crm.lead.fields lists it (crm/leads/crm-lead-fields.md; crm.address.list: methods-address.ts). */
+const LEAD_ADDRESS: Record<string, FieldDef> = {
+  ADDRESS: f("string", "Address"),
+  ADDRESS_2: f("string", "Address (Line 2)"),
+  ADDRESS_CITY: f("string", "City"),
+  ADDRESS_POSTAL_CODE: f("string", "Postal Code"),
+  ADDRESS_REGION: f("string", "Region"),
+  ADDRESS_PROVINCE: f("string", "Province"),
+  ADDRESS_COUNTRY: f("string", "Country"),
+  ADDRESS_COUNTRY_CODE: f("string", "Country Code"),
+};
+
 export const FIELDS: Record<Entity, Record<string, FieldDef>> = {
   deal: {
     ...COMMON,
@@ -117,6 +129,7 @@ export const FIELDS: Record<Entity, Record<string, FieldDef>> = {
     OPPORTUNITY: f("double", "Amount"),
     SOURCE_ID: status("Source", "SOURCE"),
     ...MULTIFIELD_DEFS,
+    ...LEAD_ADDRESS,
     ...UF_FIELDS,
   },
 };
