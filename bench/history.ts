@@ -2,13 +2,16 @@
 //   backfill  N deals under Bitrix24's default limits vs the minimum those limits impose (bench/history-backfill.ts)
 //   capture   lag edit → stored FieldChange at a sustained edit rate, real worker process (bench/history-capture.ts)
 //   query     the History tab's queries on a record with many changes, PGlite and PostgreSQL (bench/history-query.ts)
-// Knobs (defaults = the issue's sizes): BENCH_HISTORY_PARTS=backfill,capture,query  BENCH_HISTORY_DEALS=100000
+//   crm       a mixed backfill over deals, contacts, quotes, invoices and a smart process vs its minimum, and the
+//             capture lag of smart-process edits (issue 14; bench/crm-coverage.ts, its own knobs: --records=…)
+// Knobs (defaults = the issue's sizes): BENCH_HISTORY_PARTS=backfill,capture,query,crm  BENCH_HISTORY_DEALS=100000
 //   BENCH_HISTORY_RATE=1000 (edits/min)  BENCH_HISTORY_EDIT_SECONDS=120  BENCH_HISTORY_WAIT_SECONDS=1200
 //   BENCH_HISTORY_ROWS=1000000  BENCH_HISTORY_RECORD_CHANGES=10000  BENCH_HISTORY_RUNS=200
 // BENCH_DATABASE_URL (admin URL of a real PostgreSQL): backfill and capture run there instead of PGlite, the query
 // part runs on both. Each part creates and drops databases of its own.
 import { benchBackfill } from "./history-backfill";
 import { benchCapture } from "./history-capture";
+import { benchCrmCoverage } from "./crm-coverage";
 import { num, progress } from "./history-env";
 import { measureQueries, type CaseTimings } from "./history-query";
 import { fmt, type BenchRow } from "./table";
@@ -65,7 +68,7 @@ async function part(name: string, work: () => Promise<BenchRow[]>): Promise<Benc
 }
 
 export async function benchHistory(): Promise<BenchRow[]> {
-  const parts = (process.env.BENCH_HISTORY_PARTS ?? "backfill,capture,query").split(",").map((p) => p.trim());
+  const parts = (process.env.BENCH_HISTORY_PARTS ?? "backfill,capture,query,crm").split(",").map((p) => p.trim());
   const rows: BenchRow[] = [];
   if (parts.includes("backfill"))
     rows.push(...(await part("backfill", () => benchBackfill(num("BENCH_HISTORY_DEALS", 100_000)))));
@@ -85,5 +88,6 @@ export async function benchHistory(): Promise<BenchRow[]> {
     };
     rows.push(...(await part("query", async () => queryRows(await measureQueries(o), o))));
   }
+  if (parts.includes("crm")) rows.push(...(await part("crm", async () => benchCrmCoverage())));
   return rows;
 }

@@ -43,7 +43,9 @@ if (want("memory"))
   );
 if (want("history")) await timed("history", async () => (await import("./history")).benchHistory()); // knobs: bench/history.ts
 if (want("reconcile")) await timed("reconcile", async () => (await import("./reconcile")).benchReconcile());
-if (want("crm")) await timed("crm", async () => (await import("./crm-coverage")).benchCrmCoverage());
+// the CRM-coverage rows are part of `history` (its part "crm"); `bench -- crm` runs them alone
+if (only.includes("crm") && !only.includes("history"))
+  await timed("crm", async () => (await import("./crm-coverage")).benchCrmCoverage());
 if (want("audit")) await timed("audit", async () => (await import("./audit")).benchAudit()); // knobs: bench/audit.ts
 if (want("watch")) await timed("watch", async () => (await import("./watch")).benchWatch()); // knobs: bench/watch.ts
 console.log("");
