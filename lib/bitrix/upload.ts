@@ -27,7 +27,8 @@ const b64 = (f: FileInput) => Buffer.from(f.content).toString("base64"); // no d
  * templates) take a bare base64 string; Drive-bound fields take Drive ids (disk-first). No CRM field is Drive-bound
  * ("There are no 'file (Drive)' type fields in the CRM: the file fields of CRM items are of the 'file' type",
  * how-to-update-files.md), so the disk form is only for method targets such as tasks.* — which nothing in the app
- * calls today; it stays as the upload module's fourth form (docs/bitrix24.md#uploads).
+ * calls today; it stays as the upload module's fourth form (docs/bitrix24.md#uploads). uploadToDisk itself is still
+ * needed: the portal-wide export puts its files on the user's Drive (lib/history/audit-export.ts).
  */
 export function uploadFormFor(target: { method: string }): UploadForm {
   if (target.method.startsWith("tasks.")) return "disk";
