@@ -105,9 +105,9 @@ export type FileTarget =
       kind: "field";
       entityTypeId: number;
       entityId: number;
-      /** the field's crm.item name (`ufCrm…`, or UF_CRM_… when `originalUfNames`) */
+      /** the field's crm.item name (`ufCrm…`, `photo`…; "any field names … can be passed in either" spelling) */
       field: string;
-      /** the name is a UF_CRM_… name: sent with useOriginalUfNames "Y" (crm-item-update.md) */
+      /** sent with useOriginalUfNames "Y": the answer names custom fields UF_CRM_…, as a legacy type keeps them */
       originalUfNames?: boolean;
       multiple?: boolean;
       /** a multiple field's current files as {id}, kept: crm.item.update deletes the files not passed */
