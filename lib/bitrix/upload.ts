@@ -22,11 +22,16 @@ const b64 = (f: FileInput) => Buffer.from(f.content).toString("base64"); // no d
 
 /**
  * The form a target expects: timeline comments and crm.item file fields take [name, base64] pairs; file user fields
- * of crm.deal/lead/contact/company take {fileData: [name, base64]}; Drive-bound fields take Drive ids (disk-first);
- * a few methods (documentgenerator templates) take a bare base64 string.
+ * of crm.deal/lead/contact/company take {fileData: [name, base64]} (the app no longer writes files that way: the docs
+ * advise against it, b24restdocs api-reference/files/how-to-update-files.md); a few methods (documentgenerator
+ * templates) take a bare base64 string; Drive-bound fields take Drive ids (disk-first). No CRM field is Drive-bound
+ * ("There are no 'file (Drive)' type fields in the CRM: the file fields of CRM items are of the 'file' type",
+ * how-to-update-files.md), so the disk form is only for method targets such as tasks.* — which nothing in the app
+ * calls today; it stays as the upload module's fourth form (docs/bitrix24.md#uploads). uploadToDisk itself is still
+ * needed: the portal-wide export puts its files on the user's Drive (lib/history/audit-export.ts).
  */
-export function uploadFormFor(target: { method: string; fieldType?: string }): UploadForm {
-  if (target.fieldType === "disk_file" || target.method.startsWith("tasks.")) return "disk";
+export function uploadFormFor(target: { method: string }): UploadForm {
+  if (target.method.startsWith("tasks.")) return "disk";
   if (target.method.startsWith("documentgenerator.")) return "base64";
   if (
     target.method.startsWith("crm.timeline.") ||
@@ -96,13 +101,16 @@ export async function uploadToDisk(
 export type FileTarget =
   | { kind: "timeline"; entityType: string; entityId: number; comment: string }
   | {
+      /** a CRM record's file field, any type, written with crm.item.update (see attachFile) */
       kind: "field";
-      entityType: string;
+      entityTypeId: number;
       entityId: number;
+      /** the field's crm.item name (`ufCrm…`, `photo`…; "any field names … can be passed in either" spelling) */
       field: string;
-      fieldType: string;
+      /** sent with useOriginalUfNames "Y": the answer names custom fields UF_CRM_…, as a legacy type keeps them */
+      originalUfNames?: boolean;
       multiple?: boolean;
-      /** a multiple field's current values, kept: Bitrix24 replaces a multiple field's whole set on update */
+      /** a multiple field's current files as {id}, kept: crm.item.update deletes the files not passed */
       keep?: unknown[];
     }
   | { kind: "method"; method: string; params: Record<string, unknown>; path: [string, ...string[]] };
@@ -139,14 +147,23 @@ export async function attachFile(
     return { form, result: (await client.call("crm.timeline.comment.add", { fields }, opts)).result };
   }
   if (target.kind === "field") {
-    const method = `crm.${target.entityType}.update`;
-    const form = uploadFormFor({ method, fieldType: target.fieldType });
-    const value = form === "disk" ? await toDrive(client, file) : fileValue(form, file);
+    // Every CRM type's file field through crm.item.update {entityTypeId, id, fields}: "It is not recommended to use
+    // the methods crm.deal.update, crm.lead.update, crm.contact.update, crm.company.update for updating file fields"
+    // (b24restdocs api-reference/files/how-to-update-files.md #crm-item-update). A new file is a [name, base64] pair
+    // (how-to-upload-files.md #formats); a multiple field is set as a whole — "Files whose ID are not passed in the
+    // array are deleted" — so the files it keeps go first as {id} (crm/universal/crm-item-update.md "How to Update
+    // a File Type Custom Field"); a single-value field's old file is replaced.
+    const method = "crm.item.update";
+    const form = uploadFormFor({ method });
+    const value = fileValue(form === "disk" ? "pair" : form, file);
     const fieldValue = target.multiple ? [...(target.keep ?? []), value] : value;
-    return {
-      form,
-      result: (await client.call(method, { id: target.entityId, fields: { [target.field]: fieldValue } }, opts)).result,
+    const params: Record<string, unknown> = {
+      entityTypeId: target.entityTypeId,
+      id: target.entityId,
+      fields: { [target.field]: fieldValue },
     };
+    if (target.originalUfNames) params.useOriginalUfNames = "Y";
+    return { form, result: (await client.call(method, params, opts)).result };
   }
   const form = uploadFormFor({ method: target.method });
   const value = form === "disk" ? await toDrive(client, file) : fileValue(form, file);

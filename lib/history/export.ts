@@ -4,9 +4,12 @@ import { requireRecordAccess, userCaller } from "@/lib/auth/user-rights";
 import { bitrixFor, isAccessDenied } from "@/lib/bitrix";
 import { attachFile, type FileTarget } from "@/lib/bitrix/upload";
 import { AppError } from "@/lib/http-errors";
-import { asList } from "@/lib/history/diff";
+import type { BitrixCaller } from "@/lib/bitrix/contract";
+import { asList, type FieldMetaLite } from "@/lib/history/diff";
 import { getFieldMeta } from "@/lib/history/fields";
-import { isItemType } from "@/lib/history/entity-types";
+import { entityTypeIdOf, isItemType, type EntityKey } from "@/lib/history/entity-types";
+import { recordAdapter } from "@/lib/history/items";
+import type { LegacyFieldMeta } from "@/lib/history/legacy-items";
 import { countHistory, queryHistory } from "@/lib/history/query";
 import { presentChanges, type HistoryRow } from "@/lib/history/present";
 import { dict, type Dict } from "@/lib/i18n";
@@ -116,23 +119,44 @@ export async function buildHistoryCsv(
   throw new Error("unreachable: historyCsvParts yields at least one file");
 }
 
-/** A multiple file field's current values in the form that keeps them on update (Bitrix24 replaces the whole set). */
-export function keepValues(fieldType: string, current: unknown): unknown[] {
+/**
+ * A multiple file field's current files as `{id}`, the form that keeps them on crm.item.update, which deletes the files
+ * not passed (b24restdocs api-reference/files/how-to-update-files.md). crm.item.get answers each as
+ * {id, url, urlMachine}: only the id goes back (urlMachine carries a token and is never kept or logged).
+ */
+export function keepValues(current: unknown): { id: number }[] {
   return asList(current)
     .map((v) => {
-      if (fieldType === "disk_file") return v; // attached-object ids, passed back as they are
-      const id =
-        typeof v === "object" && v !== null
-          ? ((v as Record<string, unknown>).id ?? (v as Record<string, unknown>).ID)
-          : v;
-      return { id: Number(id) };
+      const o = typeof v === "object" && v !== null ? (v as Record<string, unknown>) : undefined;
+      return { id: Number(o ? (o.id ?? o.ID) : v) };
     })
-    .filter((v) => !(typeof v === "object" && v !== null && "id" in v && !Number.isInteger((v as { id: number }).id)));
+    .filter((v) => Number.isInteger(v.id) && v.id > 0);
+}
+
+/**
+ * A file field's current value, read with crm.item.get as the writer (crm/universal/crm-item-get.md): the legacy four
+ * with useOriginalUfNames "Y" and put back under their legacy keys (lib/history/items.ts recordAdapter), as
+ * lib/history/revert.ts reads a field before writing it.
+ */
+async function currentFiles(
+  caller: BitrixCaller,
+  entityType: string,
+  entityId: number,
+  field: string,
+  meta: Record<string, FieldMetaLite>,
+): Promise<unknown> {
+  const params = {
+    entityTypeId: entityTypeIdOf(entityType),
+    id: entityId,
+    ...(isItemType(entityType) ? {} : { useOriginalUfNames: "Y" }),
+  };
+  const item = (await caller.call<{ item?: Record<string, unknown> }>("crm.item.get", params)).result?.item ?? {};
+  return (isItemType(entityType) ? item : recordAdapter(entityType as EntityKey, meta)(item))[field];
 }
 
 /**
  * Puts the CSV on the record: on its timeline (a comment with the file, [name, base64]), or — when `field` names one
- * of the record's file fields — into that field ({fileData} for a CRM file field, Drive-first for a Drive field).
+ * of the record's file fields — into that field with crm.item.update, for every CRM type (lib/bitrix/upload.ts).
  * Only on a record the user may read, and written with the user's own token: Bitrix24 applies their role to the write.
  * A multiple file field gets the CSV added to the files it has. The form is chosen by lib/bitrix/upload.ts.
  */
@@ -148,28 +172,30 @@ export async function attachHistoryCsv(
   // A quote's, an invoice's or a smart-process item's timeline takes the type's name as ENTITY_TYPE: QUOTE,
   // SMART_INVOICE, DYNAMIC_<entityTypeId> (b24restdocs
   // tutorials/crm/how-to-add-crm-objects/how-to-add-comment-to-spa.md; core crm_owner_type.php ResolveID
-  // upper-cases it, so our keys go as they are). Their file fields (crm.item.update) are not built yet: said plainly
-  // instead of a half-written file.
-  if (isItemType(entityType) && field) {
-    throw new AppError(
-      400,
-      "not_supported",
-      "A quote's, invoice's or smart-process item's history is attached to its timeline only",
-    );
-  }
+  // upper-cases it, so our keys go as they are).
   const caller = await userCaller(session);
   let target: FileTarget = { kind: "timeline", entityType, entityId, comment: dict(lang).history };
+  const fieldsMeta = field ? await getFieldMeta(portalId, entityType, await bitrixFor(portalId)) : {};
   if (field) {
-    const meta = (await getFieldMeta(portalId, entityType, await bitrixFor(portalId)))[field];
-    if (!meta || !["file", "disk_file"].includes(meta.type))
+    // CRM file fields are all of type "file" ("There are no 'file (Drive)' type fields in the CRM",
+    // b24restdocs api-reference/files/how-to-update-files.md)
+    const meta = fieldsMeta[field] as LegacyFieldMeta | undefined;
+    if (!meta || meta.type !== "file")
       throw new AppError(400, "invalid_request", `${field} is not a file field of this ${entityType}`);
     const keep = meta.isMultiple
-      ? keepValues(
-          meta.type,
-          (await caller.call<Record<string, unknown>>(`crm.${entityType}.get`, { id: entityId })).result?.[field],
-        )
+      ? keepValues(await currentFiles(caller, entityType, entityId, field, fieldsMeta))
       : undefined;
-    target = { kind: "field", entityType, entityId, field, fieldType: meta.type, multiple: meta.isMultiple, keep };
+    // an item type's history keys are its crm.item names; a legacy type's are its legacy keys, written under the
+    // item name the field meta gives (custom fields: UF_CRM_… with useOriginalUfNames "Y", as revert.ts writes)
+    target = {
+      kind: "field",
+      entityTypeId: entityTypeIdOf(entityType)!,
+      entityId,
+      field: isItemType(entityType) ? field : (meta.itemName ?? field),
+      originalUfNames: !isItemType(entityType),
+      multiple: meta.isMultiple,
+      keep,
+    };
   }
   // A long history goes in several files; a single-file field cannot take them, which is said before any upload.
   const total = await countHistory(portalId, { entityType, entityId });
@@ -186,18 +212,10 @@ export async function attachHistoryCsv(
   let last: Awaited<ReturnType<typeof attachFile>> | null = null;
   try {
     for await (const file of historyCsvParts(portalId, entityType, entityId, lang, timeZone)) {
-      // a multiple field keeps what it had, the earlier parts included (Bitrix24 replaces the whole set on update)
+      // a multiple field keeps what it had, the earlier parts included (crm.item.update deletes the files not passed)
       const partTarget: FileTarget =
         target.kind === "field" && target.multiple && names.length
-          ? {
-              ...target,
-              keep: keepValues(
-                target.fieldType,
-                (await caller.call<Record<string, unknown>>(`crm.${entityType}.get`, { id: entityId })).result?.[
-                  field!
-                ],
-              ),
-            }
+          ? { ...target, keep: keepValues(await currentFiles(caller, entityType, entityId, field!, fieldsMeta)) }
           : target.kind === "timeline" && file.parts > 1
             ? { ...target, comment: `${dict(lang).history} (${file.part}/${file.parts})` }
             : target;

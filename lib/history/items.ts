@@ -50,11 +50,29 @@ export function itemToRecord(item: Record<string, unknown>): CrmRecord {
 
 export type ToRecord = (item: Record<string, unknown>) => CrmRecord;
 
+/**
+ * crm.item.get/list answer a file field as {id, url, urlMachine} (a list of them for a multiple field), and urlMachine
+ * carries an auth token: "do not publish it and do not record it in logs" (b24restdocs
+ * api-reference/files/how-to-update-files.md). It is dropped here, before any snapshot, change or CSV could keep it;
+ * `id` and `url` (the portal's own link, for a signed-in user) stay.
+ */
+export function withoutMachineUrls(record: CrmRecord): CrmRecord {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === "object" && "urlMachine" in v) {
+      const { urlMachine: _token, ...rest } = v as Record<string, unknown>;
+      return rest;
+    }
+    return v;
+  };
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, strip(v)]));
+}
+
 /** How an item of this type becomes a record: by the type's field meta (getFieldMeta) for the legacy four. */
 export function recordAdapter(key: EntityKey, meta: Record<string, FieldMetaLite>): ToRecord {
-  if (isItemType(key)) return itemToRecord;
+  if (isItemType(key)) return (item) => withoutMachineUrls(itemToRecord(item));
   const keyMap = keyMapOf(meta as Record<string, LegacyFieldMeta>);
-  return (item) => legacyRecordOf(item, keyMap);
+  return (item) => withoutMachineUrls(legacyRecordOf(item, keyMap));
 }
 
 /** Custom fields under their UF_CRM_… names for the legacy four (their stored keys), camelCase for the others. */

@@ -15,7 +15,7 @@ import {
 
 export const REQUIRED_SCOPES = ["crm", "placement", "user_brief"];
 export const OPTIONAL_SCOPES: Record<string, string> = {
-  disk: "Attaching history as a CSV file via Drive (falls back to timeline files)",
+  disk: "The portal-wide export to the user's Drive",
   im: "Watch-rule notifications (im.notify.personal.add)",
 };
 
@@ -31,14 +31,14 @@ export const REQUIRED_METHODS: Record<string, string> = {
 };
 export const OPTIONAL_METHODS: Record<string, string> = {
   "crm.timeline.comment.add": "Attach history as CSV",
-  "crm.item.update": "Revert a change",
+  "crm.item.update": "Revert a change; attach the history CSV to a file field",
   // crm.item.update cannot change or delete a multifield value (crm/universal/object-fields.md#fm)
   "crm.contact.update": "Revert of phone and e-mail changes (leads and companies alike)",
   "event.offline.get": "Safe offline event queue",
   "event.offline.clear": "Safe offline event queue",
   "event.offline.error": "Safe offline event queue",
-  "disk.folder.uploadfile": "Drive upload of CSV files",
-  "disk.storage.getforapp": "Drive upload of CSV files",
+  "disk.folder.uploadfile": "Drive upload of exported files",
+  "disk.storage.getforapp": "Drive upload of exported files",
   // A self-hosted portal's crm module may predate the universal crm.category.* methods (b24restdocs
   // settings/cloud-and-on-premise/on-premise/versions.md): funnels then show as their ids.
   "crm.category.list": "Funnel names in the history (shown as ids)",

@@ -1,4 +1,5 @@
 import type { FakeClock } from "./clock";
+import { itemFileValue } from "./item-files";
 import type { CrmRecord, Entity, FieldDef, PortalState } from "./types";
 
 // The universal CRM methods' view of a record (crm.item.*): which entity types exist, their fields under camelCase
@@ -97,8 +98,8 @@ const fd = (type: string, title: string, extra: Partial<FieldDef> = {}): FieldDe
   ...extra,
 });
 const ro = { isReadOnly: true };
-const uf = (type: string, label: string): FieldDef =>
-  fd(type, label.toUpperCase(), { isDynamic: true, listLabel: label, formLabel: label, filterLabel: label });
+const uf = (type: string, label: string, extra: Partial<FieldDef> = {}): FieldDef =>
+  fd(type, label.toUpperCase(), { isDynamic: true, listLabel: label, formLabel: label, filterLabel: label, ...extra });
 
 /** The standard fields of a quote, a new invoice or a smart process (object-fields.md #quote, #invoice, #spa). */
 function standardFields(entityTypeId: number, stageType: string): Record<string, FieldDef> {
@@ -146,7 +147,10 @@ function standardFields(entityTypeId: number, stageType: string): Record<string,
   return { ...base, ...pipeline, ...dates, ...money, COMPANY_ID: fd("crm_company", "Company") };
 }
 
-/** Custom fields the fake's smart-process types have: one per conversion rule of ufCamelName. */
+/**
+ * Custom fields the fake's smart-process types have: one per conversion rule of ufCamelName, and a multiple file field
+ * ("the file fields of CRM items are of the 'file' type", b24restdocs api-reference/files/how-to-update-files.md).
+ */
 export function seededCustomFields(entityTypeId: number, typeId: number): Record<string, FieldDef> {
   if (entityTypeId === SMART_INVOICE) return { UF_CRM_SMART_INVOICE_1700000001: uf("string", "PO number") };
   if (entityTypeId === 128) {
@@ -154,6 +158,7 @@ export function seededCustomFields(entityTypeId: number, typeId: number): Record
       [`UF_CRM_${typeId}_1700000000`]: uf("string", "Project code"),
       [`UF_CRM_${typeId}_BUDGET`]: uf("double", "Budget"),
       [`UF_CRM_${typeId}_PHASE2`]: uf("boolean", "Phase 2"),
+      [`UF_CRM_${typeId}_FILES`]: uf("file", "Attachments", { isMultiple: true }),
     };
   }
   return {};
@@ -217,7 +222,10 @@ function multifields(rec: CrmRecord) {
   );
 }
 
-/** Every field of a record as crm.item.get answers it (`useOriginalUfNames`: custom fields under UF_CRM_…). */
+/**
+ * Every field of a record as crm.item.get answers it (`useOriginalUfNames`: custom fields under UF_CRM_…); a file
+ * field as {id, url, urlMachine} with the caller's `auth` in urlMachine (item-files.ts).
+ */
 export function toItem(
   portal: PortalState,
   clock: FakeClock,
@@ -225,12 +233,18 @@ export function toItem(
   rec: CrmRecord,
   originalUf = false,
   fields: ItemField[] | null = itemFields(portal, entityTypeId),
+  auth = "",
 ) {
   const legacy = LEGACY_BY_TYPE_ID[entityTypeId] !== undefined;
   const out: Record<string, unknown> = {};
   for (const f of fields ?? []) {
     const name = originalUf && f.def.isDynamic ? f.upper : f.name;
-    out[name] = legacy ? legacyToItem(rec[f.key], f, clock) : (rec[f.key] ?? null);
+    out[name] =
+      f.def.type === "file"
+        ? itemFileValue(portal.baseUrl, auth, entityTypeId, rec.ID, f, rec[f.key])
+        : legacy
+          ? legacyToItem(rec[f.key], f, clock)
+          : (rec[f.key] ?? null);
   }
   if (legacy && entityTypeId !== 2) out.fm = multifields(rec);
   if (legacy) Object.assign(out, derivedFields(entityTypeId, rec));
@@ -273,6 +287,7 @@ export const FM_FIELD: FieldDef = {
 /**
  * Item fields given to add/update (camelCase or UPPER_CASE, "any field names in all methods can be passed in either",
  * universal/index.md) as the stored record's keys and values. Read-only and unknown fields are dropped, as core does.
+ * File values are stored as given: crm.item.add/update turn them into stored files first (item-files.ts).
  */
 export function fromItemFields(portal: PortalState, entityTypeId: number, input: Record<string, unknown>): CrmRecord {
   const fields = itemFields(portal, entityTypeId) ?? [];
@@ -281,7 +296,7 @@ export function fromItemFields(portal: PortalState, entityTypeId: number, input:
   for (const [k, v] of Object.entries(input)) {
     const f = fields.find((x) => x.name === k || x.upper === k || x.key === k);
     if (!f || f.def.isReadOnly) continue;
-    out[f.key] = legacy ? itemToLegacy(v, f) : itemValue(v, f);
+    out[f.key] = f.def.type === "file" ? (v ?? null) : legacy ? itemToLegacy(v, f) : itemValue(v, f);
   }
   return out;
 }

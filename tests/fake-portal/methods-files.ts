@@ -6,9 +6,9 @@ import type { CrmRecord, Entity } from "./types";
 // uploadUrl), CRM file fields ({fileData: [name, base64]}, stored and answered as a file descriptor), Drive-bound
 // fields (Drive ids "n<ID>" of files that exist), and document templates (a bare base64 string or a [name, base64]
 // pair).
-const isBase64 = (s: unknown): s is string =>
+export const isBase64 = (s: unknown): s is string =>
   typeof s === "string" && s.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(s) && s.length % 4 === 0;
-const asList = (v: unknown): unknown[] =>
+export const asList = (v: unknown): unknown[] =>
   Array.isArray(v)
     ? v
     : v && typeof v === "object" && Object.keys(v).every((k) => /^\d+$/.test(k))
@@ -100,11 +100,8 @@ export function storeDiskFile(
   return file;
 }
 
-function fileDescriptor(ctx: Ctx, field: string, v: unknown) {
-  const data = (v as { fileData?: unknown } | null)?.fileData;
-  const [name, b64] = data && typeof data === "object" ? Object.values(data) : [];
-  if (typeof name !== "string" || !isBase64(b64))
-    throw E.arg(`${field}: a file field takes {fileData: [name, base64]} (base64 without a data: prefix)`, field);
+/** A new file of a CRM file field, stored as crm.<entity>.get answers it (crm.item.get answers it otherwise). */
+export function storeCrmFile(ctx: Pick<Ctx, "portal">, name: string, b64: string) {
   const id = ctx.portal.disk.nextId++;
   return {
     id,
@@ -113,6 +110,14 @@ function fileDescriptor(ctx: Ctx, field: string, v: unknown) {
     showUrl: `/bitrix/components/bitrix/crm.deal.show/show_file.php?fileId=${id}`,
     downloadUrl: `/rest/crm.deal.show_file?fileId=${id}`,
   };
+}
+
+function fileDescriptor(ctx: Ctx, field: string, v: unknown) {
+  const data = (v as { fileData?: unknown } | null)?.fileData;
+  const [name, b64] = data && typeof data === "object" ? Object.values(data) : [];
+  if (typeof name !== "string" || !isBase64(b64))
+    throw E.arg(`${field}: a file field takes {fileData: [name, base64]} (base64 without a data: prefix)`, field);
+  return storeCrmFile(ctx, name, b64);
 }
 
 function driveId(ctx: Ctx, field: string, v: unknown) {

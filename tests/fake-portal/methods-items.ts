@@ -2,6 +2,7 @@ import { RestError } from "./errors";
 import { localFields } from "./directories";
 import { FM_FIELD, LEGACY_BY_TYPE_ID, QUOTE, SMART_INVOICE, fromItemFields, itemFields, toItem } from "./items-model";
 import { PAGE, asList, asObject, compileFilter, page, sortRows, yes, type Row } from "./items-query";
+import { acceptItemFiles } from "./item-files";
 import { itemWrite } from "./items-store";
 import { eventMethods } from "./methods-events";
 import { productRowMethods } from "./methods-productrows";
@@ -49,7 +50,15 @@ export function requireItem(ctx: Ctx, t: number, rawId: unknown, need: "read" | 
 }
 
 const itemOf = (ctx: Ctx, t: number, id: number, p: Row) =>
-  toItem(ctx.portal, ctx.fake.clock, t, recordsOf(ctx.portal, t).get(id)!, yes(p.useOriginalUfNames));
+  toItem(
+    ctx.portal,
+    ctx.fake.clock,
+    t,
+    recordsOf(ctx.portal, t).get(id)!,
+    yes(p.useOriginalUfNames),
+    undefined,
+    ctx.token,
+  );
 
 /** crm.item.fields: `{fields: {<name>: {type, isRequired, …, title, upperName}}}` in the portal's language. */
 function fieldsOf(ctx: Ctx, p: Row) {
@@ -102,7 +111,7 @@ function listItems(ctx: Ctx, p: Row) {
   const rows: Row[] = [];
   for (const id of ids) {
     if (!mayRead(ctx, t, id)) continue;
-    const item = toItem(ctx.portal, ctx.fake.clock, t, records.get(id)!, false, fields);
+    const item = toItem(ctx.portal, ctx.fake.clock, t, records.get(id)!, false, fields, ctx.token);
     if (!matches(item)) continue;
     rows.push(item);
     if (quick && rows.length >= PAGE) break;
@@ -128,18 +137,13 @@ function listItems(ctx: Ctx, p: Row) {
   return new ListAnswer({ items }, total, next);
 }
 
+/** `fields` of an add/update with its file values checked and stored (item-files.ts), as record keys and values. */
+const written = (ctx: Ctx, t: number, p: Row, before?: CrmRecord) =>
+  fromItemFields(ctx.portal, t, acceptItemFiles(ctx, itemFields(ctx.portal, t)!, asObject(p.fields), before));
+
 function addItem(ctx: Ctx, p: Row) {
   const t = requireType(ctx, p);
-  const id = itemWrite(
-    ctx.fake,
-    ctx.portal,
-    t,
-    "add",
-    null,
-    fromItemFields(ctx.portal, t, asObject(p.fields)),
-    ctx.userId,
-    ctx.connector,
-  );
+  const id = itemWrite(ctx.fake, ctx.portal, t, "add", null, written(ctx, t, p), ctx.userId, ctx.connector);
   return { item: itemOf(ctx, t, id, p) };
 }
 
@@ -152,7 +156,7 @@ function updateItem(ctx: Ctx, p: Row) {
     t,
     "update",
     id,
-    fromItemFields(ctx.portal, t, asObject(p.fields)),
+    written(ctx, t, p, recordsOf(ctx.portal, t).get(id)),
     ctx.userId,
     ctx.connector,
   );

@@ -60,7 +60,9 @@ export const UF_FIELDS: Record<string, FieldDef> = {
   UF_CRM_CONTRACT: uf("file", "Contract"),
   UF_CRM_PARTNER: uf("crm", "Partner company", { settings: { COMPANY: "Y" } }),
   UF_CRM_CURATOR: uf("employee", "Curator"),
-  UF_CRM_DOCS: uf("disk_file", "Documents", { isMultiple: true }),
+  // a multiple file field: "There are no 'file (Drive)' type fields in the CRM: the file fields of CRM items are of the
+  // 'file' type" (b24restdocs api-reference/files/how-to-update-files.md)
+  UF_CRM_DOCS: uf("file", "Documents", { isMultiple: true }),
 };
 
 const STAGES = [{ ID: "NEW" }, { ID: "PREPARATION" }, { ID: "WON" }, { ID: "LOSE" }];

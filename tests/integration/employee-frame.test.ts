@@ -226,6 +226,21 @@ describe("writes go with the user's own rights", () => {
     expect(docs).toHaveLength(3);
   });
 
+  it("an employee attaches the CSV to a smart-process item's file field by its ufCrm… name, with their token", async () => {
+    const { token } = await frameSession(env.control, EMPLOYEE, { entity: "dynamic_128", id: 2 });
+    const since = env.state().log.length;
+    const res = await api("/api/history/export", token, { entity: "dynamic_128", id: 2, field: "ufCrm1Files" });
+    expect(res).toMatchObject({ status: 200, body: { attachedTo: "ufCrm1Files", name: "history-dynamic_128-2.csv" } });
+    expect(env.state().items.stores.get(128)!.records.get(2)!.UF_CRM_1_FILES).toEqual([
+      expect.objectContaining({ name: "history-dynamic_128-2.csv" }),
+    ]);
+    const writes = env
+      .state()
+      .log.slice(since)
+      .filter((e) => e.rest === "crm.item.update" && e.status === 200);
+    expect(writes.map((e) => e.userId)).toEqual([EMPLOYEE]);
+  });
+
   it("an employee reverts a field they may edit (with their token), never one they may not", async () => {
     await env.control("crm/deal/9", { fields: { COMMENTS: "employee wrote this" }, userId: EMPLOYEE });
     await settle();

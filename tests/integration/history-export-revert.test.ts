@@ -32,28 +32,83 @@ const file = { name: "history.csv", content: new TextEncoder().encode("a,b\r\n1,
 describe("one normalized upload module: the CSV export in every form", () => {
   it("picks the payload form by target", () => {
     expect(uploadFormFor({ method: "crm.timeline.comment.add" })).toBe("pair");
+    expect(uploadFormFor({ method: "crm.item.update" })).toBe("pair");
     expect(uploadFormFor({ method: "crm.deal.update" })).toBe("fileData");
     expect(uploadFormFor({ method: "documentgenerator.template.add" })).toBe("base64");
-    expect(uploadFormFor({ method: "crm.deal.update", fieldType: "disk_file" })).toBe("disk");
+    expect(uploadFormFor({ method: "tasks.task.update" })).toBe("disk");
     expect(fileValue("base64", file)).toBe(Buffer.from(file.content).toString("base64"));
     expect(fileValue("pair", file)).toEqual(["history.csv", Buffer.from(file.content).toString("base64")]);
   });
 
-  it("puts the history CSV into a CRM file field as {fileData: [name, base64]}", async () => {
+  it("puts the history CSV into a deal's file field as a [name, base64] pair through crm.item.update", async () => {
+    const since = env.state().log.length;
     const r = await attachHistoryCsv(admin, "deal", 2, "UF_CRM_CONTRACT");
-    expect(r.form).toBe("fileData");
+    expect(r.form).toBe("pair");
     const csv = await buildHistoryCsv(portalId, "deal", 2, "en");
     expect(env.state().crm.deal.get(2)!.UF_CRM_CONTRACT).toMatchObject({
       name: "history-deal-2.csv",
       size: csv.content.length,
     });
+    // crm.deal.update is "not recommended ... for updating file fields" (b24restdocs files/how-to-update-files.md)
+    const writes = env
+      .state()
+      .log.slice(since)
+      .filter((e) => e.status === 200 && /update$/.test(e.rest ?? ""));
+    expect(writes.map((e) => e.rest)).toEqual(["crm.item.update"]);
   });
 
-  it("puts the history CSV into a Drive field Drive-first: uploaded to the app's storage, referenced by id", async () => {
-    const r = await attachHistoryCsv(admin, "deal", 3, "UF_CRM_DOCS");
-    expect(r.form).toBe("disk");
-    const [driveId] = env.state().crm.deal.get(3)!.UF_CRM_DOCS as string[];
-    expect(env.state().disk.files.get(Number(driveId))).toMatchObject({ NAME: "history-deal-3.csv", PARENT_ID: "2" });
+  it("attaching to a deal's multiple file field keeps its files and the earlier parts, through crm.item.*", async () => {
+    const had = [101, 102].map((id) => ({ id, name: `had-${id}.pdf`, size: 1 }));
+    env.state().crm.deal.get(3)!.UF_CRM_DOCS = had;
+    await getDb().fieldChange.createMany({
+      data: Array.from({ length: 3 }, (_, k) => ({
+        portalId,
+        entityType: "deal",
+        entityId: 3,
+        field: "COMMENTS",
+        oldValue: `c${k}`,
+        newValue: `c${k + 1}`,
+        changedById: 1,
+        changedAt: new Date(Date.UTC(2026, 0, 2, 0, k)),
+      })),
+    });
+    const saved = CSV_LIMITS.partRows;
+    CSV_LIMITS.partRows = 2;
+    const since = env.state().log.length;
+    try {
+      const r = await attachHistoryCsv(admin, "deal", 3, "UF_CRM_DOCS");
+      expect(r).toMatchObject({ attachedTo: "UF_CRM_DOCS", form: "pair" });
+    } finally {
+      CSV_LIMITS.partRows = saved;
+    }
+    const docs = env.state().crm.deal.get(3)!.UF_CRM_DOCS as { id: number; name: string }[];
+    expect(docs.map((d) => d.name)).toEqual([
+      "had-101.pdf",
+      "had-102.pdf",
+      "history-deal-3-part-1-of-2.csv",
+      "history-deal-3-part-2-of-2.csv",
+    ]);
+    // read and written through crm.item.*, never crm.deal.get / crm.deal.update
+    const calls = env
+      .state()
+      .log.slice(since)
+      .filter((e) => e.status === 200) // a 503 (rate limit) retried is one call
+      .map((e) => e.rest)
+      .filter((m) => m && /^crm\.(deal|item)\.(get|update)$/.test(m));
+    expect(calls).toEqual(["crm.item.get", "crm.item.update", "crm.item.get", "crm.item.update"]);
+  });
+
+  it("attaches the history CSV to a smart-process item's file field (was 400 not_supported)", async () => {
+    const r = await attachHistoryCsv(admin, "dynamic_128", 1, "ufCrm1Files");
+    expect(r).toMatchObject({ attachedTo: "ufCrm1Files", form: "pair", name: "history-dynamic_128-1.csv" });
+    expect(env.state().items.stores.get(128)!.records.get(1)!.UF_CRM_1_FILES).toEqual([
+      expect.objectContaining({ name: "history-dynamic_128-1.csv" }),
+    ]);
+    // a second attachment keeps the first file (crm.item.update deletes the files not passed)
+    await attachHistoryCsv(admin, "dynamic_128", 1, "ufCrm1Files");
+    expect(
+      (env.state().items.stores.get(128)!.records.get(1)!.UF_CRM_1_FILES as { name: string }[]).map((f) => f.name),
+    ).toEqual(["history-dynamic_128-1.csv", "history-dynamic_128-1.csv"]);
   });
 
   it("sends a bare base64 string where the target takes one (document templates)", async () => {

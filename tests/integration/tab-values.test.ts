@@ -1,7 +1,7 @@
 // Values as Bitrix24 shows them (issue #16 items 2 and 4), read in the tab's HTML as a user gets it, in English and
 // in Russian: users by name, money in its currency, Yes/No (Да/Нет), dates and times in the user's locale and zone,
-// linked records and the record itself by their titles, the type's name in the user's language, files by name with
-// their link, long texts as a word diff. And the CSV of a smart-process item (issue #14), formatted the same way.
+// linked records and the record itself by their titles, the type's name in the user's language, files with their
+// link (crm.item gives no file name), long texts as a word diff. And the CSV of a smart-process item (issue #14), formatted the same way.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderPage } from "../support/render-page";
 import { verifyFrameAuth } from "@/lib/auth/frame-auth";
@@ -117,13 +117,23 @@ describe("the tab in English", () => {
     expect(read("Company")).toEqual([company(5), company(4)]);
   });
 
-  it("shows a file by name with the portal's link, and a long text as escaped word marks", async () => {
+  it("shows a file with the portal's link, never its token-bearing urlMachine, and a long text as word marks", async () => {
     const rows = rowsOf(await tab(0, "en", "deal", DEAL, "Asia/Tokyo"));
     const [, file] = rows.get("Contract")!;
-    expect(file).toBe(
-      `<a href="${env.portal(0).baseUrl}${SHOW_FILE}" ` +
-        `target="_blank" rel="noopener noreferrer">contract &lt;v2&gt;.pdf</a>`,
-    );
+    // crm.item.get/list answer a file as {id, url, urlMachine}, with no name (b24restdocs
+    // api-reference/files/how-to-update-files.md): the tab shows "File #<id>" linked to `url`
+    const url =
+      `${env.portal(0).baseUrl}/bitrix/services/main/ajax.php?action=crm.controller.item.getFile&amp;SITE_ID=s1` +
+      `&amp;entityTypeId=2&amp;id=${DEAL}&amp;fieldName=UF_CRM_CONTRACT&amp;fileId=7`;
+    expect(file).toBe(`<a href="${url}" target="_blank" rel="noopener noreferrer">File #7</a>`);
+    // urlMachine carries an auth token ("do not record it in logs"): no stored change keeps it
+    const stored = await getDb().fieldChange.findMany({ where: { portalId: ids[0]!, field: "UF_CRM_CONTRACT" } });
+    expect(stored.length).toBeGreaterThan(0);
+    expect(JSON.stringify(stored.map((c) => [c.oldValue, c.newValue]))).not.toMatch(/urlMachine|auth=/);
+    const snapshot = await getDb().crmSnapshot.findFirstOrThrow({
+      where: { portalId: ids[0]!, entityType: "deal", entityId: DEAL },
+    });
+    expect((snapshot.fields as Record<string, unknown>).UF_CRM_CONTRACT).toEqual({ id: 7, url: expect.any(String) });
     const [old, now] = rows.get("Comment")!;
     expect(old).toContain("<del>fixed.</del>");
     expect(now).toContain("<ins>&lt;b&gt;open&lt;/b&gt;.</ins>");

@@ -8,10 +8,13 @@ import { route } from "@/lib/http/route";
 const BodySchema = z.object({
   entity: HistoryEntitySchema,
   id: RecordIdSchema,
-  /** a file field of the record to put the CSV into, instead of the timeline */
+  /**
+   * a custom file field of the record to put the CSV into, instead of the timeline: a lead's, deal's, contact's or
+   * company's by its UF_CRM_… key, a quote's, invoice's or smart-process item's by its crm.item name (ufCrm…)
+   */
   field: z
     .string()
-    .regex(/^UF_[A-Z0-9_]{1,60}$/, "must be a UF_ file field")
+    .regex(/^(?:UF_[A-Z0-9_]{1,60}|ufCrm[A-Za-z0-9_]{1,60})$/, "must be a custom file field (UF_… or ufCrm…)")
     .optional(),
   /** the user's time zone for the file's times (the tab's script sends the browser's) */
   tz: TimeZoneSchema.optional(),
