@@ -49,17 +49,18 @@ export async function loadHistoryView(
     to: day(query.to, 1),
     sources: query.source ? [...SOURCES[query.source]] : undefined,
   };
-  const [page, total, facets] = await Promise.all([
+  // two rounds of reads: what needs only the query, then what needs the page's changes and people
+  const [page, total, facets, record, updating] = await Promise.all([
     queryHistory(session.portalId, q),
     countHistory(session.portalId, q),
     historyFacets(session.portalId, query.entity, query.id),
+    recordHeading(session.portalId, query.entity, query.id, session.lang),
+    editInFlight(session.portalId, query.entity, query.id),
   ]);
-  const [presented, labels, record, reverted, updating] = await Promise.all([
+  const [presented, labels, reverted] = await Promise.all([
     presentChanges(session.portalId, query.entity, page.items, session.lang, query.tz),
     loadLabels(session.portalId, query.entity, facets.users, dict(session.lang)),
-    recordHeading(session.portalId, query.entity, query.id, session.lang),
     revertedChanges(session.portalId, query.entity, query.id, page.items),
-    editInFlight(session.portalId, query.entity, query.id),
   ]);
   const rows = presented.map((r) => (reverted.has(r.id) ? { ...r, reverted: true, revertible: false } : r));
   return {
