@@ -10,6 +10,7 @@ import { handleRest } from "./rest";
 import { FIELDS, prng, seedRecord, seedUsers } from "./seed";
 import { ENTITIES, type Entity, type FakeBitrix, type PortalState } from "./types";
 import { handleUi } from "./ui";
+import { RecordMap } from "./id-index";
 
 // The fake Bitrix24 (docs/fake-portal.md): one OAuth server and N portals, each on its own loopback port.
 // Public helpers for the browser UI and tests: lifecycle.ts (frameAuth, install, uninstall, update, confirmMethod,
@@ -47,7 +48,7 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
   const at = fake.clock.iso(Date.UTC(2026, 0, 1));
   for (const e of ENTITIES) {
     const n = opts.seed?.[SEED_KEYS[e]] ?? (e === "deal" ? 100 : 20);
-    crm[e] = new Map();
+    crm[e] = new RecordMap(); // sorted ids cached between lists (id-index.ts)
     for (let id = 1; id <= n; id++) crm[e].set(id, seedRecord(e, id, rand, at));
     nextId[e] = n + 1;
   }

@@ -11,6 +11,7 @@ import {
   seededCustomFields,
 } from "./items-model";
 import type { CrmRecord, CrmType, Entity, FakeBitrix, ItemStore, PortalState, StageHistoryRow } from "./types";
+import { RecordMap } from "./id-index";
 
 // Writes of quotes, new invoices and smart-process items, their events, smart-process types, and the stage history
 // every stage move of the fake feeds (deals and leads included: core.ts crmWrite calls recordLegacyStageChange).
@@ -100,7 +101,7 @@ function addStore(
   const stageType = stageEntityId(entityTypeId, categories[0]?.id ?? null);
   const store: ItemStore = {
     fields: newTypeFields(entityTypeId, stageType, custom),
-    records: new Map(),
+    records: new RecordMap(), // sorted ids cached between lists (id-index.ts)
     nextId: 1,
     categories,
   };
