@@ -33,6 +33,8 @@ export interface MultiItem {
 export const PRODUCTS_FIELD = "__products__";
 export const PRODUCTS_META: FieldMetaLite = { type: "crm_product_rows", isReadOnly: true };
 
+/** The field meta's `itemName` of a lead's address fields: they come from crm.address.list, not from an item field. */
+export const ADDRESS_SOURCE = "crm.address";
 /** A lead's address fields, read from crm.address.list beside the item (lib/history/lead-address.ts). */
 export const LEAD_ADDRESS_KEYS: readonly string[] = [
   "ADDRESS",

@@ -2,6 +2,7 @@ import type { BitrixCaller, BitrixClient } from "@/lib/bitrix/contract";
 import { BitrixError } from "@/lib/bitrix/errors";
 import { LEAD_ADDRESS_KEYS } from "@/lib/history/diff";
 import type { CrmRecord } from "@/lib/history/records";
+import { portalLacks } from "@/lib/lifecycle/probe";
 
 // A lead's address. crm.lead.* read and write it as the lead's ADDRESS_* fields (b24restdocs
 // api-reference/crm/leads/crm-lead-fields.md), and the history has kept it under those keys; crm.item.* does not carry
@@ -20,8 +21,6 @@ export const LEAD_ADDRESS_FIELDS: Readonly<Record<string, string>> = Object.from
   ADDRESS_FIELDS.map((f, i) => [f, LEAD_ADDRESS_KEYS[i]!]),
 );
 export { LEAD_ADDRESS_KEYS };
-/** The field meta's `itemName` of these keys: they come from crm.address.list, not from a field of the item. */
-export const ADDRESS_SOURCE = "crm.address";
 const LEAD = 1;
 const PRIMARY = 1;
 const IDS_PER_COMMAND = 50; // one address of type 1 a lead: 50 leads fit one page of 50
@@ -40,6 +39,9 @@ export async function attachLeadAddresses(
   lane: "background" | "interactive" = "background",
 ): Promise<void> {
   if (entityType !== "lead" || !records.length) return;
+  // a box whose crm module lacks the method (the probe found it missing) is not asked: its leads keep no address
+  // keys, which the diff reads as "not read", never as "cleared" (lib/history/diff.ts)
+  if (await portalLacks(client.portal.id, "crm.address.list")) return;
   const ids = records.map((r) => Number(r.ID));
   const select = ["ENTITY_ID", ...Object.keys(LEAD_ADDRESS_FIELDS)];
   const commands: Record<string, [string, Record<string, unknown>]> = {};

@@ -11,9 +11,8 @@
 //   `dateModifyShort`, `searchContent`, …), derived from other fields: dropped, so it never reads as an edit.
 // Values keep the item's spelling (`1002` for "1002.00", `"Y"` for "1"): the diff normalises by field type.
 import type { FieldMetaLite } from "@/lib/history/diff";
-import { LEAD_ADDRESS_KEYS, READ_PATH_FIELD, READ_PATH_ITEM } from "@/lib/history/diff";
+import { ADDRESS_SOURCE, LEAD_ADDRESS_KEYS, READ_PATH_FIELD, READ_PATH_ITEM } from "@/lib/history/diff";
 import type { LegacyEntityType } from "@/lib/history/entity-types";
-import { ADDRESS_SOURCE } from "@/lib/history/lead-address";
 
 type Item = Record<string, unknown>;
 

@@ -2,6 +2,7 @@ import "server-only";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import {
+  ADDRESS_SOURCE,
   diffMultiItems,
   diffProductRows,
   multiItems,
@@ -14,7 +15,6 @@ import { refreshFieldMeta, type ValueItem } from "@/lib/history/fields";
 import { formatChange, formatInstant, type ValuePart } from "@/lib/history/format";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
 import { rawValue, valueContext } from "@/lib/history/value-context";
-import { ADDRESS_SOURCE } from "@/lib/history/lead-address";
 import { dict, multifieldLabelsOf, type Dict, type TextKey } from "@/lib/i18n";
 import { log } from "@/lib/log";
 

@@ -34,6 +34,10 @@ export const OPTIONAL_METHODS: Record<string, string> = {
   "crm.item.update": "Revert a change; attach the history CSV to a file field",
   // crm.item.update cannot change or delete a multifield value (crm/universal/object-fields.md#fm)
   "crm.contact.update": "Revert of phone and e-mail changes (leads and companies alike)",
+  // a lead's address is not an item field: read beside it, written back with the lead's own update
+  // (lib/history/lead-address.ts)
+  "crm.address.list": "A lead's address in its history",
+  "crm.lead.update": "Revert of a lead's address",
   "event.offline.get": "Safe offline event queue",
   "event.offline.clear": "Safe offline event queue",
   "event.offline.error": "Safe offline event queue",

@@ -83,6 +83,31 @@ describe("a lead's address", () => {
     expect(after.map((c) => c.source)).toEqual(["revert", "event"]);
   });
 
+  it("a box without crm.address.list is not asked: a lead's other edits are recorded, its address is not 'cleared'", async () => {
+    const profile = await getDb().capabilityProfile.findUniqueOrThrow({ where: { portalId } });
+    const methods = profile.methods as Record<string, unknown>;
+    await getDb().capabilityProfile.update({
+      where: { portalId },
+      data: { methods: { ...methods, "crm.address.list": { isExisting: false, isAvailable: false } } },
+    });
+    try {
+      const since = env.state().log.length;
+      await edit(4, { TITLE: "Lead four, renamed" });
+      await settle();
+      expect(
+        env
+          .state()
+          .log.slice(since)
+          .filter((e) => e.rest === "crm.address.list"),
+      ).toEqual([]);
+      const fields = (await changesOf(4)).items.filter((c) => c.oldValue !== null || c.newValue !== null);
+      expect(fields.filter((c) => c.field === "TITLE").map((c) => c.newValue)).toEqual(["Lead four, renamed"]);
+      expect(fields.filter((c) => c.field.startsWith("ADDRESS") && c.newValue === null)).toEqual([]);
+    } finally {
+      await getDb().capabilityProfile.update({ where: { portalId }, data: { methods: methods as object } });
+    }
+  });
+
   it("an address added to a lead that had none, and one cleared, are recorded", async () => {
     await edit(5, { ADDRESS: "Nevsky 1", ADDRESS_CITY: "Saint Petersburg" });
     await settle();
