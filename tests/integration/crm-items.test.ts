@@ -5,23 +5,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderPage } from "../support/render-page";
 import { forgetUserRights } from "@/lib/auth/user-rights";
 import { getDb } from "@/lib/db";
-import { processInboxBatch } from "@/lib/events/inbox";
-import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
 import { presentChanges } from "@/lib/history/present";
 import { queryHistory } from "@/lib/history/query";
 import { revertChange } from "@/lib/history/revert";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
-import { installPortal } from "../support/installed-portal";
+import { installPortal, settleCapture } from "../support/installed-portal";
 import { frameSession } from "../support/sessions";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 const EMPLOYEE = 2;
-const settle = async () => {
-  await drainOffline(portalId);
-  while (await processInboxBatch("test", 50));
-};
+const settle = () => settleCapture(portalId);
 
 beforeAll(async () => {
   env = await startAppWithFake();

@@ -3,11 +3,9 @@ import { renderPage } from "../support/render-page";
 import { getPageSession } from "@/lib/auth/page-session";
 import { forgetUserRights } from "@/lib/auth/user-rights";
 import { getDb } from "@/lib/db";
-import { processInboxBatch } from "@/lib/events/inbox";
-import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
 import { startAppWithFake } from "../support/lifecycle-env";
-import { installPortal } from "../support/installed-portal";
+import { installPortal, settleCapture } from "../support/installed-portal";
 import { frameSession } from "../support/sessions";
 
 // What an employee's frame gives them (docs/security.md, "An employee's frame"): the frame's APPLICATION_TOKEN and
@@ -16,10 +14,7 @@ import { frameSession } from "../support/sessions";
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 const EMPLOYEE = 2;
-const settle = async () => {
-  await drainOffline(portalId);
-  while (await processInboxBatch("test", 50));
-};
+const settle = () => settleCapture(portalId);
 
 beforeAll(async () => {
   env = await startAppWithFake();

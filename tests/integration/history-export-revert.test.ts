@@ -2,26 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bitrixFor } from "@/lib/bitrix";
 import { attachFile, fileValue, uploadFormFor, uploadToDisk } from "@/lib/bitrix/upload";
 import { getDb } from "@/lib/db";
-import { processInboxBatch } from "@/lib/events/inbox";
-import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
 import { attachHistoryCsv, buildHistoryCsv, CSV_LIMITS, toCsv } from "@/lib/history/export";
 import { revertChange } from "@/lib/history/revert";
 import type { PortalSession } from "@/lib/auth/session";
+import { installPortal, settleCapture } from "../support/installed-portal";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 import { frameSession } from "../support/sessions";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 let admin: PortalSession;
-const settle = async () => {
-  await drainOffline(portalId);
-  while (await processInboxBatch("test", 50));
-};
+const settle = () => settleCapture(portalId);
 beforeAll(async () => {
   env = await startAppWithFake();
-  await env.control("install", { mode: "ui", finish: true });
-  portalId = (await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+  portalId = (await installPortal(env)).id;
   await runBackfill(portalId);
   admin = (await frameSession(env.control, 1)).session;
 });

@@ -6,23 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PortalSession } from "@/lib/auth/session";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
-import { processInboxBatch } from "@/lib/events/inbox";
-import { drainOffline } from "@/lib/events/offline";
 import { runBackfill } from "@/lib/history/backfill";
 import { presentChanges } from "@/lib/history/present";
 import { queryHistory } from "@/lib/history/query";
 import { revertChange } from "@/lib/history/revert";
 import { startAppWithFake } from "../support/lifecycle-env";
-import { installPortal } from "../support/installed-portal";
+import { installPortal, settleCapture } from "../support/installed-portal";
 import { frameSession } from "../support/sessions";
 
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 let admin: PortalSession;
-const settle = async () => {
-  await drainOffline(portalId);
-  while (await processInboxBatch("test", 50));
-};
+const settle = () => settleCapture(portalId);
 const lead = (id: number) => env.state().crm.lead.get(id)!;
 const edit = (id: number, fields: Record<string, unknown>) => env.control(`crm/lead/${id}`, { fields, userId: 2 });
 async function changesOf(id: number, lang = "en") {
