@@ -255,8 +255,7 @@ CREATE TABLE "CrmFieldMeta" (
 );
 
 -- CreateTable
--- (its key columns on one line: whitespace only, the statement is the one every database ran — prisma migrate
--- deploy and status take the file as applied; the layout keeps `duplicates` from pairing it with CrmFieldMeta's)
+-- (its key columns on one line: whitespace only, the same statement every database ran)
 CREATE TABLE "UserNameCache" (
     "portalId" TEXT NOT NULL, "userId" INTEGER NOT NULL,
     "name" TEXT NOT NULL,
