@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWithRecorder } from "./support";
+import { startInstalled, startWithRecorder } from "./support";
 
 // The fake's lost deliveries and date filters, which the reconciliation tests (tests/integration/reconcile.test.ts)
 // stand on: a share of online deliveries dropped deterministically, never by chance, and `>=DATE_MODIFY` comparing
@@ -7,9 +7,7 @@ import { startWithRecorder } from "./support";
 let f: Awaited<ReturnType<typeof startWithRecorder>>;
 let admin: string;
 beforeAll(async () => {
-  f = await startWithRecorder();
-  await f.control("install", { mode: "event" });
-  admin = (await f.frame(1)).AUTH_ID!;
+  ({ f, admin } = await startInstalled());
   await f.rest("event.bind", { event: "ONCRMDEALUPDATE", handler: `${f.app.url}/api/bitrix/events` }, admin);
 });
 afterAll(() => f.stop());

@@ -1,13 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fixture, keyPaths, startWithRecorder } from "./support";
+import { fixture, keyPaths, startInstalled, startWithRecorder } from "./support";
 
 let f: Awaited<ReturnType<typeof startWithRecorder>>;
 let admin: string;
-beforeEach(async () => {
-  f = await startWithRecorder();
-  await f.control("install", { mode: "event" });
-  admin = (await f.frame(1)).AUTH_ID!;
-});
+beforeEach(async () => ({ f, admin } = await startInstalled()));
 afterEach(() => f.stop());
 
 const handler = () => `${f.app.url}/api/bitrix/events`;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startWithRecorder } from "./support";
+import { startInstalled, startWithRecorder } from "./support";
 
 // File fields through crm.item.add/update/get/list, every CRM type (b24restdocs api-reference/files/
 // how-to-update-files.md, how-to-upload-files.md, crm/universal/crm-item-update.md "How to Update a File Type Custom
@@ -8,11 +8,7 @@ import { startWithRecorder } from "./support";
 
 let f: Awaited<ReturnType<typeof startWithRecorder>>;
 let admin: string;
-beforeEach(async () => {
-  f = await startWithRecorder();
-  await f.control("install", { mode: "event" });
-  admin = (await f.frame(1)).AUTH_ID!;
-});
+beforeEach(async () => ({ f, admin } = await startInstalled()));
 afterEach(() => f.stop());
 
 type R = Record<string, unknown>;

@@ -1,17 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ufCamelName } from "./items-model";
-import { startWithRecorder } from "./support";
+import { startInstalled, startWithRecorder } from "./support";
 
 // The universal CRM methods, smart processes, product rows and stage history of the fake, against the shapes of
 // b24restdocs api-reference/crm/universal/*, crm/crm-stage-history-list.md and the event pages (docs/fake-portal.md).
 
 let f: Awaited<ReturnType<typeof startWithRecorder>>;
 let admin: string;
-beforeEach(async () => {
-  f = await startWithRecorder();
-  await f.control("install", { mode: "event" });
-  admin = (await f.frame(1)).AUTH_ID!;
-});
+beforeEach(async () => ({ f, admin } = await startInstalled()));
 afterEach(() => f.stop());
 
 type R = Record<string, unknown>;

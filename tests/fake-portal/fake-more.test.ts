@@ -1,15 +1,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixture, startWithRecorder } from "./support";
+import { fixture, startInstalled, startWithRecorder } from "./support";
 
 let f: Awaited<ReturnType<typeof startWithRecorder>>;
 let admin: string;
-beforeAll(async () => {
-  f = await startWithRecorder();
-  await f.control("install", { mode: "event" });
-  admin = (await f.frame(1)).AUTH_ID!;
-});
+beforeAll(async () => ({ f, admin } = await startInstalled()));
 afterAll(() => f.stop());
 const strip = (o: Record<string, unknown>) => {
   const { auth: _a, ...rest } = o;

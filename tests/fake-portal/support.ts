@@ -94,3 +94,10 @@ export function keyPaths(o: unknown, prefix = ""): string[] {
   if (o === null || typeof o !== "object") return [prefix];
   return Object.entries(o as Record<string, unknown>).flatMap(([k, v]) => keyPaths(v, prefix ? `${prefix}.${k}` : k));
 }
+
+/** Where most fake tests start: the app installed (event mode) and an administrator's frame token. */
+export async function startInstalled(extra: Partial<FakeOptions> = {}) {
+  const f = await startWithRecorder(extra);
+  await f.control("install", { mode: "event" });
+  return { f, admin: (await f.frame(1)).AUTH_ID! };
+}
