@@ -13,6 +13,20 @@ import { frameSession } from "../support/sessions";
 let env: Awaited<ReturnType<typeof startAppWithFake>>;
 let portalId: string;
 let admin: PortalSession;
+/** `n` changes of one deal's field by user 1, a minute apart on 2026-01-`day`: "<p>0" → "<p>1", "<p>1" → "<p>2"… */
+const seedChanges = (entityId: number, field: string, p: string, n: number, day: number) =>
+  getDb().fieldChange.createMany({
+    data: Array.from({ length: n }, (_, k) => ({
+      portalId,
+      entityType: "deal",
+      entityId,
+      field,
+      oldValue: `${p}${k}`,
+      newValue: `${p}${k + 1}`,
+      changedById: 1,
+      changedAt: new Date(Date.UTC(2026, 0, day, 0, k)),
+    })),
+  });
 const settle = () => settleCapture(portalId);
 beforeAll(async () => {
   env = await startAppWithFake();
@@ -55,18 +69,7 @@ describe("one normalized upload module: the CSV export in every form", () => {
   it("attaching to a deal's multiple file field keeps its files and the earlier parts, through crm.item.*", async () => {
     const had = [101, 102].map((id) => ({ id, name: `had-${id}.pdf`, size: 1 }));
     env.state().crm.deal.get(3)!.UF_CRM_DOCS = had;
-    await getDb().fieldChange.createMany({
-      data: Array.from({ length: 3 }, (_, k) => ({
-        portalId,
-        entityType: "deal",
-        entityId: 3,
-        field: "COMMENTS",
-        oldValue: `c${k}`,
-        newValue: `c${k + 1}`,
-        changedById: 1,
-        changedAt: new Date(Date.UTC(2026, 0, 2, 0, k)),
-      })),
-    });
+    await seedChanges(3, "COMMENTS", "c", 3, 2);
     const saved = CSV_LIMITS.partRows;
     CSV_LIMITS.partRows = 2;
     const since = env.state().log.length;
@@ -141,18 +144,7 @@ describe("one normalized upload module: the CSV export in every form", () => {
 
 describe("export and revert", () => {
   it("never cuts a long history silently: more rows than a file holds go in several files, each said to be a part", async () => {
-    await getDb().fieldChange.createMany({
-      data: Array.from({ length: 7 }, (_, k) => ({
-        portalId,
-        entityType: "deal",
-        entityId: 17,
-        field: "TITLE",
-        oldValue: `t${k}`,
-        newValue: `t${k + 1}`,
-        changedById: 1,
-        changedAt: new Date(Date.UTC(2026, 0, 1, 0, k)),
-      })),
-    });
+    await seedChanges(17, "TITLE", "t", 7, 1);
     const saved = CSV_LIMITS.partRows;
     CSV_LIMITS.partRows = 3;
     try {
