@@ -39,7 +39,6 @@ export function fillStore(records: Map<number, CrmRecord>, count: number, nextId
 /** Adds copies of a portal's seeded legacy records (deals, contacts…) up to `count`. */
 export function fillLegacy(p: PortalState, entity: "deal" | "contact" | "company" | "lead", count: number) {
   fillStore(p.crm[entity], count, () => p.nextId[entity]++);
-  p.crmIdsRevision[entity]++; // the fake's sorted-id cache (methods-crm.ts) is rebuilt on the next list
 }
 
 /** Adds copies of a portal's seeded items of one type (quotes 7, invoices 31, smart process 128) up to `count`. */

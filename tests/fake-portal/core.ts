@@ -254,7 +254,6 @@ export function crmWrite(
     fields = writeMultifields(portal, portal.fields[entity], prev, moved ?? fields);
     store.set(id!, { ...prev, ...fields, ID: String(id), DATE_MODIFY: now, MODIFY_BY_ID: String(userId) });
   } else store.delete(id!);
-  if (action !== "update") portal.crmIdsRevision[entity]++;
   recordLegacyStageChange(fake, portal, entity, id!, before, store.get(id!));
   if (moved) fireEvent(fake, portal, "ONCRMDEALMOVETOCATEGORY", moveEventData(id!, moved), userId, connector);
   else fireEvent(fake, portal, crmEventName(entity, action), { FIELDS: { ID: String(id) } }, userId, connector);

@@ -61,7 +61,6 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
     clientEndpoint: "",
     users: seedUsers(),
     crm,
-    crmIdsRevision: { deal: 0, contact: 0, company: 0, lead: 0 },
     nextId,
     fields: structuredClone(FIELDS),
     app: {

@@ -6,6 +6,7 @@ import { acceptFileFields } from "./methods-files";
 import { requireItem } from "./methods-items";
 import { statusMethods } from "./methods-status";
 import { ENTITIES, type CrmRecord, type Entity, type FieldDef } from "./types";
+import { idsInOrder } from "./id-index";
 
 // crm.{deal,contact,company,lead}.{fields,get,list,add,update,delete} and timeline comments (files: methods-files.ts).
 
@@ -61,41 +62,23 @@ function project(rec: CrmRecord, select: string[], fields: Record<string, FieldD
   return Object.fromEntries(Object.entries(rec).filter(([k]) => keep(k)));
 }
 
-/** Ids in ascending order, cached per store until an add or a delete (a list of 100 000 records stays O(page)). */
-const sortedIds = new WeakMap<Map<number, CrmRecord>, { revision: number; ids: number[] }>();
-function idsOf(store: Map<number, CrmRecord>, revision: number): number[] {
-  let cached = sortedIds.get(store);
-  if (!cached || cached.revision !== revision)
-    sortedIds.set(store, (cached = { revision, ids: [...store.keys()].sort((a, b) => a - b) }));
-  return cached.ids;
-}
-
-/** The candidate ids in list order: `@ID` names them, `>ID` (the fast export pattern) starts past the cursor. */
-function candidates(
-  store: Map<number, CrmRecord>,
-  revision: number,
-  filter: Record<string, unknown>,
-  desc: boolean,
-): number[] {
+/**
+ * The candidate ids in list order (id-index.ts: sorted once per added or removed id, so a list of 100 000 records
+ * stays O(page)): `@ID` names them, `>ID` (the fast export pattern) starts past the cursor.
+ */
+function candidates(store: Map<number, CrmRecord>, filter: Record<string, unknown>, desc: boolean) {
   const inIds = filter["@ID"];
-  if (inIds !== undefined) {
-    const wanted = (Array.isArray(inIds) ? inIds : typeof inIds === "object" && inIds ? Object.values(inIds) : [inIds])
-      .map(Number)
-      .filter((id) => store.has(id));
-    return [...new Set(wanted)].sort((a, b) => (desc ? b - a : a - b));
-  }
-  const ids = idsOf(store, revision);
-  if (desc) return [...ids].reverse();
+  const only =
+    inIds === undefined
+      ? null
+      : new Set(
+          (Array.isArray(inIds) ? inIds : typeof inIds === "object" && inIds ? Object.values(inIds) : [inIds]).map(
+            Number,
+          ),
+        );
   const after = filter[">ID"];
-  if (after === undefined || after === "" || Number.isNaN(Number(after))) return ids;
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ids[mid]! <= Number(after)) lo = mid + 1;
-    else hi = mid;
-  }
-  return ids.slice(lo);
+  const min = after === undefined || after === "" || Number.isNaN(Number(after)) ? -Infinity : Number(after);
+  return idsInOrder(store, min, only, desc);
 }
 
 function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
@@ -112,7 +95,7 @@ function list(ctx: Ctx, entity: Entity, p: Record<string, unknown>) {
   const rows: CrmRecord[] = [];
   const limit = start === -1 ? 50 : start + 51;
   let total = 0;
-  for (const id of candidates(store, ctx.portal.crmIdsRevision[entity], filter, desc)) {
+  for (const id of candidates(store, filter, desc)) {
     const rec = store.get(id)!;
     if (!matches(rec, filter) || !mayRead(ctx, entity, id)) continue;
     total++;

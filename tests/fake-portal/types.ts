@@ -114,8 +114,6 @@ export interface PortalState {
   formerHosts?: string[];
   users: Map<number, FakeUser>;
   crm: Record<Entity, Map<number, CrmRecord>>;
-  /** bumped on every add and delete: lets crm.*.list cache the sorted ids of a store */
-  crmIdsRevision: Record<Entity, number>;
   nextId: Record<Entity, number>;
   fields: Record<Entity, Record<string, FieldDef>>;
   app: AppState;
