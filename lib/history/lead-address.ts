@@ -1,4 +1,5 @@
-import type { BitrixCaller, BitrixClient } from "@/lib/bitrix/contract";
+import type { BitrixCaller } from "@/lib/bitrix/contract";
+import { batchVia } from "@/lib/bitrix/paging";
 import { BitrixError } from "@/lib/bitrix/errors";
 import { LEAD_ADDRESS_KEYS } from "@/lib/history/diff";
 import type { CrmRecord } from "@/lib/history/records";
@@ -33,7 +34,7 @@ export const isLeadAddressKey = (entityType: string, field: string) =>
  * command per 50 leads, in one batch. A failed command throws: a lead must not read as "address removed".
  */
 export async function attachLeadAddresses(
-  client: BitrixCaller | BitrixClient,
+  client: BitrixCaller,
   entityType: string,
   records: CrmRecord[],
   lane: "background" | "interactive" = "background",
@@ -49,17 +50,11 @@ export async function attachLeadAddresses(
     const filter = { ENTITY_TYPE_ID: LEAD, TYPE_ID: PRIMARY, "@ENTITY_ID": ids.slice(i, i + IDS_PER_COMMAND) };
     commands[`a${i / IDS_PER_COMMAND}`] = ["crm.address.list", { filter, select }];
   }
-  const opts = { lane, idempotent: true };
-  const pages: unknown[] = [];
-  if (Object.keys(commands).length === 1 || !("batch" in client)) {
-    for (const [method, params] of Object.values(commands))
-      pages.push((await client.call(method, params, opts)).result);
-  } else {
-    const res = await client.batch(commands, opts);
-    const [failed] = Object.values(res.errors);
-    if (failed) throw new BitrixError(failed.error, 0, failed.error_description, "crm.address.list");
-    pages.push(...Object.keys(commands).map((k) => res.result[k]));
-  }
+  // the shared batch (lib/bitrix/paging.ts) for the app's client and a user's caller alike; a failed command throws
+  const res = await batchVia(client)(commands, { lane, idempotent: true });
+  const [failed] = Object.values(res.errors);
+  if (failed) throw new BitrixError(failed.error, 0, failed.error_description, "crm.address.list");
+  const pages = Object.keys(commands).map((k) => res.result[k]);
   const byLead = new Map<number, Record<string, unknown>>();
   for (const page of pages) {
     if (!Array.isArray(page))
