@@ -63,11 +63,54 @@ describe("a multiple file field through crm.item.update: keep, add, drop, clear"
     expect((await item(entityTypeId, id))[name]).toEqual([]);
   });
 
-  it("the legacy crm.deal.get sees the files crm.item.update stored, with their names", async () => {
+  it("the legacy crm.deal.get sees the files crm.item.update stored, as {id, showUrl, downloadUrl} with no name", async () => {
+    // a real crm.deal.get answer (bitrix-tools/b24-rest-docs issue #94): {id, showUrl, downloadUrl}, nothing more
     await update(2, 3, { ufCrmDocs: [["report.csv", b64("x,y")]] });
-    expect((await ok("crm.deal.get", { id: 3 })).result.UF_CRM_DOCS).toEqual([
-      expect.objectContaining({ name: "report.csv", size: 3 }),
-    ]);
+    const [file] = (await ok("crm.deal.get", { id: 3 })).result.UF_CRM_DOCS as R[];
+    expect(Object.keys(file!).sort()).toEqual(["downloadUrl", "id", "showUrl"]);
+  });
+});
+
+describe("a file's urlMachine downloads it, named as it was uploaded (core CFile::ViewByUser)", () => {
+  const download = (url: string, init: RequestInit = {}) => fetch(url, init);
+  const uploaded = async (name: string, content: string) => {
+    await update(2, 3, { ufCrmDocs: [[name, b64(content)]] });
+    return ((await item(2, 3)).ufCrmDocs as FileOut[])[0]!;
+  };
+
+  it("a GET answers the bytes with Content-Disposition: the name in filename*=utf-8'' and a plain fallback", async () => {
+    const file = await uploaded("Отчёт Q4.csv", "a,b\n1,2");
+    const res = await download(file.urlMachine);
+    expect(res.status).toBe(200);
+    const disposition = res.headers.get("content-disposition")!;
+    expect(disposition).toMatch(/^attachment; filename="[A-Za-z0-9.-]+"; filename\*=utf-8''/);
+    expect(decodeURIComponent(disposition.split("utf-8''")[1]!)).toBe("Отчёт Q4.csv");
+    expect(await res.text()).toBe("a,b\n1,2");
+  });
+
+  it("a Range GET answers 206 with the bytes asked for; a HEAD has no Content-Disposition", async () => {
+    const file = await uploaded("report.csv", "0123456789");
+    const part = await download(file.urlMachine, { headers: { range: "bytes=0-0" } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get("content-range")).toBe("bytes 0-0/10");
+    expect(part.headers.get("content-disposition")).toContain("filename*=utf-8''report.csv");
+    expect(await part.text()).toBe("0");
+    const head = await download(file.urlMachine, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-disposition")).toBeNull();
+  });
+
+  it("refuses a user who may not read the item, a file the field no longer holds, and no token", async () => {
+    const file = await uploaded("report.csv", "x");
+    const other = (await f.frame(2)).AUTH_ID!;
+    await f.control("rights", { userId: 2, entity: "deal", id: 3, read: false });
+    const denied = await download(file.urlMachine.replace(/auth=[^&]+/, `auth=${other}`));
+    expect(denied.status).toBe(400);
+    expect(await denied.json()).toMatchObject({ error: "ACCESS_DENIED" });
+    await update(2, 3, { ufCrmDocs: "" });
+    const gone = await download(file.urlMachine);
+    expect(gone.status).toBe(400);
+    expect((await download(file.urlMachine.replace(/auth=[^&]+&/, ""))).status).toBe(401);
   });
 });
 

@@ -89,7 +89,7 @@ function newPortal(index: number, opts: FakeOptions, fake: FakeBitrix): PortalSt
     rights: { denyRead: new Set(), denyWrite: new Set() },
     faults: { script: [], fail503: 0, latencyMs: [0, 0], dropEvents: 0, duplicateEvents: 0, methodErrors: {} },
     webhook: { userId: 1, secret: hex(8) },
-    disk: { files: new Map(), nextId: 1, uploads: new Map(), templates: [] },
+    disk: { files: new Map(), nextId: 1, uploads: new Map(), templates: [], crmFiles: new Map() },
     timeline: [],
     log: [],
     counters: {

@@ -1,4 +1,5 @@
 import { eventBody, mintTokens, postForm, revokePortalTokens, crmWrite, fireEvent } from "./core";
+import { asList, storeCrmFile } from "./methods-files";
 import { httpBuildQuery } from "./php";
 import type { CrmRecord, Entity, FakeBitrix, PortalState } from "./types";
 
@@ -190,7 +191,11 @@ export async function confirmMethod(fake: FakeBitrix, portal: PortalState, metho
   return pending.length;
 }
 
-/** A user adds (id null), edits or deletes a record in the portal UI: the store changes and the CRM event fires. */
+/**
+ * A user adds (id null), edits or deletes a record in the portal UI: the store changes and the CRM event fires. A file
+ * the user uploads into a file field is given as {fileData: [name, base64]} and kept as an upload keeps it
+ * (methods-files.ts storeCrmFile: its name and bytes apart from the field's value).
+ */
 export function editAsUser(
   fake: FakeBitrix,
   portal: PortalState,
@@ -201,7 +206,23 @@ export function editAsUser(
   action: "add" | "update" | "delete" = "update",
 ): number {
   if (id !== null && !portal.crm[entity].has(id)) throw new Error(`no ${entity} ${id}`);
-  return crmWrite(fake, portal, entity, id === null ? "add" : action, id, fields, userId);
+  return crmWrite(fake, portal, entity, id === null ? "add" : action, id, uploaded(portal, entity, fields), userId);
+}
+
+/** File fields' {fileData: [name, base64]} values stored as uploads; any other value is set as given. */
+function uploaded(portal: PortalState, entity: Entity, fields: CrmRecord): CrmRecord {
+  const store = (v: unknown) => {
+    const data = (v as { fileData?: unknown } | null)?.fileData;
+    if (!data || typeof data !== "object") return v;
+    const [name, b64] = Object.values(data);
+    return storeCrmFile({ portal }, String(name), String(b64));
+  };
+  const out: CrmRecord = { ...fields };
+  for (const [k, v] of Object.entries(fields)) {
+    if (portal.fields[entity][k]?.type !== "file" || v === null || v === "") continue;
+    out[k] = Array.isArray(v) ? asList(v).map(store) : store(v);
+  }
+  return out;
 }
 
 export { fireEvent };

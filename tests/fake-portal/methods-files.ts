@@ -100,15 +100,17 @@ export function storeDiskFile(
   return file;
 }
 
-/** A new file of a CRM file field, stored as crm.<entity>.get answers it (crm.item.get answers it otherwise). */
+/**
+ * A new file of a CRM file field. The field holds its descriptor (what crm.<entity>.get answers, legacyFileView); the
+ * name and bytes are kept apart, as b_file keeps them, for the download (item-file-download.ts).
+ */
 export function storeCrmFile(ctx: Pick<Ctx, "portal">, name: string, b64: string) {
   const id = ctx.portal.disk.nextId++;
+  ctx.portal.disk.crmFiles.set(id, { name, content: Buffer.from(b64, "base64") });
   return {
     id,
-    name,
-    size: Buffer.from(b64, "base64").length,
     showUrl: `/bitrix/components/bitrix/crm.deal.show/show_file.php?fileId=${id}`,
-    downloadUrl: `/rest/crm.deal.show_file?fileId=${id}`,
+    downloadUrl: `/bitrix/components/bitrix/crm.deal.show/show_file.php?auth=&fileId=${id}`,
   };
 }
 

@@ -4,6 +4,7 @@ import { addressMethods } from "./methods-address";
 import { crmMethods } from "./methods-crm";
 import { fileMethods, finishDiskUpload, multipartFile } from "./methods-files";
 import { heldCall } from "./holds";
+import { itemFileDownload } from "./item-file-download";
 import { eventMethods } from "./methods-events";
 import { itemMethods } from "./methods-items";
 import { knownMethod, systemMethods } from "./methods-system";
@@ -12,7 +13,8 @@ import { ListAnswer, type Ctx, type MethodTable } from "./rest-types";
 import type { FakeBitrix, PortalState } from "./types";
 import { notifyMethods } from "./methods-notify";
 
-// /rest/<method>[.json], /rest/api/<method> (v3), /rest/<user>/<secret>/<method> (webhook), /rest/upload.json.
+// /rest/<method>[.json], /rest/api/<method> (v3), /rest/<user>/<secret>/<method> (webhook), /rest/upload.json,
+// /rest/crm.controller.item.getFile.json (a CRM file's urlMachine, item-file-download.ts).
 // methods-items.ts comes after crmMethods and eventMethods: it extends crm.category.list and placement.list.
 export const METHODS: MethodTable = {
   ...crmMethods,
@@ -219,6 +221,11 @@ export async function handleRest(
     const ctx = authenticate(fake, portal, req, params, hook ? { userId: Number(hook[1]), secret: hook[2]! } : null);
     logUser(portal, ctx.userId);
     if (method === "batch") return send(200, { result: runBatch(ctx, params), time: timeBlock(fake, started) });
+    if (method === "crm.controller.item.getfile") {
+      portal.counters.rest[method] = (portal.counters.rest[method] ?? 0) + 1;
+      const file = itemFileDownload(ctx, params, req.method ?? "GET", req.headers.range);
+      return void res.writeHead(file.status, file.headers).end(file.body);
+    }
     const { result, op } = invoke(ctx, method, params);
     const envelope =
       result instanceof ListAnswer

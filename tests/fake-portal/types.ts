@@ -148,6 +148,8 @@ export interface PortalState {
     nextId: number;
     uploads: Map<string, number>;
     templates: { id: number; name: string; size: number; bare: boolean }[];
+    /** the files of CRM file fields: the name they were uploaded under (b_file ORIGINAL_NAME) and their bytes */
+    crmFiles: Map<number, { name: string; content: Buffer }>;
   };
   timeline: {
     ENTITY_TYPE: string;

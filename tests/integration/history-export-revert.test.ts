@@ -6,6 +6,7 @@ import { runBackfill } from "@/lib/history/backfill";
 import { attachHistoryCsv, buildHistoryCsv, CSV_LIMITS, toCsv } from "@/lib/history/export";
 import { revertChange } from "@/lib/history/revert";
 import type { PortalSession } from "@/lib/auth/session";
+import { fileNamesIn, fileSizeIn, portalFile } from "../support/crm-files";
 import { installPortal, settleCapture } from "../support/installed-portal";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 import { frameSession } from "../support/sessions";
@@ -54,10 +55,9 @@ describe("one normalized upload module: the CSV export in every form", () => {
     const r = await attachHistoryCsv(admin, "deal", 2, "UF_CRM_CONTRACT");
     expect(r.form).toBe("pair");
     const csv = await buildHistoryCsv(portalId, "deal", 2, "en");
-    expect(env.state().crm.deal.get(2)!.UF_CRM_CONTRACT).toMatchObject({
-      name: "history-deal-2.csv",
-      size: csv.content.length,
-    });
+    const value = env.state().crm.deal.get(2)!.UF_CRM_CONTRACT;
+    expect(fileNamesIn(env.state(), value)).toEqual(["history-deal-2.csv"]);
+    expect(fileSizeIn(env.state(), value)).toBe(csv.content.length);
     // crm.deal.update is "not recommended ... for updating file fields" (b24restdocs files/how-to-update-files.md)
     const writes = env
       .state()
@@ -67,7 +67,7 @@ describe("one normalized upload module: the CSV export in every form", () => {
   });
 
   it("attaching to a deal's multiple file field keeps its files and the earlier parts, through crm.item.*", async () => {
-    const had = [101, 102].map((id) => ({ id, name: `had-${id}.pdf`, size: 1 }));
+    const had = [101, 102].map((id) => portalFile(env.state(), id, `had-${id}.pdf`));
     env.state().crm.deal.get(3)!.UF_CRM_DOCS = had;
     await seedChanges(3, "COMMENTS", "c", 3, 2);
     const saved = CSV_LIMITS.partRows;
@@ -79,8 +79,7 @@ describe("one normalized upload module: the CSV export in every form", () => {
     } finally {
       CSV_LIMITS.partRows = saved;
     }
-    const docs = env.state().crm.deal.get(3)!.UF_CRM_DOCS as { id: number; name: string }[];
-    expect(docs.map((d) => d.name)).toEqual([
+    expect(fileNamesIn(env.state(), env.state().crm.deal.get(3)!.UF_CRM_DOCS)).toEqual([
       "had-101.pdf",
       "had-102.pdf",
       "history-deal-3-part-1-of-2.csv",
@@ -99,14 +98,11 @@ describe("one normalized upload module: the CSV export in every form", () => {
   it("attaches the history CSV to a smart-process item's file field (was 400 not_supported)", async () => {
     const r = await attachHistoryCsv(admin, "dynamic_128", 1, "ufCrm1Files");
     expect(r).toMatchObject({ attachedTo: "ufCrm1Files", form: "pair", name: "history-dynamic_128-1.csv" });
-    expect(env.state().items.stores.get(128)!.records.get(1)!.UF_CRM_1_FILES).toEqual([
-      expect.objectContaining({ name: "history-dynamic_128-1.csv" }),
-    ]);
+    const files = () => fileNamesIn(env.state(), env.state().items.stores.get(128)!.records.get(1)!.UF_CRM_1_FILES);
+    expect(files()).toEqual(["history-dynamic_128-1.csv"]);
     // a second attachment keeps the first file (crm.item.update deletes the files not passed)
     await attachHistoryCsv(admin, "dynamic_128", 1, "ufCrm1Files");
-    expect(
-      (env.state().items.stores.get(128)!.records.get(1)!.UF_CRM_1_FILES as { name: string }[]).map((f) => f.name),
-    ).toEqual(["history-dynamic_128-1.csv", "history-dynamic_128-1.csv"]);
+    expect(files()).toEqual(["history-dynamic_128-1.csv", "history-dynamic_128-1.csv"]);
   });
 
   it("sends a bare base64 string where the target takes one (document templates)", async () => {
