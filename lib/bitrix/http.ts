@@ -162,3 +162,50 @@ export async function sendMultipart(
   }
   return readAnswer(res, method, logged);
 }
+
+/**
+ * The name a Bitrix24 download gives its file, read without the file: a GET of the first byte (`Range: bytes=0-0`)
+ * whose `Content-Disposition` carries the name, the body dropped unread. Core main/classes/general/file.php
+ * CFile::ViewByUser answers a download with `attachment; filename="<transliterated>"; filename*=utf-8''<encoded>` and
+ * honours Range; a HEAD would not do: its answer has no Content-Disposition. null when the answer names nothing
+ * (an error's JSON, an expired token, a file no longer there).
+ */
+export async function downloadName(url: string, log: RestLogContext = {}): Promise<string | null> {
+  const startedAt = Date.now();
+  const method = "download";
+  const logged = (status: number, answer: unknown, errorCode?: string) =>
+    recordRestCall({ ...log, url, method, params: { range: "bytes=0-0" }, startedAt, status, answer, errorCode });
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: { range: "bytes=0-0", "user-agent": USER_AGENT },
+      signal: AbortSignal.timeout(DEFAULT_TIMEOUT_MS),
+      redirect: "manual",
+    });
+  } catch {
+    logged(0, undefined, "NETWORK_ERROR");
+    return null;
+  }
+  const disposition = res.headers.get("content-disposition");
+  await res.body?.cancel().catch(() => undefined);
+  const name = res.status === 200 || res.status === 206 ? nameInDisposition(disposition) : null;
+  logged(res.status, { contentDisposition: disposition }, name ? undefined : "NO_FILE_NAME");
+  return name;
+}
+
+/** RFC 6266: `filename*=<charset>'<lang>'<%-encoded>` (RFC 8187) first, then `filename="…"` or a bare token. */
+export function nameInDisposition(header: string | null): string | null {
+  if (!header) return null;
+  const extended = /filename\*\s*=\s*([\w!#$%&+^`{}~-]+)'[^']*'([^;\s]+)/i.exec(header);
+  if (extended && /^utf-8$/i.test(extended[1]!)) {
+    try {
+      const name = decodeURIComponent(extended[2]!);
+      if (name) return name;
+    } catch {
+      /* a broken encoding: fall back to the plain name */
+    }
+  }
+  const plain = /(?:^|;)\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(header);
+  const name = plain ? (plain[1]?.replace(/\\(.)/g, "$1") ?? plain[2]) : undefined;
+  return name ? name : null;
+}

@@ -5,3 +5,4 @@ export { bitrixFor, callWithToken, isIdempotent } from "@/lib/bitrix/client";
 export { exchangeRefreshToken, allowedOAuthOrigin } from "@/lib/bitrix/oauth";
 export { encodePhpQuery } from "@/lib/bitrix/php-query";
 export { isAccessDenied, isNotFound } from "@/lib/bitrix/errors";
+export { fileNameOf } from "@/lib/bitrix/file-name";

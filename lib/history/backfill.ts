@@ -7,6 +7,7 @@ import { attachLeadAddresses } from "@/lib/history/lead-address";
 import { attachFirstProductRows } from "@/lib/history/product-rows";
 import { enqueueStageHistory } from "@/lib/history/stage-history";
 import { entityTypeIdOf, LEGACY_ENTITIES, type EntityKey } from "@/lib/history/entity-types";
+import { nameFiles, type FileLinks } from "@/lib/history/file-names";
 import { itemListParams, itemPages, listPortalItemTypes, recordAdapter } from "@/lib/history/items";
 import type { CrmRecord } from "@/lib/history/records";
 import { recordReader } from "@/lib/history/capture";
@@ -100,9 +101,11 @@ export async function runBackfillStep(
   const readAt = new Date();
   const answer = await c.batch(commands, { lane: "background", idempotent: true });
   // items in the record shape (ID, DATE_MODIFY, MODIFY_BY_ID; the legacy four under their legacy keys)
-  const res = itemPages(answer, recordAdapter(entityType as EntityKey, meta));
+  const links: FileLinks = new Map();
+  const res = itemPages(answer, recordAdapter(entityType as EntityKey, meta, links));
   const { records, last, done } = collect(res, entityType, run.lastId);
   await attachLeadAddresses(c, entityType, records); // a lead's address is read beside the item (lead-address.ts)
+  await nameFiles(c, links, "background"); // and a file's name from its download (file-names.ts)
   await attachFirstProductRows(portalId, entityType, records, c); // a deal's or lead's first snapshot holds its rows
   const first = await insertFirstSnapshots(portalId, entityType, records); // a first install: nearly all of them
   try {

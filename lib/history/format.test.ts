@@ -116,6 +116,16 @@ describe("files", () => {
     });
     expect(safeUrl("data:text/html,x")).toBeUndefined();
   });
+
+  it("take the name read from the file's download when the portal gives none, and say File #id without one", () => {
+    const nameOf = (id: string) => ({ "7": "Договор № 5.pdf" })[id];
+    const file = { id: 7, url: "/bitrix/services/main/ajax.php?action=crm.controller.item.getFile&fileId=7" };
+    expect(formatFile(file, "File", "https://acme.bitrix24.com", nameOf).parts).toEqual([
+      { text: "Договор № 5.pdf", href: `https://acme.bitrix24.com${file.url}` },
+    ]);
+    expect(formatFile("7", "File", undefined, nameOf).text).toBe("Договор № 5.pdf"); // a stored change keeps the id
+    expect(formatFile({ id: 8, url: file.url }, "File", undefined, nameOf).text).toBe("File #8");
+  });
 });
 
 describe("long texts", () => {

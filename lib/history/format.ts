@@ -116,13 +116,23 @@ export function formatDateTime(value: unknown, lang: string, timeZone?: string):
   return Number.isNaN(d.getTime()) ? String(value) : formatInstant(d, lang, timeZone);
 }
 
-/** A file field's value: crm.<entity>.get gives {id, showUrl, downloadUrl}, crm.item.get {id, url, urlMachine}. */
-export function formatFile(value: unknown, fileWord: string, origin?: string): FormattedValue {
+/**
+ * A file field's value: crm.<entity>.get gives {id, showUrl, downloadUrl}, crm.item.get {id, url, urlMachine} — no
+ * name either way; `nameOf` knows the names read from the files' downloads. Unnamed, a file is "File #id".
+ */
+export function formatFile(
+  value: unknown,
+  fileWord: string,
+  origin?: string,
+  nameOf?: (id: string) => string | undefined,
+): FormattedValue {
   if (isEmpty(value)) return { text: EMPTY };
-  if (typeof value !== "object" || value === null) return { text: `${fileWord} #${String(value)}` };
+  if (typeof value !== "object" || value === null)
+    return { text: nameOf?.(String(value)) ?? `${fileWord} #${String(value)}` };
   const f = value as Record<string, unknown>;
-  const name = [f.name, f.NAME, f.ORIGINAL_NAME, f.originalName].find((x) => typeof x === "string" && x !== "");
-  const text = (name as string | undefined) ?? `${fileWord} #${String(f.id ?? f.ID ?? "?")}`;
+  const id = String(f.id ?? f.ID ?? "?");
+  const given = [f.name, f.NAME, f.ORIGINAL_NAME, f.originalName].find((x) => typeof x === "string" && x !== "");
+  const text = (given as string | undefined) ?? nameOf?.(id) ?? `${fileWord} #${id}`;
   const href = safeUrl(
     [f.showUrl, f.url, f.downloadUrl].find((x) => typeof x === "string" && x !== ""),
     origin,
@@ -213,8 +223,10 @@ export interface ValueContext {
   currency?: string;
   /** the portal's address: file links it gives are relative to it */
   origin?: string;
-  /** a file a field of the record holds now, as the portal described it ({id, name, showUrl}): changes store ids */
+  /** a file a field of the record holds now, as the portal described it ({id, url}): changes store ids */
   fileOf?(field: string, id: string): unknown;
+  /** a file's name, read from its download (lib/history/file-names.ts) */
+  fileName?(id: string): string | undefined;
 }
 
 export interface FieldInfo {
@@ -271,7 +283,7 @@ export function formatFieldValue(
   if (Array.isArray(v) && !v.length) return { text: EMPTY };
   if (isFileType(meta?.type)) {
     const described = (f: unknown) => (typeof f === "object" || isEmpty(f) ? f : (ctx.fileOf?.(field, String(f)) ?? f));
-    const files = list.map((f) => formatFile(described(f), ctx.words.file, ctx.origin));
+    const files = list.map((f) => formatFile(described(f), ctx.words.file, ctx.origin, ctx.fileName));
     const parts = files.flatMap((f, i) => [...(i ? [{ text: ", " }] : []), ...(f.parts ?? [{ text: f.text }])]);
     return { text: files.map((f) => f.text).join(", "), parts };
   }
@@ -300,6 +312,14 @@ export function formatChange(
 export function userIdsOf(v: unknown, meta: FieldInfo | undefined): number[] {
   if (!USER_TYPES.has(meta?.type ?? "")) return [];
   return (Array.isArray(v) ? v : [v]).map(Number).filter((id) => Number.isInteger(id) && id > 0);
+}
+
+/** The files a file field's values name (ids, or descriptors with an id), to read their names before formatting. */
+export function fileIdsOf(v: unknown, meta: FieldInfo | undefined): number[] {
+  if (!isFileType(meta?.type)) return [];
+  return (Array.isArray(v) ? v : [v])
+    .map((x) => Number(x && typeof x === "object" ? ((x as { id?: unknown }).id ?? (x as { ID?: unknown }).ID) : x))
+    .filter((id) => Number.isInteger(id) && id > 0);
 }
 
 /** The records a field's values link to (to read their names from our snapshots). */

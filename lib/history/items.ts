@@ -9,6 +9,7 @@ import {
   type EntityKey,
   type ItemEntityType,
 } from "@/lib/history/entity-types";
+import { nameFiles, type FileLinks } from "@/lib/history/file-names";
 import { attachLeadAddresses } from "@/lib/history/lead-address";
 import { keyMapOf, legacyRecordOf, type LegacyFieldMeta } from "@/lib/history/legacy-items";
 import type { CrmRecord } from "@/lib/history/records";
@@ -56,11 +57,14 @@ export type ToRecord = (item: Record<string, unknown>) => CrmRecord;
  * api-reference/files/how-to-update-files.md). It is dropped here, before any snapshot, change or CSV could keep it;
  * `id` and `url` (the portal's own link, for a signed-in user) stay.
  */
-export function withoutMachineUrls(record: CrmRecord): CrmRecord {
+export function withoutMachineUrls(record: CrmRecord, links?: FileLinks): CrmRecord {
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
     if (v && typeof v === "object" && "urlMachine" in v) {
-      const { urlMachine: _token, ...rest } = v as Record<string, unknown>;
+      const { urlMachine, ...rest } = v as Record<string, unknown>;
+      // handed to the naming right after this read (file-names.ts), never stored
+      const id = Number(rest.id);
+      if (links && typeof urlMachine === "string" && Number.isInteger(id)) links.set(id, urlMachine);
       return rest;
     }
     return v;
@@ -68,11 +72,14 @@ export function withoutMachineUrls(record: CrmRecord): CrmRecord {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, strip(v)]));
 }
 
-/** How an item of this type becomes a record: by the type's field meta (getFieldMeta) for the legacy four. */
-export function recordAdapter(key: EntityKey, meta: Record<string, FieldMetaLite>): ToRecord {
-  if (isItemType(key)) return (item) => withoutMachineUrls(itemToRecord(item));
+/**
+ * How an item of this type becomes a record: by the type's field meta (getFieldMeta) for the legacy four. `links`
+ * gathers its files' download links for nameFiles.
+ */
+export function recordAdapter(key: EntityKey, meta: Record<string, FieldMetaLite>, links?: FileLinks): ToRecord {
+  if (isItemType(key)) return (item) => withoutMachineUrls(itemToRecord(item), links);
   const keyMap = keyMapOf(meta as Record<string, LegacyFieldMeta>);
-  return (item) => withoutMachineUrls(legacyRecordOf(item, keyMap));
+  return (item) => withoutMachineUrls(legacyRecordOf(item, keyMap), links);
 }
 
 /** Custom fields under their UF_CRM_… names for the legacy four (their stored keys), camelCase for the others. */
@@ -109,7 +116,8 @@ export async function fetchItems(
     commands[`q${i / IDS_PER_COMMAND}`] = ["crm.item.list", itemListParams(key, { filter, start: -1 })];
   }
   const answer = await client.batch(commands, { lane: "background", idempotent: true });
-  const res = itemPages(answer, recordAdapter(key, meta));
+  const links: FileLinks = new Map();
+  const res = itemPages(answer, recordAdapter(key, meta, links));
   // A failed command must not read as "these items were deleted": the whole fetch fails and is retried.
   const [failed] = Object.values(res.errors);
   if (failed) throw new BitrixError(failed.error, 0, failed.error_description, "crm.item.list");
@@ -118,6 +126,7 @@ export async function fetchItems(
     for (const record of page as CrmRecord[]) out.set(Number(record.ID), record);
   }
   await attachLeadAddresses(client, key, [...out.values()]); // a lead's address is not an item field
+  await nameFiles(client, links, "background"); // a file's name is not in the item either (file-names.ts)
   return out;
 }
 

@@ -5,6 +5,7 @@ import { collect, LISTS_PER_BATCH } from "@/lib/history/backfill";
 import { recordReader } from "@/lib/history/capture";
 import { LEGACY_ENTITIES, type EntityKey } from "@/lib/history/entity-types";
 import { getFieldMeta } from "@/lib/history/fields";
+import { nameFiles, type FileLinks } from "@/lib/history/file-names";
 import { itemListParams, itemPages, listPortalItemTypes, recordAdapter } from "@/lib/history/items";
 import { attachLeadAddresses } from "@/lib/history/lead-address";
 import type { CrmRecord } from "@/lib/history/records";
@@ -125,7 +126,8 @@ export async function reconcileEntity(
     since = shiftIso(backfill.startedAt.toISOString(), -OVERLAP_MS);
   }
   const meta = await getFieldMeta(portalId, entityType, client);
-  const toRecord = recordAdapter(entityType as EntityKey, meta);
+  const links: FileLinks = new Map(); // each page's files, named after the page (file-names.ts)
+  const toRecord = recordAdapter(entityType as EntityKey, meta, links);
   const [method, params] = listParams(entityType, since, "0");
   let readAt = new Date();
   const first = await client.call<unknown>(method, params, { lane: "background", idempotent: true });
@@ -133,6 +135,8 @@ export async function reconcileEntity(
   let records = itemPages(asBatch, toRecord).result.l0 as CrmRecord[];
   if (!Array.isArray(records)) records = [];
   await attachLeadAddresses(client, entityType, records); // a lead's address is read beside the item (lead-address.ts)
+  await nameFiles(client, links, "background");
+  links.clear();
   let listed = records.length;
   // one page's records against their snapshots, read at `readAt`; `answer` tells which were created since the watermark
   const record = (answer: BatchResult) =>
@@ -150,6 +154,8 @@ export async function reconcileEntity(
     const raw = await client.batch(commands, { lane: "background", idempotent: true });
     ({ records, last, done } = collect(itemPages(raw, toRecord), entityType, last));
     await attachLeadAddresses(client, entityType, records);
+    await nameFiles(client, links, "background");
+    links.clear();
     listed += records.length;
     recovered += await record(raw);
     newest = Math.max(newest, ...stamps(records));

@@ -2,8 +2,10 @@ import "server-only";
 import { bitrixFor } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { entityTypeIdOf } from "@/lib/history/entity-types";
+import { fileNames } from "@/lib/history/file-names";
 import {
   AMOUNT_FIELDS,
+  fileIdsOf,
   linksOf,
   recordTitle,
   userIdsOf,
@@ -26,7 +28,7 @@ export const rawValue = (v: unknown) =>
 /**
  * The names a page's values need, read once: users named by user fields (user.get for the ones not cached yet — one
  * call for up to 50; a failure leaves "#4"), linked records from our own snapshots (no REST call per row), the
- * records' currencies for amounts, and the portal's address for file links.
+ * records' currencies for amounts, the portal's address for file links and the files' names (file-names.ts).
  */
 export async function valueContext(
   portalId: string,
@@ -40,6 +42,7 @@ export async function valueContext(
   const t = dict(lang);
   const values = changes.flatMap((c) => [c.oldValue, c.newValue].map((v) => ({ v, meta: metaOf(c.field) })));
   const userIds = [...new Set(values.flatMap(({ v, meta }) => userIdsOf(v, meta)))];
+  const fileIds = values.flatMap(({ v, meta }) => fileIdsOf(v, meta));
   const links = values.flatMap(({ v, meta }) => linksOf(v, meta));
   const isFile = (field: string) => ["file", "disk_file"].includes(metaOf(field)?.type ?? "");
   const own = [
@@ -52,7 +55,7 @@ export async function valueContext(
   if (userIds.length) await resolveMissingUsers(portalId, userIds);
   const byType = new Map<string, number[]>();
   for (const w of wanted) byType.set(w.entity, [...(byType.get(w.entity) ?? []), w.id]);
-  const [users, snapshots, portal] = await Promise.all([
+  const [users, snapshots, portal, files] = await Promise.all([
     userIds.length ? db.userNameCache.findMany({ where: { portalId, userId: { in: userIds } } }) : [],
     byType.size
       ? db.crmSnapshot.findMany({
@@ -64,6 +67,7 @@ export async function valueContext(
         })
       : [],
     hasFiles ? db.portal.findUnique({ where: { id: portalId }, select: { clientEndpoint: true } }) : null,
+    fileNames(portalId, fileIds),
   ]);
   const names = new Map(users.map((u) => [u.userId, u.name]));
   const records = new Map(snapshots.map((r) => [`${r.entityType}:${r.entityId}`, r.fields as Record<string, unknown>]));
@@ -79,6 +83,7 @@ export async function valueContext(
     origin,
     words: { yes: t.yes, no: t.no, file: t.file },
     userName: (id) => names.get(id),
+    fileName: (id) => files.get(Number(id)),
     recordName: (entity, id) => recordTitle(records.get(`${entity}:${id}`)) ?? `${typeName(t, entity)} #${id}`,
   };
   // A change stores a file by its id (diff.ts): its name and link come from our snapshot, while the record has it.

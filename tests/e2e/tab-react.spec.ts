@@ -2,9 +2,11 @@ import { expect, test } from "@playwright/test";
 import { portal, shot } from "./support";
 
 // Issue #16: the tab as a React page, in English and Russian, in a wide card (1280 px) and a narrow slider (400 px):
-// a multi-field edit is one change set with the author's name, money in its currency, Yes/No and local times.
+// a multi-field edit is one change set with the author's name, money in its currency, Yes/No, local times and a file
+// by its name (read from the file's download: crm.item gives none).
 // Screenshots: test-results/…/tab-react-{en,ru}-{1280,400}.png.
 const DEAL = 4;
+const FILE = "Договор поставки №7.pdf";
 
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(180_000);
@@ -22,13 +24,15 @@ test.beforeAll(async ({ browser }) => {
     TITLE: `Relaunch ${Date.now() % 1000}`,
     OPPORTUNITY: String(Number(current.OPPORTUNITY ?? 0) + 12345.5),
     UF_CRM_VIP: current.UF_CRM_VIP === "1" ? "0" : "1",
+    // a file the user uploads in the card (the fake keeps its name as Bitrix24 keeps ORIGINAL_NAME)
+    UF_CRM_CONTRACT: { fileData: [FILE, Buffer.from("%PDF-1.4").toString("base64")] },
   };
   await fetch(`${portal()}/_fake/crm/deal/${DEAL}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ fields, userId: 2 }),
   });
-  await expect.poll(total, { timeout: 90_000 }).toBeGreaterThanOrEqual(before + 3);
+  await expect.poll(total, { timeout: 90_000 }).toBeGreaterThanOrEqual(before + 4);
   await page.close();
 });
 
@@ -42,8 +46,9 @@ for (const lang of ["en", "ru"] as const) {
         frame.getByRole("heading", { name: lang === "ru" ? "История изменений" : "Change history" }),
       ).toBeVisible();
       const set = frame.locator("tbody.set").first();
-      await expect(set.locator("tr")).toHaveCount(3);
+      await expect(set.locator("tr")).toHaveCount(4);
       await expect(set.locator("time")).toHaveCount(1);
+      await expect(set.getByRole("link", { name: FILE })).toBeVisible();
       await shot(page, `tab-react-${lang}-${width}`);
     });
   }

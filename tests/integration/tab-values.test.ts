@@ -1,7 +1,7 @@
 // Values as Bitrix24 shows them (issue #16 items 2 and 4), read in the tab's HTML as a user gets it, in English and
 // in Russian: users by name, money in its currency, Yes/No (Да/Нет), dates and times in the user's locale and zone,
-// linked records and the record itself by their titles, the type's name in the user's language, files with their
-// link (crm.item gives no file name), long texts as a word diff. And the CSV of a smart-process item (issue #14), formatted the same way.
+// linked records and the record itself by their titles, the type's name in the user's language, files by the name
+// their download gives (crm.item gives none) with their link, long texts as a word diff. And the CSV of a smart-process item (issue #14), formatted the same way.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderPage } from "../support/render-page";
 import { verifyFrameAuth } from "@/lib/auth/frame-auth";
@@ -82,14 +82,18 @@ const EDIT = {
   COMPANY_ID: "4",
   COMMENTS: LONG_AFTER,
   OPPORTUNITY: "30000.00",
-  UF_CRM_CONTRACT: { id: 7, name: "contract <v2>.pdf", showUrl: SHOW_FILE },
+  UF_CRM_CONTRACT: { id: 7, showUrl: SHOW_FILE, downloadUrl: SHOW_FILE },
 };
+/** File 7 as the portal keeps it: the name it was uploaded under, which only its download tells (file-names.ts). */
+const CONTRACT = { name: "contract <v2>.pdf", content: Buffer.from("%PDF-1.4") };
 
 beforeAll(async () => {
   env = await startAppWithFake({ portals: 2 });
   env.state(1).lang = "ru";
   for (const i of [0, 1]) {
     Object.assign(env.state(i).crm.deal.get(DEAL)!, BEFORE);
+    env.state(i).disk.crmFiles.set(7, CONTRACT);
+    env.state(i).disk.nextId = 100; // files uploaded later never take id 7
     await env.control("plan", { burst: 500, drain: 100 }, i);
     await env.control("install", { mode: "ui", finish: true }, i);
     const portal = await getDb().portal.findUniqueOrThrow({ where: { memberId: env.portal(i).memberId } });
@@ -117,15 +121,19 @@ describe("the tab in English", () => {
     expect(read("Company")).toEqual([company(5), company(4)]);
   });
 
-  it("shows a file with the portal's link, never its token-bearing urlMachine, and a long text as word marks", async () => {
+  it("shows a file by its name with the portal's link, never its token-bearing urlMachine; a long text as word marks", async () => {
     const rows = rowsOf(await tab(0, "en", "deal", DEAL, "Asia/Tokyo"));
     const [, file] = rows.get("Contract")!;
     // crm.item.get/list answer a file as {id, url, urlMachine}, with no name (b24restdocs
-    // api-reference/files/how-to-update-files.md): the tab shows "File #<id>" linked to `url`
+    // api-reference/files/how-to-update-files.md); the name comes from urlMachine's download, read once after capture
     const url =
       `${env.portal(0).baseUrl}/bitrix/services/main/ajax.php?action=crm.controller.item.getFile&amp;SITE_ID=s1` +
       `&amp;entityTypeId=2&amp;id=${DEAL}&amp;fieldName=UF_CRM_CONTRACT&amp;fileId=7`;
-    expect(file).toBe(`<a href="${url}" target="_blank" rel="noopener noreferrer">File #7</a>`);
+    expect(file).toBe(`<a href="${url}" target="_blank" rel="noopener noreferrer">contract &lt;v2&gt;.pdf</a>`);
+    // one download named it (a ranged GET of one byte); rendering the tab again downloads nothing
+    expect(env.state(0).counters.rest["crm.controller.item.getfile"]).toBe(1);
+    await tab(0, "en", "deal", DEAL, "UTC");
+    expect(env.state(0).counters.rest["crm.controller.item.getfile"]).toBe(1);
     // urlMachine carries an auth token ("do not record it in logs"): no stored change keeps it
     const stored = await getDb().fieldChange.findMany({ where: { portalId: ids[0]!, field: "UF_CRM_CONTRACT" } });
     expect(stored.length).toBeGreaterThan(0);
