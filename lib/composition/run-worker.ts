@@ -5,7 +5,7 @@ import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { runInLane } from "@/lib/bitrix/call-lane";
-import { underLease } from "@/lib/jobs/lease";
+import { keepLeased, underLease } from "@/lib/jobs/lease";
 import { claimJobs, enqueueJob, finishJob, type JobLane, type JobRow } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/composition/registry";
 import { sleep } from "@/lib/sleep";
@@ -13,11 +13,11 @@ import { errorMessage } from "@/lib/error-message";
 
 // The worker loop: inbox rows and jobs, claimed with SKIP LOCKED, plus schedules (offline fallback poll, app.info
 // probe, token keep-alive, reconciliation sweep, REST log pruning). Schedules are jobs with a dedupe key per period,
-// so N workers enqueue each tick once.
+// so N workers enqueue each tick once; a portal's run is queued ahead, at its own phase of the period (nextRun).
 export const WORKER_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
 /** Background jobs one worker process runs at once (each of a different portal, lib/jobs/queue.ts claimJobs). */
 export const BACKGROUND_SLOTS = 2;
-/** Capture jobs (offline drains of different portals) a capture-lane round claims and runs side by side. */
+/** Capture jobs (offline drains of different portals) a worker runs side by side (CapturePool). */
 const CAPTURE_JOBS_AT_ONCE = 8;
 interface ScheduledPortal {
   id: string;
@@ -37,6 +37,20 @@ const SCHEDULES: Schedule[] = [
 ];
 /** Schedules of the whole installation, not of a portal. */
 const GLOBAL_SCHEDULES: { kind: string; everyMs: number }[] = [{ kind: "restlog.prune", everyMs: 3600_000 }];
+
+/**
+ * A portal's next scheduled run: its runs fall at its own phase of the period (a stable hash of its id), so 200
+ * portals' minute polls come ~0.3 s apart instead of all at the minute's start — where they stood in front of every
+ * portal's capture for seconds (the fairness bench, issue #15 item 5). `due` numbers the run (its dedupe key); the
+ * run before it, `due - 1`, is the one of the current period (its time has come).
+ */
+export function nextRun(portalId: string, everyMs: number, now = Date.now()): { due: number; runAt: Date } {
+  let h = 2166136261; // FNV-1a
+  for (let i = 0; i < portalId.length; i++) h = Math.imul(h ^ portalId.charCodeAt(i), 16777619);
+  const phase = (h >>> 0) % everyMs;
+  const due = Math.floor((now - phase) / everyMs) + 1;
+  return { due, runAt: new Date(due * everyMs + phase) };
+}
 
 /** One tick of the schedules (exported for tests). */
 export async function schedule() {
@@ -59,13 +73,18 @@ export async function schedule() {
     for (const p of portals) {
       const everyMs = s.everyMsOf?.(p) ?? s.everyMs;
       if (everyMs <= 0 || waiting.has(`${s.kind}:${p.id}`)) continue;
-      const slot = Math.floor(Date.now() / everyMs);
       if (
         s.offlineOnly &&
         (p.capability?.features as Record<string, string> | undefined)?.rest_offline_extended !== "Y"
       )
         continue;
-      await enqueueJob(s.kind, { portalId: p.id, dedupeKey: `${s.kind}:${p.id}:${slot}` });
+      // this period's run if it has not been queued yet (due now: a new portal, a worker after downtime), else the
+      // next one, queued ahead at the portal's phase
+      const next = nextRun(p.id, everyMs);
+      const key = (due: number) => `${s.kind}:${p.id}:${due}`;
+      const now = { portalId: p.id, dedupeKey: key(next.due - 1), runAt: new Date(next.runAt.getTime() - everyMs) };
+      if (!(await enqueueJob(s.kind, now)))
+        await enqueueJob(s.kind, { portalId: p.id, dedupeKey: key(next.due), runAt: next.runAt });
     }
   }
   for (const s of GLOBAL_SCHEDULES) {
@@ -89,8 +108,9 @@ async function runJob(job: JobRow, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Claims and runs up to `limit` jobs of the lane. Capture jobs of different portals (offline drains) run side by
- * side — each waits mostly on its own portal's REST answers — and a portal's own run one after the other.
+ * Claims and runs up to `limit` jobs of the lane, different portals' side by side and a portal's own one after the
+ * other, and returns when all have ended: the background lanes' round (one job each). Capture jobs run as a pool
+ * instead (CapturePool), so one slow drain does not hold back the next ones.
  */
 async function runJobs(lane: JobLane, limit: number, signal?: AbortSignal): Promise<number> {
   const jobs = await claimJobs(WORKER_ID, limit, lane);
@@ -102,6 +122,58 @@ async function runJobs(lane: JobLane, limit: number, signal?: AbortSignal): Prom
     }),
   );
   return jobs.length;
+}
+
+/**
+ * The capture lane's jobs as a pool (issue #15 item 5): up to CAPTURE_JOBS_AT_ONCE run at once and a freed slot is
+ * claimed again at once — a slow drain (a portal whose own REST budget its backfill spends, a portal that answers
+ * slowly) holds its own slot, never the other portals' next drains, as a round that waited for its slowest job did.
+ * A portal's own jobs run one after the other. While jobs run, their lease is renewed (lib/jobs/lease.ts).
+ */
+export class CapturePool {
+  private readonly chains = new Map<string, Promise<void>>();
+  private running = 0;
+  private renewal: ReturnType<typeof setInterval> | null = null;
+  constructor(
+    private readonly limit: number,
+    private readonly run: (job: JobRow) => Promise<void>,
+  ) {}
+
+  get busy(): number {
+    return this.running;
+  }
+
+  /** Claims as many capture jobs as slots are free and starts them; how many it started. */
+  async fill(): Promise<number> {
+    const free = this.limit - this.running;
+    if (free <= 0) return 0;
+    const jobs = await claimJobs(WORKER_ID, free, "capture");
+    for (const job of jobs) this.start(job);
+    return jobs.length;
+  }
+
+  private start(job: JobRow) {
+    const key = job.portalId ?? "";
+    this.running++;
+    if (this.running === 1) this.renewal = keepLeased(WORKER_ID);
+    const chain: Promise<void> = (this.chains.get(key) ?? Promise.resolve())
+      .then(() => this.run(job))
+      .catch((err: unknown) => log.error({ err, job: job.kind }, "capture job failed outside its handler"))
+      .finally(() => {
+        this.running--;
+        if (this.running === 0 && this.renewal) {
+          clearInterval(this.renewal);
+          this.renewal = null;
+        }
+        if (this.chains.get(key) === chain) this.chains.delete(key);
+      });
+    this.chains.set(key, chain);
+  }
+
+  /** Waits for the jobs that run (a stopping worker finishes what it claimed). */
+  async settle(): Promise<void> {
+    while (this.chains.size) await Promise.all([...this.chains.values()]);
+  }
 }
 
 /** One lane: `work` again and again under a renewed lease, resting a moment when it found nothing to do. */
@@ -129,15 +201,13 @@ export async function runWorker(
 ): Promise<void> {
   log.info({ worker: WORKER_ID, lanes, backgroundSlots }, "worker started");
   let lastSchedule = 0;
+  const pool = new CapturePool(CAPTURE_JOBS_AT_ONCE, (job) => runInLane("capture", () => runJob(job, signal)));
   const capture = async () => {
     if (Date.now() - lastSchedule > 30_000) {
       lastSchedule = Date.now();
       await schedule();
     }
-    return runInLane(
-      "capture",
-      async () => (await processInboxBatch(WORKER_ID)) + (await runJobs("capture", CAPTURE_JOBS_AT_ONCE)),
-    );
+    return runInLane("capture", async () => (await processInboxBatch(WORKER_ID)) + (await pool.fill()));
   };
   // WORKER_LANES=capture / background: lanes in processes of their own, so a backfill's CPU (one Node thread) cannot
   // delay capture either; "all" (the default) runs both here.
@@ -149,6 +219,7 @@ export async function runWorker(
         )
       : []),
   ]);
+  await pool.settle(); // the capture jobs it claimed finish
   await flushRestLog(); // the REST log's last second (lib/bitrix/rest-log.ts)
   log.info({ worker: WORKER_ID }, "worker stopped");
 }

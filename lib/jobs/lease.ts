@@ -35,9 +35,11 @@ export async function reclaimExpired(): Promise<number> {
   return rows;
 }
 
-/** Runs one batch of `workerId`'s work under a renewed lease, after taking back expired ones. */
-export async function underLease<T>(workerId: string, work: () => Promise<T>): Promise<T> {
-  await reclaimExpired();
+/**
+ * Renews `workerId`'s leases every HEARTBEAT_MS until the returned timer is cleared: for work that outlives one
+ * underLease batch (the capture lane's jobs run as a pool across its rounds, lib/composition/run-worker.ts).
+ */
+export function keepLeased(workerId: string): ReturnType<typeof setInterval> {
   let renewing: Promise<void> | null = null;
   const timer = setInterval(() => {
     renewing ??= renew(workerId)
@@ -47,6 +49,13 @@ export async function underLease<T>(workerId: string, work: () => Promise<T>): P
       });
   }, HEARTBEAT_MS);
   timer.unref();
+  return timer;
+}
+
+/** Runs one batch of `workerId`'s work under a renewed lease, after taking back expired ones. */
+export async function underLease<T>(workerId: string, work: () => Promise<T>): Promise<T> {
+  await reclaimExpired();
+  const timer = keepLeased(workerId);
   try {
     return await work();
   } finally {

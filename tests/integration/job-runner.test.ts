@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
-import { runWorker, schedule } from "@/lib/composition/run-worker";
+import { nextRun, runWorker, schedule } from "@/lib/composition/run-worker";
 import { claimJobs, finishJob, runOnce } from "@/lib/jobs/queue";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 
@@ -80,6 +80,32 @@ describe("worker", () => {
     expect((await claimJobs("w2", 5, "capture")).map((j) => j.kind)).toEqual(["offline.drain"]);
     await finishJob(first.find((j) => j.portalId === a)!.id, { ok: true });
     expect((await claimJobs("w2", 5, "background")).map((j) => j.portalId)).toEqual([a]);
+  });
+
+  it("spreads portals' scheduled runs over the period, each at its own phase, queued ahead of it", () => {
+    // 200 portals' minute polls used to fall due together at the minute's start, in front of every portal's capture
+    const now = Date.parse("2026-12-02T12:00:20Z");
+    const runs = Array.from({ length: 200 }, (_, i) => nextRun(`portal-${i}`, 60_000, now));
+    for (const r of runs) {
+      expect(r.runAt.getTime()).toBeGreaterThan(now);
+      expect(r.runAt.getTime()).toBeLessThanOrEqual(now + 60_000);
+    }
+    const perSecond = new Map<number, number>();
+    for (const r of runs)
+      perSecond.set(
+        Math.floor(r.runAt.getTime() / 1000),
+        (perSecond.get(Math.floor(r.runAt.getTime() / 1000)) ?? 0) + 1,
+      );
+    // not one instant: ~3 a second over the minute (200 at once before)
+    expect(perSecond.size).toBeGreaterThan(45);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(12);
+    // stable: a portal keeps its phase, and the run after a due one is one period later
+    const one = nextRun("portal-7", 60_000, now);
+    expect(nextRun("portal-7", 60_000, now + 1000)).toEqual(one);
+    expect(nextRun("portal-7", 60_000, one.runAt.getTime())).toEqual({
+      due: one.due + 1,
+      runAt: new Date(one.runAt.getTime() + 60_000),
+    });
   });
 
   it("adds no scheduled run while the portal's previous one still waits: a lagging worker meets one, not a pile", async () => {
