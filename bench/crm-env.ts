@@ -1,6 +1,7 @@
 // Set-up shared by bench/reconcile.ts and bench/crm-coverage.ts: the app's Bitrix24-facing routes over HTTP, a fake
 // Bitrix24 with any number of portals (the app installed into each on demand), a real worker process, and a collector
 // that matches stored FieldChange rows to the edits a bench made — the parts bench/history-env.ts gives one portal.
+import { spawn } from "node:child_process";
 import pg from "pg";
 import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
@@ -17,7 +18,7 @@ export { sleep };
 export function flag(name: string, d: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
   const v = Number(arg ?? process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`]);
-  return Number.isFinite(v) && v > 0 ? v : d;
+  return Number.isFinite(v) && v >= 0 ? v : d; // 0 is a value: --split-workers=0, --big-apart=0
 }
 
 /** Runs `work` over `items`, `n` at a time. */
@@ -49,7 +50,10 @@ export function fillItems(p: PortalState, entityTypeId: number, count: number) {
 }
 
 /** A fake Bitrix24 with `portals` portals seeded alike; the app is installed into each by `install(i)`. */
-export async function startPortals(db: BenchDb, o: { portals: number; seed: FakeOptions["seed"] }) {
+export async function startPortals(
+  db: BenchDb,
+  o: { portals: number; seed: FakeOptions["seed"]; apart?: { contacts: number } },
+) {
   const app = await startAppServer();
   const restore = await pointAppAt({ DATABASE_URL: db.url, APP_URL: app.url });
   const fake = await startFakeBitrix({
@@ -57,12 +61,20 @@ export async function startPortals(db: BenchDb, o: { portals: number; seed: Fake
     seed: o.seed,
     app: { clientId: process.env.BITRIX_CLIENT_ID!, clientSecret: process.env.BITRIX_CLIENT_SECRET!, appUrl: app.url },
   });
-  Object.assign(process.env, { BITRIX_OAUTH_URL: fake.oauthUrl, BITRIX_OAUTH_ALLOWED: fake.oauthUrl });
+  // `apart`: one more portal, portal #`o.portals`, in a process of its own (bench/fake-child.ts), with its contacts
+  const child = o.apart ? await startFakeChild(app.url, o.seed, o.apart.contacts) : null;
+  const oauth = [fake.oauthUrl, ...(child ? [child.oauthUrl] : [])].join(",");
+  Object.assign(process.env, { BITRIX_OAUTH_URL: fake.oauthUrl, BITRIX_OAUTH_ALLOWED: oauth });
   resetEnvForTests();
   const ids: string[] = [];
-  const state = (i: number) => fake.fake.portals[i]!;
+  const apartOnly = (i: number) => {
+    if (child && i === o.portals) throw new Error(`portal ${i} runs in a process of its own: no state here`);
+  };
+  const state = (i: number) => (apartOnly(i), fake.fake.portals[i]!);
+  const baseUrl = (i: number) => (child && i === o.portals ? child.baseUrl : fake.portals[i]!.baseUrl);
+  const memberId = (i: number) => (child && i === o.portals ? child.memberId : fake.portals[i]!.memberId);
   const control = async (i: number, route: string, body: unknown = {}) => {
-    const res = await fetch(`${fake.portals[i]!.baseUrl}/_fake/${route}`, {
+    const res = await fetch(`${baseUrl(i)}/_fake/${route}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
@@ -95,7 +107,7 @@ export async function startPortals(db: BenchDb, o: { portals: number; seed: Fake
       if (!opts.defaultLimits) await control(i, "plan", { burst: 100_000, drain: 100_000 });
       if (opts.online) await control(i, "features", { code: "rest_offline_extended", value: "N" });
       await control(i, "install", { mode: "ui", finish: true });
-      const portal = await getDb().portal.findUniqueOrThrow({ where: { memberId: state(i).memberId } });
+      const portal = await getDb().portal.findUniqueOrThrow({ where: { memberId: memberId(i) } });
       ids[i] = portal.id;
       if (!opts.defaultLimits) {
         const data = { rateBurst: 100_000, rateDrainPerSec: 100_000 };
@@ -106,8 +118,49 @@ export async function startPortals(db: BenchDb, o: { portals: number; seed: Fake
     },
     async stop() {
       await restore();
+      await child?.stop();
       await fake.stop();
       await app.stop();
+    },
+  };
+}
+
+/** bench/fake-child.ts started, its addresses read from its first line. */
+async function startFakeChild(appUrl: string, seed: FakeOptions["seed"], contacts: number) {
+  const env = {
+    ...process.env,
+    APP_URL: appUrl,
+    FAKE_CHILD_SEED: JSON.stringify(seed ?? {}),
+    FAKE_CHILD_CONTACTS: String(contacts),
+  };
+  const proc = spawn("npx", ["tsx", "bench/fake-child.ts"], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+    detached: true,
+  });
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-proc.pid!, s); // its process group: npx, tsx and the node process it starts
+    } catch {
+      /* gone */
+    }
+  };
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("\n")) resolve(out.split("\n")[0]!);
+    });
+    proc.once("exit", (code) => reject(new Error(`the fake portal's process exited (${code}) before it was ready`)));
+  });
+  const ready = JSON.parse(line) as { baseUrl: string; memberId: string; oauthUrl: string };
+  return {
+    ...ready,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once("exit", r));
+      signal("SIGTERM");
+      if (!(await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]))) signal("SIGKILL");
     },
   };
 }

@@ -8,7 +8,7 @@
 //             edits without that backfill; the ratio is the reading (target ≤ 1.2).
 // Knobs (`--name=value` or BENCH_<NAME>): --edits=300 --edit-rate=600 (edits/min) --portals=10 --records=20000
 //   --fair-rate=120 (edits/min over all small portals) --fair-seconds=30 --wait-seconds=900 --split-workers=1 (0: all
-//   lanes in one worker process);
+//   lanes in one worker process) --big-apart=1 (0: the big portal in the same fake process as the small ones);
 //   BENCH_RECONCILE_PARTS=drops,fairness. BENCH_DATABASE_URL: a real PostgreSQL (else PGlite).
 import pg from "pg";
 import { getDb } from "@/lib/db";
@@ -158,6 +158,59 @@ async function editPhase(
   return { keys: [...new Set(keys)], seconds, complete, backlog };
 }
 
+/**
+ * Where a phase's capture time went, p50 / p99 in seconds: an offline.drain job waiting to be claimed and running, an
+ * inbox row waiting and being processed (read, diffed, stored). A diagnosis printed with the phase, not a target.
+ */
+async function stages(client: pg.Client, from: Date, to: Date, big?: string): Promise<string> {
+  const q = async (sql: string) =>
+    (await client.query<{ p50: number | null; p99: number | null; n: string }>(sql, [from, to])).rows[0]!;
+  const pct = (expr: string) =>
+    `percentile_cont(0.5) WITHIN GROUP (ORDER BY ${expr}) AS p50, ` +
+    `percentile_cont(0.99) WITHIN GROUP (ORDER BY ${expr}) AS p99, count(*)::text AS n`;
+  const secs = (a: string, b: string) => `EXTRACT(EPOCH FROM ${b} - ${a})`;
+  const drainWait = await q(
+    `SELECT ${pct(secs(`"runAt"`, `"lockedAt"`))} FROM "Job"
+     WHERE kind = 'offline.drain' AND status = 'done' AND "runAt" BETWEEN $1 AND $2`,
+  );
+  const drainRun = await q(
+    `SELECT ${pct(secs(`"lockedAt"`, `"finishedAt"`))} FROM "Job"
+     WHERE kind = 'offline.drain' AND status = 'done' AND "runAt" BETWEEN $1 AND $2`,
+  );
+  const inboxWait = await q(
+    `SELECT ${pct(secs(`"receivedAt"`, `"lockedAt"`))} FROM "EventInbox"
+     WHERE "processedAt" IS NOT NULL AND "receivedAt" BETWEEN $1 AND $2`,
+  );
+  const inboxRun = await q(
+    `SELECT ${pct(secs(`"lockedAt"`, `"processedAt"`))} FROM "EventInbox"
+     WHERE "processedAt" IS NOT NULL AND "receivedAt" BETWEEN $1 AND $2`,
+  );
+  // the longest drain waits, when in the phase they fell due: a stall at one moment or waits spread through it
+  const longest = await client.query<{ at: number; wait: number }>(
+    `SELECT EXTRACT(EPOCH FROM "runAt" - $1) AS at, ${secs(`"runAt"`, `"lockedAt"`)} AS wait FROM "Job"
+     WHERE kind = 'offline.drain' AND status = 'done' AND "runAt" BETWEEN $1 AND $2 ORDER BY 2 DESC LIMIT 8`,
+    [from, to],
+  );
+  const stalls = longest.rows.map((r) => `+${fmt(Number(r.at), 0)}s:${fmt(Number(r.wait), 1)}`).join(" ");
+  // and the longest runs: a capture round waits for its slowest drain before it claims the next ones
+  const slowest = await client.query<{ at: number; run: number; portal: string }>(
+    `SELECT EXTRACT(EPOCH FROM "lockedAt" - $1) AS at, ${secs(`"lockedAt"`, `"finishedAt"`)} AS run,
+       "portalId" AS portal FROM "Job"
+     WHERE kind = 'offline.drain' AND status = 'done' AND "runAt" BETWEEN $1 AND $2 ORDER BY 2 DESC LIMIT 5`,
+    [from, to],
+  );
+  const runs = slowest.rows
+    .map((r) => `+${fmt(Number(r.at), 0)}s:${fmt(Number(r.run), 1)}${r.portal === big ? "(big)" : ""}`)
+    .join(" ");
+  const f = (r: { p50: number | null; p99: number | null; n: string }) =>
+    `${fmt(Number(r.p50 ?? NaN), 2)}/${fmt(Number(r.p99 ?? NaN), 2)} (${r.n})`;
+  return (
+    `drain wait ${f(drainWait)}, run ${f(drainRun)}; inbox wait ${f(inboxWait)}, ` +
+    `processing ${f(inboxRun)} s p50/p99 (n); longest drain waits (due at +s:waited s) ${stalls}; ` +
+    `longest runs (started at +s:ran s) ${runs}`
+  );
+}
+
 function lags(c: ChangeCollector, p: Phase) {
   const l = p.keys.map((k) => c.lagMs.get(k) ?? Infinity).sort((a, b) => a - b);
   return { p50: percentile(l, 50), p99: percentile(l, 99), max: l.at(-1) ?? NaN, n: l.filter(Number.isFinite).length };
@@ -170,18 +223,25 @@ export async function benchFairness(o: {
   editS: number;
   waitS: number;
   splitWorkers?: boolean;
+  /** the big portal's fake in a process of its own (the default) */
+  bigApart?: boolean;
 }): Promise<BenchRow[]> {
   const db = await partDb("fairness");
   const big = o.portals; // the last portal: installed, with its big backfill, between the two phases
   const seed = { deals: DEALS, contacts: 3, companies: 2, leads: 2 };
-  const env = await startPortals(db, { portals: o.portals + 1, seed }).catch(async (e) => {
-    await db.stop();
-    throw e;
-  });
+  // the big portal in a process of its own (bench/fake-child.ts), as a real portal is a server of its own: in the one
+  // fake process its million records' answers and garbage collection stalled every small portal (2026-12-02)
+  const apart = o.bigApart ? { contacts: o.records } : undefined;
+  const env = await startPortals(db, { portals: o.bigApart ? o.portals : o.portals + 1, seed, apart }).catch(
+    async (e) => {
+      await db.stop();
+      throw e;
+    },
+  );
   const client = new pg.Client({ connectionString: db.url });
   let worker: ReturnType<typeof startWorker> | null = null;
   try {
-    fillLegacy(env.state(big), "contact", o.records);
+    if (!apart) fillLegacy(env.state(big), "contact", o.records);
     const t0 = Date.now();
     await inChunks([...Array(o.portals).keys()], 4, (i) => env.install(i));
     for (let i = 0; i < o.portals; i++) await env.defaultLimits(i);
@@ -198,12 +258,13 @@ export async function benchFairness(o: {
     };
     await quiet(300); // the install jobs and every portal's first schedules (probe, sweep, keep-alive)
     progress(`fairness: worker quiet after ${fmt((Date.now() - t0) / 1000)} s; baseline phase`);
+    const aFrom = new Date();
     const alone = await editPhase(env, c, { ...o, field: "TITLE", more: async (s) => s < o.editS });
     const a = lags(c, alone);
     progress(
       `fairness: baseline p50 ${fmt(a.p50 / 1000)} s, p99 ${fmt(a.p99 / 1000)} s, ` +
         `${a.n}/${alone.keys.length}; ` +
-        `drain backlog ${alone.backlog}`,
+        `drain backlog ${alone.backlog}; ${await stages(client, aFrom, new Date())}`,
     );
     await quiet(300);
 
@@ -218,6 +279,7 @@ export async function benchFairness(o: {
     // longer loaded phase measured a capture lane that cannot keep up with the edit rate alone — its backlog grows
     // with the phase's length — as the backfill's fault (2026-12-02: 927 edits against 101, lag ×3 while the backfill
     // had read 2 500 contacts).
+    const bFrom = new Date();
     const loaded = await editPhase(env, c, {
       ...o,
       field: "COMMENTS",
@@ -228,6 +290,7 @@ export async function benchFairness(o: {
     const bfS = finished ? (finished.getTime() - bfStart) / 1000 : NaN;
     progress(`fairness: ${snapshots}/${o.records} contacts backfilled; ${loaded.keys.length} loaded-phase edits`);
     const b = lags(c, loaded);
+    progress(`fairness: loaded p50 ${fmt(b.p50 / 1000)} s; ${await stages(client, bFrom, new Date(), bigId)}`);
     const s = (ms: number) => (Number.isFinite(ms) ? fmt(ms / 1000) : "∞");
     const bench = "15 fairness";
     return [
@@ -242,7 +305,8 @@ export async function benchFairness(o: {
           `ratio p50 ${fmt(b.p50 / a.p50, 2)}, p99 ${fmt(b.p99 / a.p99, 2)} (target ≤ 1.2); ` +
           `${b.n}/${loaded.keys.length}` +
           ` and ${a.n}/${alone.keys.length} captured, ${o.perMin} edits/min over ${fmt(loaded.seconds, 0)} s / ` +
-          `${fmt(alone.seconds, 0)} s; offline queue, ${o.splitWorkers ? "capture and background lanes in two worker processes (as npm start runs them)" : "one worker process (all lanes)"}; offline.drain jobs due at the phases' ` +
+          `${fmt(alone.seconds, 0)} s; offline queue, ${o.splitWorkers ? "capture and background lanes in two worker processes (as npm start runs them)" : "one worker process (all lanes)"}; ` +
+          `the big portal's fake ${o.bigApart ? "in a process of its own" : "in the small portals' process"}; offline.drain jobs due at the phases' ` +
           `last edit: ${loaded.backlog} / ${alone.backlog}`,
       },
       {
@@ -291,6 +355,7 @@ export async function benchReconcile(): Promise<BenchRow[]> {
         editS: flag("fair-seconds", 30),
         waitS,
         splitWorkers: flag("split-workers", 1) === 1,
+        bigApart: flag("big-apart", 1) === 1,
       }),
     );
   }
