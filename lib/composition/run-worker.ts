@@ -170,6 +170,11 @@ export class CapturePool {
     this.chains.set(key, chain);
   }
 
+  /** Resolves when one of the running jobs ends, or after `ms`: a lane with jobs running waits for a free slot. */
+  async nextEnd(ms: number): Promise<void> {
+    await Promise.race([...this.chains.values(), sleep(ms)]);
+  }
+
   /** Waits for the jobs that run (a stopping worker finishes what it claimed). */
   async settle(): Promise<void> {
     while (this.chains.size) await Promise.all([...this.chains.values()]);
@@ -200,19 +205,30 @@ export async function runWorker(
   backgroundSlots = BACKGROUND_SLOTS,
 ): Promise<void> {
   log.info({ worker: WORKER_ID, lanes, backgroundSlots }, "worker started");
-  let lastSchedule = 0;
   const pool = new CapturePool(CAPTURE_JOBS_AT_ONCE, (job) => runInLane("capture", () => runJob(job, signal)));
-  const capture = async () => {
-    if (Date.now() - lastSchedule > 30_000) {
-      lastSchedule = Date.now();
-      await schedule();
+  const capture = async () =>
+    runInLane("capture", async () => {
+      const found = (await processInboxBatch(WORKER_ID)) + (await pool.fill());
+      if (found || !pool.busy) return found;
+      // drains running and nothing new: look again as soon as one ends — the inbox rows it wrote are the next work
+      await pool.nextEnd(300);
+      return 1;
+    });
+  // the schedules' tick (every portal's next runs) beside the capture lane, never in front of its next drain
+  const ticks = async () => {
+    while (!signal.aborted) {
+      try {
+        await schedule();
+      } catch (e) {
+        log.error({ err: e }, "schedule tick failed");
+      }
+      await sleep(30_000, signal).catch(() => undefined);
     }
-    return runInLane("capture", async () => (await processInboxBatch(WORKER_ID)) + (await pool.fill()));
   };
   // WORKER_LANES=capture / background: lanes in processes of their own, so a backfill's CPU (one Node thread) cannot
   // delay capture either; "all" (the default) runs both here.
   await Promise.all([
-    ...(lanes !== "background" ? [lane("capture", signal, capture)] : []),
+    ...(lanes !== "background" ? [lane("capture", signal, capture), ticks()] : []),
     ...(lanes !== "capture"
       ? Array.from({ length: backgroundSlots }, (_, i) =>
           lane(`background-${i}`, signal, () => runJobs("background", 1, signal)),
