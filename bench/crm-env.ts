@@ -133,7 +133,7 @@ async function startFakeChild(appUrl: string, seed: FakeOptions["seed"], contact
     FAKE_CHILD_SEED: JSON.stringify(seed ?? {}),
     FAKE_CHILD_CONTACTS: String(contacts),
   };
-  const proc = spawn("npx", ["tsx", "bench/fake-child.ts"], {
+  const proc = spawn("npx", ["tsx", "--conditions=react-server", "bench/fake-child.ts"], {
     env,
     stdio: ["ignore", "pipe", "inherit"],
     detached: true,
