@@ -82,8 +82,8 @@ export async function schedule() {
       // next one, queued ahead at the portal's phase
       const next = nextRun(p.id, everyMs);
       const key = (due: number) => `${s.kind}:${p.id}:${due}`;
-      const now = { portalId: p.id, dedupeKey: key(next.due - 1), runAt: new Date(next.runAt.getTime() - everyMs) };
-      if (!(await enqueueJob(s.kind, now)))
+      const current = { portalId: p.id, dedupeKey: key(next.due - 1), runAt: new Date(next.runAt.getTime() - everyMs) };
+      if (!(await enqueueJob(s.kind, current)))
         await enqueueJob(s.kind, { portalId: p.id, dedupeKey: key(next.due), runAt: next.runAt });
     }
   }

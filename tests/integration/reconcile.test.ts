@@ -8,7 +8,7 @@ import { presentChanges } from "@/lib/history/present";
 import { queryHistory } from "@/lib/history/query";
 import { runReconcile, type SweepReport } from "@/lib/history/reconcile";
 import { RECORD_FIELD } from "@/lib/history/snapshots";
-import { runWorker } from "@/lib/composition/run-worker";
+import { nextRun, runWorker } from "@/lib/composition/run-worker";
 import { eventBody } from "../fake-portal/core";
 import { startAppWithFake, waitUntil } from "../support/lifecycle-env";
 
@@ -159,8 +159,14 @@ describe("reconciliation", () => {
       await worker;
     }
     const job = await getDb().job.findFirstOrThrow({ where: { portalId: ids[ONLINE], kind: "history.reconcile" } });
-    const slots = [before, Date.now()].map((t) => `history.reconcile:${ids[ONLINE]}:${Math.floor(t / (7 * 60_000))}`);
-    expect(slots).toContain(job.dedupeKey);
+    // this period's run or the next, at the portal's own phase of the period (lib/composition/run-worker.ts nextRun)
+    const period = 7 * 60_000;
+    const keys = [before, Date.now()]
+      .map((t) => nextRun(ids[ONLINE]!, period, t).due)
+      .flatMap((due) => [due - 1, due])
+      .map((due) => `history.reconcile:${ids[ONLINE]}:${due}`);
+    expect(keys).toContain(job.dedupeKey);
+    expect((job.runAt.getTime() - nextRun(ids[ONLINE]!, period, before).runAt.getTime()) % period === 0).toBe(true);
     await getDb().portal.update({ where: { id: ids[ONLINE] }, data: { reconcileEveryMin: 0 } });
     expect(await runReconcile(ids[ONLINE]!)).toBe("skipped");
   });
