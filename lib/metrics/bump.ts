@@ -40,8 +40,21 @@ export function bumpGlobal(name: string, by = 1): void {
   add(null, name, by);
 }
 
-/** Writes what was counted so far. Rows are sorted so concurrent flushes of several processes cannot deadlock. */
-export async function flushMetrics(): Promise<void> {
+let flushing: Promise<void> = Promise.resolve();
+
+/**
+ * Writes what was counted so far, after any flush already under way in this process: a flush that took the pending
+ * rows and still waits on the database would otherwise let a second call return before those rows are written (a
+ * worker's last flush at stop, a test reading its counter; found as a CI flake of lifecycle-events.test.ts). Rows are
+ * sorted so concurrent flushes of several processes cannot deadlock.
+ */
+export function flushMetrics(): Promise<void> {
+  const next = flushing.then(writePending);
+  flushing = next.catch(() => undefined);
+  return next;
+}
+
+async function writePending(): Promise<void> {
   if (timer) clearTimeout(timer);
   timer = null;
   const rows = [...pending.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
