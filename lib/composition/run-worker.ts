@@ -6,7 +6,7 @@ import { log } from "@/lib/log";
 import { processInboxBatch } from "@/lib/events/inbox";
 import { runInLane } from "@/lib/bitrix/call-lane";
 import { keepLeased, underLease } from "@/lib/jobs/lease";
-import { claimJobs, enqueueJob, finishJob, type JobLane, type JobRow } from "@/lib/jobs/queue";
+import { claimJobs, enqueueJob, finishJob, type JobRow } from "@/lib/jobs/queue";
 import { JOB_HANDLERS } from "@/lib/composition/registry";
 import { sleep } from "@/lib/sleep";
 import { errorMessage } from "@/lib/error-message";
@@ -108,20 +108,13 @@ async function runJob(job: JobRow, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Claims and runs up to `limit` jobs of the lane, different portals' side by side and a portal's own one after the
- * other, and returns when all have ended: the background lanes' round (one job each). Capture jobs run as a pool
- * instead (CapturePool), so one slow drain does not hold back the next ones.
+ * One background job claimed and run: the background lanes' round (their claim gives a portal one job at a time,
+ * lib/jobs/queue.ts claimJobs). Capture jobs run as a pool instead (CapturePool).
  */
-async function runJobs(lane: JobLane, limit: number, signal?: AbortSignal): Promise<number> {
-  const jobs = await claimJobs(WORKER_ID, limit, lane);
-  const byPortal = new Map<string, JobRow[]>();
-  for (const job of jobs) byPortal.set(job.portalId ?? "", [...(byPortal.get(job.portalId ?? "") ?? []), job]);
-  await Promise.all(
-    [...byPortal.values()].map(async (mine) => {
-      for (const job of mine) await runJob(job, signal);
-    }),
-  );
-  return jobs.length;
+async function runBackgroundJob(signal: AbortSignal): Promise<number> {
+  const [job] = await claimJobs(WORKER_ID, 1, "background");
+  if (job) await runJob(job, signal);
+  return job ? 1 : 0;
 }
 
 /**
@@ -231,7 +224,7 @@ export async function runWorker(
     ...(lanes !== "background" ? [lane("capture", signal, capture), ticks()] : []),
     ...(lanes !== "capture"
       ? Array.from({ length: backgroundSlots }, (_, i) =>
-          lane(`background-${i}`, signal, () => runJobs("background", 1, signal)),
+          lane(`background-${i}`, signal, () => runBackgroundJob(signal)),
         )
       : []),
   ]);

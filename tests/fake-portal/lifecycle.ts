@@ -1,5 +1,5 @@
 import { eventBody, mintTokens, postForm, revokePortalTokens, crmWrite, fireEvent } from "./core";
-import { asList, storeCrmFile } from "./methods-files";
+import { asList, fileDescriptor } from "./methods-files";
 import { httpBuildQuery } from "./php";
 import type { CrmRecord, Entity, FakeBitrix, PortalState } from "./types";
 
@@ -211,15 +211,11 @@ export function editAsUser(
 
 /** File fields' {fileData: [name, base64]} values stored as uploads; any other value is set as given. */
 function uploaded(portal: PortalState, entity: Entity, fields: CrmRecord): CrmRecord {
-  const store = (v: unknown) => {
-    const data = (v as { fileData?: unknown } | null)?.fileData;
-    if (!data || typeof data !== "object") return v;
-    const [name, b64] = Object.values(data);
-    return storeCrmFile({ portal }, String(name), String(b64));
-  };
   const out: CrmRecord = { ...fields };
   for (const [k, v] of Object.entries(fields)) {
     if (portal.fields[entity][k]?.type !== "file" || v === null || v === "") continue;
+    const store = (x: unknown) =>
+      (x as { fileData?: unknown } | null)?.fileData ? fileDescriptor({ portal }, k, x) : x;
     out[k] = Array.isArray(v) ? asList(v).map(store) : store(v);
   }
   return out;

@@ -114,7 +114,8 @@ export function storeCrmFile(ctx: Pick<Ctx, "portal">, name: string, b64: string
   };
 }
 
-function fileDescriptor(ctx: Ctx, field: string, v: unknown) {
+/** A legacy CRM file value {fileData: [name, base64]}, checked and stored (storeCrmFile). */
+export function fileDescriptor(ctx: Pick<Ctx, "portal">, field: string, v: unknown) {
   const data = (v as { fileData?: unknown } | null)?.fileData;
   const [name, b64] = data && typeof data === "object" ? Object.values(data) : [];
   if (typeof name !== "string" || !isBase64(b64))
