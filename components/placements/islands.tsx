@@ -55,13 +55,17 @@ export function PlacementFrame(frame: FrameSession & { expiresAt: number; record
 /** A time in the browser's own zone and locale once scripts run; the server's text (in `tz`, or UTC) before. */
 const noSubscription = () => () => undefined;
 
-export function LocalTime({ iso, text, lang }: { iso: string; text: string; lang: string }) {
-  // The server's text while hydrating (the markup must match), the browser's once hydrated.
-  const hydrated = useSyncExternalStore(
+/** false on the server and while hydrating (the markup must match), true once React runs in the browser. */
+const useHydrated = () =>
+  useSyncExternalStore(
     noSubscription,
     () => true,
     () => false,
   );
+
+export function LocalTime({ iso, text, lang }: { iso: string; text: string; lang: string }) {
+  // The server's text while hydrating, the browser's once hydrated.
+  const hydrated = useHydrated();
   return (
     <time dateTime={iso}>{hydrated ? new Date(iso).toLocaleString(lang === "ru" ? "ru-RU" : "en-GB") : text}</time>
   );
@@ -128,8 +132,17 @@ export function RevertButton({ id, field, t }: { id: string; field: string; t: R
     void ask({ title: t.revertTitle, text: t.revertConfirm, ok: t.revert, cancel: t.cancel }).then((yes) =>
       yes ? send(false) : undefined,
     );
+  // disabled until hydrated: before, a click did nothing at all (its handler was not attached yet)
+  const hydrated = useHydrated();
   return (
-    <button type="button" className="link" data-revert={id} aria-label={`${t.revert}: ${field}`} onClick={click}>
+    <button
+      type="button"
+      className="link"
+      data-revert={id}
+      aria-label={`${t.revert}: ${field}`}
+      onClick={click}
+      disabled={!hydrated}
+    >
       {t.revert}
     </button>
   );
