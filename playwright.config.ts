@@ -15,6 +15,9 @@ export default defineConfig({
   reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
   outputDir: "test-results",
   use: {
+    // an action or navigation never waits without end: inside a toPass block one that did would stop its retries
+    actionTimeout: 15_000,
+    navigationTimeout: 30_000,
     trace: "retain-on-failure",
     screenshot: "on",
     viewport: { width: 1280, height: 900 },

@@ -4,7 +4,7 @@ import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
-import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
+import { enqueueLookAgain } from "@/lib/jobs/queue";
 import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
 import { OFFLINE_NOTIFY_MIN_TIMEOUT_S } from "@/lib/lifecycle/registry";
 
@@ -181,8 +181,9 @@ export async function drainOffline(portalId: string, maxBatches = 20): Promise<D
  */
 export async function runOfflineDrain(portalId: string): Promise<DrainReport> {
   const report = await drainOffline(portalId);
-  if (report.events > 0)
-    await enqueueUnlessWaiting("offline.drain", portalId, new Date(Date.now() + OFFLINE_NOTIFY_MIN_TIMEOUT_S * 1000));
+  // a run waiting to start inside the window does not stand in for this one: it may come before what the window holds
+  const quietMs = OFFLINE_NOTIFY_MIN_TIMEOUT_S * 1000;
+  if (report.events > 0) await enqueueLookAgain("offline.drain", portalId, new Date(Date.now() + quietMs), quietMs);
   return report;
 }
 

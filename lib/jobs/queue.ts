@@ -48,6 +48,22 @@ export async function enqueueUnlessWaiting(kind: string, portalId: string, runAt
 }
 
 /**
+ * Queues `kind` for the portal to look again at `at` unless a run already waits to start in [at, at + slackMs]. Unlike
+ * enqueueUnlessWaiting, a run waiting to start *before* `at` does not count: what arrives between that run and `at`
+ * would be left for the next scheduled poll (a worker's schedule queues each portal's next drain ahead, at its phase
+ * of the minute — one due a second from now ran, found nothing, and an edit of the quiet window after it waited 60 s;
+ * the e2e run of 2026-12-02, watch-rules.spec.ts). Returns whether a job was queued.
+ */
+export async function enqueueLookAgain(kind: string, portalId: string, at: Date, slackMs: number): Promise<boolean> {
+  const until = new Date(at.getTime() + slackMs);
+  const inserted = await getDb().$executeRaw`
+    INSERT INTO "Job" (kind, "portalId", "runAt") SELECT ${kind}, ${portalId}, ${at}
+    WHERE NOT EXISTS (SELECT 1 FROM "Job" WHERE kind = ${kind} AND "portalId" = ${portalId} AND status = 'pending'
+      AND "runAt" >= ${at} AND "runAt" <= ${until})`;
+  return inserted > 0;
+}
+
+/**
  * Runs `work` once per dedupeKey across all processes; duplicates wait for (and share) the first one's result.
  * A failed run leaves no row behind (a flood of forged callbacks writes nothing); a duplicate that was waiting on it
  * then runs the work itself and meets the same refusal.

@@ -19,7 +19,10 @@ async function search(
     ((window as unknown as { __frameLog?: string[] }).__frameLog ?? []).includes("resizeWindow"),
   );
   await frame.getByRole("link", { name: words.link }).click();
-  await frame.getByLabel(words.person, { exact: true }).selectOption({ label: "Clara Sales" });
+  // Clara is offered once the app knows her name — from the capture of her edit. Until then the option is missing, and
+  // a short wait lets the caller's toPass load the page again (without it this waits forever and toPass never retries:
+  // the CI run of 2026-12-02, when the audit page loaded 0.4 s before the capture had named her).
+  await frame.getByLabel(words.person, { exact: true }).selectOption({ label: "Clara Sales" }, { timeout: 2000 });
   await frame.getByLabel(words.from, { exact: true }).fill(today());
   await frame.getByLabel(words.to, { exact: true }).fill(today());
   await frame.getByRole("button", { name: words.search }).click();

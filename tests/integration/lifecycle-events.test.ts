@@ -153,6 +153,30 @@ describe("offline events", () => {
     expect(await later(from)).toBe(1); // after the 5 s window, not at once
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
   });
+
+  it("a drain waiting to start inside the window does not stand in for the look after it", async () => {
+    const { runOfflineDrain } = await import("@/lib/events/offline");
+    await drainOffline(portalId);
+    await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
+    // the schedule's next run of this portal, queued ahead at its phase of the minute: due a second from now — it would
+    // run before an edit of the window and find nothing (the e2e run of 2026-12-02: that edit waited 60 s)
+    await getDb().job.create({ data: { kind: "offline.drain", portalId, runAt: new Date(Date.now() + 1000) } });
+    await env.control("crm/deal/8", { fields: { TITLE: "quiet window, a run queued ahead" } });
+    const from = Date.now();
+    expect((await runOfflineDrain(portalId)).events).toBe(1);
+    const looks = () =>
+      getDb().job.count({
+        where: { portalId, kind: "offline.drain", status: "pending", runAt: { gt: new Date(from + 4000) } },
+      });
+    expect(await looks()).toBe(1);
+    // a run waiting to start at most one window after the look covers it: no pile of looks
+    await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain", runAt: { gt: new Date(from + 4000) } } });
+    await getDb().job.create({ data: { kind: "offline.drain", portalId, runAt: new Date(Date.now() + 7000) } });
+    await env.control("crm/deal/8", { fields: { TITLE: "quiet window, a look waiting" } });
+    expect((await runOfflineDrain(portalId)).events).toBe(1);
+    expect(await looks()).toBe(1);
+    await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
+  });
 });
 
 describe("ONAPPUPDATE with no user behind it", () => {
