@@ -16,6 +16,7 @@ export default defineConfig({
       "scripts/**/*.test.ts",
     ],
     setupFiles: ["tests/support/setup.ts"],
+    globalSetup: ["tests/support/drop-test-databases.ts"],
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 120_000,
