@@ -78,11 +78,13 @@ export async function schedule() {
         (p.capability?.features as Record<string, string> | undefined)?.rest_offline_extended !== "Y"
       )
         continue;
-      // this period's run if it has not been queued yet (due now: a new portal, a worker after downtime), else the
-      // next one, queued ahead at the portal's phase
+      // this period's run if it has not been queued yet (a new portal, a worker after downtime, a tick that found a
+      // run still waiting), else the next one, queued ahead at the portal's phase. The first is due now, not at its
+      // phase gone by: the claim takes the oldest runAt first, and a backdated poll went ahead of the drains events
+      // had asked for meanwhile (and read as a 30 s wait in the fairness bench's breakdown).
       const next = nextRun(p.id, everyMs);
       const key = (due: number) => `${s.kind}:${p.id}:${due}`;
-      const current = { portalId: p.id, dedupeKey: key(next.due - 1), runAt: new Date(next.runAt.getTime() - everyMs) };
+      const current = { portalId: p.id, dedupeKey: key(next.due - 1), runAt: new Date() };
       if (!(await enqueueJob(s.kind, current)))
         await enqueueJob(s.kind, { portalId: p.id, dedupeKey: key(next.due), runAt: next.runAt });
     }

@@ -124,6 +124,21 @@ describe("worker", () => {
     expect(await db.job.count({ where: { portalId, kind: "offline.drain", status: "pending" } })).toBe(1);
   });
 
+  it("queues this period's missing run as due now, not at its phase gone by: it goes behind drains already asked for", async () => {
+    const db = getDb();
+    const portalId = (await db.portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
+    await db.job.deleteMany({ where: { portalId, kind: "offline.drain" } }); // no run of this period or the next yet
+    await db.job.deleteMany({ where: { status: "pending", kind: { in: ["offline.drain", "lifecycle.uninstall"] } } });
+    const asked = await db.job.create({ data: { kind: "offline.drain", portalId: null, runAt: new Date() } });
+    const before = Date.now();
+    await schedule();
+    const [run] = await db.job.findMany({ where: { portalId, kind: "offline.drain", status: "pending" } });
+    // its phase may have been up to a minute ago; claimJobs takes the oldest runAt first
+    expect(run!.runAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect((await claimJobs("w3", 1, "capture")).map((j) => j.id)).toEqual([asked.id]);
+    await db.job.deleteMany({ where: { kind: "offline.drain", status: { in: ["pending", "running"] } } });
+  });
+
   it("WORKER_LANES=capture works the inbox and capture jobs only; background work waits for its own process", async () => {
     const db = getDb();
     const portalId = (await db.portal.findUniqueOrThrow({ where: { memberId: env.portal().memberId } })).id;
