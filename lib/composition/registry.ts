@@ -34,7 +34,8 @@ async function keepAlive(portalId: string) {
 
 /** A handler of long work (a backfill slice) stops at its next step once `signal` aborts: the worker is stopping. */
 export const JOB_HANDLERS: Record<string, (job: JobRow, signal?: AbortSignal) => Promise<unknown>> = {
-  "offline.drain": (job) => runOfflineDrain(job.portalId!),
+  "offline.drain": (job) =>
+    runOfflineDrain(job.portalId!, { look: (job.payload as { look?: unknown } | null)?.look === true }),
   "portal.probe": (job) => probePortal(job.portalId!),
   "tokens.keepalive": (job) => keepAlive(job.portalId!),
   "history.backfill": (job, signal) => runBackfill(job.portalId!, undefined, signal, { yieldToCapture: true }),

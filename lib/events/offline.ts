@@ -177,13 +177,16 @@ export async function drainOffline(portalId: string, maxBatches = 20): Promise<D
 /**
  * Job `offline.drain`. ONOFFLINEEVENT is throttled by minTimeout: an event queued in the quiet window after a
  * notification brings no notification of its own, so a drain that found events looks again once the window passed —
- * otherwise such an event would wait for the minute's fallback poll.
+ * otherwise such an event would wait for the minute's fallback poll. The look itself (`look`) does not look again:
+ * it runs after the window of every notification before the drain that queued it, so what comes after it brings a
+ * notification — were looks to queue looks, a portal edited without pause would add one more drain every window.
  */
-export async function runOfflineDrain(portalId: string): Promise<DrainReport> {
+export async function runOfflineDrain(portalId: string, opts: { look?: boolean } = {}): Promise<DrainReport> {
   const report = await drainOffline(portalId);
-  // a run waiting to start inside the window does not stand in for this one: it may come before what the window holds
+  // a run waiting to start inside the window does not stand in for the look: it may come before what the window holds
   const quietMs = OFFLINE_NOTIFY_MIN_TIMEOUT_S * 1000;
-  if (report.events > 0) await enqueueLookAgain("offline.drain", portalId, new Date(Date.now() + quietMs), quietMs);
+  if (report.events > 0 && !opts.look)
+    await enqueueLookAgain("offline.drain", portalId, new Date(Date.now() + quietMs), quietMs, { look: true });
   return report;
 }
 

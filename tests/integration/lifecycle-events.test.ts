@@ -169,12 +169,24 @@ describe("offline events", () => {
         where: { portalId, kind: "offline.drain", status: "pending", runAt: { gt: new Date(from + 4000) } },
       });
     expect(await looks()).toBe(1);
+    const [queued] = await getDb().job.findMany({
+      where: { portalId, kind: "offline.drain", status: "pending", runAt: { gt: new Date(from + 4000) } },
+    });
+    expect(queued!.payload).toEqual({ look: true }); // marked, so that it does not look again
     // a run waiting to start at most one window after the look covers it: no pile of looks
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain", runAt: { gt: new Date(from + 4000) } } });
     await getDb().job.create({ data: { kind: "offline.drain", portalId, runAt: new Date(Date.now() + 7000) } });
     await env.control("crm/deal/8", { fields: { TITLE: "quiet window, a look waiting" } });
     expect((await runOfflineDrain(portalId)).events).toBe(1);
     expect(await looks()).toBe(1);
+    // the look itself does not look again (what comes after it is notified): a portal edited without pause must not
+    // gain a drain every window
+    await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
+    await env.control("crm/deal/8", { fields: { TITLE: "found by a look" } });
+    const { JOB_HANDLERS } = await import("@/lib/composition/registry");
+    const look = { id: 0n, portalId, kind: "offline.drain", payload: { look: true }, attempts: 1 };
+    expect(((await JOB_HANDLERS["offline.drain"]!(look)) as { events: number }).events).toBe(1);
+    expect(await looks()).toBe(0);
     await getDb().job.deleteMany({ where: { portalId, kind: "offline.drain" } });
   });
 });
