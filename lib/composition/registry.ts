@@ -2,7 +2,7 @@ import "server-only";
 // The worker's composition root: job kind → handler across every domain. Only processes (lib/composition/main.ts,
 // instrumentation-node.ts), scripts and tests import lib/composition/; a lib/ module never does (eslint.config.mjs).
 import { getDb } from "@/lib/db";
-import { runOfflineDrain } from "@/lib/events/offline";
+import { drainOffline } from "@/lib/events/offline";
 import { probePortal } from "@/lib/lifecycle/probe-portal";
 import { refreshTokens } from "@/lib/bitrix/refresh";
 import { pruneRestLog } from "@/lib/bitrix/rest-log";
@@ -34,8 +34,7 @@ async function keepAlive(portalId: string) {
 
 /** A handler of long work (a backfill slice) stops at its next step once `signal` aborts: the worker is stopping. */
 export const JOB_HANDLERS: Record<string, (job: JobRow, signal?: AbortSignal) => Promise<unknown>> = {
-  "offline.drain": (job) =>
-    runOfflineDrain(job.portalId!, { look: (job.payload as { look?: unknown } | null)?.look === true }),
+  "offline.drain": (job) => drainOffline(job.portalId!),
   "portal.probe": (job) => probePortal(job.portalId!),
   "tokens.keepalive": (job) => keepAlive(job.portalId!),
   "history.backfill": (job, signal) => runBackfill(job.portalId!, undefined, signal, { yieldToCapture: true }),

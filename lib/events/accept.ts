@@ -3,13 +3,13 @@ import { sha256Hex } from "@/lib/crypto";
 import { getDb } from "@/lib/db";
 import { dbRetryDeadline, withDbRetry } from "@/lib/db-retry";
 import { AppError } from "@/lib/http-errors";
-import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
 import { installFromClaim, updateWithStoredTokens } from "@/lib/lifecycle/install";
 import { handleUninstallClaim } from "@/lib/lifecycle/uninstall";
 import { bumpMetric } from "@/lib/metrics/bump";
 import type { FormObject } from "@/lib/bitrix/form-parser";
 import { IncomingEventSchema, type IncomingEvent } from "@/lib/events/schema";
 import { verifyApplicationToken } from "@/lib/events/verify";
+import { onOfflineNotification } from "@/lib/events/offline";
 
 // POST /api/bitrix/events: parse → verify application_token → resolve the tenant → persist to the inbox → answer
 // fast (Bitrix24 never retries and calls slow handlers less often, docs/bitrix24.md#events). Heavy work runs in
@@ -80,8 +80,8 @@ export async function acceptEvent(form: FormObject): Promise<Accepted> {
   }
   bumpMetric(portal.id, "events.received");
   if (name === "ONOFFLINEEVENT") {
-    // A notification only: drain the queue soon — one waiting drain however many notifications arrive.
-    await withDbRetry(() => enqueueUnlessWaiting("offline.drain", portal.id), retry);
+    // A notification only: drain the queue soon, and look again after its quiet window (lib/events/offline.ts).
+    await withDbRetry(() => onOfflineNotification(portal.id), retry);
     return { status: "scheduled" };
   }
   return withDbRetry(() => storeInInbox(portal.id, name, e), retry);

@@ -4,7 +4,7 @@ import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
-import { enqueueLookAgain } from "@/lib/jobs/queue";
+import { enqueueLookAgain, enqueueUnlessWaiting } from "@/lib/jobs/queue";
 import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
 import { OFFLINE_NOTIFY_MIN_TIMEOUT_S } from "@/lib/lifecycle/registry";
 
@@ -175,19 +175,18 @@ export async function drainOffline(portalId: string, maxBatches = 20): Promise<D
 }
 
 /**
- * Job `offline.drain`. ONOFFLINEEVENT is throttled by minTimeout: an event queued in the quiet window after a
- * notification brings no notification of its own, so a drain that found events looks again once the window passed —
- * otherwise such an event would wait for the minute's fallback poll. The look itself (`look`) does not look again:
- * it runs after the window of every notification before the drain that queued it, so what comes after it brings a
- * notification — were looks to queue looks, a portal edited without pause would add one more drain every window.
+ * An ONOFFLINEEVENT: drain soon — one waiting drain however many notifications arrive — and look again once its quiet
+ * window has passed. Bitrix24 sends a binding no notification for events queued within minTimeout of the last one it
+ * sent (core eventoffline.php `checkSendTime`; the fake does the same), so without that look they would wait for the
+ * minute's fallback poll. The look belongs to this notification: a drain due before the window ends (the schedule's
+ * next poll, the look of an earlier notification) does not stand in for it, since it may run before the window's
+ * events arrive — the CI e2e failures of 2026-12-02 (watch-rules.spec.ts) were such an edit, left for 27–60 s.
+ * Notifications come at least minTimeout apart, so looks do too: a portal edited without pause adds none.
  */
-export async function runOfflineDrain(portalId: string, opts: { look?: boolean } = {}): Promise<DrainReport> {
-  const report = await drainOffline(portalId);
-  // a run waiting to start inside the window does not stand in for the look: it may come before what the window holds
+export async function onOfflineNotification(portalId: string): Promise<void> {
+  await enqueueUnlessWaiting("offline.drain", portalId);
   const quietMs = OFFLINE_NOTIFY_MIN_TIMEOUT_S * 1000;
-  if (report.events > 0 && !opts.look)
-    await enqueueLookAgain("offline.drain", portalId, new Date(Date.now() + quietMs), quietMs, { look: true });
-  return report;
+  await enqueueLookAgain("offline.drain", portalId, new Date(Date.now() + quietMs), quietMs);
 }
 
 /** Offline queue lag for the admin page: reserved-but-unacknowledged batches and error-marked items. */

@@ -48,25 +48,20 @@ export async function enqueueUnlessWaiting(kind: string, portalId: string, runAt
 }
 
 /**
- * Queues `kind` for the portal to look again at `at` unless a run already waits to start in [at, at + slackMs]. Unlike
- * enqueueUnlessWaiting, a run waiting to start *before* `at` does not count: what arrives between that run and `at`
- * would be left for the next scheduled poll (a worker's schedule queues each portal's next drain ahead, at its phase
- * of the minute — one due a second from now ran, found nothing, and an edit of the quiet window after it waited 60 s;
- * the e2e run of 2026-12-02, watch-rules.spec.ts). `payload` marks the job (the drain's look: lib/events/offline.ts).
- * Returns whether a job was queued.
+ * Queues `kind` for the portal to look again at `at` unless a run already waits to start in [at - 1 s, at + slackMs].
+ * Unlike enqueueUnlessWaiting, a run waiting to start well *before* `at` does not count: what arrives between that run
+ * and `at` would be left for the next scheduled poll (a worker's schedule queues each portal's next drain ahead, at its
+ * phase of the minute — one due a second away ran, found nothing, and an edit of the quiet window after it waited
+ * 60 s; the CI e2e run of 2026-12-02, watch-rules.spec.ts). The second before `at` takes in a duplicate delivery of one
+ * trigger. Returns whether a job was queued.
  */
-export async function enqueueLookAgain(
-  kind: string,
-  portalId: string,
-  at: Date,
-  slackMs: number,
-  payload: Record<string, unknown> = {},
-): Promise<boolean> {
+export async function enqueueLookAgain(kind: string, portalId: string, at: Date, slackMs: number): Promise<boolean> {
+  const from = new Date(at.getTime() - 1000);
   const until = new Date(at.getTime() + slackMs);
   const inserted = await getDb().$executeRaw`
-    INSERT INTO "Job" (kind, "portalId", "runAt", payload) SELECT ${kind}, ${portalId}, ${at}, ${JSON.stringify(payload)}::jsonb
+    INSERT INTO "Job" (kind, "portalId", "runAt") SELECT ${kind}, ${portalId}, ${at}
     WHERE NOT EXISTS (SELECT 1 FROM "Job" WHERE kind = ${kind} AND "portalId" = ${portalId} AND status = 'pending'
-      AND "runAt" >= ${at} AND "runAt" <= ${until})`;
+      AND "runAt" >= ${from} AND "runAt" <= ${until})`;
   return inserted > 0;
 }
 
