@@ -89,12 +89,21 @@ function ourSecrets(): string[] {
     ...keys.flatMap((k) => [k.toString("hex"), k.toString("base64"), k.toString("base64url")]),
   ];
 }
+/**
+ * The offline queue's own ids, as the admin page's REST log shows a drain's request and answer: `process_id` (the
+ * claim) and `MESSAGE_ID` (the queued object), 32-hex like a token but no credential — event.offline.clear wants the
+ * app's auth beside them (api-reference/events/offline-events/event-offline-get.md, event-offline-clear.md). The
+ * CI run of 2026-12-02 on 5527cbd rendered a drain's pair there; its key names it, so only a value so named passes.
+ */
+const QUEUE_ID = /(?:process_id|MESSAGE_ID)(?:\\?"|&quot;)\s*:\s*(?:\\?"|&quot;)([0-9a-f]{32})/g;
+
 /** Known secrets, plus any 32-hex string that is not a member_id (the shape of every token the fake issues). */
 function leaksIn(text: string, alsoForbidden: Iterable<string> = []): string[] {
   const known = [...bitrixTokens, ...ourSecrets(), ...alsoForbidden].filter((s) => text.includes(s));
+  const queueIds = new Set([...text.matchAll(QUEUE_ID)].map((m) => m[1]!));
   const shaped = [...text.matchAll(/(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])/g)]
     .map((m) => m[0])
-    .filter((h) => !memberIds.has(h));
+    .filter((h) => !memberIds.has(h) && !queueIds.has(h));
   return [...new Set([...known, ...shaped])];
 }
 
