@@ -4,7 +4,7 @@ import { bitrixFor, type BitrixClient } from "@/lib/bitrix";
 import { getDb } from "@/lib/db";
 import { log } from "@/lib/log";
 import { bumpMetric } from "@/lib/metrics/bump";
-import { enqueueLookAgain, enqueueUnlessWaiting } from "@/lib/jobs/queue";
+import { enqueueUnlessWaiting } from "@/lib/jobs/queue";
 import { AUTH_CONNECTOR } from "@/lib/bitrix/contract";
 import { OFFLINE_NOTIFY_MIN_TIMEOUT_S } from "@/lib/lifecycle/registry";
 
@@ -186,7 +186,12 @@ export async function drainOffline(portalId: string, maxBatches = 20): Promise<D
 export async function onOfflineNotification(portalId: string): Promise<void> {
   await enqueueUnlessWaiting("offline.drain", portalId);
   const quietMs = OFFLINE_NOTIFY_MIN_TIMEOUT_S * 1000;
-  await enqueueLookAgain("offline.drain", portalId, new Date(Date.now() + quietMs), quietMs);
+  const at = Date.now() + quietMs;
+  // a run due from a second before the look (a duplicate delivery of this notification) to a window after it covers it
+  await enqueueUnlessWaiting("offline.drain", portalId, new Date(at), {
+    from: new Date(at - 1000),
+    until: new Date(at + quietMs),
+  });
 }
 
 /** Offline queue lag for the admin page: reserved-but-unacknowledged batches and error-marked items. */

@@ -36,32 +36,22 @@ export async function enqueueJob(
 }
 
 /**
- * Queues `kind` for the portal at `runAt` unless one is already waiting to start by then: a burst of triggers becomes
- * one run, and a trigger that arrives while a run is under way still gets a run after it (a time-window dedupe key
- * would drop it until the next scheduled poll). Returns whether a job was queued.
+ * Queues `kind` for the portal at `runAt` unless one is already waiting to start in `waiting` — by default any time up
+ * to `runAt`: a burst of triggers becomes one run, and a trigger that arrives while a run is under way still gets a
+ * run after it (a time-window dedupe key would drop it until the next scheduled poll). A look that must come *after* a
+ * moment passes a window around it instead, so that a run due well before it does not stand in for it
+ * (lib/events/offline.ts onOfflineNotification). Returns whether a job was queued.
  */
-export async function enqueueUnlessWaiting(kind: string, portalId: string, runAt = new Date()): Promise<boolean> {
+export async function enqueueUnlessWaiting(
+  kind: string,
+  portalId: string,
+  runAt = new Date(),
+  waiting: { from: Date; until: Date } = { from: new Date(0), until: runAt },
+): Promise<boolean> {
   const inserted = await getDb().$executeRaw`
     INSERT INTO "Job" (kind, "portalId", "runAt") SELECT ${kind}, ${portalId}, ${runAt}
-    WHERE NOT EXISTS (SELECT 1 FROM "Job" WHERE kind = ${kind} AND "portalId" = ${portalId} AND status = 'pending' AND "runAt" <= ${runAt})`;
-  return inserted > 0;
-}
-
-/**
- * Queues `kind` for the portal to look again at `at` unless a run already waits to start in [at - 1 s, at + slackMs].
- * Unlike enqueueUnlessWaiting, a run waiting to start well *before* `at` does not count: what arrives between that run
- * and `at` would be left for the next scheduled poll (a worker's schedule queues each portal's next drain ahead, at its
- * phase of the minute — one due a second away ran, found nothing, and an edit of the quiet window after it waited
- * 60 s; the CI e2e run of 2026-12-02, watch-rules.spec.ts). The second before `at` takes in a duplicate delivery of one
- * trigger. Returns whether a job was queued.
- */
-export async function enqueueLookAgain(kind: string, portalId: string, at: Date, slackMs: number): Promise<boolean> {
-  const from = new Date(at.getTime() - 1000);
-  const until = new Date(at.getTime() + slackMs);
-  const inserted = await getDb().$executeRaw`
-    INSERT INTO "Job" (kind, "portalId", "runAt") SELECT ${kind}, ${portalId}, ${at}
     WHERE NOT EXISTS (SELECT 1 FROM "Job" WHERE kind = ${kind} AND "portalId" = ${portalId} AND status = 'pending'
-      AND "runAt" >= ${from} AND "runAt" <= ${until})`;
+      AND "runAt" >= ${waiting.from} AND "runAt" <= ${waiting.until})`;
   return inserted > 0;
 }
 
