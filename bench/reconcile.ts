@@ -186,12 +186,16 @@ async function stages(client: pg.Client, from: Date, to: Date, big?: string): Pr
      WHERE "processedAt" IS NOT NULL AND "receivedAt" BETWEEN $1 AND $2`,
   );
   // the longest drain waits, when in the phase they fell due: a stall at one moment or waits spread through it
-  const longest = await client.query<{ at: number; wait: number }>(
-    `SELECT EXTRACT(EPOCH FROM "runAt" - $1) AS at, ${secs(`"runAt"`, `"lockedAt"`)} AS wait FROM "Job"
+  // (big) marks the backfilling portal's own drains: a wait of its own is not a wait of the others' capture
+  const longest = await client.query<{ at: number; wait: number; portal: string }>(
+    `SELECT EXTRACT(EPOCH FROM "runAt" - $1) AS at, ${secs(`"runAt"`, `"lockedAt"`)} AS wait,
+       "portalId" AS portal FROM "Job"
      WHERE kind = 'offline.drain' AND status = 'done' AND "runAt" BETWEEN $1 AND $2 ORDER BY 2 DESC LIMIT 8`,
     [from, to],
   );
-  const stalls = longest.rows.map((r) => `+${fmt(Number(r.at), 0)}s:${fmt(Number(r.wait), 1)}`).join(" ");
+  const stalls = longest.rows
+    .map((r) => `+${fmt(Number(r.at), 0)}s:${fmt(Number(r.wait), 1)}${r.portal === big ? "(big)" : ""}`)
+    .join(" ");
   // and the longest runs: a capture round waits for its slowest drain before it claims the next ones
   const slowest = await client.query<{ at: number; run: number; portal: string }>(
     `SELECT EXTRACT(EPOCH FROM "lockedAt" - $1) AS at, ${secs(`"lockedAt"`, `"finishedAt"`)} AS run,
