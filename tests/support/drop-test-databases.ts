@@ -1,7 +1,7 @@
 // Vitest's global setup on a real PostgreSQL (TEST_DATABASE_URL): every test worker process creates a database of its
 // own, `b24test_<pool>_<pid>` (test-db.ts), and nothing dropped them — a developer's PostgreSQL kept some hundred
 // databases per full run (1 699 on the machine this was written on). Before a run and after it, this drops those whose
-// worker process no longer lives: a run beside it on the same machine keeps its own (their workers are alive), and the
+// test process no longer lives: a run beside it on the same machine keeps its own (its processes are alive), and the
 // last workers of this run, still exiting when the teardown runs, leave theirs to the next run's start.
 import pg from "pg";
 
